@@ -1,0 +1,537 @@
+//! The events: past-tense facts with their payloads, one variant per stored `event_type`.
+//!
+//! Invariant: a variant's name is its stored `event_type` and never changes; a payload change
+//! that old readers cannot read raises `SCHEMA_VERSION` for that type.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::values::{ContractId, Money, Month, OccurredAt, StreamId};
+
+/// The kinds of stream (aggregate) an event belongs to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamType {
+    Contract,
+    Provider,
+    Product,
+    Beneficiary,
+    Order,
+    Unit,
+    Tenancy,
+    Access,
+}
+
+impl StreamType {
+    pub const ALL: [StreamType; 8] = [
+        StreamType::Contract,
+        StreamType::Provider,
+        StreamType::Product,
+        StreamType::Beneficiary,
+        StreamType::Order,
+        StreamType::Unit,
+        StreamType::Tenancy,
+        StreamType::Access,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamType::Contract => "contract",
+            StreamType::Provider => "provider",
+            StreamType::Product => "product",
+            StreamType::Beneficiary => "beneficiary",
+            StreamType::Order => "order",
+            StreamType::Unit => "unit",
+            StreamType::Tenancy => "tenancy",
+            StreamType::Access => "access",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// A stream: its type and id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StreamRef {
+    pub stream_type: StreamType,
+    pub stream_id: StreamId,
+}
+
+impl StreamRef {
+    pub fn new(stream_type: StreamType, stream_id: StreamId) -> Self {
+        Self {
+            stream_type,
+            stream_id,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vocabularies
+
+/// How often the contract is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    Month,
+    Quarter,
+    HalfYear,
+    Year,
+}
+
+/// ISEE band (fascia ISEE): the tariff a citizen pays depends on it. `a` is the lowest
+/// declared ISEE (the most reduced tariff); `d` is a high ISEE or none declared (full tariff).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IseeBand {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl IseeBand {
+    pub const ALL: [IseeBand; 4] = [IseeBand::A, IseeBand::B, IseeBand::C, IseeBand::D];
+}
+
+/// The seven service families of Cuneo's catalogue.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceFamily {
+    Meals,
+    Cleaning,
+    PersonalCare,
+    SocioHealthCare,
+    Accompaniment,
+    BabyParking,
+    SocioEducationalSupport,
+}
+
+impl ServiceFamily {
+    pub const ALL: [ServiceFamily; 7] = [
+        ServiceFamily::Meals,
+        ServiceFamily::Cleaning,
+        ServiceFamily::PersonalCare,
+        ServiceFamily::SocioHealthCare,
+        ServiceFamily::Accompaniment,
+        ServiceFamily::BabyParking,
+        ServiceFamily::SocioEducationalSupport,
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeBand {
+    Under18,
+    From18To34,
+    From35To64,
+    From65To79,
+    From80,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum VulnerabilityFlag {
+    FrailElderly,
+    Disability,
+    SingleParent,
+    LargeFamily,
+    LeavingSaiSystem,
+    HousingEmergency,
+}
+
+/// Where an order was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderChannel {
+    Online,
+    Centre,
+}
+
+/// Who a token is notified to (the seeds: the client, the services centre, the provider).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenRecipient {
+    Client,
+    Centre,
+    Provider,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantMilestone {
+    FinancialEducationModuleCompleted,
+    JobFound,
+    SavingsTargetReached,
+    PrivateMarketHomeFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenancyEndReason {
+    MovedToPrivateMarket,
+    MovedToPublicHousing,
+    LeftVoluntarily,
+    PactBroken,
+    Other,
+}
+
+/// How a person reached the services centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessChannel {
+    InPerson,
+    Phone,
+    Email,
+}
+
+/// The need brought to the centre (the seeds: home management, care of elderly or frail people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedCategory {
+    HomeManagement,
+    ElderlyCare,
+    FrailPersonSupport,
+    Childcare,
+    Housing,
+    WorkLifeBalance,
+    Other,
+}
+
+/// What followed an access: a service activated, a referral to a service of the territory,
+/// or information only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AccessOutcome {
+    ServiceActivated,
+    Referred { service: String },
+    InformationOnly,
+}
+
+/// The pact (patto) a tenant signs: capped rent, housing accompaniment, financial education.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pact {
+    pub monthly_rent: Money,
+    pub rent_cap: Money,
+    pub housing_accompaniment: bool,
+    pub financial_education: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractRegistered {
+    pub title: String,
+    /// The contract template under `projections/` (e.g. `cuneo`).
+    pub template: String,
+    pub payer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funder: Option<String>,
+    pub operator: String,
+    pub evaluator: String,
+    pub term_start_on: NaiveDate,
+    pub term_end_on: NaiveDate,
+    pub period_kind: PeriodKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderAccredited {
+    pub name: String,
+    pub service_family: ServiceFamily,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductListed {
+    pub provider_id: StreamId,
+    pub name: String,
+    pub service_family: ServiceFamily,
+    /// The price for each ISEE band; every band has one.
+    pub tariffs: BTreeMap<IseeBand, Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BeneficiaryRegistered {
+    pub isee_band: IseeBand,
+    pub household_size: u8,
+    pub age_band: AgeBand,
+    #[serde(default)]
+    pub flags: Vec<VulnerabilityFlag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPlaced {
+    pub beneficiary_id: StreamId,
+    pub product_id: StreamId,
+    pub provider_id: StreamId,
+    pub service_family: ServiceFamily,
+    pub channel: OrderChannel,
+    pub isee_band: IseeBand,
+    pub price: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenIssued {
+    pub token_code: String,
+    pub provider_id: StreamId,
+    pub notified_to: Vec<TokenRecipient>,
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryTimeAgreed {
+    pub agreed_for: OccurredAt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRedeemed {
+    pub provider_id: StreamId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenExpired {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRefunded {
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCancelled {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitMadeAvailable {
+    pub label: String,
+    pub lent_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyStarted {
+    pub unit_id: StreamId,
+    pub beneficiary_id: StreamId,
+    pub pact: Pact,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RentCharged {
+    pub month: Month,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RentPaid {
+    pub month: Month,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenantMilestoneReached {
+    pub milestone: TenantMilestone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenancyEnded {
+    pub reason: TenancyEndReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRecorded {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficiary_id: Option<StreamId>,
+    pub channel: AccessChannel,
+    pub need: NeedCategory,
+    pub outcome: AccessOutcome,
+}
+
+/// Voids the event named by the envelope's `corrects`: it stops counting from here on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryVoided {
+    pub reason: String,
+}
+
+macro_rules! events {
+    ($($variant:ident => $stream:ident),* $(,)?) => {
+        /// Every event, tagged by its `event_type`. A variant's payload is the struct of the same name.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "event_type", content = "payload")]
+        pub enum Event {
+            $($variant($variant),)*
+        }
+
+        impl Event {
+            /// Every stored `event_type`.
+            pub const TYPES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(Event::$variant(_) => stringify!($variant),)*
+                }
+            }
+
+            /// The stream type the event belongs to; `None` for events of any stream (voids).
+            pub fn stream_type(&self) -> Option<StreamType> {
+                match self {
+                    $(Event::$variant(_) => events!(@stream $stream),)*
+                }
+            }
+
+            /// The JSON Schema of each event type's payload, generated from the types.
+            pub fn payload_schemas() -> Vec<(&'static str, schemars::Schema)> {
+                vec![$((stringify!($variant), schemars::schema_for!($variant)),)*]
+            }
+        }
+
+        $(impl From<$variant> for Event {
+            fn from(payload: $variant) -> Self {
+                Event::$variant(payload)
+            }
+        })*
+    };
+    (@stream any) => { None };
+    (@stream $stream:ident) => { Some(StreamType::$stream) };
+}
+
+events! {
+    ContractRegistered => Contract,
+    ProviderAccredited => Provider,
+    ProductListed => Product,
+    BeneficiaryRegistered => Beneficiary,
+    OrderPlaced => Order,
+    TokenIssued => Order,
+    DeliveryTimeAgreed => Order,
+    TokenRedeemed => Order,
+    TokenExpired => Order,
+    TokenRefunded => Order,
+    OrderCancelled => Order,
+    UnitMadeAvailable => Unit,
+    TenancyStarted => Tenancy,
+    RentCharged => Tenancy,
+    RentPaid => Tenancy,
+    TenantMilestoneReached => Tenancy,
+    TenancyEnded => Tenancy,
+    AccessRecorded => Access,
+    EntryVoided => any,
+}
+
+/// Every event type is at version 1 of its payload.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {event_type}: {reason}")]
+pub struct PayloadError {
+    pub event_type: String,
+    pub reason: String,
+}
+
+impl Event {
+    /// The payload alone, as stored in an entry.
+    pub fn payload(&self) -> serde_json::Value {
+        match serde_json::to_value(self)
+            .expect("event payloads serialize: no maps with non-string keys")
+        {
+            serde_json::Value::Object(mut tagged) => tagged
+                .remove("payload")
+                .expect("adjacently tagged events carry a payload"),
+            _ => unreachable!("an adjacently tagged enum serializes as an object"),
+        }
+    }
+
+    /// Reads an event back from its stored type and payload, through the same checks as input.
+    pub fn from_parts(event_type: &str, payload: serde_json::Value) -> Result<Self, PayloadError> {
+        let tagged = serde_json::json!({ "event_type": event_type, "payload": payload });
+        serde_json::from_value(tagged).map_err(|error| PayloadError {
+            event_type: event_type.to_owned(),
+            reason: error.to_string(),
+        })
+    }
+}
+
+impl cqrs_es::DomainEvent for Event {
+    fn event_type(&self) -> String {
+        Event::event_type(self).to_owned()
+    }
+    fn event_version(&self) -> String {
+        SCHEMA_VERSION.to_string()
+    }
+}
+
+/// The stream a contract's own events live in.
+pub fn contract_stream(contract_id: &ContractId) -> StreamRef {
+    StreamRef::new(
+        StreamType::Contract,
+        StreamId::parse(contract_id.as_str()).expect("a contract id is a valid stream id"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_round_trips_through_its_type_and_payload() {
+        let event = Event::RentPaid(RentPaid {
+            month: Month::parse("2024-01").expect("month"),
+            amount: Money::parse("250.00").expect("money"),
+        });
+        let payload = event.payload();
+        assert_eq!(
+            payload,
+            serde_json::json!({"month": "2024-01", "amount": "250.00"})
+        );
+        assert_eq!(Event::from_parts("RentPaid", payload), Ok(event));
+    }
+
+    #[test]
+    fn a_payload_with_an_unknown_field_is_refused() {
+        let error = Event::from_parts(
+            "RentPaid",
+            serde_json::json!({"month": "2024-01", "amount": "1.00", "x": 1}),
+        )
+        .expect_err("unknown field");
+        assert!(error.reason.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn every_event_type_has_a_schema() {
+        let names: Vec<_> = Event::payload_schemas()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(names, Event::TYPES);
+    }
+}

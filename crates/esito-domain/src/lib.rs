@@ -1,0 +1,17 @@
+//! The domain of outcome-based contracts: values, commands, events and the rules between them. No I/O.
+//!
+//! Everything here is a function of data: no database, no HTTP, no clock, no environment, so
+//! the same rules run in the service, in tests and in an evaluator's offline re-computation.
+
+pub mod aggregate_shims;
+pub mod aggregates;
+pub mod commands;
+pub mod errors;
+pub mod events;
+pub mod values;
+
+pub use aggregates::{decide, effective_events, replay, DecisionContext, Recorded, StreamState};
+pub use commands::{Command, Submission, Target};
+pub use errors::DomainError;
+pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
+pub use values::{ContractId, EventId, Money, Month, OccurredAt, StreamId, ValueError};
