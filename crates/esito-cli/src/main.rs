@@ -1,1 +1,131 @@
-fn main() {}
+//! The binary `esito`: settings, telemetry, wiring and subcommands.
+
+mod demo;
+mod load;
+mod serve;
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use esito_domain::ContractId;
+use esito_store::Store;
+
+/// The database when none is named: the embedded SQLite file in the working directory.
+const DEFAULT_DATABASE: &str = "sqlite://esito.db";
+
+#[derive(Parser)]
+#[command(
+    name = "esito",
+    version,
+    about = "The ledger of outcome-based social contracts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Serve the HTTP API.
+    Serve {
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+        #[arg(long, env = "ESITO_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// Load the demo programmes; running it again adds nothing.
+    Demo {
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// Write a contract's export (JSON Lines) to standard output.
+    Export {
+        #[arg(long)]
+        contract: String,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// Verify an export: re-hash every entry, check positions and tree heads.
+    Verify { file: PathBuf },
+    /// Append synthetic centre accesses from concurrent writers, printing each acknowledged
+    /// event id as soon as its transaction commits (for durability tests and load).
+    #[command(hide = true)]
+    Load(load::LoadArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "esito=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("esito: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn connect(database: &str) -> anyhow::Result<Store> {
+    Store::connect(database)
+        .await
+        .with_context(|| format!("opening {database}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Commands::Serve { database, listen } => {
+            serve::serve(connect(&database).await?, listen).await?;
+        }
+        Commands::Demo { database } => {
+            let store = connect(&database).await?;
+            let summary = demo::load(&store).await?;
+            println!("{summary}");
+        }
+        Commands::Export { contract, database } => {
+            let contract = ContractId::parse(&contract).context("--contract")?;
+            let store = connect(&database).await?;
+            if store.head(&contract).await?.is_none() {
+                anyhow::bail!("contract {contract} has no entries in {database}");
+            }
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            store.export(&contract, &mut out).await?;
+            out.flush()?;
+        }
+        Commands::Verify { file } => {
+            let reader = BufReader::new(
+                std::fs::File::open(&file)
+                    .with_context(|| format!("opening {}", file.display()))?,
+            );
+            return Ok(match esito_log::verify_export(reader, |_| {}) {
+                Ok(report) => {
+                    println!(
+                        "verified: {} entries of {}, tree head {}",
+                        report.size,
+                        report.contract_id.as_deref().unwrap_or("an empty log"),
+                        report.root
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => {
+                    println!("FAILED: {failure}");
+                    ExitCode::FAILURE
+                }
+            });
+        }
+        Commands::Load(args) => load::run(args).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

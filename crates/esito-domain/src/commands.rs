@@ -151,6 +151,16 @@ pub enum Target {
     StreamOfEvent(EventId),
 }
 
+impl Target {
+    /// The stream, when the command names it itself.
+    pub fn stream(self) -> Option<StreamRef> {
+        match self {
+            Target::Stream(stream) => Some(stream),
+            Target::StreamOfEvent(_) => None,
+        }
+    }
+}
+
 fn stream(stream_type: StreamType, id: &StreamId) -> StreamRef {
     StreamRef::new(stream_type, id.clone())
 }

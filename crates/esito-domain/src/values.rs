@@ -204,6 +204,15 @@ impl OccurredAt {
     pub fn new(instant: DateTime<FixedOffset>) -> Self {
         Self(instant)
     }
+    /// A wall-clock time in the programmes' time zone, with the offset in force that day.
+    /// `None` for a time skipped by the spring change of clocks.
+    pub fn at_local(local: chrono::NaiveDateTime) -> Option<Self> {
+        use chrono::TimeZone;
+        PROGRAMME_TIME_ZONE
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|at| Self(at.fixed_offset()))
+    }
     /// The date in the programmes' time zone: the date that periods and terms compare.
     pub fn local_date(self) -> NaiveDate {
         self.0.with_timezone(&PROGRAMME_TIME_ZONE).date_naive()

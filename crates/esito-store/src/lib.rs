@@ -1,1 +1,226 @@
-//! placeholder
+//! The stores: each contract's append-only log on SQLite (embedded) or PostgreSQL, its head, and the append transaction.
+//!
+//! Invariants of the log, held by every backend:
+//! - positions of a contract are 1..n without gaps, in commit order: an append takes the
+//!   contract's head row lock first and hands out `size + 1 ..`, all in one transaction;
+//! - an event id appears once per contract: a retry with the same content answers with the
+//!   original and writes nothing, the same id with other content is refused;
+//! - the entry's canonical bytes and their leaf hash are written with the event, and the
+//!   database itself refuses UPDATE and DELETE on the log (triggers, see `migrations/`).
+
+mod ledger;
+mod migrate;
+mod postgres;
+mod sqlite;
+
+use std::io::Write;
+
+use esito_domain::{ContractId, DomainError, EventId, Submission};
+use esito_log::Hash;
+
+pub use ledger::BATCH_SIZE_MAX;
+
+/// Rows per page when the log is read in order (exports, the events endpoint).
+pub const PAGE_SIZE_MAX: u32 = 10_000;
+
+/// A database failure, in the store's own words: nothing above the store sees `sqlx::Error`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    #[error("the database refused the operation: {0}")]
+    Database(String),
+    #[error("migration {version} failed: {reason}")]
+    Migration { version: u32, reason: String },
+    #[error("stored entry at position {position} is unreadable: {reason}")]
+    Corrupt { position: u64, reason: String },
+    #[error("writing the export: {0}")]
+    Export(#[from] std::io::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error.to_string())
+    }
+}
+
+/// Why an append wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("command {index} refused: {error}")]
+    Rejected { index: usize, error: DomainError },
+    #[error("command {index}: event id {event_id} was already used for a different event")]
+    EventIdReused { index: usize, event_id: EventId },
+    #[error("a batch holds 1 to {BATCH_SIZE_MAX} commands (got {size})")]
+    BatchSize { size: usize },
+    #[error("stored entry at position {position} is unreadable: {reason}")]
+    Corrupt { position: u64, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> Self {
+        AppendError::Store(error.into())
+    }
+}
+
+/// What the log answered for one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub event_id: EventId,
+    pub position: u64,
+    pub leaf_hash: Hash,
+    /// True when the event was already in the log and nothing was written.
+    pub duplicate: bool,
+}
+
+/// One entry as stored: its position, leaf hash and canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub position: u64,
+    pub leaf_hash: Hash,
+    pub entry: String,
+}
+
+impl StoredEntry {
+    /// The export line of section 3: the canonical entry is embedded byte for byte.
+    pub fn export_line(&self) -> String {
+        format!(
+            r#"{{"position":{},"leaf_hash":"{}","entry":{}}}"#,
+            self.position, self.leaf_hash, self.entry
+        )
+    }
+}
+
+/// A contract's head: the size of its log and the tree head over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractHead {
+    pub size: u64,
+    pub root_hash: Hash,
+}
+
+/// The log, on whichever database the URL names.
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+impl Store {
+    /// Connects and applies the migrations: `sqlite://PATH` (created if missing) or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(sqlite::SqliteStore::connect(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(postgres::PgStore::connect(url).await?))
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Appends a batch of commands to one contract's log in one transaction, all or nothing.
+    /// `principal` is recorded as `recorded_by`.
+    pub async fn append(
+        &self,
+        contract_id: &ContractId,
+        principal: &str,
+        submissions: &[Submission],
+    ) -> Result<Vec<AppendOutcome>, AppendError> {
+        if submissions.is_empty() || submissions.len() > BATCH_SIZE_MAX {
+            return Err(AppendError::BatchSize {
+                size: submissions.len(),
+            });
+        }
+        let digests: Vec<[u8; 32]> = submissions.iter().map(ledger::request_digest).collect();
+        match self {
+            Store::Sqlite(store) => {
+                store
+                    .append(contract_id, principal, submissions, &digests)
+                    .await
+            }
+            Store::Postgres(store) => {
+                store
+                    .append(contract_id, principal, submissions, &digests)
+                    .await
+            }
+        }
+    }
+
+    /// Entries after `after`, in position order, at most `limit` (capped at `PAGE_SIZE_MAX`).
+    pub async fn entries(
+        &self,
+        contract_id: &ContractId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let limit = limit.min(PAGE_SIZE_MAX);
+        match self {
+            Store::Sqlite(store) => store.entries(contract_id, after, limit).await,
+            Store::Postgres(store) => store.entries(contract_id, after, limit).await,
+        }
+    }
+
+    /// The contract's head, or `None` when nothing was ever appended.
+    pub async fn head(&self, contract_id: &ContractId) -> Result<Option<ContractHead>, StoreError> {
+        let head = match self {
+            Store::Sqlite(store) => store.head(contract_id).await?,
+            Store::Postgres(store) => store.head(contract_id).await?,
+        };
+        head.map(|(size, frontier)| {
+            let frontier = esito_log::merkle::Frontier::from_bytes(&frontier).map_err(|e| {
+                StoreError::Corrupt {
+                    position: size,
+                    reason: format!("frontier: {e}"),
+                }
+            })?;
+            Ok(ContractHead {
+                size,
+                root_hash: frontier.root(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Every contract with at least one entry.
+    pub async fn contracts(&self) -> Result<Vec<ContractId>, StoreError> {
+        let ids = match self {
+            Store::Sqlite(store) => store.contracts().await?,
+            Store::Postgres(store) => store.contracts().await?,
+        };
+        ids.iter()
+            .map(|id| {
+                ContractId::parse(id).map_err(|e| StoreError::Corrupt {
+                    position: 0,
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the export of section 3 (entries only; checkpoints follow when there are any).
+    /// Returns the number of entries written.
+    pub async fn export(
+        &self,
+        contract_id: &ContractId,
+        out: &mut impl Write,
+    ) -> Result<u64, StoreError> {
+        let mut after = 0;
+        loop {
+            let page = self.entries(contract_id, after, PAGE_SIZE_MAX).await?;
+            let Some(last) = page.last() else {
+                return Ok(after);
+            };
+            after = last.position;
+            for entry in &page {
+                writeln!(out, "{}", entry.export_line())?;
+            }
+        }
+    }
+}

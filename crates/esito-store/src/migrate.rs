@@ -1,0 +1,24 @@
+//! The migrations of both stores, embedded in the binary and applied in order at start.
+//!
+//! Invariant: a migration is applied once, in its own transaction, with its version recorded
+//! in `esito_migrations` in that same transaction; applied migrations are never edited.
+
+/// (version, name, SQL) for SQLite.
+pub(crate) const SQLITE: &[(u32, &str, &str)] = &[(
+    1,
+    "log",
+    include_str!("../../../migrations/sqlite/0001_log.sql"),
+)];
+
+/// (version, name, SQL) for PostgreSQL.
+pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[(
+    1,
+    "log",
+    include_str!("../../../migrations/postgres/0001_log.sql"),
+)];
+
+pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)";
