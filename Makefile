@@ -1,0 +1,27 @@
+# Esito: each target is one line; the work is in cargo and scripts/.
+.PHONY: run test bench schemas fmt lint
+
+# Build, load the demo into esito.db if it is not there, print how to call it, serve on 127.0.0.1:8080.
+run:
+	cargo build --release -p esito-cli
+	scripts/run-demo.sh
+
+# Everything, on a fresh machine: unit tests, the store suite on SQLite and a real PostgreSQL, the CLI end to end.
+test:
+	cargo fmt --all -- --check
+	scripts/with-postgres.sh cargo test --workspace --all-targets
+
+# Benchmarks (release build) with their anchors measured in the same run; JSON under target/bench/.
+bench:
+	cargo build --release -p esito-cli
+	scripts/with-postgres.sh target/release/esito bench --out target/bench
+
+# Regenerate the checked-in JSON Schemas from the types.
+schemas:
+	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-domain --test schemas
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,791 @@
+//! One store suite, run against SQLite and against a real PostgreSQL (`DATABASE_URL`), each
+//! test on a fresh database (a new SQLite file, a new PostgreSQL schema).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use esito_domain::events::*;
+use esito_domain::{
+    Command, ContractId, DomainError, EventId, Money, Month, OccurredAt, StreamId, Submission,
+};
+use esito_store::{AppendError, Store};
+
+/// A fresh database; dropping it removes the SQLite file (PostgreSQL schemas die with the cluster).
+struct Fresh {
+    store: Store,
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fresh_sqlite() -> Fresh {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("esito.db").display());
+    let store = Store::connect(&url).await.expect("SQLite opens");
+    Fresh {
+        store,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+async fn fresh_postgres() -> Fresh {
+    let base = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must name a PostgreSQL for the store suite: run `make test`, which starts one");
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("a schema");
+    admin.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options[search_path]={schema}");
+    let store = Store::connect(&url).await.expect("PostgreSQL opens");
+    Fresh {
+        store,
+        url,
+        _dir: None,
+    }
+}
+
+macro_rules! store_suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::fresh_sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(super::fresh_postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    eight_writers_on_one_contract_get_gap_free_positions,
+    eight_writers_over_four_contracts_get_gap_free_positions,
+    a_retry_with_the_same_event_id_writes_one_event,
+    the_same_event_id_with_other_content_is_refused,
+    concurrent_retries_write_one_event,
+    update_and_delete_on_the_log_fail_at_the_database,
+    each_rejected_command_writes_nothing_and_names_the_rule,
+    a_batch_with_one_bad_command_writes_nothing,
+    a_correction_and_a_void_are_appended_to_the_stream_they_name,
+    the_head_tree_matches_the_leaves_and_the_export_verifies,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+fn id(text: &str) -> StreamId {
+    StreamId::parse(text).expect("test ids are valid")
+}
+fn money(text: &str) -> Money {
+    Money::parse(text).expect("test amounts are valid")
+}
+fn at(text: &str) -> OccurredAt {
+    OccurredAt::parse(text).expect("test instants are valid")
+}
+fn contract(name: &str) -> ContractId {
+    ContractId::parse(name).expect("test contract ids are valid")
+}
+fn submit(when: &str, command: Command) -> Submission {
+    Submission {
+        event_id: EventId::new_v4(),
+        occurred_at: at(when),
+        command,
+    }
+}
+
+fn registration() -> Submission {
+    submit(
+        "2023-07-01T09:00:00+02:00",
+        Command::RegisterContract {
+            title: "Communal Living".into(),
+            template: "cuneo".into(),
+            payer: "Comune di Cuneo".into(),
+            funder: Some("CRC Innova".into()),
+            operator: "Open House".into(),
+            evaluator: "Valutatore".into(),
+            term_start_on: "2023-07-01".parse().expect("date"),
+            term_end_on: "2024-12-31".parse().expect("date"),
+            period_kind: PeriodKind::Quarter,
+        },
+    )
+}
+
+fn access(n: usize) -> Submission {
+    submit(
+        "2024-01-15T10:00:00+01:00",
+        Command::RecordAccess {
+            access_id: id(&format!("acc-{n}-{}", EventId::new_v4().simple())),
+            beneficiary_id: None,
+            channel: AccessChannel::InPerson,
+            need: NeedCategory::ElderlyCare,
+            outcome: AccessOutcome::InformationOnly,
+        },
+    )
+}
+
+/// A contract with one provider, one product, one client, one flat and a tenancy.
+fn catalogue_and_tenancy() -> Vec<Submission> {
+    let tariffs: BTreeMap<IseeBand, Money> = [
+        (IseeBand::A, "4.00"),
+        (IseeBand::B, "6.00"),
+        (IseeBand::C, "8.00"),
+        (IseeBand::D, "10.00"),
+    ]
+    .into_iter()
+    .map(|(band, price)| (band, money(price)))
+    .collect();
+    vec![
+        registration(),
+        submit(
+            "2023-07-01T10:00:00+02:00",
+            Command::AccreditProvider {
+                provider_id: id("prov-1"),
+                name: "Cucina Solidale".into(),
+                service_family: ServiceFamily::Meals,
+            },
+        ),
+        submit(
+            "2023-07-01T10:05:00+02:00",
+            Command::AccreditProvider {
+                provider_id: id("prov-2"),
+                name: "Pasti Amici".into(),
+                service_family: ServiceFamily::Meals,
+            },
+        ),
+        submit(
+            "2023-07-01T10:10:00+02:00",
+            Command::ListProduct {
+                product_id: id("prod-1"),
+                provider_id: id("prov-1"),
+                name: "Pasto".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs,
+            },
+        ),
+        submit(
+            "2023-07-02T10:00:00+02:00",
+            Command::RegisterBeneficiary {
+                beneficiary_id: id("ben-1"),
+                isee_band: IseeBand::B,
+                household_size: 2,
+                age_band: AgeBand::From80,
+                flags: vec![VulnerabilityFlag::FrailElderly],
+            },
+        ),
+        submit(
+            "2023-07-03T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id("ord-1"),
+                beneficiary_id: id("ben-1"),
+                product_id: id("prod-1"),
+                channel: OrderChannel::Online,
+                price: money("6.00"),
+            },
+        ),
+        submit(
+            "2023-07-03T10:01:00+02:00",
+            Command::IssueToken {
+                order_id: id("ord-1"),
+                token_code: "TK-1".into(),
+                notified_to: vec![
+                    TokenRecipient::Client,
+                    TokenRecipient::Centre,
+                    TokenRecipient::Provider,
+                ],
+                expires_on: "2023-09-30".parse().expect("date"),
+            },
+        ),
+        submit(
+            "2023-07-05T12:00:00+02:00",
+            Command::RecordDelivery {
+                order_id: id("ord-1"),
+                provider_id: id("prov-1"),
+            },
+        ),
+        submit(
+            "2023-07-01T08:00:00+02:00",
+            Command::MakeUnitAvailable {
+                unit_id: id("flat-1"),
+                label: "Via Roma".into(),
+                lent_by: "Comune".into(),
+            },
+        ),
+        submit(
+            "2023-07-04T10:00:00+02:00",
+            Command::StartTenancy {
+                tenancy_id: id("ten-1"),
+                unit_id: id("flat-1"),
+                beneficiary_id: id("ben-1"),
+                pact: Pact {
+                    monthly_rent: money("250.00"),
+                    rent_cap: money("300.00"),
+                    housing_accompaniment: true,
+                    financial_education: true,
+                },
+            },
+        ),
+        submit(
+            "2023-08-01T10:00:00+02:00",
+            Command::ChargeRent {
+                tenancy_id: id("ten-1"),
+                month: Month::parse("2023-08").expect("month"),
+                amount: money("250.00"),
+            },
+        ),
+        submit(
+            "2023-08-30T10:00:00+02:00",
+            Command::EndTenancy {
+                tenancy_id: id("ten-1"),
+                reason: TenancyEndReason::MovedToPrivateMarket,
+            },
+        ),
+    ]
+}
+
+async fn size(store: &Store, contract: &ContractId) -> u64 {
+    store
+        .head(contract)
+        .await
+        .expect("head reads")
+        .map_or(0, |head| head.size)
+}
+
+/// Every entry of the contract, parsed: (position, event id) in position order.
+async fn positions_and_ids(store: &Store, contract: &ContractId) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .entries(contract, after, 1000)
+            .await
+            .expect("entries read");
+        let Some(last) = page.last() else { return out };
+        after = last.position;
+        for stored in page {
+            let entry: esito_log::Entry =
+                serde_json::from_str(&stored.entry).expect("stored entries parse");
+            assert_eq!(entry.position, stored.position);
+            out.push((stored.position, entry.event_id));
+        }
+    }
+}
+
+async fn export_verifies(store: &Store, contract: &ContractId) -> esito_log::VerifyReport {
+    let mut export = Vec::new();
+    store
+        .export(contract, &mut export)
+        .await
+        .expect("export writes");
+    esito_log::verify_export(export.as_slice(), |_| {}).expect("the export verifies")
+}
+
+const WRITERS: usize = 8;
+const EVENTS_PER_WRITER: usize = 500;
+
+/// Runs 8 writers × 500 single-event appends spread over `contracts`; returns the acknowledged ids.
+async fn run_writers(store: Arc<Store>, contracts: Vec<ContractId>) -> Vec<(ContractId, String)> {
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let (store, contracts) = (store.clone(), contracts.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for n in 0..EVENTS_PER_WRITER {
+                let contract = &contracts[(writer + n) % contracts.len()];
+                let submission = access(n);
+                let outcome = store
+                    .append(contract, "writer", &[submission.clone()])
+                    .await
+                    .expect("append");
+                assert!(!outcome[0].duplicate);
+                acknowledged.push((contract.clone(), submission.event_id.to_string()));
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for task in tasks {
+        acknowledged.extend(task.await.expect("writer finishes"));
+    }
+    acknowledged
+}
+
+async fn check_after_writers(
+    store: &Store,
+    contracts: &[ContractId],
+    acknowledged: &[(ContractId, String)],
+) {
+    for contract in contracts {
+        let entries = positions_and_ids(store, contract).await;
+        let positions: Vec<u64> = entries.iter().map(|(p, _)| *p).collect();
+        let expected: Vec<u64> = (1..=entries.len() as u64).collect();
+        assert_eq!(
+            positions, expected,
+            "positions of {contract} are 1..n without gaps"
+        );
+        let ids: Vec<&String> = entries.iter().map(|(_, id)| id).collect();
+        let unique: BTreeSet<&String> = ids.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            ids.len(),
+            "every event id of {contract} appears once"
+        );
+        let mine: BTreeSet<&String> = acknowledged
+            .iter()
+            .filter(|(c, _)| c == contract)
+            .map(|(_, id)| id)
+            .collect();
+        assert!(
+            mine.is_subset(&unique),
+            "every acknowledged event of {contract} is in its log"
+        );
+        // The registration plus the writers' events.
+        assert_eq!(entries.len(), mine.len() + 1);
+        let report = export_verifies(store, contract).await;
+        assert_eq!(report.size, entries.len() as u64);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+
+async fn eight_writers_on_one_contract_get_gap_free_positions(fresh: Fresh) {
+    let store = Arc::new(fresh.store);
+    let contracts = vec![contract("one-contract")];
+    store
+        .append(&contracts[0], "admin", &[registration()])
+        .await
+        .expect("registered");
+    let acknowledged = run_writers(store.clone(), contracts.clone()).await;
+    assert_eq!(acknowledged.len(), WRITERS * EVENTS_PER_WRITER);
+    check_after_writers(&store, &contracts, &acknowledged).await;
+}
+
+async fn eight_writers_over_four_contracts_get_gap_free_positions(fresh: Fresh) {
+    let store = Arc::new(fresh.store);
+    let contracts: Vec<ContractId> = (1..=4)
+        .map(|n| contract(&format!("contract-{n}")))
+        .collect();
+    for contract in &contracts {
+        store
+            .append(contract, "admin", &[registration()])
+            .await
+            .expect("registered");
+    }
+    let acknowledged = run_writers(store.clone(), contracts.clone()).await;
+    check_after_writers(&store, &contracts, &acknowledged).await;
+}
+
+async fn a_retry_with_the_same_event_id_writes_one_event(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "admin", &[registration()])
+        .await
+        .expect("registered");
+    let submission = access(1);
+    let first = store
+        .append(&cuneo, "operator", &[submission.clone()])
+        .await
+        .expect("first");
+    let again = store
+        .append(&cuneo, "operator", &[submission.clone()])
+        .await
+        .expect("retry");
+    assert!(!first[0].duplicate);
+    assert!(again[0].duplicate, "the retry is answered as a duplicate");
+    assert_eq!(
+        (again[0].position, again[0].leaf_hash),
+        (first[0].position, first[0].leaf_hash)
+    );
+    assert_eq!(size(&store, &cuneo).await, 2);
+    // The same id twice in one batch is one event too.
+    let other = access(2);
+    let batch = store
+        .append(&cuneo, "operator", &[other.clone(), other])
+        .await
+        .expect("batch");
+    assert_eq!(batch[0].position, batch[1].position);
+    assert_eq!(size(&store, &cuneo).await, 3);
+}
+
+async fn the_same_event_id_with_other_content_is_refused(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "admin", &[registration()])
+        .await
+        .expect("registered");
+    let submission = access(1);
+    store
+        .append(&cuneo, "operator", &[submission.clone()])
+        .await
+        .expect("first");
+    let mut altered = access(2);
+    altered.event_id = submission.event_id;
+    let error = store
+        .append(&cuneo, "operator", &[altered])
+        .await
+        .expect_err("a reused id");
+    assert!(
+        matches!(error, AppendError::EventIdReused { event_id, .. } if event_id == submission.event_id),
+        "{error}"
+    );
+    assert_eq!(size(&store, &cuneo).await, 2);
+}
+
+async fn concurrent_retries_write_one_event(fresh: Fresh) {
+    let store = Arc::new(fresh.store);
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "admin", &[registration()])
+        .await
+        .expect("registered");
+    let submission = access(1);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, cuneo, submission) = (store.clone(), cuneo.clone(), submission.clone());
+            tokio::spawn(async move {
+                store
+                    .append(&cuneo, "operator", &[submission])
+                    .await
+                    .expect("append")[0]
+                    .clone()
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
+    assert_eq!(
+        outcomes.iter().filter(|o| !o.duplicate).count(),
+        1,
+        "exactly one write"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|o| o.position == 2 && o.leaf_hash == outcomes[0].leaf_hash));
+    assert_eq!(size(&store, &cuneo).await, 2);
+}
+
+async fn update_and_delete_on_the_log_fail_at_the_database(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "admin", &[registration(), access(1)])
+        .await
+        .expect("appended");
+    let before = positions_and_ids(&store, &cuneo).await;
+    let statements = [
+        "UPDATE log_entries SET recorded_by = 'mallory'",
+        "DELETE FROM log_entries WHERE position = 2",
+    ];
+    for statement in statements {
+        let error = if fresh.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&fresh.url)
+                .await
+                .expect("SQLite opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        } else {
+            let pool = sqlx::PgPool::connect(&fresh.url)
+                .await
+                .expect("PostgreSQL opens");
+            let truncate = sqlx::query("TRUNCATE log_entries")
+                .execute(&pool)
+                .await
+                .expect_err("refused");
+            assert!(truncate.to_string().contains("append-only"), "{truncate}");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        };
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
+    }
+    assert_eq!(positions_and_ids(&store, &cuneo).await, before);
+}
+
+async fn each_rejected_command_writes_nothing_and_names_the_rule(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("the fixture is valid");
+    let before = size(&store, &cuneo).await;
+    let cases: Vec<(Submission, &str)> = vec![
+        (
+            submit(
+                "2023-07-06T12:00:00+02:00",
+                Command::RecordDelivery {
+                    order_id: id("ord-1"),
+                    provider_id: id("prov-1"),
+                },
+            ),
+            "token_already_redeemed",
+        ),
+        (
+            submit(
+                "2023-07-06T12:00:00+02:00",
+                Command::RecordDelivery {
+                    order_id: id("ord-1"),
+                    provider_id: id("prov-2"),
+                },
+            ),
+            "token_already_redeemed",
+        ),
+        (
+            submit(
+                "2023-09-02T10:00:00+02:00",
+                Command::RecordRentPayment {
+                    tenancy_id: id("ten-1"),
+                    month: Month::parse("2023-08").expect("month"),
+                    amount: money("250.00"),
+                },
+            ),
+            "tenancy_ended",
+        ),
+        (
+            submit(
+                "2025-01-01T10:00:00+01:00",
+                Command::RecordDelivery {
+                    order_id: id("ord-1"),
+                    provider_id: id("prov-1"),
+                },
+            ),
+            "date_outside_contract_term",
+        ),
+        (
+            submit("2023-06-30T10:00:00+02:00", access(9).command),
+            "date_outside_contract_term",
+        ),
+    ];
+    for (submission, code) in cases {
+        let error = store
+            .append(&cuneo, "operator", &[submission])
+            .await
+            .expect_err(code);
+        match error {
+            AppendError::Rejected { error, .. } => assert_eq!(error.code(), code, "{error}"),
+            other => panic!("expected {code}, got {other}"),
+        }
+        assert_eq!(size(&store, &cuneo).await, before, "{code} wrote nothing");
+    }
+
+    // A second order whose token is issued to prov-1, delivered by prov-2.
+    let second = vec![
+        submit(
+            "2023-07-10T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id("ord-2"),
+                beneficiary_id: id("ben-1"),
+                product_id: id("prod-1"),
+                channel: OrderChannel::Centre,
+                price: money("6.00"),
+            },
+        ),
+        submit(
+            "2023-07-10T10:01:00+02:00",
+            Command::IssueToken {
+                order_id: id("ord-2"),
+                token_code: "TK-2".into(),
+                notified_to: vec![TokenRecipient::Client],
+                expires_on: "2023-09-30".parse().expect("date"),
+            },
+        ),
+    ];
+    store
+        .append(&cuneo, "operator", &second)
+        .await
+        .expect("order 2");
+    let before = size(&store, &cuneo).await;
+    let by_another = submit(
+        "2023-07-12T12:00:00+02:00",
+        Command::RecordDelivery {
+            order_id: id("ord-2"),
+            provider_id: id("prov-2"),
+        },
+    );
+    let error = store
+        .append(&cuneo, "provider", &[by_another])
+        .await
+        .expect_err("another provider");
+    assert!(
+        matches!(
+            error,
+            AppendError::Rejected {
+                error: DomainError::TokenDeliveredByAnotherProvider { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(size(&store, &cuneo).await, before);
+
+    // Amounts negative or with three decimals never become a command.
+    for amount in ["-250.00", "250.005"] {
+        let body = serde_json::json!({
+            "event_id": EventId::new_v4(),
+            "occurred_at": "2023-08-02T10:00:00+02:00",
+            "command": {"type": "ChargeRent", "tenancy_id": "ten-1", "month": "2023-09", "amount": amount}
+        });
+        let error = serde_json::from_value::<Submission>(body).expect_err(amount);
+        assert!(error.to_string().contains("amount"), "{error}");
+    }
+    assert_eq!(size(&store, &cuneo).await, before);
+}
+
+async fn a_batch_with_one_bad_command_writes_nothing(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    let mut batch = catalogue_and_tenancy();
+    let bad_index = batch.len();
+    batch.push(submit(
+        "2023-09-01T10:00:00+02:00",
+        Command::ChargeRent {
+            tenancy_id: id("ten-1"),
+            month: Month::parse("2023-09").expect("month"),
+            amount: money("250.00"),
+        },
+    ));
+    let error = store
+        .append(&cuneo, "operator", &batch)
+        .await
+        .expect_err("the tenancy has ended");
+    assert!(
+        matches!(error, AppendError::Rejected { index, error: DomainError::TenancyEnded { .. } } if index == bad_index),
+        "{error}"
+    );
+    assert_eq!(size(&store, &cuneo).await, 0);
+    assert!(store.entries(&cuneo, 0, 10).await.expect("read").is_empty());
+}
+
+async fn a_correction_and_a_void_are_appended_to_the_stream_they_name(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    let fixture = catalogue_and_tenancy();
+    let delivery_id = fixture[7].event_id;
+    store
+        .append(&cuneo, "operator", &fixture)
+        .await
+        .expect("fixture");
+    let void = submit(
+        "2023-07-06T09:00:00+02:00",
+        Command::VoidEvent {
+            voids: delivery_id,
+            reason: "recorded on the wrong order".into(),
+        },
+    );
+    store
+        .append(&cuneo, "operator", &[void.clone()])
+        .await
+        .expect("void");
+    // The token is redeemable again once its redemption is voided.
+    let redelivery = submit(
+        "2023-07-07T12:00:00+02:00",
+        Command::RecordDelivery {
+            order_id: id("ord-1"),
+            provider_id: id("prov-1"),
+        },
+    );
+    store
+        .append(&cuneo, "provider", &[redelivery])
+        .await
+        .expect("redeemed again");
+    let last = store
+        .entries(&cuneo, size(&store, &cuneo).await - 2, 2)
+        .await
+        .expect("read");
+    let void_entry: esito_log::Entry = serde_json::from_str(&last[0].entry).expect("entry");
+    assert_eq!(void_entry.event_type, "EntryVoided");
+    assert_eq!(
+        (
+            void_entry.stream_type.as_str(),
+            void_entry.stream_id.as_str()
+        ),
+        ("order", "ord-1")
+    );
+    assert_eq!(
+        void_entry.corrects.as_deref(),
+        Some(delivery_id.to_string().as_str())
+    );
+    // Naming an unknown event is refused.
+    let unknown = submit(
+        "2023-07-06T09:00:00+02:00",
+        Command::VoidEvent {
+            voids: EventId::new_v4(),
+            reason: "?".into(),
+        },
+    );
+    let error = store
+        .append(&cuneo, "operator", &[unknown])
+        .await
+        .expect_err("unknown");
+    assert!(
+        matches!(
+            error,
+            AppendError::Rejected {
+                error: DomainError::CorrectedEventNotFound { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+async fn the_head_tree_matches_the_leaves_and_the_export_verifies(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("fixture");
+    for n in 0..30 {
+        store
+            .append(&cuneo, "operator", &[access(n)])
+            .await
+            .expect("append");
+    }
+    let entries = store.entries(&cuneo, 0, 1000).await.expect("read");
+    let leaves: Vec<esito_log::Hash> = entries
+        .iter()
+        .map(|stored| {
+            let entry: esito_log::Entry = serde_json::from_str(&stored.entry).expect("entry");
+            assert_eq!(
+                entry.canonical_json(),
+                stored.entry,
+                "the stored bytes are canonical"
+            );
+            assert_eq!(
+                esito_log::leaf_hash(stored.entry.as_bytes()),
+                stored.leaf_hash
+            );
+            stored.leaf_hash
+        })
+        .collect();
+    let head = store.head(&cuneo).await.expect("head").expect("a head");
+    assert_eq!(head.size, leaves.len() as u64);
+    assert_eq!(head.root_hash, esito_log::root(&leaves));
+    let report = export_verifies(&store, &cuneo).await;
+    assert_eq!(report.root, head.root_hash);
+}
