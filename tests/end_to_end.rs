@@ -1,1 +1,340 @@
-//! e2e
+//! End to end: the real `esito` binary on a real SQLite file and a real PostgreSQL.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const ESITO: &str = env!("CARGO_BIN_EXE_esito");
+
+fn esito(args: &[&str]) -> Output {
+    Command::new(ESITO).args(args).output().expect("esito runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("esito.db").display())
+}
+
+/// A URL on a new, empty PostgreSQL schema.
+fn postgres_url() -> String {
+    let base = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL must name a PostgreSQL for the end-to-end tests: run `make test`, which starts one");
+    let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let pool = sqlx::PgPool::connect(&base)
+            .await
+            .expect("PostgreSQL answers");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&pool)
+            .await
+            .expect("schema");
+        pool.close().await;
+    });
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options[search_path]={schema}")
+}
+
+fn export(database: &str, contract: &str, to: &Path) {
+    let output = esito(&["export", "--contract", contract, "--database", database]);
+    assert!(
+        output.status.success(),
+        "export: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(to, &output.stdout).expect("export written");
+}
+
+fn verify(file: &Path) -> Output {
+    esito(&["verify", file.to_str().expect("a UTF-8 path")])
+}
+
+fn demo_export(dir: &Path) -> PathBuf {
+    let database = sqlite_url(dir);
+    let output = esito(&["demo", "--database", &database]);
+    assert!(
+        output.status.success(),
+        "demo: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file = dir.join("cuneo.jsonl");
+    export(&database, "cuneo-communal-living", &file);
+    file
+}
+
+#[test]
+fn the_demo_loads_once_and_its_export_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    let first = esito(&["demo", "--database", &database]);
+    assert!(first.status.success());
+    assert!(
+        stdout(&first).contains("926 events written, 0 already present"),
+        "{}",
+        stdout(&first)
+    );
+    let again = esito(&["demo", "--database", &database]);
+    assert!(
+        stdout(&again).contains("0 events written, 926 already present"),
+        "{}",
+        stdout(&again)
+    );
+    let file = dir.path().join("cuneo.jsonl");
+    export(&database, "cuneo-communal-living", &file);
+    let verdict = verify(&file);
+    assert!(verdict.status.success(), "{}", stdout(&verdict));
+    assert!(
+        stdout(&verdict).starts_with("verified: 926 entries of cuneo-communal-living"),
+        "{}",
+        stdout(&verdict)
+    );
+}
+
+/// Rewrites the export with `change` applied to its lines, verifies it, returns the verdict.
+fn tampered(source: &Path, change: impl FnOnce(&mut Vec<String>)) -> (bool, String) {
+    let text = std::fs::read_to_string(source).expect("export");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    change(&mut lines);
+    let file = source.with_extension("tampered.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("written");
+    let output = verify(&file);
+    (output.status.success(), stdout(&output))
+}
+
+#[test]
+fn any_tampering_with_an_export_fails_verification_and_names_the_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = demo_export(dir.path());
+
+    let (ok, verdict) = tampered(&file, |lines| {
+        // Position 17: change one character of the payload.
+        let line = &mut lines[16];
+        let at = line.find("\"payload\":{").expect("a payload") + 14;
+        let replacement = if &line[at..at + 1] == "x" { "y" } else { "x" };
+        line.replace_range(at..at + 1, replacement);
+    });
+    assert!(
+        !ok && verdict.contains("position 17"),
+        "edited payload: {verdict}"
+    );
+
+    let (ok, verdict) = tampered(&file, |lines| {
+        let line = &mut lines[29];
+        *line = line.replace(
+            "\"recorded_by\":\"demo-loader\"",
+            "\"recorded_by\":\"someone-else\"",
+        );
+    });
+    assert!(
+        !ok && verdict.contains("position 30"),
+        "edited recorded_by: {verdict}"
+    );
+
+    let (ok, verdict) = tampered(&file, |lines| {
+        lines.remove(39);
+    });
+    assert!(
+        !ok && verdict.contains("position 40"),
+        "removed line: {verdict}"
+    );
+
+    let (ok, verdict) = tampered(&file, |lines| lines.swap(49, 50));
+    assert!(
+        !ok && verdict.contains("position 50"),
+        "swapped lines: {verdict}"
+    );
+
+    let (ok, verdict) = tampered(&file, |lines| {
+        let line = &mut lines[59];
+        let at = line.find("\"leaf_hash\":\"").expect("a leaf hash") + 13;
+        let replacement = if &line[at..at + 1] == "0" { "1" } else { "0" };
+        line.replace_range(at..at + 1, replacement);
+    });
+    assert!(
+        !ok && verdict.contains("position 60"),
+        "edited leaf hash: {verdict}"
+    );
+}
+
+/// Starts `esito load` with 4 writers, SIGKILLs it once `kill_after` appends are acknowledged,
+/// then checks every acknowledged event is in the log exactly once and the export verifies.
+fn acknowledged_events_survive_a_kill(database: &str, dir: &Path) {
+    let kill_after = 400;
+    let mut child = Command::new(ESITO)
+        .args([
+            "load",
+            "--database",
+            database,
+            "--writers",
+            "4",
+            "--events-per-writer",
+            "100000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("esito load starts");
+    let mut reader = BufReader::new(child.stdout.take().expect("piped"));
+    let mut acknowledged = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut line = String::new();
+    while acknowledged.len() < kill_after && Instant::now() < deadline {
+        line.clear();
+        if reader.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        acknowledged.push(line.trim().to_owned());
+    }
+    child.kill().expect("SIGKILL");
+    // Lines already in the pipe were acknowledged before the kill, too.
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).expect("drain");
+    acknowledged.extend(rest.lines().map(str::to_owned));
+    let status = child.wait().expect("reaped");
+    assert!(!status.success(), "the writer was killed, not finished");
+    assert!(
+        acknowledged.len() >= kill_after,
+        "only {} acknowledged before the deadline",
+        acknowledged.len()
+    );
+
+    let file = dir.join("load.jsonl");
+    export(database, "load-1", &file);
+    let verdict = verify(&file);
+    assert!(
+        verdict.status.success(),
+        "after the kill: {}",
+        stdout(&verdict)
+    );
+    let text = std::fs::read_to_string(&file).expect("export");
+    let mut positions = Vec::new();
+    let mut ids = BTreeSet::new();
+    for line in text.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        positions.push(value["position"].as_u64().expect("a position"));
+        assert!(
+            ids.insert(
+                value["entry"]["event_id"]
+                    .as_str()
+                    .expect("an id")
+                    .to_owned()
+            ),
+            "an id appears once"
+        );
+    }
+    assert_eq!(
+        positions,
+        (1..=positions.len() as u64).collect::<Vec<_>>(),
+        "gap-free after the kill"
+    );
+    for ack in &acknowledged {
+        let (contract, event_id) = ack.split_once(' ').expect("'contract id' lines");
+        assert_eq!(contract, "load-1");
+        assert!(
+            ids.contains(event_id),
+            "acknowledged event {event_id} is in the log"
+        );
+    }
+
+    // After a restart the log goes on from where it was.
+    let output = esito(&[
+        "load",
+        "--database",
+        database,
+        "--writers",
+        "2",
+        "--events-per-writer",
+        "5",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    export(database, "load-1", &file);
+    let verdict = verify(&file);
+    assert!(verdict.status.success());
+    assert!(
+        stdout(&verdict).contains(&format!("verified: {} entries", positions.len() + 10)),
+        "{}",
+        stdout(&verdict)
+    );
+}
+
+#[test]
+fn acknowledged_events_survive_a_sigkill_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    acknowledged_events_survive_a_kill(&sqlite_url(dir.path()), dir.path());
+}
+
+#[test]
+fn acknowledged_events_survive_a_sigkill_on_postgres() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    acknowledged_events_survive_a_kill(&postgres_url(), dir.path());
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut server = Command::new(ESITO)
+        .args([
+            "serve",
+            "--database",
+            &sqlite_url(dir.path()),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("esito serve starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if let Some(response) = http_get(port, "/healthz") {
+            break response;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let ready = http_get(port, "/readyz").expect("readyz answers");
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("\"sqlite\""),
+        "{ready}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = server.wait().expect("the server exits");
+    assert!(status.success(), "a graceful stop exits 0, got {status}");
+}
