@@ -1,0 +1,369 @@
+//! The export verifier on a 50-entry export: it passes untouched, and each kind of tampering fails at the position where it was done.
+
+use std::io::{self, BufReader, Read};
+
+use esito_log::{
+    root, verify_export, Checkpoint, Entry, ExportLine, Hash, UnsignedCheckpoint, VerifyFailure,
+    VerifyReport,
+};
+use serde_json::{json, Value};
+
+const CONTRACT: &str = "contract-7";
+
+fn entry(position: u64) -> Entry {
+    Entry {
+        contract_id: CONTRACT.to_owned(),
+        position,
+        event_id: format!("00000000-0000-4000-8000-{position:012}"),
+        stream_type: "invoice".to_owned(),
+        stream_id: format!("invoice-{}", position % 4),
+        stream_seq: position.div_ceil(4),
+        event_type: "InvoiceIssued".to_owned(),
+        schema_version: 1,
+        occurred_at: "2024-03-02T10:15:02+01:00".to_owned(),
+        recorded_at: format!("2024-03-02T09:15:{:02}.123456Z", position % 60),
+        recorded_by: "user:ada".to_owned(),
+        corrects: (position % 10 == 0)
+            .then(|| format!("00000000-0000-4000-8000-{:012}", position - 1)),
+        payload: json!({
+            "amount": format!("{}.50", position * 3),
+            "currency": "EUR",
+            "lines": [{"sku": "Ω-1", "qty": position}],
+            "note": "café \"quoted\"\n"
+        }),
+    }
+}
+
+fn entries(n: u64) -> Vec<Entry> {
+    (1..=n).map(entry).collect()
+}
+
+fn leaf_hashes(entries: &[Entry]) -> Vec<Hash> {
+    entries.iter().map(Entry::leaf_hash).collect()
+}
+
+fn checkpoint(entries: &[Entry], size: u64) -> Checkpoint {
+    UnsignedCheckpoint {
+        contract_id: CONTRACT.to_owned(),
+        size,
+        root_hash: root(&leaf_hashes(&entries[..size as usize])),
+        timestamp: "2024-03-02T10:00:00Z".to_owned(),
+        key_id: "key-1".to_owned(),
+    }
+    .with_signature("bm90IGNoZWNrZWQgaGVyZQ==".to_owned())
+}
+
+fn line(export_line: &ExportLine) -> String {
+    serde_json::to_string(export_line).expect("an export line serializes")
+}
+
+/// The export's lines, without newlines, so tests can edit them.
+fn export_lines(entries: &[Entry], checkpoint_sizes: &[u64]) -> Vec<String> {
+    let mut lines: Vec<String> = entries
+        .iter()
+        .cloned()
+        .map(|entry| line(&ExportLine::for_entry(entry)))
+        .collect();
+    for &size in checkpoint_sizes {
+        lines.push(line(&checkpoint(entries, size).into()));
+    }
+    lines
+}
+
+fn verify(lines: &[String]) -> Result<VerifyReport, VerifyFailure> {
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    verify_export(text.as_bytes(), |_| {})
+}
+
+/// Edits the JSON of the line at 1-based `position`.
+fn edit(lines: &mut [String], position: usize, change: impl FnOnce(&mut Value)) {
+    let mut value: Value = serde_json::from_str(&lines[position - 1]).expect("a JSON line");
+    change(&mut value);
+    lines[position - 1] = value.to_string();
+}
+
+#[test]
+fn an_untouched_export_verifies_and_reports_the_tree_head() {
+    let entries = entries(50);
+    let report = verify(&export_lines(&entries, &[])).expect("an untouched export verifies");
+    assert_eq!(report.contract_id.as_deref(), Some(CONTRACT));
+    assert_eq!(report.size, 50);
+    assert_eq!(report.root, root(&leaf_hashes(&entries)));
+    assert!(report.checkpoints.is_empty());
+}
+
+#[test]
+fn an_untouched_export_with_checkpoints_verifies_and_returns_them() {
+    let entries = entries(50);
+    let lines = export_lines(&entries, &[0, 1, 16, 17, 33, 50]);
+    let report = verify(&lines).expect("an untouched export verifies");
+    let sizes: Vec<u64> = report.checkpoints.iter().map(|c| c.size).collect();
+    assert_eq!(sizes, [0, 1, 16, 17, 33, 50]);
+    assert_eq!(report.checkpoints[2], checkpoint(&entries, 16));
+}
+
+#[test]
+fn checkpoints_in_decreasing_size_order_still_verify() {
+    let entries = entries(50);
+    assert!(verify(&export_lines(&entries, &[40, 7, 30, 2])).is_ok());
+}
+
+#[test]
+fn progress_is_reported_after_every_entry() {
+    let entries = entries(50);
+    let text: String = export_lines(&entries, &[50])
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut seen = Vec::new();
+    verify_export(text.as_bytes(), |n| seen.push(n)).expect("an untouched export verifies");
+    assert_eq!(seen, (1..=50).collect::<Vec<u64>>());
+}
+
+#[test]
+fn an_edited_payload_is_caught_at_its_position() {
+    let mut lines = export_lines(&entries(50), &[]);
+    edit(&mut lines, 17, |line| {
+        line["entry"]["payload"]["amount"] = json!("51.49")
+    });
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::LeafHashMismatch { position: 17 })
+    );
+}
+
+#[test]
+fn an_edited_leaf_hash_is_caught_at_its_position() {
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    let other = entries[0].leaf_hash().to_string();
+    edit(&mut lines, 17, |line| line["leaf_hash"] = json!(other));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::LeafHashMismatch { position: 17 })
+    );
+}
+
+#[test]
+fn a_removed_line_is_caught_at_the_missing_position() {
+    let mut lines = export_lines(&entries(50), &[]);
+    lines.remove(16);
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::PositionOutOfOrder {
+            expected: 17,
+            found: 18
+        })
+    );
+}
+
+#[test]
+fn two_swapped_lines_are_caught_at_the_first_of_them() {
+    let mut lines = export_lines(&entries(50), &[]);
+    lines.swap(16, 17);
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::PositionOutOfOrder {
+            expected: 17,
+            found: 18
+        })
+    );
+}
+
+#[test]
+fn a_repeated_line_is_caught_where_it_repeats() {
+    let mut lines = export_lines(&entries(50), &[]);
+    lines.insert(17, lines[16].clone());
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::PositionOutOfOrder {
+            expected: 18,
+            found: 17
+        })
+    );
+}
+
+#[test]
+fn a_removed_last_line_goes_unnoticed_without_a_checkpoint() {
+    // A shortened export is a valid export of a shorter log: only a signed checkpoint covering
+    // the removed entry can tell them apart.
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    lines.pop();
+    let report = verify(&lines).expect("a shortened export is still well formed");
+    assert_eq!(report.size, 49);
+    assert_eq!(report.root, root(&leaf_hashes(&entries[..49])));
+}
+
+#[test]
+fn a_removed_last_entry_is_caught_by_a_checkpoint_covering_it() {
+    let mut lines = export_lines(&entries(50), &[50]);
+    lines.remove(49);
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointBeyondLog {
+            size: 50,
+            log_size: 49
+        })
+    );
+}
+
+#[test]
+fn a_rewritten_export_with_recomputed_hashes_is_caught_only_by_its_checkpoint() {
+    let entries = entries(50);
+    let mut rewritten = entries.clone();
+    rewritten[16].payload["amount"] = json!("0.00");
+    let mut lines = export_lines(&rewritten, &[]);
+    assert!(verify(&lines).is_ok());
+    lines.push(line(&checkpoint(&entries, 30).into()));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointRootMismatch { size: 30 })
+    );
+}
+
+#[test]
+fn a_checkpoint_before_the_tampering_still_verifies() {
+    let entries = entries(50);
+    let mut rewritten = entries.clone();
+    rewritten[40].payload["amount"] = json!("0.00");
+    let mut lines = export_lines(&rewritten, &[]);
+    lines.push(line(&checkpoint(&entries, 40).into()));
+    assert!(verify(&lines).is_ok());
+}
+
+#[test]
+fn an_entry_of_another_contract_is_caught_at_its_position() {
+    let mut entries = entries(50);
+    entries[16].contract_id = "contract-8".to_owned();
+    assert_eq!(
+        verify(&export_lines(&entries, &[])),
+        Err(VerifyFailure::ContractMismatch { position: 17 })
+    );
+}
+
+#[test]
+fn an_entry_whose_own_position_disagrees_with_its_line_is_caught() {
+    let mut lines = export_lines(&entries(50), &[]);
+    edit(&mut lines, 17, |line| line["entry"]["position"] = json!(71));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::EntryPositionMismatch {
+            position: 17,
+            entry_position: 71
+        })
+    );
+}
+
+#[test]
+fn a_field_added_to_an_entry_makes_the_line_malformed() {
+    let mut lines = export_lines(&entries(50), &[]);
+    edit(&mut lines, 17, |line| {
+        line["entry"]["approved"] = json!(true)
+    });
+    assert!(matches!(
+        verify(&lines),
+        Err(VerifyFailure::MalformedLine {
+            line_number: 17,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_line_that_is_not_json_is_malformed_at_its_line_number() {
+    let mut lines = export_lines(&entries(50), &[]);
+    lines[4] = "{\"position\": 5,".to_owned();
+    let failure = verify(&lines).expect_err("a broken line fails");
+    assert!(matches!(
+        failure,
+        VerifyFailure::MalformedLine { line_number: 5, .. }
+    ));
+    assert!(!failure.to_string().contains('\n'), "one line: {failure}");
+}
+
+#[test]
+fn a_checkpoint_with_a_wrong_root_is_caught_at_its_size() {
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    let mut wrong = checkpoint(&entries, 20);
+    wrong.root_hash = checkpoint(&entries, 21).root_hash;
+    lines.push(line(&wrong.into()));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointRootMismatch { size: 20 })
+    );
+}
+
+#[test]
+fn a_checkpoint_of_another_contract_is_caught() {
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    let mut other = checkpoint(&entries, 20);
+    other.contract_id = "contract-8".to_owned();
+    lines.push(line(&other.into()));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointContractMismatch { size: 20 })
+    );
+}
+
+#[test]
+fn an_entry_after_a_checkpoint_is_refused() {
+    let entries = entries(50);
+    let mut lines = export_lines(&entries[..49], &[49]);
+    lines.push(line(&ExportLine::for_entry(entries[49].clone())));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::EntryAfterCheckpoint { line_number: 51 })
+    );
+}
+
+#[test]
+fn export_lines_read_back_as_written() {
+    let entries = entries(12);
+    for text in export_lines(&entries, &[12]) {
+        let parsed: ExportLine = serde_json::from_str(&text).expect("a written line reads back");
+        assert_eq!(line(&parsed), text);
+    }
+    let first = line(&ExportLine::for_entry(entries[0].clone()));
+    assert!(
+        first.starts_with(r#"{"position":1,"leaf_hash":""#),
+        "{first}"
+    );
+    let last = line(&checkpoint(&entries, 12).into());
+    assert!(
+        last.starts_with(r#"{"checkpoint":{"contract_id":"#),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_failing_reader_is_reported_at_the_line_it_failed_on() {
+    struct FailsAfter(Vec<u8>);
+
+    impl Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0.drain(..n);
+            Ok(n)
+        }
+    }
+
+    let text: String = export_lines(&entries(3), &[])
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let reader = BufReader::with_capacity(64, FailsAfter(text.into_bytes()));
+    assert_eq!(
+        verify_export(reader, |_| {}),
+        Err(VerifyFailure::Unreadable {
+            line_number: 4,
+            reason: "disk on fire".to_owned()
+        })
+    );
+}
