@@ -17,10 +17,13 @@ CREATE TABLE log_entries (
     entry          TEXT    NOT NULL,
     leaf_hash      BLOB    NOT NULL CHECK (length(leaf_hash) = 32),
     request_digest BLOB    NOT NULL CHECK (length(request_digest) = 32),
-    PRIMARY KEY (contract_id, position),
-    UNIQUE (contract_id, event_id),
-    UNIQUE (contract_id, stream_type, stream_id, stream_seq)
+    PRIMARY KEY (contract_id, position)
 ) WITHOUT ROWID;
+
+-- Named, so that queries can insist on them (INDEXED BY): without statistics the planner
+-- would rather scan the whole contract by its primary key.
+CREATE UNIQUE INDEX log_entries_event ON log_entries (contract_id, event_id);
+CREATE UNIQUE INDEX log_entries_stream ON log_entries (contract_id, stream_type, stream_id, stream_seq);
 
 -- The head of each contract's log: its size and the Merkle frontier (the roots of the
 -- perfect subtrees along the right edge), updated in the same transaction as the appends.

@@ -1,5 +1,6 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
+mod bench;
 mod demo;
 mod load;
 mod serve;
@@ -54,6 +55,8 @@ enum Commands {
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
     Load(load::LoadArgs),
+    /// Measure appends and verification beside their anchors; JSON under target/bench/.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,14 @@ fn main() -> ExitCode {
             eprintln!("esito: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints the process's peak resident memory (Linux `VmHWM`) to standard error, for `esito bench`.
+fn report_peak_memory() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kib) = status.lines().find_map(|line| line.strip_prefix("VmHWM:")) {
+        eprintln!("peak_rss_kib={}", kib.trim().trim_end_matches("kB").trim());
     }
 }
 
@@ -109,7 +120,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::File::open(&file)
                     .with_context(|| format!("opening {}", file.display()))?,
             );
-            return Ok(match esito_log::verify_export(reader, |_| {}) {
+            let verdict = esito_log::verify_export(reader, |_| {});
+            if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
+                report_peak_memory();
+            }
+            return Ok(match verdict {
                 Ok(report) => {
                     println!(
                         "verified: {} entries of {}, tree head {}",
@@ -126,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             });
         }
         Commands::Load(args) => load::run(args).await?,
+        Commands::Bench(args) => bench::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,12 +11,22 @@ fn schemas_dir() -> PathBuf {
 
 /// Every generated schema: (path under `schemas/`, pretty JSON with a final newline).
 fn generated() -> Vec<(PathBuf, String)> {
-    let render = |schema: &schemars::Schema| serde_json::to_string_pretty(schema).expect("a schema serializes") + "\n";
+    let render = |schema: &schemars::Schema| {
+        serde_json::to_string_pretty(schema).expect("a schema serializes") + "\n"
+    };
     let mut files: Vec<(PathBuf, String)> = Event::payload_schemas()
         .iter()
-        .map(|(event_type, schema)| (PathBuf::from(format!("events/{event_type}.json")), render(schema)))
+        .map(|(event_type, schema)| {
+            (
+                PathBuf::from(format!("events/{event_type}.json")),
+                render(schema),
+            )
+        })
         .collect();
-    files.push((PathBuf::from("commands/Submission.json"), render(&schemars::schema_for!(Submission))));
+    files.push((
+        PathBuf::from("commands/Submission.json"),
+        render(&schemars::schema_for!(Submission)),
+    ));
     files
 }
 
@@ -28,22 +38,37 @@ fn the_checked_in_schemas_match_the_types() {
     for (path, text) in generated() {
         let file = dir.join(&path);
         if write {
-            std::fs::create_dir_all(file.parent().expect("a parent")).expect("schemas/ is writable");
+            std::fs::create_dir_all(file.parent().expect("a parent"))
+                .expect("schemas/ is writable");
             std::fs::write(&file, &text).expect("schema written");
         } else if std::fs::read_to_string(&file).ok().as_deref() != Some(text.as_str()) {
             stale.push(path.display().to_string());
         }
     }
-    assert!(stale.is_empty(), "schemas differ from the types (run `make schemas`): {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "schemas differ from the types (run `make schemas`): {stale:?}"
+    );
 }
 
 #[test]
 fn no_schema_is_left_over_from_a_removed_event_type() {
-    let expected: Vec<String> = generated().into_iter().map(|(path, _)| path.display().to_string()).collect();
+    let expected: Vec<String> = generated()
+        .into_iter()
+        .map(|(path, _)| path.display().to_string())
+        .collect();
     for sub in ["events", "commands"] {
-        let Ok(entries) = std::fs::read_dir(schemas_dir().join(sub)) else { continue };
+        let Ok(entries) = std::fs::read_dir(schemas_dir().join(sub)) else {
+            continue;
+        };
         for entry in entries {
-            let name = format!("{sub}/{}", entry.expect("a directory entry").file_name().to_string_lossy());
+            let name = format!(
+                "{sub}/{}",
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+            );
             assert!(expected.contains(&name), "schemas/{name} matches no type");
         }
     }

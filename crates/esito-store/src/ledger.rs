@@ -39,7 +39,20 @@ pub(crate) struct KnownEvent {
     pub leaf_hash: Hash,
 }
 
-/// One stored event of a stream that `decide` needs, in position order.
+/// The events of each stream `decide` needs, in position order.
+pub(crate) type Histories = BTreeMap<StreamRef, Vec<Recorded>>;
+
+/// Parses stored rows (in position order) into stream histories.
+pub(crate) fn histories(rows: &[StreamRow]) -> Result<Histories, AppendError> {
+    let mut histories = Histories::new();
+    for row in rows {
+        let (stream, recorded) = recorded_from_row(row)?;
+        histories.entry(stream).or_default().push(recorded);
+    }
+    Ok(histories)
+}
+
+/// One stored event of a stream that `decide` needs.
 #[derive(Debug, Clone)]
 pub(crate) struct StreamRow {
     pub position: u64,
@@ -160,11 +173,29 @@ pub(crate) fn streams_needed(
     streams
 }
 
+/// The streams the batch names itself (targets and reads, the contract's own stream
+/// included); corrections add the streams of the events they name, which only the log knows.
+pub(crate) fn streams_named(
+    submissions: &[Submission],
+    contract_id: &ContractId,
+) -> BTreeSet<StreamRef> {
+    let mut streams = BTreeSet::from([contract_stream(contract_id)]);
+    for submission in submissions {
+        if let Target::Stream(stream) = submission.command.target(contract_id) {
+            streams.insert(stream);
+        }
+        streams.extend(submission.command.reads());
+    }
+    streams
+}
+
 /// The committed result of a batch: rows to insert, the new head, one outcome per submission.
 pub(crate) struct Plan {
     pub rows: Vec<NewRow>,
     pub head: Head,
     pub outcomes: Vec<AppendOutcome>,
+    /// The new events by stream, in order: what a cache of the streams must add.
+    pub appended: Vec<(StreamRef, Recorded)>,
 }
 
 fn recorded_from_row(row: &StreamRow) -> Result<(StreamRef, Recorded), AppendError> {
@@ -200,13 +231,9 @@ pub(crate) fn plan(
     submissions: &[Submission],
     digests: &[[u8; 32]],
     resolved: Vec<Resolved>,
-    stream_rows: &[StreamRow],
+    mut histories: Histories,
 ) -> Result<Plan, AppendError> {
-    let mut histories: BTreeMap<StreamRef, Vec<Recorded>> = BTreeMap::new();
-    for row in stream_rows {
-        let (stream, recorded) = recorded_from_row(row)?;
-        histories.entry(stream).or_default().push(recorded);
-    }
+    let mut appended = Vec::new();
     let mut states: BTreeMap<StreamRef, StreamState> = BTreeMap::new();
     let recorded_at = format_recorded_at(recorded_at);
     let contract_ref = contract_stream(contract_id);
@@ -291,12 +318,14 @@ pub(crate) fn plan(
         );
 
         // Keep the in-batch state current: corrections change history, so replay again later.
-        history.push(Recorded {
+        let recorded = Recorded {
             event_id: submission.event_id,
             corrects,
             occurred_at: submission.occurred_at,
             event: event.clone(),
-        });
+        };
+        history.push(recorded.clone());
+        appended.push((target.clone(), recorded));
         if corrects.is_some() {
             states.remove(&target);
         } else if let Some(state) = states.get_mut(&target) {
@@ -331,5 +360,6 @@ pub(crate) fn plan(
         rows,
         head,
         outcomes,
+        appended,
     })
 }

@@ -8,10 +8,12 @@
 //! - the entry's canonical bytes and their leaf hash are written with the event, and the
 //!   database itself refuses UPDATE and DELETE on the log (triggers, see `migrations/`).
 
+pub mod anchor;
 mod ledger;
 mod migrate;
 mod postgres;
 mod sqlite;
+mod views;
 
 use std::io::Write;
 

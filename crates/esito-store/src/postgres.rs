@@ -1,37 +1,50 @@
 //! The log on PostgreSQL: the store for production and scale.
 //!
-//! Invariant: an append takes the contract's head row lock (`INSERT .. ON CONFLICT DO UPDATE
-//! .. RETURNING`) before anything else in its transaction, so positions are handed out in
-//! commit order: a reader never sees position n+1 before n (STACK-NOTES, defect 4).
+//! Invariant: entries are inserted only while the contract's head row is locked and only if the
+//! head is still at the size the decision was made against, in the transaction that moves the
+//! head; so positions are handed out in commit order and a reader never sees position n+1
+//! before n (STACK-NOTES, defect 4).
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use esito_domain::{ContractId, StreamRef, Submission};
+use esito_domain::{ContractId, Submission};
 use esito_log::merkle::Frontier;
 use esito_log::Hash;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 
-use crate::ledger::{self, Head, KnownEvent, NewRow, StreamRow};
+use crate::ledger::{self, Head, KnownEvent, NewRow, Plan, StreamRow};
 use crate::sqlite::stream_ref;
+use crate::views::Views;
 use crate::{migrate, AppendError, AppendOutcome, StoreError, StoredEntry};
 
 /// Connections in the pool: enough for concurrent writers to queue on the row lock, not on the pool.
 const POOL_SIZE: u32 = 16;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Optimistic appends tried before taking the head's lock up front.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
 
 pub struct PgStore {
     pool: PgPool,
+    views: Views,
 }
 
 impl PgStore {
     pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
+            // A ping before every use would double the round trips of an append; a broken
+            // connection fails its statement instead, and the pool replaces it.
+            .test_before_acquire(false)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            views: Views::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -71,6 +84,10 @@ impl PgStore {
         Ok(())
     }
 
+    /// Three ways, cheapest first. From the cached view: decide, then write and commit in one
+    /// statement that succeeds only if the head has not moved (one round trip). Optimistic: the
+    /// same after reading the head and streams in one statement (two round trips). After
+    /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds.
     pub(crate) async fn append(
         &self,
         contract_id: &ContractId,
@@ -78,16 +95,46 @@ impl PgStore {
         submissions: &[Submission],
         digests: &[[u8; 32]],
     ) -> Result<Vec<AppendOutcome>, AppendError> {
-        let mut tx = self.pool.begin().await?;
-        let head = lock_head(&mut tx, contract_id).await?;
-        let mut ids: Vec<uuid::Uuid> = submissions.iter().map(|s| s.event_id).collect();
-        ids.extend(submissions.iter().filter_map(|s| s.command.corrects()));
-        let known = known_events(&mut tx, contract_id, &ids).await?;
-        let resolved = ledger::resolve(submissions, digests, &known, contract_id)?;
-        let streams = ledger::streams_needed(submissions, &resolved, contract_id);
-        let rows = stream_rows(&mut tx, contract_id, streams.into_iter().collect()).await?;
+        if let Some(outcomes) = self
+            .append_from_view(contract_id, principal, submissions, digests)
+            .await?
+        {
+            return Ok(outcomes);
+        }
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            if let Some(outcomes) = self
+                .append_optimistic(contract_id, principal, submissions, digests)
+                .await?
+            {
+                return Ok(outcomes);
+            }
+        }
+        self.append_locked(contract_id, principal, submissions, digests)
+            .await
+    }
+
+    /// `None` whenever the view cannot decide alone: the caller then reads the log. A rejection
+    /// is never answered from here, since a stream missing from the view may exist.
+    async fn append_from_view(
+        &self,
+        contract_id: &ContractId,
+        principal: &str,
+        submissions: &[Submission],
+        digests: &[[u8; 32]],
+    ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
+        if submissions.iter().any(|s| s.command.corrects().is_some()) {
+            return Ok(None);
+        }
+        let streams = ledger::streams_named(submissions, contract_id);
+        let Some((head, histories)) = self.views.speculate(contract_id, streams) else {
+            return Ok(None);
+        };
+        let expected_size = head.size;
+        let Ok(resolved) = ledger::resolve(submissions, digests, &[], contract_id) else {
+            return Ok(None);
+        };
         let now = chrono::Utc::now();
-        let plan = ledger::plan(
+        let Ok(plan) = ledger::plan(
             contract_id,
             principal,
             now,
@@ -95,11 +142,146 @@ impl PgStore {
             submissions,
             digests,
             resolved,
-            &rows,
+            histories,
+        ) else {
+            return Ok(None);
+        };
+        if plan.rows.is_empty() {
+            return Ok(None);
+        }
+        match self
+            .write_if_head_at(contract_id, expected_size, &plan)
+            .await
+        {
+            Ok(true) => {
+                self.views
+                    .committed(contract_id, expected_size, &plan.head, None, &plan.appended);
+                Ok(Some(plan.outcomes))
+            }
+            Ok(false) => {
+                self.views.forget(contract_id);
+                Ok(None)
+            }
+            // A stream or an event id the view did not know: read the log and decide again.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                self.views.forget(contract_id);
+                Ok(None)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn append_optimistic(
+        &self,
+        contract_id: &ContractId,
+        principal: &str,
+        submissions: &[Submission],
+        digests: &[[u8; 32]],
+    ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
+        let snapshot = read_snapshot(&self.pool, contract_id, submissions).await?;
+        let expected_size = snapshot.head.size;
+        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+        let read = ledger::histories(&snapshot.streams)?;
+        let now = chrono::Utc::now();
+        let plan = ledger::plan(
+            contract_id,
+            principal,
+            now,
+            snapshot.head,
+            submissions,
+            digests,
+            resolved,
+            read.clone(),
+        )?;
+        if plan.rows.is_empty() {
+            return Ok(Some(plan.outcomes));
+        }
+        if !self
+            .write_if_head_at(contract_id, expected_size, &plan)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.views.committed(
+            contract_id,
+            expected_size,
+            &plan.head,
+            Some(read),
+            &plan.appended,
+        );
+        Ok(Some(plan.outcomes))
+    }
+
+    /// Inserts the plan's rows and moves the head, committing, if the head is still at
+    /// `expected_size`; `false` (nothing written) if another writer moved it.
+    async fn write_if_head_at(
+        &self,
+        contract_id: &ContractId,
+        expected_size: u64,
+        plan: &Plan,
+    ) -> Result<bool, sqlx::Error> {
+        let columns = Columns::of(&plan.rows);
+        sqlx::query_scalar(
+            "SELECT esito_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(contract_id.as_str())
+        .bind(expected_size as i64)
+        .bind(plan.head.size as i64)
+        .bind(plan.head.frontier.to_bytes())
+        .bind(&columns.positions)
+        .bind(&columns.event_ids)
+        .bind(&columns.stream_types)
+        .bind(&columns.stream_ids)
+        .bind(&columns.stream_seqs)
+        .bind(&columns.event_types)
+        .bind(&columns.occurred_at)
+        .bind(&columns.recorded_at)
+        .bind(&columns.recorded_by)
+        .bind(&columns.corrects)
+        .bind(&columns.entries)
+        .bind(&columns.leaf_hashes)
+        .bind(&columns.digests)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    /// The pessimistic path: take the head's row lock first, then read, decide and write in
+    /// one transaction. Used when optimistic attempts keep losing to other writers.
+    async fn append_locked(
+        &self,
+        contract_id: &ContractId,
+        principal: &str,
+        submissions: &[Submission],
+        digests: &[[u8; 32]],
+    ) -> Result<Vec<AppendOutcome>, AppendError> {
+        let mut tx = self.pool.begin().await?;
+        lock_head(&mut tx, contract_id).await?;
+        // Read after the lock: this statement's snapshot includes every earlier commit.
+        let snapshot = read_snapshot(&mut *tx, contract_id, submissions).await?;
+        let expected_size = snapshot.head.size;
+        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+        let read = ledger::histories(&snapshot.streams)?;
+        let now = chrono::Utc::now();
+        let plan = ledger::plan(
+            contract_id,
+            principal,
+            now,
+            snapshot.head,
+            submissions,
+            digests,
+            resolved,
+            read.clone(),
         )?;
         if !plan.rows.is_empty() {
             insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
             tx.commit().await?;
+            self.views.committed(
+                contract_id,
+                expected_size,
+                &plan.head,
+                Some(read),
+                &plan.appended,
+            );
         }
         Ok(plan.outcomes)
     }
@@ -159,97 +341,159 @@ impl PgStore {
 async fn lock_head(
     tx: &mut Transaction<'_, Postgres>,
     contract_id: &ContractId,
-) -> Result<Head, AppendError> {
-    let row = sqlx::query(
+) -> Result<(), AppendError> {
+    sqlx::query(
         "INSERT INTO contract_heads (contract_id, size, frontier) VALUES ($1, 0, $2)
-         ON CONFLICT (contract_id) DO UPDATE SET size = contract_heads.size RETURNING size, frontier",
+         ON CONFLICT (contract_id) DO UPDATE SET size = contract_heads.size",
     )
     .bind(contract_id.as_str())
     .bind(Frontier::default().to_bytes())
-    .fetch_one(&mut **tx)
+    .execute(&mut **tx)
     .await?;
-    let size = row.get::<i64, _>(0) as u64;
-    let frontier =
-        Frontier::from_bytes(row.get::<&[u8], _>(1)).map_err(|e| AppendError::Corrupt {
-            position: size,
-            reason: format!("frontier: {e}"),
-        })?;
-    Ok(Head { size, frontier })
+    Ok(())
 }
 
-async fn known_events(
-    tx: &mut Transaction<'_, Postgres>,
-    contract_id: &ContractId,
-    ids: &[uuid::Uuid],
-) -> Result<Vec<KnownEvent>, AppendError> {
-    let rows = sqlx::query(
-        "SELECT event_id, position, stream_type, stream_id, request_digest, leaf_hash FROM log_entries
-         WHERE contract_id = $1 AND event_id = ANY($2)",
-    )
-    .bind(contract_id.as_str())
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let position = row.get::<i64, _>(1) as u64;
-            let corrupt = |reason: String| AppendError::Corrupt { position, reason };
-            Ok(KnownEvent {
-                event_id: row.get(0),
-                position,
-                stream: stream_ref(row.get(2), row.get(3)).map_err(corrupt)?,
-                request_digest: row.get(4),
-                leaf_hash: Hash::from_slice(row.get::<&[u8], _>(5))
-                    .map_err(|e| corrupt(e.to_string()))?,
-            })
-        })
-        .collect()
+/// What one statement saw: the head, the events already stored under the batch's ids (and
+/// the ids it corrects), and every event of the streams the batch writes or reads.
+struct Snapshot {
+    head: Head,
+    known: Vec<KnownEvent>,
+    streams: Vec<StreamRow>,
 }
 
-async fn stream_rows(
-    tx: &mut Transaction<'_, Postgres>,
+/// Reads everything `decide` needs in one statement, so in one consistent snapshot.
+async fn read_snapshot<'e, E>(
+    executor: E,
     contract_id: &ContractId,
-    streams: Vec<StreamRef>,
-) -> Result<Vec<StreamRow>, AppendError> {
+    submissions: &[Submission],
+) -> Result<Snapshot, AppendError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let mut ids: Vec<uuid::Uuid> = submissions.iter().map(|s| s.event_id).collect();
+    let corrected: Vec<uuid::Uuid> = submissions
+        .iter()
+        .filter_map(|s| s.command.corrects())
+        .collect();
+    ids.extend(&corrected);
+    let streams = ledger::streams_named(submissions, contract_id);
     let types: Vec<&str> = streams.iter().map(|s| s.stream_type.as_str()).collect();
-    let ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();
+    let stream_ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();
     let rows = sqlx::query(
-        "SELECT l.position, l.entry FROM log_entries l
-         JOIN UNNEST($2::text[], $3::text[]) AS s(stream_type, stream_id)
-           ON l.stream_type = s.stream_type AND l.stream_id = s.stream_id
-         WHERE l.contract_id = $1 ORDER BY l.position",
+        // LATERAL with OFFSET 0 (which keeps the planner from flattening it into a join that
+        // scans the whole contract): one index lookup per stream, however long the log.
+        "WITH wanted AS (
+             SELECT * FROM UNNEST($2::text[], $3::text[]) AS s(stream_type, stream_id)
+             UNION
+             SELECT stream_type, stream_id FROM log_entries WHERE contract_id = $1 AND event_id = ANY($5)
+         )
+         SELECT 0 AS kind, size AS position, NULL::uuid AS event_id, NULL::text AS stream_type,
+                NULL::text AS stream_id, frontier AS bytes, NULL::bytea AS leaf_hash, NULL::text AS entry
+           FROM contract_heads WHERE contract_id = $1
+         UNION ALL
+         SELECT 1, position, event_id, stream_type, stream_id, request_digest, leaf_hash, NULL
+           FROM log_entries WHERE contract_id = $1 AND event_id = ANY($4)
+         UNION ALL
+         SELECT 2, l.position, NULL, NULL, NULL, NULL, NULL, l.entry
+           FROM wanted w CROSS JOIN LATERAL (
+               SELECT position, entry FROM log_entries
+               WHERE contract_id = $1 AND stream_type = w.stream_type AND stream_id = w.stream_id
+               OFFSET 0
+           ) l",
     )
     .bind(contract_id.as_str())
     .bind(&types)
+    .bind(&stream_ids)
     .bind(&ids)
-    .fetch_all(&mut **tx)
+    .bind(&corrected)
+    .fetch_all(executor)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|row| StreamRow {
-            position: row.get::<i64, _>(0) as u64,
-            entry: row.get(1),
-        })
-        .collect())
+    let mut snapshot = Snapshot {
+        head: Head {
+            size: 0,
+            frontier: Frontier::default(),
+        },
+        known: Vec::new(),
+        streams: Vec::new(),
+    };
+    for row in &rows {
+        let position = row.get::<i64, _>(1) as u64;
+        let corrupt = |reason: String| AppendError::Corrupt { position, reason };
+        match row.get::<i32, _>(0) {
+            0 => {
+                let frontier = Frontier::from_bytes(row.get::<&[u8], _>(5))
+                    .map_err(|e| corrupt(format!("frontier: {e}")))?;
+                snapshot.head = Head {
+                    size: position,
+                    frontier,
+                };
+            }
+            1 => snapshot.known.push(KnownEvent {
+                event_id: row.get(2),
+                position,
+                stream: stream_ref(row.get(3), row.get(4)).map_err(corrupt)?,
+                request_digest: row.get(5),
+                leaf_hash: Hash::from_slice(row.get::<&[u8], _>(6))
+                    .map_err(|e| corrupt(e.to_string()))?,
+            }),
+            _ => snapshot.streams.push(StreamRow {
+                position,
+                entry: row.get(7),
+            }),
+        }
+    }
+    snapshot.streams.sort_by_key(|row| row.position);
+    Ok(snapshot)
 }
 
-/// Inserts the rows and moves the head in one statement: one round trip however large the batch.
+/// The new rows, column by column, as PostgreSQL arrays.
+struct Columns {
+    positions: Vec<i64>,
+    event_ids: Vec<uuid::Uuid>,
+    stream_types: Vec<&'static str>,
+    stream_ids: Vec<String>,
+    stream_seqs: Vec<i64>,
+    event_types: Vec<&'static str>,
+    occurred_at: Vec<String>,
+    recorded_at: Vec<String>,
+    recorded_by: Vec<String>,
+    corrects: Vec<Option<uuid::Uuid>>,
+    entries: Vec<String>,
+    leaf_hashes: Vec<Vec<u8>>,
+    digests: Vec<Vec<u8>>,
+}
+
+impl Columns {
+    fn of(rows: &[NewRow]) -> Self {
+        Self {
+            positions: rows.iter().map(|r| r.position as i64).collect(),
+            event_ids: rows.iter().map(|r| r.event_id).collect(),
+            stream_types: rows.iter().map(|r| r.stream_type).collect(),
+            stream_ids: rows.iter().map(|r| r.stream_id.clone()).collect(),
+            stream_seqs: rows.iter().map(|r| r.stream_seq as i64).collect(),
+            event_types: rows.iter().map(|r| r.event_type).collect(),
+            occurred_at: rows.iter().map(|r| r.occurred_at.clone()).collect(),
+            recorded_at: rows.iter().map(|r| r.recorded_at.clone()).collect(),
+            recorded_by: rows.iter().map(|r| r.recorded_by.clone()).collect(),
+            corrects: rows.iter().map(|r| r.corrects).collect(),
+            entries: rows.iter().map(|r| r.entry.clone()).collect(),
+            leaf_hashes: rows
+                .iter()
+                .map(|r| r.leaf_hash.as_bytes().to_vec())
+                .collect(),
+            digests: rows.iter().map(|r| r.request_digest.to_vec()).collect(),
+        }
+    }
+}
+
+/// Inserts the rows and moves the head in one statement, inside the locked transaction.
 async fn insert_and_advance(
     tx: &mut Transaction<'_, Postgres>,
     contract_id: &ContractId,
     rows: &[NewRow],
     head: &Head,
 ) -> Result<(), AppendError> {
-    let column = |f: fn(&NewRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
-    let positions: Vec<i64> = rows.iter().map(|r| r.position as i64).collect();
-    let event_ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.event_id).collect();
-    let stream_seqs: Vec<i64> = rows.iter().map(|r| r.stream_seq as i64).collect();
-    let corrects: Vec<Option<uuid::Uuid>> = rows.iter().map(|r| r.corrects).collect();
-    let leaf_hashes: Vec<Vec<u8>> = rows
-        .iter()
-        .map(|r| r.leaf_hash.as_bytes().to_vec())
-        .collect();
-    let digests: Vec<Vec<u8>> = rows.iter().map(|r| r.request_digest.to_vec()).collect();
+    let columns = Columns::of(rows);
     sqlx::query(
         "WITH inserted AS (
             INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id, stream_seq,
@@ -262,19 +506,19 @@ async fn insert_and_advance(
          WHERE contract_id = $1 AND (SELECT count(*) FROM inserted) = $17",
     )
     .bind(contract_id.as_str())
-    .bind(&positions)
-    .bind(&event_ids)
-    .bind(column(|r| r.stream_type.to_owned()))
-    .bind(column(|r| r.stream_id.clone()))
-    .bind(&stream_seqs)
-    .bind(column(|r| r.event_type.to_owned()))
-    .bind(column(|r| r.occurred_at.clone()))
-    .bind(column(|r| r.recorded_at.clone()))
-    .bind(column(|r| r.recorded_by.clone()))
-    .bind(&corrects)
-    .bind(column(|r| r.entry.clone()))
-    .bind(&leaf_hashes)
-    .bind(&digests)
+    .bind(&columns.positions)
+    .bind(&columns.event_ids)
+    .bind(&columns.stream_types)
+    .bind(&columns.stream_ids)
+    .bind(&columns.stream_seqs)
+    .bind(&columns.event_types)
+    .bind(&columns.occurred_at)
+    .bind(&columns.recorded_at)
+    .bind(&columns.recorded_by)
+    .bind(&columns.corrects)
+    .bind(&columns.entries)
+    .bind(&columns.leaf_hashes)
+    .bind(&columns.digests)
     .bind(head.size as i64)
     .bind(head.frontier.to_bytes())
     .bind(rows.len() as i64)

@@ -112,7 +112,7 @@ impl SqliteStore {
             submissions,
             digests,
             resolved,
-            &rows,
+            ledger::histories(&rows)?,
         )?;
         if !plan.rows.is_empty() {
             insert(&mut tx, contract_id, &plan.rows).await?;
@@ -209,7 +209,8 @@ async fn known_events(
     let mut known = Vec::new();
     for chunk in ids.chunks(ROWS_PER_INSERT) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT event_id, position, stream_type, stream_id, request_digest, leaf_hash FROM log_entries WHERE contract_id = ",
+            "SELECT event_id, position, stream_type, stream_id, request_digest, leaf_hash
+             FROM log_entries INDEXED BY log_entries_event WHERE contract_id = ",
         );
         query
             .push_bind(contract_id.as_str())
@@ -253,14 +254,14 @@ async fn stream_rows(
     let mut rows = Vec::new();
     for chunk in streams.chunks(STREAMS_PER_QUERY) {
         // One indexed lookup per stream, as a compound SELECT: a row-value IN list is not
-        // guaranteed to use the (contract, stream, seq) index.
+        // guaranteed to use the (contract, stream, seq) index, and INDEXED BY insists on it.
         let mut query = QueryBuilder::<Sqlite>::new("");
         for (i, stream) in chunk.iter().enumerate() {
             if i > 0 {
                 query.push(" UNION ALL ");
             }
             query
-                .push("SELECT position, entry FROM log_entries WHERE contract_id = ")
+                .push("SELECT position, entry FROM log_entries INDEXED BY log_entries_stream WHERE contract_id = ")
                 .push_bind(contract_id.as_str())
                 .push(" AND stream_type = ")
                 .push_bind(stream.stream_type.as_str())

@@ -82,6 +82,7 @@ store_suite!(
     a_batch_with_one_bad_command_writes_nothing,
     a_correction_and_a_void_are_appended_to_the_stream_they_name,
     the_head_tree_matches_the_leaves_and_the_export_verifies,
+    a_second_instance_never_decides_on_what_it_has_not_seen,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -788,4 +789,117 @@ async fn the_head_tree_matches_the_leaves_and_the_export_verifies(fresh: Fresh) 
     assert_eq!(head.root_hash, esito_log::root(&leaves));
     let report = export_verifies(&store, &cuneo).await;
     assert_eq!(report.root, head.root_hash);
+}
+
+async fn a_second_instance_never_decides_on_what_it_has_not_seen(fresh: Fresh) {
+    let first = fresh.store;
+    let cuneo = contract("cuneo");
+    first
+        .append(&cuneo, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("fixture");
+    let second = Store::connect(&fresh.url).await.expect("a second instance");
+
+    // The second instance redeems a token the first has seen issued and not yet redeemed.
+    let order = vec![
+        submit(
+            "2023-07-10T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id("ord-2"),
+                beneficiary_id: id("ben-1"),
+                product_id: id("prod-1"),
+                channel: OrderChannel::Centre,
+                price: money("6.00"),
+            },
+        ),
+        submit(
+            "2023-07-10T10:01:00+02:00",
+            Command::IssueToken {
+                order_id: id("ord-2"),
+                token_code: "TK-2".into(),
+                notified_to: vec![TokenRecipient::Client],
+                expires_on: "2023-09-30".parse().expect("date"),
+            },
+        ),
+    ];
+    first
+        .append(&cuneo, "operator", &order)
+        .await
+        .expect("order 2");
+    let delivery = || {
+        submit(
+            "2023-07-12T12:00:00+02:00",
+            Command::RecordDelivery {
+                order_id: id("ord-2"),
+                provider_id: id("prov-1"),
+            },
+        )
+    };
+    second
+        .append(&cuneo, "provider", &[delivery()])
+        .await
+        .expect("redeemed by the second instance");
+    let before = size(&first, &cuneo).await;
+    let error = first
+        .append(&cuneo, "provider", &[delivery()])
+        .await
+        .expect_err("already redeemed elsewhere");
+    assert!(
+        matches!(
+            error,
+            AppendError::Rejected {
+                error: DomainError::TokenAlreadyRedeemed { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(size(&first, &cuneo).await, before);
+
+    // A third instance, which has seen none of the streams, registers nothing twice...
+    let third = Store::connect(&fresh.url).await.expect("a third instance");
+    third
+        .append(&cuneo, "operator", &[access(1)])
+        .await
+        .expect("an unrelated append");
+    let again = submit(
+        "2023-07-20T10:00:00+02:00",
+        Command::RegisterBeneficiary {
+            beneficiary_id: id("ben-1"),
+            isee_band: IseeBand::A,
+            household_size: 1,
+            age_band: AgeBand::From18To34,
+            flags: vec![],
+        },
+    );
+    let error = third
+        .append(&cuneo, "operator", &[again])
+        .await
+        .expect_err("already registered");
+    assert!(
+        matches!(
+            error,
+            AppendError::Rejected {
+                error: DomainError::BeneficiaryAlreadyRegistered { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // ...and refuses nothing because of streams it has not read.
+    let order = submit(
+        "2023-07-21T10:00:00+02:00",
+        Command::PlaceOrder {
+            order_id: id("ord-3"),
+            beneficiary_id: id("ben-1"),
+            product_id: id("prod-1"),
+            channel: OrderChannel::Online,
+            price: money("6.00"),
+        },
+    );
+    third
+        .append(&cuneo, "operator", &[order])
+        .await
+        .expect("the beneficiary and product exist");
+    export_verifies(&third, &cuneo).await;
 }
