@@ -221,28 +221,48 @@ impl PgStore {
         plan: &Plan,
     ) -> Result<bool, sqlx::Error> {
         let columns = Columns::of(&plan.rows);
-        sqlx::query_scalar(
-            "SELECT esito_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(contract_id.as_str())
-        .bind(expected_size as i64)
-        .bind(plan.head.size as i64)
-        .bind(plan.head.frontier.to_bytes())
-        .bind(&columns.positions)
-        .bind(&columns.event_ids)
-        .bind(&columns.stream_types)
-        .bind(&columns.stream_ids)
-        .bind(&columns.stream_seqs)
-        .bind(&columns.event_types)
-        .bind(&columns.occurred_at)
-        .bind(&columns.recorded_at)
-        .bind(&columns.recorded_by)
-        .bind(&columns.corrects)
-        .bind(&columns.entries)
-        .bind(&columns.leaf_hashes)
-        .bind(&columns.digests)
-        .fetch_one(&self.pool)
-        .await
+        // One statement, so one round trip that also commits. Taking the head's row lock, the
+        // size is compared on the latest committed version (not the statement's snapshot):
+        // when the head has moved no row comes back and no entry is inserted. A plain UPDATE
+        // costs less than an upsert; only the first append of a contract creates the head.
+        let head = if expected_size == 0 {
+            "INSERT INTO contract_heads (contract_id, size, frontier) VALUES ($1, $3, $4)
+             ON CONFLICT (contract_id) DO UPDATE SET size = EXCLUDED.size, frontier = EXCLUDED.frontier
+             WHERE contract_heads.size = $2
+             RETURNING 1"
+        } else {
+            "UPDATE contract_heads SET size = $3, frontier = $4 WHERE contract_id = $1 AND size = $2 RETURNING 1"
+        };
+        let statement = format!(
+            "WITH head AS ({head})
+             INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id, stream_seq,
+                 event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)
+             SELECT $1, * FROM UNNEST($5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::text[],
+                 $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::bytea[], $17::bytea[])
+             WHERE EXISTS (SELECT 1 FROM head)"
+        );
+        let inserted = sqlx::query(&statement)
+            .bind(contract_id.as_str())
+            .bind(expected_size as i64)
+            .bind(plan.head.size as i64)
+            .bind(plan.head.frontier.to_bytes())
+            .bind(&columns.positions)
+            .bind(&columns.event_ids)
+            .bind(&columns.stream_types)
+            .bind(&columns.stream_ids)
+            .bind(&columns.stream_seqs)
+            .bind(&columns.event_types)
+            .bind(&columns.occurred_at)
+            .bind(&columns.recorded_at)
+            .bind(&columns.recorded_by)
+            .bind(&columns.corrects)
+            .bind(&columns.entries)
+            .bind(&columns.leaf_hashes)
+            .bind(&columns.digests)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(inserted == plan.rows.len() as u64)
     }
 
     /// The pessimistic path: take the head's row lock first, then read, decide and write in
