@@ -308,7 +308,7 @@ async fn run_writers(store: Arc<Store>, contracts: Vec<ContractId>) -> Vec<(Cont
                 let contract = &contracts[(writer + n) % contracts.len()];
                 let submission = access(n);
                 let outcome = store
-                    .append(contract, "writer", &[submission.clone()])
+                    .append(contract, "writer", std::slice::from_ref(&submission))
                     .await
                     .expect("append");
                 assert!(!outcome[0].duplicate);
@@ -399,11 +399,11 @@ async fn a_retry_with_the_same_event_id_writes_one_event(fresh: Fresh) {
         .expect("registered");
     let submission = access(1);
     let first = store
-        .append(&cuneo, "operator", &[submission.clone()])
+        .append(&cuneo, "operator", std::slice::from_ref(&submission))
         .await
         .expect("first");
     let again = store
-        .append(&cuneo, "operator", &[submission.clone()])
+        .append(&cuneo, "operator", std::slice::from_ref(&submission))
         .await
         .expect("retry");
     assert!(!first[0].duplicate);
@@ -432,7 +432,7 @@ async fn the_same_event_id_with_other_content_is_refused(fresh: Fresh) {
         .expect("registered");
     let submission = access(1);
     store
-        .append(&cuneo, "operator", &[submission.clone()])
+        .append(&cuneo, "operator", std::slice::from_ref(&submission))
         .await
         .expect("first");
     let mut altered = access(2);
@@ -698,7 +698,7 @@ async fn a_correction_and_a_void_are_appended_to_the_stream_they_name(fresh: Fre
         },
     );
     store
-        .append(&cuneo, "operator", &[void.clone()])
+        .append(&cuneo, "operator", std::slice::from_ref(&void))
         .await
         .expect("void");
     // The token is redeemable again once its redemption is voided.
