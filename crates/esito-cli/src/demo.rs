@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use esito_api::auth::Role;
 use esito_domain::events::*;
 use esito_domain::{Command, ContractId, EventId, Money, Month, OccurredAt, StreamId, Submission};
 use esito_store::Store;
@@ -618,8 +619,42 @@ fn family_label(family: ServiceFamily) -> &'static str {
     }
 }
 
+/// The demo's keys, one per role. They are fixed, and so public: they exist so that a newcomer
+/// can call the demo at once, and must never be created on a real deployment.
+pub fn demo_keys() -> Vec<(Role, String, Option<&'static str>)> {
+    Role::ALL
+        .into_iter()
+        .map(|role| {
+            let provider = (role == Role::Provider).then_some("prov-01");
+            (role, format!("esito_demo_{}", role.as_str()), provider)
+        })
+        .collect()
+}
+
+async fn store_demo_keys(store: &Store) -> anyhow::Result<()> {
+    let contract = ContractId::parse(CUNEO).expect("a valid contract id");
+    for (role, key, provider) in demo_keys() {
+        if store
+            .key_by_hash(&esito_api::auth::key_hash(&key))
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let contracts = if role == Role::Admin {
+            Vec::new()
+        } else {
+            vec![contract.clone()]
+        };
+        let principal = format!("demo-{}", role.as_str());
+        esito_api::auth::store_key(store, &key, &principal, role, &contracts, provider).await?;
+    }
+    Ok(())
+}
+
 /// Loads the demo; returns a one-line summary of what was written.
 pub async fn load(store: &Store) -> anyhow::Result<String> {
+    store_demo_keys(store).await?;
     let contract = ContractId::parse(CUNEO).expect("a valid contract id");
     let submissions = cuneo();
     let (mut written, mut present) = (0, 0);

@@ -49,6 +49,11 @@ enum Commands {
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
+    /// Bearer keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Verify an export: re-hash every entry, check positions and tree heads.
     Verify { file: PathBuf },
     /// Append synthetic centre accesses from concurrent writers, printing each acknowledged
@@ -57,6 +62,27 @@ enum Commands {
     Load(load::LoadArgs),
     /// Measure appends and verification beside their anchors; JSON under target/bench/.
     Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; it is printed once and only its hash is stored.
+    Create {
+        /// admin, operator, provider, payer, funder or evaluator.
+        #[arg(long)]
+        role: String,
+        /// A contract the key may touch (repeat for several; none: every contract, admin only).
+        #[arg(long = "contract")]
+        contracts: Vec<String>,
+        /// For a provider's key: the provider id it speaks for.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Who holds the key, recorded as `recorded_by` on what it writes.
+        #[arg(long)]
+        principal: Option<String>,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +130,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = connect(&database).await?;
             let summary = demo::load(&store).await?;
             println!("{summary}");
+            println!("demo keys (public: for the demo only):");
+            for (role, key, provider) in demo::demo_keys() {
+                let scope = provider.map_or(String::new(), |p| format!(", provider {p}"));
+                println!("  {:<10} {key}{scope}", role.as_str());
+            }
         }
         Commands::Export { contract, database } => {
             let contract = ContractId::parse(&contract).context("--contract")?;
@@ -139,6 +170,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ExitCode::FAILURE
                 }
             });
+        }
+        Commands::Keys {
+            command:
+                KeysCommand::Create {
+                    role,
+                    contracts,
+                    provider,
+                    principal,
+                    database,
+                },
+        } => {
+            let role = esito_api::auth::Role::parse(&role).with_context(|| {
+                format!("--role {role}: one of admin, operator, provider, payer, funder, evaluator")
+            })?;
+            let contracts = contracts
+                .iter()
+                .map(|c| ContractId::parse(c).with_context(|| format!("--contract {c}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            anyhow::ensure!(
+                !contracts.is_empty() || role == esito_api::auth::Role::Admin,
+                "--contract: only an admin key may have no contract"
+            );
+            anyhow::ensure!(
+                provider.is_some() == (role == esito_api::auth::Role::Provider),
+                "--provider: required for a provider key, and only for one"
+            );
+            let store = connect(&database).await?;
+            let principal = principal.unwrap_or_else(|| {
+                format!(
+                    "{}-{}",
+                    role.as_str(),
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                )
+            });
+            let key = esito_api::auth::create_key(
+                &store,
+                &principal,
+                role,
+                &contracts,
+                provider.as_deref(),
+            )
+            .await?;
+            println!("{key}");
         }
         Commands::Load(args) => load::run(args).await?,
         Commands::Bench(args) => bench::run(args).await?,

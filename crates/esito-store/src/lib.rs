@@ -17,7 +17,7 @@ mod views;
 
 use std::io::Write;
 
-use esito_domain::{ContractId, DomainError, EventId, Submission};
+use esito_domain::{ContractId, DomainError, EventId, StreamRef, StreamType, Submission};
 use esito_log::Hash;
 
 pub use ledger::BATCH_SIZE_MAX;
@@ -38,6 +38,29 @@ pub enum StoreError {
     Corrupt { position: u64, reason: String },
     #[error("writing the export: {0}")]
     Export(#[from] std::io::Error),
+}
+
+/// Reads a stored key's row; `contracts` is a JSON array of ids.
+pub(crate) fn key_record(
+    key_hash: &[u8],
+    principal: String,
+    role: String,
+    contracts: &str,
+    provider_id: Option<String>,
+) -> Result<KeyRecord, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        position: 0,
+        reason: format!("api key: {reason}"),
+    };
+    Ok(KeyRecord {
+        key_hash: key_hash
+            .try_into()
+            .map_err(|_| corrupt("hash length".to_owned()))?,
+        principal,
+        role,
+        contracts: serde_json::from_str(contracts).map_err(|e| corrupt(e.to_string()))?,
+        provider_id,
+    })
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -93,6 +116,18 @@ impl StoredEntry {
             self.position, self.leaf_hash, self.entry
         )
     }
+}
+
+/// A bearer key as stored: only its SHA-256, the principal, the role and what it may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub key_hash: [u8; 32],
+    pub principal: String,
+    pub role: String,
+    /// Contract ids; empty for an admin of every contract.
+    pub contracts: Vec<String>,
+    /// The provider a provider's key speaks for.
+    pub provider_id: Option<String>,
 }
 
 /// A contract's head: the size of its log and the tree head over it.
@@ -188,6 +223,69 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The entry that recorded `event_id`, if any.
+    pub async fn entry_by_event_id(
+        &self,
+        contract_id: &ContractId,
+        event_id: EventId,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.entry_by_event_id(contract_id, event_id).await,
+            Store::Postgres(store) => store.entry_by_event_id(contract_id, event_id).await,
+        }
+    }
+
+    /// Every entry of one stream, in position order.
+    pub async fn stream_entries(
+        &self,
+        contract_id: &ContractId,
+        stream: &StreamRef,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.stream_entries(contract_id, stream).await,
+            Store::Postgres(store) => store.stream_entries(contract_id, stream).await,
+        }
+    }
+
+    /// Ids of the streams of one type, in id order, after `after`, at most `limit`.
+    pub async fn stream_ids(
+        &self,
+        contract_id: &ContractId,
+        stream_type: StreamType,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        let limit = limit.min(PAGE_SIZE_MAX);
+        match self {
+            Store::Sqlite(store) => {
+                store
+                    .stream_ids(contract_id, stream_type, after.unwrap_or(""), limit)
+                    .await
+            }
+            Store::Postgres(store) => {
+                store
+                    .stream_ids(contract_id, stream_type, after.unwrap_or(""), limit)
+                    .await
+            }
+        }
+    }
+
+    /// Stores a key's hash with what it may do.
+    pub async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(store) => store.insert_key(key).await,
+            Store::Postgres(store) => store.insert_key(key).await,
+        }
+    }
+
+    /// The key whose SHA-256 is `key_hash`, if one was created.
+    pub async fn key_by_hash(&self, key_hash: &[u8; 32]) -> Result<Option<KeyRecord>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.key_by_hash(key_hash).await,
+            Store::Postgres(store) => store.key_by_hash(key_hash).await,
+        }
     }
 
     /// Every contract with at least one entry.

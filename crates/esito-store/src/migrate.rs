@@ -4,18 +4,32 @@
 //! in `esito_migrations` in that same transaction; applied migrations are never edited.
 
 /// (version, name, SQL) for SQLite.
-pub(crate) const SQLITE: &[(u32, &str, &str)] = &[(
-    1,
-    "log",
-    include_str!("../../../migrations/sqlite/0001_log.sql"),
-)];
+pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "log",
+        include_str!("../../../migrations/sqlite/0001_log.sql"),
+    ),
+    (
+        2,
+        "keys",
+        include_str!("../../../migrations/sqlite/0002_keys.sql"),
+    ),
+];
 
 /// (version, name, SQL) for PostgreSQL.
-pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[(
-    1,
-    "log",
-    include_str!("../../../migrations/postgres/0001_log.sql"),
-)];
+pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
+    (
+        1,
+        "log",
+        include_str!("../../../migrations/postgres/0001_log.sql"),
+    ),
+    (
+        2,
+        "keys",
+        include_str!("../../../migrations/postgres/0002_keys.sql"),
+    ),
+];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (
     version    INTEGER PRIMARY KEY,

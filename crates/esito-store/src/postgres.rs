@@ -321,21 +321,7 @@ impl PgStore {
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let position = row.get::<i64, _>(0) as u64;
-                let leaf_hash =
-                    Hash::from_slice(row.get::<&[u8], _>(1)).map_err(|e| StoreError::Corrupt {
-                        position,
-                        reason: e.to_string(),
-                    })?;
-                Ok(StoredEntry {
-                    position,
-                    leaf_hash,
-                    entry: row.get(2),
-                })
-            })
-            .collect()
+        rows.iter().map(stored_entry).collect()
     }
 
     pub(crate) async fn head(
@@ -347,6 +333,94 @@ impl PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|row| (row.get::<i64, _>(0) as u64, row.get(1))))
+    }
+
+    pub(crate) async fn entry_by_event_id(
+        &self,
+        contract_id: &ContractId,
+        event_id: uuid::Uuid,
+    ) -> Result<Option<StoredEntry>, StoreError> {
+        let row = sqlx::query("SELECT position, leaf_hash, entry FROM log_entries WHERE contract_id = $1 AND event_id = $2")
+            .bind(contract_id.as_str())
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| stored_entry(&row)).transpose()
+    }
+
+    pub(crate) async fn stream_entries(
+        &self,
+        contract_id: &ContractId,
+        stream: &esito_domain::StreamRef,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, leaf_hash, entry FROM log_entries
+             WHERE contract_id = $1 AND stream_type = $2 AND stream_id = $3 ORDER BY stream_seq",
+        )
+        .bind(contract_id.as_str())
+        .bind(stream.stream_type.as_str())
+        .bind(stream.stream_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(stored_entry).collect()
+    }
+
+    pub(crate) async fn stream_ids(
+        &self,
+        contract_id: &ContractId,
+        stream_type: esito_domain::StreamType,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT stream_id FROM log_entries
+             WHERE contract_id = $1 AND stream_type = $2 AND stream_seq = 1 AND stream_id > $3
+             ORDER BY stream_id LIMIT $4",
+        )
+        .bind(contract_id.as_str())
+        .bind(stream_type.as_str())
+        .bind(after)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub(crate) async fn insert_key(&self, key: &crate::KeyRecord) -> Result<(), StoreError> {
+        let contracts =
+            serde_json::to_string(&key.contracts).expect("a list of strings serializes");
+        sqlx::query(
+            "INSERT INTO api_keys (key_hash, principal, role, contracts, provider_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.key_hash.to_vec())
+        .bind(&key.principal)
+        .bind(&key.role)
+        .bind(contracts)
+        .bind(&key.provider_id)
+        .bind(esito_domain::values::format_recorded_at(chrono::Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn key_by_hash(
+        &self,
+        key_hash: &[u8; 32],
+    ) -> Result<Option<crate::KeyRecord>, StoreError> {
+        let row = sqlx::query("SELECT key_hash, principal, role, contracts, provider_id FROM api_keys WHERE key_hash = $1")
+            .bind(key_hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            crate::key_record(
+                row.get::<&[u8], _>(0),
+                row.get(1),
+                row.get(2),
+                row.get::<&str, _>(3),
+                row.get(4),
+            )
+        })
+        .transpose()
     }
 
     pub(crate) async fn contracts(&self) -> Result<Vec<String>, StoreError> {
@@ -545,4 +619,18 @@ async fn insert_and_advance(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// (position, leaf_hash, entry) as a stored entry.
+fn stored_entry(row: &sqlx::postgres::PgRow) -> Result<StoredEntry, StoreError> {
+    let position = row.get::<i64, _>(0) as u64;
+    let leaf_hash = Hash::from_slice(row.get::<&[u8], _>(1)).map_err(|e| StoreError::Corrupt {
+        position,
+        reason: e.to_string(),
+    })?;
+    Ok(StoredEntry {
+        position,
+        leaf_hash,
+        entry: row.get(2),
+    })
 }

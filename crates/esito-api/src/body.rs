@@ -1,0 +1,108 @@
+//! Reading JSON bodies: a malformed body, an unknown, missing or ill-typed field each get
+//! their own code and name the field, as a JSON path.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Parses the raw body as JSON, refusing anything but an object.
+pub fn object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "the body must be a JSON object",
+        )),
+        Err(error) => Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not JSON: {error}"),
+        )),
+    }
+}
+
+/// Deserializes `value` into `T`, naming the field at fault under `prefix`.
+pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner().to_string();
+        let (code, field) = classify(&inner, &path);
+        let field = match (prefix.is_empty(), field.as_str()) {
+            (true, _) => field,
+            (false, ".") | (false, "") => prefix.to_owned(),
+            (false, _) => format!("{prefix}.{field}"),
+        };
+        ApiError::new(code, format!("{field}: {inner}")).with_field(field)
+    })
+}
+
+/// serde's messages are stable in their openings; the field comes from the path, or from the
+/// message for unknown and missing fields (which serde reports at the enclosing object).
+fn classify(message: &str, path: &str) -> (ErrorCode, String) {
+    let quoted = || message.split('`').nth(1).unwrap_or_default().to_owned();
+    let join = |name: String| {
+        if path == "." || path.is_empty() {
+            name
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if message.starts_with("unknown field") {
+        (ErrorCode::UnknownField, join(quoted()))
+    } else if message.starts_with("missing field") {
+        (ErrorCode::MissingField, join(quoted()))
+    } else if message.starts_with("invalid type") {
+        (ErrorCode::InvalidType, path.to_owned())
+    } else if message.starts_with("unknown variant") {
+        (ErrorCode::InvalidValue, path.to_owned())
+    } else {
+        (ErrorCode::InvalidValue, path.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        amount: esito_domain::Money,
+        month: esito_domain::Month,
+    }
+
+    #[test]
+    fn each_kind_of_bad_field_gets_its_code_and_its_path() {
+        let cases = [
+            (
+                serde_json::json!({"amount": "1.00", "month": "2024-01", "x": 1}),
+                "unknown_field",
+                "x",
+            ),
+            (
+                serde_json::json!({"amount": "1.00"}),
+                "missing_field",
+                "month",
+            ),
+            (
+                serde_json::json!({"amount": 1.5, "month": "2024-01"}),
+                "invalid_type",
+                "amount",
+            ),
+            (
+                serde_json::json!({"amount": "1.005", "month": "2024-01"}),
+                "invalid_value",
+                "amount",
+            ),
+        ];
+        for (value, code, field) in cases {
+            let error = parse::<Sample>(value, "").expect_err(code);
+            assert_eq!(
+                (error.code, error.field.as_deref()),
+                (code, Some(field)),
+                "{}",
+                error.detail
+            );
+        }
+    }
+}

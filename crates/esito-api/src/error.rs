@@ -1,0 +1,191 @@
+//! `ApiError`: every failure as RFC 9457 problem details, with a stable `code` and the field at fault.
+//!
+//! Invariant: one exhaustive table maps each `ErrorCode` to its HTTP status; a domain rule's
+//! code is the domain's own stable `code()`, always 422.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use esito_domain::DomainError;
+use esito_store::{AppendError, StoreError};
+use serde_json::json;
+
+/// The codes of failures that are not domain rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotYourToken,
+    UnknownContract,
+    UnknownCommand,
+    UnknownEvent,
+    UnknownStreamType,
+    MalformedJson,
+    UnknownField,
+    MissingField,
+    InvalidType,
+    InvalidValue,
+    BodyTooLarge,
+    BatchSize,
+    EventIdReused,
+    ContractAlreadyExists,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotYourToken => "not_your_token",
+            ErrorCode::UnknownContract => "unknown_contract",
+            ErrorCode::UnknownCommand => "unknown_command",
+            ErrorCode::UnknownEvent => "unknown_event",
+            ErrorCode::UnknownStreamType => "unknown_stream_type",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::InvalidType => "invalid_type",
+            ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::BatchSize => "batch_size",
+            ErrorCode::EventIdReused => "event_id_reused",
+            ErrorCode::ContractAlreadyExists => "contract_already_exists",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+        }
+    }
+
+    /// The one table of statuses. No wildcard: a new code does not compile until it has one.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::NotYourToken => StatusCode::FORBIDDEN,
+            ErrorCode::UnknownContract
+            | ErrorCode::UnknownCommand
+            | ErrorCode::UnknownEvent
+            | ErrorCode::UnknownStreamType => StatusCode::NOT_FOUND,
+            ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
+            ErrorCode::UnknownField
+            | ErrorCode::MissingField
+            | ErrorCode::InvalidType
+            | ErrorCode::InvalidValue
+            | ErrorCode::BatchSize => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::EventIdReused | ErrorCode::ContractAlreadyExists => StatusCode::CONFLICT,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// A failure answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    /// The field at fault, as a JSON path (`command.amount`, `items[3].price`).
+    pub field: Option<String>,
+    /// For a batch: the index of the command at fault.
+    pub index: Option<usize>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            status: code.status(),
+            code: code.as_str(),
+            detail: detail.into(),
+            field: None,
+            index: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn at_index(mut self, index: usize) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// A domain rule, by its own stable code.
+    pub fn rule(error: &DomainError) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: error.code(),
+            detail: error.to_string(),
+            field: None,
+            index: None,
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = json!({
+            "type": format!("https://esito.example/problems/{}", self.code),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "code": self.code,
+            "detail": self.detail,
+        });
+        if let Some(field) = &self.field {
+            body["field"] = json!(field);
+        }
+        if let Some(index) = self.index {
+            body["index"] = json!(index);
+        }
+        body
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(error: AppendError) -> Self {
+        match error {
+            AppendError::Rejected { index, error } => ApiError::rule(&error).at_index(index),
+            AppendError::EventIdReused { index, event_id } => ApiError::new(
+                ErrorCode::EventIdReused,
+                format!("event id {event_id} was already used for a different event"),
+            )
+            .with_field("event_id")
+            .at_index(index),
+            AppendError::BatchSize { size } => ApiError::new(
+                ErrorCode::BatchSize,
+                format!(
+                    "a batch holds 1 to {} commands (got {size})",
+                    esito_store::BATCH_SIZE_MAX
+                ),
+            )
+            .with_field("items"),
+            AppendError::Corrupt { .. } | AppendError::Store(_) => internal(&error),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        internal(&error)
+    }
+}
+
+fn internal(error: &dyn std::fmt::Display) -> ApiError {
+    // The cause goes to the log inside the request's span, not to the client.
+    tracing::error!(%error, "internal error");
+    ApiError::new(
+        ErrorCode::Internal,
+        "the service could not complete the request; it is logged",
+    )
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, axum::Json(self.body())).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}

@@ -1,0 +1,469 @@
+//! The HTTP API: every command, the batch, reading the log, lists, bearer keys, errors, metrics, OpenAPI.
+//!
+//! Invariant: a handler writes only through `Store::append`, after `Principal::check` allowed
+//! it; every failure leaves as problem+json (`error.rs`).
+
+pub mod auth;
+pub mod body;
+pub mod catalog;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+mod reads;
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use esito_domain::{Command, ContractId, EventId, OccurredAt, StreamRef, StreamType, Submission};
+use esito_store::{AppendOutcome, Store};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Action, KeyCache, Principal, Role, PROVIDER_COMMANDS};
+use crate::error::{ApiError, ErrorCode};
+
+/// The largest body accepted: a full batch of commands fits well within it.
+pub const BODY_BYTES_MAX: usize = 1024 * 1024;
+
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub keys: KeyCache,
+    pub metrics: metrics::Metrics,
+    /// Contracts known to exist: a contract, once registered, never goes away.
+    contracts: RwLock<HashSet<ContractId>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<Store>) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            keys: KeyCache::default(),
+            metrics: metrics::Metrics::new(),
+            contracts: RwLock::new(HashSet::new()),
+        })
+    }
+
+    async fn require_contract(&self, contract_id: &ContractId) -> Result<(), ApiError> {
+        if self
+            .contracts
+            .read()
+            .expect("the contracts lock is never poisoned")
+            .contains(contract_id)
+        {
+            return Ok(());
+        }
+        if self.store.head(contract_id).await?.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::UnknownContract,
+                format!("there is no contract {contract_id}"),
+            ));
+        }
+        self.contracts
+            .write()
+            .expect("the contracts lock is never poisoned")
+            .insert(contract_id.clone());
+        Ok(())
+    }
+}
+
+type Shared = Arc<AppState>;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics::render))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/v1/contracts", post(register_contract))
+        .route("/v1/contracts/{contract}/commands/{command}", post(command))
+        .route("/v1/contracts/{contract}/batch", post(batch))
+        .route("/v1/contracts/{contract}/events", get(reads::events))
+        .route(
+            "/v1/contracts/{contract}/events/{event_id}",
+            get(reads::event),
+        )
+        .route(
+            "/v1/contracts/{contract}/streams/{stream_type}/{stream_id}",
+            get(reads::stream),
+        )
+        .route("/v1/contracts/{contract}/{list}", get(reads::list))
+        .fallback(|| async {
+            ApiError::new(
+                ErrorCode::UnknownCommand,
+                "no such endpoint: see /openapi.json",
+            )
+        })
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::observe,
+        ))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<Shared>) -> Response {
+    match state.store.contracts().await {
+        Ok(_) => Json(json!({"status": "ready", "store": state.store.backend()})).into_response(),
+        Err(error) => ApiError::new(ErrorCode::Unavailable, error.to_string()).into_response(),
+    }
+}
+
+fn contract_id(text: &str) -> Result<ContractId, ApiError> {
+    ContractId::parse(text).map_err(|e| ApiError::new(ErrorCode::UnknownContract, e.to_string()))
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ErrorCode::BodyTooLarge,
+                format!("a body holds at most {BODY_BYTES_MAX} bytes"),
+            )
+        } else {
+            ApiError::new(ErrorCode::MalformedJson, rejection.body_text())
+        }
+    })
+}
+
+/// Builds a submission from a command's JSON object: `event_id` (optional: a retry with the
+/// same id is the same event), `occurred_at`, and the command's own fields.
+fn submission(
+    mut fields: serde_json::Map<String, serde_json::Value>,
+    command: &'static str,
+    prefix: &str,
+) -> Result<Submission, ApiError> {
+    let at = |field: &str| {
+        if prefix.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{prefix}.{field}")
+        }
+    };
+    let event_id: EventId = match fields.remove("event_id") {
+        Some(value) => body::parse(value, &at("event_id"))?,
+        None => EventId::new_v4(),
+    };
+    let occurred_at: OccurredAt = match fields.remove("occurred_at") {
+        Some(value) => body::parse(value, &at("occurred_at"))?,
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                format!("{}: missing field `occurred_at`", at("occurred_at")),
+            )
+            .with_field(at("occurred_at")))
+        }
+    };
+    fields.insert("type".to_owned(), json!(command));
+    let command: Command = body::parse(serde_json::Value::Object(fields), prefix)?;
+    Ok(Submission {
+        event_id,
+        occurred_at,
+        command,
+    })
+}
+
+/// A provider speaks only about its own tokens: the order's token must be issued to it, and a
+/// delivery must name it.
+async fn check_provider(
+    state: &AppState,
+    principal: &Principal,
+    contract: &ContractId,
+    submission: &Submission,
+) -> Result<(), ApiError> {
+    if principal.role != Role::Provider {
+        return Ok(());
+    }
+    let mine = principal.provider_id.as_deref().unwrap_or_default();
+    let not_yours = || {
+        ApiError::new(
+            ErrorCode::NotYourToken,
+            "a provider speaks only about the tokens issued to it",
+        )
+    };
+    let order_id = match &submission.command {
+        Command::RecordDelivery {
+            order_id,
+            provider_id,
+        } => {
+            if provider_id.as_str() != mine {
+                return Err(not_yours().with_field("provider_id"));
+            }
+            order_id
+        }
+        Command::AgreeDeliveryTime { order_id, .. } => order_id,
+        _ => return Err(not_yours()),
+    };
+    let stream = StreamRef::new(StreamType::Order, order_id.clone());
+    let token_provider = state
+        .store
+        .stream_entries(contract, &stream)
+        .await?
+        .iter()
+        .filter_map(|stored| serde_json::from_str::<esito_log::Entry>(&stored.entry).ok())
+        .filter(|entry| entry.event_type == "TokenIssued")
+        .filter_map(|entry| entry.payload["provider_id"].as_str().map(str::to_owned))
+        .last();
+    // An order without a token is left to the domain, which names the rule.
+    match token_provider {
+        Some(provider) if provider != mine => Err(not_yours().with_field("order_id")),
+        _ => Ok(()),
+    }
+}
+
+fn outcome_body(outcome: &AppendOutcome) -> serde_json::Value {
+    json!({
+        "event_id": outcome.event_id,
+        "position": outcome.position,
+        "leaf_hash": outcome.leaf_hash.to_string(),
+    })
+}
+
+/// 201 with the event's position; a replay of an event already in the log answers the same,
+/// marked by `Idempotent-Replay: true`.
+fn created(outcome: &AppendOutcome) -> Response {
+    let mut response = (StatusCode::CREATED, Json(outcome_body(outcome))).into_response();
+    if outcome.duplicate {
+        response
+            .headers_mut()
+            .insert("idempotent-replay", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+async fn append_one(
+    state: &AppState,
+    contract: &ContractId,
+    principal: &Principal,
+    submission: Submission,
+) -> Result<Response, ApiError> {
+    let outcomes = state
+        .store
+        .append(contract, &principal.name, std::slice::from_ref(&submission))
+        .await;
+    let outcome = state.metrics.appended(outcomes)?;
+    Ok(created(&outcome[0]))
+}
+
+async fn register_contract(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let mut fields = body::object(&body_bytes(body)?)?;
+    let contract = match fields.remove("contract_id") {
+        Some(value) => body::parse::<ContractId>(value, "contract_id")?,
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                "contract_id: missing field `contract_id`",
+            )
+            .with_field("contract_id"))
+        }
+    };
+    principal.check(&contract, Action::Command("RegisterContract"))?;
+    let submission = submission(fields, "RegisterContract", "")?;
+    let response = append_one(&state, &contract, &principal, submission).await?;
+    state
+        .contracts
+        .write()
+        .expect("the contracts lock is never poisoned")
+        .insert(contract);
+    Ok(response)
+}
+
+async fn command(
+    State(state): State<Shared>,
+    Path((contract, command)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    let name = *catalog::catalog().by_path.get(&command).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnknownCommand,
+            format!("there is no command {command}"),
+        )
+    })?;
+    principal.check(&contract, Action::Command(name))?;
+    state.require_contract(&contract).await?;
+    let submission = submission(body::object(&body_bytes(body)?)?, name, "")?;
+    check_provider(&state, &principal, &contract, &submission).await?;
+    append_one(&state, &contract, &principal, submission).await
+}
+
+#[derive(Deserialize)]
+struct BatchQuery {
+    /// All or nothing (the default), or each command on its own.
+    #[serde(default = "atomic_default")]
+    atomic: bool,
+}
+
+fn atomic_default() -> bool {
+    true
+}
+
+/// Up to `BATCH_SIZE_MAX` commands: `{"items": [{"type": "PlaceOrder", "occurred_at": ..., ...}]}`.
+async fn batch(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    Query(query): Query<BatchQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check_contract(&contract)?;
+    state.require_contract(&contract).await?;
+    let mut fields = body::object(&body_bytes(body)?)?;
+    let items = match fields.remove("items") {
+        Some(serde_json::Value::Array(items)) => items,
+        Some(_) => {
+            return Err(
+                ApiError::new(ErrorCode::InvalidType, "items: an array of commands")
+                    .with_field("items"),
+            )
+        }
+        None => {
+            return Err(
+                ApiError::new(ErrorCode::MissingField, "items: missing field `items`")
+                    .with_field("items"),
+            )
+        }
+    };
+    if let Some(unknown) = fields.keys().next() {
+        return Err(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("unknown field `{unknown}`, expected `items`"),
+        )
+        .with_field(unknown.clone()));
+    }
+    if items.is_empty() || items.len() > esito_store::BATCH_SIZE_MAX {
+        return Err(ApiError::from(esito_store::AppendError::BatchSize {
+            size: items.len(),
+        }));
+    }
+    let mut submissions = Vec::with_capacity(items.len());
+    let mut problems = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        match batch_item(&state, &principal, &contract, index, item).await {
+            Ok(submission) => submissions.push(Some(submission)),
+            Err(error) => {
+                problems.push(error.at_index(index));
+                submissions.push(None);
+            }
+        }
+    }
+    if query.atomic {
+        if let Some(first) = problems.first() {
+            return Err(first.clone());
+        }
+        let submissions: Vec<Submission> = submissions.into_iter().flatten().collect();
+        let outcomes = state.metrics.appended(
+            state
+                .store
+                .append(&contract, &principal.name, &submissions)
+                .await,
+        )?;
+        let items: Vec<_> = outcomes
+            .iter()
+            .enumerate()
+            .map(|(index, o)| {
+                let mut item = outcome_body(o);
+                item["index"] = json!(index);
+                item["status"] = json!(201);
+                item["duplicate"] = json!(o.duplicate);
+                item
+            })
+            .collect();
+        return Ok((
+            StatusCode::OK,
+            Json(json!({"atomic": true, "items": items})),
+        )
+            .into_response());
+    }
+    let mut answers = Vec::new();
+    let mut problems = problems.into_iter().peekable();
+    for (index, submission) in submissions.into_iter().enumerate() {
+        let answer = match submission {
+            None => problems
+                .next()
+                .expect("a problem for each item that did not parse")
+                .body(),
+            Some(submission) => match state.metrics.appended(
+                state
+                    .store
+                    .append(&contract, &principal.name, &[submission])
+                    .await,
+            ) {
+                Ok(outcomes) => {
+                    let mut item = outcome_body(&outcomes[0]);
+                    item["status"] = json!(201);
+                    item["duplicate"] = json!(outcomes[0].duplicate);
+                    item
+                }
+                Err(error) => error.body(),
+            },
+        };
+        let mut answer = answer;
+        answer["index"] = json!(index);
+        answers.push(answer);
+    }
+    Ok((
+        StatusCode::OK,
+        Json(json!({"atomic": false, "items": answers})),
+    )
+        .into_response())
+}
+
+async fn batch_item(
+    state: &AppState,
+    principal: &Principal,
+    contract: &ContractId,
+    index: usize,
+    item: serde_json::Value,
+) -> Result<Submission, ApiError> {
+    let prefix = format!("items[{index}]");
+    let serde_json::Value::Object(mut fields) = item else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidType,
+            format!("{prefix}: a command object"),
+        )
+        .with_field(prefix));
+    };
+    let name = match fields.remove("type") {
+        Some(serde_json::Value::String(name)) => catalog::catalog()
+            .schemas
+            .keys()
+            .find(|known| **known == name)
+            .copied()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownCommand,
+                    format!("{prefix}.type: there is no command {name}"),
+                )
+                .with_field(format!("{prefix}.type"))
+            })?,
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                format!("{prefix}.type: missing command type"),
+            )
+            .with_field(format!("{prefix}.type")))
+        }
+    };
+    principal.check(contract, Action::Command(name))?;
+    let submission = submission(fields, name, &prefix)?;
+    if PROVIDER_COMMANDS.contains(&name) {
+        check_provider(state, principal, contract, &submission).await?;
+    }
+    Ok(submission)
+}

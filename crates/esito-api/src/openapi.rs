@@ -1,0 +1,166 @@
+//! The OpenAPI 3.1 document, generated from the domain's JSON Schemas: one path per command,
+//! the batch, the reads. Checked in as `schemas/openapi.json`; a test fails when they differ.
+
+use serde_json::{json, Map, Value};
+
+use crate::catalog::{catalog, path_of};
+
+fn problem() -> Value {
+    json!({ "description": "RFC 9457 problem details with a stable `code` and the `field` at fault",
+            "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
+}
+
+fn errors(mut responses: Map<String, Value>, statuses: &[&str]) -> Value {
+    for status in statuses {
+        responses.insert((*status).to_owned(), problem());
+    }
+    Value::Object(responses)
+}
+
+fn contract_parameter() -> Value {
+    json!({ "name": "contract", "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+/// A command's request body: its own fields, with `event_id` (optional) and `occurred_at`.
+fn command_body(name: &str, schema: &Value, with_contract_id: bool) -> Value {
+    let mut schema = schema.clone();
+    let properties = schema["properties"]
+        .as_object_mut()
+        .expect("a command has properties");
+    properties.remove("type");
+    properties.insert("event_id".to_owned(), json!({ "type": "string", "format": "uuid",
+        "description": "Chosen by the client to make a retry the same event; generated when absent." }));
+    properties.insert(
+        "occurred_at".to_owned(),
+        json!({ "$ref": "#/components/schemas/OccurredAt" }),
+    );
+    let mut required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
+    required.retain(|r| r != "type");
+    required.push(json!("occurred_at"));
+    if with_contract_id {
+        schema["properties"]["contract_id"] = json!({ "$ref": "#/components/schemas/ContractId" });
+        required.push(json!("contract_id"));
+    }
+    schema["required"] = Value::Array(required);
+    schema["title"] = json!(name);
+    schema
+}
+
+fn created() -> Value {
+    json!({ "description": "Appended (or, with `Idempotent-Replay: true`, already in the log)",
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Appended" } } } })
+}
+
+pub fn document() -> Value {
+    let catalog = catalog();
+    let mut paths = Map::new();
+    let mut schemas: Map<String, Value> = catalog
+        .definitions
+        .iter()
+        .map(|(name, schema)| (name.clone(), rewrite_refs(schema.clone())))
+        .collect();
+    for (name, schema) in &catalog.schemas {
+        let body = rewrite_refs(command_body(name, schema, *name == "RegisterContract"));
+        schemas.insert(format!("{name}Request"), body);
+        let reference = json!({ "$ref": format!("#/components/schemas/{name}Request") });
+        let operation = json!({
+            "operationId": path_of(name).replace('-', "_"),
+            "summary": name,
+            "requestBody": { "required": true, "content": { "application/json": { "schema": reference } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), created())]), &["400", "401", "403", "404", "409", "413", "422"]),
+        });
+        if *name == "RegisterContract" {
+            paths.insert("/v1/contracts".to_owned(), json!({ "post": operation }));
+        } else {
+            let mut operation = operation;
+            operation["parameters"] = json!([contract_parameter()]);
+            paths.insert(
+                format!("/v1/contracts/{{contract}}/commands/{}", path_of(name)),
+                json!({ "post": operation }),
+            );
+        }
+    }
+    schemas.insert(
+        "OccurredAt".to_owned(),
+        json!({ "type": "string", "format": "date-time" }),
+    );
+    schemas.insert(
+        "ContractId".to_owned(),
+        json!({ "type": "string", "pattern": "^[a-z0-9-]{3,64}$" }),
+    );
+    schemas.insert("Appended".to_owned(), json!({ "type": "object", "required": ["event_id", "position", "leaf_hash"],
+        "properties": { "event_id": { "type": "string", "format": "uuid" }, "position": { "type": "integer", "minimum": 1 },
+                        "leaf_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } }));
+    schemas.insert("Problem".to_owned(), json!({ "type": "object", "required": ["type", "title", "status", "code", "detail"],
+        "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                        "code": { "type": "string" }, "detail": { "type": "string" }, "field": { "type": "string" },
+                        "index": { "type": "integer" } } }));
+    let read = |summary: &str, extra: Value| {
+        let mut parameters = vec![contract_parameter()];
+        if let Value::Array(more) = extra {
+            parameters.extend(more);
+        }
+        json!({ "get": { "summary": summary, "parameters": parameters,
+            "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "OK" }))]), &["401", "403", "404"]) } })
+    };
+    let page = json!([{ "name": "after", "in": "query", "schema": { "type": "integer" } },
+                      { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);
+    paths.insert("/v1/contracts/{contract}/batch".to_owned(), json!({ "post": {
+        "summary": "Up to 1,000 commands, all or nothing unless atomic=false; answered per item",
+        "parameters": [contract_parameter(), { "name": "atomic", "in": "query", "schema": { "type": "boolean", "default": true } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["items"],
+            "properties": { "items": { "type": "array", "maxItems": 1000, "items": { "type": "object", "required": ["type", "occurred_at"] } } } } } } },
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "One answer per item" }))]), &["400", "401", "403", "404", "409", "413", "422"]) } }));
+    paths.insert(
+        "/v1/contracts/{contract}/events".to_owned(),
+        read("Entries in position order, after a cursor", page.clone()),
+    );
+    paths.insert("/v1/contracts/{contract}/events/{event_id}".to_owned(),
+        read("One entry", json!([{ "name": "event_id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }])));
+    paths.insert("/v1/contracts/{contract}/streams/{stream_type}/{stream_id}".to_owned(),
+        read("One stream's entries", json!([{ "name": "stream_type", "in": "path", "required": true, "schema": { "type": "string" } },
+                                              { "name": "stream_id", "in": "path", "required": true, "schema": { "type": "string" } }])));
+    for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
+        let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
+                            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);
+        paths.insert(
+            format!("/v1/contracts/{{contract}}/{list}"),
+            read(&format!("The {list}, by id"), cursor),
+        );
+    }
+    for (path, summary) in [
+        ("/healthz", "Alive"),
+        ("/readyz", "Ready: the database answers"),
+        ("/metrics", "Prometheus metrics"),
+        ("/openapi.json", "This document"),
+    ] {
+        paths.insert(path.to_owned(), json!({ "get": { "summary": summary, "security": [], "responses": { "200": { "description": "OK" } } } }));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Esito", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "The ledger of outcome-based social contracts. Every write is an immutable event in a contract's log." },
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
+    })
+}
+
+/// schemars refers to `#/$defs/X`; in OpenAPI the definitions live under components.
+fn rewrite_refs(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => (
+                        k,
+                        Value::String(r.replace("#/$defs/", "#/components/schemas/")),
+                    ),
+                    (_, v) => (k, rewrite_refs(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(rewrite_refs).collect()),
+        other => other,
+    }
+}

@@ -1,0 +1,261 @@
+//! Reading: the log by position with a cursor, one event, one stream, and lists of streams.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use esito_domain::{StreamId, StreamRef, StreamType};
+use esito_store::StoredEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use crate::auth::{Action, Role};
+use crate::error::{ApiError, ErrorCode};
+use crate::{contract_id, Shared};
+
+/// Entries per page when the client names no limit, and the most it may ask for.
+pub const PAGE_SIZE_DEFAULT: u32 = 100;
+pub const PAGE_SIZE_MAX: u32 = 1_000;
+
+/// An entry as in the export: its canonical bytes embedded as they were hashed.
+#[derive(Serialize)]
+pub struct EntryLine {
+    position: u64,
+    leaf_hash: String,
+    entry: Box<RawValue>,
+}
+
+fn line(stored: StoredEntry) -> Result<EntryLine, ApiError> {
+    let entry = RawValue::from_string(stored.entry).map_err(|e| {
+        ApiError::from(esito_store::StoreError::Corrupt {
+            position: stored.position,
+            reason: e.to_string(),
+        })
+    })?;
+    Ok(EntryLine {
+        position: stored.position,
+        leaf_hash: stored.leaf_hash.to_string(),
+        entry,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+fn limit(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(PAGE_SIZE_DEFAULT).clamp(1, PAGE_SIZE_MAX)
+}
+
+/// `GET /v1/contracts/{id}/events?after=N&limit=L`: entries in position order; `next_after`
+/// is the cursor for the next page, absent at the end of the log.
+pub async fn events(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    Query(page): Query<Page>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let limit = limit(page.limit);
+    let entries = state
+        .store
+        .entries(&contract, page.after.unwrap_or(0), limit)
+        .await?;
+    let next_after = (entries.len() == limit as usize)
+        .then(|| entries.last().map(|e| e.position))
+        .flatten();
+    let entries: Vec<EntryLine> = entries.into_iter().map(line).collect::<Result<_, _>>()?;
+    Ok(Json(
+        json!({ "entries": entries, "next_after": next_after }),
+    ))
+}
+
+/// `GET /v1/contracts/{id}/events/{event_id}`.
+pub async fn event(
+    State(state): State<Shared>,
+    Path((contract, event_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<EntryLine>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::UnknownEvent,
+            format!("there is no event {event_id} in {contract}"),
+        )
+    };
+    let id = uuid::Uuid::parse_str(&event_id).map_err(|_| unknown())?;
+    let stored = state
+        .store
+        .entry_by_event_id(&contract, id)
+        .await?
+        .ok_or_else(unknown)?;
+    Ok(Json(line(stored)?))
+}
+
+fn stream_type(text: &str) -> Result<StreamType, ApiError> {
+    StreamType::parse(text).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnknownStreamType,
+            format!("there is no stream type {text}"),
+        )
+    })
+}
+
+/// `GET /v1/contracts/{id}/streams/{type}/{stream_id}`: every entry of one stream.
+pub async fn stream(
+    State(state): State<Shared>,
+    Path((contract, kind, stream_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let stream_type = stream_type(&kind)?;
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::UnknownEvent,
+            format!("there is no {kind} {stream_id} in {contract}"),
+        )
+    };
+    let id = StreamId::parse(&stream_id).map_err(|_| unknown())?;
+    let entries = state
+        .store
+        .stream_entries(&contract, &StreamRef::new(stream_type, id))
+        .await?;
+    if entries.is_empty() {
+        return Err(unknown());
+    }
+    let summary = summarize(&entries);
+    let entries: Vec<EntryLine> = entries.into_iter().map(line).collect::<Result<_, _>>()?;
+    Ok(Json(
+        json!({ "stream_type": kind, "stream_id": stream_id, "summary": summary, "entries": entries }),
+    ))
+}
+
+/// A stream at a glance: its last event and the fields of its payloads, later ones over
+/// earlier, corrections in place of what they correct and voided events left out.
+fn summarize(entries: &[StoredEntry]) -> serde_json::Value {
+    let parsed: Vec<esito_log::Entry> = entries
+        .iter()
+        .filter_map(|e| serde_json::from_str(&e.entry).ok())
+        .collect();
+    let voided: std::collections::HashSet<&str> = parsed
+        .iter()
+        .filter(|e| e.event_type == "EntryVoided")
+        .filter_map(|e| e.corrects.as_deref())
+        .collect();
+    let superseded: std::collections::HashSet<&str> = parsed
+        .iter()
+        .filter(|e| e.event_type != "EntryVoided")
+        .filter_map(|e| e.corrects.as_deref())
+        .collect();
+    let mut fields = serde_json::Map::new();
+    let mut events = Vec::new();
+    for entry in &parsed {
+        if entry.event_type == "EntryVoided"
+            || voided.contains(entry.event_id.as_str())
+            || superseded.contains(entry.event_id.as_str())
+        {
+            continue;
+        }
+        events.push(entry.event_type.clone());
+        if let serde_json::Value::Object(payload) = &entry.payload {
+            fields.extend(payload.clone());
+        }
+    }
+    json!({ "events": events, "last_event": events.last(), "fields": fields })
+}
+
+/// The lists: their path segment and the stream type they list.
+const LISTS: [(&str, &str); 4] = [
+    ("beneficiaries", "beneficiary"),
+    ("tokens", "order"),
+    ("tenancies", "tenancy"),
+    ("placements", "placement"),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListPage {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/contracts/{id}/{beneficiaries|tokens|tenancies|placements}`, by id, with a cursor.
+/// A provider sees only the tokens issued to it.
+pub async fn list(
+    State(state): State<Shared>,
+    Path((contract, list)): Path<(String, String)>,
+    Query(page): Query<ListPage>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    let (_, kind) = LISTS
+        .iter()
+        .find(|(path, _)| *path == list)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::UnknownCommand,
+                format!("there is no list {list}"),
+            )
+        })?;
+    principal.check(&contract, Action::ReadLists)?;
+    if principal.role == Role::Provider && list != "tokens" {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a provider reads only its own tokens",
+        ));
+    }
+    state.require_contract(&contract).await?;
+    let Some(stream_type) = StreamType::parse(kind) else {
+        return Ok(Json(json!({ "items": [], "next_after": null })));
+    };
+    let limit = limit(page.limit);
+    let ids = state
+        .store
+        .stream_ids(&contract, stream_type, page.after.as_deref(), limit)
+        .await?;
+    let next_after = (ids.len() == limit as usize)
+        .then(|| ids.last().cloned())
+        .flatten();
+    let mut items = Vec::new();
+    for id in ids {
+        let stream_id = StreamId::parse(&id).map_err(|e| {
+            ApiError::from(esito_store::StoreError::Corrupt {
+                position: 0,
+                reason: e.to_string(),
+            })
+        })?;
+        let entries = state
+            .store
+            .stream_entries(&contract, &StreamRef::new(stream_type, stream_id))
+            .await?;
+        let summary = summarize(&entries);
+        if list == "tokens" {
+            let Some(provider) = summary["fields"]
+                .get("token_code")
+                .and(summary["fields"]["provider_id"].as_str())
+            else {
+                continue;
+            };
+            if principal.role == Role::Provider
+                && Some(provider) != principal.provider_id.as_deref()
+            {
+                continue;
+            }
+        }
+        items.push(json!({ "id": id, "summary": summary }));
+    }
+    Ok(Json(json!({ "items": items, "next_after": next_after })))
+}
