@@ -22,9 +22,13 @@ pub fn object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>
 
 /// Deserializes `value` into `T`, naming the field at fault under `prefix`.
 pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
+    serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+        let mut path = error.path().to_string();
         let inner = error.into_inner().to_string();
+        if path == "." && !inner.starts_with("missing field") && !inner.starts_with("unknown field")
+        {
+            path = culprit::<T>(&value, &inner).unwrap_or(path);
+        }
         let (code, field) = classify(&inner, &path);
         let field = match (prefix.is_empty(), field.as_str()) {
             (true, _) => field,
@@ -35,8 +39,22 @@ pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Res
     })
 }
 
+/// The field behind an error that serde reports without a path (an internally tagged enum
+/// buffers its content): the field whose removal changes the error.
+fn culprit<T: DeserializeOwned>(value: &serde_json::Value, message: &str) -> Option<String> {
+    let object = value.as_object()?;
+    object.keys().filter(|key| *key != "type").find_map(|key| {
+        let mut without = object.clone();
+        without.remove(key);
+        match serde_json::from_value::<T>(serde_json::Value::Object(without)) {
+            Err(error) if error.to_string() == message => None,
+            _ => Some(key.clone()),
+        }
+    })
+}
+
 /// serde's messages are stable in their openings; the field comes from the path, or from the
-/// message for unknown and missing fields (which serde reports at the enclosing object).
+/// message where serde reports at the enclosing object.
 fn classify(message: &str, path: &str) -> (ErrorCode, String) {
     let quoted = || message.split('`').nth(1).unwrap_or_default().to_owned();
     let join = |name: String| {
@@ -47,7 +65,14 @@ fn classify(message: &str, path: &str) -> (ErrorCode, String) {
         }
     };
     if message.starts_with("unknown field") {
-        (ErrorCode::UnknownField, join(quoted()))
+        // Reported at the field itself for a struct, at the enclosing object for a tagged enum.
+        let name = quoted();
+        let field = if path.rsplit('.').next() == Some(name.as_str()) {
+            path.to_owned()
+        } else {
+            join(name)
+        };
+        (ErrorCode::UnknownField, field)
     } else if message.starts_with("missing field") {
         (ErrorCode::MissingField, join(quoted()))
     } else if message.starts_with("invalid type") {

@@ -1,0 +1,745 @@
+//! The API suite, on SQLite and on a real PostgreSQL: the router called directly, with the
+//! matrix of roles and contracts, the table of bad inputs, and idempotency.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use esito_api::auth::{store_key, Role};
+use esito_domain::events::*;
+use esito_domain::{Command, ContractId, EventId, Money, OccurredAt, StreamId, Submission};
+use esito_store::Store;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const OWN: &str = "own-contract";
+const OTHER: &str = "other-contract";
+/// Orders with a token issued to prov-1, each delivered at most once by the tests.
+const ORDERS: usize = 40;
+
+struct Fixture {
+    app: Router,
+    store: Arc<Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> (Store, Option<tempfile::TempDir>) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("esito.db").display());
+    (Store::connect(&url).await.expect("SQLite opens"), Some(dir))
+}
+
+async fn postgres() -> (Store, Option<tempfile::TempDir>) {
+    let base = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL must name a PostgreSQL for the API suite: run `make test`, which starts one",
+    );
+    let schema = format!("api_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("PostgreSQL answers");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("a schema");
+    admin.close().await;
+    let separator = if base.contains('?') { '&' } else { '?' };
+    (
+        Store::connect(&format!("{base}{separator}options[search_path]={schema}"))
+            .await
+            .expect("PostgreSQL opens"),
+        None,
+    )
+}
+
+macro_rules! api_suite {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::fixture(super::sqlite().await).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::fixture(super::postgres().await).await).await;
+                }
+            )*
+        }
+    };
+}
+
+api_suite!(
+    every_role_may_do_what_it_is_given_and_nothing_else,
+    each_bad_input_gets_its_status_and_code_and_writes_nothing,
+    the_same_request_twice_writes_one_event_and_answers_the_same,
+    the_same_request_sent_concurrently_writes_one_event,
+    a_batch_is_all_or_nothing_and_answers_per_item,
+    the_log_reads_by_position_with_a_cursor,
+);
+
+fn id(text: &str) -> StreamId {
+    StreamId::parse(text).expect("valid")
+}
+fn money(text: &str) -> Money {
+    Money::parse(text).expect("valid")
+}
+fn submit(when: &str, command: Command) -> Submission {
+    Submission {
+        event_id: EventId::new_v4(),
+        occurred_at: OccurredAt::parse(when).expect("valid"),
+        command,
+    }
+}
+
+fn contract_fixture() -> Vec<Submission> {
+    let tariffs: BTreeMap<IseeBand, Money> = IseeBand::ALL
+        .into_iter()
+        .map(|band| (band, money("6.00")))
+        .collect();
+    let mut submissions = vec![
+        submit(
+            "2023-07-01T09:00:00+02:00",
+            Command::RegisterContract {
+                title: "Test".into(),
+                template: "cuneo".into(),
+                payer: "Comune".into(),
+                funder: None,
+                operator: "Operatore".into(),
+                evaluator: "Valutatore".into(),
+                term_start_on: "2023-07-01".parse().expect("date"),
+                term_end_on: "2024-12-31".parse().expect("date"),
+                period_kind: PeriodKind::Quarter,
+            },
+        ),
+        submit(
+            "2023-07-01T10:00:00+02:00",
+            Command::AccreditProvider {
+                provider_id: id("prov-1"),
+                name: "Uno".into(),
+                service_family: ServiceFamily::Meals,
+            },
+        ),
+        submit(
+            "2023-07-01T10:00:00+02:00",
+            Command::AccreditProvider {
+                provider_id: id("prov-2"),
+                name: "Due".into(),
+                service_family: ServiceFamily::Meals,
+            },
+        ),
+        submit(
+            "2023-07-01T10:05:00+02:00",
+            Command::ListProduct {
+                product_id: id("prod-1"),
+                provider_id: id("prov-1"),
+                name: "Pasto".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs: tariffs.clone(),
+            },
+        ),
+        submit(
+            "2023-07-01T10:05:00+02:00",
+            Command::ListProduct {
+                product_id: id("prod-2"),
+                provider_id: id("prov-2"),
+                name: "Pasto".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs,
+            },
+        ),
+        submit(
+            "2023-07-02T10:00:00+02:00",
+            Command::RegisterBeneficiary {
+                beneficiary_id: id("ben-1"),
+                isee_band: IseeBand::A,
+                household_size: 1,
+                age_band: AgeBand::From80,
+                flags: vec![],
+            },
+        ),
+    ];
+    for n in 0..=ORDERS {
+        let (order, product) = if n == ORDERS {
+            ("ord-prov-2".to_owned(), "prod-2")
+        } else {
+            (format!("ord-{n}"), "prod-1")
+        };
+        submissions.push(submit(
+            "2023-07-03T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id(&order),
+                beneficiary_id: id("ben-1"),
+                product_id: id(product),
+                channel: OrderChannel::Online,
+                price: money("6.00"),
+            },
+        ));
+        submissions.push(submit(
+            "2023-07-03T10:01:00+02:00",
+            Command::IssueToken {
+                order_id: id(&order),
+                token_code: format!("TK-{n}"),
+                notified_to: vec![TokenRecipient::Client],
+                expires_on: "2024-12-31".parse().expect("date"),
+            },
+        ));
+    }
+    submissions
+}
+
+async fn fixture((store, dir): (Store, Option<tempfile::TempDir>)) -> Fixture {
+    for contract in [OWN, OTHER] {
+        let contract = ContractId::parse(contract).expect("valid");
+        store
+            .append(&contract, "fixture", &contract_fixture())
+            .await
+            .expect("the fixture is valid");
+    }
+    let own = ContractId::parse(OWN).expect("valid");
+    for role in Role::ALL {
+        let contracts = if role == Role::Admin {
+            vec![]
+        } else {
+            vec![own.clone()]
+        };
+        let provider = (role == Role::Provider).then_some("prov-1");
+        store_key(
+            &store,
+            &key(role),
+            role.as_str(),
+            role,
+            &contracts,
+            provider,
+        )
+        .await
+        .expect("a key");
+    }
+    let store = Arc::new(store);
+    Fixture {
+        app: esito_api::router(esito_api::AppState::new(store.clone())),
+        store,
+        _dir: dir,
+    }
+}
+
+fn key(role: Role) -> String {
+    format!("test-key-{}", role.as_str())
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<String>,
+) -> (StatusCode, Value, bool) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    let request = request
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("a request");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let replay = response.headers().contains_key("idempotent-replay");
+    let problem = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v == "application/problem+json");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if status.is_client_error() || status.is_server_error() {
+        assert!(problem, "{status} is problem+json: {value}");
+        assert!(value["code"].is_string(), "{status} has a code: {value}");
+    }
+    (status, value, replay)
+}
+
+async fn size(store: &Store, contract: &str) -> u64 {
+    store
+        .head(&ContractId::parse(contract).expect("valid"))
+        .await
+        .expect("head")
+        .map_or(0, |h| h.size)
+}
+
+fn access_body(n: usize) -> String {
+    json!({
+        "occurred_at": "2024-01-10T10:00:00+01:00",
+        "access_id": format!("acc-{n}-{}", uuid::Uuid::new_v4().simple()),
+        "channel": "in_person",
+        "need": "elderly_care",
+        "outcome": {"kind": "information_only"}
+    })
+    .to_string()
+}
+
+/// What each endpoint allows, written out by hand: (endpoint, roles allowed on their own contract).
+fn expected_matrix() -> Vec<(&'static str, Vec<Role>)> {
+    use Role::*;
+    let readers = vec![Admin, Operator, Payer, Funder, Evaluator];
+    vec![
+        ("record-access", vec![Admin, Operator]),
+        ("record-delivery", vec![Admin, Operator, Provider]),
+        ("batch", vec![Admin, Operator]),
+        ("register-contract", vec![Admin]),
+        ("events", readers.clone()),
+        ("event", readers.clone()),
+        ("stream", readers.clone()),
+        ("beneficiaries", readers),
+        ("tokens", Role::ALL.to_vec()),
+    ]
+}
+
+async fn every_role_may_do_what_it_is_given_and_nothing_else(fixture: Fixture) {
+    let app = &fixture.app;
+    let mut first_events = BTreeMap::new();
+    for contract in [OWN, OTHER] {
+        let entries = fixture
+            .store
+            .entries(&ContractId::parse(contract).expect("valid"), 0, 1)
+            .await
+            .expect("read");
+        first_events.insert(
+            contract,
+            serde_json::from_str::<esito_log::Entry>(&entries[0].entry)
+                .expect("entry")
+                .event_id,
+        );
+    }
+    let mut order = 0;
+    let mut new_contract = 0;
+    for (endpoint, allowed) in expected_matrix() {
+        for contract in [OWN, OTHER] {
+            for role in Role::ALL.into_iter().map(Some).chain([None]) {
+                let key = role.map(key);
+                let before = (
+                    size(&fixture.store, OWN).await,
+                    size(&fixture.store, OTHER).await,
+                );
+                let (method, path, body) = match endpoint {
+                    "record-access" => (
+                        "POST",
+                        format!("/v1/contracts/{contract}/commands/record-access"),
+                        Some(access_body(0)),
+                    ),
+                    "record-delivery" => {
+                        order += 1;
+                        let body = json!({"occurred_at": "2024-01-10T12:00:00+01:00", "order_id": format!("ord-{order}"), "provider_id": "prov-1"});
+                        (
+                            "POST",
+                            format!("/v1/contracts/{contract}/commands/record-delivery"),
+                            Some(body.to_string()),
+                        )
+                    }
+                    "batch" => {
+                        let item: Value = serde_json::from_str(&access_body(1)).expect("json");
+                        let mut item = item;
+                        item["type"] = json!("RecordAccess");
+                        (
+                            "POST",
+                            format!("/v1/contracts/{contract}/batch"),
+                            Some(json!({"items": [item]}).to_string()),
+                        )
+                    }
+                    "register-contract" => {
+                        new_contract += 1;
+                        // "own" is a contract id the non-admin keys were given; "other" one they were not.
+                        let target = if contract == OWN {
+                            OWN.to_owned()
+                        } else {
+                            format!("new-contract-{new_contract}")
+                        };
+                        let mut body: Value =
+                            serde_json::to_value(&contract_fixture()[0]).expect("json");
+                        let mut fields = body["command"].take();
+                        fields.as_object_mut().expect("object").remove("type");
+                        fields["contract_id"] = json!(target);
+                        fields["occurred_at"] = body["occurred_at"].take();
+                        ("POST", "/v1/contracts".to_owned(), Some(fields.to_string()))
+                    }
+                    "events" => (
+                        "GET",
+                        format!("/v1/contracts/{contract}/events?limit=5"),
+                        None,
+                    ),
+                    "event" => (
+                        "GET",
+                        format!("/v1/contracts/{contract}/events/{}", first_events[contract]),
+                        None,
+                    ),
+                    "stream" => (
+                        "GET",
+                        format!("/v1/contracts/{contract}/streams/order/ord-0"),
+                        None,
+                    ),
+                    "beneficiaries" => (
+                        "GET",
+                        format!("/v1/contracts/{contract}/beneficiaries"),
+                        None,
+                    ),
+                    "tokens" => ("GET", format!("/v1/contracts/{contract}/tokens"), None),
+                    other => unreachable!("no endpoint {other}"),
+                };
+                let (status, value, _) = call(app, method, &path, key.as_deref(), body).await;
+                let after = (
+                    size(&fixture.store, OWN).await,
+                    size(&fixture.store, OTHER).await,
+                );
+                let what = format!(
+                    "{endpoint} on {contract} by {:?}: {status} {value}",
+                    role.map(Role::as_str)
+                );
+                let Some(role) = role else {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}");
+                    assert_eq!(before, after, "{what} wrote nothing");
+                    continue;
+                };
+                // The admin's key is for every contract; registering an existing one is a rule.
+                let reaches = contract == OWN || role == Role::Admin;
+                let permitted = allowed.contains(&role) && reaches;
+                if endpoint == "register-contract" && permitted && contract == OWN {
+                    assert_eq!(value["code"], "contract_already_registered", "{what}");
+                    continue;
+                }
+                if permitted {
+                    assert!(status.is_success(), "{what}");
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                    assert_eq!(before, after, "{what} wrote nothing");
+                }
+            }
+        }
+    }
+    // A wrong key is refused like none.
+    let (status, _, _) = call(
+        app,
+        "GET",
+        &format!("/v1/contracts/{OWN}/events"),
+        Some("not-a-key"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A provider speaks only of its own tokens.
+    let before = size(&fixture.store, OWN).await;
+    let body = json!({"occurred_at": "2024-01-10T12:00:00+01:00", "order_id": "ord-prov-2", "provider_id": "prov-1"});
+    let (status, value, _) = call(
+        app,
+        "POST",
+        &format!("/v1/contracts/{OWN}/commands/record-delivery"),
+        Some(&key(Role::Provider)),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, value["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_your_token")),
+        "{value}"
+    );
+    let body = json!({"occurred_at": "2024-01-10T12:00:00+01:00", "order_id": "ord-39", "provider_id": "prov-2"});
+    let (status, value, _) = call(
+        app,
+        "POST",
+        &format!("/v1/contracts/{OWN}/commands/record-delivery"),
+        Some(&key(Role::Provider)),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, value["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_your_token")),
+        "{value}"
+    );
+    assert_eq!(size(&fixture.store, OWN).await, before);
+    // The provider's token list holds only its own tokens.
+    let (_, tokens, _) = call(
+        app,
+        "GET",
+        &format!("/v1/contracts/{OWN}/tokens?limit=1000"),
+        Some(&key(Role::Provider)),
+        None,
+    )
+    .await;
+    let items = tokens["items"].as_array().expect("items");
+    assert_eq!(items.len(), ORDERS, "{tokens}");
+    assert!(items
+        .iter()
+        .all(|t| t["summary"]["fields"]["provider_id"] == "prov-1"));
+}
+
+async fn each_bad_input_gets_its_status_and_code_and_writes_nothing(fixture: Fixture) {
+    let app = &fixture.app;
+    let operator = key(Role::Operator);
+    let admin = key(Role::Admin);
+    let command = |name: &str| format!("/v1/contracts/{OWN}/commands/{name}");
+    let order = |fields: Value| {
+        let mut body = json!({"occurred_at": "2024-01-10T10:00:00+01:00", "order_id": "ord-new", "beneficiary_id": "ben-1",
+                              "product_id": "prod-1", "channel": "online", "price": "6.00"});
+        for (k, v) in fields.as_object().expect("object") {
+            if v.is_null() {
+                body.as_object_mut().expect("object").remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body.to_string()
+    };
+    let big = "x".repeat(esito_api::BODY_BYTES_MAX + 10);
+    let too_many: Vec<Value> = (0..esito_store::BATCH_SIZE_MAX + 1)
+        .map(|n| {
+            let mut item: Value = serde_json::from_str(&access_body(n)).expect("json");
+            item["type"] = json!("RecordAccess");
+            item
+        })
+        .collect();
+    let mut one_bad: Vec<Value> = too_many[..5].to_vec();
+    one_bad[3]["outcome"] = json!({"kind": "teleported"});
+    // (what, key, path, body, status, code, field)
+    let cases: Vec<(&str, &str, String, String, u16, &str, Option<&str>)> = vec![
+        ("malformed JSON", &operator, command("place-order"), "{\"occurred_at\": ".into(), 400, "malformed_json", None),
+        ("unknown field", &operator, command("place-order"), order(json!({"colour": "blue"})), 422, "unknown_field", Some("colour")),
+        ("missing field", &operator, command("place-order"), order(json!({"price": null})), 422, "missing_field", Some("price")),
+        ("missing occurred_at", &operator, command("place-order"), order(json!({"occurred_at": null})), 422, "missing_field", Some("occurred_at")),
+        ("wrong type", &operator, command("place-order"), order(json!({"price": 6.0})), 422, "invalid_type", Some("price")),
+        ("negative amount", &operator, command("place-order"), order(json!({"price": "-6.00"})), 422, "invalid_value", Some("price")),
+        ("three decimals", &operator, command("place-order"), order(json!({"price": "6.001"})), 422, "invalid_value", Some("price")),
+        ("date outside the term", &operator, command("place-order"), order(json!({"occurred_at": "2025-02-01T10:00:00+01:00"})), 422, "date_outside_contract_term", None),
+        ("unknown contract", &admin, "/v1/contracts/no-such-contract/commands/place-order".into(), order(json!({})), 404, "unknown_contract", None),
+        ("unknown command", &operator, command("teleport"), order(json!({})), 404, "unknown_command", None),
+        ("unknown product", &operator, command("place-order"), order(json!({"product_id": "prod-none"})), 422, "unknown_product", None),
+        ("unknown beneficiary", &operator, command("place-order"), order(json!({"beneficiary_id": "ben-none"})), 422, "unknown_beneficiary", None),
+        ("price not the tariff", &operator, command("place-order"), order(json!({"price": "7.00"})), 422, "price_is_not_the_tariff", None),
+        ("unknown token", &operator, command("record-delivery"),
+            json!({"occurred_at": "2024-01-10T10:00:00+01:00", "order_id": "ord-none", "provider_id": "prov-1"}).to_string(), 422, "unknown_order", None),
+        ("body over 1 MiB", &operator, command("place-order"), order(json!({"padding": big})), 413, "body_too_large", None),
+        ("batch over the limit", &operator, format!("/v1/contracts/{OWN}/batch"), json!({"items": too_many}).to_string(), 422, "batch_size", Some("items")),
+        ("batch with one bad item", &operator, format!("/v1/contracts/{OWN}/batch"), json!({"items": one_bad}).to_string(), 422, "invalid_value", Some("items[3].outcome")),
+    ];
+    for (what, key, path, body, status, code, field) in cases {
+        let before = size(&fixture.store, OWN).await;
+        let (got, value, _) = call(app, "POST", &path, Some(key), Some(body)).await;
+        assert_eq!(
+            (got.as_u16(), value["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {value}"
+        );
+        if let Some(field) = field {
+            assert_eq!(value["field"].as_str(), Some(field), "{what}: {value}");
+        }
+        assert_eq!(
+            size(&fixture.store, OWN).await,
+            before,
+            "{what} wrote nothing"
+        );
+    }
+}
+
+async fn the_same_request_twice_writes_one_event_and_answers_the_same(fixture: Fixture) {
+    let mut body: Value = serde_json::from_str(&access_body(7)).expect("json");
+    body["event_id"] = json!(uuid::Uuid::new_v4());
+    let path = format!("/v1/contracts/{OWN}/commands/record-access");
+    let before = size(&fixture.store, OWN).await;
+    let first = call(
+        &fixture.app,
+        "POST",
+        &path,
+        Some(&key(Role::Operator)),
+        Some(body.to_string()),
+    )
+    .await;
+    let second = call(
+        &fixture.app,
+        "POST",
+        &path,
+        Some(&key(Role::Operator)),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(first.0, StatusCode::CREATED);
+    assert_eq!(
+        (first.0, &first.1),
+        (second.0, &second.1),
+        "the same answer"
+    );
+    assert!(!first.2 && second.2, "the second is marked as a replay");
+    assert_eq!(size(&fixture.store, OWN).await, before + 1);
+    // The same id with other content is a conflict.
+    body["channel"] = json!("phone");
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &path,
+        Some(&key(Role::Operator)),
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, value["code"].as_str()),
+        (StatusCode::CONFLICT, Some("event_id_reused")),
+        "{value}"
+    );
+    assert_eq!(size(&fixture.store, OWN).await, before + 1);
+}
+
+async fn the_same_request_sent_concurrently_writes_one_event(fixture: Fixture) {
+    let mut body: Value = serde_json::from_str(&access_body(8)).expect("json");
+    body["event_id"] = json!(uuid::Uuid::new_v4());
+    let path = format!("/v1/contracts/{OWN}/commands/record-access");
+    let before = size(&fixture.store, OWN).await;
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, path, body) = (fixture.app.clone(), path.clone(), body.to_string());
+            tokio::spawn(async move {
+                call(&app, "POST", &path, Some(&key(Role::Operator)), Some(body)).await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.expect("answered"));
+    }
+    assert!(
+        answers
+            .iter()
+            .all(|(status, value, _)| *status == StatusCode::CREATED && *value == answers[0].1),
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|(_, _, replay)| !replay).count(),
+        1,
+        "one write"
+    );
+    assert_eq!(size(&fixture.store, OWN).await, before + 1);
+}
+
+async fn a_batch_is_all_or_nothing_and_answers_per_item(fixture: Fixture) {
+    let items: Vec<Value> = (0..3)
+        .map(|n| {
+            let mut item: Value = serde_json::from_str(&access_body(n)).expect("json");
+            item["type"] = json!("RecordAccess");
+            item["event_id"] = json!(uuid::Uuid::new_v4());
+            item
+        })
+        .collect();
+    let mut with_a_rule_broken = items.clone();
+    with_a_rule_broken.push(json!({"type": "RecordDelivery", "occurred_at": "2024-01-10T10:00:00+01:00", "order_id": "ord-none", "provider_id": "prov-1"}));
+    let path = format!("/v1/contracts/{OWN}/batch");
+    let operator = key(Role::Operator);
+    let before = size(&fixture.store, OWN).await;
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &path,
+        Some(&operator),
+        Some(json!({"items": with_a_rule_broken}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        (
+            status.as_u16(),
+            value["code"].as_str(),
+            value["index"].as_u64()
+        ),
+        (422, Some("unknown_order"), Some(3)),
+        "{value}"
+    );
+    assert_eq!(size(&fixture.store, OWN).await, before, "nothing written");
+
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &path,
+        Some(&operator),
+        Some(json!({"items": items}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    let positions: Vec<u64> = value["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["position"].as_u64().expect("position"))
+        .collect();
+    assert_eq!(positions, vec![before + 1, before + 2, before + 3]);
+
+    // atomic=false: each item on its own, each answered.
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &format!("{path}?atomic=false"),
+        Some(&operator),
+        Some(json!({"items": with_a_rule_broken}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
+    let statuses: Vec<u64> = value["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["status"].as_u64().expect("status"))
+        .collect();
+    // The first three are the same events again: replays, written once.
+    assert_eq!(statuses, vec![201, 201, 201, 422], "{value}");
+    assert_eq!(size(&fixture.store, OWN).await, before + 3);
+}
+
+async fn the_log_reads_by_position_with_a_cursor(fixture: Fixture) {
+    let evaluator = key(Role::Evaluator);
+    let total = size(&fixture.store, OWN).await;
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let (status, page, _) = call(
+            &fixture.app,
+            "GET",
+            &format!("/v1/contracts/{OWN}/events?after={after}&limit=7"),
+            Some(&evaluator),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        for line in page["entries"].as_array().expect("entries") {
+            let entry: esito_log::Entry =
+                serde_json::from_value(line["entry"].clone()).expect("an entry");
+            assert_eq!(
+                esito_log::leaf_hash(entry.canonical_json().as_bytes()).to_string(),
+                line["leaf_hash"].as_str().expect("hash")
+            );
+            seen.push(line["position"].as_u64().expect("position"));
+        }
+        match page["next_after"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+    let (status, value, _) = call(
+        &fixture.app,
+        "GET",
+        &format!("/v1/contracts/{OWN}/events/{}", uuid::Uuid::new_v4()),
+        Some(&evaluator),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, value["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_event"))
+    );
+}
