@@ -19,6 +19,7 @@ bench:
 # Regenerate the checked-in JSON Schemas from the types.
 schemas:
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-domain --test schemas
+	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-api --test openapi
 
 fmt:
 	cargo fmt --all
