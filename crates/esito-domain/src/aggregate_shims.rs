@@ -54,4 +54,7 @@ shim! {
     UnitState => Unit, "unit";
     TenancyState => Tenancy, "tenancy";
     AccessState => Access, "access";
+    PlacementState => Placement, "placement";
+    PathState => Path, "path";
+    PhaseState => Phase, "phase";
 }

@@ -2,6 +2,16 @@
 //!
 //! Invariant: `decide` checks every rule before an event exists; `evolve` refuses any event that
 //! would leave a stream inconsistent, so a replay that succeeds is a consistent stream.
+//!
+//! The orders, units, tenancies and accesses live here; the other stream types each have a
+//! module of their own below, with their state, `evolve` and rules.
+
+mod beneficiary;
+mod catalogue;
+mod contract;
+mod path;
+mod phase;
+mod placement;
 
 use std::collections::BTreeMap;
 
@@ -12,6 +22,13 @@ use crate::commands::{Command, Submission};
 use crate::errors::DomainError;
 use crate::events::*;
 use crate::values::{EventId, Money, Month, OccurredAt, StreamId};
+
+pub use beneficiary::BeneficiaryState;
+pub use catalogue::{ProductState, ProviderState, Suspension};
+pub use contract::ContractState;
+pub use path::{PathState, PathStatus};
+pub use phase::{due_date, InvoiceDue, PhaseState};
+pub use placement::{PlacementState, PlacementStatus};
 
 /// One event of a stream as the log holds it, enough to replay the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,26 +85,6 @@ pub fn replay(stream_type: StreamType, history: &[Recorded]) -> Result<StreamSta
         state.evolve(&recorded.event)?;
     }
     Ok(state)
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContractState {
-    pub registered: Option<ContractRegistered>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderState {
-    pub accredited: Option<ProviderAccredited>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProductState {
-    pub listed: Option<ProductListed>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BeneficiaryState {
-    pub registered: Option<BeneficiaryRegistered>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,12 +145,21 @@ pub enum StreamState {
     Unit(UnitState),
     Tenancy(TenancyState),
     Access(AccessState),
+    Placement(PlacementState),
+    Path(PathState),
+    Phase(PhaseState),
 }
 
 fn inconsistent(event: &Event, reason: &str) -> DomainError {
     DomainError::EventInconsistentWithStream {
         event_type: event.event_type().to_owned(),
         reason: reason.to_owned(),
+    }
+}
+
+fn does_not_fit(command: &Command) -> DomainError {
+    DomainError::CommandDoesNotFitStream {
+        command: command.name().to_owned(),
     }
 }
 
@@ -168,26 +174,22 @@ impl StreamState {
             StreamType::Unit => Self::Unit(Default::default()),
             StreamType::Tenancy => Self::Tenancy(Default::default()),
             StreamType::Access => Self::Access(Default::default()),
+            StreamType::Placement => Self::Placement(Default::default()),
+            StreamType::Path => Self::Path(Default::default()),
+            StreamType::Phase => Self::Phase(Default::default()),
         }
     }
 
     /// Applies one effective event; refuses one the stream's state cannot follow.
     pub fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
         match (self, event) {
-            (StreamState::Contract(s), Event::ContractRegistered(e)) if s.registered.is_none() => {
-                s.registered = Some(e.clone());
-            }
-            (StreamState::Provider(s), Event::ProviderAccredited(e)) if s.accredited.is_none() => {
-                s.accredited = Some(e.clone());
-            }
-            (StreamState::Product(s), Event::ProductListed(e)) if s.listed.is_none() => {
-                s.listed = Some(e.clone());
-            }
-            (StreamState::Beneficiary(s), Event::BeneficiaryRegistered(e))
-                if s.registered.is_none() =>
-            {
-                s.registered = Some(e.clone());
-            }
+            (StreamState::Contract(s), event) => s.evolve(event)?,
+            (StreamState::Provider(s), event) => s.evolve(event)?,
+            (StreamState::Product(s), event) => s.evolve(event)?,
+            (StreamState::Beneficiary(s), event) => s.evolve(event)?,
+            (StreamState::Placement(s), event) => s.evolve(event)?,
+            (StreamState::Path(s), event) => s.evolve(event)?,
+            (StreamState::Phase(s), event) => s.evolve(event)?,
             (StreamState::Unit(s), Event::UnitMadeAvailable(e)) if s.available.is_none() => {
                 s.available = Some(e.clone());
             }
@@ -305,8 +307,24 @@ pub struct DecisionContext {
 }
 
 impl DecisionContext {
-    fn read(&self, stream_type: StreamType, id: &StreamId) -> Option<&StreamState> {
+    /// The state of a stream the command reads, if the caller loaded it.
+    pub fn read(&self, stream_type: StreamType, id: &StreamId) -> Option<&StreamState> {
         self.reads.get(&StreamRef::new(stream_type, id.clone()))
+    }
+}
+
+/// The beneficiary a command names must be registered.
+fn check_registered_beneficiary<'a>(
+    context: &'a DecisionContext,
+    beneficiary_id: &StreamId,
+) -> Result<&'a BeneficiaryState, DomainError> {
+    match context.read(StreamType::Beneficiary, beneficiary_id) {
+        Some(StreamState::Beneficiary(beneficiary)) if beneficiary.registered.is_some() => {
+            Ok(beneficiary)
+        }
+        _ => Err(DomainError::UnknownBeneficiary {
+            beneficiary_id: beneficiary_id.clone(),
+        }),
     }
 }
 
@@ -327,152 +345,56 @@ pub fn decide(
 ) -> Result<Event, DomainError> {
     let at = submission.occurred_at;
     let command = &submission.command;
-    if let Command::RegisterContract { .. } = command {
-    } else {
-        let contract = context
-            .contract
-            .registered
-            .as_ref()
-            .ok_or(DomainError::ContractNotRegistered)?;
+    if !matches!(command, Command::RegisterContract { .. }) {
         let date = at.local_date();
-        if date < contract.term_start_on || date > contract.term_end_on {
+        // The term as amended on that day: an extension counts from its effective date.
+        let terms = context
+            .contract
+            .terms_on(date)
+            .ok_or(DomainError::ContractNotRegistered)?;
+        if !terms.contains(date) {
             return Err(DomainError::DateOutsideContractTerm {
                 date,
-                term_start_on: contract.term_start_on,
-                term_end_on: contract.term_end_on,
+                term_start_on: terms.term_start_on,
+                term_end_on: terms.term_end_on,
             });
+        }
+        for (field, field_date) in command.field_dates() {
+            terms.check_within(field, field_date)?;
         }
     }
     let event = match (command, target) {
         (
-            Command::RegisterContract {
-                title,
-                template,
-                payer,
-                funder,
-                operator,
-                evaluator,
-                term_start_on,
-                term_end_on,
-                period_kind,
+            Command::CorrectEvent {
+                corrects,
+                replacement,
             },
-            StreamState::Contract(state),
+            target,
         ) => {
-            if state.registered.is_some() {
-                return Err(DomainError::ContractAlreadyRegistered);
-            }
-            for (field, text) in [
-                ("title", title),
-                ("template", template),
-                ("payer", payer),
-                ("operator", operator),
-                ("evaluator", evaluator),
-            ] {
-                non_empty(field, text)?;
-            }
-            if term_end_on < term_start_on {
-                return Err(DomainError::TermEndsBeforeItStarts);
-            }
-            Event::ContractRegistered(ContractRegistered {
-                title: title.clone(),
-                template: template.clone(),
-                payer: payer.clone(),
-                funder: funder.clone(),
-                operator: operator.clone(),
-                evaluator: evaluator.clone(),
-                term_start_on: *term_start_on,
-                term_end_on: *term_end_on,
-                period_kind: *period_kind,
-            })
-        }
-        (
-            Command::AccreditProvider {
-                provider_id,
-                name,
-                service_family,
-            },
-            StreamState::Provider(state),
-        ) => {
-            if state.accredited.is_some() {
-                return Err(DomainError::ProviderAlreadyAccredited {
-                    provider_id: provider_id.clone(),
+            if matches!(replacement, Event::EntryVoided(_)) {
+                return Err(DomainError::CorrectionChangesEventType {
+                    original: "any".to_owned(),
+                    replacement: "EntryVoided".to_owned(),
                 });
             }
-            non_empty("name", name)?;
-            Event::ProviderAccredited(ProviderAccredited {
-                name: name.clone(),
-                service_family: *service_family,
-            })
+            check_correction(*corrects, replacement.clone(), at, target, context)?
         }
-        (
-            Command::ListProduct {
-                product_id,
-                provider_id,
-                name,
-                service_family,
-                tariffs,
-            },
-            StreamState::Product(state),
-        ) => {
-            if state.listed.is_some() {
-                return Err(DomainError::ProductAlreadyListed {
-                    product_id: product_id.clone(),
-                });
-            }
-            non_empty("name", name)?;
-            match context.read(StreamType::Provider, provider_id) {
-                Some(StreamState::Provider(ProviderState {
-                    accredited: Some(_),
-                })) => {}
-                _ => {
-                    return Err(DomainError::UnknownProvider {
-                        provider_id: provider_id.clone(),
-                    })
-                }
-            }
-            if let Some(band) = IseeBand::ALL
-                .into_iter()
-                .find(|band| !tariffs.contains_key(band))
-            {
-                return Err(DomainError::TariffMissingForBand { band });
-            }
-            Event::ProductListed(ProductListed {
-                provider_id: provider_id.clone(),
-                name: name.clone(),
-                service_family: *service_family,
-                tariffs: tariffs.clone(),
-            })
+        (Command::VoidEvent { voids, reason }, target) => {
+            non_empty("reason", reason)?;
+            let void = Event::EntryVoided(EntryVoided {
+                reason: reason.clone(),
+            });
+            check_correction(*voids, void, at, target, context)?
         }
-        (
-            Command::RegisterBeneficiary {
-                beneficiary_id,
-                isee_band,
-                household_size,
-                age_band,
-                flags,
-            },
-            StreamState::Beneficiary(state),
-        ) => {
-            if state.registered.is_some() {
-                return Err(DomainError::BeneficiaryAlreadyRegistered {
-                    beneficiary_id: beneficiary_id.clone(),
-                });
-            }
-            if !(1..=20).contains(household_size) {
-                return Err(DomainError::HouseholdSizeOutOfRange {
-                    household_size: *household_size,
-                });
-            }
-            let mut flags = flags.clone();
-            flags.sort();
-            flags.dedup();
-            Event::BeneficiaryRegistered(BeneficiaryRegistered {
-                isee_band: *isee_band,
-                household_size: *household_size,
-                age_band: *age_band,
-                flags,
-            })
+        (command, StreamState::Contract(state)) => contract::decide(command, state)?,
+        (command, StreamState::Provider(state)) => catalogue::decide_provider(command, at, state)?,
+        (command, StreamState::Product(state)) => {
+            catalogue::decide_product(command, at, state, context)?
         }
+        (command, StreamState::Beneficiary(state)) => beneficiary::decide(command, state)?,
+        (command, StreamState::Placement(state)) => placement::decide(command, at, state, context)?,
+        (command, StreamState::Path(state)) => path::decide(command, at, state, context)?,
+        (command, StreamState::Phase(state)) => phase::decide(command, at, state, context)?,
         (
             Command::PlaceOrder {
                 order_id,
@@ -488,28 +410,35 @@ pub fn decide(
                     order_id: order_id.clone(),
                 });
             }
-            let beneficiary = match context.read(StreamType::Beneficiary, beneficiary_id) {
-                Some(StreamState::Beneficiary(BeneficiaryState {
-                    registered: Some(b),
-                })) => b,
-                _ => {
-                    return Err(DomainError::UnknownBeneficiary {
-                        beneficiary_id: beneficiary_id.clone(),
-                    })
-                }
-            };
+            let date = at.local_date();
+            // The band and the tariff of the order's day: either may have changed since.
+            let beneficiary = check_registered_beneficiary(context, beneficiary_id)?
+                .profile_on(date)
+                .expect("a registered beneficiary has a profile");
             let product = match context.read(StreamType::Product, product_id) {
-                Some(StreamState::Product(ProductState { listed: Some(p) })) => p,
+                Some(StreamState::Product(product)) if product.listed.is_some() => product,
                 _ => {
                     return Err(DomainError::UnknownProduct {
                         product_id: product_id.clone(),
                     })
                 }
             };
-            let tariff = product.tariffs[&beneficiary.isee_band];
+            let listed = product.listed.as_ref().expect("matched as listed");
+            if let Some(withdrawn_on) = product.withdrawn_by(date) {
+                return Err(DomainError::ProductWithdrawn {
+                    product_id: product_id.clone(),
+                    withdrawn_on,
+                });
+            }
+            catalogue::check_not_suspended(context, &listed.provider_id, date)?;
+            let band = beneficiary.isee_band;
+            let tariff = product
+                .tariffs_on(date)
+                .and_then(|tariffs| tariffs.get(&band).copied())
+                .ok_or(DomainError::TariffMissingForBand { band })?;
             if *price != tariff {
                 return Err(DomainError::PriceIsNotTheTariff {
-                    band: beneficiary.isee_band,
+                    band,
                     tariff,
                     price: *price,
                 });
@@ -517,10 +446,10 @@ pub fn decide(
             Event::OrderPlaced(OrderPlaced {
                 beneficiary_id: beneficiary_id.clone(),
                 product_id: product_id.clone(),
-                provider_id: product.provider_id.clone(),
-                service_family: product.service_family,
+                provider_id: listed.provider_id.clone(),
+                service_family: listed.service_family,
                 channel: *channel,
-                isee_band: beneficiary.isee_band,
+                isee_band: band,
                 price: *price,
             })
         }
@@ -598,6 +527,7 @@ pub fn decide(
                     expires_on: token.expires_on,
                 });
             }
+            catalogue::check_not_suspended(context, provider_id, at.local_date())?;
             Event::TokenRedeemed(TokenRedeemed {
                 provider_id: provider_id.clone(),
             })
@@ -709,16 +639,7 @@ pub fn decide(
                     })
                 }
             }
-            match context.read(StreamType::Beneficiary, beneficiary_id) {
-                Some(StreamState::Beneficiary(BeneficiaryState {
-                    registered: Some(_),
-                })) => {}
-                _ => {
-                    return Err(DomainError::UnknownBeneficiary {
-                        beneficiary_id: beneficiary_id.clone(),
-                    })
-                }
-            }
+            check_registered_beneficiary(context, beneficiary_id)?;
             if pact.monthly_rent > pact.rent_cap {
                 return Err(DomainError::RentAboveCap {
                     monthly_rent: pact.monthly_rent,
@@ -811,16 +732,7 @@ pub fn decide(
                 });
             }
             if let Some(beneficiary_id) = beneficiary_id {
-                match context.read(StreamType::Beneficiary, beneficiary_id) {
-                    Some(StreamState::Beneficiary(BeneficiaryState {
-                        registered: Some(_),
-                    })) => {}
-                    _ => {
-                        return Err(DomainError::UnknownBeneficiary {
-                            beneficiary_id: beneficiary_id.clone(),
-                        })
-                    }
-                }
+                check_registered_beneficiary(context, beneficiary_id)?;
             }
             if let AccessOutcome::Referred { service } = outcome {
                 non_empty("outcome.service", service)?;
@@ -832,33 +744,7 @@ pub fn decide(
                 outcome: outcome.clone(),
             })
         }
-        (
-            Command::CorrectEvent {
-                corrects,
-                replacement,
-            },
-            target,
-        ) => {
-            if matches!(replacement, Event::EntryVoided(_)) {
-                return Err(DomainError::CorrectionChangesEventType {
-                    original: "any".to_owned(),
-                    replacement: "EntryVoided".to_owned(),
-                });
-            }
-            check_correction(*corrects, replacement.clone(), at, target, context)?
-        }
-        (Command::VoidEvent { voids, reason }, target) => {
-            non_empty("reason", reason)?;
-            let void = Event::EntryVoided(EntryVoided {
-                reason: reason.clone(),
-            });
-            check_correction(*voids, void, at, target, context)?
-        }
-        (command, _) => {
-            return Err(DomainError::CommandDoesNotFitStream {
-                command: command.name().to_owned(),
-            });
-        }
+        (command, _) => return Err(does_not_fit(command)),
     };
     Ok(event)
 }
@@ -907,6 +793,9 @@ fn stream_type_of(state: &StreamState) -> StreamType {
         StreamState::Unit(_) => StreamType::Unit,
         StreamState::Tenancy(_) => StreamType::Tenancy,
         StreamState::Access(_) => StreamType::Access,
+        StreamState::Placement(_) => StreamType::Placement,
+        StreamState::Path(_) => StreamType::Path,
+        StreamState::Phase(_) => StreamType::Phase,
     }
 }
 

@@ -9,12 +9,15 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::aggregates::{ProductState, StreamState};
 use crate::events::{
-    AccessChannel, AccessOutcome, AgeBand, Event, IseeBand, NeedCategory, OrderChannel, Pact,
-    PeriodKind, ServiceFamily, StreamRef, StreamType, TenancyEndReason, TenantMilestone,
+    AccessChannel, AccessOutcome, AccommodationKind, AgeBand, AssessmentScores, Event, HousingKind,
+    IseeBand, NeedCategory, OrderChannel, Pact, PathExitReason, PathMilestone, PeriodKind,
+    PlacementEndReason, ServiceFamily, StreamRef, StreamType, TenancyEndReason, TenantMilestone,
     TokenRecipient, VulnerabilityFlag,
 };
-use crate::values::{ContractId, EventId, Money, Month, OccurredAt, StreamId};
+use crate::terms::ContractChange;
+use crate::values::{ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId};
 
 /// A command with its envelope: the id the resulting event will carry and its business time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -130,6 +133,131 @@ pub enum Command {
         need: NeedCategory,
         outcome: AccessOutcome,
     },
+    /// Changes terms of the contract from `effective_on`. The first payment and funder terms
+    /// are set this way too, effective on the term's first day.
+    AmendContract {
+        effective_on: NaiveDate,
+        changes: Vec<ContractChange>,
+    },
+    RequestProviderAccreditation {
+        provider_id: StreamId,
+        name: String,
+        service_family: ServiceFamily,
+    },
+    SuspendProvider {
+        provider_id: StreamId,
+        reason: String,
+    },
+    ReinstateProvider {
+        provider_id: StreamId,
+    },
+    /// New tariffs for every ISEE band, in force from the day of `occurred_at`.
+    ChangeProductPrice {
+        product_id: StreamId,
+        tariffs: BTreeMap<IseeBand, Money>,
+    },
+    WithdrawProduct {
+        product_id: StreamId,
+        reason: String,
+    },
+    /// New circumstances from `effective_on`; give only what changes.
+    UpdateBeneficiary {
+        beneficiary_id: StreamId,
+        effective_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        isee_band: Option<IseeBand>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        household_size: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        flags: Option<Vec<VulnerabilityFlag>>,
+    },
+    AssessNeed {
+        beneficiary_id: StreamId,
+        needs: Vec<NeedCategory>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<u8>,
+    },
+    MakeReferral {
+        beneficiary_id: StreamId,
+        to_service: String,
+        reason: String,
+    },
+    /// Torino: the first night is the day of `occurred_at`.
+    StartPlacement {
+        placement_id: StreamId,
+        beneficiary_id: StreamId,
+        accommodation: AccommodationKind,
+        nightly_cost: Money,
+    },
+    EndPlacement {
+        placement_id: StreamId,
+        reason: PlacementEndReason,
+    },
+    RehouseHousehold {
+        placement_id: StreamId,
+        housing: HousingKind,
+    },
+    /// Prato: enrolment after the multidimensional assessment whose scores it carries.
+    EnrolInPath {
+        path_id: StreamId,
+        beneficiary_id: StreamId,
+        scores: AssessmentScores,
+    },
+    ReassessPath {
+        path_id: StreamId,
+        scores: AssessmentScores,
+    },
+    RecordPathMilestone {
+        path_id: StreamId,
+        milestone: PathMilestone,
+    },
+    ExitPath {
+        path_id: StreamId,
+        reason: PathExitReason,
+        from_municipal_housing: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        monthly_cost_avoided: Option<Money>,
+    },
+    /// Cremona: a phase with its deliverable, net amount, VAT rate and advance share.
+    DefinePhase {
+        phase_id: StreamId,
+        number: std::num::NonZeroU8,
+        title: String,
+        deliverable: String,
+        amount: Money,
+        vat_rate: Rate,
+        advance_share: Share,
+    },
+    /// The advance invoice; `decide` adds its due date.
+    InvoiceAdvance {
+        phase_id: StreamId,
+        invoice_number: String,
+        amount: Money,
+        vat: Money,
+        issued_on: NaiveDate,
+    },
+    /// The balance invoice, once the deliverable is accepted; `decide` adds its due date.
+    IssueInvoice {
+        phase_id: StreamId,
+        invoice_number: String,
+        amount: Money,
+        vat: Money,
+        issued_on: NaiveDate,
+    },
+    SubmitDeliverable {
+        phase_id: StreamId,
+        document: String,
+    },
+    AcceptDeliverable {
+        phase_id: StreamId,
+        accepted_by: String,
+    },
+    RecordInvoicePayment {
+        phase_id: StreamId,
+        invoice_number: String,
+        amount: Money,
+        paid_on: NaiveDate,
+    },
     /// Supersedes an earlier event with a corrected payload of the same type, in its stream.
     CorrectEvent {
         corrects: EventId,
@@ -186,6 +314,28 @@ impl Command {
             Command::RecordTenantMilestone { .. } => "RecordTenantMilestone",
             Command::EndTenancy { .. } => "EndTenancy",
             Command::RecordAccess { .. } => "RecordAccess",
+            Command::AmendContract { .. } => "AmendContract",
+            Command::RequestProviderAccreditation { .. } => "RequestProviderAccreditation",
+            Command::SuspendProvider { .. } => "SuspendProvider",
+            Command::ReinstateProvider { .. } => "ReinstateProvider",
+            Command::ChangeProductPrice { .. } => "ChangeProductPrice",
+            Command::WithdrawProduct { .. } => "WithdrawProduct",
+            Command::UpdateBeneficiary { .. } => "UpdateBeneficiary",
+            Command::AssessNeed { .. } => "AssessNeed",
+            Command::MakeReferral { .. } => "MakeReferral",
+            Command::StartPlacement { .. } => "StartPlacement",
+            Command::EndPlacement { .. } => "EndPlacement",
+            Command::RehouseHousehold { .. } => "RehouseHousehold",
+            Command::EnrolInPath { .. } => "EnrolInPath",
+            Command::ReassessPath { .. } => "ReassessPath",
+            Command::RecordPathMilestone { .. } => "RecordPathMilestone",
+            Command::ExitPath { .. } => "ExitPath",
+            Command::DefinePhase { .. } => "DefinePhase",
+            Command::InvoiceAdvance { .. } => "InvoiceAdvance",
+            Command::IssueInvoice { .. } => "IssueInvoice",
+            Command::SubmitDeliverable { .. } => "SubmitDeliverable",
+            Command::AcceptDeliverable { .. } => "AcceptDeliverable",
+            Command::RecordInvoicePayment { .. } => "RecordInvoicePayment",
             Command::CorrectEvent { .. } => "CorrectEvent",
             Command::VoidEvent { .. } => "VoidEvent",
         }
@@ -195,12 +345,35 @@ impl Command {
     pub fn target(&self, contract_id: &ContractId) -> Target {
         use StreamType as T;
         Target::Stream(match self {
-            Command::RegisterContract { .. } => crate::events::contract_stream(contract_id),
-            Command::AccreditProvider { provider_id, .. } => stream(T::Provider, provider_id),
-            Command::ListProduct { product_id, .. } => stream(T::Product, product_id),
-            Command::RegisterBeneficiary { beneficiary_id, .. } => {
+            Command::RegisterContract { .. } | Command::AmendContract { .. } => {
+                crate::events::contract_stream(contract_id)
+            }
+            Command::AccreditProvider { provider_id, .. }
+            | Command::RequestProviderAccreditation { provider_id, .. }
+            | Command::SuspendProvider { provider_id, .. }
+            | Command::ReinstateProvider { provider_id } => stream(T::Provider, provider_id),
+            Command::ListProduct { product_id, .. }
+            | Command::ChangeProductPrice { product_id, .. }
+            | Command::WithdrawProduct { product_id, .. } => stream(T::Product, product_id),
+            Command::RegisterBeneficiary { beneficiary_id, .. }
+            | Command::UpdateBeneficiary { beneficiary_id, .. }
+            | Command::AssessNeed { beneficiary_id, .. }
+            | Command::MakeReferral { beneficiary_id, .. } => {
                 stream(T::Beneficiary, beneficiary_id)
             }
+            Command::StartPlacement { placement_id, .. }
+            | Command::EndPlacement { placement_id, .. }
+            | Command::RehouseHousehold { placement_id, .. } => stream(T::Placement, placement_id),
+            Command::EnrolInPath { path_id, .. }
+            | Command::ReassessPath { path_id, .. }
+            | Command::RecordPathMilestone { path_id, .. }
+            | Command::ExitPath { path_id, .. } => stream(T::Path, path_id),
+            Command::DefinePhase { phase_id, .. }
+            | Command::InvoiceAdvance { phase_id, .. }
+            | Command::IssueInvoice { phase_id, .. }
+            | Command::SubmitDeliverable { phase_id, .. }
+            | Command::AcceptDeliverable { phase_id, .. }
+            | Command::RecordInvoicePayment { phase_id, .. } => stream(T::Phase, phase_id),
             Command::PlaceOrder { order_id, .. }
             | Command::IssueToken { order_id, .. }
             | Command::AgreeDeliveryTime { order_id, .. }
@@ -249,9 +422,47 @@ impl Command {
             Command::RecordAccess {
                 beneficiary_id: Some(beneficiary_id),
                 ..
-            } => {
+            }
+            | Command::StartPlacement { beneficiary_id, .. }
+            | Command::EnrolInPath { beneficiary_id, .. } => {
                 vec![stream(T::Beneficiary, beneficiary_id)]
             }
+            // A suspended provider cannot redeem tokens.
+            Command::RecordDelivery { provider_id, .. } => vec![stream(T::Provider, provider_id)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Streams `decide` also reads that the command names only through the state of its
+    /// `reads`: the provider of an ordered product, whose suspension refuses the order.
+    /// A store loads these after `reads`; `decide` checks the provider when its state is given.
+    pub fn dependent_reads(&self, reads: &BTreeMap<StreamRef, StreamState>) -> Vec<StreamRef> {
+        match self {
+            Command::PlaceOrder { product_id, .. } => {
+                match reads.get(&stream(StreamType::Product, product_id)) {
+                    Some(StreamState::Product(ProductState {
+                        listed: Some(listed),
+                        ..
+                    })) => vec![stream(StreamType::Provider, &listed.provider_id)],
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The business dates the command's fields carry, each of which must lie in the
+    /// contract's term (the term's own new end, in an amendment, is checked by its own rule).
+    pub fn field_dates(&self) -> Vec<(&'static str, NaiveDate)> {
+        match self {
+            Command::AmendContract { effective_on, .. }
+            | Command::UpdateBeneficiary { effective_on, .. } => {
+                vec![("effective_on", *effective_on)]
+            }
+            Command::InvoiceAdvance { issued_on, .. } | Command::IssueInvoice { issued_on, .. } => {
+                vec![("issued_on", *issued_on)]
+            }
+            Command::RecordInvoicePayment { paid_on, .. } => vec![("paid_on", *paid_on)],
             _ => Vec::new(),
         }
     }

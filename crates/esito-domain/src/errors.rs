@@ -1,9 +1,10 @@
 //! Why a command was refused: one variant per broken rule, with a stable snake_case code.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
-use crate::events::IseeBand;
-use crate::values::{EventId, Money, Month, StreamId};
+use crate::events::{AssessmentDimension, IseeBand, PathMilestone, PeriodKind};
+use crate::values::{EventId, Money, Month, Rate, StreamId};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
@@ -110,6 +111,156 @@ pub enum DomainError {
     EventInconsistentWithStream { event_type: String, reason: String },
     #[error("{command} does not apply to this stream")]
     CommandDoesNotFitStream { command: String },
+    // Dates of fields, in any stream.
+    #[error("{field} {date} lies outside the contract's term {term_start_on} to {term_end_on}")]
+    FieldDateOutsideContractTerm {
+        field: &'static str,
+        date: NaiveDate,
+        term_start_on: NaiveDate,
+        term_end_on: NaiveDate,
+    },
+    #[error("{field} {date} is before {latest_on}, the date of the latest change: changes are recorded in date order")]
+    DateBeforeLatestChange {
+        field: &'static str,
+        date: NaiveDate,
+        latest_on: NaiveDate,
+    },
+    #[error("{field} {date} is before {start_on}, the date it must follow")]
+    DateBeforeStart {
+        field: &'static str,
+        date: NaiveDate,
+        start_on: NaiveDate,
+    },
+    #[error("{field} {date} is after {occurred_on}, the day it is recorded as having happened")]
+    DateAfterOccurrence {
+        field: &'static str,
+        date: NaiveDate,
+        occurred_on: NaiveDate,
+    },
+    #[error("{field} must be above zero")]
+    AmountNotPositive { field: &'static str },
+    #[error("{field} names {key} more than once")]
+    DuplicateInList { field: &'static str, key: String },
+    // Contract terms and amendments.
+    #[error(
+        "the new term_end_on {term_end_on} is before the amendment's effective_on {effective_on}"
+    )]
+    TermEndsBeforeAmendment {
+        term_end_on: NaiveDate,
+        effective_on: NaiveDate,
+    },
+    #[error("a change of period_kind takes effect on the first day of a period of both kinds: {effective_on} does not start a {from:?} and a {to:?} period")]
+    PeriodChangeNotAtPeriodStart {
+        effective_on: NaiveDate,
+        from: PeriodKind,
+        to: PeriodKind,
+    },
+    #[error("funder_terms need a funder: the contract has none (add one with a `funder` change)")]
+    FunderTermsWithoutFunder,
+    #[error("the target of indicator {indicator} must be above zero")]
+    TargetNotPositive { indicator: String },
+    #[error(
+        "the cap_ratio {cap_ratio} of indicator {indicator} is below its threshold {threshold}"
+    )]
+    CapRatioBelowThreshold {
+        indicator: String,
+        cap_ratio: Rate,
+        threshold: Rate,
+    },
+    #[error("the shares of {field} add up to {total}, not 1")]
+    SharesDoNotSumToOne { field: &'static str, total: Decimal },
+    #[error("funder_terms.return_tiers need a floor tier with min_index 0")]
+    ReturnTiersWithoutFloor,
+    // Catalogue.
+    #[error("provider {provider_id} has already asked for accreditation")]
+    ProviderAccreditationAlreadyRequested { provider_id: StreamId },
+    #[error("provider {provider_id} is suspended since {suspended_on}")]
+    ProviderSuspended {
+        provider_id: StreamId,
+        suspended_on: NaiveDate,
+    },
+    #[error("provider {provider_id} is not suspended")]
+    ProviderNotSuspended { provider_id: StreamId },
+    #[error("product {product_id} was withdrawn from the catalogue on {withdrawn_on}")]
+    ProductWithdrawn {
+        product_id: StreamId,
+        withdrawn_on: NaiveDate,
+    },
+    // Beneficiaries and the services centre.
+    #[error("an update must change isee_band, household_size or flags")]
+    UpdateChangesNothing,
+    #[error("a referral of beneficiary {beneficiary_id} follows an assessment of its needs (AssessNeed)")]
+    ReferralWithoutAssessment { beneficiary_id: StreamId },
+    // Torino: placements.
+    #[error("placement {placement_id} has already started")]
+    PlacementAlreadyStarted { placement_id: StreamId },
+    #[error("placement {placement_id} was never started")]
+    UnknownPlacement { placement_id: StreamId },
+    #[error("placement {placement_id} has ended")]
+    PlacementEnded { placement_id: StreamId },
+    #[error("the household of placement {placement_id} is already rehoused")]
+    HouseholdAlreadyRehoused { placement_id: StreamId },
+    // Prato: autonomy paths.
+    #[error("path {path_id} is already enrolled")]
+    PathAlreadyEnrolled { path_id: StreamId },
+    #[error("path {path_id} was never enrolled")]
+    UnknownPath { path_id: StreamId },
+    #[error("path {path_id} has been exited")]
+    PathExited { path_id: StreamId },
+    #[error("scores.{dimension:?} is {score}: scores run from 0 to {max}")]
+    ScoreOutOfRange {
+        dimension: AssessmentDimension,
+        score: u8,
+        max: u8,
+    },
+    #[error("a reassessment scores the dimensions of the enrolment, {expected:?} (got {got:?})")]
+    ScoresDimensionsDiffer {
+        expected: Vec<AssessmentDimension>,
+        got: Vec<AssessmentDimension>,
+    },
+    #[error("milestone {milestone:?} was already reached on this path")]
+    PathMilestoneAlreadyReached { milestone: PathMilestone },
+    #[error("monthly_cost_avoided needs from_municipal_housing: only leaving a municipal home avoids its cost")]
+    CostAvoidedWithoutHousingExit,
+    // Cremona: phases, deliverables, invoices.
+    #[error("phase {phase_id} is already defined")]
+    PhaseAlreadyDefined { phase_id: StreamId },
+    #[error("phase {phase_id} was never defined")]
+    UnknownPhase { phase_id: StreamId },
+    #[error("the phase's {field} differs from the contract's milestone terms for deliverable {deliverable}")]
+    PhaseDisagreesWithTerms {
+        field: &'static str,
+        deliverable: String,
+    },
+    #[error("the phase has no advance: its advance_share is 0")]
+    PhaseHasNoAdvance,
+    #[error("the advance of this phase is already invoiced")]
+    AdvanceAlreadyInvoiced,
+    #[error("the balance of this phase is already invoiced: an advance can no longer be")]
+    AdvanceAfterBalance,
+    #[error("the balance of this phase is already invoiced")]
+    BalanceAlreadyInvoiced,
+    #[error("invoice amount {amount} is not {expected}, what the phase's terms give")]
+    InvoiceAmountMismatch { expected: Money, amount: Money },
+    #[error("invoice vat {vat} is not {expected}, the amount × the phase's vat_rate rounded to the cent")]
+    InvoiceVatMismatch { expected: Money, vat: Money },
+    #[error("invoice number {invoice_number} is already used in this phase")]
+    InvoiceNumberAlreadyUsed { invoice_number: String },
+    #[error("invoice {invoice_number} was never issued in this phase")]
+    UnknownInvoice { invoice_number: String },
+    #[error("payments of invoice {invoice_number} would exceed it: {outstanding} is outstanding")]
+    PaymentAboveInvoice {
+        invoice_number: String,
+        outstanding: Money,
+    },
+    #[error("the deliverable has not been submitted")]
+    DeliverableNotSubmitted,
+    #[error("the deliverable is already accepted")]
+    DeliverableAlreadyAccepted,
+    #[error("the deliverable has not been accepted: the balance is invoiced on delivery")]
+    DeliverableNotAccepted,
+    #[error("accepted_by {accepted_by} is not the contract's payer, {payer}")]
+    AcceptedByNonPayer { accepted_by: String, payer: String },
 }
 
 impl DomainError {
@@ -160,6 +311,54 @@ impl DomainError {
             DomainError::CorrectionBreaksStream { .. } => "correction_breaks_stream",
             DomainError::EventInconsistentWithStream { .. } => "event_inconsistent_with_stream",
             DomainError::CommandDoesNotFitStream { .. } => "command_does_not_fit_stream",
+            DomainError::FieldDateOutsideContractTerm { .. } => "field_date_outside_contract_term",
+            DomainError::DateBeforeLatestChange { .. } => "date_before_latest_change",
+            DomainError::DateBeforeStart { .. } => "date_before_start",
+            DomainError::DateAfterOccurrence { .. } => "date_after_occurrence",
+            DomainError::AmountNotPositive { .. } => "amount_not_positive",
+            DomainError::DuplicateInList { .. } => "duplicate_in_list",
+            DomainError::TermEndsBeforeAmendment { .. } => "term_ends_before_amendment",
+            DomainError::PeriodChangeNotAtPeriodStart { .. } => "period_change_not_at_period_start",
+            DomainError::FunderTermsWithoutFunder => "funder_terms_without_funder",
+            DomainError::TargetNotPositive { .. } => "target_not_positive",
+            DomainError::CapRatioBelowThreshold { .. } => "cap_ratio_below_threshold",
+            DomainError::SharesDoNotSumToOne { .. } => "shares_do_not_sum_to_one",
+            DomainError::ReturnTiersWithoutFloor => "return_tiers_without_floor",
+            DomainError::ProviderAccreditationAlreadyRequested { .. } => {
+                "provider_accreditation_already_requested"
+            }
+            DomainError::ProviderSuspended { .. } => "provider_suspended",
+            DomainError::ProviderNotSuspended { .. } => "provider_not_suspended",
+            DomainError::ProductWithdrawn { .. } => "product_withdrawn",
+            DomainError::UpdateChangesNothing => "update_changes_nothing",
+            DomainError::ReferralWithoutAssessment { .. } => "referral_without_assessment",
+            DomainError::PlacementAlreadyStarted { .. } => "placement_already_started",
+            DomainError::UnknownPlacement { .. } => "unknown_placement",
+            DomainError::PlacementEnded { .. } => "placement_ended",
+            DomainError::HouseholdAlreadyRehoused { .. } => "household_already_rehoused",
+            DomainError::PathAlreadyEnrolled { .. } => "path_already_enrolled",
+            DomainError::UnknownPath { .. } => "unknown_path",
+            DomainError::PathExited { .. } => "path_exited",
+            DomainError::ScoreOutOfRange { .. } => "score_out_of_range",
+            DomainError::ScoresDimensionsDiffer { .. } => "scores_dimensions_differ",
+            DomainError::PathMilestoneAlreadyReached { .. } => "path_milestone_already_reached",
+            DomainError::CostAvoidedWithoutHousingExit => "cost_avoided_without_housing_exit",
+            DomainError::PhaseAlreadyDefined { .. } => "phase_already_defined",
+            DomainError::UnknownPhase { .. } => "unknown_phase",
+            DomainError::PhaseDisagreesWithTerms { .. } => "phase_disagrees_with_terms",
+            DomainError::PhaseHasNoAdvance => "phase_has_no_advance",
+            DomainError::AdvanceAlreadyInvoiced => "advance_already_invoiced",
+            DomainError::AdvanceAfterBalance => "advance_after_balance",
+            DomainError::BalanceAlreadyInvoiced => "balance_already_invoiced",
+            DomainError::InvoiceAmountMismatch { .. } => "invoice_amount_mismatch",
+            DomainError::InvoiceVatMismatch { .. } => "invoice_vat_mismatch",
+            DomainError::InvoiceNumberAlreadyUsed { .. } => "invoice_number_already_used",
+            DomainError::UnknownInvoice { .. } => "unknown_invoice",
+            DomainError::PaymentAboveInvoice { .. } => "payment_above_invoice",
+            DomainError::DeliverableNotSubmitted => "deliverable_not_submitted",
+            DomainError::DeliverableAlreadyAccepted => "deliverable_already_accepted",
+            DomainError::DeliverableNotAccepted => "deliverable_not_accepted",
+            DomainError::AcceptedByNonPayer { .. } => "accepted_by_non_payer",
         }
     }
 }

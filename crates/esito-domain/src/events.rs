@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::values::{ContractId, Money, Month, OccurredAt, StreamId};
+use crate::terms::ContractChange;
+use crate::values::{ContractId, Money, Month, OccurredAt, Rate, Share, StreamId};
 
 /// The kinds of stream (aggregate) an event belongs to.
 #[derive(
@@ -25,10 +26,16 @@ pub enum StreamType {
     Unit,
     Tenancy,
     Access,
+    /// Torino: a household's stay in temporary accommodation paid by the City.
+    Placement,
+    /// Prato: a household's autonomy path.
+    Path,
+    /// Cremona: a phase of the service with its deliverable and invoices.
+    Phase,
 }
 
 impl StreamType {
-    pub const ALL: [StreamType; 8] = [
+    pub const ALL: [StreamType; 11] = [
         StreamType::Contract,
         StreamType::Provider,
         StreamType::Product,
@@ -37,6 +44,9 @@ impl StreamType {
         StreamType::Unit,
         StreamType::Tenancy,
         StreamType::Access,
+        StreamType::Placement,
+        StreamType::Path,
+        StreamType::Phase,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +58,9 @@ impl StreamType {
             StreamType::Unit => "unit",
             StreamType::Tenancy => "tenancy",
             StreamType::Access => "access",
+            StreamType::Placement => "placement",
+            StreamType::Path => "path",
+            StreamType::Phase => "phase",
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
@@ -82,6 +95,21 @@ pub enum PeriodKind {
     Quarter,
     HalfYear,
     Year,
+}
+
+impl PeriodKind {
+    /// True when a period of this kind starts on `date`: periods are calendar-aligned
+    /// (`2024-Q2` starts on 1 April), so a change of kind takes effect on a common first day.
+    pub fn starts_on(self, date: NaiveDate) -> bool {
+        use chrono::Datelike;
+        let first_months: &[u32] = match self {
+            PeriodKind::Month => &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+            PeriodKind::Quarter => &[1, 4, 7, 10],
+            PeriodKind::HalfYear => &[1, 7],
+            PeriodKind::Year => &[1],
+        };
+        date.day() == 1 && first_months.contains(&date.month())
+    }
 }
 
 /// ISEE band (fascia ISEE): the tariff a citizen pays depends on it. `a` is the lowest
@@ -199,7 +227,9 @@ pub enum AccessChannel {
 }
 
 /// The need brought to the centre (the seeds: home management, care of elderly or frail people).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NeedCategory {
     HomeManagement,
@@ -230,6 +260,80 @@ pub struct Pact {
     pub housing_accompaniment: bool,
     pub financial_education: bool,
 }
+
+/// Torino: the temporary accommodation a household is placed in (albergamento temporaneo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccommodationKind {
+    Hotel,
+    Residence,
+    Shelter,
+    Other,
+}
+
+/// Torino: where a household is rehoused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HousingKind {
+    /// A private home at an affordable rent, found by the programme's partners.
+    PrivateAffordable,
+    PublicHousing,
+}
+
+/// Torino: why a placement ended without a rehousing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacementEndReason {
+    LeftVoluntarily,
+    MovedAway,
+    PlacementRevoked,
+    Other,
+}
+
+/// Prato: a dimension of the multidimensional assessment of a household.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentDimension {
+    Housing,
+    Employment,
+    Income,
+    FinancialManagement,
+    Health,
+    SocialNetwork,
+    FamilyCare,
+}
+
+/// Prato: a step on the way to socio-economic autonomy.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PathMilestone {
+    JobFound,
+    IncomeStabilised,
+    FinancialEducationCompleted,
+    SavingsTargetReached,
+    DebtsSettled,
+    PrivateRentalFound,
+}
+
+/// Prato: why a household left its autonomy path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PathExitReason {
+    MovedToPrivateMarket,
+    MovedToOtherHousing,
+    DroppedOut,
+    Other,
+}
+
+/// Prato: the highest score of a dimension; scores run from 0 to this.
+pub const ASSESSMENT_SCORE_MAX: u8 = 10;
+
+/// Scores of a multidimensional assessment, 0 to `ASSESSMENT_SCORE_MAX` per dimension.
+pub type AssessmentScores = BTreeMap<AssessmentDimension, u8>;
 
 // ---------------------------------------------------------------------------------------------
 // Payloads
@@ -377,6 +481,228 @@ pub struct AccessRecorded {
     pub outcome: AccessOutcome,
 }
 
+/// Changes to the contract, in force from `effective_on`; each change replaces one term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractAmended {
+    pub effective_on: NaiveDate,
+    pub changes: Vec<ContractChange>,
+}
+
+/// A supplier asked to be accredited (the seeds: "2 fornitori in fase di accreditamento").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderAccreditationRequested {
+    pub name: String,
+    pub service_family: ServiceFamily,
+}
+
+/// From `suspended_on` the provider's products cannot be ordered and it cannot redeem tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSuspended {
+    pub reason: String,
+    /// The local date of `occurred_at`, kept in the payload so that replay knows it.
+    pub suspended_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderReinstated {
+    /// The local date of `occurred_at`.
+    pub reinstated_on: NaiveDate,
+}
+
+/// New tariffs, in force from `effective_on` (the local date of `occurred_at`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPriceChanged {
+    pub tariffs: BTreeMap<IseeBand, Money>,
+    pub effective_on: NaiveDate,
+}
+
+/// The product leaves the catalogue from `withdrawn_on` (the local date of `occurred_at`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductWithdrawn {
+    pub reason: String,
+    pub withdrawn_on: NaiveDate,
+}
+
+/// A change of a beneficiary's circumstances from `effective_on`; absent fields are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BeneficiaryUpdated {
+    pub effective_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isee_band: Option<IseeBand>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_size: Option<u8>,
+    /// The whole new set of flags, when they change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<VulnerabilityFlag>>,
+}
+
+/// The services centre's analysis of a beneficiary's needs (analisi del bisogno).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedAssessed {
+    pub needs: Vec<NeedCategory>,
+    /// A score on the scale of the template's assessment grid; the domain fixes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u8>,
+}
+
+/// The centre oriented the beneficiary to a service of the territory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralMade {
+    pub to_service: String,
+    pub reason: String,
+}
+
+/// Torino: a household placed in temporary accommodation paid by the City.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementStarted {
+    pub beneficiary_id: StreamId,
+    pub accommodation: AccommodationKind,
+    pub nightly_cost: Money,
+    /// The local date of `occurred_at`: the first night.
+    pub started_on: NaiveDate,
+}
+
+/// Torino: the placement ended without a rehousing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementEnded {
+    pub reason: PlacementEndReason,
+    /// The local date of `occurred_at`: the day the household left, not a night paid.
+    pub ended_on: NaiveDate,
+}
+
+/// Torino: the household moved to a stable home, which ends its placement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdRehoused {
+    pub housing: HousingKind,
+    /// The local date of `occurred_at`: the day the household moved, not a night paid.
+    pub rehoused_on: NaiveDate,
+}
+
+/// Prato: a household starts its path after a multidimensional assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathEnrolled {
+    pub beneficiary_id: StreamId,
+    pub scores: AssessmentScores,
+    /// The local date of `occurred_at`.
+    pub enrolled_on: NaiveDate,
+}
+
+/// Prato: a later assessment of the same dimensions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathReassessed {
+    pub scores: AssessmentScores,
+    /// The local date of `occurred_at`.
+    pub reassessed_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathMilestoneReached {
+    pub milestone: PathMilestone,
+    /// The local date of `occurred_at`.
+    pub reached_on: NaiveDate,
+}
+
+/// Prato: the household leaves its path, perhaps leaving municipal housing and the cost of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathExited {
+    pub reason: PathExitReason,
+    /// The household left a municipal home (alloggio comunale or one the City rents).
+    pub from_municipal_housing: bool,
+    /// What the home cost the City each month: the saving, for the economic-proxy indicators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_cost_avoided: Option<Money>,
+    /// The local date of `occurred_at`.
+    pub exited_on: NaiveDate,
+}
+
+/// Cremona: a phase of the service, with its deliverable, its net amount and how it is invoiced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseDefined {
+    pub number: std::num::NonZeroU8,
+    pub title: String,
+    /// The deliverable's name, as a `milestone` payment rule names it.
+    pub deliverable: String,
+    /// Net of VAT.
+    pub amount: Money,
+    pub vat_rate: Rate,
+    /// The share invoiced on signing (Cremona: 0.3); the rest on delivery.
+    pub advance_share: Share,
+}
+
+/// Cremona: the advance invoice, issued on signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceInvoiced {
+    pub invoice_number: String,
+    /// Net: the phase's amount × its advance share, rounded to the cent.
+    pub amount: Money,
+    pub vat: Money,
+    pub issued_on: NaiveDate,
+    /// `issued_on` + `PAYMENT_DUE_DAYS`.
+    pub due_on: NaiveDate,
+}
+
+/// Cremona: the balance invoice, issued on delivery once the deliverable is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceIssued {
+    pub invoice_number: String,
+    /// Net: the phase's amount less the advance invoiced.
+    pub amount: Money,
+    pub vat: Money,
+    pub issued_on: NaiveDate,
+    /// `issued_on` + `PAYMENT_DUE_DAYS`.
+    pub due_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverableSubmitted {
+    /// A reference to the document delivered (a file name, a protocol number or a hash).
+    pub document: String,
+    /// The local date of `occurred_at`.
+    pub submitted_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverableAccepted {
+    /// The payer that accepted it, as the contract names it.
+    pub accepted_by: String,
+    /// The local date of `occurred_at`.
+    pub accepted_on: NaiveDate,
+}
+
+/// Cremona: the payer paid (part of) an invoice of the phase, VAT included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMade {
+    pub invoice_number: String,
+    pub amount: Money,
+    pub paid_on: NaiveDate,
+}
+
+/// Days from an invoice's issue to its due date (Cremona's offer: "entro 30 giorni dalla data
+/// di ricevimento della fattura"; an e-invoice is received the day it is issued).
+pub const PAYMENT_DUE_DAYS: u64 = 30;
+
 /// Voids the event named by the envelope's `corrects`: it stops counting from here on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -445,6 +771,28 @@ events! {
     TenantMilestoneReached => Tenancy,
     TenancyEnded => Tenancy,
     AccessRecorded => Access,
+    ContractAmended => Contract,
+    ProviderAccreditationRequested => Provider,
+    ProviderSuspended => Provider,
+    ProviderReinstated => Provider,
+    ProductPriceChanged => Product,
+    ProductWithdrawn => Product,
+    BeneficiaryUpdated => Beneficiary,
+    NeedAssessed => Beneficiary,
+    ReferralMade => Beneficiary,
+    PlacementStarted => Placement,
+    PlacementEnded => Placement,
+    HouseholdRehoused => Placement,
+    PathEnrolled => Path,
+    PathReassessed => Path,
+    PathMilestoneReached => Path,
+    PathExited => Path,
+    PhaseDefined => Phase,
+    AdvanceInvoiced => Phase,
+    InvoiceIssued => Phase,
+    DeliverableSubmitted => Phase,
+    DeliverableAccepted => Phase,
+    PaymentMade => Phase,
     EntryVoided => any,
 }
 

@@ -8,10 +8,14 @@ pub mod aggregates;
 pub mod commands;
 pub mod errors;
 pub mod events;
+pub mod terms;
 pub mod values;
 
 pub use aggregates::{decide, effective_events, replay, DecisionContext, Recorded, StreamState};
 pub use commands::{Command, Submission, Target};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
-pub use values::{ContractId, EventId, Money, Month, OccurredAt, StreamId, ValueError};
+pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
+pub use values::{
+    ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
+};

@@ -39,6 +39,14 @@ pub enum ValueError {
     MalformedDate(String),
     #[error("a month is written YYYY-MM (got {0:?})")]
     MalformedMonth(String),
+    #[error("a rate or a share is a decimal string such as \"0.3\" (got {0:?})")]
+    RateNotADecimal(String),
+    #[error("a rate or a share must not be negative (got {0})")]
+    RateNegative(String),
+    #[error("a rate or a share has at most {RATE_DECIMALS_MAX} decimal places (got {0})")]
+    RateHasTooManyDecimals(String),
+    #[error("a share lies between 0 and 1 (got {0})")]
+    ShareAboveOne(String),
 }
 
 fn is_identifier_char(c: char) -> bool {
@@ -188,6 +196,130 @@ impl JsonSchema for Money {
             "pattern": "^[0-9]+(\\.[0-9]{1,2})?$"
         })
     }
+}
+
+impl Money {
+    /// Rounds a computed amount to the cent, half away from zero (DESIGN.md section 5): the one
+    /// rounding of a line, an advance or a VAT amount.
+    pub fn rounded(value: Decimal) -> Result<Self, ValueError> {
+        Self::new(
+            value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        )
+    }
+    /// True for an amount above zero: what a payment, a cost or a disbursement must be.
+    pub fn is_positive(self) -> bool {
+        self.0 > Decimal::ZERO
+    }
+}
+
+/// Most decimal places of a rate or a share: the six places of section 4's ratios and indices.
+pub const RATE_DECIMALS_MAX: u32 = 6;
+
+/// Checks a decimal for `Rate` and `Share` and writes it in one canonical form (no trailing
+/// zeros, never `-0`), so equal values encode and hash equally.
+fn canonical_rate(value: Decimal) -> Result<Decimal, ValueError> {
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(ValueError::RateNegative(value.to_string()));
+    }
+    let value = value.abs().normalize();
+    if value.scale() > RATE_DECIMALS_MAX {
+        return Err(ValueError::RateHasTooManyDecimals(value.to_string()));
+    }
+    Ok(value)
+}
+
+fn parse_rate_text(text: &str) -> Result<Decimal, ValueError> {
+    Decimal::from_str_exact(text).map_err(|_| ValueError::RateNotADecimal(text.to_owned()))
+}
+
+/// A non-negative decimal with at most six places, written as a string: a rate (euro per unit
+/// of an indicator, an annual interest rate, a VAT rate), a ratio or a target value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Rate(Decimal);
+
+impl Rate {
+    pub const ZERO: Rate = Rate(Decimal::ZERO);
+
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        Self::new(parse_rate_text(text)?)
+    }
+    pub fn new(value: Decimal) -> Result<Self, ValueError> {
+        canonical_rate(value).map(Self)
+    }
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+/// A share of a whole: a decimal from 0 to 1 inclusive with at most six places, written as a
+/// string (`"0.3"` is 30 %).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Share(Decimal);
+
+impl Share {
+    pub const ZERO: Share = Share(Decimal::ZERO);
+    pub const ONE: Share = Share(Decimal::ONE);
+
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        Self::new(parse_rate_text(text)?)
+    }
+    pub fn new(value: Decimal) -> Result<Self, ValueError> {
+        let value = canonical_rate(value)?;
+        if value > Decimal::ONE {
+            return Err(ValueError::ShareAboveOne(value.to_string()));
+        }
+        Ok(Self(value))
+    }
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+macro_rules! rate_newtype_impls {
+    ($($name:ident => $pattern:literal, $description:literal);* $(;)?) => {$(
+        impl TryFrom<String> for $name {
+            type Error = ValueError;
+            fn try_from(text: String) -> Result<Self, ValueError> {
+                Self::parse(&text)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0.to_string()
+            }
+        }
+        impl FromStr for $name {
+            type Err = ValueError;
+            fn from_str(text: &str) -> Result<Self, ValueError> {
+                Self::parse(text)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "description": $description,
+                    "pattern": $pattern
+                })
+            }
+        }
+    )*};
+}
+rate_newtype_impls! {
+    Rate => "^[0-9]+(\\.[0-9]{1,6})?$",
+        "A non-negative decimal string with at most six places: a rate, a ratio or a target value.";
+    Share => "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$",
+        "A share from 0 to 1: a decimal string with at most six places (\"0.3\" is 30 %).";
 }
 
 /// When something happened in the world (business time), with the offset it was given in.

@@ -40,6 +40,7 @@ fn contract() -> ContractState {
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
         }),
+        ..Default::default()
     }
 }
 
@@ -195,6 +196,7 @@ fn an_order_at_a_price_other_than_the_bands_tariff_is_refused() {
                 age_band: AgeBand::From65To79,
                 flags: vec![],
             }),
+            ..Default::default()
         }),
     );
     let tariffs: BTreeMap<IseeBand, Money> = [
@@ -215,6 +217,7 @@ fn an_order_at_a_price_other_than_the_bands_tariff_is_refused() {
                 service_family: ServiceFamily::Meals,
                 tariffs,
             }),
+            ..Default::default()
         }),
     );
     let order = |price: &str| {

@@ -1,0 +1,223 @@
+//! The beneficiary stream: a person or household by pseudonym, its circumstances over time
+//! (ISEE band, household size, flags, each update from a date), and what the services centre
+//! did for it: need assessments and referrals to services of the territory.
+//!
+//! Why assessments and referrals live here and not in a `case` stream of their own: the seeds
+//! describe no case with a life of its own (no opening, closing or owner), only acts of the
+//! centre about one person ("analisi del bisogno", then a service activated or the person
+//! oriented to the territory); every rule about them is about that person (registered,
+//! assessed before referred), which this one stream checks without reading another; and the
+//! person's stream already orders all that is known about them, which indicators read per
+//! beneficiary. A programme that opens and closes cases can add a `case` stream later without
+//! moving these events.
+//!
+//! Invariant: updates are held in `effective_on` order and a referral follows an assessment.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{does_not_fit, inconsistent, non_empty};
+use crate::commands::Command;
+use crate::errors::DomainError;
+use crate::events::{BeneficiaryRegistered, BeneficiaryUpdated, Event, NeedAssessed, ReferralMade};
+use crate::values::StreamId;
+
+/// Household sizes the domain accepts: 1 person to a very large family.
+const HOUSEHOLD_SIZE_RANGE: std::ops::RangeInclusive<u8> = 1..=20;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeneficiaryState {
+    pub registered: Option<BeneficiaryRegistered>,
+    /// In `effective_on` order.
+    #[serde(default)]
+    pub updates: Vec<BeneficiaryUpdated>,
+    #[serde(default)]
+    pub assessments: Vec<NeedAssessed>,
+    #[serde(default)]
+    pub referrals: Vec<ReferralMade>,
+}
+
+impl BeneficiaryState {
+    /// The beneficiary's circumstances on `date`: the registration with every update effective
+    /// on or before it. `None` for a beneficiary never registered.
+    pub fn profile_on(&self, date: NaiveDate) -> Option<BeneficiaryRegistered> {
+        let mut profile = self.registered.clone()?;
+        for update in self
+            .updates
+            .iter()
+            .take_while(|update| update.effective_on <= date)
+        {
+            if let Some(band) = update.isee_band {
+                profile.isee_band = band;
+            }
+            if let Some(size) = update.household_size {
+                profile.household_size = size;
+            }
+            if let Some(flags) = &update.flags {
+                profile.flags = flags.clone();
+            }
+        }
+        Some(profile)
+    }
+
+    fn latest_update_on(&self) -> Option<NaiveDate> {
+        self.updates.last().map(|update| update.effective_on)
+    }
+
+    pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
+        if !matches!(event, Event::BeneficiaryRegistered(_)) && self.registered.is_none() {
+            return Err(inconsistent(event, "the beneficiary is not registered"));
+        }
+        match event {
+            Event::BeneficiaryRegistered(registered) if self.registered.is_none() => {
+                self.registered = Some(registered.clone());
+            }
+            Event::BeneficiaryUpdated(update) => {
+                if self
+                    .latest_update_on()
+                    .is_some_and(|latest| update.effective_on < latest)
+                {
+                    return Err(inconsistent(event, "dated before the latest update"));
+                }
+                if update
+                    .household_size
+                    .is_some_and(|size| !HOUSEHOLD_SIZE_RANGE.contains(&size))
+                {
+                    return Err(inconsistent(event, "household size out of range"));
+                }
+                self.updates.push(update.clone());
+            }
+            Event::NeedAssessed(assessed) => self.assessments.push(assessed.clone()),
+            Event::ReferralMade(referral) => {
+                if self.assessments.is_empty() {
+                    return Err(inconsistent(event, "no assessment precedes the referral"));
+                }
+                self.referrals.push(referral.clone());
+            }
+            _ => {
+                return Err(inconsistent(
+                    event,
+                    "the stream already holds it or cannot hold it",
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_household_size(household_size: u8) -> Result<(), DomainError> {
+    if HOUSEHOLD_SIZE_RANGE.contains(&household_size) {
+        Ok(())
+    } else {
+        Err(DomainError::HouseholdSizeOutOfRange { household_size })
+    }
+}
+
+fn registered(beneficiary_id: &StreamId, state: &BeneficiaryState) -> Result<(), DomainError> {
+    match state.registered {
+        Some(_) => Ok(()),
+        None => Err(DomainError::UnknownBeneficiary {
+            beneficiary_id: beneficiary_id.clone(),
+        }),
+    }
+}
+
+pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Event, DomainError> {
+    match command {
+        Command::RegisterBeneficiary {
+            beneficiary_id,
+            isee_band,
+            household_size,
+            age_band,
+            flags,
+        } => {
+            if state.registered.is_some() {
+                return Err(DomainError::BeneficiaryAlreadyRegistered {
+                    beneficiary_id: beneficiary_id.clone(),
+                });
+            }
+            check_household_size(*household_size)?;
+            let mut flags = flags.clone();
+            flags.sort();
+            flags.dedup();
+            Ok(Event::BeneficiaryRegistered(BeneficiaryRegistered {
+                isee_band: *isee_band,
+                household_size: *household_size,
+                age_band: *age_band,
+                flags,
+            }))
+        }
+        Command::UpdateBeneficiary {
+            beneficiary_id,
+            effective_on,
+            isee_band,
+            household_size,
+            flags,
+        } => {
+            registered(beneficiary_id, state)?;
+            if isee_band.is_none() && household_size.is_none() && flags.is_none() {
+                return Err(DomainError::UpdateChangesNothing);
+            }
+            if let Some(size) = household_size {
+                check_household_size(*size)?;
+            }
+            if let Some(latest_on) = state.latest_update_on() {
+                if *effective_on < latest_on {
+                    return Err(DomainError::DateBeforeLatestChange {
+                        field: "effective_on",
+                        date: *effective_on,
+                        latest_on,
+                    });
+                }
+            }
+            let flags = flags.as_ref().map(|flags| {
+                let mut flags = flags.clone();
+                flags.sort();
+                flags.dedup();
+                flags
+            });
+            Ok(Event::BeneficiaryUpdated(BeneficiaryUpdated {
+                effective_on: *effective_on,
+                isee_band: *isee_band,
+                household_size: *household_size,
+                flags,
+            }))
+        }
+        Command::AssessNeed {
+            beneficiary_id,
+            needs,
+            score,
+        } => {
+            registered(beneficiary_id, state)?;
+            if needs.is_empty() {
+                return Err(DomainError::FieldEmpty { field: "needs" });
+            }
+            let mut needs = needs.clone();
+            needs.sort();
+            needs.dedup();
+            Ok(Event::NeedAssessed(NeedAssessed {
+                needs,
+                score: *score,
+            }))
+        }
+        Command::MakeReferral {
+            beneficiary_id,
+            to_service,
+            reason,
+        } => {
+            registered(beneficiary_id, state)?;
+            non_empty("to_service", to_service)?;
+            non_empty("reason", reason)?;
+            if state.assessments.is_empty() {
+                return Err(DomainError::ReferralWithoutAssessment {
+                    beneficiary_id: beneficiary_id.clone(),
+                });
+            }
+            Ok(Event::ReferralMade(ReferralMade {
+                to_service: to_service.clone(),
+                reason: reason.clone(),
+            }))
+        }
+        other => Err(does_not_fit(other)),
+    }
+}

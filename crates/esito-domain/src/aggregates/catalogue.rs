@@ -1,0 +1,426 @@
+//! The catalogue (Cuneo): providers, which ask for accreditation, are accredited, suspended and
+//! reinstated; products, with a tariff per ISEE band that dated price changes replace, until
+//! they are withdrawn.
+//!
+//! Invariant: suspensions, reinstatements and price changes are held in date order (`decide`
+//! refuses one dated before the latest, `evolve` too), so "in force on a date" is a scan.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{does_not_fit, inconsistent, non_empty, DecisionContext, StreamState};
+use crate::commands::Command;
+use crate::errors::DomainError;
+use crate::events::{
+    Event, IseeBand, ProductListed, ProductPriceChanged, ProductWithdrawn,
+    ProviderAccreditationRequested, ProviderAccredited, ProviderReinstated, ProviderSuspended,
+    StreamType,
+};
+use crate::values::{Money, OccurredAt, StreamId};
+
+/// One suspension of a provider: from `suspended_on` up to, not including, `reinstated_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    pub suspended_on: NaiveDate,
+    pub reinstated_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderState {
+    pub accredited: Option<ProviderAccredited>,
+    #[serde(default)]
+    pub requested: Option<ProviderAccreditationRequested>,
+    /// In date order; only the last may be open.
+    #[serde(default)]
+    pub suspensions: Vec<Suspension>,
+}
+
+impl ProviderState {
+    /// The suspension not yet lifted, if any.
+    pub fn open_suspension(&self) -> Option<&Suspension> {
+        self.suspensions
+            .last()
+            .filter(|suspension| suspension.reinstated_on.is_none())
+    }
+
+    /// When the suspension covering `date` began, if the provider was suspended that day.
+    pub fn suspended_since(&self, date: NaiveDate) -> Option<NaiveDate> {
+        self.suspensions
+            .iter()
+            .find(|s| s.suspended_on <= date && s.reinstated_on.is_none_or(|r| date < r))
+            .map(|s| s.suspended_on)
+    }
+
+    fn latest_change_on(&self) -> Option<NaiveDate> {
+        self.suspensions
+            .last()
+            .map(|s| s.reinstated_on.unwrap_or(s.suspended_on))
+    }
+
+    pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
+        match event {
+            Event::ProviderAccreditationRequested(requested)
+                if self.requested.is_none() && self.accredited.is_none() =>
+            {
+                self.requested = Some(requested.clone());
+            }
+            // Back-compatibility: an accreditation needs no request before it.
+            Event::ProviderAccredited(accredited) if self.accredited.is_none() => {
+                self.accredited = Some(accredited.clone());
+            }
+            Event::ProviderSuspended(suspended) => {
+                if self.accredited.is_none() || self.open_suspension().is_some() {
+                    return Err(inconsistent(
+                        event,
+                        "the provider is not accredited or already suspended",
+                    ));
+                }
+                if self
+                    .latest_change_on()
+                    .is_some_and(|latest| suspended.suspended_on < latest)
+                {
+                    return Err(inconsistent(event, "dated before the latest reinstatement"));
+                }
+                self.suspensions.push(Suspension {
+                    suspended_on: suspended.suspended_on,
+                    reinstated_on: None,
+                });
+            }
+            Event::ProviderReinstated(reinstated) => {
+                let open = self
+                    .suspensions
+                    .last_mut()
+                    .filter(|s| s.reinstated_on.is_none())
+                    .ok_or_else(|| inconsistent(event, "the provider is not suspended"))?;
+                if reinstated.reinstated_on < open.suspended_on {
+                    return Err(inconsistent(event, "dated before the suspension"));
+                }
+                open.reinstated_on = Some(reinstated.reinstated_on);
+            }
+            _ => {
+                return Err(inconsistent(
+                    event,
+                    "the stream already holds it or cannot hold it",
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductState {
+    pub listed: Option<ProductListed>,
+    /// In `effective_on` order.
+    #[serde(default)]
+    pub price_changes: Vec<ProductPriceChanged>,
+    #[serde(default)]
+    pub withdrawn: Option<ProductWithdrawn>,
+}
+
+impl ProductState {
+    /// The tariffs in force on `date`: the latest price change effective by then, else the
+    /// listing's. `None` for a product never listed.
+    pub fn tariffs_on(&self, date: NaiveDate) -> Option<&BTreeMap<IseeBand, Money>> {
+        let listed = self.listed.as_ref()?;
+        Some(
+            self.price_changes
+                .iter()
+                .rev()
+                .find(|change| change.effective_on <= date)
+                .map_or(&listed.tariffs, |change| &change.tariffs),
+        )
+    }
+
+    /// The withdrawal date, if the product was withdrawn on or before `date`.
+    pub fn withdrawn_by(&self, date: NaiveDate) -> Option<NaiveDate> {
+        self.withdrawn
+            .as_ref()
+            .map(|withdrawn| withdrawn.withdrawn_on)
+            .filter(|withdrawn_on| *withdrawn_on <= date)
+    }
+
+    fn latest_price_change_on(&self) -> Option<NaiveDate> {
+        self.price_changes.last().map(|change| change.effective_on)
+    }
+
+    pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
+        match event {
+            Event::ProductListed(listed) if self.listed.is_none() => {
+                if missing_band(&listed.tariffs).is_some() {
+                    return Err(inconsistent(event, "a band has no tariff"));
+                }
+                self.listed = Some(listed.clone());
+            }
+            Event::ProductPriceChanged(changed) => {
+                if self.listed.is_none() || self.withdrawn.is_some() {
+                    return Err(inconsistent(event, "the product is not in the catalogue"));
+                }
+                if missing_band(&changed.tariffs).is_some() {
+                    return Err(inconsistent(event, "a band has no tariff"));
+                }
+                if self
+                    .latest_price_change_on()
+                    .is_some_and(|latest| changed.effective_on < latest)
+                {
+                    return Err(inconsistent(event, "dated before the latest price change"));
+                }
+                self.price_changes.push(changed.clone());
+            }
+            Event::ProductWithdrawn(withdrawn)
+                if self.listed.is_some() && self.withdrawn.is_none() =>
+            {
+                if self
+                    .latest_price_change_on()
+                    .is_some_and(|latest| withdrawn.withdrawn_on < latest)
+                {
+                    return Err(inconsistent(event, "dated before the latest price change"));
+                }
+                self.withdrawn = Some(withdrawn.clone());
+            }
+            _ => {
+                return Err(inconsistent(
+                    event,
+                    "the stream already holds it or cannot hold it",
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first ISEE band without a tariff: every band must have one.
+pub(super) fn missing_band(tariffs: &BTreeMap<IseeBand, Money>) -> Option<IseeBand> {
+    IseeBand::ALL
+        .into_iter()
+        .find(|band| !tariffs.contains_key(band))
+}
+
+/// Refuses a provider suspended on `date`. A provider stream the caller did not load (or one
+/// with no events) is taken as not suspended.
+pub(super) fn check_not_suspended(
+    context: &DecisionContext,
+    provider_id: &StreamId,
+    date: NaiveDate,
+) -> Result<(), DomainError> {
+    if let Some(StreamState::Provider(provider)) = context.read(StreamType::Provider, provider_id) {
+        if let Some(suspended_on) = provider.suspended_since(date) {
+            return Err(DomainError::ProviderSuspended {
+                provider_id: provider_id.clone(),
+                suspended_on,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn decide_provider(
+    command: &Command,
+    at: OccurredAt,
+    state: &ProviderState,
+) -> Result<Event, DomainError> {
+    let date = at.local_date();
+    match command {
+        Command::RequestProviderAccreditation {
+            provider_id,
+            name,
+            service_family,
+        } => {
+            if state.accredited.is_some() {
+                return Err(DomainError::ProviderAlreadyAccredited {
+                    provider_id: provider_id.clone(),
+                });
+            }
+            if state.requested.is_some() {
+                return Err(DomainError::ProviderAccreditationAlreadyRequested {
+                    provider_id: provider_id.clone(),
+                });
+            }
+            non_empty("name", name)?;
+            Ok(Event::ProviderAccreditationRequested(
+                ProviderAccreditationRequested {
+                    name: name.clone(),
+                    service_family: *service_family,
+                },
+            ))
+        }
+        Command::AccreditProvider {
+            provider_id,
+            name,
+            service_family,
+        } => {
+            if state.accredited.is_some() {
+                return Err(DomainError::ProviderAlreadyAccredited {
+                    provider_id: provider_id.clone(),
+                });
+            }
+            non_empty("name", name)?;
+            Ok(Event::ProviderAccredited(ProviderAccredited {
+                name: name.clone(),
+                service_family: *service_family,
+            }))
+        }
+        Command::SuspendProvider {
+            provider_id,
+            reason,
+        } => {
+            if state.accredited.is_none() {
+                return Err(DomainError::UnknownProvider {
+                    provider_id: provider_id.clone(),
+                });
+            }
+            if let Some(open) = state.open_suspension() {
+                return Err(DomainError::ProviderSuspended {
+                    provider_id: provider_id.clone(),
+                    suspended_on: open.suspended_on,
+                });
+            }
+            non_empty("reason", reason)?;
+            if let Some(latest_on) = state.latest_change_on() {
+                if date < latest_on {
+                    return Err(DomainError::DateBeforeLatestChange {
+                        field: "occurred_at",
+                        date,
+                        latest_on,
+                    });
+                }
+            }
+            Ok(Event::ProviderSuspended(ProviderSuspended {
+                reason: reason.clone(),
+                suspended_on: date,
+            }))
+        }
+        Command::ReinstateProvider { provider_id } => {
+            if state.accredited.is_none() {
+                return Err(DomainError::UnknownProvider {
+                    provider_id: provider_id.clone(),
+                });
+            }
+            let open =
+                state
+                    .open_suspension()
+                    .ok_or_else(|| DomainError::ProviderNotSuspended {
+                        provider_id: provider_id.clone(),
+                    })?;
+            if date < open.suspended_on {
+                return Err(DomainError::DateBeforeLatestChange {
+                    field: "occurred_at",
+                    date,
+                    latest_on: open.suspended_on,
+                });
+            }
+            Ok(Event::ProviderReinstated(ProviderReinstated {
+                reinstated_on: date,
+            }))
+        }
+        other => Err(does_not_fit(other)),
+    }
+}
+
+pub(super) fn decide_product(
+    command: &Command,
+    at: OccurredAt,
+    state: &ProductState,
+    context: &DecisionContext,
+) -> Result<Event, DomainError> {
+    let date = at.local_date();
+    match command {
+        Command::ListProduct {
+            product_id,
+            provider_id,
+            name,
+            service_family,
+            tariffs,
+        } => {
+            if state.listed.is_some() {
+                return Err(DomainError::ProductAlreadyListed {
+                    product_id: product_id.clone(),
+                });
+            }
+            non_empty("name", name)?;
+            match context.read(StreamType::Provider, provider_id) {
+                Some(StreamState::Provider(ProviderState {
+                    accredited: Some(_),
+                    ..
+                })) => {}
+                _ => {
+                    return Err(DomainError::UnknownProvider {
+                        provider_id: provider_id.clone(),
+                    })
+                }
+            }
+            check_not_suspended(context, provider_id, date)?;
+            if let Some(band) = missing_band(tariffs) {
+                return Err(DomainError::TariffMissingForBand { band });
+            }
+            Ok(Event::ProductListed(ProductListed {
+                provider_id: provider_id.clone(),
+                name: name.clone(),
+                service_family: *service_family,
+                tariffs: tariffs.clone(),
+            }))
+        }
+        Command::ChangeProductPrice {
+            product_id,
+            tariffs,
+        } => {
+            listed_product(product_id, state)?;
+            if let Some(band) = missing_band(tariffs) {
+                return Err(DomainError::TariffMissingForBand { band });
+            }
+            if let Some(latest_on) = state.latest_price_change_on() {
+                if date < latest_on {
+                    return Err(DomainError::DateBeforeLatestChange {
+                        field: "occurred_at",
+                        date,
+                        latest_on,
+                    });
+                }
+            }
+            Ok(Event::ProductPriceChanged(ProductPriceChanged {
+                tariffs: tariffs.clone(),
+                effective_on: date,
+            }))
+        }
+        Command::WithdrawProduct { product_id, reason } => {
+            listed_product(product_id, state)?;
+            non_empty("reason", reason)?;
+            if let Some(latest_on) = state.latest_price_change_on() {
+                if date < latest_on {
+                    return Err(DomainError::DateBeforeLatestChange {
+                        field: "occurred_at",
+                        date,
+                        latest_on,
+                    });
+                }
+            }
+            Ok(Event::ProductWithdrawn(ProductWithdrawn {
+                reason: reason.clone(),
+                withdrawn_on: date,
+            }))
+        }
+        other => Err(does_not_fit(other)),
+    }
+}
+
+/// A product in the catalogue: listed and not withdrawn.
+fn listed_product<'a>(
+    product_id: &StreamId,
+    state: &'a ProductState,
+) -> Result<&'a ProductListed, DomainError> {
+    let listed = state
+        .listed
+        .as_ref()
+        .ok_or_else(|| DomainError::UnknownProduct {
+            product_id: product_id.clone(),
+        })?;
+    if let Some(withdrawn) = &state.withdrawn {
+        return Err(DomainError::ProductWithdrawn {
+            product_id: product_id.clone(),
+            withdrawn_on: withdrawn.withdrawn_on,
+        });
+    }
+    Ok(listed)
+}
