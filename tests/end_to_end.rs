@@ -338,3 +338,102 @@ fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
     let status = server.wait().expect("the server exits");
     assert!(status.success(), "a graceful stop exits 0, got {status}");
 }
+
+/// A server that is stopped however the test ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `esito serve` on a loaded demo; returns the server and its port.
+fn serve_demo(dir: &Path) -> (Server, u16) {
+    let database = sqlite_url(dir);
+    let output = esito(&["demo", "--database", &database]);
+    assert!(
+        output.status.success(),
+        "demo: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let server = Command::new(ESITO)
+        .args([
+            "serve",
+            "--database",
+            &database,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("esito serve starts");
+    let server = Server(server);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/healthz").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, port)
+}
+
+#[test]
+fn the_operator_guide_runs_as_printed_and_again_as_replays() {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/operator-guide.md"),
+    )
+    .expect("docs/operator-guide.md");
+    let mut script = String::from("set -euo pipefail\n");
+    let mut in_block = false;
+    for line in guide.lines() {
+        match (in_block, line.trim_start()) {
+            (false, "```sh") => in_block = true,
+            (true, "```") => in_block = false,
+            (true, _) => script.push_str(&format!("{line}\n")),
+            _ => {}
+        }
+    }
+    assert!(
+        script.matches("curl").count() >= 12,
+        "the guide's examples were found"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, port) = serve_demo(dir.path());
+    for run in ["first", "second"] {
+        let output = Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("ESITO_URL", format!("http://127.0.0.1:{port}"))
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "{run} run of the guide failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let metrics = http_get(port, "/metrics").expect("metrics");
+    assert!(
+        metrics.contains("esito_appends_total 10"),
+        "10 events written once, whatever the replays: {metrics}"
+    );
+    assert!(
+        metrics.contains("esito_append_replays_total 10"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("route=\"/v1/contracts/{contract}/commands/{command}\",status=\"422\"} 2"),
+        "{metrics}"
+    );
+}
