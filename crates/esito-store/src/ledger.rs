@@ -85,6 +85,7 @@ pub(crate) fn request_digest(submission: &Submission) -> [u8; 32] {
 }
 
 /// What the first pass over the batch found for each submission.
+#[derive(Clone)]
 pub(crate) enum Resolved {
     /// Already in the log with the same content: answered with the original, nothing written.
     Duplicate(AppendOutcome),
@@ -221,7 +222,23 @@ fn recorded_from_row(row: &StreamRow) -> Result<(StreamRef, Recorded), AppendErr
     Ok((StreamRef::new(stream_type, stream_id), recorded))
 }
 
+/// Why a plan could not be made.
+pub(crate) enum PlanError {
+    Append(AppendError),
+    /// A command reads streams that only its other reads could name (an order reads the
+    /// provider of its product): fetch these too, and plan again.
+    NeedStreams(Vec<StreamRef>),
+}
+
+impl From<AppendError> for PlanError {
+    fn from(error: AppendError) -> Self {
+        PlanError::Append(error)
+    }
+}
+
 /// Decides every new submission in order, each seeing the events of those before it.
+/// `loaded` names the streams whose histories were fetched (absent from `histories` means
+/// empty); `None` takes every stream missing from `histories` as empty.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     contract_id: &ContractId,
@@ -232,7 +249,8 @@ pub(crate) fn plan(
     digests: &[[u8; 32]],
     resolved: Vec<Resolved>,
     mut histories: Histories,
-) -> Result<Plan, AppendError> {
+    loaded: Option<&BTreeSet<StreamRef>>,
+) -> Result<Plan, PlanError> {
     let mut appended = Vec::new();
     let mut states: BTreeMap<StreamRef, StreamState> = BTreeMap::new();
     let recorded_at = format_recorded_at(recorded_at);
@@ -273,6 +291,21 @@ pub(crate) fn plan(
             ..Default::default()
         };
         for read in submission.command.reads() {
+            let state = state_of(&read)?;
+            context.reads.insert(read, state);
+        }
+        let dependent = submission.command.dependent_reads(&context.reads);
+        if let Some(loaded) = loaded {
+            let missing: Vec<StreamRef> = dependent
+                .iter()
+                .filter(|s| !loaded.contains(*s) && !histories.contains_key(*s))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(PlanError::NeedStreams(missing));
+            }
+        }
+        for read in dependent {
             let state = state_of(&read)?;
             context.reads.insert(read, state);
         }

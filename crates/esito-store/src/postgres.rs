@@ -14,7 +14,7 @@ use esito_log::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 
-use crate::ledger::{self, Head, KnownEvent, NewRow, Plan, StreamRow};
+use crate::ledger::{self, Head, KnownEvent, NewRow, Plan, PlanError, StreamRow};
 use crate::sqlite::stream_ref;
 use crate::views::Views;
 use crate::{migrate, AppendError, AppendOutcome, StoreError, StoredEntry};
@@ -125,26 +125,40 @@ impl PgStore {
         if submissions.iter().any(|s| s.command.corrects().is_some()) {
             return Ok(None);
         }
-        let streams = ledger::streams_named(submissions, contract_id);
-        let Some((head, histories)) = self.views.speculate(contract_id, streams) else {
-            return Ok(None);
-        };
-        let expected_size = head.size;
         let Ok(resolved) = ledger::resolve(submissions, digests, &[], contract_id) else {
             return Ok(None);
         };
+        let mut streams = ledger::streams_named(submissions, contract_id);
         let now = chrono::Utc::now();
-        let Ok(plan) = ledger::plan(
-            contract_id,
-            principal,
-            now,
-            head,
-            submissions,
-            digests,
-            resolved,
-            histories,
-        ) else {
-            return Ok(None);
+        let (plan, expected_size) = loop {
+            let Some((head, histories)) =
+                self.views.speculate(contract_id, streams.iter().cloned())
+            else {
+                return Ok(None);
+            };
+            let expected_size = head.size;
+            // A stream the view lacks is taken as empty only where the database would refuse a
+            // wrong guess (the target) or the guess can only refuse (the command's reads). A
+            // stream read through another, such as an order's provider, must be in the view.
+            let present: std::collections::BTreeSet<_> = histories.keys().cloned().collect();
+            let planned = ledger::plan(
+                contract_id,
+                principal,
+                now,
+                head,
+                submissions,
+                digests,
+                resolved.clone(),
+                histories,
+                Some(&present),
+            );
+            match planned {
+                Ok(plan) => break (plan, expected_size),
+                Err(PlanError::NeedStreams(more)) if !more.iter().all(|s| streams.contains(s)) => {
+                    streams.extend(more)
+                }
+                Err(_) => return Ok(None),
+            }
         };
         if plan.rows.is_empty() {
             return Ok(None);
@@ -178,21 +192,30 @@ impl PgStore {
         submissions: &[Submission],
         digests: &[[u8; 32]],
     ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
-        let snapshot = read_snapshot(&self.pool, contract_id, submissions).await?;
-        let expected_size = snapshot.head.size;
-        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
-        let read = ledger::histories(&snapshot.streams)?;
-        let now = chrono::Utc::now();
-        let plan = ledger::plan(
-            contract_id,
-            principal,
-            now,
-            snapshot.head,
-            submissions,
-            digests,
-            resolved,
-            read.clone(),
-        )?;
+        let mut streams = ledger::streams_named(submissions, contract_id);
+        let (plan, expected_size, read) = loop {
+            let snapshot = read_snapshot(&self.pool, contract_id, submissions, &streams).await?;
+            let expected_size = snapshot.head.size;
+            let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+            let read = ledger::histories(&snapshot.streams)?;
+            let now = chrono::Utc::now();
+            let planned = ledger::plan(
+                contract_id,
+                principal,
+                now,
+                snapshot.head,
+                submissions,
+                digests,
+                resolved,
+                read.clone(),
+                Some(&streams),
+            );
+            match planned {
+                Ok(plan) => break (plan, expected_size, read),
+                Err(PlanError::NeedStreams(more)) => streams.extend(more),
+                Err(PlanError::Append(error)) => return Err(error),
+            }
+        };
         if plan.rows.is_empty() {
             return Ok(Some(plan.outcomes));
         }
@@ -277,21 +300,30 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         lock_head(&mut tx, contract_id).await?;
         // Read after the lock: this statement's snapshot includes every earlier commit.
-        let snapshot = read_snapshot(&mut *tx, contract_id, submissions).await?;
-        let expected_size = snapshot.head.size;
-        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
-        let read = ledger::histories(&snapshot.streams)?;
-        let now = chrono::Utc::now();
-        let plan = ledger::plan(
-            contract_id,
-            principal,
-            now,
-            snapshot.head,
-            submissions,
-            digests,
-            resolved,
-            read.clone(),
-        )?;
+        let mut streams = ledger::streams_named(submissions, contract_id);
+        let (plan, expected_size, read) = loop {
+            let snapshot = read_snapshot(&mut *tx, contract_id, submissions, &streams).await?;
+            let expected_size = snapshot.head.size;
+            let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+            let read = ledger::histories(&snapshot.streams)?;
+            let now = chrono::Utc::now();
+            let planned = ledger::plan(
+                contract_id,
+                principal,
+                now,
+                snapshot.head,
+                submissions,
+                digests,
+                resolved,
+                read.clone(),
+                Some(&streams),
+            );
+            match planned {
+                Ok(plan) => break (plan, expected_size, read),
+                Err(PlanError::NeedStreams(more)) => streams.extend(more),
+                Err(PlanError::Append(error)) => return Err(error),
+            }
+        };
         if !plan.rows.is_empty() {
             insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
             tx.commit().await?;
@@ -460,6 +492,7 @@ async fn read_snapshot<'e, E>(
     executor: E,
     contract_id: &ContractId,
     submissions: &[Submission],
+    streams: &std::collections::BTreeSet<esito_domain::StreamRef>,
 ) -> Result<Snapshot, AppendError>
 where
     E: sqlx::PgExecutor<'e>,
@@ -470,7 +503,6 @@ where
         .filter_map(|s| s.command.corrects())
         .collect();
     ids.extend(&corrected);
-    let streams = ledger::streams_named(submissions, contract_id);
     let types: Vec<&str> = streams.iter().map(|s| s.stream_type.as_str()).collect();
     let stream_ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();
     let rows = sqlx::query(

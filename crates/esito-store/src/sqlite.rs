@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use crate::ledger::{self, Head, KnownEvent, NewRow, StreamRow};
+use crate::ledger::{self, Head, KnownEvent, NewRow, PlanError, StreamRow};
 use crate::{migrate, AppendError, AppendOutcome, StoreError, StoredEntry};
 
 /// How long a writer waits for another process's write lock before giving up.
@@ -101,19 +101,28 @@ impl SqliteStore {
         );
         let known = known_events(&mut tx, contract_id, &ids).await?;
         let resolved = ledger::resolve(submissions, digests, &known, contract_id)?;
-        let streams = ledger::streams_needed(submissions, &resolved, contract_id);
-        let rows = stream_rows(&mut tx, contract_id, streams.into_iter().collect()).await?;
+        let mut streams = ledger::streams_needed(submissions, &resolved, contract_id);
         let now = chrono::Utc::now();
-        let plan = ledger::plan(
-            contract_id,
-            principal,
-            now,
-            head,
-            submissions,
-            digests,
-            resolved,
-            ledger::histories(&rows)?,
-        )?;
+        let plan = loop {
+            let rows = stream_rows(&mut tx, contract_id, streams.iter().cloned().collect()).await?;
+            let histories = ledger::histories(&rows)?;
+            let planned = ledger::plan(
+                contract_id,
+                principal,
+                now,
+                head.clone(),
+                submissions,
+                digests,
+                resolved.clone(),
+                histories,
+                Some(&streams),
+            );
+            match planned {
+                Ok(plan) => break plan,
+                Err(PlanError::NeedStreams(more)) => streams.extend(more),
+                Err(PlanError::Append(error)) => return Err(error),
+            }
+        };
         if !plan.rows.is_empty() {
             insert(&mut tx, contract_id, &plan.rows).await?;
             sqlx::query("UPDATE contract_heads SET size = ?, frontier = ? WHERE contract_id = ?")

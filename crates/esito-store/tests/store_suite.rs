@@ -83,6 +83,7 @@ store_suite!(
     a_correction_and_a_void_are_appended_to_the_stream_they_name,
     the_head_tree_matches_the_leaves_and_the_export_verifies,
     a_second_instance_never_decides_on_what_it_has_not_seen,
+    an_order_for_a_suspended_providers_product_is_refused,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -902,4 +903,67 @@ async fn a_second_instance_never_decides_on_what_it_has_not_seen(fresh: Fresh) {
         .await
         .expect("the beneficiary and product exist");
     export_verifies(&third, &cuneo).await;
+}
+
+async fn an_order_for_a_suspended_providers_product_is_refused(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("fixture");
+    let suspension = submit(
+        "2023-07-15T10:00:00+02:00",
+        Command::SuspendProvider {
+            provider_id: id("prov-1"),
+            reason: "accreditation lapsed".into(),
+        },
+    );
+    store
+        .append(&cuneo, "operator", &[suspension])
+        .await
+        .expect("suspended");
+    let order = |n: &str| {
+        submit(
+            "2023-07-16T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id(n),
+                beneficiary_id: id("ben-1"),
+                product_id: id("prod-1"),
+                channel: OrderChannel::Online,
+                price: money("6.00"),
+            },
+        )
+    };
+    let before = size(&store, &cuneo).await;
+    for instance in [
+        &store,
+        &Store::connect(&fresh.url).await.expect("a second instance"),
+    ] {
+        let error = instance
+            .append(&cuneo, "operator", &[order("ord-9")])
+            .await
+            .expect_err("suspended");
+        assert!(
+            matches!(&error, AppendError::Rejected { error, .. } if error.code() == "provider_suspended"),
+            "{error}"
+        );
+    }
+    assert_eq!(size(&store, &cuneo).await, before);
+    let reinstated = submit(
+        "2023-07-17T10:00:00+02:00",
+        Command::ReinstateProvider {
+            provider_id: id("prov-1"),
+        },
+    );
+    store
+        .append(&cuneo, "operator", &[reinstated])
+        .await
+        .expect("reinstated");
+    let mut again = order("ord-9");
+    again.occurred_at = at("2023-07-18T10:00:00+02:00");
+    store
+        .append(&cuneo, "operator", &[again])
+        .await
+        .expect("ordered once reinstated");
 }
