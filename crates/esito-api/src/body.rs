@@ -22,7 +22,8 @@ pub fn object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>
 
 /// Deserializes `value` into `T`, naming the field at fault under `prefix`.
 pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value.clone()).map_err(|error| {
+    // From a reference: the value is needed again only when it fails.
+    serde_path_to_error::deserialize(&value).map_err(|error| {
         let mut path = error.path().to_string();
         let inner = error.into_inner().to_string();
         if path == "." && !inner.starts_with("missing field") && !inner.starts_with("unknown field")

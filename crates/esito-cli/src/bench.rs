@@ -54,6 +54,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 "postgres".into(),
                 measure_store("postgres", &url, &anchor_url, duration).await?,
             );
+            let api_url = anchor::scratch_postgres(base, "esito_bench_api").await?;
+            let api = crate::bench_api::measure(&api_url, duration).await?;
+            let file = args.out.join("api.json");
+            std::fs::write(&file, serde_json::to_string_pretty(&api)? + "\n")?;
+            println!("written: {}", file.display());
         }
         None => println!(
             "postgres: skipped (no DATABASE_URL; `make bench` starts a throwaway PostgreSQL)"
@@ -83,7 +88,7 @@ fn ratio(value: f64, anchor: f64) -> f64 {
     }
 }
 
-fn line(
+pub fn line(
     name: &str,
     value: f64,
     unit: &str,
@@ -172,7 +177,7 @@ async fn measure_store(
 
 /// Appends synthetic accesses from `writers` tasks (writer i on contract i mod n) for
 /// `duration`; returns events per second.
-async fn appends_per_second(
+pub async fn appends_per_second(
     store: &Arc<Store>,
     contracts: &[ContractId],
     writers: usize,

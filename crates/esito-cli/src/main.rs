@@ -1,6 +1,7 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod bench;
+mod bench_api;
 mod demo;
 mod load;
 mod serve;
