@@ -76,26 +76,43 @@ fn the_demo_loads_once_and_its_export_verifies() {
     let database = sqlite_url(dir.path());
     let first = esito(&["demo", "--database", &database]);
     assert!(first.status.success());
-    assert!(
-        stdout(&first).contains("926 events written, 0 already present"),
-        "{}",
-        stdout(&first)
-    );
+    // Every event of each of the four programmes, written once.
+    let programmes = [
+        ("cuneo-communal-living", 962),
+        ("torino-homes4all", 150),
+        ("prato-autonomia", 260),
+        ("cremona-kcity", 24),
+    ];
+    for (contract, events) in programmes {
+        assert!(
+            stdout(&first).contains(&format!(
+                "{contract} {events} events written, 0 already present"
+            )),
+            "{}",
+            stdout(&first)
+        );
+    }
     let again = esito(&["demo", "--database", &database]);
-    assert!(
-        stdout(&again).contains("0 events written, 926 already present"),
-        "{}",
-        stdout(&again)
-    );
-    let file = dir.path().join("cuneo.jsonl");
-    export(&database, "cuneo-communal-living", &file);
-    let verdict = verify(&file);
-    assert!(verdict.status.success(), "{}", stdout(&verdict));
-    assert!(
-        stdout(&verdict).starts_with("verified: 926 entries of cuneo-communal-living"),
-        "{}",
-        stdout(&verdict)
-    );
+    for (contract, events) in programmes {
+        assert!(
+            stdout(&again).contains(&format!(
+                "{contract} 0 events written, {events} already present"
+            )),
+            "{}",
+            stdout(&again)
+        );
+    }
+    for (contract, events) in programmes {
+        let file = dir.path().join(format!("{contract}.jsonl"));
+        export(&database, contract, &file);
+        let verdict = verify(&file);
+        assert!(verdict.status.success(), "{}", stdout(&verdict));
+        assert!(
+            stdout(&verdict).starts_with(&format!("verified: {events} entries of {contract}")),
+            "{}",
+            stdout(&verdict)
+        );
+    }
 }
 
 /// Rewrites the export with `change` applied to its lines, verifies it, returns the verdict.
@@ -436,4 +453,86 @@ fn the_operator_guide_runs_as_printed_and_again_as_replays() {
         metrics.contains("route=\"/v1/contracts/{contract}/commands/{command}\",status=\"422\"} 2"),
         "{metrics}"
     );
+}
+
+fn http_post(port: u16, path: &str, key: &str, body: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn a_graceful_stop_loses_no_acknowledged_append() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut server, port) = serve_demo(dir.path());
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let acknowledged = acknowledged.clone();
+            std::thread::spawn(move || {
+                for n in 0..10_000 {
+                    let event_id = uuid::Uuid::new_v4();
+                    let body = format!(
+                        r#"{{"event_id":"{event_id}","occurred_at":"2024-03-12T10:00:00+01:00","access_id":"acc-stop-{writer}-{n}","channel":"phone","need":"housing","outcome":{{"kind":"information_only"}}}}"#
+                    );
+                    match http_post(port, "/v1/contracts/cuneo-communal-living/commands/record-access", "esito_demo_operator", &body) {
+                        Some(response) if response.starts_with("HTTP/1.1 201") => {
+                            acknowledged.lock().expect("lock").push(event_id.to_string())
+                        }
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while acknowledged.lock().expect("lock").len() < 100 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = server.0.wait().expect("the server exits");
+    assert!(status.success(), "a graceful stop exits 0, got {status}");
+    for writer in writers {
+        writer.join().expect("a writer ends");
+    }
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= 100,
+        "{} acknowledged",
+        acknowledged.len()
+    );
+    let file = dir.path().join("after-stop.jsonl");
+    export(&sqlite_url(dir.path()), "cuneo-communal-living", &file);
+    assert!(verify(&file).status.success());
+    let text = std::fs::read_to_string(&file).expect("export");
+    let ids: BTreeSet<String> = text
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("json")["entry"]["event_id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    for event_id in &acknowledged {
+        assert!(
+            ids.contains(event_id),
+            "acknowledged {event_id} is in the log after the stop"
+        );
+    }
 }

@@ -78,8 +78,6 @@ fn classify(message: &str, path: &str) -> (ErrorCode, String) {
         (ErrorCode::MissingField, join(quoted()))
     } else if message.starts_with("invalid type") {
         (ErrorCode::InvalidType, path.to_owned())
-    } else if message.starts_with("unknown variant") {
-        (ErrorCode::InvalidValue, path.to_owned())
     } else {
         (ErrorCode::InvalidValue, path.to_owned())
     }

@@ -206,10 +206,11 @@ async fn check_provider(
         .stream_entries(contract, &stream)
         .await?
         .iter()
+        .rev()
         .filter_map(|stored| serde_json::from_str::<esito_log::Entry>(&stored.entry).ok())
         .filter(|entry| entry.event_type == "TokenIssued")
         .filter_map(|entry| entry.payload["provider_id"].as_str().map(str::to_owned))
-        .last();
+        .next();
     // An order without a token is left to the domain, which names the rule.
     match token_provider {
         Some(provider) if provider != mine => Err(not_yours().with_field("order_id")),

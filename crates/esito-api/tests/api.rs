@@ -512,7 +512,16 @@ async fn each_bad_input_gets_its_status_and_code_and_writes_nothing(fixture: Fix
     let mut one_bad: Vec<Value> = too_many[..5].to_vec();
     one_bad[3]["outcome"] = json!({"kind": "teleported"});
     // (what, key, path, body, status, code, field)
-    let cases: Vec<(&str, &str, String, String, u16, &str, Option<&str>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        String,
+        String,
+        u16,
+        &'a str,
+        Option<&'a str>,
+    );
+    let cases: Vec<Case> = vec![
         ("malformed JSON", &operator, command("place-order"), "{\"occurred_at\": ".into(), 400, "malformed_json", None),
         ("unknown field", &operator, command("place-order"), order(json!({"colour": "blue"})), 422, "unknown_field", Some("colour")),
         ("missing field", &operator, command("place-order"), order(json!({"price": null})), 422, "missing_field", Some("price")),
