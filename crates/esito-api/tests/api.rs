@@ -81,6 +81,7 @@ api_suite!(
     the_same_request_sent_concurrently_writes_one_event,
     a_batch_is_all_or_nothing_and_answers_per_item,
     the_log_reads_by_position_with_a_cursor,
+    every_command_endpoint_lets_through_exactly_the_roles_it_should,
 );
 
 fn id(text: &str) -> StreamId {
@@ -751,4 +752,82 @@ async fn the_log_reads_by_position_with_a_cursor(fixture: Fixture) {
         (status, value["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown_event"))
     );
+}
+
+/// Every command endpoint, every role, own and other contract: the roles not given the command
+/// (or not the contract) get 403 and nothing is written; the others get past access control
+/// (their empty body is then refused as a missing field, never as 401 or 403).
+async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture: Fixture) {
+    use Role::*;
+    let admin_only = ["RegisterContract", "AmendContract"];
+    let provider_may = ["RecordDelivery", "AgreeDeliveryTime"];
+    let commands: Vec<(String, &str)> = esito_api::catalog::catalog()
+        .by_path
+        .iter()
+        .map(|(path, name)| (path.clone(), *name))
+        .collect();
+    assert!(
+        commands.len() > 40,
+        "the whole domain is served: {}",
+        commands.len()
+    );
+    for (path, name) in commands {
+        if name == "RegisterContract" {
+            continue; // POST /v1/contracts: covered by the matrix above.
+        }
+        for contract in [OWN, OTHER] {
+            for role in Role::ALL {
+                let given = match role {
+                    Admin => true,
+                    Operator => !admin_only.contains(&name),
+                    Provider => provider_may.contains(&name),
+                    Payer | Funder | Evaluator => false,
+                };
+                let reaches = contract == OWN || role == Admin;
+                let before = size(&fixture.store, contract).await;
+                let (status, value, _) = call(
+                    &fixture.app,
+                    "POST",
+                    &format!("/v1/contracts/{contract}/commands/{path}"),
+                    Some(&key(role)),
+                    Some("{}".to_owned()),
+                )
+                .await;
+                let what = format!(
+                    "{name} on {contract} by {}: {status} {value}",
+                    role.as_str()
+                );
+                if given && reaches {
+                    assert_eq!(value["code"], "missing_field", "{what}");
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+                }
+                assert_eq!(
+                    size(&fixture.store, contract).await,
+                    before,
+                    "{what} wrote nothing"
+                );
+            }
+        }
+    }
+    for list in ["tenancies", "placements"] {
+        let (status, value, _) = call(
+            &fixture.app,
+            "GET",
+            &format!("/v1/contracts/{OWN}/{list}"),
+            Some(&key(Evaluator)),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{list}: {value}");
+        let (status, _, _) = call(
+            &fixture.app,
+            "GET",
+            &format!("/v1/contracts/{OWN}/{list}"),
+            Some(&key(Provider)),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{list} by a provider");
+    }
 }
