@@ -192,30 +192,16 @@ impl PgStore {
         submissions: &[Submission],
         digests: &[[u8; 32]],
     ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
-        let mut streams = ledger::streams_named(submissions, contract_id);
-        let (plan, expected_size, read) = loop {
-            let snapshot = read_snapshot(&self.pool, contract_id, submissions, &streams).await?;
-            let expected_size = snapshot.head.size;
-            let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
-            let read = ledger::histories(&snapshot.streams)?;
-            let now = chrono::Utc::now();
-            let planned = ledger::plan(
-                contract_id,
-                principal,
-                now,
-                snapshot.head,
-                submissions,
-                digests,
-                resolved,
-                read.clone(),
-                Some(&streams),
-            );
-            match planned {
-                Ok(plan) => break (plan, expected_size, read),
-                Err(PlanError::NeedStreams(more)) => streams.extend(more),
-                Err(PlanError::Append(error)) => return Err(error),
-            }
-        };
+        let mut connection = self.pool.acquire().await?;
+        let (plan, expected_size, read) = plan_on_snapshot(
+            &mut connection,
+            contract_id,
+            principal,
+            submissions,
+            digests,
+        )
+        .await?;
+        drop(connection);
         if plan.rows.is_empty() {
             return Ok(Some(plan.outcomes));
         }
@@ -300,30 +286,8 @@ impl PgStore {
         let mut tx = self.pool.begin().await?;
         lock_head(&mut tx, contract_id).await?;
         // Read after the lock: this statement's snapshot includes every earlier commit.
-        let mut streams = ledger::streams_named(submissions, contract_id);
-        let (plan, expected_size, read) = loop {
-            let snapshot = read_snapshot(&mut *tx, contract_id, submissions, &streams).await?;
-            let expected_size = snapshot.head.size;
-            let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
-            let read = ledger::histories(&snapshot.streams)?;
-            let now = chrono::Utc::now();
-            let planned = ledger::plan(
-                contract_id,
-                principal,
-                now,
-                snapshot.head,
-                submissions,
-                digests,
-                resolved,
-                read.clone(),
-                Some(&streams),
-            );
-            match planned {
-                Ok(plan) => break (plan, expected_size, read),
-                Err(PlanError::NeedStreams(more)) => streams.extend(more),
-                Err(PlanError::Append(error)) => return Err(error),
-            }
-        };
+        let (plan, expected_size, read) =
+            plan_on_snapshot(&mut tx, contract_id, principal, submissions, digests).await?;
         if !plan.rows.is_empty() {
             insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
             tx.commit().await?;
@@ -461,6 +425,42 @@ impl PgStore {
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+/// Reads a snapshot and plans the batch on it; reads again with more streams when a command
+/// reads a stream only its other reads name. Returns the plan, the head size it was decided
+/// against, and the histories read.
+async fn plan_on_snapshot(
+    connection: &mut sqlx::PgConnection,
+    contract_id: &ContractId,
+    principal: &str,
+    submissions: &[Submission],
+    digests: &[[u8; 32]],
+) -> Result<(Plan, u64, ledger::Histories), AppendError> {
+    let mut streams = ledger::streams_named(submissions, contract_id);
+    loop {
+        let snapshot = read_snapshot(&mut *connection, contract_id, submissions, &streams).await?;
+        let expected_size = snapshot.head.size;
+        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+        let read = ledger::histories(&snapshot.streams)?;
+        let now = chrono::Utc::now();
+        let planned = ledger::plan(
+            contract_id,
+            principal,
+            now,
+            snapshot.head,
+            submissions,
+            digests,
+            resolved,
+            read.clone(),
+            Some(&streams),
+        );
+        match planned {
+            Ok(plan) => return Ok((plan, expected_size, read)),
+            Err(PlanError::NeedStreams(more)) => streams.extend(more),
+            Err(PlanError::Append(error)) => return Err(error),
+        }
     }
 }
 
