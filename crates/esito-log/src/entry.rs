@@ -4,11 +4,13 @@
 //! the position is at least 1, the payload is an object, no integer lies beyond ±(2^53 − 1) and no
 //! object repeats a key, so that the canonical bytes, and hence the leaf hash, determine the entry.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::hash::{leaf_hash, Hash};
-use crate::jcs::{self, IJsonValue, MAX_EXACT_INTEGER};
+use crate::jcs::{self, IJsonNode, IJsonValue, MAX_EXACT_INTEGER};
 
 /// One event as the log records it. Its field names and types are the entry format of the export
 /// and of the leaf hash; `corrects` is left out entirely when absent, never written as `null`.
@@ -105,39 +107,22 @@ impl Entry {
     }
 
     /// Appends the canonical bytes to `out`, so a caller hashing many entries reuses one buffer.
-    ///
-    /// The member names are written in RFC 8785 order by hand: they are ASCII, so UTF-16 order is
-    /// alphabetical order. Tests hold this to `serde_jcs`'s output for the same entry.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"contract_id\":");
-        jcs::write_string(&self.contract_id, out);
-        if let Some(corrects) = &self.corrects {
-            out.extend_from_slice(b",\"corrects\":");
-            jcs::write_string(corrects, out);
+        CanonicalFields {
+            contract_id: &self.contract_id,
+            position: self.position,
+            event_id: &self.event_id,
+            stream_type: &self.stream_type,
+            stream_id: &self.stream_id,
+            stream_seq: self.stream_seq,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            occurred_at: &self.occurred_at,
+            recorded_at: &self.recorded_at,
+            recorded_by: &self.recorded_by,
+            corrects: self.corrects.as_deref(),
         }
-        out.extend_from_slice(b",\"event_id\":");
-        jcs::write_string(&self.event_id, out);
-        out.extend_from_slice(b",\"event_type\":");
-        jcs::write_string(&self.event_type, out);
-        out.extend_from_slice(b",\"occurred_at\":");
-        jcs::write_string(&self.occurred_at, out);
-        out.extend_from_slice(b",\"payload\":");
-        jcs::write_value(&self.payload, out);
-        out.extend_from_slice(b",\"position\":");
-        jcs::write_u64(self.position, out);
-        out.extend_from_slice(b",\"recorded_at\":");
-        jcs::write_string(&self.recorded_at, out);
-        out.extend_from_slice(b",\"recorded_by\":");
-        jcs::write_string(&self.recorded_by, out);
-        out.extend_from_slice(b",\"schema_version\":");
-        jcs::write_u64(u64::from(self.schema_version), out);
-        out.extend_from_slice(b",\"stream_id\":");
-        jcs::write_string(&self.stream_id, out);
-        out.extend_from_slice(b",\"stream_seq\":");
-        jcs::write_u64(self.stream_seq, out);
-        out.extend_from_slice(b",\"stream_type\":");
-        jcs::write_string(&self.stream_type, out);
-        out.push(b'}');
+        .write(out, |out| jcs::write_value(&self.payload, out));
     }
 
     /// `SHA-256(0x00 || JCS(entry))`.
@@ -145,6 +130,59 @@ impl Entry {
         let mut out = Vec::with_capacity(512);
         self.write_canonical(&mut out);
         leaf_hash(&out)
+    }
+}
+
+/// An entry's fields other than the payload, borrowed, so that an [`Entry`] and a
+/// [`BorrowedEntry`] share one writer of the canonical form.
+struct CanonicalFields<'a> {
+    contract_id: &'a str,
+    position: u64,
+    event_id: &'a str,
+    stream_type: &'a str,
+    stream_id: &'a str,
+    stream_seq: u64,
+    event_type: &'a str,
+    schema_version: u32,
+    occurred_at: &'a str,
+    recorded_at: &'a str,
+    recorded_by: &'a str,
+    corrects: Option<&'a str>,
+}
+
+impl CanonicalFields<'_> {
+    /// The member names are written in RFC 8785 order by hand: they are ASCII, so UTF-16 order is
+    /// alphabetical order. Tests hold this to `serde_jcs`'s output for the same entry.
+    fn write(&self, out: &mut Vec<u8>, write_payload: impl FnOnce(&mut Vec<u8>)) {
+        out.extend_from_slice(b"{\"contract_id\":");
+        jcs::write_string(self.contract_id, out);
+        if let Some(corrects) = self.corrects {
+            out.extend_from_slice(b",\"corrects\":");
+            jcs::write_string(corrects, out);
+        }
+        out.extend_from_slice(b",\"event_id\":");
+        jcs::write_string(self.event_id, out);
+        out.extend_from_slice(b",\"event_type\":");
+        jcs::write_string(self.event_type, out);
+        out.extend_from_slice(b",\"occurred_at\":");
+        jcs::write_string(self.occurred_at, out);
+        out.extend_from_slice(b",\"payload\":");
+        write_payload(out);
+        out.extend_from_slice(b",\"position\":");
+        jcs::write_u64(self.position, out);
+        out.extend_from_slice(b",\"recorded_at\":");
+        jcs::write_string(self.recorded_at, out);
+        out.extend_from_slice(b",\"recorded_by\":");
+        jcs::write_string(self.recorded_by, out);
+        out.extend_from_slice(b",\"schema_version\":");
+        jcs::write_u64(u64::from(self.schema_version), out);
+        out.extend_from_slice(b",\"stream_id\":");
+        jcs::write_string(self.stream_id, out);
+        out.extend_from_slice(b",\"stream_seq\":");
+        jcs::write_u64(self.stream_seq, out);
+        out.extend_from_slice(b",\"stream_type\":");
+        jcs::write_string(self.stream_type, out);
+        out.push(b'}');
     }
 }
 
@@ -202,6 +240,79 @@ fn present_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
 
 fn ijson_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
     IJsonValue::deserialize(deserializer).map(|value| value.0)
+}
+
+/// An entry read from an export line for verification only: the same fields, read by the same
+/// rules as [`EntryFields`], but borrowing its text from the line and keeping its payload as an
+/// [`IJsonNode`], so that reading it allocates little. It is hashed and dropped; nothing else
+/// is done with it.
+///
+/// Whatever it accepts and [`BorrowedEntry::follows_rules`] passes, the [`Entry`] reader accepts
+/// with the same canonical bytes. Where it refuses, the caller reads the line again as an
+/// [`Entry`] for the exact error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BorrowedEntry<'a> {
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    pub(crate) contract_id: Cow<'a, str>,
+    pub(crate) position: u64,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    event_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    stream_type: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    stream_id: Cow<'a, str>,
+    stream_seq: u64,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    event_type: Cow<'a, str>,
+    schema_version: u32,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    occurred_at: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    recorded_at: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "jcs::borrowed_str")]
+    recorded_by: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "present_borrowed_str")]
+    corrects: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: IJsonNode<'a>,
+}
+
+impl BorrowedEntry<'_> {
+    /// Whether the entry keeps the rules [`Entry::validate_fields`] checks; the payload's numbers
+    /// were checked while reading it.
+    pub(crate) fn follows_rules(&self) -> bool {
+        self.position != 0
+            && self.position <= MAX_EXACT_INTEGER
+            && self.stream_seq <= MAX_EXACT_INTEGER
+            && self.payload.is_object()
+    }
+
+    /// Appends the canonical bytes, the same as [`Entry::write_canonical`] writes for the entry.
+    pub(crate) fn write_canonical(&self, out: &mut Vec<u8>) {
+        CanonicalFields {
+            contract_id: &self.contract_id,
+            position: self.position,
+            event_id: &self.event_id,
+            stream_type: &self.stream_type,
+            stream_id: &self.stream_id,
+            stream_seq: self.stream_seq,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            occurred_at: &self.occurred_at,
+            recorded_at: &self.recorded_at,
+            recorded_by: &self.recorded_by,
+            corrects: self.corrects.as_deref(),
+        }
+        .write(out, |out| self.payload.write_canonical(out));
+    }
+}
+
+/// [`present_string`] for a borrowed string.
+fn present_borrowed_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    jcs::borrowed_str(deserializer).map(Some)
 }
 
 #[cfg(test)]

@@ -12,11 +12,27 @@
 //! Checkpoints come after all the entries, and a checkpoint may be at any size `m <= n`, so the
 //! tree head at `m` must be computable once the entries have streamed past. The verifier keeps
 //! the leaf hashes for that: 32 bytes per entry (32 MiB per million entries; up to twice that
-//! while the vector grows), plus one line buffer of at most [`MAX_LINE_BYTES`], plus the
-//! checkpoints themselves, which it returns so the caller can check their signatures. Nothing
-//! else grows with the export. Tree heads for checkpoints are computed by replaying the kept
-//! leaves into a second [`Frontier`], which costs one pass over the leaves in total when
-//! checkpoints come in increasing size, as exports write them.
+//! while the vector grows), plus the checkpoints themselves, which it returns so the caller can
+//! check their signatures. Tree heads for checkpoints are computed by replaying the kept leaves
+//! into a second [`Frontier`], which costs one pass over the leaves in total when checkpoints
+//! come in increasing size, as exports write them.
+//!
+//! [`verify_export`] also holds lines it has read but not yet checked, in batches of up to 4,096
+//! lines that end early once past 1 MiB. It reads no new batch while 16 MiB of lines wait, so
+//! they are at most 16 MiB plus one batch, which is at most 1 MiB plus one line of at most
+//! [`MAX_LINE_BYTES`]; it keeps the buffers of up to two batches per thread for reuse, dropping
+//! any grown past 4 MiB. For ordinary lines that is a few MiB in all. Nothing else grows with
+//! the export.
+//!
+//! # Threads
+//!
+//! Reading an entry line, canonicalizing it and hashing it depends on nothing but the line, and
+//! is most of the work; [`verify_export`] does it on as many threads as the machine runs at
+//! once (at most 8), a batch of lines at a time, while the calling thread reads the batches and
+//! applies, line by line in order, the checks that depend on the lines before (positions,
+//! contract, leaf hash, the tree, checkpoints). Those checks see exactly what
+//! [`ExportVerifier::verify_line`] would see, so the result and the first failure are the same
+//! as when the lines are verified one by one, however the threads are scheduled.
 //!
 //! # Limits
 //!
@@ -25,19 +41,38 @@
 //! rewritten with recomputed hashes. Both are caught only by a signed checkpoint, whose
 //! signature this crate does not check.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::checkpoint::Checkpoint;
-use crate::entry::Entry;
+use crate::entry::{BorrowedEntry, Entry};
 use crate::hash::{leaf_hash, Hash};
 use crate::merkle::Frontier;
 
 /// The longest line, newline included, that [`verify_export`] reads; a longer one fails the
 /// export rather than letting a hostile file exhaust memory.
 pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most lines [`verify_export`] hands to a thread at once: enough that handing them over
+/// costs nothing beside reading them.
+const BATCH_LINES: usize = 4096;
+
+/// A batch ends after the line that takes it past this many bytes, so that long lines do not
+/// make batches large.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// [`verify_export`] reads no new batch while this many bytes of lines wait to be checked.
+const IN_FLIGHT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most threads [`verify_export`] reads lines on; beyond this the calling thread, which
+/// reads the export and applies the checks in order, is the limit.
+const MAX_WORKERS: usize = 8;
 
 /// One line of an export.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -135,6 +170,99 @@ impl TryFrom<LineFields> for ExportLine {
     }
 }
 
+/// An export line as [`LineFields`] reads it, but with a [`BorrowedEntry`]: the reading that
+/// verification uses, with the owned reading as its fallback for errors.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BorrowedLineFields<'a> {
+    position: Option<u64>,
+    leaf_hash: Option<Hash>,
+    #[serde(borrow)]
+    entry: Option<BorrowedEntry<'a>>,
+    checkpoint: Option<Checkpoint>,
+}
+
+/// What one line says, with the entry's leaf hash computed: everything verification learns
+/// from a line without looking at the lines before it.
+enum ParsedLine<'a> {
+    Entry {
+        position: u64,
+        written: Hash,
+        entry_position: u64,
+        contract_id: Cow<'a, str>,
+        leaf: Hash,
+    },
+    Checkpoint(Checkpoint),
+}
+
+impl<'a> ParsedLine<'a> {
+    /// Reads one line, using `canonical` as scratch for the entry's canonical bytes. The error
+    /// is the reason the line is not an export line, exactly as the [`ExportLine`] reader
+    /// words it.
+    fn read(line: &'a [u8], canonical: &mut Vec<u8>) -> Result<Self, String> {
+        // Checking the whole line as UTF-8 at once, and reading it as text, spares the reader
+        // checking each string on its own; a line that is not UTF-8 is not JSON either and
+        // goes to the owned reading for its error.
+        let fields = std::str::from_utf8(line)
+            .ok()
+            .and_then(|text| serde_json::from_str::<BorrowedLineFields<'a>>(text).ok());
+        if let Some(parsed) = fields.and_then(|fields| Self::from_borrowed(fields, canonical)) {
+            return Ok(parsed);
+        }
+        // The borrowed reading refused the line, which the owned reading then refuses as
+        // well; it is read again only so that the error is worded, and placed, as before.
+        match serde_json::from_slice::<ExportLine>(line) {
+            Ok(ExportLine::Entry {
+                position,
+                leaf_hash: written,
+                entry,
+            }) => {
+                canonical.clear();
+                entry.write_canonical(canonical);
+                Ok(Self::Entry {
+                    position,
+                    written,
+                    entry_position: entry.position,
+                    contract_id: Cow::Owned(entry.contract_id),
+                    leaf: leaf_hash(canonical),
+                })
+            }
+            Ok(ExportLine::Checkpoint(checkpoint)) => Ok(Self::Checkpoint(checkpoint)),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// The line, if it is one of the two kinds as [`ExportLine`]'s conversion from
+    /// [`LineFields`] decides, and its entry keeps the entry rules.
+    fn from_borrowed(fields: BorrowedLineFields<'a>, canonical: &mut Vec<u8>) -> Option<Self> {
+        match fields {
+            BorrowedLineFields {
+                position: Some(position),
+                leaf_hash: Some(written),
+                entry: Some(entry),
+                checkpoint: None,
+            } if entry.follows_rules() => {
+                canonical.clear();
+                entry.write_canonical(canonical);
+                Some(Self::Entry {
+                    position,
+                    written,
+                    entry_position: entry.position,
+                    contract_id: entry.contract_id,
+                    leaf: leaf_hash(canonical),
+                })
+            }
+            BorrowedLineFields {
+                position: None,
+                leaf_hash: None,
+                entry: None,
+                checkpoint: Some(checkpoint),
+            } => Some(Self::Checkpoint(checkpoint)),
+            _ => None,
+        }
+    }
+}
+
 /// What a verified export establishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -226,18 +354,69 @@ impl ExportVerifier {
     pub fn verify_line(&mut self, line: &[u8]) -> Result<(), VerifyFailure> {
         self.lines += 1;
         let line_number = self.lines;
-        let parsed: ExportLine =
-            serde_json::from_slice(line).map_err(|error| VerifyFailure::MalformedLine {
-                line_number,
-                reason: error.to_string(),
-            })?;
-        match parsed {
-            ExportLine::Entry {
+        match ParsedLine::read(line, &mut self.canonical) {
+            Ok(ParsedLine::Entry {
                 position,
-                leaf_hash,
-                entry,
-            } => self.verify_entry(line_number, position, &leaf_hash, &entry),
-            ExportLine::Checkpoint(checkpoint) => self.verify_checkpoint(checkpoint),
+                written,
+                entry_position,
+                contract_id,
+                leaf,
+            }) => self.verify_entry(
+                line_number,
+                position,
+                &written,
+                entry_position,
+                &contract_id,
+                leaf,
+            ),
+            Ok(ParsedLine::Checkpoint(checkpoint)) => self.verify_checkpoint(checkpoint),
+            Err(reason) => Err(VerifyFailure::MalformedLine {
+                line_number,
+                reason,
+            }),
+        }
+    }
+
+    /// Applies the lines of a batch read by [`Batch::read_lines`], in order, as
+    /// [`ExportVerifier::verify_line`] would, then the failure that ended reading, if any.
+    fn verify_batch(
+        &mut self,
+        batch: &mut Batch,
+        on_progress: &mut impl FnMut(u64),
+    ) -> Result<(), VerifyFailure> {
+        for read in batch.lines.drain(..) {
+            self.lines += 1;
+            let line_number = self.lines;
+            match read {
+                ReadLine::Entry {
+                    position,
+                    written,
+                    entry_position,
+                    contract,
+                    leaf,
+                } => {
+                    self.verify_entry(
+                        line_number,
+                        position,
+                        &written,
+                        entry_position,
+                        &batch.contracts[contract],
+                        leaf,
+                    )?;
+                    on_progress(self.size());
+                }
+                ReadLine::Checkpoint(checkpoint) => self.verify_checkpoint(*checkpoint)?,
+                ReadLine::Malformed(reason) => {
+                    return Err(VerifyFailure::MalformedLine {
+                        line_number,
+                        reason,
+                    })
+                }
+            }
+        }
+        match batch.end.take() {
+            Some(BatchEnd::Failed(failure)) => Err(failure),
+            Some(BatchEnd::Eof) | None => Ok(()),
         }
     }
 
@@ -246,7 +425,9 @@ impl ExportVerifier {
         line_number: u64,
         position: u64,
         written: &Hash,
-        entry: &Entry,
+        entry_position: u64,
+        contract_id: &str,
+        leaf: Hash,
     ) -> Result<(), VerifyFailure> {
         if !self.checkpoints.is_empty() {
             return Err(VerifyFailure::EntryAfterCheckpoint { line_number });
@@ -258,22 +439,19 @@ impl ExportVerifier {
                 found: position,
             });
         }
-        if entry.position != position {
+        if entry_position != position {
             return Err(VerifyFailure::EntryPositionMismatch {
                 position,
-                entry_position: entry.position,
+                entry_position,
             });
         }
         match &self.contract_id {
-            Some(contract_id) if *contract_id != entry.contract_id => {
+            Some(known) if known != contract_id => {
                 return Err(VerifyFailure::ContractMismatch { position });
             }
             Some(_) => {}
-            None => self.contract_id = Some(entry.contract_id.clone()),
+            None => self.contract_id = Some(contract_id.to_owned()),
         }
-        self.canonical.clear();
-        entry.write_canonical(&mut self.canonical);
-        let leaf = leaf_hash(&self.canonical);
         if leaf != *written {
             return Err(VerifyFailure::LeafHashMismatch { position });
         }
@@ -330,34 +508,246 @@ impl ExportVerifier {
 }
 
 /// Verifies an export as it streams past, calling `on_progress` with the number of entries
-/// verified after each entry. See the module documentation for what is checked and the memory
-/// used.
+/// verified after each entry. See the module documentation for what is checked, the memory used
+/// and the threads.
 pub fn verify_export<R: BufRead>(
-    mut reader: R,
+    reader: R,
+    on_progress: impl FnMut(u64),
+) -> Result<VerifyReport, VerifyFailure> {
+    let workers = thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
+    verify_export_on(reader, on_progress, workers)
+}
+
+/// [`verify_export`] with the lines read on `workers` threads, or on the calling thread alone
+/// for fewer than two; tests choose the number to exercise each way on any machine.
+fn verify_export_on<R: BufRead>(
+    reader: R,
     mut on_progress: impl FnMut(u64),
+    workers: usize,
 ) -> Result<VerifyReport, VerifyFailure> {
     let mut verifier = ExportVerifier::new();
-    let mut line = Vec::with_capacity(4096);
+    let mut lines = BatchReader { reader, lines: 0 };
+    let mut batch = Batch::default();
+    lines.read_batch(&mut batch);
+    if batch.end.is_some() || workers < 2 {
+        // An export of one batch, or one core: threads would only add their own cost.
+        let mut canonical = Vec::with_capacity(1024);
+        loop {
+            batch.read_lines(&mut canonical);
+            let last = batch.end.is_some();
+            verifier.verify_batch(&mut batch, &mut on_progress)?;
+            if last {
+                return Ok(verifier.finish());
+            }
+            lines.read_batch(&mut batch);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    thread::scope(|scope| {
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (send_batch, batches) = mpsc::channel::<Batch>();
+            let (send_read, read) = mpsc::channel::<Batch>();
+            let stop = &stop;
+            scope.spawn(move || {
+                let mut canonical = Vec::with_capacity(1024);
+                for mut batch in batches {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    batch.read_lines(&mut canonical);
+                    if send_read.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            to_workers.push(send_batch);
+            from_workers.push(read);
+        }
+        let verdict = verify_in_order(
+            &mut verifier,
+            &mut lines,
+            batch,
+            &to_workers,
+            &from_workers,
+            &mut on_progress,
+        );
+        // On a failure the workers may still hold batches; they are not needed.
+        stop.store(true, Ordering::Relaxed);
+        verdict
+    })?;
+    Ok(verifier.finish())
+}
+
+/// Hands batches to the workers in turn (batch k to worker k mod n) and takes their results
+/// back in the same turn, so that results arrive in export order without any reordering;
+/// `first` is the batch already read.
+fn verify_in_order<R: BufRead>(
+    verifier: &mut ExportVerifier,
+    lines: &mut BatchReader<R>,
+    first: Batch,
+    to_workers: &[mpsc::Sender<Batch>],
+    from_workers: &[mpsc::Receiver<Batch>],
+    on_progress: &mut impl FnMut(u64),
+) -> Result<(), VerifyFailure> {
+    let workers = to_workers.len();
+    let mut next = Some(first);
+    let mut spare: Vec<Batch> = Vec::new();
+    let (mut sent, mut done, mut in_flight_bytes) = (0usize, 0usize, 0usize);
+    let mut read_all = false;
     loop {
-        line.clear();
-        let line_number = verifier.lines() + 1;
-        let read = (&mut reader)
-            .take(MAX_LINE_BYTES + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|error| VerifyFailure::Unreadable {
-                line_number,
-                reason: error.to_string(),
-            })?;
-        if read == 0 {
-            return Ok(verifier.finish());
+        // Two batches per worker keep each busy while the calling thread reads and checks.
+        while !read_all && sent - done < 2 * workers && in_flight_bytes < IN_FLIGHT_BYTES {
+            let batch = match next.take() {
+                Some(batch) => batch,
+                None => {
+                    let mut batch = spare.pop().unwrap_or_default();
+                    lines.read_batch(&mut batch);
+                    batch
+                }
+            };
+            read_all = batch.end.is_some();
+            in_flight_bytes += batch.text.len();
+            to_workers[sent % workers]
+                .send(batch)
+                .expect("a worker takes batches until the verifier stops");
+            sent += 1;
         }
-        if read as u64 > MAX_LINE_BYTES {
-            return Err(VerifyFailure::LineTooLong { line_number });
+        if done == sent {
+            return Ok(());
         }
-        let size_before = verifier.size();
-        verifier.verify_line(&line)?;
-        if verifier.size() != size_before {
-            on_progress(verifier.size());
+        let mut batch = from_workers[done % workers]
+            .recv()
+            .expect("a worker returns every batch it takes unless it panicked");
+        done += 1;
+        in_flight_bytes -= batch.text.len();
+        verifier.verify_batch(&mut batch, on_progress)?;
+        // A batch that held a very long line gives its memory back rather than keeping it.
+        if batch.text.capacity() <= 4 * BATCH_BYTES {
+            spare.push(batch);
+        }
+    }
+}
+
+/// Consecutive lines of an export, read but not yet checked.
+#[derive(Default)]
+struct Batch {
+    /// The lines, each with its newline, one after another.
+    text: Vec<u8>,
+    /// Where each line ends in `text`.
+    ends: Vec<usize>,
+    /// Why reading stopped after these lines; `None` if there are more.
+    end: Option<BatchEnd>,
+    /// What each line says, filled by [`Batch::read_lines`]; stops at the first malformed line,
+    /// since the export fails there at the latest.
+    lines: Vec<ReadLine>,
+    /// The contracts the entries name, each once in a row, so that a line does not copy its
+    /// contract id.
+    contracts: Vec<String>,
+}
+
+enum BatchEnd {
+    Eof,
+    /// The reader failed or a line was too long; the export fails here unless a line before
+    /// fails first.
+    Failed(VerifyFailure),
+}
+
+/// A line of a [`Batch`] as read on a worker.
+enum ReadLine {
+    Entry {
+        position: u64,
+        written: Hash,
+        entry_position: u64,
+        /// Index into [`Batch::contracts`].
+        contract: usize,
+        leaf: Hash,
+    },
+    /// Boxed, being rare and much larger than an entry's result.
+    Checkpoint(Box<Checkpoint>),
+    Malformed(String),
+}
+
+impl Batch {
+    /// Reads, canonicalizes and hashes each line: the work that needs no other line.
+    fn read_lines(&mut self, canonical: &mut Vec<u8>) {
+        self.lines.clear();
+        self.contracts.clear();
+        let mut start = 0;
+        for &end in &self.ends {
+            let line = &self.text[start..end];
+            start = end;
+            let read = match ParsedLine::read(line, canonical) {
+                Ok(ParsedLine::Entry {
+                    position,
+                    written,
+                    entry_position,
+                    contract_id,
+                    leaf,
+                }) => {
+                    if self.contracts.last().map(String::as_str) != Some(&*contract_id) {
+                        self.contracts.push(contract_id.into_owned());
+                    }
+                    ReadLine::Entry {
+                        position,
+                        written,
+                        entry_position,
+                        contract: self.contracts.len() - 1,
+                        leaf,
+                    }
+                }
+                Ok(ParsedLine::Checkpoint(checkpoint)) => {
+                    ReadLine::Checkpoint(Box::new(checkpoint))
+                }
+                Err(reason) => {
+                    self.lines.push(ReadLine::Malformed(reason));
+                    return;
+                }
+            };
+            self.lines.push(read);
+        }
+    }
+}
+
+/// Reads an export into batches, bounding each line by [`MAX_LINE_BYTES`].
+struct BatchReader<R> {
+    reader: R,
+    /// Lines read so far, to number the line a read fails on.
+    lines: u64,
+}
+
+impl<R: BufRead> BatchReader<R> {
+    /// Refills `batch` with the next lines, up to [`BATCH_LINES`] or a little over
+    /// [`BATCH_BYTES`], and notes in it why reading stopped if it did.
+    fn read_batch(&mut self, batch: &mut Batch) {
+        batch.text.clear();
+        batch.ends.clear();
+        batch.end = None;
+        while batch.ends.len() < BATCH_LINES && batch.text.len() < BATCH_BYTES {
+            let line_number = self.lines + 1;
+            let start = batch.text.len();
+            let read = (&mut self.reader)
+                .take(MAX_LINE_BYTES + 1)
+                .read_until(b'\n', &mut batch.text);
+            let end = match read {
+                Ok(0) => BatchEnd::Eof,
+                Ok(read) if read as u64 > MAX_LINE_BYTES => {
+                    BatchEnd::Failed(VerifyFailure::LineTooLong { line_number })
+                }
+                Ok(_) => {
+                    self.lines = line_number;
+                    batch.ends.push(batch.text.len());
+                    continue;
+                }
+                Err(error) => BatchEnd::Failed(VerifyFailure::Unreadable {
+                    line_number,
+                    reason: error.to_string(),
+                }),
+            };
+            batch.text.truncate(start);
+            batch.end = Some(end);
+            return;
         }
     }
 }
@@ -408,6 +798,321 @@ mod tests {
             verify_export(&long[..], |_| {}),
             Err(VerifyFailure::LineTooLong { line_number: 1 })
         );
+    }
+
+    fn entry(position: u64) -> Entry {
+        Entry {
+            contract_id: "contract-7".to_owned(),
+            position,
+            event_id: format!("00000000-0000-4000-8000-{position:012}"),
+            stream_type: "access".to_owned(),
+            stream_id: format!("acc-{position}"),
+            stream_seq: 1,
+            event_type: "AccessRecorded".to_owned(),
+            schema_version: 1,
+            occurred_at: "2024-02-01T10:15:00+01:00".to_owned(),
+            recorded_at: "2024-02-01T09:15:02.123456Z".to_owned(),
+            recorded_by: "operator \"ü\"\n".to_owned(),
+            corrects: (position % 7 == 0).then(|| format!("prev-{position}")),
+            payload: serde_json::json!({
+                "need": "elderly_care",
+                "outcome": {"kind": "referred", "service": "Servizi sociali"},
+                "n": [position, -1.5, null, true],
+                "\u{e000}": 1,
+                "\u{1f600}": 2
+            }),
+        }
+    }
+
+    /// The lines of an export of `n` entries and checkpoints at the given sizes, without
+    /// newlines.
+    fn export_lines(n: u64, checkpoint_sizes: &[u64]) -> Vec<String> {
+        let entries: Vec<Entry> = (1..=n).map(entry).collect();
+        let leaves: Vec<Hash> = entries.iter().map(Entry::leaf_hash).collect();
+        let mut lines: Vec<String> = entries
+            .into_iter()
+            .map(|entry| serde_json::to_string(&ExportLine::for_entry(entry)).expect("writes"))
+            .collect();
+        for &size in checkpoint_sizes {
+            let checkpoint = crate::UnsignedCheckpoint {
+                contract_id: "contract-7".to_owned(),
+                size,
+                root_hash: crate::root(&leaves[..usize::try_from(size).expect("fits")]),
+                timestamp: "2024-03-02T10:00:00Z".to_owned(),
+                key_id: "key-1".to_owned(),
+            }
+            .with_signature("c2ln".to_owned());
+            let line = ExportLine::Checkpoint(checkpoint);
+            lines.push(serde_json::to_string(&line).expect("writes"));
+        }
+        lines
+    }
+
+    fn text(lines: &[String]) -> String {
+        lines.iter().map(|line| format!("{line}\n")).collect()
+    }
+
+    /// The verdict and progress of checking the lines one by one with
+    /// [`ExportVerifier::verify_line`], the sequential reference.
+    fn one_by_one(lines: &[String]) -> (Result<VerifyReport, VerifyFailure>, Vec<u64>) {
+        let mut verifier = ExportVerifier::new();
+        let mut progress = Vec::new();
+        for line in lines {
+            let before = verifier.size();
+            if let Err(failure) = verifier.verify_line(format!("{line}\n").as_bytes()) {
+                return (Err(failure), progress);
+            }
+            if verifier.size() != before {
+                progress.push(verifier.size());
+            }
+        }
+        (Ok(verifier.finish()), progress)
+    }
+
+    /// Verifies `reader` with each number of workers and checks that the verdict and the
+    /// progress are `expected`'s.
+    fn check_every_worker_count<R: BufRead>(
+        reader: impl Fn() -> R,
+        expected: &(Result<VerifyReport, VerifyFailure>, Vec<u64>),
+    ) {
+        for workers in [1, 2, 3, 8] {
+            let mut progress = Vec::new();
+            let verdict = verify_export_on(reader(), |n| progress.push(n), workers);
+            assert_eq!(verdict, expected.0, "{workers} workers");
+            assert!(
+                progress == expected.1,
+                "{workers} workers: progress differs"
+            );
+        }
+    }
+
+    /// Replaces the written leaf hash of the entry at `position`.
+    fn tamper(lines: &mut [String], position: usize) {
+        let other = empty_root().to_string();
+        let line = &mut lines[position - 1];
+        let start = line.find("\"leaf_hash\":\"").expect("an entry line") + 13;
+        line.replace_range(start..start + 64, &other);
+    }
+
+    #[test]
+    fn threads_find_the_first_failure_that_the_lines_one_by_one_find() {
+        let clean = export_lines(10_000, &[1, 4096, 4097, 9_999, 10_000, 5]);
+        let mut scenarios = vec![clean.clone()];
+        let mut two_hashes = clean.clone();
+        tamper(&mut two_hashes, 9_000);
+        tamper(&mut two_hashes, 4_500);
+        scenarios.push(two_hashes);
+        let mut malformed_then_hash = clean.clone();
+        malformed_then_hash[4_999] = "{\"position\": 5000,".to_owned();
+        tamper(&mut malformed_then_hash, 9_000);
+        scenarios.push(malformed_then_hash);
+        let mut hash_then_malformed = clean.clone();
+        tamper(&mut hash_then_malformed, 5_000);
+        hash_then_malformed[8_999] = "not json".to_owned();
+        scenarios.push(hash_then_malformed);
+        let mut swapped_then_malformed = clean.clone();
+        swapped_then_malformed.swap(8_191, 8_192);
+        swapped_then_malformed[9_500] = String::new();
+        scenarios.push(swapped_then_malformed);
+        let mut other_contract = clean.clone();
+        other_contract[6_000] = other_contract[6_000].replace("contract-7", "contract-8");
+        scenarios.push(other_contract);
+        let mut escaped_contract = clean.clone();
+        escaped_contract[7_000] = escaped_contract[7_000].replace("contract-7", "contract\\u002d7");
+        scenarios.push(escaped_contract);
+        let mut entry_after_checkpoint = clean.clone();
+        entry_after_checkpoint.push(clean[0].clone());
+        scenarios.push(entry_after_checkpoint);
+        let mut wrong_checkpoint = clean;
+        let last = wrong_checkpoint.len() - 1;
+        wrong_checkpoint[last] = wrong_checkpoint[last].replace("\"size\":5", "\"size\":6");
+        scenarios.push(wrong_checkpoint);
+
+        for lines in &scenarios {
+            let expected = one_by_one(lines);
+            let text = text(lines);
+            check_every_worker_count(|| text.as_bytes(), &expected);
+        }
+    }
+
+    #[test]
+    fn a_reader_failing_deep_in_the_export_fails_after_the_lines_before_it() {
+        struct FailsAfter<'a>(&'a [u8]);
+
+        impl Read for FailsAfter<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+
+        let mut lines = export_lines(9_000, &[]);
+        let text_before = text(&lines);
+        let reader = || std::io::BufReader::new(FailsAfter(text_before.as_bytes()));
+        let expected = Err(VerifyFailure::Unreadable {
+            line_number: 9_001,
+            reason: "disk on fire".to_owned(),
+        });
+        check_every_worker_count(reader, &(expected, (1..=9_000).collect()));
+
+        tamper(&mut lines, 8_000);
+        let text_tampered = text(&lines);
+        let reader = || std::io::BufReader::new(FailsAfter(text_tampered.as_bytes()));
+        let expected = Err(VerifyFailure::LeafHashMismatch { position: 8_000 });
+        check_every_worker_count(reader, &(expected, (1..8_000).collect()));
+    }
+
+    #[test]
+    fn a_line_too_long_deep_in_the_export_fails_after_the_lines_before_it() {
+        let mut lines = export_lines(9_000, &[]);
+        let long = " ".repeat(usize::try_from(MAX_LINE_BYTES).expect("fits"));
+        let with_long_line = format!("{}{long}\n", text(&lines));
+        let expected = Err(VerifyFailure::LineTooLong { line_number: 9_001 });
+        check_every_worker_count(
+            || with_long_line.as_bytes(),
+            &(expected, (1..=9_000).collect()),
+        );
+
+        tamper(&mut lines, 6_000);
+        let with_long_line = format!("{}{long}\n", text(&lines));
+        let expected = Err(VerifyFailure::LeafHashMismatch { position: 6_000 });
+        check_every_worker_count(
+            || with_long_line.as_bytes(),
+            &(expected, (1..6_000).collect()),
+        );
+    }
+
+    /// What a line says, comparably.
+    #[derive(Debug, PartialEq)]
+    enum Said {
+        Entry(u64, Hash, u64, String, Hash),
+        Checkpoint(Checkpoint),
+    }
+
+    fn said(parsed: ParsedLine<'_>) -> Said {
+        match parsed {
+            ParsedLine::Entry {
+                position,
+                written,
+                entry_position,
+                contract_id,
+                leaf,
+            } => Said::Entry(
+                position,
+                written,
+                entry_position,
+                contract_id.into_owned(),
+                leaf,
+            ),
+            ParsedLine::Checkpoint(checkpoint) => Said::Checkpoint(checkpoint),
+        }
+    }
+
+    /// The line as the owned [`ExportLine`] reader reads it, which is what verification read
+    /// before lines were borrowed.
+    fn owned_reading(line: &[u8]) -> Result<Said, String> {
+        match serde_json::from_slice::<ExportLine>(line).map_err(|error| error.to_string())? {
+            ExportLine::Entry {
+                position,
+                leaf_hash: written,
+                entry,
+            } => Ok(Said::Entry(
+                position,
+                written,
+                entry.position,
+                entry.contract_id.clone(),
+                entry.leaf_hash(),
+            )),
+            ExportLine::Checkpoint(checkpoint) => Ok(Said::Checkpoint(checkpoint)),
+        }
+    }
+
+    #[test]
+    fn the_borrowed_reading_says_what_the_owned_reading_says() {
+        let good = export_lines(7, &[3]);
+        let entry_line = good[6].clone();
+        let mut lines = good.clone();
+        let variants: [(&str, &str); 22] = [
+            (
+                "\"contract_id\":\"contract-7\"",
+                "\"contract_id\":\"contr\\u0061ct-7\"",
+            ),
+            ("\"need\":", "\"ne\\u0065d\":"),
+            (
+                "\"need\":\"elderly_care\"",
+                "\"need\":\"elderly_care\",\"need\":1",
+            ),
+            (
+                "\"need\":\"elderly_care\"",
+                "\"need\":\"elderly_care\",\"ne\\u0065d\":1",
+            ),
+            ("\"need\":\"elderly_care\"", "\"need\":9007199254740992"),
+            ("\"need\":\"elderly_care\"", "\"need\":-9007199254740991"),
+            ("\"need\":\"elderly_care\"", "\"need\":-0"),
+            ("\"need\":\"elderly_care\"", "\"need\":1E400"),
+            ("\"need\":\"elderly_care\"", "\"need\":[1e-7,0.1,2.50]"),
+            ("\"corrects\":\"prev-7\"", "\"corrects\":null"),
+            ("\"corrects\":\"prev-7\",", ""),
+            ("\"position\":7,\"event_id\"", "\"position\":0,\"event_id\""),
+            ("\"stream_seq\":1", "\"stream_seq\":9007199254740992"),
+            ("\"schema_version\":1", "\"schema_version\":4294967296"),
+            ("\"payload\":{", "\"payload\":[{"),
+            ("\"entry\":{", "\"checkpoint\":null,\"entry\":{"),
+            ("\"entry\":{", "\"checkpoint\":{},\"entry\":{"),
+            (
+                "\"position\":7,\"leaf_hash\"",
+                "\"position\":7,\"position\":7,\"leaf_hash\"",
+            ),
+            ("\"position\":7,\"leaf_hash\"", "\"leaf_hash\""),
+            (
+                "\"stream_type\":\"access\"",
+                "\"stream_type\":\"access\",\"extra\":1",
+            ),
+            (
+                "\"stream_type\":\"access\"",
+                "\"stream_type\":\"a\\ud83d\\ude00\\n\"",
+            ),
+            ("\"stream_type\":\"access\"", "\"stream_type\":\"a\\ud83d\""),
+        ];
+        for (from, to) in variants {
+            assert!(entry_line.contains(from), "{from}");
+            lines.push(entry_line.replacen(from, to, 1));
+        }
+        let hash = good[0][27..91].to_owned();
+        lines.push(good[0].replace(&hash, &hash.to_uppercase()));
+        lines.push(good[7].replace("\"checkpoint\":{", "\"position\":null,\"checkpoint\":{"));
+        lines.push(good[7].replace("\"size\":3", "\"size\":3,\"extra\":true"));
+        lines.push(format!("{} ", good[2]));
+        lines.push(format!("{}x", good[2]));
+        lines.push(String::new());
+        lines.push("[]".to_owned());
+        let mut texts: Vec<Vec<u8>> = lines.into_iter().map(String::into_bytes).collect();
+        let mut invalid_utf8 = good[1].clone().into_bytes();
+        let at = good[1].find("acc-2").expect("the stream id");
+        invalid_utf8[at] = 0xff;
+        texts.push(invalid_utf8);
+
+        let mut canonical = Vec::new();
+        for text in &texts {
+            let borrowed = ParsedLine::read(text, &mut canonical).map(said);
+            assert_eq!(
+                borrowed,
+                owned_reading(text),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        // The lines the export writes go the borrowed way, not through the fallback.
+        for line in &good {
+            let text = std::str::from_utf8(line.as_bytes()).expect("UTF-8");
+            let fields: BorrowedLineFields<'_> = serde_json::from_str(text).expect("reads");
+            assert!(ParsedLine::from_borrowed(fields, &mut canonical).is_some());
+        }
     }
 
     #[test]

@@ -108,18 +108,49 @@ impl FromStr for Hash {
                 found: digits.len(),
             });
         }
-        // `hex` also accepts uppercase, which would give a hash a second spelling.
-        if let Some(offset) = digits
-            .iter()
-            .position(|d| !matches!(d, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        // Decoded by hand rather than by `hex`, which also accepts uppercase (a second spelling)
+        // and is slow enough to show when a million leaf hashes are read from an export. The
+        // table marks every other byte with the high bit, so one OR over the digits tells
+        // whether any is bad before looking for the first.
+        let mut bytes = [0u8; 32];
+        let mut bad = 0u8;
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let (high, low) = (
+                HEX_VALUES[usize::from(pair[0])],
+                HEX_VALUES[usize::from(pair[1])],
+            );
+            bad |= high | low;
+            *byte = high << 4 | (low & 0x0f);
+        }
+        if bad & NOT_HEX != 0 {
+            let offset = digits
+                .iter()
+                .position(|&digit| HEX_VALUES[usize::from(digit)] & NOT_HEX != 0)
+                .expect("some digit was marked bad");
             return Err(HashParseError::NotLowercaseHex { offset });
         }
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(digits, &mut bytes).expect("64 lowercase hex digits are 32 bytes");
         Ok(Self(bytes))
     }
 }
+
+/// Marks a byte that is not one of `0-9`, `a-f` in [`HEX_VALUES`].
+const NOT_HEX: u8 = 0x80;
+
+/// The value of each lowercase hex digit, and [`NOT_HEX`] for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut value = 0u8;
+    while value < 16 {
+        let digit = if value < 10 {
+            b'0' + value
+        } else {
+            b'a' + value - 10
+        };
+        table[digit as usize] = value;
+        value += 1;
+    }
+    table
+};
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

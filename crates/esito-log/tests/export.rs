@@ -3,8 +3,8 @@
 use std::io::{self, BufReader, Read};
 
 use esito_log::{
-    root, verify_export, Checkpoint, Entry, ExportLine, Hash, UnsignedCheckpoint, VerifyFailure,
-    VerifyReport,
+    root, verify_export, Checkpoint, Entry, ExportLine, ExportVerifier, Hash, UnsignedCheckpoint,
+    VerifyFailure, VerifyReport,
 };
 use serde_json::{json, Value};
 
@@ -366,4 +366,67 @@ fn a_failing_reader_is_reported_at_the_line_it_failed_on() {
             reason: "disk on fire".to_owned()
         })
     );
+}
+
+/// The verdict of checking the lines one at a time with [`ExportVerifier::verify_line`], the
+/// sequential reference that [`verify_export`]'s threads must agree with.
+fn verify_one_by_one(lines: &[String]) -> Result<VerifyReport, VerifyFailure> {
+    let mut verifier = ExportVerifier::new();
+    for line in lines {
+        verifier.verify_line(format!("{line}\n").as_bytes())?;
+    }
+    Ok(verifier.finish())
+}
+
+#[test]
+fn a_failure_deep_in_a_large_export_is_caught_where_the_sequential_check_catches_it() {
+    let entries = entries(20_000);
+    let clean = export_lines(&entries, &[20_000]);
+    let report = verify(&clean).expect("an untouched large export verifies");
+    assert_eq!(Ok(report), verify_one_by_one(&clean));
+
+    let mut once = clean.clone();
+    edit(&mut once, 15_000, |line| {
+        line["entry"]["payload"]["amount"] = json!("0.00")
+    });
+    assert_eq!(
+        verify(&once),
+        Err(VerifyFailure::LeafHashMismatch { position: 15_000 })
+    );
+    assert_eq!(verify(&once), verify_one_by_one(&once));
+
+    let mut twice = once;
+    edit(&mut twice, 9_000, |line| {
+        line["entry"]["payload"]["amount"] = json!("0.00")
+    });
+    assert_eq!(
+        verify(&twice),
+        Err(VerifyFailure::LeafHashMismatch { position: 9_000 })
+    );
+    assert_eq!(verify(&twice), verify_one_by_one(&twice));
+}
+
+#[test]
+fn a_malformed_line_deep_in_a_large_export_is_named_only_if_nothing_fails_before_it() {
+    let mut lines = export_lines(&entries(20_000), &[]);
+    lines[14_999] = "{\"position\": 15000,".to_owned();
+    let failure = verify(&lines).expect_err("a broken line fails");
+    assert!(matches!(
+        failure,
+        VerifyFailure::MalformedLine {
+            line_number: 15_000,
+            ..
+        }
+    ));
+    assert_eq!(Err(failure), verify_one_by_one(&lines));
+
+    lines.swap(8_999, 9_000);
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::PositionOutOfOrder {
+            expected: 9_000,
+            found: 9_001
+        })
+    );
+    assert_eq!(verify(&lines), verify_one_by_one(&lines));
 }
