@@ -229,7 +229,6 @@ impl PgStore {
         expected_size: u64,
         plan: &Plan,
     ) -> Result<bool, sqlx::Error> {
-        let columns = Columns::of(&plan.rows);
         // One statement, so one round trip that also commits. Taking the head's row lock, the
         // size is compared on the latest committed version (not the statement's snapshot):
         // when the head has moved no row comes back and no entry is inserted. A plain UPDATE
@@ -242,35 +241,61 @@ impl PgStore {
         } else {
             "UPDATE contract_heads SET size = $3, frontier = $4 WHERE contract_id = $1 AND size = $2 RETURNING 1"
         };
-        let statement = format!(
-            "WITH head AS ({head})
-             INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id, stream_seq,
-                 event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)
-             SELECT $1, * FROM UNNEST($5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::text[],
-                 $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::bytea[], $17::bytea[])
-             WHERE EXISTS (SELECT 1 FROM head)"
-        );
-        let inserted = sqlx::query(&statement)
+        const COLUMNS: &str = "INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id,
+            stream_seq, event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)";
+        let statement = if plan.rows.len() == 1 {
+            // One row (a single append, the common case): plain parameters, no arrays to unpack.
+            format!(
+                "WITH head AS ({head}) {COLUMNS}
+                 SELECT $1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+                 WHERE EXISTS (SELECT 1 FROM head)"
+            )
+        } else {
+            format!(
+                "WITH head AS ({head}) {COLUMNS}
+                 SELECT $1, * FROM UNNEST($5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::text[],
+                     $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::bytea[], $17::bytea[])
+                 WHERE EXISTS (SELECT 1 FROM head)"
+            )
+        };
+        let query = sqlx::query(&statement)
             .bind(contract_id.as_str())
             .bind(expected_size as i64)
             .bind(plan.head.size as i64)
-            .bind(plan.head.frontier.to_bytes())
-            .bind(&columns.positions)
-            .bind(&columns.event_ids)
-            .bind(&columns.stream_types)
-            .bind(&columns.stream_ids)
-            .bind(&columns.stream_seqs)
-            .bind(&columns.event_types)
-            .bind(&columns.occurred_at)
-            .bind(&columns.recorded_at)
-            .bind(&columns.recorded_by)
-            .bind(&columns.corrects)
-            .bind(&columns.entries)
-            .bind(&columns.leaf_hashes)
-            .bind(&columns.digests)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+            .bind(plan.head.frontier.to_bytes());
+        let query = if let [row] = plan.rows.as_slice() {
+            query
+                .bind(row.position as i64)
+                .bind(row.event_id)
+                .bind(row.stream_type)
+                .bind(row.stream_id.clone())
+                .bind(row.stream_seq as i64)
+                .bind(row.event_type)
+                .bind(row.occurred_at.clone())
+                .bind(row.recorded_at.clone())
+                .bind(row.recorded_by.clone())
+                .bind(row.corrects)
+                .bind(row.entry.clone())
+                .bind(row.leaf_hash.as_bytes().to_vec())
+                .bind(row.request_digest.to_vec())
+        } else {
+            let columns = Columns::of(&plan.rows);
+            query
+                .bind(columns.positions)
+                .bind(columns.event_ids)
+                .bind(columns.stream_types)
+                .bind(columns.stream_ids)
+                .bind(columns.stream_seqs)
+                .bind(columns.event_types)
+                .bind(columns.occurred_at)
+                .bind(columns.recorded_at)
+                .bind(columns.recorded_by)
+                .bind(columns.corrects)
+                .bind(columns.entries)
+                .bind(columns.leaf_hashes)
+                .bind(columns.digests)
+        };
+        let inserted = query.execute(&self.pool).await?.rows_affected();
         Ok(inserted == plan.rows.len() as u64)
     }
 
