@@ -93,6 +93,14 @@ pub fn router(state: Shared) -> Router {
             "/v1/contracts/{contract}/streams/{stream_type}/{stream_id}",
             get(reads::stream),
         )
+        .route(
+            "/v1/contracts/{contract}/proofs/inclusion",
+            get(reads::inclusion),
+        )
+        .route(
+            "/v1/contracts/{contract}/proofs/consistency",
+            get(reads::consistency),
+        )
         .route("/v1/contracts/{contract}/{list}", get(reads::list))
         .fallback(|| async {
             ApiError::new(

@@ -120,6 +120,14 @@ pub fn document() -> Value {
     paths.insert("/v1/contracts/{contract}/streams/{stream_type}/{stream_id}".to_owned(),
         read("One stream's entries", json!([{ "name": "stream_type", "in": "path", "required": true, "schema": { "type": "string" } },
                                               { "name": "stream_id", "in": "path", "required": true, "schema": { "type": "string" } }])));
+    paths.insert("/v1/contracts/{contract}/proofs/inclusion".to_owned(),
+        read("RFC 9162 inclusion proof of the entry at a position in the tree of a size (default: the whole log)",
+             json!([{ "name": "position", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } },
+                    { "name": "size", "in": "query", "schema": { "type": "integer", "minimum": 1 } }])));
+    paths.insert("/v1/contracts/{contract}/proofs/consistency".to_owned(),
+        read("RFC 9162 consistency proof between two tree sizes",
+             json!([{ "name": "first", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } },
+                    { "name": "second", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } }])));
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);

@@ -259,3 +259,94 @@ pub async fn list(
     }
     Ok(Json(json!({ "items": items, "next_after": next_after })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    position: u64,
+    size: Option<u64>,
+}
+
+/// The contract's size now, and `size` checked against it (default: now).
+async fn tree_size(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+    size: Option<u64>,
+    field: &str,
+) -> Result<u64, ApiError> {
+    let head = state.store.head(contract).await?.map_or(0, |h| h.size);
+    let size = size.unwrap_or(head);
+    if size == 0 || size > head {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("{field}: a tree size from 1 to {head}"),
+        )
+        .with_field(field));
+    }
+    Ok(size)
+}
+
+/// `GET /v1/contracts/{id}/proofs/inclusion?position=P&size=N`: RFC 9162 PATH for the entry
+/// at position P (leaf index P - 1) in the tree of size N (default: the whole log).
+pub async fn inclusion(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    Query(query): Query<InclusionQuery>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let size = tree_size(&state, &contract, query.size, "size").await?;
+    if query.position == 0 || query.position > size {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("position: from 1 to the tree size {size}"),
+        )
+        .with_field("position"));
+    }
+    let leaves = state.store.leaf_hashes(&contract, size).await?;
+    let proof = esito_log::InclusionProof::build(query.position - 1, size, leaves.as_slice())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let mut body = serde_json::to_value(&proof).expect("a proof serializes");
+    body["leaf_hash"] = json!(leaves[(query.position - 1) as usize].to_string());
+    body["root_hash"] = json!(esito_log::root(&leaves).to_string());
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    first: u64,
+    second: u64,
+}
+
+/// `GET /v1/contracts/{id}/proofs/consistency?first=M&second=N`: RFC 9162 PROOF that the tree
+/// of size N extends the tree of size M.
+pub async fn consistency(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    Query(query): Query<ConsistencyQuery>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let second = tree_size(&state, &contract, Some(query.second), "second").await?;
+    if query.first == 0 || query.first > second {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("first: from 1 to second, {second}"),
+        )
+        .with_field("first"));
+    }
+    let leaves = state.store.leaf_hashes(&contract, second).await?;
+    let proof = esito_log::ConsistencyProof::build(query.first, second, leaves.as_slice())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let mut body = serde_json::to_value(&proof).expect("a proof serializes");
+    body["first_root"] = json!(esito_log::root(&leaves[..query.first as usize]).to_string());
+    body["second_root"] = json!(esito_log::root(&leaves).to_string());
+    Ok(Json(body))
+}

@@ -82,6 +82,7 @@ api_suite!(
     a_batch_is_all_or_nothing_and_answers_per_item,
     the_log_reads_by_position_with_a_cursor,
     every_command_endpoint_lets_through_exactly_the_roles_it_should,
+    proofs_of_inclusion_and_consistency_verify_against_the_tree_heads,
 );
 
 fn id(text: &str) -> StreamId {
@@ -830,4 +831,109 @@ async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{list} by a provider");
     }
+}
+
+async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixture: Fixture) {
+    let evaluator = key(Role::Evaluator);
+    let own = ContractId::parse(OWN).expect("valid");
+    let head = fixture
+        .store
+        .head(&own)
+        .await
+        .expect("head")
+        .expect("a head");
+    let hash = |value: &Value| {
+        value
+            .as_str()
+            .expect("hex")
+            .parse::<esito_log::Hash>()
+            .expect("a hash")
+    };
+    for (position, size) in [
+        (1, head.size),
+        (head.size, head.size),
+        (5, 17),
+        (17, 17),
+        (30, 64),
+    ] {
+        let path = format!("/v1/contracts/{OWN}/proofs/inclusion?position={position}&size={size}");
+        let (status, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        // The proof's own fields, as any RFC 9162 verifier reads them; the hashes beside them are extras.
+        let fields = json!({"leaf_index": value["leaf_index"], "tree_size": value["tree_size"], "audit_path": value["audit_path"]});
+        let proof: esito_log::InclusionProof =
+            serde_json::from_value(fields).expect("RFC 9162 fields");
+        let entries = fixture
+            .store
+            .entries(&own, position - 1, 1)
+            .await
+            .expect("entry");
+        assert_eq!(hash(&value["leaf_hash"]), entries[0].leaf_hash);
+        proof
+            .verify(&entries[0].leaf_hash, &hash(&value["root_hash"]))
+            .expect("the proof verifies");
+        if size == head.size {
+            assert_eq!(
+                hash(&value["root_hash"]),
+                head.root_hash,
+                "the root is the contract's tree head"
+            );
+        }
+        let mut wrong = proof.clone();
+        wrong.leaf_index = (wrong.leaf_index + 1) % size;
+        assert!(
+            wrong
+                .verify(&entries[0].leaf_hash, &hash(&value["root_hash"]))
+                .is_err(),
+            "another index fails"
+        );
+    }
+    for (first, second) in [
+        (1, head.size),
+        (7, 8),
+        (13, head.size),
+        (head.size, head.size),
+    ] {
+        let path = format!("/v1/contracts/{OWN}/proofs/consistency?first={first}&second={second}");
+        let (status, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        let fields = json!({"first": value["first"], "second": value["second"], "consistency_path": value["consistency_path"]});
+        let proof: esito_log::ConsistencyProof =
+            serde_json::from_value(fields).expect("RFC 9162 fields");
+        proof
+            .verify(&hash(&value["first_root"]), &hash(&value["second_root"]))
+            .expect("the proof verifies");
+        if second == head.size {
+            assert_eq!(
+                hash(&value["second_root"]),
+                head.root_hash,
+                "the second root is the contract's tree head"
+            );
+        }
+    }
+    let (status, value, _) = call(
+        &fixture.app,
+        "GET",
+        &format!(
+            "/v1/contracts/{OWN}/proofs/inclusion?position={}",
+            head.size + 1
+        ),
+        Some(&evaluator),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), value["field"].as_str()),
+        (422, Some("position")),
+        "{value}"
+    );
+    let (status, _, _) = call(
+        &fixture.app,
+        "GET",
+        &format!("/v1/contracts/{OWN}/proofs/inclusion?position=1"),
+        Some(&key(Role::Provider)),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

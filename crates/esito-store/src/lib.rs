@@ -272,6 +272,18 @@ impl Store {
         }
     }
 
+    /// The leaf hashes of positions 1..=`size`, in order: what proofs are built from.
+    pub async fn leaf_hashes(
+        &self,
+        contract_id: &ContractId,
+        size: u64,
+    ) -> Result<Vec<Hash>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.leaf_hashes(contract_id, size).await,
+            Store::Postgres(store) => store.leaf_hashes(contract_id, size).await,
+        }
+    }
+
     /// Stores a key's hash with what it may do.
     pub async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
         match self {

@@ -215,6 +215,29 @@ impl SqliteStore {
         .await?)
     }
 
+    pub(crate) async fn leaf_hashes(
+        &self,
+        contract_id: &ContractId,
+        size: u64,
+    ) -> Result<Vec<Hash>, StoreError> {
+        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT leaf_hash FROM log_entries WHERE contract_id = ? AND position <= ? ORDER BY position",
+        )
+        .bind(contract_id.as_str())
+        .bind(size as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                Hash::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+                    position: i as u64 + 1,
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
     pub(crate) async fn insert_key(&self, key: &crate::KeyRecord) -> Result<(), StoreError> {
         let contracts =
             serde_json::to_string(&key.contracts).expect("a list of strings serializes");
