@@ -12,6 +12,7 @@ pub mod export;
 pub mod hash;
 pub mod jcs;
 pub mod merkle;
+pub mod signing;
 
 pub use checkpoint::{Checkpoint, UnsignedCheckpoint};
 pub use entry::{Entry, EntryError};
