@@ -327,6 +327,8 @@ fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
+        .arg("--signing-key")
+        .arg(dir.path().join("signing.key"))
         .stderr(Stdio::null())
         .spawn()
         .expect("esito serve starts");
@@ -388,6 +390,8 @@ fn serve_demo(dir: &Path) -> (Server, u16) {
             "--listen",
             &format!("127.0.0.1:{port}"),
         ])
+        .arg("--signing-key")
+        .arg(dir.join("signing.key"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -535,4 +539,117 @@ fn a_graceful_stop_loses_no_acknowledged_append() {
             "acknowledged {event_id} is in the log after the stop"
         );
     }
+}
+
+#[test]
+fn a_running_service_signs_checkpoints_that_the_export_carries_and_verify_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, port) = serve_demo(dir.path());
+    let key_file =
+        std::fs::metadata(dir.path().join("signing.key")).expect("the key file was made");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        key_file.permissions().mode() & 0o777,
+        0o600,
+        "the key is readable by its owner only"
+    );
+    let published = http_get(port, "/v1/checkpoint-key").expect("the key is published");
+    let body = published.split("\r\n\r\n").nth(1).expect("a body");
+    let public_key = serde_json::from_str::<serde_json::Value>(body).expect("json")["public_key"]
+        .as_str()
+        .expect("a key")
+        .to_owned();
+    // The service signs every grown contract at start; the admin may ask for more.
+    let made = http_post(
+        port,
+        "/v1/contracts/cuneo-communal-living/checkpoints",
+        "esito_demo_admin",
+        "",
+    );
+    assert!(
+        made.as_deref()
+            .is_some_and(|r| r.starts_with("HTTP/1.1 201")),
+        "{made:?}"
+    );
+    let refused = http_post(
+        port,
+        "/v1/contracts/cuneo-communal-living/checkpoints",
+        "esito_demo_operator",
+        "",
+    );
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|r| r.starts_with("HTTP/1.1 403")),
+        "{refused:?}"
+    );
+    drop(server);
+    let file = dir.path().join("cuneo.jsonl");
+    export(&sqlite_url(dir.path()), "cuneo-communal-living", &file);
+    let text = std::fs::read_to_string(&file).expect("export");
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("{\"checkpoint\""))
+            .count()
+            >= 1,
+        "the export ends with checkpoints"
+    );
+    let with_key = esito(&[
+        "verify",
+        file.to_str().expect("utf-8"),
+        "--public-key",
+        &public_key,
+    ]);
+    assert!(with_key.status.success(), "{}", stdout(&with_key));
+    assert!(
+        stdout(&with_key).contains("signatures checked"),
+        "{}",
+        stdout(&with_key)
+    );
+
+    // A forged signature, a wrong root, another key: each named.
+    let (ok, verdict) = tampered_with_key(&file, &public_key, |lines| {
+        let last = lines.last_mut().expect("a checkpoint");
+        let at = last.find("\"signature\":\"").expect("a signature") + 13;
+        let replacement = if &last[at..at + 1] == "A" { "B" } else { "A" };
+        last.replace_range(at..at + 1, replacement);
+    });
+    assert!(
+        !ok && verdict.contains("signature"),
+        "forged signature: {verdict}"
+    );
+    let (ok, verdict) = tampered_with_key(&file, &public_key, |lines| {
+        let last = lines.last_mut().expect("a checkpoint");
+        let at = last.find("\"root_hash\":\"").expect("a root") + 13;
+        let replacement = if &last[at..at + 1] == "0" { "1" } else { "0" };
+        last.replace_range(at..at + 1, replacement);
+    });
+    assert!(!ok, "a checkpoint whose root does not match: {verdict}");
+    let other_key = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let output = esito(&[
+        "verify",
+        file.to_str().expect("utf-8"),
+        "--public-key",
+        other_key,
+    ]);
+    assert!(!output.status.success(), "{}", stdout(&output));
+}
+
+fn tampered_with_key(
+    source: &Path,
+    public_key: &str,
+    change: impl FnOnce(&mut Vec<String>),
+) -> (bool, String) {
+    let text = std::fs::read_to_string(source).expect("export");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    change(&mut lines);
+    let file = source.with_extension("forged.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("written");
+    let output = esito(&[
+        "verify",
+        file.to_str().expect("utf-8"),
+        "--public-key",
+        public_key,
+    ]);
+    (output.status.success(), stdout(&output))
 }

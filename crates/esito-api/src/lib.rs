@@ -38,6 +38,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Contracts known to exist: a contract, once registered, never goes away.
     contracts: RwLock<HashSet<ContractId>>,
+    /// The key that signs checkpoints; without one, none are made.
+    pub checkpoint_key: Option<esito_log::signing::CheckpointKey>,
 }
 
 impl AppState {
@@ -47,7 +49,39 @@ impl AppState {
             keys: KeyCache::default(),
             metrics: metrics::Metrics::new(),
             contracts: RwLock::new(HashSet::new()),
+            checkpoint_key: None,
         })
+    }
+
+    pub fn with_checkpoint_key(
+        store: Arc<Store>,
+        key: esito_log::signing::CheckpointKey,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            keys: KeyCache::default(),
+            metrics: metrics::Metrics::new(),
+            contracts: RwLock::new(HashSet::new()),
+            checkpoint_key: Some(key),
+        })
+    }
+
+    /// Signs and keeps a checkpoint of the contract's current tree head; `None` when the log
+    /// is empty or there is no signing key.
+    pub async fn make_checkpoint(
+        &self,
+        contract_id: &ContractId,
+    ) -> Result<Option<esito_log::Checkpoint>, ApiError> {
+        let Some(key) = &self.checkpoint_key else {
+            return Ok(None);
+        };
+        let Some(head) = self.store.head(contract_id).await? else {
+            return Ok(None);
+        };
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let checkpoint = key.sign(contract_id.as_str(), head.size, head.root_hash, timestamp);
+        self.store.insert_checkpoint(&checkpoint).await?;
+        Ok(Some(checkpoint))
     }
 
     async fn require_contract(&self, contract_id: &ContractId) -> Result<(), ApiError> {
@@ -81,6 +115,15 @@ pub fn router(state: Shared) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/v1/checkpoint-key", get(reads::checkpoint_key))
+        .route(
+            "/v1/contracts/{contract}/checkpoints",
+            post(reads::make_checkpoint),
+        )
+        .route(
+            "/v1/contracts/{contract}/checkpoints/latest",
+            get(reads::latest_checkpoint),
+        )
         .route("/v1/contracts", post(register_contract))
         .route("/v1/contracts/{contract}/commands/{command}", post(command))
         .route("/v1/contracts/{contract}/batch", post(batch))

@@ -128,6 +128,18 @@ pub fn document() -> Value {
         read("RFC 9162 consistency proof between two tree sizes",
              json!([{ "name": "first", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } },
                     { "name": "second", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } }])));
+    paths.insert(
+        "/v1/contracts/{contract}/checkpoints/latest".to_owned(),
+        read("The latest signed checkpoint", json!([])),
+    );
+    paths.insert("/v1/contracts/{contract}/checkpoints".to_owned(), json!({ "post": {
+        "summary": "Sign a checkpoint of the current tree head now (admin)", "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("201".to_owned(), json!({ "description": "The checkpoint" }))]), &["401", "403", "404", "503"]) } }));
+    paths.insert(
+        "/v1/checkpoint-key".to_owned(),
+        json!({ "get": { "summary": "The public key (base64) and key id that sign checkpoints",
+        "security": [], "responses": { "200": { "description": "OK" } } } }),
+    );
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);

@@ -350,3 +350,61 @@ pub async fn consistency(
     body["second_root"] = json!(esito_log::root(&leaves).to_string());
     Ok(Json(body))
 }
+
+/// `GET /v1/checkpoint-key`: the public key that signs checkpoints (public, no key needed).
+pub async fn checkpoint_key(
+    State(state): State<Shared>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = state.checkpoint_key.as_ref().ok_or_else(|| {
+        ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")
+    })?;
+    Ok(Json(
+        json!({ "key_id": key.key_id(), "public_key": key.public_key() }),
+    ))
+}
+
+/// `GET /v1/contracts/{id}/checkpoints/latest`.
+pub async fn latest_checkpoint(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<esito_log::Checkpoint>, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let latest = state
+        .store
+        .checkpoints(&contract)
+        .await?
+        .into_iter()
+        .max_by(|a, b| (a.size, &a.timestamp).cmp(&(b.size, &b.timestamp)));
+    latest.map(Json).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::UnknownEvent,
+            format!("{contract} has no checkpoint yet"),
+        )
+    })
+}
+
+/// `POST /v1/contracts/{id}/checkpoints`: the admin asks for a checkpoint now.
+pub async fn make_checkpoint(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+) -> Result<(axum::http::StatusCode, Json<esito_log::Checkpoint>), ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check_contract(&contract)?;
+    if principal.role != Role::Admin {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only the admin makes checkpoints on demand",
+        ));
+    }
+    state.require_contract(&contract).await?;
+    let checkpoint = state.make_checkpoint(&contract).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")
+    })?;
+    Ok((axum::http::StatusCode::CREATED, Json(checkpoint)))
+}

@@ -37,6 +37,9 @@ enum Commands {
         database: String,
         #[arg(long, env = "ESITO_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// The Ed25519 key that signs checkpoints: created (mode 0600) if missing.
+        #[arg(long, env = "ESITO_SIGNING_KEY", default_value = "esito-signing.key")]
+        signing_key: PathBuf,
     },
     /// Load the demo programmes; running it again adds nothing.
     Demo {
@@ -55,8 +58,14 @@ enum Commands {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Verify an export: re-hash every entry, check positions and tree heads.
-    Verify { file: PathBuf },
+    /// Verify an export: re-hash every entry, check positions, tree heads and checkpoints.
+    Verify {
+        file: PathBuf,
+        /// The checkpoint key (base64, from /v1/checkpoint-key, obtained out of band): every
+        /// checkpoint's signature is checked with it.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
     /// Append synthetic centre accesses from concurrent writers, printing each acknowledged
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
@@ -124,8 +133,12 @@ async fn connect(database: &str) -> anyhow::Result<Store> {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Commands::Serve { database, listen } => {
-            serve::serve(connect(&database).await?, listen).await?;
+        Commands::Serve {
+            database,
+            listen,
+            signing_key,
+        } => {
+            serve::serve(connect(&database).await?, listen, &signing_key).await?;
         }
         Commands::Demo { database } => {
             let store = connect(&database).await?;
@@ -147,7 +160,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.export(&contract, &mut out).await?;
             out.flush()?;
         }
-        Commands::Verify { file } => {
+        Commands::Verify { file, public_key } => {
             let reader = BufReader::new(
                 std::fs::File::open(&file)
                     .with_context(|| format!("opening {}", file.display()))?,
@@ -156,13 +169,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
                 report_peak_memory();
             }
+            let verdict = verdict
+                .map_err(|failure| failure.to_string())
+                .and_then(|report| {
+                    for checkpoint in &report.checkpoints {
+                        if let Some(key) = &public_key {
+                            esito_log::signing::verify_signature(checkpoint, key)
+                                .map_err(|e| e.to_string())?;
+                        }
+                    }
+                    Ok(report)
+                });
             return Ok(match verdict {
                 Ok(report) => {
+                    let signatures = match (&public_key, report.checkpoints.len()) {
+                        (_, 0) => "no checkpoints",
+                        (Some(_), _) => "checkpoints and their signatures checked",
+                        (None, _) => {
+                            "checkpoints' tree heads checked (signatures: give --public-key)"
+                        }
+                    };
                     println!(
-                        "verified: {} entries of {}, tree head {}",
+                        "verified: {} entries of {}, tree head {}; {} {signatures}",
                         report.size,
                         report.contract_id.as_deref().unwrap_or("an empty log"),
-                        report.root
+                        report.root,
+                        report.checkpoints.len(),
                     );
                     ExitCode::SUCCESS
                 }

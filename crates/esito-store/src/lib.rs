@@ -284,6 +284,29 @@ impl Store {
         }
     }
 
+    /// Keeps a signed checkpoint; the same checkpoint twice is kept once (Ed25519 signatures
+    /// are deterministic, so the same head at the same second signs the same).
+    pub async fn insert_checkpoint(
+        &self,
+        checkpoint: &esito_log::Checkpoint,
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(store) => store.insert_checkpoint(checkpoint).await,
+            Store::Postgres(store) => store.insert_checkpoint(checkpoint).await,
+        }
+    }
+
+    /// Every checkpoint of the contract, by size then time.
+    pub async fn checkpoints(
+        &self,
+        contract_id: &ContractId,
+    ) -> Result<Vec<esito_log::Checkpoint>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.checkpoints(contract_id).await,
+            Store::Postgres(store) => store.checkpoints(contract_id).await,
+        }
+    }
+
     /// Stores a key's hash with what it may do.
     pub async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
         match self {
@@ -316,7 +339,7 @@ impl Store {
             .collect()
     }
 
-    /// Writes the export of section 3 (entries only; checkpoints follow when there are any).
+    /// Writes the export of section 3: the entries, then a line per checkpoint.
     /// Returns the number of entries written.
     pub async fn export(
         &self,
@@ -327,6 +350,14 @@ impl Store {
         loop {
             let page = self.entries(contract_id, after, PAGE_SIZE_MAX).await?;
             let Some(last) = page.last() else {
+                for checkpoint in self.checkpoints(contract_id).await? {
+                    let line = esito_log::ExportLine::Checkpoint(checkpoint);
+                    writeln!(
+                        out,
+                        "{}",
+                        serde_json::to_string(&line).expect("a checkpoint serializes")
+                    )?;
+                }
                 return Ok(after);
             };
             after = last.position;

@@ -4,31 +4,19 @@
 //! in `esito_migrations` in that same transaction; applied migrations are never edited.
 
 /// (version, name, SQL) for SQLite.
+#[rustfmt::skip]
 pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
-    (
-        1,
-        "log",
-        include_str!("../../../migrations/sqlite/0001_log.sql"),
-    ),
-    (
-        2,
-        "keys",
-        include_str!("../../../migrations/sqlite/0002_keys.sql"),
-    ),
+    (1, "log", include_str!("../../../migrations/sqlite/0001_log.sql")),
+    (2, "keys", include_str!("../../../migrations/sqlite/0002_keys.sql")),
+    (3, "checkpoints", include_str!("../../../migrations/sqlite/0003_checkpoints.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL.
+#[rustfmt::skip]
 pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
-    (
-        1,
-        "log",
-        include_str!("../../../migrations/postgres/0001_log.sql"),
-    ),
-    (
-        2,
-        "keys",
-        include_str!("../../../migrations/postgres/0002_keys.sql"),
-    ),
+    (1, "log", include_str!("../../../migrations/postgres/0001_log.sql")),
+    (2, "keys", include_str!("../../../migrations/postgres/0002_keys.sql")),
+    (3, "checkpoints", include_str!("../../../migrations/postgres/0003_checkpoints.sql")),
 ];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

@@ -238,6 +238,57 @@ impl SqliteStore {
             .collect()
     }
 
+    pub(crate) async fn insert_checkpoint(
+        &self,
+        checkpoint: &esito_log::Checkpoint,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (contract_id, size, root_hash, timestamp, key_id, signature)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&checkpoint.contract_id)
+        .bind(checkpoint.size as i64)
+        .bind(checkpoint.root_hash.to_string())
+        .bind(&checkpoint.timestamp)
+        .bind(&checkpoint.key_id)
+        .bind(&checkpoint.signature)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn checkpoints(
+        &self,
+        contract_id: &ContractId,
+    ) -> Result<Vec<esito_log::Checkpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT contract_id, size, root_hash, timestamp, key_id, signature FROM checkpoints
+             WHERE contract_id = ? ORDER BY size, timestamp",
+        )
+        .bind(contract_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let size = row.get::<i64, _>(1) as u64;
+                Ok(esito_log::Checkpoint {
+                    contract_id: row.get(0),
+                    size,
+                    root_hash: row.get::<&str, _>(2).parse().map_err(
+                        |e: esito_log::HashParseError| StoreError::Corrupt {
+                            position: size,
+                            reason: e.to_string(),
+                        },
+                    )?,
+                    timestamp: row.get(3),
+                    key_id: row.get(4),
+                    signature: row.get(5),
+                })
+            })
+            .collect()
+    }
+
     pub(crate) async fn insert_key(&self, key: &crate::KeyRecord) -> Result<(), StoreError> {
         let contracts =
             serde_json::to_string(&key.contracts).expect("a list of strings serializes");
