@@ -13,6 +13,20 @@ use crate::auth::{Action, Role};
 use crate::error::{ApiError, ErrorCode};
 use crate::{contract_id, Shared};
 
+/// The common opening of a read of the log: the key, its right to read this contract's log,
+/// and the contract's existence, in that order (so a stranger learns nothing of what exists).
+async fn open_log(
+    state: &crate::AppState,
+    headers: &HeaderMap,
+    contract: &str,
+) -> Result<esito_domain::ContractId, ApiError> {
+    let principal = state.keys.authenticate(&state.store, headers).await?;
+    let contract = contract_id(contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    Ok(contract)
+}
+
 /// Entries per page when the client names no limit, and the most it may ask for.
 pub const PAGE_SIZE_DEFAULT: u32 = 100;
 pub const PAGE_SIZE_MAX: u32 = 1_000;
@@ -58,10 +72,7 @@ pub async fn events(
     Query(page): Query<Page>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let limit = limit(page.limit);
     let entries = state
         .store
@@ -82,10 +93,7 @@ pub async fn event(
     Path((contract, event_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<EntryLine>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let unknown = || {
         ApiError::new(
             ErrorCode::UnknownEvent,
@@ -116,10 +124,7 @@ pub async fn stream(
     Path((contract, kind, stream_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let stream_type = stream_type(&kind)?;
     let unknown = || {
         ApiError::new(
@@ -294,10 +299,7 @@ pub async fn inclusion(
     Query(query): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let size = tree_size(&state, &contract, query.size, "size").await?;
     if query.position == 0 || query.position > size {
         return Err(ApiError::new(
@@ -330,10 +332,7 @@ pub async fn consistency(
     Query(query): Query<ConsistencyQuery>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let second = tree_size(&state, &contract, Some(query.second), "second").await?;
     if query.first == 0 || query.first > second {
         return Err(ApiError::new(
@@ -369,10 +368,7 @@ pub async fn latest_checkpoint(
     Path(contract): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<esito_log::Checkpoint>, ApiError> {
-    let principal = state.keys.authenticate(&state.store, &headers).await?;
-    let contract = contract_id(&contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = open_log(&state, &headers, &contract).await?;
     let latest = state
         .store
         .checkpoints(&contract)
