@@ -72,6 +72,38 @@ const ANCHOR_TABLE: &str = "CREATE TABLE IF NOT EXISTS anchor_entries (
 const INSERT_COLUMNS: &str = "INSERT INTO anchor_entries (contract_id, position, event_id, stream_type,
     stream_id, stream_seq, event_type, occurred_at, recorded_at, recorded_by, entry, leaf_hash, request_digest) ";
 
+/// The commit of one client of the anchor: `rows_per_commit` log-shaped rows in one INSERT.
+/// A macro, not a function: the two databases' query builders share a shape, not a type.
+macro_rules! insert_anchor_rows {
+    ($database:ty, $pool:ident, $body:ident, $run:ident, $rows_per_commit:ident) => {
+        move |client: usize, commit: u64| {
+            let (pool, body, run) = ($pool.clone(), $body.clone(), $run.clone());
+            async move {
+                let mut query = sqlx::QueryBuilder::<$database>::new(INSERT_COLUMNS);
+                query.push_values(0..$rows_per_commit, |mut values, row| {
+                    let row =
+                        AnchorRow::new(&run, client, commit * $rows_per_commit as u64 + row as u64);
+                    values
+                        .push_bind(row.contract_id)
+                        .push_bind(row.position)
+                        .push_bind(row.event_id)
+                        .push_bind("access")
+                        .push_bind(row.stream_id)
+                        .push_bind(1_i64)
+                        .push_bind("AccessRecorded")
+                        .push_bind("2024-02-01T10:15:00+01:00")
+                        .push_bind("2024-02-01T09:15:02.123456Z")
+                        .push_bind("anchor")
+                        .push_bind(body.clone())
+                        .push_bind(row.hash.clone())
+                        .push_bind(row.hash);
+                });
+                query.build().execute(&pool).await.map(|_| ())
+            }
+        }
+    };
+}
+
 /// Raw autocommit INSERTs of `rows_per_commit` log-shaped rows (the same columns, indexes and
 /// about the same bytes as an entry) from `clients` connections for `duration`: what the
 /// database does for the ledger's rows with none of the ledger's work.
@@ -98,31 +130,11 @@ pub async fn raw_insert_rate(
         sqlx::query(&ANCHOR_TABLE.replace("BYTEA", "BLOB"))
             .execute(&pool)
             .await?;
-        run_clients(clients, duration, move |client, commit| {
-            let (pool, body, run) = (pool.clone(), body.clone(), run.clone());
-            async move {
-                let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_COLUMNS);
-                query.push_values(0..rows_per_commit, |mut values, row| {
-                    let row =
-                        AnchorRow::new(&run, client, commit * rows_per_commit as u64 + row as u64);
-                    values
-                        .push_bind(row.contract_id)
-                        .push_bind(row.position)
-                        .push_bind(row.event_id)
-                        .push_bind("access")
-                        .push_bind(row.stream_id)
-                        .push_bind(1_i64)
-                        .push_bind("AccessRecorded")
-                        .push_bind("2024-02-01T10:15:00+01:00")
-                        .push_bind("2024-02-01T09:15:02.123456Z")
-                        .push_bind("anchor")
-                        .push_bind(body.clone())
-                        .push_bind(row.hash.clone())
-                        .push_bind(row.hash);
-                });
-                query.build().execute(&pool).await.map(|_| ())
-            }
-        })
+        run_clients(
+            clients,
+            duration,
+            insert_anchor_rows!(sqlx::Sqlite, pool, body, run, rows_per_commit),
+        )
         .await?
     } else {
         let pool = PgPoolOptions::new()
@@ -131,31 +143,11 @@ pub async fn raw_insert_rate(
             .connect(url)
             .await?;
         sqlx::query(ANCHOR_TABLE).execute(&pool).await?;
-        run_clients(clients, duration, move |client, commit| {
-            let (pool, body, run) = (pool.clone(), body.clone(), run.clone());
-            async move {
-                let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new(INSERT_COLUMNS);
-                query.push_values(0..rows_per_commit, |mut values, row| {
-                    let row =
-                        AnchorRow::new(&run, client, commit * rows_per_commit as u64 + row as u64);
-                    values
-                        .push_bind(row.contract_id)
-                        .push_bind(row.position)
-                        .push_bind(row.event_id)
-                        .push_bind("access")
-                        .push_bind(row.stream_id)
-                        .push_bind(1_i64)
-                        .push_bind("AccessRecorded")
-                        .push_bind("2024-02-01T10:15:00+01:00")
-                        .push_bind("2024-02-01T09:15:02.123456Z")
-                        .push_bind("anchor")
-                        .push_bind(body.clone())
-                        .push_bind(row.hash.clone())
-                        .push_bind(row.hash);
-                });
-                query.build().execute(&pool).await.map(|_| ())
-            }
-        })
+        run_clients(
+            clients,
+            duration,
+            insert_anchor_rows!(sqlx::Postgres, pool, body, run, rows_per_commit),
+        )
         .await?
     };
     let seconds = duration.as_secs_f64();
