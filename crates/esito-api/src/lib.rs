@@ -43,26 +43,28 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A service that signs no checkpoints (tests, tools).
     pub fn new(store: Arc<Store>) -> Arc<Self> {
-        Arc::new(Self {
-            store,
-            keys: KeyCache::default(),
-            metrics: metrics::Metrics::new(),
-            contracts: RwLock::new(HashSet::new()),
-            checkpoint_key: None,
-        })
+        Self::build(store, None)
     }
 
     pub fn with_checkpoint_key(
         store: Arc<Store>,
         key: esito_log::signing::CheckpointKey,
     ) -> Arc<Self> {
+        Self::build(store, Some(key))
+    }
+
+    fn build(
+        store: Arc<Store>,
+        checkpoint_key: Option<esito_log::signing::CheckpointKey>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             keys: KeyCache::default(),
             metrics: metrics::Metrics::new(),
             contracts: RwLock::new(HashSet::new()),
-            checkpoint_key: Some(key),
+            checkpoint_key,
         })
     }
 

@@ -292,6 +292,13 @@ fn access_body(n: usize) -> String {
     .to_string()
 }
 
+/// A batch item: a centre access, named by its type.
+fn access_item(n: usize) -> Value {
+    let mut item: Value = serde_json::from_str(&access_body(n)).expect("json");
+    item["type"] = json!("RecordAccess");
+    item
+}
+
 /// What each endpoint allows, written out by hand: (endpoint, roles allowed on their own contract).
 fn expected_matrix() -> Vec<(&'static str, Vec<Role>)> {
     use Role::*;
@@ -351,9 +358,7 @@ async fn every_role_may_do_what_it_is_given_and_nothing_else(fixture: Fixture) {
                         )
                     }
                     "batch" => {
-                        let item: Value = serde_json::from_str(&access_body(1)).expect("json");
-                        let mut item = item;
-                        item["type"] = json!("RecordAccess");
+                        let item = access_item(1);
                         (
                             "POST",
                             format!("/v1/contracts/{contract}/batch"),
@@ -505,11 +510,7 @@ async fn each_bad_input_gets_its_status_and_code_and_writes_nothing(fixture: Fix
     };
     let big = "x".repeat(esito_api::BODY_BYTES_MAX + 10);
     let too_many: Vec<Value> = (0..esito_store::BATCH_SIZE_MAX + 1)
-        .map(|n| {
-            let mut item: Value = serde_json::from_str(&access_body(n)).expect("json");
-            item["type"] = json!("RecordAccess");
-            item
-        })
+        .map(access_item)
         .collect();
     let mut one_bad: Vec<Value> = too_many[..5].to_vec();
     one_bad[3]["outcome"] = json!({"kind": "teleported"});
@@ -643,8 +644,7 @@ async fn the_same_request_sent_concurrently_writes_one_event(fixture: Fixture) {
 async fn a_batch_is_all_or_nothing_and_answers_per_item(fixture: Fixture) {
     let items: Vec<Value> = (0..3)
         .map(|n| {
-            let mut item: Value = serde_json::from_str(&access_body(n)).expect("json");
-            item["type"] = json!("RecordAccess");
+            let mut item = access_item(n);
             item["event_id"] = json!(uuid::Uuid::new_v4());
             item
         })

@@ -258,6 +258,31 @@ fn catalogue_and_tenancy() -> Vec<Submission> {
     ]
 }
 
+/// An order of prod-1 for ben-1, on 10 July 2023, with its token issued to prov-1.
+fn order_with_token(order_id: &str) -> Vec<Submission> {
+    vec![
+        submit(
+            "2023-07-10T10:00:00+02:00",
+            Command::PlaceOrder {
+                order_id: id(order_id),
+                beneficiary_id: id("ben-1"),
+                product_id: id("prod-1"),
+                channel: OrderChannel::Centre,
+                price: money("6.00"),
+            },
+        ),
+        submit(
+            "2023-07-10T10:01:00+02:00",
+            Command::IssueToken {
+                order_id: id(order_id),
+                token_code: format!("TK-{order_id}"),
+                notified_to: vec![TokenRecipient::Client],
+                expires_on: "2023-09-30".parse().expect("date"),
+            },
+        ),
+    ]
+}
+
 async fn size(store: &Store, contract: &ContractId) -> u64 {
     store
         .head(contract)
@@ -595,27 +620,7 @@ async fn each_rejected_command_writes_nothing_and_names_the_rule(fresh: Fresh) {
     }
 
     // A second order whose token is issued to prov-1, delivered by prov-2.
-    let second = vec![
-        submit(
-            "2023-07-10T10:00:00+02:00",
-            Command::PlaceOrder {
-                order_id: id("ord-2"),
-                beneficiary_id: id("ben-1"),
-                product_id: id("prod-1"),
-                channel: OrderChannel::Centre,
-                price: money("6.00"),
-            },
-        ),
-        submit(
-            "2023-07-10T10:01:00+02:00",
-            Command::IssueToken {
-                order_id: id("ord-2"),
-                token_code: "TK-2".into(),
-                notified_to: vec![TokenRecipient::Client],
-                expires_on: "2023-09-30".parse().expect("date"),
-            },
-        ),
-    ];
+    let second = order_with_token("ord-2");
     store
         .append(&cuneo, "operator", &second)
         .await
@@ -802,27 +807,7 @@ async fn a_second_instance_never_decides_on_what_it_has_not_seen(fresh: Fresh) {
     let second = Store::connect(&fresh.url).await.expect("a second instance");
 
     // The second instance redeems a token the first has seen issued and not yet redeemed.
-    let order = vec![
-        submit(
-            "2023-07-10T10:00:00+02:00",
-            Command::PlaceOrder {
-                order_id: id("ord-2"),
-                beneficiary_id: id("ben-1"),
-                product_id: id("prod-1"),
-                channel: OrderChannel::Centre,
-                price: money("6.00"),
-            },
-        ),
-        submit(
-            "2023-07-10T10:01:00+02:00",
-            Command::IssueToken {
-                order_id: id("ord-2"),
-                token_code: "TK-2".into(),
-                notified_to: vec![TokenRecipient::Client],
-                expires_on: "2023-09-30".parse().expect("date"),
-            },
-        ),
-    ];
+    let order = order_with_token("ord-2");
     first
         .append(&cuneo, "operator", &order)
         .await
