@@ -3,9 +3,11 @@
 //!
 //! Invariant: nothing here is trusted on its own. A decision made from the cache is written
 //! only if the contract's head is still at the cached size (so nothing was appended since,
-//! by this process or another), a stream missing from the cache is taken as empty only for
-//! a write that the database would refuse if it were not (the stream's first sequence number
-//! and the event id are unique), and any refusal or rejection falls back to reading the log.
+//! by this process or another). A stream missing from the cache is taken as empty only where a
+//! wrong guess cannot be written: as the command's own stream (its first sequence number and
+//! the event id are unique in the database) or as a stream it reads (an empty one can only make
+//! it refuse). A stream read through another, such as an order's provider, must be cached. Any
+//! refusal or rejection falls back to reading the log.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
