@@ -71,10 +71,10 @@ fn initial_terms() -> Vec<ContractChange> {
                 max_per_beneficiary: std::num::NonZeroU32::new(1),
                 cap_per_beneficiary: Some(euros("4000.00")),
             },
-            // Assumption: 8,000 euro a half-year when 60 % of the households on a path have
-            // improved their average score, nothing below 40 %, at most 125 %.
+            // Assumption: 8,000 euro a half-year when 60 % of the households enrolled have
+            // reached a milestone within a year of enrolment, nothing below 40 %, at most 125 %.
             PaymentRule::Target {
-                indicator: "households_with_improved_scores_share".to_owned(),
+                indicator: "households_reaching_milestone_share".to_owned(),
                 target: rate("0.6"),
                 threshold: rate("0.4"),
                 amount: euros("8000.00"),
@@ -115,7 +115,7 @@ fn initial_terms() -> Vec<ContractChange> {
                 weight: share("0.6"),
             },
             TargetedIndicator {
-                indicator: "households_with_improved_scores_share".to_owned(),
+                indicator: "households_reaching_milestone_share".to_owned(),
                 target: rate("0.6"),
                 weight: share("0.4"),
             },

@@ -1,0 +1,609 @@
+//! Indicator definitions: one TOML file per contract template under `projections/`, parsed and
+//! checked into typed definitions of the seven kinds of DESIGN.md section 4.
+//!
+//! Invariant: a `Definitions` only exists for a file whose every indicator names known event
+//! types, payload fields those events have, and the parameters its kind needs; the SHA-256 of
+//! the file's exact bytes travels with it, so every value can say which definitions made it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use esito_domain::events::Event;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The four impact areas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    Reach,
+    Utilisation,
+    Change,
+    EconomicProxy,
+}
+
+/// A text in Italian and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    pub it: String,
+    pub en: String,
+}
+
+/// The field an indicator reads: a payload path (`beneficiary_id`, `pact.monthly_rent`) or the
+/// envelope's stream id, written `@stream_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldRef {
+    StreamId,
+    Payload(Vec<String>),
+}
+
+impl FieldRef {
+    fn parse(text: &str) -> Self {
+        if text == "@stream_id" {
+            FieldRef::StreamId
+        } else {
+            FieldRef::Payload(text.split('.').map(str::to_owned).collect())
+        }
+    }
+}
+
+/// Which events a measure takes: their types, and the values their payload fields must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub events: BTreeSet<String>,
+    /// Field path → accepted values (a string, a boolean written `"true"`/`"false"`, or the
+    /// variant name of a tagged value such as `referred`).
+    pub filters: Vec<(Vec<String>, BTreeSet<String>)>,
+}
+
+/// A count, distinct count or sum over selected events: the parts of a ratio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    Count,
+    Distinct(FieldRef),
+    Sum(FieldRef),
+}
+
+/// How `savings` measures `actual`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actual {
+    /// Days from the start event's date to the outcome event's date.
+    DaysSinceStart,
+    /// Nothing was spent before the outcome (the whole baseline is avoided).
+    Zero,
+}
+
+/// Where `savings` takes its unit cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitCost {
+    Fixed(Decimal),
+    /// A money field of the start event.
+    StartField(FieldRef),
+    /// A money field of the outcome event.
+    OutcomeField(FieldRef),
+}
+
+/// The seven kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Count {
+        select: Selection,
+    },
+    Distinct {
+        select: Selection,
+        field: FieldRef,
+    },
+    Sum {
+        select: Selection,
+        field: FieldRef,
+    },
+    Ratio {
+        numerator: (Selection, Measure),
+        denominator: (Selection, Measure),
+    },
+    Occupancy {
+        available: Selection,
+        withdrawn: Option<Selection>,
+        occupied: Selection,
+        vacated: Selection,
+    },
+    CohortShare {
+        entered: Selection,
+        reached: Selection,
+        within_days: u32,
+        key: FieldRef,
+    },
+    Savings {
+        start: Option<Selection>,
+        outcome: Selection,
+        key: FieldRef,
+        baseline: Decimal,
+        actual: Actual,
+        unit_cost: UnitCost,
+    },
+}
+
+impl Kind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Count { .. } => "count",
+            Kind::Distinct { .. } => "distinct",
+            Kind::Sum { .. } => "sum",
+            Kind::Ratio { .. } => "ratio",
+            Kind::Occupancy { .. } => "occupancy",
+            Kind::CohortShare { .. } => "cohort_share",
+            Kind::Savings { .. } => "savings",
+        }
+    }
+}
+
+/// One indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    pub id: String,
+    pub area: Area,
+    pub label: Labels,
+    pub unit: String,
+    pub kind: Kind,
+    /// The key that identifies a beneficiary's outcome (for caps per beneficiary), if any.
+    pub beneficiary: Option<FieldRef>,
+    /// The parameters the seeds do not give, said in words.
+    pub assumption: Option<String>,
+}
+
+/// A template's indicators, with the SHA-256 of the file they were read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definitions {
+    pub template: String,
+    pub title: Labels,
+    pub indicators: Vec<Indicator>,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// A rule a definitions file breaks, naming the indicator and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("the definitions are not valid TOML for this format: {0}")]
+    Syntax(String),
+    #[error("indicator `{indicator}`, field `{field}`: {reason}")]
+    Invalid {
+        indicator: String,
+        field: String,
+        reason: String,
+    },
+}
+
+impl Definitions {
+    /// Parses and checks a definitions file.
+    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
+        let file: DefinitionsFile =
+            toml::from_str(text).map_err(|error| DefinitionError::Syntax(error.to_string()))?;
+        let mut seen = BTreeSet::new();
+        let mut indicators = Vec::with_capacity(file.indicators.len());
+        for raw in file.indicators {
+            if !seen.insert(raw.id.clone()) {
+                return Err(invalid(&raw.id, "id", "defined twice in the same file"));
+            }
+            indicators.push(raw.check()?);
+        }
+        Ok(Self {
+            template: file.template,
+            title: file.title,
+            indicators,
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        })
+    }
+
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|indicator| indicator.id == id)
+    }
+}
+
+fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
+    DefinitionError::Invalid {
+        indicator: indicator.to_owned(),
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file format, as written; `check` turns it into the typed definitions above.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DefinitionsFile {
+    template: String,
+    title: Labels,
+    #[serde(rename = "indicator")]
+    indicators: Vec<IndicatorFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FilterValues {
+    One(String),
+    Flag(bool),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SelectionFile {
+    events: Vec<String>,
+    #[serde(rename = "where", default)]
+    filters: BTreeMap<String, FilterValues>,
+    /// For a ratio's parts: `count`, `distinct` or `sum`.
+    #[serde(default)]
+    measure: Option<String>,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorFile {
+    id: String,
+    area: Area,
+    label: Labels,
+    unit: String,
+    kind: String,
+    #[serde(default)]
+    assumption: Option<String>,
+    #[serde(default)]
+    beneficiary: Option<String>,
+    // count, distinct, sum
+    #[serde(default)]
+    events: Option<Vec<String>>,
+    #[serde(rename = "where", default)]
+    filters: BTreeMap<String, FilterValues>,
+    #[serde(default)]
+    field: Option<String>,
+    // ratio
+    #[serde(default)]
+    numerator: Option<SelectionFile>,
+    #[serde(default)]
+    denominator: Option<SelectionFile>,
+    // occupancy
+    #[serde(default)]
+    available: Option<SelectionFile>,
+    #[serde(default)]
+    withdrawn: Option<SelectionFile>,
+    #[serde(default)]
+    occupied: Option<SelectionFile>,
+    #[serde(default)]
+    vacated: Option<SelectionFile>,
+    // cohort_share
+    #[serde(default)]
+    entered: Option<SelectionFile>,
+    #[serde(default)]
+    reached: Option<SelectionFile>,
+    #[serde(default)]
+    within_days: Option<u32>,
+    // savings (and cohort_share's key)
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    start: Option<SelectionFile>,
+    #[serde(default)]
+    outcome: Option<SelectionFile>,
+    #[serde(default)]
+    baseline: Option<String>,
+    #[serde(default)]
+    actual: Option<Actual>,
+    #[serde(default)]
+    unit_cost: Option<String>,
+    #[serde(default)]
+    unit_cost_field: Option<String>,
+    /// `start` or `outcome`: which event holds `unit_cost_field`.
+    #[serde(default)]
+    unit_cost_from: Option<String>,
+}
+
+/// The payload field names of each event type, from the domain's JSON Schemas.
+fn payload_fields() -> BTreeMap<&'static str, BTreeSet<String>> {
+    Event::payload_schemas()
+        .into_iter()
+        .map(|(event_type, schema)| {
+            let fields = schema
+                .as_value()
+                .get("properties")
+                .and_then(|properties| properties.as_object())
+                .map(|properties| properties.keys().cloned().collect())
+                .unwrap_or_default();
+            (event_type, fields)
+        })
+        .collect()
+}
+
+impl IndicatorFile {
+    fn check(self) -> Result<Indicator, DefinitionError> {
+        let id = self.id.clone();
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(invalid(&id, "id", "use lower-case letters, digits and `_`"));
+        }
+        let schemas = payload_fields();
+        let selection = |name: &str, file: &SelectionFile| -> Result<Selection, DefinitionError> {
+            check_selection(&id, name, &file.events, &file.filters, &schemas)
+        };
+        let field_of = |name: &str, text: &Option<String>, events: &BTreeSet<String>| {
+            let text = text
+                .as_deref()
+                .ok_or_else(|| invalid(&id, name, "required for this kind"))?;
+            check_field(&id, name, text, events, &schemas)
+        };
+        let required =
+            |name: &str, part: &Option<SelectionFile>| -> Result<Selection, DefinitionError> {
+                let part = part
+                    .as_ref()
+                    .ok_or_else(|| invalid(&id, name, "required for this kind"))?;
+                selection(name, part)
+            };
+        let kind = match self.kind.as_str() {
+            "count" | "distinct" | "sum" => {
+                let events = self
+                    .events
+                    .as_ref()
+                    .ok_or_else(|| invalid(&id, "events", "required for this kind"))?;
+                let select = check_selection(&id, "where", events, &self.filters, &schemas)?;
+                match self.kind.as_str() {
+                    "count" => Kind::Count { select },
+                    "distinct" => {
+                        let field = field_of("field", &self.field, &select.events)?;
+                        Kind::Distinct { select, field }
+                    }
+                    _ => {
+                        let field = field_of("field", &self.field, &select.events)?;
+                        Kind::Sum { select, field }
+                    }
+                }
+            }
+            "ratio" => {
+                let part = |name: &str, file: &Option<SelectionFile>| {
+                    let file = file
+                        .as_ref()
+                        .ok_or_else(|| invalid(&id, name, "required for a ratio"))?;
+                    let select = selection(name, file)?;
+                    let measure = match file.measure.as_deref().unwrap_or("count") {
+                        "count" => Measure::Count,
+                        "distinct" => Measure::Distinct(field_of(
+                            &format!("{name}.field"),
+                            &file.field,
+                            &select.events,
+                        )?),
+                        "sum" => Measure::Sum(field_of(
+                            &format!("{name}.field"),
+                            &file.field,
+                            &select.events,
+                        )?),
+                        other => {
+                            return Err(invalid(
+                                &id,
+                                &format!("{name}.measure"),
+                                format!("`{other}` is not count, distinct or sum"),
+                            ))
+                        }
+                    };
+                    Ok((select, measure))
+                };
+                Kind::Ratio {
+                    numerator: part("numerator", &self.numerator)?,
+                    denominator: part("denominator", &self.denominator)?,
+                }
+            }
+            "occupancy" => Kind::Occupancy {
+                available: required("available", &self.available)?,
+                withdrawn: self
+                    .withdrawn
+                    .as_ref()
+                    .map(|file| selection("withdrawn", file))
+                    .transpose()?,
+                occupied: required("occupied", &self.occupied)?,
+                vacated: required("vacated", &self.vacated)?,
+            },
+            "cohort_share" => {
+                let entered = required("entered", &self.entered)?;
+                let reached = required("reached", &self.reached)?;
+                let within_days = self
+                    .within_days
+                    .ok_or_else(|| invalid(&id, "within_days", "required for a cohort share"))?;
+                let both: BTreeSet<String> =
+                    entered.events.union(&reached.events).cloned().collect();
+                let key = check_field(
+                    &id,
+                    "key",
+                    self.key.as_deref().unwrap_or("@stream_id"),
+                    &both,
+                    &schemas,
+                )?;
+                Kind::CohortShare {
+                    entered,
+                    reached,
+                    within_days,
+                    key,
+                }
+            }
+            "savings" => {
+                let outcome = required("outcome", &self.outcome)?;
+                let start = self
+                    .start
+                    .as_ref()
+                    .map(|file| selection("start", file))
+                    .transpose()?;
+                let mut both = outcome.events.clone();
+                if let Some(start) = &start {
+                    both.extend(start.events.iter().cloned());
+                }
+                let key = check_field(
+                    &id,
+                    "key",
+                    self.key.as_deref().unwrap_or("@stream_id"),
+                    &both,
+                    &schemas,
+                )?;
+                let baseline = decimal(&id, "baseline", self.baseline.as_deref())?;
+                let actual = self
+                    .actual
+                    .ok_or_else(|| invalid(&id, "actual", "required: days_since_start or zero"))?;
+                if actual == Actual::DaysSinceStart && start.is_none() {
+                    return Err(invalid(
+                        &id,
+                        "start",
+                        "required when actual is days_since_start",
+                    ));
+                }
+                let unit_cost = match (&self.unit_cost, &self.unit_cost_field) {
+                    (Some(cost), None) => UnitCost::Fixed(decimal(&id, "unit_cost", Some(cost))?),
+                    (None, Some(_)) => match self.unit_cost_from.as_deref().unwrap_or("outcome") {
+                        "outcome" => UnitCost::OutcomeField(field_of(
+                            "unit_cost_field",
+                            &self.unit_cost_field,
+                            &outcome.events,
+                        )?),
+                        "start" => {
+                            let start = start.as_ref().ok_or_else(|| {
+                                invalid(&id, "unit_cost_from", "there is no start selection")
+                            })?;
+                            UnitCost::StartField(field_of(
+                                "unit_cost_field",
+                                &self.unit_cost_field,
+                                &start.events,
+                            )?)
+                        }
+                        other => {
+                            return Err(invalid(
+                                &id,
+                                "unit_cost_from",
+                                format!("`{other}` is not start or outcome"),
+                            ))
+                        }
+                    },
+                    _ => {
+                        return Err(invalid(
+                            &id,
+                            "unit_cost",
+                            "give exactly one of unit_cost and unit_cost_field",
+                        ))
+                    }
+                };
+                Kind::Savings {
+                    start,
+                    outcome,
+                    key,
+                    baseline,
+                    actual,
+                    unit_cost,
+                }
+            }
+            other => {
+                return Err(invalid(
+                    &id,
+                    "kind",
+                    format!(
+                        "`{other}` is not one of count, distinct, sum, ratio, occupancy, \
+                         cohort_share, savings"
+                    ),
+                ))
+            }
+        };
+        let beneficiary = match &self.beneficiary {
+            None => None,
+            Some(text) => {
+                let events = match &kind {
+                    Kind::Count { select }
+                    | Kind::Distinct { select, .. }
+                    | Kind::Sum { select, .. } => select.events.clone(),
+                    _ => BTreeSet::new(),
+                };
+                Some(check_field(&id, "beneficiary", text, &events, &schemas)?)
+            }
+        };
+        Ok(Indicator {
+            id: self.id,
+            area: self.area,
+            label: self.label,
+            unit: self.unit,
+            kind,
+            beneficiary,
+            assumption: self.assumption,
+        })
+    }
+}
+
+fn decimal(id: &str, field: &str, text: Option<&str>) -> Result<Decimal, DefinitionError> {
+    let text = text.ok_or_else(|| invalid(id, field, "required for this kind"))?;
+    text.parse::<Decimal>()
+        .map_err(|_| invalid(id, field, format!("`{text}` is not a decimal number")))
+}
+
+fn check_selection(
+    id: &str,
+    name: &str,
+    events: &[String],
+    filters: &BTreeMap<String, FilterValues>,
+    schemas: &BTreeMap<&'static str, BTreeSet<String>>,
+) -> Result<Selection, DefinitionError> {
+    if events.is_empty() {
+        return Err(invalid(id, name, "names no event type"));
+    }
+    let mut selected = BTreeSet::new();
+    for event in events {
+        if !schemas.contains_key(event.as_str()) {
+            return Err(invalid(id, name, format!("`{event}` is not an event type")));
+        }
+        selected.insert(event.clone());
+    }
+    let mut checked = Vec::with_capacity(filters.len());
+    for (field, values) in filters {
+        let path = match check_field(id, &format!("{name}.{field}"), field, &selected, schemas)? {
+            FieldRef::Payload(path) => path,
+            FieldRef::StreamId => vec!["@stream_id".to_owned()],
+        };
+        let values: BTreeSet<String> = match values {
+            FilterValues::One(value) => [value.clone()].into(),
+            FilterValues::Flag(flag) => [flag.to_string()].into(),
+            FilterValues::Many(values) => values.iter().cloned().collect(),
+        };
+        if values.is_empty() {
+            return Err(invalid(id, &format!("{name}.{field}"), "accepts no value"));
+        }
+        checked.push((path, values));
+    }
+    Ok(Selection {
+        events: selected,
+        filters: checked,
+    })
+}
+
+fn check_field(
+    id: &str,
+    name: &str,
+    text: &str,
+    events: &BTreeSet<String>,
+    schemas: &BTreeMap<&'static str, BTreeSet<String>>,
+) -> Result<FieldRef, DefinitionError> {
+    let field = FieldRef::parse(text);
+    if let FieldRef::Payload(path) = &field {
+        let top = path.first().map(String::as_str).unwrap_or_default();
+        for event in events {
+            let known = schemas
+                .get(event.as_str())
+                .is_some_and(|fields| fields.contains(top));
+            if !known {
+                return Err(invalid(
+                    id,
+                    name,
+                    format!("`{event}` has no payload field `{top}`"),
+                ));
+            }
+        }
+    }
+    Ok(field)
+}

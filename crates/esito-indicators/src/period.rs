@@ -1,0 +1,222 @@
+//! Periods as DESIGN.md section 10 writes them (`2024`, `2024-H1`, `2024-Q1`, `2024-03`):
+//! half-open ranges of local dates in the programmes' time zone.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use esito_domain::events::PeriodKind;
+use serde::{Deserialize, Serialize};
+
+/// A period `[start_on, end_on)` of local dates, with the label it was written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Period {
+    year: i32,
+    /// First month (1-based) and length in months.
+    first_month: u32,
+    months: u32,
+}
+
+/// Why a period's text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{text}` is not a period: write a year (`2024`), a half-year (`2024-H1`), a quarter \
+     (`2024-Q1`) or a month (`2024-03`)"
+)]
+pub struct PeriodError {
+    pub text: String,
+}
+
+impl Period {
+    /// The year, half-year, quarter or month (as `kind` says) holding `date`.
+    pub fn containing(kind: PeriodKind, date: NaiveDate) -> Self {
+        let months = match kind {
+            PeriodKind::Month => 1,
+            PeriodKind::Quarter => 3,
+            PeriodKind::HalfYear => 6,
+            PeriodKind::Year => 12,
+        };
+        let first_month = (date.month0() / months) * months + 1;
+        Self {
+            year: date.year(),
+            first_month,
+            months,
+        }
+    }
+
+    /// The first day of the period.
+    pub fn start_on(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.first_month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The first day after the period.
+    pub fn end_on(self) -> NaiveDate {
+        let next = self.first_month + self.months;
+        let (year, month) = if next > 12 {
+            (self.year + 1, next - 12)
+        } else {
+            (self.year, next)
+        };
+        NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MAX)
+    }
+
+    /// True when `date` lies in `[start_on, end_on)`.
+    pub fn contains(self, date: NaiveDate) -> bool {
+        self.start_on() <= date && date < self.end_on()
+    }
+
+    /// The next period of the same length.
+    pub fn next(self) -> Self {
+        let next = self.first_month + self.months;
+        if next > 12 {
+            Self {
+                year: self.year + 1,
+                first_month: next - 12,
+                ..self
+            }
+        } else {
+            Self {
+                first_month: next,
+                ..self
+            }
+        }
+    }
+}
+
+impl FromStr for Period {
+    type Err = PeriodError;
+
+    fn from_str(text: &str) -> Result<Self, PeriodError> {
+        let refuse = || PeriodError {
+            text: text.to_owned(),
+        };
+        let (year_text, rest) = match text.split_once('-') {
+            Some((year, rest)) => (year, Some(rest)),
+            None => (text, None),
+        };
+        if year_text.len() != 4 || !year_text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse());
+        }
+        let year: i32 = year_text.parse().map_err(|_| refuse())?;
+        let (first_month, months) = match rest {
+            None => (1, 12),
+            Some(rest) => {
+                let number = |digits: &str| -> Option<u32> {
+                    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| digits.parse().ok())
+                        .flatten()
+                };
+                if let Some(half) = rest.strip_prefix('H') {
+                    match number(half) {
+                        Some(h @ 1..=2) if half.len() == 1 => ((h - 1) * 6 + 1, 6),
+                        _ => return Err(refuse()),
+                    }
+                } else if let Some(quarter) = rest.strip_prefix('Q') {
+                    match number(quarter) {
+                        Some(q @ 1..=4) if quarter.len() == 1 => ((q - 1) * 3 + 1, 3),
+                        _ => return Err(refuse()),
+                    }
+                } else {
+                    match number(rest) {
+                        Some(m @ 1..=12) if rest.len() == 2 => (m, 1),
+                        _ => return Err(refuse()),
+                    }
+                }
+            }
+        };
+        Ok(Self {
+            year,
+            first_month,
+            months,
+        })
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.months {
+            12 => write!(f, "{}", self.year),
+            6 => write!(f, "{}-H{}", self.year, self.first_month / 6 + 1),
+            3 => write!(f, "{}-Q{}", self.year, self.first_month / 3 + 1),
+            _ => write!(f, "{}-{:02}", self.year, self.first_month),
+        }
+    }
+}
+
+impl TryFrom<String> for Period {
+    type Error = PeriodError;
+    fn try_from(text: String) -> Result<Self, PeriodError> {
+        text.parse()
+    }
+}
+
+impl From<Period> for String {
+    fn from(period: Period) -> String {
+        period.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("a test date")
+    }
+
+    #[test]
+    fn each_notation_names_its_half_open_range_of_dates() {
+        for (text, start, end) in [
+            ("2024", "2024-01-01", "2025-01-01"),
+            ("2024-H1", "2024-01-01", "2024-07-01"),
+            ("2024-H2", "2024-07-01", "2025-01-01"),
+            ("2024-Q1", "2024-01-01", "2024-04-01"),
+            ("2024-Q4", "2024-10-01", "2025-01-01"),
+            ("2024-03", "2024-03-01", "2024-04-01"),
+            ("2024-12", "2024-12-01", "2025-01-01"),
+        ] {
+            let period: Period = text.parse().expect("a valid period");
+            assert_eq!(period.start_on(), date(start), "{text}");
+            assert_eq!(period.end_on(), date(end), "{text}");
+            assert_eq!(period.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn malformed_periods_are_refused() {
+        for text in [
+            "", "24", "2024-Q5", "2024-Q0", "2024-H3", "2024-13", "2024-3", "2024-q1",
+        ] {
+            assert!(text.parse::<Period>().is_err(), "{text} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_period_containing_a_date_follows_the_calendar() {
+        let on = date("2024-05-31");
+        assert_eq!(
+            Period::containing(PeriodKind::Quarter, on).to_string(),
+            "2024-Q2"
+        );
+        assert_eq!(
+            Period::containing(PeriodKind::HalfYear, on).to_string(),
+            "2024-H1"
+        );
+        assert_eq!(
+            Period::containing(PeriodKind::Month, on).to_string(),
+            "2024-05"
+        );
+        assert_eq!(Period::containing(PeriodKind::Year, on).to_string(), "2024");
+        assert_eq!(
+            Period::containing(PeriodKind::Quarter, on)
+                .next()
+                .to_string(),
+            "2024-Q3"
+        );
+        assert_eq!(
+            "2024-Q4".parse::<Period>().map(|p| p.next().to_string()),
+            Ok("2025-Q1".to_owned())
+        );
+    }
+}

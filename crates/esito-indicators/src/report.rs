@@ -1,0 +1,74 @@
+//! The answer to "what are the indicators for this period, as of this position": the same
+//! document from the API and from `esito indicators --offline`.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::definitions::{Area, Definitions, Indicator, Labels};
+use crate::evaluate::{value, Inputs, Value};
+use crate::period::Period;
+
+/// Every indicator of a template for one period, as of one log position.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorReport {
+    pub contract_id: String,
+    /// The log position the values are computed as of.
+    pub as_of: u64,
+    pub period: Period,
+    pub start_on: NaiveDate,
+    /// The first day after the period.
+    pub end_on: NaiveDate,
+    pub template: String,
+    pub definitions_sha256: String,
+    pub indicators: Vec<IndicatorValue>,
+}
+
+/// One indicator's value with what it means.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorValue {
+    pub id: String,
+    pub area: Area,
+    pub kind: &'static str,
+    pub unit: String,
+    pub label: Labels,
+    /// `null` when the indicator has no value (a ratio whose denominator is 0).
+    pub value: Option<Value>,
+    /// The SHA-256 of the definitions file the value was computed with.
+    pub definitions_sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumption: Option<String>,
+}
+
+/// Builds the report, asking `inputs` for each indicator's inputs.
+pub fn build(
+    definitions: &Definitions,
+    contract_id: &str,
+    as_of: u64,
+    period: Period,
+    mut inputs: impl FnMut(&Indicator) -> Inputs,
+) -> IndicatorReport {
+    let indicators = definitions
+        .indicators
+        .iter()
+        .map(|indicator| IndicatorValue {
+            id: indicator.id.clone(),
+            area: indicator.area,
+            kind: indicator.kind.name(),
+            unit: indicator.unit.clone(),
+            label: indicator.label.clone(),
+            value: value(indicator, period, &inputs(indicator)),
+            definitions_sha256: definitions.sha256.clone(),
+            assumption: indicator.assumption.clone(),
+        })
+        .collect();
+    IndicatorReport {
+        contract_id: contract_id.to_owned(),
+        as_of,
+        period,
+        start_on: period.start_on(),
+        end_on: period.end_on(),
+        template: definitions.template.clone(),
+        definitions_sha256: definitions.sha256.clone(),
+        indicators,
+    }
+}
