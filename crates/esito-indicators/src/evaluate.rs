@@ -61,9 +61,7 @@ impl Inputs {
         for (part, keys) in keys {
             inputs.aggregates.entry(part).or_default().distinct = keys.len() as u64;
         }
-        inputs
-            .facts
-            .sort_by(|a, b| (a.position, a.part).cmp(&(b.position, b.part)));
+        inputs.facts.sort_by_key(|fact| (fact.position, fact.part));
         inputs
     }
 
