@@ -181,13 +181,14 @@ impl Definitions {
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
         let file: DefinitionsFile =
             toml::from_str(text).map_err(|error| DefinitionError::Syntax(error.to_string()))?;
+        let schemas = payload_fields();
         let mut seen = BTreeSet::new();
         let mut indicators = Vec::with_capacity(file.indicators.len());
         for raw in file.indicators {
             if !seen.insert(raw.id.clone()) {
                 return Err(invalid(&raw.id, "id", "defined twice in the same file"));
             }
-            indicators.push(raw.check()?);
+            indicators.push(raw.check(&schemas)?);
         }
         Ok(Self {
             template: file.template,
@@ -320,7 +321,10 @@ fn payload_fields() -> BTreeMap<&'static str, BTreeSet<String>> {
 }
 
 impl IndicatorFile {
-    fn check(self) -> Result<Indicator, DefinitionError> {
+    fn check(
+        self,
+        schemas: &BTreeMap<&'static str, BTreeSet<String>>,
+    ) -> Result<Indicator, DefinitionError> {
         let id = self.id.clone();
         if id.is_empty()
             || !id
@@ -329,15 +333,14 @@ impl IndicatorFile {
         {
             return Err(invalid(&id, "id", "use lower-case letters, digits and `_`"));
         }
-        let schemas = payload_fields();
         let selection = |name: &str, file: &SelectionFile| -> Result<Selection, DefinitionError> {
-            check_selection(&id, name, &file.events, &file.filters, &schemas)
+            check_selection(&id, name, &file.events, &file.filters, schemas)
         };
         let field_of = |name: &str, text: &Option<String>, events: &BTreeSet<String>| {
             let text = text
                 .as_deref()
                 .ok_or_else(|| invalid(&id, name, "required for this kind"))?;
-            check_field(&id, name, text, events, &schemas)
+            check_field(&id, name, text, events, schemas)
         };
         let required =
             |name: &str, part: &Option<SelectionFile>| -> Result<Selection, DefinitionError> {
@@ -352,7 +355,7 @@ impl IndicatorFile {
                     .events
                     .as_ref()
                     .ok_or_else(|| invalid(&id, "events", "required for this kind"))?;
-                let select = check_selection(&id, "where", events, &self.filters, &schemas)?;
+                let select = check_selection(&id, "where", events, &self.filters, schemas)?;
                 match self.kind.as_str() {
                     "count" => Kind::Count { select },
                     "distinct" => {
@@ -522,7 +525,7 @@ impl IndicatorFile {
                     | Kind::Sum { select, .. } => select.events.clone(),
                     _ => BTreeSet::new(),
                 };
-                Some(check_field(&id, "beneficiary", text, &events, &schemas)?)
+                Some(check_field(&id, "beneficiary", text, &events, schemas)?)
             }
         };
         Ok(Indicator {

@@ -2,6 +2,8 @@
 //! the service and the offline re-computation read the same bytes; and which template a
 //! contract's log names.
 
+use std::sync::OnceLock;
+
 use serde_json::Value;
 
 use crate::definitions::{DefinitionError, Definitions};
@@ -15,12 +17,19 @@ pub const FILES: [(&str, &str); 4] = [
     ("cremona", include_str!("../../../projections/cremona.toml")),
 ];
 
-/// The definitions of a template built into the binary.
+/// The definitions of a template built into the binary, parsed once.
 pub fn embedded(template: &str) -> Option<Result<Definitions, DefinitionError>> {
+    static PARSED: OnceLock<Vec<Result<Definitions, DefinitionError>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(_, text)| Definitions::parse(text))
+            .collect()
+    });
     FILES
         .iter()
-        .find(|(name, _)| *name == template)
-        .map(|(_, text)| Definitions::parse(text))
+        .position(|(name, _)| *name == template)
+        .map(|index| parsed[index].clone())
 }
 
 /// The template an entry names: the registration's, or an amendment's new one.

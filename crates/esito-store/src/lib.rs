@@ -12,6 +12,7 @@ pub mod anchor;
 mod ledger;
 mod migrate;
 mod postgres;
+pub mod projection;
 mod sqlite;
 mod views;
 
@@ -36,6 +37,8 @@ pub enum StoreError {
     Migration { version: u32, reason: String },
     #[error("stored entry at position {position} is unreadable: {reason}")]
     Corrupt { position: u64, reason: String },
+    #[error("the indicator definitions built into this binary are invalid: {0}")]
+    Definitions(String),
     #[error("writing the export: {0}")]
     Export(#[from] std::io::Error),
 }

@@ -26,7 +26,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const OPTIMISTIC_ATTEMPTS: usize = 3;
 
 pub struct PgStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
     views: Views,
 }
 
@@ -765,3 +765,20 @@ fn stored_entry(row: &sqlx::postgres::PgRow) -> Result<StoredEntry, StoreError> 
         entry: row.get(2),
     })
 }
+
+impl PgStore {
+    /// A write transaction; rows it must serialise on are locked by its statements.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<
+        (
+            Option<tokio::sync::MutexGuard<'_, ()>>,
+            sqlx::Transaction<'static, sqlx::Postgres>,
+        ),
+        StoreError,
+    > {
+        Ok((None, self.pool.begin().await?))
+    }
+}
+
+crate::projection::projection_backend!(PgStore, sqlx::Postgres, " FOR UPDATE");

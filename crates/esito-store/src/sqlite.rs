@@ -25,8 +25,8 @@ const ROWS_PER_INSERT: usize = 500;
 const STREAMS_PER_QUERY: usize = 200;
 
 pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: tokio::sync::Mutex<()>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) writer: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -80,6 +80,21 @@ impl SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A write transaction: the in-process writer lock, then `BEGIN IMMEDIATE`.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<
+        (
+            Option<tokio::sync::MutexGuard<'_, ()>>,
+            Transaction<'static, Sqlite>,
+        ),
+        StoreError,
+    > {
+        let guard = self.writer.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((Some(guard), tx))
     }
 
     pub(crate) async fn append(
@@ -481,3 +496,5 @@ fn stored_entry(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, StoreError
         entry: row.get(2),
     })
 }
+
+crate::projection::projection_backend!(SqliteStore, Sqlite, "");

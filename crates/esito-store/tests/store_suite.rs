@@ -84,6 +84,8 @@ store_suite!(
     the_head_tree_matches_the_leaves_and_the_export_verifies,
     a_second_instance_never_decides_on_what_it_has_not_seen,
     an_order_for_a_suspended_providers_product_is_refused,
+    running_projection_rebuild_offline_and_naive_agree_at_every_position,
+    a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothing_twice,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -951,4 +953,542 @@ async fn an_order_for_a_suspended_providers_product_is_refused(fresh: Fresh) {
         .append(&cuneo, "operator", &[again])
         .await
         .expect("ordered once reinstated");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The indicators' projection
+
+/// One step of a random history; indices pick among what exists when the step runs, and a
+/// step the domain refuses writes nothing and is skipped.
+#[derive(Debug, Clone)]
+enum Step {
+    Access {
+        who: Option<u8>,
+        day: u16,
+        need: u8,
+    },
+    Order {
+        who: u8,
+        day: u16,
+        online: bool,
+    },
+    Issue {
+        order: u8,
+        day: u16,
+    },
+    Deliver {
+        order: u8,
+        day: u16,
+    },
+    Tenancy {
+        unit: u8,
+        day: u16,
+    },
+    Milestone {
+        tenancy: u8,
+        day: u16,
+    },
+    EndTenancy {
+        tenancy: u8,
+        day: u16,
+    },
+    CorrectAccess {
+        access: u8,
+        who: Option<u8>,
+        day: u16,
+    },
+    Void {
+        entry: u8,
+        day: u16,
+    },
+}
+
+fn step_strategy() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    // Days from 1 July 2023: the year the periods below cover, in any order, so that events
+    // arrive late for periods already reported.
+    let day = 0u16..400;
+    prop_oneof![
+        3 => (proptest::option::of(0u8..4), day.clone(), 0u8..3).prop_map(|(who, day, need)| Step::Access { who, day, need }),
+        3 => (0u8..4, day.clone(), any::<bool>()).prop_map(|(who, day, online)| Step::Order { who, day, online }),
+        2 => (any::<u8>(), day.clone()).prop_map(|(order, day)| Step::Issue { order, day }),
+        2 => (any::<u8>(), day.clone()).prop_map(|(order, day)| Step::Deliver { order, day }),
+        1 => (0u8..2, day.clone()).prop_map(|(unit, day)| Step::Tenancy { unit, day }),
+        1 => (any::<u8>(), day.clone()).prop_map(|(tenancy, day)| Step::Milestone { tenancy, day }),
+        1 => (any::<u8>(), day.clone()).prop_map(|(tenancy, day)| Step::EndTenancy { tenancy, day }),
+        2 => (any::<u8>(), proptest::option::of(0u8..4), day.clone()).prop_map(|(access, who, day)| Step::CorrectAccess { access, who, day }),
+        2 => (any::<u8>(), day).prop_map(|(entry, day)| Step::Void { entry, day }),
+    ]
+}
+
+fn on_day(day: u16) -> String {
+    let date = chrono::NaiveDate::from_ymd_opt(2023, 7, 1).expect("date")
+        + chrono::Duration::days(i64::from(day));
+    format!("{date}T11:00:00+02:00")
+}
+
+/// A fixture with four beneficiaries (bands a to d), a provider, a product and two flats.
+fn projection_fixture() -> Vec<Submission> {
+    let mut fixture = catalogue_and_tenancy();
+    // Keep the registration, the catalogue and the first beneficiary; drop the tenancy and
+    // ben-1's order so the random steps make them.
+    fixture.truncate(5);
+    for (n, band) in [(2, IseeBand::A), (3, IseeBand::C), (4, IseeBand::D)] {
+        fixture.push(submit(
+            "2023-07-02T10:00:00+02:00",
+            Command::RegisterBeneficiary {
+                beneficiary_id: id(&format!("ben-{n}")),
+                isee_band: band,
+                household_size: 1,
+                age_band: AgeBand::From80,
+                flags: vec![],
+            },
+        ));
+    }
+    for unit in ["flat-1", "flat-2"] {
+        fixture.push(submit(
+            "2023-07-01T08:00:00+02:00",
+            Command::MakeUnitAvailable {
+                unit_id: id(unit),
+                label: unit.into(),
+                lent_by: "Comune".into(),
+            },
+        ));
+    }
+    fixture
+}
+
+const TARIFFS: [&str; 4] = ["6.00", "4.00", "8.00", "10.00"];
+
+/// What the random history has made so far, to aim the next step.
+#[derive(Default)]
+struct Made {
+    orders: Vec<String>,
+    tenancies: Vec<String>,
+    accesses: Vec<(String, EventId)>,
+    voidable: Vec<EventId>,
+}
+
+fn command_for(step: &Step, made: &Made, n: usize) -> Option<(Submission, Option<&'static str>)> {
+    let pick = |items: usize, index: u8| (items > 0).then(|| usize::from(index) % items);
+    let who = |k: u8| id(&format!("ben-{}", k + 1));
+    let (day, command, made_kind) = match step {
+        Step::Access {
+            who: person,
+            day,
+            need,
+        } => (
+            *day,
+            Command::RecordAccess {
+                access_id: id(&format!("acc-{n}")),
+                beneficiary_id: person.map(who),
+                channel: AccessChannel::InPerson,
+                need: [
+                    NeedCategory::ElderlyCare,
+                    NeedCategory::HomeManagement,
+                    NeedCategory::Housing,
+                ][usize::from(*need)],
+                outcome: AccessOutcome::InformationOnly,
+            },
+            Some("access"),
+        ),
+        Step::Order {
+            who: person,
+            day,
+            online,
+        } => (
+            *day,
+            Command::PlaceOrder {
+                order_id: id(&format!("ord-{n}")),
+                beneficiary_id: who(*person),
+                product_id: id("prod-1"),
+                channel: if *online {
+                    OrderChannel::Online
+                } else {
+                    OrderChannel::Centre
+                },
+                price: money(TARIFFS[usize::from(*person)]),
+            },
+            Some("order"),
+        ),
+        Step::Issue { order, day } => (
+            *day,
+            Command::IssueToken {
+                order_id: id(&made.orders[pick(made.orders.len(), *order)?]),
+                token_code: format!("TK-{n}"),
+                notified_to: vec![TokenRecipient::Client],
+                expires_on: "2025-06-30".parse().expect("date"),
+            },
+            None,
+        ),
+        Step::Deliver { order, day } => (
+            *day,
+            Command::RecordDelivery {
+                order_id: id(&made.orders[pick(made.orders.len(), *order)?]),
+                provider_id: id("prov-1"),
+            },
+            None,
+        ),
+        Step::Tenancy { unit, day } => (
+            *day,
+            Command::StartTenancy {
+                tenancy_id: id(&format!("ten-{n}")),
+                unit_id: id(&format!("flat-{}", unit + 1)),
+                beneficiary_id: who(*unit),
+                pact: Pact {
+                    monthly_rent: money("250.00"),
+                    rent_cap: money("300.00"),
+                    housing_accompaniment: true,
+                    financial_education: true,
+                },
+            },
+            Some("tenancy"),
+        ),
+        Step::Milestone { tenancy, day } => (
+            *day,
+            Command::RecordTenantMilestone {
+                tenancy_id: id(&made.tenancies[pick(made.tenancies.len(), *tenancy)?]),
+                milestone: TenantMilestone::JobFound,
+            },
+            None,
+        ),
+        Step::EndTenancy { tenancy, day } => (
+            *day,
+            Command::EndTenancy {
+                tenancy_id: id(&made.tenancies[pick(made.tenancies.len(), *tenancy)?]),
+                reason: TenancyEndReason::MovedToPrivateMarket,
+            },
+            None,
+        ),
+        Step::CorrectAccess {
+            access,
+            who: person,
+            day,
+        } => {
+            let (_, event_id) = &made.accesses[pick(made.accesses.len(), *access)?];
+            (
+                *day,
+                Command::CorrectEvent {
+                    corrects: *event_id,
+                    replacement: Event::AccessRecorded(AccessRecorded {
+                        beneficiary_id: person.map(who),
+                        channel: AccessChannel::Phone,
+                        need: NeedCategory::Other,
+                        outcome: AccessOutcome::InformationOnly,
+                    }),
+                },
+                Some("correction"),
+            )
+        }
+        Step::Void { entry, day } => (
+            *day,
+            Command::VoidEvent {
+                voids: made.voidable[pick(made.voidable.len(), *entry)?],
+                reason: "recorded by mistake".into(),
+            },
+            None,
+        ),
+    };
+    Some((submit(&on_day(day), command), made_kind))
+}
+
+const PERIODS: [&str; 6] = [
+    "2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2", "2023", "2024-03",
+];
+
+/// The indicators as of `as_of`, computed the naive way: apply corrections and voids to the
+/// entries up to `as_of`, then derive and evaluate the survivors as if they had always been so.
+fn naive_report(
+    definitions: &esito_indicators::Definitions,
+    entries: &[esito_log::Entry],
+    period: esito_indicators::Period,
+    as_of: u64,
+) -> esito_indicators::IndicatorReport {
+    let mut effective: Vec<Option<&esito_log::Entry>> = Vec::new();
+    let mut slot: BTreeMap<&str, usize> = BTreeMap::new();
+    for entry in entries.iter().take_while(|entry| entry.position <= as_of) {
+        match entry.corrects.as_deref() {
+            None => {
+                slot.insert(&entry.event_id, effective.len());
+                effective.push(Some(entry));
+            }
+            Some(target) => {
+                let at = slot[target];
+                if entry.event_type == "EntryVoided" {
+                    effective[at] = None;
+                } else {
+                    effective[at] = Some(entry);
+                    slot.insert(&entry.event_id, at);
+                }
+            }
+        }
+    }
+    let facts: Vec<esito_indicators::Fact> = effective
+        .into_iter()
+        .flatten()
+        .flat_map(|entry| {
+            esito_indicators::derive(definitions, entry.into())
+                .expect("entries derive")
+                .facts
+        })
+        .collect();
+    esito_indicators::report::build(definitions, "projection", as_of, period, |indicator| {
+        esito_indicators::Inputs::from_facts(
+            period,
+            facts.iter().filter(|fact| fact.indicator == indicator.id),
+        )
+    })
+}
+
+async fn all_entries(store: &Store, contract: &ContractId) -> Vec<esito_log::Entry> {
+    store
+        .entries(contract, 0, 10_000)
+        .await
+        .expect("read")
+        .iter()
+        .map(|stored| serde_json::from_str(&stored.entry).expect("entry"))
+        .collect()
+}
+
+async fn running_projection_rebuild_offline_and_naive_agree_at_every_position(fresh: Fresh) {
+    use proptest::strategy::{Strategy, ValueTree};
+    let store = fresh.store;
+    let definitions = esito_indicators::templates::embedded("cuneo")
+        .expect("cuneo is embedded")
+        .expect("cuneo parses");
+    let periods: Vec<esito_indicators::Period> = PERIODS
+        .iter()
+        .map(|text| text.parse().expect("period"))
+        .collect();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let history = proptest::collection::vec(step_strategy(), 20..45);
+    let (mut corrections, mut voids) = (0, 0);
+    for case in 0..4 {
+        let steps = history.new_tree(&mut runner).expect("a history").current();
+        let cuneo = contract(&format!("projection-{case}"));
+        store
+            .append(&cuneo, "operator", &projection_fixture())
+            .await
+            .expect("fixture");
+        let mut made = Made::default();
+        // Values as of each head as the history grows: later events must never change them.
+        let mut seen: Vec<(
+            u64,
+            esito_indicators::Period,
+            esito_indicators::IndicatorReport,
+        )> = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            let Some((submission, kind)) = command_for(step, &made, n) else {
+                continue;
+            };
+            let Ok(outcomes) = store
+                .append(&cuneo, "operator", std::slice::from_ref(&submission))
+                .await
+            else {
+                continue;
+            };
+            let event_id = outcomes[0].event_id;
+            match (kind, &submission.command) {
+                (Some("order"), Command::PlaceOrder { order_id, .. }) => {
+                    made.orders.push(order_id.as_str().to_owned())
+                }
+                (Some("tenancy"), Command::StartTenancy { tenancy_id, .. }) => {
+                    made.tenancies.push(tenancy_id.as_str().to_owned())
+                }
+                (Some("access"), Command::RecordAccess { access_id, .. }) => made
+                    .accesses
+                    .push((access_id.as_str().to_owned(), event_id)),
+                (Some("correction"), Command::CorrectEvent { corrects, .. }) => {
+                    for access in &mut made.accesses {
+                        if access.1 == *corrects {
+                            access.1 = event_id;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            if !matches!(
+                submission.command,
+                Command::VoidEvent { .. } | Command::CorrectEvent { .. }
+            ) {
+                made.voidable.push(event_id);
+            }
+            // The running projection, in small steps so transactions end mid-history.
+            store
+                .project_step_with(&cuneo, 3, esito_store::projection::Fault::None)
+                .await
+                .expect("a step");
+            let head = size(&store, &cuneo).await;
+            let period = periods[n % periods.len()];
+            let report = store
+                .indicators(&cuneo, period, None)
+                .await
+                .expect("indicators");
+            assert_eq!(report.as_of, head);
+            seen.push((head, period, report));
+        }
+        let entries = all_entries(&store, &cuneo).await;
+        let head = entries.len() as u64;
+        corrections += entries
+            .iter()
+            .filter(|entry| entry.corrects.is_some() && entry.event_type != "EntryVoided")
+            .count();
+        voids += entries
+            .iter()
+            .filter(|entry| entry.event_type == "EntryVoided")
+            .count();
+        for (as_of, period, earlier) in &seen {
+            let later = store
+                .indicators(&cuneo, *period, Some(*as_of))
+                .await
+                .expect("indicators");
+            assert_eq!(
+                &later, earlier,
+                "case {case}: as of {as_of}, {period} changed as events arrived"
+            );
+        }
+        // The running projection against the naive computation and the offline one.
+        let mut running = Vec::new();
+        for as_of in 0..=head {
+            for period in &periods {
+                let report = store
+                    .indicators(&cuneo, *period, Some(as_of))
+                    .await
+                    .expect("indicators");
+                let mut naive = naive_report(&definitions, &entries, *period, as_of);
+                naive.contract_id = cuneo.as_str().to_owned();
+                assert_eq!(
+                    report, naive,
+                    "case {case}: running and naive differ as of {as_of} for {period}"
+                );
+                let offline = esito_indicators::offline::indicators(
+                    &definitions,
+                    entries
+                        .iter()
+                        .cloned()
+                        .map(Ok::<_, std::convert::Infallible>),
+                    *period,
+                    Some(as_of),
+                )
+                .expect("infallible");
+                if as_of > 0 {
+                    assert_eq!(
+                        Ok(report.clone()),
+                        offline.map_err(|e| e.to_string()),
+                        "case {case}: running and offline differ as of {as_of} for {period}"
+                    );
+                }
+                running.push(report);
+            }
+        }
+        // A full rebuild gives the same values at every position.
+        store.reset_projection(&cuneo).await.expect("reset");
+        assert_eq!(
+            store
+                .projection_state(&cuneo)
+                .await
+                .expect("state")
+                .position,
+            0
+        );
+        let mut rebuilt = Vec::new();
+        for as_of in 0..=head {
+            for period in &periods {
+                rebuilt.push(
+                    store
+                        .indicators(&cuneo, *period, Some(as_of))
+                        .await
+                        .expect("indicators"),
+                );
+            }
+        }
+        assert_eq!(running, rebuilt, "case {case}: running and rebuilt differ");
+    }
+    assert!(
+        corrections > 0 && voids > 0,
+        "the histories held {corrections} corrections and {voids} voids"
+    );
+}
+
+async fn a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothing_twice(
+    fresh: Fresh,
+) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("fixture");
+    for n in 0..5 {
+        store
+            .append(&cuneo, "operator", &order_with_token(&format!("ord-f{n}")))
+            .await
+            .expect("orders");
+    }
+    let head = size(&store, &cuneo).await;
+    let period: esito_indicators::Period = "2023-Q3".parse().expect("period");
+    // Five positions projected, then a step that fails after writing its facts.
+    store
+        .project_step_with(&cuneo, 5, esito_store::projection::Fault::None)
+        .await
+        .expect("a step");
+    let failed = store
+        .project_step_with(&cuneo, 7, esito_store::projection::Fault::BeforeCommit)
+        .await;
+    assert!(failed.is_err(), "the injected failure surfaces");
+    assert_eq!(
+        store
+            .projection_state(&cuneo)
+            .await
+            .expect("state")
+            .position,
+        5,
+        "the failed step left the checkpoint"
+    );
+    let counted = store
+        .explain(&cuneo, "orders_placed", period, head, 0, 1_000)
+        .await
+        .expect("explain");
+    assert!(
+        counted.iter().all(|fact| fact.position <= 5),
+        "the failed step's facts were rolled back"
+    );
+    // The restart projects the rest: 6 orders (ord-1 and five more), each counted once.
+    let report = store
+        .indicators(&cuneo, period, None)
+        .await
+        .expect("indicators");
+    let orders = report
+        .indicators
+        .iter()
+        .find(|value| value.id == "orders_placed")
+        .expect("orders_placed");
+    assert_eq!(orders.value, Some(esito_indicators::Value::Count(6)));
+    let explained = store
+        .explain(&cuneo, "orders_placed", period, head, 0, 1_000)
+        .await
+        .expect("explain");
+    let positions: BTreeSet<u64> = explained.iter().map(|fact| fact.position).collect();
+    assert_eq!(
+        positions.len(),
+        6,
+        "each order explained once: {explained:?}"
+    );
+    // Paged explanations add up to the whole.
+    let first = store
+        .explain(&cuneo, "orders_placed", period, head, 0, 4)
+        .await
+        .expect("page 1");
+    let rest = store
+        .explain(
+            &cuneo,
+            "orders_placed",
+            period,
+            head,
+            first.last().expect("a page").position,
+            4,
+        )
+        .await
+        .expect("page 2");
+    assert_eq!([first, rest].concat(), explained);
 }
