@@ -424,7 +424,7 @@ impl IndicatorFile {
                     "key",
                     self.key.as_deref().unwrap_or("@stream_id"),
                     &both,
-                    &schemas,
+                    schemas,
                 )?;
                 Kind::CohortShare {
                     entered,
@@ -449,7 +449,7 @@ impl IndicatorFile {
                     "key",
                     self.key.as_deref().unwrap_or("@stream_id"),
                     &both,
-                    &schemas,
+                    schemas,
                 )?;
                 let baseline = decimal(&id, "baseline", self.baseline.as_deref())?;
                 let actual = self
