@@ -19,6 +19,8 @@ pub enum ErrorCode {
     UnknownCommand,
     UnknownEvent,
     UnknownStreamType,
+    UnknownIndicator,
+    NoIndicatorDefinitions,
     MalformedJson,
     UnknownField,
     MissingField,
@@ -42,6 +44,8 @@ impl ErrorCode {
             ErrorCode::UnknownCommand => "unknown_command",
             ErrorCode::UnknownEvent => "unknown_event",
             ErrorCode::UnknownStreamType => "unknown_stream_type",
+            ErrorCode::UnknownIndicator => "unknown_indicator",
+            ErrorCode::NoIndicatorDefinitions => "no_indicator_definitions",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnknownField => "unknown_field",
             ErrorCode::MissingField => "missing_field",
@@ -64,7 +68,9 @@ impl ErrorCode {
             ErrorCode::UnknownContract
             | ErrorCode::UnknownCommand
             | ErrorCode::UnknownEvent
-            | ErrorCode::UnknownStreamType => StatusCode::NOT_FOUND,
+            | ErrorCode::UnknownStreamType
+            | ErrorCode::UnknownIndicator
+            | ErrorCode::NoIndicatorDefinitions => StatusCode::NOT_FOUND,
             ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
             ErrorCode::UnknownField
             | ErrorCode::MissingField

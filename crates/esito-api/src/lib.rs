@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod error;
+pub mod indicators;
 pub mod metrics;
 pub mod openapi;
 mod reads;
@@ -145,6 +146,14 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/contracts/{contract}/proofs/consistency",
             get(reads::consistency),
+        )
+        .route(
+            "/v1/contracts/{contract}/indicators",
+            get(indicators::indicators),
+        )
+        .route(
+            "/v1/contracts/{contract}/indicators/{indicator}/explain",
+            get(indicators::explain),
         )
         .route("/v1/contracts/{contract}/{list}", get(reads::list))
         .fallback(|| async {

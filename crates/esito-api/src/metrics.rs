@@ -13,7 +13,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use esito_store::{AppendError, AppendOutcome};
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 use tracing::Instrument;
 
@@ -29,6 +30,8 @@ pub struct Metrics {
     appends: IntCounter,
     replays: IntCounter,
     rejections: IntCounterVec,
+    projection_lag: IntGauge,
+    projected: IntCounter,
 }
 
 impl Metrics {
@@ -65,12 +68,24 @@ impl Metrics {
             &["code"],
         )
         .expect("a valid metric");
+        let projection_lag = IntGauge::new(
+            "esito_projection_lag_entries",
+            "entries in the contracts' logs not yet projected into indicator facts",
+        )
+        .expect("a valid metric");
+        let projected = IntCounter::new(
+            "esito_projected_entries_total",
+            "entries the projector has applied",
+        )
+        .expect("a valid metric");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(appends.clone()),
             Box::new(replays.clone()),
             Box::new(rejections.clone()),
+            Box::new(projection_lag.clone()),
+            Box::new(projected.clone()),
         ] {
             registry
                 .register(collector)
@@ -83,7 +98,16 @@ impl Metrics {
             appends,
             replays,
             rejections,
+            projection_lag,
+            projected,
         }
+    }
+
+    /// What the projector reports after a pass over the contracts.
+    pub fn projection(&self, applied: u64, lag: u64) {
+        self.projected.inc_by(applied);
+        self.projection_lag
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
 
     /// Counts an append's outcome and turns its error into the API's.

@@ -13,6 +13,9 @@ use esito_store::Store;
 
 /// How often the running service signs a checkpoint of every contract that grew.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often the projector looks for entries not yet projected. Reads never wait for it: an
+/// indicator query catches its contract up first.
+const PROJECT_INTERVAL: Duration = Duration::from_secs(1);
 
 pub async fn serve(
     store: Store,
@@ -23,6 +26,16 @@ pub async fn serve(
     tracing::info!(key_id = key.key_id(), "checkpoints are signed");
     let state = esito_api::AppState::with_checkpoint_key(Arc::new(store), key);
     let app = esito_api::router(state.clone());
+    let projecting = state.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(PROJECT_INTERVAL);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = esito_api::indicators::project_all(&projecting).await {
+                tracing::error!(?error, "projecting the indicators");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
         loop {

@@ -1,0 +1,187 @@
+//! The indicators: values per period as of a log position, and the facts that explain each.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use esito_indicators::{IndicatorReport, Period};
+use esito_store::projection::ReportError;
+use serde_json::json;
+
+use crate::auth::Action;
+use crate::error::{ApiError, ErrorCode};
+use crate::{contract_id, Shared};
+
+/// Facts per page of an explanation when the client names no limit, and the most it may ask.
+pub const EXPLAIN_PAGE_DEFAULT: u32 = 100;
+pub const EXPLAIN_PAGE_MAX: u32 = 1_000;
+
+/// The query parameters, each parsed with an error naming it; unknown ones are refused.
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn new(query: HashMap<String, String>, allowed: &[&str]) -> Result<Self, ApiError> {
+        if let Some(unknown) = query.keys().find(|key| !allowed.contains(&key.as_str())) {
+            return Err(ApiError::new(
+                ErrorCode::UnknownField,
+                format!(
+                    "unknown query parameter `{unknown}`: expected {}",
+                    allowed.join(", ")
+                ),
+            )
+            .with_field(unknown.clone()));
+        }
+        Ok(Self(query))
+    }
+
+    fn period(&self) -> Result<Period, ApiError> {
+        let text = self.0.get("period").ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::MissingField,
+                "period is required: `2024`, `2024-H1`, `2024-Q1` or `2024-03`",
+            )
+            .with_field("period")
+        })?;
+        text.parse().map_err(|e: esito_indicators::PeriodError| {
+            ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("period")
+        })
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        self.0
+            .get(name)
+            .map(|text| {
+                text.parse::<u64>().map_err(|_| {
+                    ApiError::new(
+                        ErrorCode::InvalidValue,
+                        format!("{name}: `{text}` is not a whole number of 0 or more"),
+                    )
+                    .with_field(name)
+                })
+            })
+            .transpose()
+    }
+}
+
+async fn report(
+    state: &crate::AppState,
+    headers: &HeaderMap,
+    contract: &str,
+    period: Period,
+    as_of: Option<u64>,
+) -> Result<IndicatorReport, ApiError> {
+    let principal = state.keys.authenticate(&state.store, headers).await?;
+    let contract = contract_id(contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    let report = state
+        .store
+        .indicators(&contract, period, as_of)
+        .await
+        .map_err(|error| match error {
+            ReportError::AsOfBeyondLog { .. } => {
+                ApiError::new(ErrorCode::InvalidValue, format!("as_of: {error}"))
+                    .with_field("as_of")
+            }
+            ReportError::NoDefinitions { .. } => {
+                ApiError::new(ErrorCode::NoIndicatorDefinitions, error.to_string())
+            }
+            ReportError::Store(error) => ApiError::from(error),
+        })?;
+    Ok(report)
+}
+
+/// `GET /v1/contracts/{id}/indicators?period=P[&as_of=N]`: every indicator of the contract's
+/// template for the period, as of log position N (default: the latest).
+pub async fn indicators(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Json<IndicatorReport>, ApiError> {
+    let params = Params::new(query, &["period", "as_of"])?;
+    let period = params.period()?;
+    let as_of = params.number("as_of")?;
+    Ok(Json(
+        report(&state, &headers, &contract, period, as_of).await?,
+    ))
+}
+
+/// `GET /v1/contracts/{id}/indicators/{indicator}/explain?period=P[&as_of=N][&after=K][&limit=L]`:
+/// the facts behind one value, in position order, paged by position (`next_after`).
+pub async fn explain(
+    State(state): State<Shared>,
+    Path((contract, indicator)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = Params::new(query, &["period", "as_of", "after", "limit"])?;
+    let period = params.period()?;
+    let limit = params
+        .number("limit")?
+        .map_or(EXPLAIN_PAGE_DEFAULT, |limit| {
+            limit.clamp(1, u64::from(EXPLAIN_PAGE_MAX)) as u32
+        });
+    let after = params.number("after")?.unwrap_or(0);
+    let report = report(&state, &headers, &contract, period, params.number("as_of")?).await?;
+    let Some(value) = report.indicators.iter().find(|value| value.id == indicator) else {
+        return Err(ApiError::new(
+            ErrorCode::UnknownIndicator,
+            format!(
+                "template {} has no indicator `{indicator}`",
+                report.template
+            ),
+        ));
+    };
+    let contract = contract_id(&contract)?;
+    let facts = state
+        .store
+        .explain(&contract, &indicator, period, report.as_of, after, limit)
+        .await?;
+    let next_after = (facts.len() == limit as usize)
+        .then(|| facts.last().map(|fact| fact.position))
+        .flatten();
+    let facts: Vec<serde_json::Value> = facts
+        .iter()
+        .map(|fact| {
+            json!({
+                "position": fact.position,
+                "event_id": fact.event_id,
+                "part": fact.part.as_str(),
+                "local_date": fact.local_date,
+                "key": fact.key,
+                "amount": fact.amount.map(|amount| format!("{amount:.2}")),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "contract_id": report.contract_id,
+        "indicator": indicator,
+        "period": report.period,
+        "as_of": report.as_of,
+        "value": value.value,
+        "definitions_sha256": report.definitions_sha256,
+        "facts": facts,
+        "next_after": next_after,
+    })))
+}
+
+/// One pass of the projector over every contract: each caught up to its head. Returns the
+/// entries applied; the lag left (appends that raced the pass) goes to `/metrics`.
+pub async fn project_all(state: &crate::AppState) -> Result<u64, esito_store::StoreError> {
+    let (mut applied, mut lag) = (0, 0);
+    for contract in state.store.contracts().await? {
+        let head = state
+            .store
+            .head(&contract)
+            .await?
+            .map_or(0, |head| head.size);
+        let before = state.store.projection_state(&contract).await?.position;
+        let after = state.store.catch_up(&contract, head).await?;
+        applied += after.saturating_sub(before);
+        lag += head.saturating_sub(after);
+    }
+    state.metrics.projection(applied, lag);
+    Ok(applied)
+}
