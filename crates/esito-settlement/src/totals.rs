@@ -118,19 +118,26 @@ pub(crate) fn contract_cap_line(
     let Some(cap) = contract_cap else {
         return Ok(None);
     };
-    let left = sub(cap.amount(), paid_to_date.amount())?.max(Decimal::ZERO);
+    let unspent = sub(cap.amount(), paid_to_date.amount())?;
+    let left = unspent.max(Decimal::ZERO);
     if running_total <= left {
         return Ok(None);
     }
     let adjustment = sub(left, running_total)?;
+    let left_text = if unspent < Decimal::ZERO {
+        format!("{cap} − {paid_to_date} paid by earlier settlements: nothing left")
+    } else {
+        format!(
+            "{cap} − {paid_to_date} paid by earlier settlements = {}",
+            euro(left)
+        )
+    };
     Ok(Some(Line {
         kind: LineKind::ContractCap,
         subject: "contract_cap".to_owned(),
         amount: Amount::rounded(adjustment),
         arithmetic: format!(
-            "left of the contract cap: {cap} − {paid_to_date} paid by earlier settlements = {}; \
-             the total {} > {}: {} − {} = {}",
-            euro(left),
+            "left of the contract cap: {left_text}; the total {} > {}: {} − {} = {}",
             euro(running_total),
             euro(left),
             euro(left),
