@@ -46,12 +46,15 @@ pub(crate) fn payer_parts(
     let mut parts = Vec::with_capacity(payers.len());
     for ((payer, exact), allocated) in payers.iter().zip(allocated.exact).zip(allocated.cents) {
         let allocated = Amount::rounded(allocated);
+        let split = if exact == allocated.value() {
+            euro(exact)
+        } else {
+            format!("{} → {allocated} (largest remainder)", plain(exact))
+        };
         let mut steps = vec![format!(
-            "{} × {} = {} → {} (largest remainder)",
+            "{} × {} = {split}",
             plain(payer.share.value()),
-            total,
-            plain(exact),
-            allocated
+            total
         )];
         let (cap_left, owed) = match payer.cap {
             Some(cap) => {
