@@ -4,6 +4,7 @@
 //! Invariant: nothing here panics; an operation whose result does not fit in a `Decimal` is
 //! `SettlementError::FigureOutOfRange`, never a wrapped or saturated number.
 
+use esito_domain::Money;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::SettlementError;
@@ -70,6 +71,11 @@ pub(crate) fn euro(value: Decimal) -> String {
         value.rescale(2);
     }
     value.to_string()
+}
+
+/// An amount of `Money` as the arithmetic writes it: always two places, even for `Money::ZERO`.
+pub(crate) fn money(value: Money) -> String {
+    euro(value.amount())
 }
 
 /// An intermediate result at full precision: exact when it has at most six places, otherwise

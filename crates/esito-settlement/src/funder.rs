@@ -39,7 +39,8 @@ pub(crate) fn funder_section(
     funder: &FunderInput,
     period: &Period,
     indicators: &BTreeMap<String, IndicatorValue>,
-    payment: Amount,
+    total: Amount,
+    uncovered: Amount,
     final_settlement: bool,
 ) -> Result<FunderSection, SettlementError> {
     let terms = funder.terms.sorted();
@@ -57,7 +58,7 @@ pub(crate) fn funder_section(
     let waterfall = waterfall(
         &terms,
         &funder.state,
-        payment,
+        (total, uncovered),
         accrual.amount,
         Amount::rounded(outstanding),
     )?;
@@ -189,10 +190,10 @@ fn achievement(
         weighted.push(mul(targeted.weight.value(), achieved)?);
         parts.push(AchievementTerm {
             indicator: targeted.indicator.clone(),
-            value,
+            value: value.map(|v| v.normalize()),
             target: targeted.target,
             weight: targeted.weight,
-            achieved,
+            achieved: achieved.normalize(),
             arithmetic,
         });
     }
@@ -275,7 +276,7 @@ fn accrual(
             from_on,
             to_on: period.end_on,
             days,
-            exact: segment_exact,
+            exact: segment_exact.normalize(),
             arithmetic: format!(
                 "{} × {} × {days} ÷ {DAYS_IN_YEAR} = {}",
                 euro(principal),
@@ -310,10 +311,16 @@ fn accrual(
 fn waterfall(
     terms: &FunderTerms,
     state: &FunderState,
-    payment: Amount,
+    (total, uncovered): (Amount, Amount),
     accrued: Amount,
     outstanding: Amount,
 ) -> Result<Waterfall, SettlementError> {
+    let payment = Amount::rounded(sub(total.value(), uncovered.value())?);
+    let payment_text = if uncovered.value().is_zero() {
+        format!("payment: the net total {total}")
+    } else {
+        format!("payment: the net total {total} − {uncovered} uncovered = {payment}")
+    };
     let unpaid_before = sub(state.return_accrued.amount(), state.return_paid.amount())?;
     let return_due = add(unpaid_before, accrued.value())?;
     let share = terms.max_funder_share.value();
@@ -335,6 +342,7 @@ fn waterfall(
         )
     };
     let arithmetic = vec![
+        payment_text,
         limit_text,
         format!(
             "return due: {} unpaid before + {accrued} accrued = {}; to return: min({}, {}) = {}",
@@ -426,7 +434,7 @@ fn statement(
         return_accrued: Amount::rounded(accrued),
         return_paid: Amount::rounded(paid),
         return_unpaid: Amount::rounded(unpaid),
-        principal_days,
+        principal_days: principal_days.normalize(),
         accrued_through: period.end_on,
         annual_rate: figures.annual_rate,
         average_annual_rate: average,

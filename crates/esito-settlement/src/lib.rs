@@ -38,7 +38,7 @@ pub use input::{
 
 use rust_decimal::Decimal;
 
-use crate::arithmetic::{mul, plain, rounded_to_cent, sub, sum};
+use crate::arithmetic::{mul, plain, rounded_to_cent, sum};
 
 /// Length of a tree head written in hex: a SHA-256 digest.
 const ROOT_HASH_HEX_LENGTH: usize = 64;
@@ -111,7 +111,8 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
             funder,
             &input.period,
             &input.indicators,
-            Amount::rounded(sub(total.value(), uncovered.value())?),
+            total,
+            uncovered,
             input.final_settlement,
         )?),
         None => None,

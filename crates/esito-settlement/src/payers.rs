@@ -19,7 +19,7 @@ use esito_domain::Money;
 use rust_decimal::Decimal;
 
 use crate::amount::Amount;
-use crate::arithmetic::{euro, mul, plain, sub};
+use crate::arithmetic::{euro, money, mul, plain, sub};
 use crate::document::PayerPart;
 use crate::error::SettlementError;
 
@@ -69,7 +69,9 @@ pub(crate) fn payer_parts(
                     allocated.value()
                 };
                 steps.push(format!(
-                    "cap {cap} − {before} owed before = {} left: owes {}",
+                    "cap {} − {} owed before = {} left: owes {}",
+                    money(cap),
+                    money(before),
                     euro(left),
                     euro(owed)
                 ));
@@ -84,7 +86,7 @@ pub(crate) fn payer_parts(
         parts.push(PayerPart {
             name: payer.name.clone(),
             share: payer.share,
-            exact,
+            exact: exact.normalize(),
             allocated,
             cap: payer.cap,
             cap_left,

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 
 use crate::amount::Amount;
 use crate::arithmetic::{
-    div, euro, exact, mul, plain, round_to_cent, round_to_six_places, rounded_to_cent, sub, sum,
-    RATIO_PLACES,
+    div, euro, exact, money, mul, plain, round_to_cent, round_to_six_places, rounded_to_cent, sub,
+    sum, RATIO_PLACES,
 };
 use crate::document::{BeneficiaryPart, Figure, Line, LineKind};
 use crate::error::SettlementError;
@@ -157,7 +157,12 @@ fn finish(lhs: String, earned: Decimal, cap: Option<Money>) -> (Decimal, String)
     match cap {
         Some(cap) if earned > cap.amount() => (
             cap.amount(),
-            format!("{lhs} = {}; at most the cap {cap}: {cap}", exact(earned)),
+            format!(
+                "{lhs} = {}; at most the cap {}: {}",
+                exact(earned),
+                money(cap),
+                money(cap)
+            ),
         ),
         _ => (
             earned,
@@ -187,13 +192,13 @@ fn rate_card(rule: &RateCard<'_>, given: &IndicatorValue) -> Result<Line, Settle
         figures.push(figure("threshold", plain(threshold.value())));
     }
     if let Some(cap) = rule.cap {
-        figures.push(figure("cap", cap.to_string()));
+        figures.push(figure("cap", money(cap)));
     }
     if let Some(max) = rule.max_per_beneficiary {
         figures.push(figure("max_per_beneficiary", max.to_string()));
     }
     if let Some(cap) = rule.cap_per_beneficiary {
-        figures.push(figure("cap_per_beneficiary", cap.to_string()));
+        figures.push(figure("cap_per_beneficiary", money(cap)));
     }
     let Some(value) = given.value else {
         return Ok(no_value_line(LineKind::RateCard, rule.indicator, figures));
@@ -216,7 +221,7 @@ fn rate_card(rule: &RateCard<'_>, given: &IndicatorValue) -> Result<Line, Settle
                 count: b.count,
                 counted_before: b.counted_before,
                 counted: 0,
-                amount_before: b.amount_before,
+                amount_before: b.amount_before.normalize(),
                 amount: Decimal::ZERO,
                 arithmetic: "below the threshold: counts 0".to_owned(),
             })
@@ -338,7 +343,7 @@ fn beneficiary_part(
             let amount = gross.min(left);
             steps.push(format!(
                 "cap {} − {} before = {} left: {}",
-                cap,
+                money(cap),
                 euro(b.amount_before),
                 euro(left),
                 exact(amount)
@@ -352,8 +357,8 @@ fn beneficiary_part(
         count: b.count,
         counted_before: b.counted_before,
         counted,
-        amount_before: b.amount_before,
-        amount,
+        amount_before: b.amount_before.normalize(),
+        amount: amount.normalize(),
         arithmetic: steps.join("; "),
     })
 }
@@ -376,7 +381,7 @@ fn target_line(
     let Some(value) = given.value else {
         figures.extend([
             figure("threshold", plain(threshold.value())),
-            figure("amount", amount.to_string()),
+            figure("amount", money(amount)),
             figure("cap_ratio", plain(cap_ratio.value())),
         ]);
         return Ok(no_value_line(LineKind::Target, indicator, figures));
@@ -386,7 +391,7 @@ fn target_line(
     figures.extend([
         figure("ratio", plain(ratio)),
         figure("threshold", plain(threshold.value())),
-        figure("amount", amount.to_string()),
+        figure("amount", money(amount)),
         figure("cap_ratio", plain(cap_ratio.value())),
     ]);
     let ratio_text = format!(
@@ -417,7 +422,7 @@ fn target_line(
         format!(
             "{ratio_text} ≥ threshold {}; {} × min({}, {}) = {}",
             plain(threshold.value()),
-            amount,
+            money(amount),
             plain(ratio),
             plain(cap_ratio.value()),
             rounded_to_cent(raw, rounded.value())
@@ -437,7 +442,7 @@ fn savings_share(
         figure("value", given.value.map_or_else(|| "none".to_owned(), euro)),
     ];
     if let Some(cap) = cap {
-        figures.push(figure("cap", cap.to_string()));
+        figures.push(figure("cap", money(cap)));
     }
     let Some(value) = given.value else {
         return Ok(no_value_line(LineKind::SavingsShare, indicator, figures));
@@ -462,8 +467,8 @@ fn milestone(
         });
     }
     let mut figures = vec![
-        figure("amount", amount.to_string()),
-        figure("advance_paid", facts.advance_paid.to_string()),
+        figure("amount", money(amount)),
+        figure("advance_paid", money(facts.advance_paid)),
         figure(
             "accepted_on",
             facts
@@ -481,8 +486,9 @@ fn milestone(
                 deliverable,
                 raw,
                 format!(
-                    "accepted on {on}: {amount} − advance {} = {}",
-                    facts.advance_paid,
+                    "accepted on {on}: {} − advance {} = {}",
+                    money(amount),
+                    money(facts.advance_paid),
                     euro(raw)
                 ),
             )

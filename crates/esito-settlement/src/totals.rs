@@ -16,7 +16,7 @@ use esito_domain::Money;
 use rust_decimal::Decimal;
 
 use crate::amount::Amount;
-use crate::arithmetic::{euro, sub};
+use crate::arithmetic::{euro, money, sub};
 use crate::document::{Figure, Line, LineKind};
 use crate::error::SettlementError;
 use crate::input::Restatement;
@@ -45,8 +45,10 @@ pub(crate) fn period_cap_line(
         subject: "period_cap".to_owned(),
         amount: Amount::rounded(adjustment),
         arithmetic: format!(
-            "the lines add up to {} > period cap {cap}: {cap} − {} = {}",
+            "the lines add up to {} > period cap {}: {} − {} = {}",
             euro(lines_total),
+            money(cap),
+            money(cap),
             euro(lines_total),
             euro(adjustment)
         ),
@@ -95,8 +97,8 @@ pub(crate) fn restatement_lines(
             arithmetic: format!(
                 "{} recomputed {} − settled {} = {}",
                 restatement.period,
-                restatement.recomputed_net,
-                restatement.settled_net,
+                money(restatement.recomputed_net),
+                money(restatement.settled_net),
                 euro(difference)
             ),
             figures: vec![
@@ -125,10 +127,16 @@ pub(crate) fn contract_cap_line(
     }
     let adjustment = sub(left, running_total)?;
     let left_text = if unspent < Decimal::ZERO {
-        format!("{cap} − {paid_to_date} paid by earlier settlements: nothing left")
+        format!(
+            "{} − {} paid by earlier settlements: nothing left",
+            money(cap),
+            money(paid_to_date)
+        )
     } else {
         format!(
-            "{cap} − {paid_to_date} paid by earlier settlements = {}",
+            "{} − {} paid by earlier settlements = {}",
+            money(cap),
+            money(paid_to_date),
             euro(left)
         )
     };

@@ -176,6 +176,7 @@ fn the_waterfall_pays_return_first_then_principal_within_the_funders_share() {
     assert_eq!(
         waterfall.arithmetic,
         [
+            "payment: the net total 10000.00",
             "funder's limit: 0.6 × 10000.00 = 6000.00",
             "return due: 0.00 unpaid before + 863.01 accrued = 863.01; to return: min(863.01, 6000.00) = 863.01",
             "to principal: min(60000.00 outstanding, 6000.00 − 863.01 = 5136.99) = 5136.99",
@@ -310,6 +311,10 @@ fn the_waterfall_splits_only_what_the_payers_cover() {
     input.payment_terms.payers = vec![payer("Comune", "1", Some("7500.00"))];
     let funder = section(&input);
     assert_eq!(funder.waterfall.payment.to_string(), "7500.00");
+    assert_eq!(
+        funder.waterfall.arithmetic[0],
+        "payment: the net total 10000.00 − 2500.00 uncovered = 7500.00"
+    );
     assert_eq!(funder.waterfall.funder_limit.to_string(), "4500.00");
 }
 

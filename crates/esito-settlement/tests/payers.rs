@@ -203,3 +203,16 @@ fn what_earlier_settlements_paid_must_name_a_payer_of_the_terms() {
         })
     );
 }
+
+#[test]
+fn a_payer_that_owed_nothing_before_has_its_whole_cap_left() {
+    // 100 euro to one payer whose cap is 60: it owes 60, and 100 − 60 = 40 is uncovered.
+    let input = shared("100", vec![payer("Comune", "1", Some("60.00"))]);
+    let document = settled(&input);
+    assert_eq!(
+        document.payers[0].arithmetic,
+        "1 × 100.00 = 100.00; cap 60.00 − 0.00 owed before = 60.00 left: owes 60.00; \
+         100.00 − 60.00 = 40.00 uncovered"
+    );
+    assert_eq!(document.uncovered.to_string(), "40.00");
+}
