@@ -179,11 +179,14 @@ fn the_printable_page_shows_each_lines_arithmetic_and_escapes_every_text() {
 
 #[test]
 fn the_printable_page_shows_payers_and_the_funder() {
-    let page = render_html(&settled(&everything()));
+    let mut input = everything();
+    input.final_settlement = true;
+    let page = render_html(&settled(&input));
     for part in [
         "<h2>Payers</h2>",
         "<h2>Funder</h2>",
-        "Waterfall",
+        "<h3>Waterfall</h3>",
+        "<h3>Guarantee</h3>",
         "Average annual rate so far",
     ] {
         assert!(page.contains(part), "the page lacks {part}");
