@@ -104,7 +104,8 @@ pub struct MilestoneFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementHistory {
-    /// The net totals of every earlier settlement added up: what the contract cap has spent.
+    /// What earlier settlements made the payers owe, before VAT: the sum of their `total` less
+    /// `uncovered`. This is what the contract cap has spent.
     pub paid_to_date: Money,
     /// For several payers: what each owed in earlier settlements, by name (absent is nothing).
     #[serde(default)]
