@@ -121,23 +121,20 @@ fn figure(name: &str, value: impl Into<String>) -> Figure {
     }
 }
 
-fn line(kind: LineKind, subject: &str, amount: Decimal, arithmetic: String) -> LineBuilder {
-    LineBuilder(Line {
+fn line(
+    kind: LineKind,
+    subject: &str,
+    amount: Decimal,
+    arithmetic: String,
+    figures: Vec<Figure>,
+) -> Line {
+    Line {
         kind,
         subject: subject.to_owned(),
         amount: Amount::rounded(amount),
         arithmetic,
-        figures: Vec::new(),
+        figures,
         beneficiaries: Vec::new(),
-    })
-}
-
-struct LineBuilder(Line);
-
-impl LineBuilder {
-    fn figures(mut self, figures: Vec<Figure>) -> Line {
-        self.0.figures = figures;
-        self.0
     }
 }
 
@@ -147,8 +144,8 @@ fn no_value_line(kind: LineKind, indicator: &str, figures: Vec<Figure>) -> Line 
         indicator,
         Decimal::ZERO,
         "no value for the period: 0.00".to_owned(),
+        figures,
     )
-    .figures(figures)
 }
 
 /// The end of a line's arithmetic: `lhs = exact → rounded`, or, when the cap binds,
@@ -231,8 +228,8 @@ fn rate_card(rule: &RateCard<'_>, given: &IndicatorValue) -> Result<Line, Settle
             rule.indicator,
             Decimal::ZERO,
             format!("{} < threshold {}: 0.00", plain(value), plain(threshold)),
-        )
-        .figures(figures);
+            figures,
+        );
         built.beneficiaries = if per_beneficiary { parts } else { Vec::new() };
         return Ok(built);
     }
@@ -262,8 +259,13 @@ fn rate_card(rule: &RateCard<'_>, given: &IndicatorValue) -> Result<Line, Settle
     };
     let (raw, text) = finish(lhs, earned, rule.cap);
     steps.push(text);
-    let mut built =
-        line(LineKind::RateCard, rule.indicator, raw, steps.join("; ")).figures(figures);
+    let mut built = line(
+        LineKind::RateCard,
+        rule.indicator,
+        raw,
+        steps.join("; "),
+        figures,
+    );
     built.beneficiaries = parts;
     Ok(built)
 }
@@ -409,8 +411,8 @@ fn target_line(
                 "{ratio_text} < threshold {}: 0.00",
                 plain(threshold.value())
             ),
-        )
-        .figures(figures));
+            figures,
+        ));
     }
     let applied = ratio.min(cap_ratio.value());
     let raw = mul(amount.amount(), applied)?;
@@ -427,8 +429,8 @@ fn target_line(
             plain(cap_ratio.value()),
             rounded_to_cent(raw, rounded.value())
         ),
-    )
-    .figures(figures))
+        figures,
+    ))
 }
 
 fn savings_share(
@@ -450,7 +452,7 @@ fn savings_share(
     let earned = mul(share.value(), value)?;
     let lhs = format!("{} × {}", plain(share.value()), euro(value));
     let (raw, text) = finish(lhs, earned, cap);
-    Ok(line(LineKind::SavingsShare, indicator, raw, text).figures(figures))
+    Ok(line(LineKind::SavingsShare, indicator, raw, text, figures))
 }
 
 fn milestone(
@@ -478,33 +480,28 @@ fn milestone(
     ];
     figures.push(figure("period_start_on", period.start_on.to_string()));
     figures.push(figure("period_end_on", period.end_on.to_string()));
-    let line = match facts.accepted_on {
+    let (raw, arithmetic) = match facts.accepted_on {
         Some(on) if period.start_on <= on && on < period.end_on => {
             let raw = sub(amount.amount(), facts.advance_paid.amount())?;
-            line(
-                LineKind::Milestone,
-                deliverable,
-                raw,
-                format!(
-                    "accepted on {on}: {} − advance {} = {}",
-                    money(amount),
-                    money(facts.advance_paid),
-                    euro(raw)
-                ),
-            )
+            let text = format!(
+                "accepted on {on}: {} − advance {} = {}",
+                money(amount),
+                money(facts.advance_paid),
+                euro(raw)
+            );
+            (raw, text)
         }
-        Some(on) => line(
-            LineKind::Milestone,
-            deliverable,
+        Some(on) => (
             Decimal::ZERO,
             format!("accepted on {on}, outside the period: 0.00"),
         ),
-        None => line(
-            LineKind::Milestone,
-            deliverable,
-            Decimal::ZERO,
-            "not accepted: 0.00".to_owned(),
-        ),
+        None => (Decimal::ZERO, "not accepted: 0.00".to_owned()),
     };
-    Ok(line.figures(figures))
+    Ok(line(
+        LineKind::Milestone,
+        deliverable,
+        raw,
+        arithmetic,
+        figures,
+    ))
 }
