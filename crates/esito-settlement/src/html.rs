@@ -19,7 +19,7 @@ padding-left:1.2em}@media print{body{margin:0;max-width:none}h2{break-after:avoi
 tr{break-inside:avoid}}";
 
 /// Escapes the five characters that are markup in HTML text and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -30,7 +30,7 @@ pub use document::{
     FunderStatement, Guarantee, Line, LineKind, PayerPart, SettlementDocument, Vat, Waterfall,
 };
 pub use error::SettlementError;
-pub use html::{escape, render_html};
+pub use html::render_html;
 pub use input::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Period,
     Restatement, SettlementHistory, SettlementInput,
