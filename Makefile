@@ -20,6 +20,7 @@ bench:
 schemas:
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-domain --test schemas
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-api --test openapi
+	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-settlement --test schemas
 
 fmt:
 	cargo fmt --all
