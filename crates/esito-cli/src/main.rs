@@ -3,6 +3,7 @@
 mod bench;
 mod bench_api;
 mod demo;
+mod indicators;
 mod load;
 mod serve;
 
@@ -50,6 +51,34 @@ enum Commands {
     Export {
         #[arg(long)]
         contract: String,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// Rebuild the indicators' projection from the log, for one contract or all.
+    Rebuild {
+        #[arg(long)]
+        contract: Option<String>,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// The indicators of a period as JSON, as `GET /v1/contracts/{id}/indicators` returns them:
+    /// offline from an export alone, or from the store.
+    Indicators {
+        /// An export to verify and compute from, trusting nothing else.
+        #[arg(long, value_name = "EXPORT", conflicts_with_all = ["contract"])]
+        offline: Option<PathBuf>,
+        /// `2024`, `2024-H1`, `2024-Q1` or `2024-03`.
+        #[arg(long)]
+        period: String,
+        /// The log position the values are computed as of (default: the last).
+        #[arg(long)]
+        as_of: Option<u64>,
+        /// Indicator definitions to use instead of those built in (offline only).
+        #[arg(long, requires = "offline")]
+        definitions: Option<PathBuf>,
+        /// The contract, when reading the store.
+        #[arg(long, required_unless_present = "offline")]
+        contract: Option<String>,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
@@ -159,6 +188,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut out = BufWriter::new(std::io::stdout().lock());
             store.export(&contract, &mut out).await?;
             out.flush()?;
+        }
+        Commands::Rebuild { contract, database } => {
+            let store = connect(&database).await?;
+            for (contract, size) in indicators::rebuild(&store, contract.as_deref()).await? {
+                println!("rebuilt: {contract}, {size} entries projected");
+            }
+        }
+        Commands::Indicators {
+            offline,
+            period,
+            as_of,
+            definitions,
+            contract,
+            database,
+        } => {
+            let period: esito_indicators::Period = period.parse().context("--period")?;
+            let report = match (offline, contract) {
+                (Some(file), _) => {
+                    indicators::offline(&file, period, as_of, definitions.as_deref())?
+                }
+                (None, Some(contract)) => {
+                    let contract = ContractId::parse(&contract).context("--contract")?;
+                    connect(&database)
+                        .await?
+                        .indicators(&contract, period, as_of)
+                        .await?
+                }
+                (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
+            };
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Commands::Verify { file, public_key } => {
             let reader = BufReader::new(

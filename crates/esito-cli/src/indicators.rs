@@ -1,0 +1,134 @@
+//! `esito rebuild` and `esito indicators`: the indicators' projection rebuilt from the log, and
+//! the indicators of a period from the store or, offline, from an export alone.
+
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::Path;
+
+use anyhow::Context;
+use esito_domain::ContractId;
+use esito_indicators::{Definitions, IndicatorReport, Period};
+use esito_log::ExportLine;
+use esito_store::Store;
+
+/// A progress bar on standard error when it is a terminal; hidden otherwise.
+pub fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} entries, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Rebuilds the projection of each contract (or the one named) from position 1.
+pub async fn rebuild(
+    store: &Store,
+    contract: Option<&str>,
+) -> anyhow::Result<Vec<(ContractId, u64)>> {
+    let contracts = match contract {
+        Some(text) => vec![ContractId::parse(text).context("--contract")?],
+        None => store.contracts().await?,
+    };
+    let mut rebuilt = Vec::with_capacity(contracts.len());
+    for contract in contracts {
+        let head = store.head(&contract).await?.map_or(0, |head| head.size);
+        anyhow::ensure!(head > 0, "contract {contract} has no entries");
+        let bar = progress_bar(head, contract.as_str());
+        store.reset_projection(&contract).await?;
+        loop {
+            let step = store.project_step(&contract).await?;
+            bar.set_position(step.position);
+            if step.position >= head || step.applied == 0 {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        rebuilt.push((contract, head));
+    }
+    Ok(rebuilt)
+}
+
+/// Lines of an export, entries parsed; checkpoints skipped.
+fn export_entries(
+    file: &Path,
+) -> anyhow::Result<impl Iterator<Item = anyhow::Result<esito_log::Entry>>> {
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    Ok(reader.lines().enumerate().filter_map(|(index, line)| {
+        let parsed = line
+            .with_context(|| format!("reading line {}", index + 1))
+            .and_then(|line| {
+                serde_json::from_str::<ExportLine>(&line)
+                    .with_context(|| format!("line {}: not an export line", index + 1))
+            });
+        match parsed {
+            Ok(ExportLine::Entry { entry, .. }) => Some(Ok(entry)),
+            Ok(ExportLine::Checkpoint(_)) => None,
+            Err(error) => Some(Err(error)),
+        }
+    }))
+}
+
+/// The template the export's log names last (registration or amendment): what the service
+/// projects with. Only the contract's own entries are parsed.
+fn template_of(file: &Path) -> anyhow::Result<Option<String>> {
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    let mut template = None;
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", index + 1))?;
+        // Canonical JSON writes this member exactly so; other lines need no parsing.
+        if !line.contains(r#""event_type":"Contract"#) {
+            continue;
+        }
+        if let ExportLine::Entry { entry, .. } = serde_json::from_str(&line)
+            .with_context(|| format!("line {}: not an export line", index + 1))?
+        {
+            if let Some(named) = esito_indicators::templates::template_named((&entry).into()) {
+                template = Some(named);
+            }
+        }
+    }
+    Ok(template)
+}
+
+/// The indicators from an export alone: the export is verified first, then projected in
+/// memory with the definitions built into this binary (or the file given).
+pub fn offline(
+    file: &Path,
+    period: Period,
+    as_of: Option<u64>,
+    definitions_file: Option<&Path>,
+) -> anyhow::Result<IndicatorReport> {
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    esito_log::verify_export(reader, |_| {})
+        .map_err(|failure| anyhow::anyhow!("the export does not verify: {failure}"))?;
+    let definitions = match definitions_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Definitions::parse(&text).with_context(|| format!("{}", path.display()))?
+        }
+        None => {
+            let template = template_of(file)?
+                .context("the export names no template: no ContractRegistered entry")?;
+            esito_indicators::templates::embedded(&template).with_context(|| {
+                format!("no indicator definitions for template {template}: give --definitions FILE")
+            })??
+        }
+    };
+    let report =
+        esito_indicators::offline::indicators(&definitions, export_entries(file)?, period, as_of)??;
+    Ok(report)
+}
