@@ -698,7 +698,7 @@ fn tampered_with_key(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Trusted checkpoints and rotated keys.
+// Trusted checkpoints, rotated keys, and a log edited in the database behind the service's back.
 
 const CUNEO: &str = "cuneo-communal-living";
 
@@ -925,4 +925,289 @@ fn checkpoints_signed_before_and_after_a_key_rotation_verify_each_with_its_own_k
             )),
         "{verdict}"
     );
+}
+
+/// The stored entry with the first string of its payload changed, written canonically again:
+/// what someone editing the stored entry would do.
+fn edited_entry(entry: &str) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(entry).expect("a stored entry");
+    let payload = value["payload"].as_object_mut().expect("a payload object");
+    let field = payload
+        .values_mut()
+        .find(|v| v.is_string())
+        .expect("a string in the payload");
+    *field = serde_json::json!(format!("{} (edited)", field.as_str().expect("a string")));
+    esito_log::canonicalize(&value)
+}
+
+/// The frontier of the tree over `leaves`, as `contract_heads` stores it.
+fn frontier_bytes(leaves: &[Vec<u8>]) -> Vec<u8> {
+    let leaves: Vec<esito_log::Hash> = leaves
+        .iter()
+        .map(|leaf| esito_log::Hash::from_slice(leaf).expect("32 bytes"))
+        .collect();
+    esito_log::Frontier::from_leaves(&leaves).to_bytes()
+}
+
+/// What a tamperer with the database does to the entry at `position` of Cuneo.
+#[derive(Clone, Copy)]
+enum Tampering {
+    /// Edits the payload only.
+    Payload,
+    /// Edits the payload and rewrites the stored leaf hash and the head's frontier to match,
+    /// so that the log is consistent in itself.
+    PayloadAndHashes,
+    /// As `PayloadAndHashes`, and deletes the checkpoints that would give it away.
+    PayloadHashesAndCheckpoints,
+}
+
+const TAMPERED_POSITION: i64 = 17;
+
+/// On SQLite: the refusing trigger is dropped, the rows are updated, the trigger is put back.
+async fn tamper_with_sqlite(database: &str, tampering: Tampering) {
+    use sqlx::{Connection, Row};
+    let mut db = sqlx::SqliteConnection::connect(database)
+        .await
+        .expect("the database file opens");
+    let entry: String =
+        sqlx::query("SELECT entry FROM log_entries WHERE contract_id = ? AND position = ?")
+            .bind(CUNEO)
+            .bind(TAMPERED_POSITION)
+            .fetch_one(&mut db)
+            .await
+            .expect("the entry")
+            .get(0);
+    let edited = edited_entry(&entry);
+    let update = "UPDATE log_entries SET entry = ? WHERE contract_id = ? AND position = ?";
+    let refused = sqlx::query(update)
+        .bind(&edited)
+        .bind(CUNEO)
+        .bind(TAMPERED_POSITION)
+        .execute(&mut db)
+        .await
+        .expect_err("the log refuses an UPDATE");
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    sqlx::query("DROP TRIGGER log_entries_refuse_update")
+        .execute(&mut db)
+        .await
+        .expect("the owner of the file drops the trigger");
+    sqlx::query(update)
+        .bind(&edited)
+        .bind(CUNEO)
+        .bind(TAMPERED_POSITION)
+        .execute(&mut db)
+        .await
+        .expect("the UPDATE goes through");
+    if !matches!(tampering, Tampering::Payload) {
+        let leaf = esito_log::leaf_hash(edited.as_bytes());
+        sqlx::query("UPDATE log_entries SET leaf_hash = ? WHERE contract_id = ? AND position = ?")
+            .bind(leaf.as_bytes().to_vec())
+            .bind(CUNEO)
+            .bind(TAMPERED_POSITION)
+            .execute(&mut db)
+            .await
+            .expect("the leaf hash rewritten");
+        let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT leaf_hash FROM log_entries WHERE contract_id = ? ORDER BY position",
+        )
+        .bind(CUNEO)
+        .fetch_all(&mut db)
+        .await
+        .expect("the leaves");
+        sqlx::query("UPDATE contract_heads SET frontier = ? WHERE contract_id = ?")
+            .bind(frontier_bytes(&leaves))
+            .bind(CUNEO)
+            .execute(&mut db)
+            .await
+            .expect("the head rewritten");
+    }
+    if matches!(tampering, Tampering::PayloadHashesAndCheckpoints) {
+        sqlx::query("DELETE FROM checkpoints WHERE contract_id = ?")
+            .bind(CUNEO)
+            .execute(&mut db)
+            .await
+            .expect("the checkpoints deleted");
+    }
+    sqlx::query(
+        "CREATE TRIGGER log_entries_refuse_update BEFORE UPDATE ON log_entries
+         BEGIN SELECT RAISE(ABORT, 'log_entries is append-only: UPDATE is refused'); END",
+    )
+    .execute(&mut db)
+    .await
+    .expect("the trigger put back");
+    db.close().await.expect("closed");
+}
+
+/// On PostgreSQL, as a superuser: triggers are switched off for the session
+/// (`session_replication_role = replica`), which leaves the schema as it was.
+async fn tamper_with_postgres(database: &str, tampering: Tampering) {
+    use sqlx::{Connection, Row};
+    let mut db = sqlx::PgConnection::connect(database)
+        .await
+        .expect("PostgreSQL answers");
+    let entry: String =
+        sqlx::query("SELECT entry FROM log_entries WHERE contract_id = $1 AND position = $2")
+            .bind(CUNEO)
+            .bind(TAMPERED_POSITION)
+            .fetch_one(&mut db)
+            .await
+            .expect("the entry")
+            .get(0);
+    let edited = edited_entry(&entry);
+    let update = "UPDATE log_entries SET entry = $1 WHERE contract_id = $2 AND position = $3";
+    let refused = sqlx::query(update)
+        .bind(&edited)
+        .bind(CUNEO)
+        .bind(TAMPERED_POSITION)
+        .execute(&mut db)
+        .await
+        .expect_err("the log refuses an UPDATE");
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut db)
+        .await
+        .expect("a superuser switches triggers off");
+    sqlx::query(update)
+        .bind(&edited)
+        .bind(CUNEO)
+        .bind(TAMPERED_POSITION)
+        .execute(&mut db)
+        .await
+        .expect("the UPDATE goes through");
+    if !matches!(tampering, Tampering::Payload) {
+        // The leaf hash computed by the database itself: SHA-256(0x00 || entry).
+        sqlx::query(
+            "UPDATE log_entries SET leaf_hash = sha256('\\x00'::bytea || convert_to(entry, 'UTF8'))
+             WHERE contract_id = $1 AND position = $2",
+        )
+        .bind(CUNEO)
+        .bind(TAMPERED_POSITION)
+        .execute(&mut db)
+        .await
+        .expect("the leaf hash rewritten");
+        let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT leaf_hash FROM log_entries WHERE contract_id = $1 ORDER BY position",
+        )
+        .bind(CUNEO)
+        .fetch_all(&mut db)
+        .await
+        .expect("the leaves");
+        assert_eq!(
+            leaves[TAMPERED_POSITION as usize - 1],
+            esito_log::leaf_hash(edited.as_bytes()).as_bytes().to_vec(),
+            "the database hashed the leaf as RFC 9162 does"
+        );
+        sqlx::query("UPDATE contract_heads SET frontier = $1 WHERE contract_id = $2")
+            .bind(frontier_bytes(&leaves))
+            .bind(CUNEO)
+            .execute(&mut db)
+            .await
+            .expect("the head rewritten");
+    }
+    if matches!(tampering, Tampering::PayloadHashesAndCheckpoints) {
+        sqlx::query("DELETE FROM checkpoints WHERE contract_id = $1")
+            .bind(CUNEO)
+            .execute(&mut db)
+            .await
+            .expect("the checkpoints deleted");
+    }
+    sqlx::query("RESET session_replication_role")
+        .execute(&mut db)
+        .await
+        .expect("triggers back on");
+    db.close().await.expect("closed");
+}
+
+/// Loads the demo into `database`, has the service sign a checkpoint and grow the log past it,
+/// then edits entry 17 behind the service's back in each of the three ways, checking after
+/// each that `esito export` + `esito verify` catches it and names what failed.
+fn tampering_behind_the_service_is_caught(
+    database: &str,
+    dir: &Path,
+    tamper: impl Fn(&str, Tampering),
+) {
+    load_demo(database);
+    let (server, port) = serve(database, &dir.join("signing.key"));
+    let (_, public_key) = published_key(port);
+    let checkpoint = checkpoint_now(port);
+    let trusted_root = root_hash(&checkpoint);
+    let trusted = dir.join("trusted.json");
+    std::fs::write(&trusted, &checkpoint).expect("written");
+    let trusted = trusted.to_str().expect("utf-8").to_owned();
+    grow(port, 3);
+    drop(server);
+    let file = dir.join("exported.jsonl");
+    let with_key_and_trust = [
+        "--public-key",
+        public_key.as_str(),
+        "--trusted-checkpoint",
+        trusted.as_str(),
+    ];
+    export(database, CUNEO, &file);
+    let (ok, verdict) = verify_with(&file, &with_key_and_trust);
+    assert!(ok, "before any tampering: {verdict}");
+
+    tamper(database, Tampering::Payload);
+    export(database, CUNEO, &file);
+    let (ok, verdict) = verify_with(&file, &[]);
+    assert!(
+        !ok && verdict == "FAILED at position 17: leaf hash does not match the entry\n",
+        "payload edited: {verdict}"
+    );
+
+    tamper(database, Tampering::PayloadAndHashes);
+    export(database, CUNEO, &file);
+    let (ok, verdict) = verify_with(&file, &["--public-key", &public_key]);
+    assert!(
+        !ok && verdict.starts_with("FAILED: checkpoint at size ")
+            && verdict.ends_with(": root hash does not match the tree head of the entries\n"),
+        "payload and hashes rewritten, caught by the checkpoint signed before: {verdict}"
+    );
+    let (ok, verdict) = verify_with(&file, &with_key_and_trust);
+    assert!(
+        !ok && verdict.starts_with(
+            "FAILED: export does not extend the trusted checkpoint: tree head at size 962 is "
+        ) && verdict.ends_with(&format!(", trusted root is {trusted_root}\n")),
+        "payload and hashes rewritten, caught by the trusted checkpoint: {verdict}"
+    );
+
+    tamper(database, Tampering::PayloadHashesAndCheckpoints);
+    export(database, CUNEO, &file);
+    assert!(checkpoint_lines(&file).is_empty(), "no checkpoint left");
+    let (ok, verdict) = verify_with(&file, &["--public-key", &public_key]);
+    assert!(
+        ok,
+        "without its checkpoints the rewritten log is consistent in itself: {verdict}"
+    );
+    let (ok, verdict) = verify_with(&file, &with_key_and_trust);
+    assert!(
+        !ok && verdict.starts_with(
+            "FAILED: export does not extend the trusted checkpoint: tree head at size 962 is "
+        ) && verdict.ends_with(&format!(", trusted root is {trusted_root}\n")),
+        "checkpoints deleted too, caught by the trusted checkpoint: {verdict}"
+    );
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
+#[test]
+fn a_payload_edited_in_sqlite_behind_the_service_is_caught_by_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tampering_behind_the_service_is_caught(&sqlite_url(dir.path()), dir.path(), |db, how| {
+        block_on(tamper_with_sqlite(db, how))
+    });
+}
+
+#[test]
+fn a_payload_edited_in_postgres_behind_the_service_is_caught_by_verify() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tampering_behind_the_service_is_caught(&postgres_url(), dir.path(), |db, how| {
+        block_on(tamper_with_postgres(db, how))
+    });
 }
