@@ -420,12 +420,15 @@ fn serve(database: &str, signing_key: &Path) -> (Server, u16) {
     (server, port)
 }
 
-#[test]
-fn the_operator_guide_runs_as_printed_and_again_as_replays() {
+/// The `sh` blocks of a page of `docs/`, in order, as one bash script that stops at the first
+/// failing command.
+fn sh_blocks(page: &str) -> String {
     let guide = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/operator-guide.md"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs")
+            .join(page),
     )
-    .expect("docs/operator-guide.md");
+    .unwrap_or_else(|e| panic!("docs/{page}: {e}"));
     let mut script = String::from("set -euo pipefail\n");
     let mut in_block = false;
     for line in guide.lines() {
@@ -436,6 +439,12 @@ fn the_operator_guide_runs_as_printed_and_again_as_replays() {
             _ => {}
         }
     }
+    script
+}
+
+#[test]
+fn the_operator_guide_runs_as_printed_and_again_as_replays() {
+    let script = sh_blocks("operator-guide.md");
     assert!(
         script.matches("curl").count() >= 12,
         "the guide's examples were found"
@@ -1210,4 +1219,48 @@ fn a_payload_edited_in_postgres_behind_the_service_is_caught_by_verify() {
     tampering_behind_the_service_is_caught(&postgres_url(), dir.path(), |db, how| {
         block_on(tamper_with_postgres(db, how))
     });
+}
+
+#[test]
+fn the_evaluator_guide_runs_as_printed() {
+    let script = sh_blocks("evaluator-guide.md");
+    assert!(
+        script.contains("esito verify") && script.contains("openssl pkeyutl -verify"),
+        "the guide's examples were found"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, port) = serve_demo(dir.path());
+    // The service signs at start, but not necessarily before it first answers.
+    checkpoint_now(port);
+    let bin = Path::new(ESITO).parent().expect("the binary's directory");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("ESITO_URL", format!("http://127.0.0.1:{port}"))
+        .env("ESITO_DATABASE", sqlite_url(dir.path()))
+        .output()
+        .expect("bash runs");
+    let printed = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "the guide failed:\n{printed}");
+    for expected in [
+        "verified: contract cuneo-communal-living, 962 entries, ",
+        "verified: contract cuneo-communal-living, 963 entries, ",
+        "extends trusted checkpoint at size 962 (signature checked)",
+        "962 leaves, tree head ",
+        "Signature Verified Successfully",
+        "entry 17 is in the tree of size 963, which extends the checkpoint at size 962",
+    ] {
+        assert!(printed.contains(expected), "{expected}:\n{printed}");
+    }
 }
