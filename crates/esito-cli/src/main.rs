@@ -6,8 +6,9 @@ mod demo;
 mod indicators;
 mod load;
 mod serve;
+mod verify;
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -87,14 +88,9 @@ enum Commands {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Verify an export: re-hash every entry, check positions, tree heads and checkpoints.
-    Verify {
-        file: PathBuf,
-        /// The checkpoint key (base64, from /v1/checkpoint-key, obtained out of band): every
-        /// checkpoint's signature is checked with it.
-        #[arg(long)]
-        public_key: Option<String>,
-    },
+    /// Verify an export: re-hash every entry, check positions, tree heads, checkpoints and
+    /// their signatures, and that it extends a checkpoint kept from before.
+    Verify(verify::VerifyArgs),
     /// Append synthetic centre accesses from concurrent writers, printing each acknowledged
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
@@ -219,50 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        Commands::Verify { file, public_key } => {
-            let reader = BufReader::new(
-                std::fs::File::open(&file)
-                    .with_context(|| format!("opening {}", file.display()))?,
-            );
-            let verdict = esito_log::verify_export(reader, |_| {});
-            if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
-                report_peak_memory();
-            }
-            let verdict = verdict
-                .map_err(|failure| failure.to_string())
-                .and_then(|report| {
-                    for checkpoint in &report.checkpoints {
-                        if let Some(key) = &public_key {
-                            esito_log::signing::verify_signature(checkpoint, key)
-                                .map_err(|e| e.to_string())?;
-                        }
-                    }
-                    Ok(report)
-                });
-            return Ok(match verdict {
-                Ok(report) => {
-                    let signatures = match (&public_key, report.checkpoints.len()) {
-                        (_, 0) => "no checkpoints",
-                        (Some(_), _) => "checkpoints and their signatures checked",
-                        (None, _) => {
-                            "checkpoints' tree heads checked (signatures: give --public-key)"
-                        }
-                    };
-                    println!(
-                        "verified: {} entries of {}, tree head {}; {} {signatures}",
-                        report.size,
-                        report.contract_id.as_deref().unwrap_or("an empty log"),
-                        report.root,
-                        report.checkpoints.len(),
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(failure) => {
-                    println!("FAILED: {failure}");
-                    ExitCode::FAILURE
-                }
-            });
-        }
+        Commands::Verify(args) => return verify::run(args),
         Commands::Keys {
             command:
                 KeysCommand::Create {

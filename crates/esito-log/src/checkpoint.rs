@@ -81,7 +81,26 @@ impl UnsignedCheckpoint {
     }
 }
 
+/// An export's checkpoint line, `{"checkpoint": {...}}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointLine {
+    checkpoint: Checkpoint,
+}
+
 impl Checkpoint {
+    /// Reads a checkpoint kept apart from an export: either the object itself, as
+    /// `/v1/contracts/{id}/checkpoints/latest` answers it, or an export's line
+    /// `{"checkpoint": {...}}` copied as it stands.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        if value.get("checkpoint").is_some() {
+            serde_json::from_value::<CheckpointLine>(value).map(|line| line.checkpoint)
+        } else {
+            serde_json::from_value(value)
+        }
+    }
+
     /// The bytes the signature covers: RFC 8785 JSON of every field but `signature`.
     pub fn signed_bytes(&self) -> Vec<u8> {
         SignedFields {
@@ -130,6 +149,18 @@ mod tests {
         let before = unsigned().signed_bytes();
         let checkpoint = unsigned().with_signature("c2ln".to_owned());
         assert_eq!(checkpoint.signed_bytes(), before);
+    }
+
+    #[test]
+    fn a_checkpoint_reads_bare_or_as_an_export_line_and_nothing_else() {
+        let checkpoint = unsigned().with_signature("c2ln".to_owned());
+        let bare = serde_json::to_string(&checkpoint).expect("a checkpoint serializes");
+        let line = format!("{{\"checkpoint\":{bare}}}\n");
+        assert_eq!(Checkpoint::from_json(&bare).ok(), Some(checkpoint.clone()));
+        assert_eq!(Checkpoint::from_json(&line).ok(), Some(checkpoint));
+        let with_more = format!("{{\"checkpoint\":{bare},\"position\":1}}");
+        assert!(Checkpoint::from_json(&with_more).is_err());
+        assert!(Checkpoint::from_json(r#"{"size": 3}"#).is_err());
     }
 
     #[test]

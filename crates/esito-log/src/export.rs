@@ -7,6 +7,19 @@
 //! written; for every checkpoint, that it names the same contract and that its root hash is the
 //! tree head of the entries at its size.
 //!
+//! # Trust
+//!
+//! What the export alone cannot establish comes from a [`Trust`], obtained out of band: the
+//! public keys the service signs checkpoints with (each checkpoint is then checked, as it
+//! streams past, with the key its `key_id` names), and a checkpoint kept from an earlier
+//! look at the log. The export must extend that trusted checkpoint: same contract, at least as
+//! many entries, and the tree head over its first `size` leaves equal to the trusted root,
+//! compared the moment the frontier reaches that size. At the end the verifier also builds the
+//! RFC 9162 consistency proof from the trusted size to the export's size out of the leaves it
+//! kept and checks it with [`verify_consistency`], exactly as a verifier holding only the old
+//! checkpoint and the new tree head would check the proof the service serves; the report
+//! carries the proof.
+//!
 //! # Memory
 //!
 //! Checkpoints come after all the entries, and a checkpoint may be at any size `m <= n`, so the
@@ -38,8 +51,10 @@
 //!
 //! Without checkpoints the verifier cannot notice entries cut off the end of an export: a
 //! shortened export is a valid export of a shorter log. Nor can it notice a whole export
-//! rewritten with recomputed hashes. Both are caught only by a signed checkpoint, whose
-//! signature this crate does not check.
+//! rewritten with recomputed hashes. Both are caught only by a checkpoint made before the
+//! change: one in the export, if its signature is checked with a key the rewriter does not
+//! hold, or a trusted one kept apart from the export. A log rewritten before any checkpoint
+//! the verifier holds, with checkpoints signed again by the service's own key, passes.
 
 use std::borrow::Cow;
 use std::io::{BufRead, Read};
@@ -52,8 +67,9 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::checkpoint::Checkpoint;
 use crate::entry::{BorrowedEntry, Entry};
-use crate::hash::{leaf_hash, Hash};
-use crate::merkle::Frontier;
+use crate::hash::{empty_root, leaf_hash, Hash};
+use crate::merkle::{verify_consistency, ConsistencyProof, Frontier, ProofError};
+use crate::signing::{Keyring, SignatureError};
 
 /// The longest line, newline included, that [`verify_export`] reads; a longer one fails the
 /// export rather than letting a hostile file exhaust memory.
@@ -263,6 +279,16 @@ impl<'a> ParsedLine<'a> {
     }
 }
 
+/// What a verifier holds beyond the export, obtained out of band; the default holds nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// When not empty, every checkpoint (the trusted one too) must be signed by the key its
+    /// `key_id` names, and that key must be here.
+    pub keys: Keyring,
+    /// A checkpoint kept from before: the export must extend it.
+    pub checkpoint: Option<Checkpoint>,
+}
+
 /// What a verified export establishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -272,8 +298,14 @@ pub struct VerifyReport {
     pub size: u64,
     /// The tree head over all the entries.
     pub root: Hash,
-    /// The checkpoints, each checked against the entries but not for its signature.
+    /// The checkpoints, each checked against the entries.
     pub checkpoints: Vec<Checkpoint>,
+    /// How many of the checkpoints had their signature checked: all of them when keys were
+    /// given, none otherwise.
+    pub signatures_checked: u64,
+    /// With a trusted checkpoint: the RFC 9162 proof, checked, that the export's tree extends
+    /// the trusted one (`first` is the trusted size, `second` the export's).
+    pub extends: Option<ConsistencyProof>,
 }
 
 /// The first rule an export breaks, named at the first line or position that breaks it.
@@ -314,6 +346,38 @@ pub enum VerifyFailure {
     /// A checkpoint's root hash is the tree head of the entries at its size.
     #[error("checkpoint at size {size}: root hash does not match the tree head of the entries")]
     CheckpointRootMismatch { size: u64 },
+    /// Given keys, a checkpoint is signed by the key its key id names, and that key is given.
+    #[error("{reason}")]
+    CheckpointSignature { reason: SignatureError },
+    /// Given keys, the trusted checkpoint is signed like any other.
+    #[error("trusted {reason}")]
+    TrustedCheckpointSignature { reason: SignatureError },
+    /// The export is of the trusted checkpoint's contract.
+    #[error("the trusted checkpoint is of contract {trusted}, the export of {export}")]
+    TrustedCheckpointContractMismatch { trusted: String, export: String },
+    /// An export holds at least the entries of a checkpoint made before it.
+    #[error(
+        "export does not extend the trusted checkpoint: the checkpoint is at size {size}, the export holds only {log_size} entries"
+    )]
+    TrustedCheckpointBeyondExport { size: u64, log_size: u64 },
+    /// The export's first `size` entries are those the trusted checkpoint signed.
+    #[error(
+        "export does not extend the trusted checkpoint: tree head at size {size} is {tree_head}, trusted root is {trusted_root}"
+    )]
+    DoesNotExtendTrustedCheckpoint {
+        size: u64,
+        tree_head: Hash,
+        trusted_root: Hash,
+    },
+    /// The RFC 9162 consistency proof from the trusted tree to the export's verifies.
+    #[error(
+        "export does not extend the trusted checkpoint: the consistency proof from size {first} to size {second} fails: {reason}"
+    )]
+    TrustedConsistencyProof {
+        first: u64,
+        second: u64,
+        reason: ProofError,
+    },
 }
 
 /// Verifies an export line by line, for callers that read lines themselves (an async reader,
@@ -331,12 +395,42 @@ pub struct ExportVerifier {
     checkpoints: Vec<Checkpoint>,
     /// Reused for every entry's canonical bytes.
     canonical: Vec<u8>,
+    /// Checks every checkpoint's signature, unless empty.
+    keys: Keyring,
+    /// The checkpoint the export must extend, its signature already checked.
+    trusted: Option<Checkpoint>,
 }
 
 impl ExportVerifier {
-    /// A verifier that has seen nothing yet.
+    /// A verifier that has seen nothing yet and trusts nothing beyond the export.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A verifier that checks signatures with `trust.keys` and that the export extends
+    /// `trust.checkpoint`; fails at once if that checkpoint's own signature does not verify.
+    pub fn trusting(trust: Trust) -> Result<Self, VerifyFailure> {
+        if let Some(trusted) = &trust.checkpoint {
+            if !trust.keys.is_empty() {
+                trust
+                    .keys
+                    .verify(trusted)
+                    .map_err(|reason| VerifyFailure::TrustedCheckpointSignature { reason })?;
+            }
+            // The empty tree is checked here: no entry will reach its size.
+            if trusted.size == 0 && trusted.root_hash != empty_root() {
+                return Err(VerifyFailure::DoesNotExtendTrustedCheckpoint {
+                    size: 0,
+                    tree_head: empty_root(),
+                    trusted_root: trusted.root_hash,
+                });
+            }
+        }
+        Ok(Self {
+            keys: trust.keys,
+            trusted: trust.checkpoint,
+            ..Self::default()
+        })
     }
 
     /// How many entries have been verified.
@@ -450,24 +544,58 @@ impl ExportVerifier {
                 return Err(VerifyFailure::ContractMismatch { position });
             }
             Some(_) => {}
-            None => self.contract_id = Some(contract_id.to_owned()),
+            None => self.learn_contract(contract_id)?,
         }
         if leaf != *written {
             return Err(VerifyFailure::LeafHashMismatch { position });
         }
         self.frontier.push(leaf);
         self.leaves.push(leaf);
+        if let Some(trusted) = &self.trusted {
+            if trusted.size == position {
+                let tree_head = self.frontier.root();
+                if tree_head != trusted.root_hash {
+                    return Err(VerifyFailure::DoesNotExtendTrustedCheckpoint {
+                        size: position,
+                        tree_head,
+                        trusted_root: trusted.root_hash,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the contract of the first line as the export's, once it is the trusted
+    /// checkpoint's.
+    fn learn_contract(&mut self, contract_id: &str) -> Result<(), VerifyFailure> {
+        if let Some(trusted) = &self.trusted {
+            if trusted.contract_id != contract_id {
+                return Err(VerifyFailure::TrustedCheckpointContractMismatch {
+                    trusted: trusted.contract_id.clone(),
+                    export: contract_id.to_owned(),
+                });
+            }
+        }
+        self.contract_id = Some(contract_id.to_owned());
         Ok(())
     }
 
     fn verify_checkpoint(&mut self, checkpoint: Checkpoint) -> Result<(), VerifyFailure> {
         let size = checkpoint.size;
+        // First whether the checkpoint is the service's at all, then whether the entries agree
+        // with it: a checkpoint edited in the export is named as forged, not as disagreeing.
+        if !self.keys.is_empty() {
+            self.keys
+                .verify(&checkpoint)
+                .map_err(|reason| VerifyFailure::CheckpointSignature { reason })?;
+        }
         match &self.contract_id {
             Some(contract_id) if *contract_id != checkpoint.contract_id => {
                 return Err(VerifyFailure::CheckpointContractMismatch { size });
             }
             Some(_) => {}
-            None => self.contract_id = Some(checkpoint.contract_id.clone()),
+            None => self.learn_contract(&checkpoint.contract_id)?,
         }
         let log_size = self.frontier.size();
         if size > log_size {
@@ -496,15 +624,65 @@ impl ExportVerifier {
         self.replay.root()
     }
 
-    /// The report on everything verified so far.
-    pub fn finish(self) -> VerifyReport {
-        VerifyReport {
+    /// The report on everything verified, once every line is: fails if the export does not
+    /// extend the trusted checkpoint.
+    pub fn finish(self) -> Result<VerifyReport, VerifyFailure> {
+        let size = self.frontier.size();
+        let root = self.frontier.root();
+        let extends = match &self.trusted {
+            None => None,
+            Some(trusted) => Some(extension(trusted, size, &root, &self.leaves)?),
+        };
+        let signatures_checked = if self.keys.is_empty() {
+            0
+        } else {
+            self.checkpoints.len() as u64
+        };
+        Ok(VerifyReport {
             contract_id: self.contract_id,
-            size: self.frontier.size(),
-            root: self.frontier.root(),
+            size,
+            root,
             checkpoints: self.checkpoints,
-        }
+            signatures_checked,
+            extends,
+        })
     }
+}
+
+/// The checked consistency proof that the tree over `leaves` (of `size` leaves, head `root`)
+/// extends `trusted`.
+///
+/// When the tree head at the trusted size was already compared as the entries streamed past,
+/// this proof verifies by construction; it is built and checked all the same so that the
+/// verdict rests on the very check an independent RFC 9162 verifier makes with the proof the
+/// service serves, and so that the report can show that proof.
+fn extension(
+    trusted: &Checkpoint,
+    size: u64,
+    root: &Hash,
+    leaves: &[Hash],
+) -> Result<ConsistencyProof, VerifyFailure> {
+    if trusted.size > size {
+        return Err(VerifyFailure::TrustedCheckpointBeyondExport {
+            size: trusted.size,
+            log_size: size,
+        });
+    }
+    let failed = |reason| VerifyFailure::TrustedConsistencyProof {
+        first: trusted.size,
+        second: size,
+        reason,
+    };
+    let proof = ConsistencyProof::build(trusted.size, size, leaves).map_err(failed)?;
+    verify_consistency(
+        proof.first,
+        proof.second,
+        &trusted.root_hash,
+        root,
+        &proof.consistency_path,
+    )
+    .map_err(failed)?;
+    Ok(proof)
 }
 
 /// Verifies an export as it streams past, calling `on_progress` with the number of entries
@@ -514,18 +692,29 @@ pub fn verify_export<R: BufRead>(
     reader: R,
     on_progress: impl FnMut(u64),
 ) -> Result<VerifyReport, VerifyFailure> {
+    verify_export_trusting(reader, Trust::default(), on_progress)
+}
+
+/// [`verify_export`], checking signatures with `trust.keys` and that the export extends
+/// `trust.checkpoint` (see the module documentation).
+pub fn verify_export_trusting<R: BufRead>(
+    reader: R,
+    trust: Trust,
+    on_progress: impl FnMut(u64),
+) -> Result<VerifyReport, VerifyFailure> {
+    let verifier = ExportVerifier::trusting(trust)?;
     let workers = thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS));
-    verify_export_on(reader, on_progress, workers)
+    verify_export_on(verifier, reader, on_progress, workers)
 }
 
 /// [`verify_export`] with the lines read on `workers` threads, or on the calling thread alone
 /// for fewer than two; tests choose the number to exercise each way on any machine.
 fn verify_export_on<R: BufRead>(
+    mut verifier: ExportVerifier,
     reader: R,
     mut on_progress: impl FnMut(u64),
     workers: usize,
 ) -> Result<VerifyReport, VerifyFailure> {
-    let mut verifier = ExportVerifier::new();
     let mut lines = BatchReader { reader, lines: 0 };
     let mut batch = Batch::default();
     lines.read_batch(&mut batch);
@@ -537,7 +726,7 @@ fn verify_export_on<R: BufRead>(
             let last = batch.end.is_some();
             verifier.verify_batch(&mut batch, &mut on_progress)?;
             if last {
-                return Ok(verifier.finish());
+                return verifier.finish();
             }
             lines.read_batch(&mut batch);
         }
@@ -577,7 +766,7 @@ fn verify_export_on<R: BufRead>(
         stop.store(true, Ordering::Relaxed);
         verdict
     })?;
-    Ok(verifier.finish())
+    verifier.finish()
 }
 
 /// Hands batches to the workers in turn (batch k to worker k mod n) and takes their results
@@ -766,7 +955,9 @@ mod tests {
                 contract_id: None,
                 size: 0,
                 root: empty_root(),
-                checkpoints: Vec::new()
+                checkpoints: Vec::new(),
+                signatures_checked: 0,
+                extends: None,
             }
         );
     }
@@ -866,7 +1057,7 @@ mod tests {
                 progress.push(verifier.size());
             }
         }
-        (Ok(verifier.finish()), progress)
+        (verifier.finish(), progress)
     }
 
     /// Verifies `reader` with each number of workers and checks that the verdict and the
@@ -877,7 +1068,12 @@ mod tests {
     ) {
         for workers in [1, 2, 3, 8] {
             let mut progress = Vec::new();
-            let verdict = verify_export_on(reader(), |n| progress.push(n), workers);
+            let verdict = verify_export_on(
+                ExportVerifier::new(),
+                reader(),
+                |n| progress.push(n),
+                workers,
+            );
             assert_eq!(verdict, expected.0, "{workers} workers");
             assert!(
                 progress == expected.1,

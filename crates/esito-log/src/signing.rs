@@ -2,7 +2,8 @@
 //!
 //! Invariant: a signature covers exactly `Checkpoint::signed_bytes` (JCS of the five signed
 //! fields); the key id is the first 8 bytes of the SHA-256 of the public key, in hex, so an old
-//! key id keeps naming its key after a rotation.
+//! key id keeps naming its key after a rotation. A verifier given several keys (a [`Keyring`])
+//! checks each checkpoint with the one key its `key_id` names, and with no other.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -16,17 +17,29 @@ pub enum SignatureError {
     #[error("the public key is not 32 bytes of base64")]
     MalformedPublicKey,
     #[error(
-        "checkpoint of size {size}: signed by key {key_id}, not by the key given ({expected})"
+        "checkpoint at size {size}: signed by key {key_id}, not by the key given ({expected})"
     )]
     OtherKey {
         size: u64,
         key_id: String,
         expected: String,
     },
-    #[error("checkpoint of size {size}: the signature is not 64 bytes of base64")]
+    /// A keyring holds no key with the checkpoint's key id.
+    #[error(
+        "checkpoint at size {size}: signed by key {key_id}, which is none of the keys given ({given})"
+    )]
+    UnknownKey {
+        size: u64,
+        key_id: String,
+        /// The ids of the keys given, comma-separated.
+        given: String,
+    },
+    #[error("checkpoint at size {size}: the signature is not 64 bytes of base64")]
     MalformedSignature { size: u64 },
-    #[error("checkpoint of size {size}: the signature does not match the checkpoint")]
-    Forged { size: u64 },
+    #[error(
+        "checkpoint at size {size}: the signature does not match the checkpoint under key {key_id}"
+    )]
+    Forged { size: u64, key_id: String },
 }
 
 /// The key id of a public key.
@@ -75,15 +88,19 @@ impl CheckpointKey {
     }
 }
 
-/// Checks a checkpoint's signature with a public key obtained out of band (base64).
-pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(), SignatureError> {
+/// Reads a public key published as base64 of its 32 bytes.
+fn parse_public_key(public_key: &str) -> Result<VerifyingKey, SignatureError> {
     let bytes: [u8; 32] = STANDARD
         .decode(public_key.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or(SignatureError::MalformedPublicKey)?;
-    let public =
-        VerifyingKey::from_bytes(&bytes).map_err(|_| SignatureError::MalformedPublicKey)?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| SignatureError::MalformedPublicKey)
+}
+
+/// Checks a checkpoint's signature with a public key obtained out of band (base64).
+pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(), SignatureError> {
+    let public = parse_public_key(public_key)?;
     let expected = key_id(&public);
     if checkpoint.key_id != expected {
         return Err(SignatureError::OtherKey {
@@ -92,6 +109,60 @@ pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(),
             expected,
         });
     }
+    check_with(&public, checkpoint)
+}
+
+/// The public keys a verifier was given out of band, each under its key id: the keys of a
+/// service that rotates its signing key, old and new.
+#[derive(Debug, Clone, Default)]
+pub struct Keyring {
+    /// (key id, key), in the order given, without repeats.
+    keys: Vec<(String, VerifyingKey)>,
+}
+
+impl Keyring {
+    /// A keyring with no keys: checkpoints' signatures are not checked.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a public key (base64 of its 32 bytes, as `/v1/checkpoint-key` publishes it); adding
+    /// a key already held changes nothing.
+    pub fn add(&mut self, public_key: &str) -> Result<(), SignatureError> {
+        let public = parse_public_key(public_key)?;
+        let id = key_id(&public);
+        if !self.keys.iter().any(|(known, _)| *known == id) {
+            self.keys.push((id, public));
+        }
+        Ok(())
+    }
+
+    /// Whether no key was given.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The ids of the keys held, in the order given.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// Checks a checkpoint's signature with the key its `key_id` names; a checkpoint whose key
+    /// is not held fails, whatever its signature.
+    pub fn verify(&self, checkpoint: &Checkpoint) -> Result<(), SignatureError> {
+        let Some((_, public)) = self.keys.iter().find(|(id, _)| *id == checkpoint.key_id) else {
+            return Err(SignatureError::UnknownKey {
+                size: checkpoint.size,
+                key_id: checkpoint.key_id.clone(),
+                given: self.key_ids().collect::<Vec<_>>().join(", "),
+            });
+        };
+        check_with(public, checkpoint)
+    }
+}
+
+/// Checks the signature alone, with a key already matched to the checkpoint's key id.
+fn check_with(public: &VerifyingKey, checkpoint: &Checkpoint) -> Result<(), SignatureError> {
     let signature: [u8; 64] = STANDARD
         .decode(&checkpoint.signature)
         .ok()
@@ -106,6 +177,7 @@ pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(),
         )
         .map_err(|_| SignatureError::Forged {
             size: checkpoint.size,
+            key_id: checkpoint.key_id.clone(),
         })
 }
 
@@ -127,7 +199,10 @@ mod tests {
         moved.size = 11;
         assert_eq!(
             verify_signature(&moved, &key.public_key()),
-            Err(SignatureError::Forged { size: 11 })
+            Err(SignatureError::Forged {
+                size: 11,
+                key_id: key.key_id().to_owned()
+            })
         );
         let other = CheckpointKey::from_seed([8; 32]);
         assert!(matches!(
@@ -143,7 +218,87 @@ mod tests {
         forged.key_id = checkpoint.key_id.clone();
         assert_eq!(
             verify_signature(&forged, &key.public_key()),
-            Err(SignatureError::Forged { size: 10 })
+            Err(SignatureError::Forged {
+                size: 10,
+                key_id: key.key_id().to_owned()
+            })
         );
+    }
+
+    fn sign(key: &CheckpointKey, size: u64) -> Checkpoint {
+        key.sign(
+            "cuneo",
+            size,
+            crate::empty_root(),
+            "2024-04-01T00:00:00Z".to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_keyring_checks_each_checkpoint_with_the_key_its_key_id_names() {
+        let (old, new) = (
+            CheckpointKey::from_seed([7; 32]),
+            CheckpointKey::from_seed([8; 32]),
+        );
+        let mut keyring = Keyring::new();
+        keyring.add(&old.public_key()).expect("a key");
+        keyring.add(&new.public_key()).expect("a key");
+        keyring.add(&old.public_key()).expect("a key given twice");
+        assert_eq!(
+            keyring.key_ids().collect::<Vec<_>>(),
+            [old.key_id(), new.key_id()]
+        );
+        keyring
+            .verify(&sign(&old, 10))
+            .expect("the old key's checkpoint");
+        keyring
+            .verify(&sign(&new, 20))
+            .expect("the new key's checkpoint");
+        let mut moved = sign(&new, 20);
+        moved.size = 21;
+        assert_eq!(
+            keyring.verify(&moved),
+            Err(SignatureError::Forged {
+                size: 21,
+                key_id: new.key_id().to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_signed_by_a_key_not_in_the_keyring_is_refused_naming_its_key_id() {
+        let (given, other) = (
+            CheckpointKey::from_seed([7; 32]),
+            CheckpointKey::from_seed([9; 32]),
+        );
+        let mut keyring = Keyring::new();
+        keyring.add(&given.public_key()).expect("a key");
+        let failure = keyring.verify(&sign(&other, 5)).expect_err("another key");
+        assert_eq!(
+            failure,
+            SignatureError::UnknownKey {
+                size: 5,
+                key_id: other.key_id().to_owned(),
+                given: given.key_id().to_owned()
+            }
+        );
+        assert_eq!(
+            failure.to_string(),
+            format!(
+                "checkpoint at size 5: signed by key {}, which is none of the keys given ({})",
+                other.key_id(),
+                given.key_id()
+            )
+        );
+    }
+
+    #[test]
+    fn a_keyring_refuses_a_key_that_is_not_32_bytes_of_base64() {
+        let mut keyring = Keyring::new();
+        assert_eq!(
+            keyring.add("c2hvcnQ="),
+            Err(SignatureError::MalformedPublicKey)
+        );
+        assert!(keyring.is_empty());
     }
 }

@@ -1,9 +1,11 @@
-//! The export verifier on a 50-entry export: it passes untouched, and each kind of tampering fails at the position where it was done.
+//! The export verifier on a 50-entry export: it passes untouched, and each kind of tampering fails at the position where it was done, or at the checkpoint or trusted checkpoint that catches it.
 
 use std::io::{self, BufReader, Read};
 
+use esito_log::signing::{CheckpointKey, Keyring, SignatureError};
 use esito_log::{
-    root, verify_export, Checkpoint, Entry, ExportLine, ExportVerifier, Hash, UnsignedCheckpoint,
+    empty_root, root, verify_consistency, verify_export, verify_export_trusting, Checkpoint,
+    ConsistencyProof, Entry, ExportLine, ExportVerifier, Hash, Trust, UnsignedCheckpoint,
     VerifyFailure, VerifyReport,
 };
 use serde_json::{json, Value};
@@ -375,7 +377,7 @@ fn verify_one_by_one(lines: &[String]) -> Result<VerifyReport, VerifyFailure> {
     for line in lines {
         verifier.verify_line(format!("{line}\n").as_bytes())?;
     }
-    Ok(verifier.finish())
+    verifier.finish()
 }
 
 #[test]
@@ -429,4 +431,320 @@ fn a_malformed_line_deep_in_a_large_export_is_named_only_if_nothing_fails_before
         })
     );
     assert_eq!(verify(&lines), verify_one_by_one(&lines));
+}
+
+/// A checkpoint over the first `size` of `entries`, signed by `key`.
+fn signed(key: &CheckpointKey, entries: &[Entry], size: u64) -> Checkpoint {
+    key.sign(
+        CONTRACT,
+        size,
+        root(&leaf_hashes(&entries[..size as usize])),
+        "2024-03-02T10:00:00Z".to_owned(),
+    )
+}
+
+fn keyring(keys: &[&CheckpointKey]) -> Keyring {
+    let mut keyring = Keyring::new();
+    for key in keys {
+        keyring.add(&key.public_key()).expect("a key made here");
+    }
+    keyring
+}
+
+fn verify_trusting(lines: &[String], trust: Trust) -> Result<VerifyReport, VerifyFailure> {
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    verify_export_trusting(text.as_bytes(), trust, |_| {})
+}
+
+fn trusting(checkpoint: Checkpoint) -> Trust {
+    Trust {
+        keys: Keyring::new(),
+        checkpoint: Some(checkpoint),
+    }
+}
+
+/// The entries with the payload of the one at `position` changed: another history of the
+/// same size, whose export, written with recomputed hashes, is consistent in itself.
+fn another_history(entries: &[Entry], position: usize) -> Vec<Entry> {
+    let mut rewritten = entries.to_vec();
+    rewritten[position - 1].payload["amount"] = json!("0.00");
+    rewritten
+}
+
+#[test]
+fn an_export_extending_a_trusted_checkpoint_verifies_and_carries_the_consistency_proof() {
+    let key = CheckpointKey::from_seed([1; 32]);
+    let entries = entries(50);
+    let leaves = leaf_hashes(&entries);
+    let lines = export_lines(&entries, &[]);
+    for size in [1, 2, 16, 17, 33, 49, 50] {
+        let trusted = signed(&key, &entries, size);
+        let report = verify_trusting(
+            &lines,
+            Trust {
+                keys: keyring(&[&key]),
+                checkpoint: Some(trusted.clone()),
+            },
+        )
+        .unwrap_or_else(|failure| panic!("size {size}: {failure}"));
+        let proof = report.extends.expect("a trusted checkpoint was given");
+        assert_eq!(
+            proof,
+            ConsistencyProof::build(size, 50, leaves.as_slice()).expect("a proof"),
+            "size {size}"
+        );
+        // What an independent verifier holding only the old checkpoint does with the proof.
+        verify_consistency(
+            size,
+            50,
+            &trusted.root_hash,
+            &report.root,
+            &proof.consistency_path,
+        )
+        .expect("the proof verifies");
+    }
+}
+
+#[test]
+fn a_trusted_checkpoint_of_the_empty_log_is_extended_by_any_export() {
+    let trusted = UnsignedCheckpoint {
+        contract_id: CONTRACT.to_owned(),
+        size: 0,
+        root_hash: empty_root(),
+        timestamp: "2024-03-02T10:00:00Z".to_owned(),
+        key_id: "key-1".to_owned(),
+    }
+    .with_signature("bm90IGNoZWNrZWQgaGVyZQ==".to_owned());
+    let report = verify_trusting(&export_lines(&entries(5), &[]), trusting(trusted.clone()))
+        .expect("every log extends the empty one");
+    assert_eq!(report.extends.map(|proof| proof.first), Some(0));
+
+    let mut wrong = trusted;
+    wrong.root_hash = entry(1).leaf_hash();
+    assert!(matches!(
+        verify_trusting(&export_lines(&entries(5), &[]), trusting(wrong)),
+        Err(VerifyFailure::DoesNotExtendTrustedCheckpoint { size: 0, .. })
+    ));
+}
+
+#[test]
+fn another_history_of_the_trusted_size_is_caught_naming_both_tree_heads() {
+    let key = CheckpointKey::from_seed([1; 32]);
+    let entries = entries(50);
+    let trusted = signed(&key, &entries, 30);
+    let rewritten = another_history(&entries, 17);
+    // Consistent in itself, and with checkpoints the rewriter made over it.
+    let lines = export_lines(&rewritten, &[30, 50]);
+    assert!(verify(&lines).is_ok());
+
+    let failure = verify_trusting(&lines, trusting(trusted.clone()))
+        .expect_err("another history of the trusted size");
+    let tree_head = root(&leaf_hashes(&rewritten[..30]));
+    assert_eq!(
+        failure,
+        VerifyFailure::DoesNotExtendTrustedCheckpoint {
+            size: 30,
+            tree_head,
+            trusted_root: trusted.root_hash,
+        }
+    );
+    assert_eq!(
+        failure.to_string(),
+        format!(
+            "export does not extend the trusted checkpoint: tree head at size 30 is {tree_head}, trusted root is {}",
+            trusted.root_hash
+        )
+    );
+}
+
+#[test]
+fn a_change_after_the_trusted_size_is_for_later_checkpoints_to_catch() {
+    // The trusted checkpoint vouches for its first 30 entries only; entry 40 is covered by a
+    // checkpoint in the export, if its signature is checked.
+    let (key, rewriter) = (
+        CheckpointKey::from_seed([1; 32]),
+        CheckpointKey::from_seed([2; 32]),
+    );
+    let entries = entries(50);
+    let rewritten = another_history(&entries, 40);
+    let mut lines = export_lines(&rewritten, &[]);
+    lines.push(line(&signed(&rewriter, &rewritten, 50).into()));
+    assert!(verify_trusting(&lines, trusting(signed(&key, &entries, 30))).is_ok());
+
+    let failure = verify_trusting(
+        &lines,
+        Trust {
+            keys: keyring(&[&key]),
+            checkpoint: Some(signed(&key, &entries, 30)),
+        },
+    )
+    .expect_err("the later checkpoint is not the service's");
+    assert!(matches!(
+        failure,
+        VerifyFailure::CheckpointSignature {
+            reason: SignatureError::UnknownKey { size: 50, .. }
+        }
+    ));
+}
+
+#[test]
+fn a_trusted_checkpoint_larger_than_the_export_is_caught() {
+    let entries = entries(50);
+    let lines = export_lines(&entries[..40], &[40]);
+    let key = CheckpointKey::from_seed([1; 32]);
+    let failure = verify_trusting(&lines, trusting(signed(&key, &entries, 50)))
+        .expect_err("the export was cut short");
+    assert_eq!(
+        failure,
+        VerifyFailure::TrustedCheckpointBeyondExport {
+            size: 50,
+            log_size: 40
+        }
+    );
+    assert_eq!(
+        failure.to_string(),
+        "export does not extend the trusted checkpoint: the checkpoint is at size 50, the export holds only 40 entries"
+    );
+}
+
+#[test]
+fn a_trusted_checkpoint_of_another_contract_is_caught_at_the_first_line() {
+    let entries = entries(50);
+    let mut trusted = signed(&CheckpointKey::from_seed([1; 32]), &entries, 20);
+    trusted.contract_id = "contract-8".to_owned();
+    assert_eq!(
+        verify_trusting(&export_lines(&entries, &[]), trusting(trusted)),
+        Err(VerifyFailure::TrustedCheckpointContractMismatch {
+            trusted: "contract-8".to_owned(),
+            export: CONTRACT.to_owned()
+        })
+    );
+}
+
+#[test]
+fn a_trusted_checkpoint_with_a_forged_signature_is_refused_before_any_line_is_read() {
+    struct Unreadable;
+
+    impl Read for Unreadable {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("not to be read"))
+        }
+    }
+
+    let key = CheckpointKey::from_seed([1; 32]);
+    let mut trusted = signed(&key, &entries(50), 20);
+    trusted.size = 21;
+    assert_eq!(
+        verify_export_trusting(
+            BufReader::new(Unreadable),
+            Trust {
+                keys: keyring(&[&key]),
+                checkpoint: Some(trusted),
+            },
+            |_| {}
+        ),
+        Err(VerifyFailure::TrustedCheckpointSignature {
+            reason: SignatureError::Forged {
+                size: 21,
+                key_id: key.key_id().to_owned()
+            }
+        })
+    );
+}
+
+#[test]
+fn checkpoints_signed_by_rotated_keys_each_verify_with_their_own_key() {
+    let (old, new) = (
+        CheckpointKey::from_seed([1; 32]),
+        CheckpointKey::from_seed([2; 32]),
+    );
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    lines.push(line(&signed(&old, &entries, 20).into()));
+    lines.push(line(&signed(&new, &entries, 50).into()));
+
+    let report = verify_trusting(
+        &lines,
+        Trust {
+            keys: keyring(&[&new, &old]),
+            checkpoint: Some(signed(&old, &entries, 10)),
+        },
+    )
+    .expect("each checkpoint is signed by a key given");
+    assert_eq!(report.signatures_checked, 2);
+
+    assert_eq!(
+        verify_trusting(
+            &lines,
+            Trust {
+                keys: keyring(&[&new]),
+                checkpoint: None,
+            }
+        ),
+        Err(VerifyFailure::CheckpointSignature {
+            reason: SignatureError::UnknownKey {
+                size: 20,
+                key_id: old.key_id().to_owned(),
+                given: new.key_id().to_owned()
+            }
+        })
+    );
+    assert_eq!(
+        verify_trusting(&lines, Trust::default()).map(|report| report.signatures_checked),
+        Ok(0),
+        "without keys no signature is checked"
+    );
+}
+
+#[test]
+fn a_checkpoint_edited_in_the_export_is_named_forged_when_keys_are_given() {
+    let key = CheckpointKey::from_seed([1; 32]);
+    let entries = entries(50);
+    let mut lines = export_lines(&entries, &[]);
+    let mut edited = signed(&key, &entries, 20);
+    edited.root_hash = root(&leaf_hashes(&entries[..21]));
+    lines.push(line(&edited.into()));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointRootMismatch { size: 20 })
+    );
+    assert_eq!(
+        verify_trusting(
+            &lines,
+            Trust {
+                keys: keyring(&[&key]),
+                checkpoint: None
+            }
+        ),
+        Err(VerifyFailure::CheckpointSignature {
+            reason: SignatureError::Forged {
+                size: 20,
+                key_id: key.key_id().to_owned()
+            }
+        })
+    );
+}
+
+#[test]
+fn a_rewritten_history_deep_in_a_large_export_is_caught_where_the_sequential_check_catches_it() {
+    let key = CheckpointKey::from_seed([1; 32]);
+    let entries = entries(20_000);
+    let trusted = signed(&key, &entries, 10_000);
+    let rewritten = another_history(&entries, 9_000);
+    let lines = export_lines(&rewritten, &[20_000]);
+    let trust = || Trust {
+        keys: keyring(&[&key]),
+        checkpoint: Some(trusted.clone()),
+    };
+    let mut verifier = ExportVerifier::trusting(trust()).expect("the trusted checkpoint is signed");
+    let one_by_one = lines
+        .iter()
+        .try_for_each(|line| verifier.verify_line(format!("{line}\n").as_bytes()));
+    // Caught at the trusted size, before the export's own checkpoint is reached.
+    let failure = verify_trusting(&lines, trust()).expect_err("another history");
+    assert!(matches!(
+        failure,
+        VerifyFailure::DoesNotExtendTrustedCheckpoint { size: 10_000, .. }
+    ));
+    assert_eq!(Err(failure), one_by_one);
 }
