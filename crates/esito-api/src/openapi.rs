@@ -140,6 +140,20 @@ pub fn document() -> Value {
         json!({ "get": { "summary": "The public key (base64) and key id that sign checkpoints",
         "security": [], "responses": { "200": { "description": "OK" } } } }),
     );
+    let period = json!({ "name": "period", "in": "query", "required": true,
+        "schema": { "type": "string", "pattern": "^[0-9]{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?$" },
+        "description": "2024, 2024-H1, 2024-Q1 or 2024-03" });
+    let as_of = json!({ "name": "as_of", "in": "query", "schema": { "type": "integer", "minimum": 0 },
+        "description": "The log position the values are computed as of (default: the latest)" });
+    paths.insert("/v1/contracts/{contract}/indicators".to_owned(),
+        read("Every indicator of the contract's template for a period, as of a log position: {as_of, period, indicators: [{id, area, value, ...}]}",
+             json!([period.clone(), as_of.clone()])));
+    paths.insert("/v1/contracts/{contract}/indicators/{indicator}/explain".to_owned(),
+        read("The facts (entries with their positions) behind one indicator's value, paged by position",
+             json!([{ "name": "indicator", "in": "path", "required": true, "schema": { "type": "string" } },
+                    period, as_of,
+                    { "name": "after", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }])));
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);

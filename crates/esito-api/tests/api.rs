@@ -83,6 +83,7 @@ api_suite!(
     the_log_reads_by_position_with_a_cursor,
     every_command_endpoint_lets_through_exactly_the_roles_it_should,
     proofs_of_inclusion_and_consistency_verify_against_the_tree_heads,
+    indicators_answer_as_the_offline_computation_and_bad_queries_name_their_field,
 );
 
 fn id(text: &str) -> StreamId {
@@ -936,4 +937,178 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn indicators_answer_as_the_offline_computation_and_bad_queries_name_their_field(
+    fixture: Fixture,
+) {
+    let evaluator = key(Role::Evaluator);
+    let own = ContractId::parse(OWN).expect("valid");
+    let head = size(&fixture.store, OWN).await;
+    let entries: Vec<esito_log::Entry> = fixture
+        .store
+        .entries(&own, 0, 10_000)
+        .await
+        .expect("entries")
+        .iter()
+        .map(|stored| serde_json::from_str(&stored.entry).expect("an entry"))
+        .collect();
+    let definitions = esito_indicators::templates::embedded("cuneo")
+        .expect("embedded")
+        .expect("parses");
+    for (period, as_of) in [
+        ("2023-Q3", None),
+        ("2023", Some(5)),
+        ("2023-07", Some(head)),
+    ] {
+        let query = as_of.map_or(String::new(), |as_of| format!("&as_of={as_of}"));
+        let path = format!("/v1/contracts/{OWN}/indicators?period={period}{query}");
+        let (status, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
+        assert_eq!(status, StatusCode::OK, "{value}");
+        let offline = esito_indicators::offline::indicators(
+            &definitions,
+            entries
+                .iter()
+                .cloned()
+                .map(Ok::<_, std::convert::Infallible>),
+            period.parse().expect("a period"),
+            as_of,
+        )
+        .expect("infallible")
+        .expect("a report");
+        assert_eq!(
+            value,
+            serde_json::to_value(&offline).expect("json"),
+            "{period}"
+        );
+        assert_eq!(value["as_of"], json!(as_of.unwrap_or(head)));
+    }
+    // The fixture's orders fall in July 2023: the count is theirs, and its explanation pages
+    // through exactly that many facts.
+    let path = format!("/v1/contracts/{OWN}/indicators?period=2023-Q3");
+    let (_, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
+    let orders = value["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|indicator| indicator["id"] == "orders_placed")
+        .expect("orders_placed")["value"]
+        .as_u64()
+        .expect("a count");
+    assert!(orders >= 2, "{value}");
+    let mut explained = Vec::new();
+    let mut after = 0;
+    loop {
+        let path = format!(
+            "/v1/contracts/{OWN}/indicators/orders_placed/explain?period=2023-Q3&limit=3&after={after}"
+        );
+        let (status, page, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        explained.extend(page["facts"].as_array().expect("facts").iter().cloned());
+        match page["next_after"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(explained.len() as u64, orders);
+    assert!(explained
+        .windows(2)
+        .all(|pair| pair[0]["position"].as_u64() < pair[1]["position"].as_u64()));
+    // Who may read, and what a bad query is told.
+    let provider = key(Role::Provider);
+    for (path, who, status, code, field) in [
+        (
+            format!("/v1/contracts/{OWN}/indicators?period=2023-Q3"),
+            Some(provider.as_str()),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            None,
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators?period=2023-Q3"),
+            None,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            None,
+        ),
+        (
+            format!("/v1/contracts/{OTHER}/indicators?period=2023-Q3"),
+            Some(evaluator.as_str()),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            None,
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators"),
+            Some(evaluator.as_str()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_field",
+            Some("period"),
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators?period=2023-Q5"),
+            Some(evaluator.as_str()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("period"),
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators?period=2023&as_of=x"),
+            Some(evaluator.as_str()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("as_of"),
+        ),
+        (
+            format!(
+                "/v1/contracts/{OWN}/indicators?period=2023&as_of={}",
+                head + 1
+            ),
+            Some(evaluator.as_str()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("as_of"),
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators?period=2023&asof=3"),
+            Some(evaluator.as_str()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_field",
+            Some("asof"),
+        ),
+        (
+            format!("/v1/contracts/{OWN}/indicators/no_such/explain?period=2023"),
+            Some(evaluator.as_str()),
+            StatusCode::NOT_FOUND,
+            "unknown_indicator",
+            None,
+        ),
+    ] {
+        let (got, value, _) = call(&fixture.app, "GET", &path, who, None).await;
+        assert_eq!(
+            (got, value["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {value}"
+        );
+        assert_eq!(value["field"].as_str(), field, "{path}: {value}");
+    }
+    // The projector reports no lag once it has caught up.
+    let state = esito_api::AppState::new(fixture.store.clone());
+    esito_api::indicators::project_all(&state)
+        .await
+        .expect("a pass");
+    let app = esito_api::router(state);
+    let request = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .expect("a request");
+    let response = app.oneshot(request).await.expect("metrics");
+    let text = String::from_utf8(
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body")
+            .to_vec(),
+    )
+    .expect("text");
+    assert!(text.contains("esito_projection_lag_entries 0"), "{text}");
 }
