@@ -25,6 +25,9 @@ pub struct BenchArgs {
     /// Entries in the export that `esito verify` is timed on.
     #[arg(long, default_value_t = 1_000_000)]
     verify_entries: u64,
+    /// Events in the log whose indicator projection is rebuilt and queried (PostgreSQL).
+    #[arg(long, default_value_t = 1_000_000)]
+    indicator_events: u64,
     /// The PostgreSQL to measure (a scratch schema is created in it).
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
@@ -59,6 +62,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let file = args.out.join("api.json");
             std::fs::write(&file, serde_json::to_string_pretty(&api)? + "\n")?;
             println!("written: {}", file.display());
+            crate::bench_indicators::measure(base, args.indicator_events, &args.out).await?;
         }
         None => println!(
             "postgres: skipped (no DATABASE_URL; `make bench` starts a throwaway PostgreSQL)"

@@ -2,6 +2,8 @@
 
 mod bench;
 mod bench_api;
+mod bench_data;
+mod bench_indicators;
 mod demo;
 mod indicators;
 mod load;
@@ -189,6 +191,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = connect(&database).await?;
             for (contract, size) in indicators::rebuild(&store, contract.as_deref()).await? {
                 println!("rebuilt: {contract}, {size} entries projected");
+            }
+            if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
+                report_peak_memory();
             }
         }
         Commands::Indicators {

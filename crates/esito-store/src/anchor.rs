@@ -216,3 +216,26 @@ where
     }
     Ok(total)
 }
+
+/// The anchor of a projection rebuild: a plain SELECT of one contract's entries in position
+/// order, streamed and counted, with nothing done to them. Returns rows and seconds.
+pub async fn stream_log(url: &str, contract_id: &str) -> Result<(u64, f64), StoreError> {
+    use futures_util::TryStreamExt;
+    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    let started = Instant::now();
+    let mut rows = sqlx::query_as::<_, (i64, String)>(
+        "SELECT position, entry FROM log_entries WHERE contract_id = $1 ORDER BY position",
+    )
+    .bind(contract_id)
+    .fetch(&pool);
+    let (mut count, mut bytes) = (0u64, 0usize);
+    while let Some((_, entry)) = rows.try_next().await? {
+        count += 1;
+        bytes += entry.len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    drop(rows);
+    pool.close().await;
+    std::hint::black_box(bytes);
+    Ok((count, seconds))
+}

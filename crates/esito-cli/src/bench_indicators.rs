@@ -1,0 +1,106 @@
+//! The indicators' benchmark: a full rebuild of the projection of a large Cuneo-like log on
+//! PostgreSQL beside a plain streamed read of the same rows, and the latency of indicator
+//! queries at that size; written to `target/bench/indicators.json`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+use esito_domain::ContractId;
+use esito_store::anchor;
+use esito_store::Store;
+use serde_json::json;
+
+use crate::bench::line;
+
+const CONTRACT: &str = "bench-cuneo";
+/// Indicator queries timed for the latency percentiles.
+const QUERIES: usize = 400;
+
+fn percentile(sorted: &[f64], share: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * share).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<serde_json::Value> {
+    println!("indicators (postgres, {events} events of a Cuneo-like mix):");
+    let url = anchor::scratch_postgres(base_url, "esito_bench_indicators").await?;
+    let store = Store::connect(&url).await?;
+    let contract = ContractId::parse(CONTRACT)?;
+    let started = Instant::now();
+    let bar = crate::indicators::progress_bar(events, "loading");
+    let written = crate::bench_data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n)).await?;
+    bar.finish_and_clear();
+    println!(
+        "  loaded {written} events through the ledger in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    anchor::settle(&url).await?;
+
+    // The anchor: the same rows, read by a plain streamed SELECT.
+    let (rows, seconds) = anchor::stream_log(&url, CONTRACT).await?;
+    anyhow::ensure!(rows == written, "the anchor read {rows} of {written} rows");
+    let raw = rows as f64 / seconds;
+
+    // The rebuild, in its own process so its peak memory is its own.
+    let started = Instant::now();
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args(["rebuild", "--contract", CONTRACT, "--database", &url])
+        .env("ESITO_REPORT_PEAK_MEMORY", "1")
+        .output()?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        output.status.success(),
+        "rebuild failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let peak_kib: f64 = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .context("rebuild reports its peak memory")?;
+    let rebuild = line(
+        &format!("projection rebuild, {written} events"),
+        written as f64 / seconds,
+        "events/s",
+        "streamed SELECT of the rows/s",
+        raw,
+        Some(0.5),
+    );
+    let peak_mib = peak_kib / 1024.0;
+    println!("  peak memory of esito rebuild: {peak_mib:.1} MiB (target < 256 MiB)");
+
+    // Indicator queries: every indicator of a quarter, as of the head or an earlier position.
+    let head = store.head(&contract).await?.map_or(0, |head| head.size);
+    let quarters: Vec<esito_indicators::Period> = (2024..2029)
+        .flat_map(|year| (1..=4).map(move |q| format!("{year}-Q{q}")))
+        .map(|text| text.parse())
+        .collect::<Result<_, _>>()?;
+    let mut latencies = Vec::with_capacity(QUERIES);
+    for n in 0..QUERIES {
+        let period = quarters[n * 7 % quarters.len()];
+        let as_of = (n % 2 == 1).then(|| head - (n as u64 * 7919) % head.max(1));
+        let started = Instant::now();
+        let report = store.indicators(&contract, period, as_of).await?;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(report);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
+    let verdict = if p99 < 20.0 { "met" } else { "NOT met" };
+    println!("  indicator query (every indicator of a quarter): p50 {p50:.2} ms, p99 {p99:.2} ms (target p99 < 20 ms: {verdict})");
+    let report = json!({
+        "events": written,
+        "rebuild": rebuild,
+        "rebuild_peak_rss_mib": peak_mib,
+        "rebuild_peak_rss_target_mib": 256,
+        "query_ms": { "queries": QUERIES, "p50": p50, "p99": p99, "p99_target": 20.0 },
+    });
+    let file = out.join("indicators.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("written: {}", file.display());
+    Ok(report)
+}
