@@ -1,7 +1,33 @@
--- The indicators' projection: what each entry contributes to each indicator (a fact), from
--- the entry's position until the position of the entry that corrects or voids it, and how far
--- each contract's log has been projected. Unlike the log, these rows are derived: a rebuild
--- deletes and recomputes them from the log.
+-- The indicators' projection, derived from the log (a rebuild deletes and recomputes it):
+-- - indicator_months: for the parts that count within their period (count, distinct, sum and
+--   the parts of a ratio), the events and amounts per calendar month, as of the checkpoint;
+-- - indicator_keys: the same per key (a distinct value, a beneficiary), for distinct counts
+--   and per-beneficiary limits;
+-- - indicator_facts: the facts of the parts that reach back before their period (occupancy,
+--   cohorts, savings measured from a start), each from its entry's position until the
+--   position of the entry that corrects or voids it;
+-- - projector_checkpoints: how far each contract's log has been projected.
+-- Every period is a union of calendar months, so monthly rows answer any period.
+
+CREATE TABLE indicator_months (
+    contract_id  TEXT     NOT NULL,
+    indicator    TEXT     NOT NULL,
+    part         INTEGER NOT NULL,
+    month        TEXT     NOT NULL,
+    events       INTEGER   NOT NULL,
+    amount_cents INTEGER   NOT NULL,
+    PRIMARY KEY (contract_id, indicator, part, month)
+);
+
+CREATE TABLE indicator_keys (
+    contract_id TEXT     NOT NULL,
+    indicator   TEXT     NOT NULL,
+    part        INTEGER NOT NULL,
+    month       TEXT     NOT NULL,
+    fact_key    TEXT     NOT NULL,
+    events      INTEGER   NOT NULL,
+    PRIMARY KEY (contract_id, indicator, part, month, fact_key)
+);
 
 CREATE TABLE indicator_facts (
     contract_id    TEXT     NOT NULL,

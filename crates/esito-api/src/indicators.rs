@@ -79,17 +79,23 @@ async fn report(
         .store
         .indicators(&contract, period, as_of)
         .await
-        .map_err(|error| match error {
-            ReportError::AsOfBeyondLog { .. } => {
-                ApiError::new(ErrorCode::InvalidValue, format!("as_of: {error}"))
-                    .with_field("as_of")
-            }
-            ReportError::NoDefinitions { .. } => {
-                ApiError::new(ErrorCode::NoIndicatorDefinitions, error.to_string())
-            }
-            ReportError::Store(error) => ApiError::from(error),
-        })?;
+        .map_err(report_error)?;
     Ok(report)
+}
+
+fn report_error(error: ReportError) -> ApiError {
+    match error {
+        ReportError::AsOfBeyondLog { .. } => {
+            ApiError::new(ErrorCode::InvalidValue, format!("as_of: {error}")).with_field("as_of")
+        }
+        ReportError::NoDefinitions { .. } => {
+            ApiError::new(ErrorCode::NoIndicatorDefinitions, error.to_string())
+        }
+        ReportError::UnknownIndicator(_) => {
+            ApiError::new(ErrorCode::UnknownIndicator, error.to_string())
+        }
+        ReportError::Store(error) => ApiError::from(error),
+    }
 }
 
 /// `GET /v1/contracts/{id}/indicators?period=P[&as_of=N]`: every indicator of the contract's
@@ -135,10 +141,18 @@ pub async fn explain(
         ));
     };
     let contract = contract_id(&contract)?;
-    let facts = state
+    let (_, facts) = state
         .store
-        .explain(&contract, &indicator, period, report.as_of, after, limit)
-        .await?;
+        .explain(
+            &contract,
+            &indicator,
+            period,
+            Some(report.as_of),
+            after,
+            limit,
+        )
+        .await
+        .map_err(report_error)?;
     let next_after = (facts.len() == limit as usize)
         .then(|| facts.last().map(|fact| fact.position))
         .flatten();

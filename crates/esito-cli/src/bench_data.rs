@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use esito_domain::events::{
-    AccessChannel, AccessOutcome, AgeBand, IseeBand, NeedCategory, OrderChannel, Pact,
-    PeriodKind, ServiceFamily, TenantMilestone, TokenRecipient,
+    AccessChannel, AccessOutcome, AgeBand, IseeBand, NeedCategory, OrderChannel, Pact, PeriodKind,
+    ServiceFamily, TenantMilestone, TokenRecipient,
 };
 use esito_domain::{Command, ContractId, EventId, Money, OccurredAt, StreamId, Submission};
 use esito_store::Store;
@@ -153,10 +153,16 @@ fn cycle(cycle: u64, cycles: u64) -> anyhow::Result<Vec<Submission>> {
                 beneficiary_id: (cycle % 3 != 0)
                     .then(|| id(&format!("ben-{beneficiary:05}")))
                     .transpose()?,
-                channel: [AccessChannel::InPerson, AccessChannel::Phone, AccessChannel::Email]
-                    [cycle as usize % 3],
-                need: [NeedCategory::HomeManagement, NeedCategory::ElderlyCare, NeedCategory::Housing]
-                    [cycle as usize % 3],
+                channel: [
+                    AccessChannel::InPerson,
+                    AccessChannel::Phone,
+                    AccessChannel::Email,
+                ][cycle as usize % 3],
+                need: [
+                    NeedCategory::HomeManagement,
+                    NeedCategory::ElderlyCare,
+                    NeedCategory::Housing,
+                ][cycle as usize % 3],
                 outcome: AccessOutcome::ServiceActivated,
             },
         )?,
@@ -167,7 +173,11 @@ fn cycle(cycle: u64, cycles: u64) -> anyhow::Result<Vec<Submission>> {
                 order_id: order.clone(),
                 beneficiary_id: id(&format!("ben-{beneficiary:05}"))?,
                 product_id: id(&format!("prod-{product:03}"))?,
-                channel: if cycle % 2 == 0 { OrderChannel::Online } else { OrderChannel::Centre },
+                channel: if cycle % 2 == 0 {
+                    OrderChannel::Online
+                } else {
+                    OrderChannel::Centre
+                },
                 price: money(tariff(beneficiary % 4))?,
             },
         )?,

@@ -32,7 +32,9 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     let contract = ContractId::parse(CONTRACT)?;
     let started = Instant::now();
     let bar = crate::indicators::progress_bar(events, "loading");
-    let written = crate::bench_data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n)).await?;
+    let written =
+        crate::bench_data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n))
+            .await?;
     bar.finish_and_clear();
     println!(
         "  loaded {written} events through the ledger in {:.1} s",

@@ -43,7 +43,13 @@ pub async fn rebuild(
         let bar = progress_bar(head, contract.as_str());
         store.reset_projection(&contract).await?;
         loop {
-            let step = store.project_step(&contract).await?;
+            let step = store
+                .project_step_with(
+                    &contract,
+                    esito_store::projection::REBUILD_BATCH,
+                    esito_store::projection::Fault::None,
+                )
+                .await?;
             bar.set_position(step.position);
             if step.position >= head || step.applied == 0 {
                 break;

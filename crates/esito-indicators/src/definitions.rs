@@ -53,7 +53,7 @@ impl FieldRef {
 pub struct Selection {
     pub events: BTreeSet<String>,
     /// Field path → accepted values (a string, a boolean written `"true"`/`"false"`, or the
-    /// variant name of a tagged value such as `referred`).
+    /// `kind` of a tagged value such as `{"kind": "referred", ...}`).
     pub filters: Vec<(Vec<String>, BTreeSet<String>)>,
 }
 

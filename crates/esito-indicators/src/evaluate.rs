@@ -203,14 +203,16 @@ pub fn value(indicator: &Indicator, period: Period, inputs: &Inputs) -> Option<V
                 }
                 starts
             };
-            let mut total = Decimal::ZERO;
+            // Outcomes with no start event were summed as they arrived (their terms need
+            // nothing else); those measured from a start are matched to it here.
+            let mut total = inputs.aggregate(Part::Main).sum;
             for outcome in inputs
                 .facts
                 .iter()
                 .filter(|fact| fact.part == Part::Outcome && period.contains(fact.local_date))
             {
                 if let Some(term) = savings_term(outcome, &starts, *baseline, *actual, unit_cost) {
-                    total += term;
+                    total += round(term, 2);
                 }
             }
             Some(Value::Money(round(total, 2)))
@@ -218,8 +220,9 @@ pub fn value(indicator: &Indicator, period: Period, inputs: &Inputs) -> Option<V
     }
 }
 
-/// One beneficiary's term of a savings indicator: `max(0, baseline − actual) × unit cost`;
-/// `None` when a figure it needs is missing (no start event, no unit cost).
+/// One beneficiary's term of a savings indicator: `max(0, baseline − actual) × unit cost`,
+/// which the total adds rounded to the cent; `None` when a figure it needs is missing (no
+/// start event, no unit cost).
 pub fn savings_term(
     outcome: &Fact,
     starts: &BTreeMap<&str, &Fact>,

@@ -266,6 +266,28 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
                 }
             }
             Kind::Savings {
+                start: None,
+                outcome,
+                key,
+                unit_cost,
+                baseline,
+                ..
+            } => {
+                // With no start event, `actual` is zero and each outcome's term is known from the
+                // outcome alone: it counts within its period, like a sum.
+                if selects(outcome, entry) {
+                    let cost = match unit_cost {
+                        UnitCost::Fixed(cost) => Some(*cost),
+                        UnitCost::OutcomeField(field) => amount_of(field)?,
+                        UnitCost::StartField(_) => None,
+                    };
+                    let term = cost.map(|cost| {
+                        crate::evaluate::round((*baseline).max(Decimal::ZERO) * cost, 2)
+                    });
+                    add(Part::Main, key_of(entry, key), term)?;
+                }
+            }
+            Kind::Savings {
                 start,
                 outcome,
                 key,
@@ -314,7 +336,7 @@ fn field_value<'a>(entry: EntryView<'a>, field: &FieldRef) -> Option<&'a Value> 
 }
 
 /// A field's value as the text that keys and filters compare: a string as it is, a number or a
-/// boolean as written, a tagged value (`{"referred": {...}}`) as its tag.
+/// boolean as written, a tagged value (`{"kind": "referred", ...}`) as its kind.
 fn key_of(entry: EntryView<'_>, field: &FieldRef) -> Option<String> {
     if let FieldRef::StreamId = field {
         return Some(entry.stream_id.to_owned());
@@ -323,7 +345,7 @@ fn key_of(entry: EntryView<'_>, field: &FieldRef) -> Option<String> {
         Value::String(text) => Some(text.clone()),
         Value::Bool(flag) => Some(flag.to_string()),
         Value::Number(number) => Some(number.to_string()),
-        Value::Object(map) if map.len() == 1 => map.keys().next().cloned(),
+        Value::Object(map) => map.get("kind").and_then(Value::as_str).map(str::to_owned),
         _ => None,
     }
 }

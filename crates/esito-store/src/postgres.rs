@@ -781,4 +781,9 @@ impl PgStore {
     }
 }
 
-crate::projection::projection_backend!(PgStore, sqlx::Postgres, " FOR UPDATE");
+crate::projection::projection_backend!(
+    PgStore,
+    sqlx::Postgres,
+    " FOR UPDATE",
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+);

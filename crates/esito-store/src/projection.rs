@@ -1,28 +1,41 @@
 //! The indicators' projection in the database: the projector that turns each contract's log
-//! into facts (`esito_indicators::derive`), and the queries that answer values and their
-//! explanations as of a log position.
+//! into indicator rows (`esito_indicators::derive`), and the queries that answer values as of
+//! a log position.
+//!
+//! What is kept: for the parts that count within their period (count, distinct, sum, a
+//! ratio's parts), events and amounts per calendar month and per key and month, as of the
+//! checkpoint; for the parts that reach back (occupancy, cohorts, savings from a start), each
+//! fact with the positions it counts between. Every period is a union of months.
 //!
 //! Invariants:
-//! - a contract's facts and its projector checkpoint change in one transaction, the checkpoint
+//! - a contract's rows and its projector checkpoint change in one transaction, the checkpoint
 //!   row locked first: a projector that fails before its commit leaves both as they were, and
 //!   the next run derives the same entries again, so nothing is lost or counted twice;
-//! - the facts are those of the template last named in the log up to the checkpoint, with the
-//!   definitions built into this binary; when either changes, the contract's facts are rebuilt
-//!   from position 1 in the step that notices it;
-//! - a fact counts as of `p` when `position <= p` and it was not superseded at or before `p`.
+//! - the monthly rows hold exactly the facts that count as of the checkpoint: an entry adds its
+//!   facts, and an entry that corrects or voids another takes that one's facts away (derived
+//!   again from its stored entry, which never changes);
+//! - a value as of an earlier position `p` is the checkpoint's, less the facts of the entries
+//!   after `p` that still count, plus the facts those entries superseded: the log after `p` is
+//!   read again, so the answer is exact and costs the length of that suffix;
+//! - the rows are those of the template last named in the log up to the checkpoint, with the
+//!   definitions built into this binary; when either changes, the contract's rows are rebuilt
+//!   from position 1 in the step that notices it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use esito_domain::ContractId;
 use esito_indicators::facts::{derive, EntryView, Fact, Part};
 use esito_indicators::templates::{embedded, template_named};
-use esito_indicators::{Aggregate, Definitions, Inputs, Period};
+use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period};
+use esito_log::Entry;
 use rust_decimal::Decimal;
 
 use crate::{Store, StoreError};
 
 /// Entries one projector transaction takes.
-pub const PROJECT_BATCH: u32 = 2_000;
+pub const PROJECT_BATCH: u32 = 5_000;
+/// Entries one rebuild transaction takes.
+pub const REBUILD_BATCH: u32 = 25_000;
 
 /// How far a contract's log has been projected, and with which definitions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,11 +64,77 @@ pub enum Fault {
     BeforeCommit,
 }
 
-/// What a step writes: facts, supersessions and the new checkpoint; or a restart from the
-/// beginning with other definitions.
+/// Why the indicators could not be reported.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("as_of {as_of} is beyond the log's size {size}")]
+    AsOfBeyondLog { as_of: u64, size: u64 },
+    #[error("the contract's template {template:?} has no indicator definitions in projections/")]
+    NoDefinitions { template: Option<String> },
+    #[error("the contract's template has no indicator `{0}`")]
+    UnknownIndicator(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Monthly events and cents, by (indicator, part code, `YYYY-MM`).
+pub(crate) type Months = BTreeMap<(String, i16, String), (i64, i64)>;
+/// Events by (indicator, part code, `YYYY-MM`, key).
+pub(crate) type Keys = BTreeMap<(String, i16, String, String), i64>;
+
+/// What one read of the projection returns (see the backends' `snapshot`).
+#[derive(Debug, Default)]
+pub(crate) struct Snapshot {
+    pub checkpoint: u64,
+    /// The periodic parts' aggregates over the period, when read as of the checkpoint.
+    pub totals: Option<BTreeMap<(String, i16), Aggregate>>,
+    pub months: Months,
+    pub keys: Keys,
+    pub span: Vec<Fact>,
+}
+
+/// Changes to the monthly rows.
+#[derive(Debug, Default)]
+pub(crate) struct Delta {
+    pub months: Months,
+    pub keys: Keys,
+}
+
+impl Delta {
+    /// Adds (`sign` 1) or takes away (`sign` −1) the periodic facts among `facts`.
+    fn apply(&mut self, facts: &[Fact], sign: i64) -> Result<(), StoreError> {
+        for fact in facts.iter().filter(|fact| fact.part.is_periodic()) {
+            let month = fact.local_date.format("%Y-%m").to_string();
+            let cents = fact
+                .amount
+                .map_or(Ok(0), |amount| cents(amount, fact.position))?;
+            let row = self
+                .months
+                .entry((fact.indicator.clone(), fact.part.code(), month.clone()))
+                .or_default();
+            row.0 += sign;
+            row.1 += sign * cents;
+            if let Some(key) = &fact.key {
+                *self
+                    .keys
+                    .entry((fact.indicator.clone(), fact.part.code(), month, key.clone()))
+                    .or_default() += sign;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn shrinks(&self) -> bool {
+        self.keys.values().any(|events| *events < 0)
+    }
+}
+
+/// What a step writes; or a restart from the beginning with other definitions.
 pub(crate) enum StepPlan {
     Advance {
-        facts: Vec<Fact>,
+        delta: Delta,
+        /// Facts of the parts that reach back, added from their position.
+        span_facts: Vec<Fact>,
         /// (event id, position of the entry that supersedes it), in position order.
         superseded: Vec<(String, u64)>,
         state: ProjectionState,
@@ -72,7 +151,7 @@ pub(crate) fn definitions_of(template: Option<&str>) -> Result<Option<Definition
 }
 
 /// The state to restart from when the definitions this binary holds differ from those the
-/// facts were derived with.
+/// rows were derived with.
 pub(crate) fn restart_for_definitions(
     state: &ProjectionState,
 ) -> Result<Option<ProjectionState>, StoreError> {
@@ -88,24 +167,53 @@ pub(crate) fn restart_for_definitions(
     }))
 }
 
-/// Plans the step over `entries` (stored canonical JSON, in position order after
-/// `state.position`).
+pub(crate) fn parse_entry(position: u64, text: &str) -> Result<Entry, StoreError> {
+    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+        position,
+        reason: error.to_string(),
+    })
+}
+
+fn derived(
+    definitions: &Definitions,
+    entry: &Entry,
+) -> Result<esito_indicators::Derived, StoreError> {
+    derive(definitions, EntryView::from(entry)).map_err(|error| StoreError::Corrupt {
+        position: entry.position,
+        reason: error.to_string(),
+    })
+}
+
+/// The event ids that `entries` correct or void and that are not among them: their stored
+/// entries are needed to take their facts away.
+pub(crate) fn earlier_targets(entries: &[Entry]) -> Vec<String> {
+    let here: HashSet<&str> = entries
+        .iter()
+        .map(|entry| entry.event_id.as_str())
+        .collect();
+    entries
+        .iter()
+        .filter_map(|entry| entry.corrects.as_deref())
+        .filter(|target| !here.contains(target))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Plans the step over `entries` (in position order after `state.position`); `earlier` holds
+/// the stored entries they supersede from before the batch.
 pub(crate) fn plan_step(
     state: &ProjectionState,
-    entries: &[(u64, String)],
+    entries: &[Entry],
+    earlier: &HashMap<String, Entry>,
 ) -> Result<StepPlan, StoreError> {
     let mut state = state.clone();
     let mut definitions = definitions_of(state.template.as_deref())?;
-    let mut facts = Vec::new();
+    let mut delta = Delta::default();
+    let mut span_facts = Vec::new();
     let mut superseded = Vec::new();
-    for (position, text) in entries {
-        let entry: esito_log::Entry =
-            serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
-                position: *position,
-                reason: error.to_string(),
-            })?;
-        let view = EntryView::from(&entry);
-        if let Some(named) = template_named(view) {
+    let mut batch_facts: HashMap<&str, Vec<Fact>> = HashMap::new();
+    for entry in entries {
+        if let Some(named) = template_named(EntryView::from(entry)) {
             if entry.position > state.template_named_at
                 && state.template.as_deref() != Some(named.as_str())
             {
@@ -119,7 +227,7 @@ pub(crate) fn plan_step(
                         .map(|definitions| definitions.sha256.clone()),
                 };
                 // Nothing projected yet: the first template simply applies from here.
-                if state.position == 0 && facts.is_empty() {
+                if state.position == 0 && batch_facts.is_empty() && span_facts.is_empty() {
                     state = ProjectionState {
                         position: state.position,
                         ..restart
@@ -131,22 +239,78 @@ pub(crate) fn plan_step(
             }
         }
         if let Some(definitions) = &definitions {
-            let derived = derive(definitions, view).map_err(|error| StoreError::Corrupt {
-                position: entry.position,
-                reason: error.to_string(),
-            })?;
-            facts.extend(derived.facts);
-            if let Some(event_id) = derived.supersedes {
-                superseded.push((event_id, entry.position));
+            let derived = derived(definitions, entry)?;
+            if let Some(target) = &derived.supersedes {
+                let gone = match batch_facts.remove(target.as_str()) {
+                    Some(facts) => facts,
+                    None => match earlier.get(target) {
+                        Some(earlier) => self::derived(definitions, earlier)?.facts,
+                        None => {
+                            return Err(StoreError::Corrupt {
+                                position: entry.position,
+                                reason: format!("it supersedes {target}, which is not in the log"),
+                            })
+                        }
+                    },
+                };
+                delta.apply(&gone, -1)?;
+                superseded.push((target.clone(), entry.position));
             }
+            delta.apply(&derived.facts, 1)?;
+            span_facts.extend(
+                derived
+                    .facts
+                    .iter()
+                    .filter(|fact| !fact.part.is_periodic())
+                    .cloned(),
+            );
+            batch_facts.insert(&entry.event_id, derived.facts);
         }
         state.position = entry.position;
     }
     Ok(StepPlan::Advance {
-        facts,
+        delta,
+        span_facts,
         superseded,
         state,
     })
+}
+
+/// Turns the checkpoint's monthly rows into the rows as of an earlier position: `suffix` is
+/// the log after that position up to the checkpoint, `earlier` the entries from before it
+/// that the suffix supersedes.
+pub(crate) fn rewind(
+    definitions: &Definitions,
+    months: &mut Months,
+    keys: &mut Keys,
+    suffix: &[Entry],
+    earlier: &HashMap<String, Entry>,
+) -> Result<(), StoreError> {
+    let superseded_in_suffix: HashSet<&str> = suffix
+        .iter()
+        .filter_map(|entry| entry.corrects.as_deref())
+        .collect();
+    let mut delta = Delta::default();
+    for entry in suffix {
+        let derived = derived(definitions, entry)?;
+        if !superseded_in_suffix.contains(entry.event_id.as_str()) {
+            delta.apply(&derived.facts, -1)?;
+        }
+        if let Some(target) = &derived.supersedes {
+            if let Some(earlier) = earlier.get(target) {
+                delta.apply(&self::derived(definitions, earlier)?.facts, 1)?;
+            }
+        }
+    }
+    for (row, (events, cents)) in delta.months {
+        let kept = months.entry(row).or_default();
+        kept.0 += events;
+        kept.1 += cents;
+    }
+    for (row, events) in delta.keys {
+        *keys.entry(row).or_default() += events;
+    }
+    Ok(())
 }
 
 /// A money amount as whole cents; facts carry amounts of at most two places.
@@ -168,6 +332,20 @@ pub(crate) fn from_cents(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
 }
 
+pub(crate) fn month_range(period: Period) -> (String, String) {
+    (
+        period.start_on().format("%Y-%m").to_string(),
+        period.end_on().format("%Y-%m").to_string(),
+    )
+}
+
+fn part_of(code: i16) -> Result<Part, StoreError> {
+    Part::from_code(code).ok_or_else(|| StoreError::Corrupt {
+        position: 0,
+        reason: format!("indicator row: part {code}"),
+    })
+}
+
 /// A stored fact row back into a fact.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fact_from_row(
@@ -185,7 +363,7 @@ pub(crate) fn fact_from_row(
     };
     Ok(Fact {
         indicator,
-        part: Part::from_code(part).ok_or_else(|| corrupt(format!("part {part}")))?,
+        part: part_of(part)?,
         position: position as u64,
         event_id,
         local_date: local_date
@@ -196,7 +374,8 @@ pub(crate) fn fact_from_row(
     })
 }
 
-/// Assembles each indicator's inputs from the aggregate rows and the non-periodic facts.
+/// Each indicator's inputs from the aggregates of its periodic parts and the facts of the
+/// others.
 pub(crate) fn inputs_by_indicator(
     aggregates: Vec<(String, Part, Aggregate)>,
     facts: Vec<Fact>,
@@ -222,16 +401,51 @@ pub(crate) fn inputs_by_indicator(
     inputs
 }
 
+/// The aggregates of monthly rows (already limited to the period's months).
+pub(crate) fn aggregates_of(
+    months: &Months,
+    keys: &Keys,
+) -> Result<Vec<(String, Part, Aggregate)>, StoreError> {
+    let mut out: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
+    for ((indicator, part, _), (events, cents)) in months {
+        let aggregate = out.entry((indicator.clone(), *part)).or_default();
+        aggregate.count += u64::try_from(*events).unwrap_or(0);
+        aggregate.sum += from_cents(*cents);
+    }
+    let mut distinct: BTreeMap<(String, i16), HashMap<&str, i64>> = BTreeMap::new();
+    for ((indicator, part, _, key), events) in keys {
+        *distinct
+            .entry((indicator.clone(), *part))
+            .or_default()
+            .entry(key)
+            .or_default() += events;
+    }
+    for (row, keys) in distinct {
+        out.entry(row).or_default().distinct =
+            keys.values().filter(|events| **events > 0).count() as u64;
+    }
+    out.into_iter()
+        .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
+        .collect()
+}
+
 /// The highest part code that counts only within its period.
 pub(crate) const PERIODIC_PART_MAX: i16 = 2;
 
-pub(crate) const AGGREGATES_SQL: &str =
-    "SELECT indicator, part, COUNT(*), COUNT(DISTINCT fact_key),
-        CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT)
-    FROM indicator_facts
-    WHERE contract_id = $1 AND part <= $2 AND local_date >= $3 AND local_date < $4
-      AND position <= $5 AND (until_position IS NULL OR until_position > $5)
+pub(crate) const MONTHS_SQL: &str = "SELECT indicator, part, month, events, amount_cents
+    FROM indicator_months WHERE contract_id = $1 AND month >= $2 AND month < $3";
+
+pub(crate) const MONTH_TOTALS_SQL: &str = "SELECT indicator, part,
+        CAST(SUM(events) AS BIGINT), CAST(SUM(amount_cents) AS BIGINT)
+    FROM indicator_months WHERE contract_id = $1 AND month >= $2 AND month < $3
     GROUP BY indicator, part";
+
+pub(crate) const DISTINCT_SQL: &str = "SELECT indicator, part, COUNT(DISTINCT fact_key)
+    FROM indicator_keys WHERE contract_id = $1 AND month >= $2 AND month < $3 AND events > 0
+    GROUP BY indicator, part";
+
+pub(crate) const KEYS_SQL: &str = "SELECT indicator, part, month, fact_key, events
+    FROM indicator_keys WHERE contract_id = $1 AND month >= $2 AND month < $3";
 
 pub(crate) const SPAN_FACTS_SQL: &str =
     "SELECT indicator, part, position, event_id, local_date, fact_key, amount_cents
@@ -239,17 +453,8 @@ pub(crate) const SPAN_FACTS_SQL: &str =
     WHERE contract_id = $1 AND part > $2 AND local_date < $3
       AND position <= $4 AND (until_position IS NULL OR until_position > $4)";
 
-pub(crate) const EXPLAIN_SQL: &str =
-    "SELECT indicator, part, position, event_id, local_date, fact_key, amount_cents
-    FROM indicator_facts
-    WHERE contract_id = $1 AND indicator = $2 AND position > $3
-      AND position <= $4 AND (until_position IS NULL OR until_position > $4)
-      AND local_date < $5 AND (part > $6 OR local_date >= $7)
-    ORDER BY position, part
-    LIMIT $8";
-
 pub(crate) const ENTRIES_SQL: &str = "SELECT position, entry FROM log_entries
-    WHERE contract_id = $1 AND position > $2 ORDER BY position LIMIT $3";
+    WHERE contract_id = $1 AND position > $2 AND position <= $3 ORDER BY position";
 
 pub(crate) const SUPERSEDE_SQL: &str = "UPDATE indicator_facts SET until_position = $1
     WHERE contract_id = $2 AND event_id = $3 AND until_position IS NULL";
@@ -258,24 +463,33 @@ pub(crate) const SAVE_STATE_SQL: &str = "UPDATE projector_checkpoints
     SET position = $1, template = $2, template_named_at = $3, definitions_sha256 = $4
     WHERE contract_id = $5";
 
-pub(crate) const DELETE_FACTS_SQL: &str = "DELETE FROM indicator_facts WHERE contract_id = $1";
+pub(crate) const DELETE_SQL: [&str; 3] = [
+    "DELETE FROM indicator_facts WHERE contract_id = $1",
+    "DELETE FROM indicator_months WHERE contract_id = $1",
+    "DELETE FROM indicator_keys WHERE contract_id = $1",
+];
 
 pub(crate) const INSERT_FACTS_SQL: &str = "INSERT INTO indicator_facts
     (contract_id, indicator, part, position, until_position, event_id, local_date, fact_key, amount_cents) ";
 
-/// Rows per INSERT: 9 parameters each, under SQLite's 32,766.
-pub(crate) const FACTS_PER_INSERT: usize = 1_000;
+pub(crate) const UPSERT_MONTHS_SQL: &str =
+    "INSERT INTO indicator_months (contract_id, indicator, part, month, events, amount_cents) ";
+pub(crate) const UPSERT_MONTHS_TAIL: &str =
+    " ON CONFLICT (contract_id, indicator, part, month) DO UPDATE
+    SET events = indicator_months.events + excluded.events,
+        amount_cents = indicator_months.amount_cents + excluded.amount_cents";
 
-/// Why the indicators could not be reported.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error("as_of {as_of} is beyond the log's size {size}")]
-    AsOfBeyondLog { as_of: u64, size: u64 },
-    #[error("the contract's template {template:?} has no indicator definitions in projections/")]
-    NoDefinitions { template: Option<String> },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub(crate) const UPSERT_KEYS_SQL: &str =
+    "INSERT INTO indicator_keys (contract_id, indicator, part, month, fact_key, events) ";
+pub(crate) const UPSERT_KEYS_TAIL: &str =
+    " ON CONFLICT (contract_id, indicator, part, month, fact_key) DO UPDATE
+    SET events = indicator_keys.events + excluded.events";
+
+pub(crate) const PRUNE_KEYS_SQL: &str =
+    "DELETE FROM indicator_keys WHERE contract_id = $1 AND events = 0";
+
+/// Rows per INSERT: at most 9 parameters each, under SQLite's 32,766.
+pub(crate) const ROWS_PER_INSERT: usize = 2_000;
 
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
@@ -286,19 +500,10 @@ impl Store {
         period: Period,
         as_of: Option<u64>,
     ) -> Result<esito_indicators::IndicatorReport, ReportError> {
-        let size = self.head(contract_id).await?.map_or(0, |head| head.size);
-        let as_of = as_of.unwrap_or(size);
-        if as_of > size {
-            return Err(ReportError::AsOfBeyondLog { as_of, size });
-        }
-        self.catch_up(contract_id, size).await?;
-        let state = self.projection_state(contract_id).await?;
-        let Some(definitions) = definitions_of(state.template.as_deref())? else {
-            return Err(ReportError::NoDefinitions {
-                template: state.template,
-            });
-        };
-        let mut inputs = self.indicator_inputs(contract_id, period, as_of).await?;
+        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let mut inputs = self
+            .indicator_inputs(contract_id, &definitions, period, as_of)
+            .await?;
         Ok(esito_indicators::report::build(
             &definitions,
             contract_id.as_str(),
@@ -306,6 +511,212 @@ impl Store {
             period,
             |indicator| inputs.remove(&indicator.id).unwrap_or_default(),
         ))
+    }
+
+    /// The projection caught up to the head; the definitions and the position to answer as of.
+    async fn ready(
+        &self,
+        contract_id: &ContractId,
+        as_of: Option<u64>,
+    ) -> Result<(Definitions, u64), ReportError> {
+        let size = self.head(contract_id).await?.map_or(0, |head| head.size);
+        let as_of = as_of.unwrap_or(size);
+        if as_of > size {
+            return Err(ReportError::AsOfBeyondLog { as_of, size });
+        }
+        self.catch_up(contract_id, size).await?;
+        let state = self.projection_state(contract_id).await?;
+        match definitions_of(state.template.as_deref())? {
+            Some(definitions) => Ok((definitions, as_of)),
+            None => Err(ReportError::NoDefinitions {
+                template: state.template,
+            }),
+        }
+    }
+
+    /// The facts behind one indicator's value, in position order after `after`, at most
+    /// `limit`: derived again from the log up to `as_of`, as the offline computation does.
+    pub async fn explain(
+        &self,
+        contract_id: &ContractId,
+        indicator: &str,
+        period: Period,
+        as_of: Option<u64>,
+        after: u64,
+        limit: u32,
+    ) -> Result<(u64, Vec<Fact>), ReportError> {
+        let (mut definitions, as_of) = self.ready(contract_id, as_of).await?;
+        definitions.indicators.retain(|one| one.id == indicator);
+        let Some(only) = definitions.indicators.first().cloned() else {
+            return Err(ReportError::UnknownIndicator(indicator.to_owned()));
+        };
+        let mut projection = MemoryProjection::new();
+        let mut position = 0;
+        while position < as_of {
+            let page = self
+                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            position = last.position;
+            for stored in page.iter().filter(|stored| stored.position <= as_of) {
+                let entry = parse_entry(stored.position, &stored.entry)?;
+                projection
+                    .apply(&definitions, EntryView::from(&entry))
+                    .map_err(|error| StoreError::Corrupt {
+                        position: stored.position,
+                        reason: error.to_string(),
+                    })?;
+            }
+        }
+        let facts = projection
+            .explain(&only, period, as_of)
+            .into_iter()
+            .filter(|fact| fact.position > after)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok((as_of, facts))
+    }
+
+    /// Each beneficiary's (or distinct value's) count of an indicator's main part in the
+    /// period as of `as_of`: what caps per beneficiary need.
+    pub async fn key_counts(
+        &self,
+        contract_id: &ContractId,
+        indicator: &str,
+        period: Period,
+        as_of: Option<u64>,
+    ) -> Result<BTreeMap<String, u64>, ReportError> {
+        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let snapshot = self
+            .snapshot_as_of(contract_id, &definitions, period, as_of, true)
+            .await?;
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for ((one, part, _, key), events) in snapshot.keys {
+            if one == indicator && part == Part::Main.code() {
+                *counts.entry(key).or_default() += events;
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .filter(|(_, events)| *events > 0)
+            .map(|(key, events)| (key, events as u64))
+            .collect())
+    }
+
+    /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound
+    /// by the log after `as_of` when it is before the checkpoint.
+    async fn snapshot_as_of(
+        &self,
+        contract_id: &ContractId,
+        definitions: &Definitions,
+        period: Period,
+        as_of: u64,
+        with_keys: bool,
+    ) -> Result<Snapshot, StoreError> {
+        let mut snapshot = match self {
+            Store::Sqlite(store) => {
+                store
+                    .snapshot(contract_id, period, as_of, with_keys)
+                    .await?
+            }
+            Store::Postgres(store) => {
+                store
+                    .snapshot(contract_id, period, as_of, with_keys)
+                    .await?
+            }
+        };
+        if snapshot.totals.is_none() && as_of < snapshot.checkpoint {
+            let suffix = self
+                .log_between(contract_id, as_of, snapshot.checkpoint)
+                .await?;
+            let targets = earlier_targets(&suffix);
+            let earlier: HashMap<String, Entry> = self
+                .entries_by_event_id(contract_id, &targets)
+                .await?
+                .into_iter()
+                .filter(|(_, entry)| entry.position <= as_of)
+                .collect();
+            rewind(
+                definitions,
+                &mut snapshot.months,
+                &mut snapshot.keys,
+                &suffix,
+                &earlier,
+            )?;
+            let (first, end) = month_range(period);
+            snapshot
+                .months
+                .retain(|(_, _, month), _| *month >= first && *month < end);
+            snapshot
+                .keys
+                .retain(|(_, _, month, _), _| *month >= first && *month < end);
+        }
+        Ok(snapshot)
+    }
+
+    /// Entries in `(after, up_to]`, parsed.
+    async fn log_between(
+        &self,
+        contract_id: &ContractId,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::new();
+        let mut position = after;
+        while position < up_to {
+            let page = self
+                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            position = last.position;
+            for stored in page.iter().filter(|stored| stored.position <= up_to) {
+                out.push(parse_entry(stored.position, &stored.entry)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The stored entries of the given event ids, by id.
+    pub(crate) async fn entries_by_event_id(
+        &self,
+        contract_id: &ContractId,
+        event_ids: &[String],
+    ) -> Result<HashMap<String, Entry>, StoreError> {
+        let mut out = HashMap::new();
+        for event_id in event_ids {
+            let Ok(id) = uuid::Uuid::parse_str(event_id) else {
+                continue;
+            };
+            if let Some(stored) = self.entry_by_event_id(contract_id, id).await? {
+                out.insert(
+                    event_id.clone(),
+                    parse_entry(stored.position, &stored.entry)?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each indicator's inputs for the period as of `as_of` (at or before the checkpoint).
+    pub(crate) async fn indicator_inputs(
+        &self,
+        contract_id: &ContractId,
+        definitions: &Definitions,
+        period: Period,
+        as_of: u64,
+    ) -> Result<BTreeMap<String, Inputs>, StoreError> {
+        let snapshot = self
+            .snapshot_as_of(contract_id, definitions, period, as_of, false)
+            .await?;
+        let aggregates = match snapshot.totals {
+            Some(totals) => totals
+                .into_iter()
+                .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
+                .collect::<Result<Vec<_>, StoreError>>()?,
+            None => aggregates_of(&snapshot.months, &snapshot.keys)?,
+        };
+        Ok(inputs_by_indicator(aggregates, snapshot.span))
     }
 
     /// Projects up to [`PROJECT_BATCH`] more entries of the contract's log in one transaction.
@@ -322,8 +733,8 @@ impl Store {
         fault: Fault,
     ) -> Result<StepOutcome, StoreError> {
         match self {
-            Store::Sqlite(store) => store.project_step(contract_id, batch, fault).await,
-            Store::Postgres(store) => store.project_step(contract_id, batch, fault).await,
+            Store::Sqlite(store) => store.project_step(self, contract_id, batch, fault).await,
+            Store::Postgres(store) => store.project_step(self, contract_id, batch, fault).await,
         }
     }
 
@@ -345,7 +756,7 @@ impl Store {
         }
     }
 
-    /// Deletes the contract's facts and checkpoint: the next step starts from position 1.
+    /// Deletes the contract's rows and checkpoint: the next step starts from position 1.
     pub async fn reset_projection(&self, contract_id: &ContractId) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(store) => store.reset_projection(contract_id).await,
@@ -363,53 +774,17 @@ impl Store {
             Store::Postgres(store) => store.projection_state(contract_id).await,
         }
     }
-
-    /// Each indicator's inputs for the period as of `as_of`, from the facts projected so far
-    /// (the caller catches the projection up to `as_of` first).
-    pub async fn indicator_inputs(
-        &self,
-        contract_id: &ContractId,
-        period: Period,
-        as_of: u64,
-    ) -> Result<BTreeMap<String, Inputs>, StoreError> {
-        match self {
-            Store::Sqlite(store) => store.indicator_inputs(contract_id, period, as_of).await,
-            Store::Postgres(store) => store.indicator_inputs(contract_id, period, as_of).await,
-        }
-    }
-
-    /// The facts behind one indicator's value, in position order after `after`, at most `limit`.
-    pub async fn explain(
-        &self,
-        contract_id: &ContractId,
-        indicator: &str,
-        period: Period,
-        as_of: u64,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<Fact>, StoreError> {
-        match self {
-            Store::Sqlite(store) => {
-                store
-                    .explain(contract_id, indicator, period, as_of, after, limit)
-                    .await
-            }
-            Store::Postgres(store) => {
-                store
-                    .explain(contract_id, indicator, period, as_of, after, limit)
-                    .await
-            }
-        }
-    }
 }
 
 /// The backend methods, the same SQL on both databases; `$lock` is how the checkpoint row is
-/// locked (PostgreSQL's `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` already holds the database).
+/// locked (PostgreSQL's `FOR UPDATE`; SQLite's `BEGIN IMMEDIATE` already holds the database),
+/// `$isolation` how a read sees one snapshot (SQLite's read transaction already does).
 macro_rules! projection_backend {
-    ($store:ty, $db:ty, $lock:literal) => {
+    ($store:ty, $db:ty, $lock:literal, $isolation:literal) => {
         impl $store {
             pub(crate) async fn project_step(
                 &self,
+                outer: &$crate::Store,
                 contract_id: &esito_domain::ContractId,
                 batch: u32,
                 fault: $crate::projection::Fault,
@@ -440,55 +815,108 @@ macro_rules! projection_backend {
                 };
                 let before = state.position;
                 if let Some(restart) = restart_for_definitions(&state)? {
-                    sqlx::query(DELETE_FACTS_SQL)
-                        .bind(contract_id.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                    for sql in DELETE_SQL {
+                        sqlx::query(sql)
+                            .bind(contract_id.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     state = restart;
                 }
                 let rows = sqlx::query(ENTRIES_SQL)
                     .bind(contract_id.as_str())
                     .bind(state.position as i64)
-                    .bind(i64::from(batch))
+                    .bind((state.position + u64::from(batch)) as i64)
                     .fetch_all(&mut *tx)
                     .await?;
                 let entries = rows
                     .iter()
                     .map(|row| {
-                        Ok((
-                            row.try_get::<i64, _>(0)? as u64,
-                            row.try_get::<String, _>(1)?,
-                        ))
+                        let position = row.try_get::<i64, _>(0)? as u64;
+                        parse_entry(position, row.try_get::<&str, _>(1)?)
                     })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
-                let (state, applied) = match plan_step(&state, &entries)? {
+                    .collect::<Result<Vec<_>, $crate::StoreError>>()?;
+                // Entries the batch supersedes from before it: read outside the transaction,
+                // which is safe because stored entries never change.
+                let earlier = outer
+                    .entries_by_event_id(contract_id, &earlier_targets(&entries))
+                    .await?;
+                let (state, applied) = match plan_step(&state, &entries, &earlier)? {
                     StepPlan::Restart(restart) => {
-                        sqlx::query(DELETE_FACTS_SQL)
-                            .bind(contract_id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
+                        for sql in DELETE_SQL {
+                            sqlx::query(sql)
+                                .bind(contract_id.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                         (restart, 0)
                     }
                     StepPlan::Advance {
-                        facts,
+                        delta,
+                        span_facts,
                         superseded,
                         state,
                     } => {
-                        for chunk in facts.chunks(FACTS_PER_INSERT) {
-                            let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_FACTS_SQL);
-                            let mut failure = None;
-                            insert.push_values(chunk, |mut row, fact| {
-                                let amount = match fact
-                                    .amount
+                        let months: Vec<_> = delta
+                            .months
+                            .iter()
+                            .filter(|(_, change)| **change != (0, 0))
+                            .collect();
+                        for chunk in months.chunks(ROWS_PER_INSERT) {
+                            let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_MONTHS_SQL);
+                            upsert.push_values(
+                                chunk,
+                                |mut row, ((indicator, part, month), (events, cents))| {
+                                    row.push_bind(contract_id.as_str())
+                                        .push_bind(indicator.as_str())
+                                        .push_bind(*part)
+                                        .push_bind(month.as_str())
+                                        .push_bind(*events)
+                                        .push_bind(*cents);
+                                },
+                            );
+                            upsert.push(UPSERT_MONTHS_TAIL);
+                            upsert.build().execute(&mut *tx).await?;
+                        }
+                        let keys: Vec<_> = delta
+                            .keys
+                            .iter()
+                            .filter(|(_, change)| **change != 0)
+                            .collect();
+                        for chunk in keys.chunks(ROWS_PER_INSERT) {
+                            let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_KEYS_SQL);
+                            upsert.push_values(
+                                chunk,
+                                |mut row, ((indicator, part, month, key), events)| {
+                                    row.push_bind(contract_id.as_str())
+                                        .push_bind(indicator.as_str())
+                                        .push_bind(*part)
+                                        .push_bind(month.as_str())
+                                        .push_bind(key.as_str())
+                                        .push_bind(*events);
+                                },
+                            );
+                            upsert.push(UPSERT_KEYS_TAIL);
+                            upsert.build().execute(&mut *tx).await?;
+                        }
+                        if delta.shrinks() {
+                            sqlx::query(PRUNE_KEYS_SQL)
+                                .bind(contract_id.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        let mut amounts = Vec::with_capacity(span_facts.len());
+                        for fact in &span_facts {
+                            amounts.push(
+                                fact.amount
                                     .map(|amount| cents(amount, fact.position))
-                                    .transpose()
-                                {
-                                    Ok(amount) => amount,
-                                    Err(error) => {
-                                        failure = Some(error);
-                                        None
-                                    }
-                                };
+                                    .transpose()?,
+                            );
+                        }
+                        let rows: Vec<_> = span_facts.iter().zip(amounts).collect();
+                        for chunk in rows.chunks(ROWS_PER_INSERT) {
+                            let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_FACTS_SQL);
+                            insert.push_values(chunk, |mut row, (fact, amount)| {
                                 row.push_bind(contract_id.as_str())
                                     .push_bind(fact.indicator.as_str())
                                     .push_bind(fact.part.code())
@@ -497,11 +925,8 @@ macro_rules! projection_backend {
                                     .push_bind(fact.event_id.as_str())
                                     .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
                                     .push_bind(fact.key.as_deref())
-                                    .push_bind(amount);
+                                    .push_bind(*amount);
                             });
-                            if let Some(error) = failure {
-                                return Err(error);
-                            }
                             insert.build().execute(&mut *tx).await?;
                         }
                         for (event_id, position) in &superseded {
@@ -542,10 +967,12 @@ macro_rules! projection_backend {
                 contract_id: &esito_domain::ContractId,
             ) -> Result<(), $crate::StoreError> {
                 let (_guard, mut tx) = self.begin_write().await?;
-                sqlx::query($crate::projection::DELETE_FACTS_SQL)
-                    .bind(contract_id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                for sql in $crate::projection::DELETE_SQL {
+                    sqlx::query(sql)
+                        .bind(contract_id.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 sqlx::query("DELETE FROM projector_checkpoints WHERE contract_id = $1")
                     .bind(contract_id.as_str())
                     .execute(&mut *tx)
@@ -577,105 +1004,117 @@ macro_rules! projection_backend {
                 })
             }
 
-            pub(crate) async fn indicator_inputs(
+            /// What a value is computed from, read in one snapshot so that the checkpoint and
+            /// the rows agree: the periodic parts' totals when `as_of` is the checkpoint (and
+            /// keys are not asked for), else the rows per month and key to rewind; and the
+            /// facts of the parts that reach back, counting as of `as_of`.
+            pub(crate) async fn snapshot(
                 &self,
                 contract_id: &esito_domain::ContractId,
                 period: esito_indicators::Period,
                 as_of: u64,
-            ) -> Result<
-                std::collections::BTreeMap<String, esito_indicators::Inputs>,
-                $crate::StoreError,
-            > {
+                with_keys: bool,
+            ) -> Result<$crate::projection::Snapshot, $crate::StoreError> {
                 use sqlx::Row;
                 use $crate::projection::*;
-                let start = period.start_on().format("%Y-%m-%d").to_string();
-                let end = period.end_on().format("%Y-%m-%d").to_string();
-                let rows = sqlx::query(AGGREGATES_SQL)
-                    .bind(contract_id.as_str())
-                    .bind(PERIODIC_PART_MAX)
-                    .bind(&start)
-                    .bind(&end)
-                    .bind(as_of as i64)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut aggregates = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let part: i16 = row.try_get(1)?;
-                    let part = esito_indicators::Part::from_code(part).ok_or_else(|| {
-                        $crate::StoreError::Corrupt {
-                            position: 0,
-                            reason: format!("indicator fact: part {part}"),
-                        }
-                    })?;
-                    aggregates.push((
-                        row.try_get::<String, _>(0)?,
-                        part,
-                        esito_indicators::Aggregate {
-                            count: row.try_get::<i64, _>(2)? as u64,
-                            distinct: row.try_get::<i64, _>(3)? as u64,
-                            sum: from_cents(row.try_get::<i64, _>(4)?),
-                        },
-                    ));
+                let mut tx = self.pool.begin().await?;
+                if !$isolation.is_empty() {
+                    sqlx::query($isolation).execute(&mut *tx).await?;
                 }
-                let rows = sqlx::query(SPAN_FACTS_SQL)
+                let checkpoint = sqlx::query_scalar::<_, i64>(
+                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                )
+                .bind(contract_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0) as u64;
+                let (first, end) = month_range(period);
+                let mut snapshot = Snapshot {
+                    checkpoint,
+                    ..Default::default()
+                };
+                if as_of == checkpoint && !with_keys {
+                    let mut totals: std::collections::BTreeMap<
+                        (String, i16),
+                        esito_indicators::Aggregate,
+                    > = Default::default();
+                    for row in sqlx::query(MONTH_TOTALS_SQL)
+                        .bind(contract_id.as_str())
+                        .bind(&first)
+                        .bind(&end)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
+                        let aggregate = totals
+                            .entry((row.try_get(0)?, row.try_get(1)?))
+                            .or_default();
+                        aggregate.count = row.try_get::<i64, _>(2)?.max(0) as u64;
+                        aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
+                    }
+                    for row in sqlx::query(DISTINCT_SQL)
+                        .bind(contract_id.as_str())
+                        .bind(&first)
+                        .bind(&end)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
+                        totals
+                            .entry((row.try_get(0)?, row.try_get(1)?))
+                            .or_default()
+                            .distinct = row.try_get::<i64, _>(2)?.max(0) as u64;
+                    }
+                    snapshot.totals = Some(totals);
+                } else {
+                    for row in sqlx::query(MONTHS_SQL)
+                        .bind(contract_id.as_str())
+                        .bind(&first)
+                        .bind(&end)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
+                        snapshot.months.insert(
+                            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                            (row.try_get(3)?, row.try_get(4)?),
+                        );
+                    }
+                    for row in sqlx::query(KEYS_SQL)
+                        .bind(contract_id.as_str())
+                        .bind(&first)
+                        .bind(&end)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
+                        snapshot.keys.insert(
+                            (
+                                row.try_get(0)?,
+                                row.try_get(1)?,
+                                row.try_get(2)?,
+                                row.try_get(3)?,
+                            ),
+                            row.try_get(4)?,
+                        );
+                    }
+                }
+                for row in sqlx::query(SPAN_FACTS_SQL)
                     .bind(contract_id.as_str())
                     .bind(PERIODIC_PART_MAX)
-                    .bind(&end)
-                    .bind(as_of as i64)
-                    .fetch_all(&self.pool)
-                    .await?;
-                let facts = rows
-                    .iter()
-                    .map(|row| {
-                        fact_from_row(
-                            row.try_get(0)?,
-                            row.try_get(1)?,
-                            row.try_get(2)?,
-                            row.try_get(3)?,
-                            &row.try_get::<String, _>(4)?,
-                            row.try_get(5)?,
-                            row.try_get(6)?,
-                        )
-                    })
-                    .collect::<Result<Vec<_>, $crate::StoreError>>()?;
-                Ok(inputs_by_indicator(aggregates, facts))
-            }
-
-            pub(crate) async fn explain(
-                &self,
-                contract_id: &esito_domain::ContractId,
-                indicator: &str,
-                period: esito_indicators::Period,
-                as_of: u64,
-                after: u64,
-                limit: u32,
-            ) -> Result<Vec<esito_indicators::Fact>, $crate::StoreError> {
-                use sqlx::Row;
-                use $crate::projection::*;
-                let rows = sqlx::query(EXPLAIN_SQL)
-                    .bind(contract_id.as_str())
-                    .bind(indicator)
-                    .bind(after as i64)
-                    .bind(as_of as i64)
                     .bind(period.end_on().format("%Y-%m-%d").to_string())
-                    .bind(PERIODIC_PART_MAX)
-                    .bind(period.start_on().format("%Y-%m-%d").to_string())
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        fact_from_row(
-                            row.try_get(0)?,
-                            row.try_get(1)?,
-                            row.try_get(2)?,
-                            row.try_get(3)?,
-                            &row.try_get::<String, _>(4)?,
-                            row.try_get(5)?,
-                            row.try_get(6)?,
-                        )
-                    })
-                    .collect()
+                    .bind(as_of as i64)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    snapshot.span.push(fact_from_row(
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        &row.try_get::<String, _>(4)?,
+                        row.try_get(5)?,
+                        row.try_get(6)?,
+                    )?);
+                }
+                tx.commit().await?;
+                Ok(snapshot)
             }
         }
     };

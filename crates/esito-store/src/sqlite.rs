@@ -497,4 +497,4 @@ fn stored_entry(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry, StoreError
     })
 }
 
-crate::projection::projection_backend!(SqliteStore, Sqlite, "");
+crate::projection::projection_backend!(SqliteStore, Sqlite, "", "");
