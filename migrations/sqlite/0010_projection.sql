@@ -29,6 +29,10 @@ CREATE TABLE indicator_keys (
     PRIMARY KEY (contract_id, indicator, part, month, fact_key)
 );
 
+-- A period's rows are read by month.
+CREATE INDEX indicator_months_month ON indicator_months (contract_id, month);
+CREATE INDEX indicator_keys_month ON indicator_keys (contract_id, month);
+
 CREATE TABLE indicator_facts (
     contract_id    TEXT     NOT NULL,
     indicator      TEXT     NOT NULL,

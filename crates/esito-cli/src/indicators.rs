@@ -41,20 +41,9 @@ pub async fn rebuild(
         let head = store.head(&contract).await?.map_or(0, |head| head.size);
         anyhow::ensure!(head > 0, "contract {contract} has no entries");
         let bar = progress_bar(head, contract.as_str());
-        store.reset_projection(&contract).await?;
-        loop {
-            let step = store
-                .project_step_with(
-                    &contract,
-                    esito_store::projection::REBUILD_BATCH,
-                    esito_store::projection::Fault::None,
-                )
-                .await?;
-            bar.set_position(step.position);
-            if step.position >= head || step.applied == 0 {
-                break;
-            }
-        }
+        store
+            .rebuild_projection(&contract, |position| bar.set_position(position))
+            .await?;
         bar.finish_and_clear();
         rebuilt.push((contract, head));
     }

@@ -11,9 +11,9 @@
 pub mod anchor;
 mod ledger;
 mod migrate;
-mod postgres;
+pub(crate) mod postgres;
 pub mod projection;
-mod sqlite;
+pub(crate) mod sqlite;
 mod views;
 
 use std::io::Write;

@@ -93,18 +93,18 @@ pub(crate) struct Snapshot {
     pub span: Vec<Fact>,
 }
 
-/// Changes to the monthly rows.
+/// Changes to the monthly rows (hashed: a rebuild adds to them millions of times).
 #[derive(Debug, Default)]
 pub(crate) struct Delta {
-    pub months: Months,
-    pub keys: Keys,
+    pub months: HashMap<(String, i16, String), (i64, i64)>,
+    pub keys: HashMap<(String, i16, String, String), i64>,
 }
 
 impl Delta {
     /// Adds (`sign` 1) or takes away (`sign` −1) the periodic facts among `facts`.
     fn apply(&mut self, facts: &[Fact], sign: i64) -> Result<(), StoreError> {
         for fact in facts.iter().filter(|fact| fact.part.is_periodic()) {
-            let month = fact.local_date.format("%Y-%m").to_string();
+            let month = month_of(fact.local_date);
             let cents = fact
                 .amount
                 .map_or(Ok(0), |amount| cents(amount, fact.position))?;
@@ -167,7 +167,7 @@ pub(crate) fn restart_for_definitions(
     }))
 }
 
-pub(crate) fn parse_entry(position: u64, text: &str) -> Result<Entry, StoreError> {
+pub fn parse_entry(position: u64, text: &str) -> Result<Entry, StoreError> {
     serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
         position,
         reason: error.to_string(),
@@ -211,7 +211,13 @@ pub(crate) fn plan_step(
     let mut delta = Delta::default();
     let mut span_facts = Vec::new();
     let mut superseded = Vec::new();
+    // Only the facts of entries that the same batch supersedes need keeping.
+    let targets: HashSet<&str> = entries
+        .iter()
+        .filter_map(|entry| entry.corrects.as_deref())
+        .collect();
     let mut batch_facts: HashMap<&str, Vec<Fact>> = HashMap::new();
+    let mut derived_any = false;
     for entry in entries {
         if let Some(named) = template_named(EntryView::from(entry)) {
             if entry.position > state.template_named_at
@@ -227,7 +233,7 @@ pub(crate) fn plan_step(
                         .map(|definitions| definitions.sha256.clone()),
                 };
                 // Nothing projected yet: the first template simply applies from here.
-                if state.position == 0 && batch_facts.is_empty() && span_facts.is_empty() {
+                if state.position == 0 && !derived_any {
                     state = ProjectionState {
                         position: state.position,
                         ..restart
@@ -257,6 +263,7 @@ pub(crate) fn plan_step(
                 superseded.push((target.clone(), entry.position));
             }
             delta.apply(&derived.facts, 1)?;
+            derived_any |= !derived.facts.is_empty();
             span_facts.extend(
                 derived
                     .facts
@@ -264,7 +271,9 @@ pub(crate) fn plan_step(
                     .filter(|fact| !fact.part.is_periodic())
                     .cloned(),
             );
-            batch_facts.insert(&entry.event_id, derived.facts);
+            if targets.contains(entry.event_id.as_str()) {
+                batch_facts.insert(&entry.event_id, derived.facts);
+            }
         }
         state.position = entry.position;
     }
@@ -332,11 +341,14 @@ pub(crate) fn from_cents(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
 }
 
+/// `YYYY-MM`, as the monthly rows key a date.
+pub(crate) fn month_of(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}", date.year(), date.month())
+}
+
 pub(crate) fn month_range(period: Period) -> (String, String) {
-    (
-        period.start_on().format("%Y-%m").to_string(),
-        period.end_on().format("%Y-%m").to_string(),
-    )
+    (month_of(period.start_on()), month_of(period.end_on()))
 }
 
 fn part_of(code: i16) -> Result<Part, StoreError> {
@@ -1121,3 +1133,391 @@ macro_rules! projection_backend {
 }
 
 pub(crate) use projection_backend;
+
+/// What a rebuild writes: every row of the contract's projection, derived from the whole log.
+#[derive(Debug, Default)]
+pub(crate) struct Rebuilt {
+    pub state: ProjectionState,
+    pub delta: Delta,
+    /// Facts of the parts that reach back, with the position they stop counting at.
+    pub span_facts: Vec<(Fact, Option<u64>)>,
+}
+
+impl Store {
+    /// Rebuilds the contract's projection from position 1 in one transaction, the checkpoint
+    /// row locked throughout: the log is read and derived in memory and the rows written once
+    /// (by COPY on PostgreSQL). `progress` hears each position reached.
+    pub async fn rebuild_projection(
+        &self,
+        contract_id: &ContractId,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let head = self.head(contract_id).await?.map_or(0, |head| head.size);
+        let started = std::time::Instant::now();
+        let mut rebuilt = Rebuilt::default();
+        let mut span_index: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut waiting = std::time::Duration::ZERO;
+        'restart: loop {
+            let mut chunks = self.entry_chunks(contract_id, head);
+            loop {
+                let wait_started = std::time::Instant::now();
+                let Some(chunk) = chunks.recv().await else {
+                    break 'restart;
+                };
+                waiting += wait_started.elapsed();
+                let entries = chunk?
+                    .iter()
+                    .map(|(position, text)| parse_entry(*position, text))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let earlier = self
+                    .entries_by_event_id(contract_id, &earlier_targets(&entries))
+                    .await?;
+                match plan_step(&rebuilt.state, &entries, &earlier)? {
+                    StepPlan::Restart(restart) => {
+                        rebuilt = Rebuilt {
+                            state: restart,
+                            ..Default::default()
+                        };
+                        span_index.clear();
+                        continue 'restart;
+                    }
+                    StepPlan::Advance {
+                        delta,
+                        span_facts,
+                        superseded,
+                        state,
+                    } => {
+                        rebuilt.delta.merge(delta);
+                        for fact in span_facts {
+                            span_index
+                                .entry(fact.event_id.clone())
+                                .or_default()
+                                .push(rebuilt.span_facts.len());
+                            rebuilt.span_facts.push((fact, None));
+                        }
+                        for (event_id, at) in superseded {
+                            for &index in span_index.get(&event_id).into_iter().flatten() {
+                                rebuilt.span_facts[index].1.get_or_insert(at);
+                            }
+                        }
+                        rebuilt.state = state;
+                    }
+                }
+                progress(rebuilt.state.position);
+            }
+        }
+        let derived_in = started.elapsed();
+        match self {
+            Store::Sqlite(store) => store.write_rebuilt(contract_id, &rebuilt).await?,
+            Store::Postgres(store) => store.write_rebuilt(contract_id, &rebuilt).await?,
+        }
+        tracing::info!(
+            contract = %contract_id,
+            entries = rebuilt.state.position,
+            month_rows = rebuilt.delta.months.len(),
+            key_rows = rebuilt.delta.keys.len(),
+            span_facts = rebuilt.span_facts.len(),
+            read_and_derived_seconds = derived_in.as_secs_f64(),
+            waiting_for_reads_seconds = waiting.as_secs_f64(),
+            written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
+            "projection rebuilt"
+        );
+        Ok(rebuilt.state.position)
+    }
+}
+
+/// Rows per chunk when the log is streamed for a rebuild.
+const CHUNK_ENTRIES: usize = 5_000;
+
+impl Store {
+    /// The log's entries `1..=up_to` in position order, in chunks, read by a task of its own
+    /// (a streamed SELECT on PostgreSQL) so that reading and deriving overlap.
+    fn entry_chunks(
+        &self,
+        contract_id: &ContractId,
+        up_to: u64,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<(u64, String)>, StoreError>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let contract = contract_id.as_str().to_owned();
+        macro_rules! stream_chunks {
+            ($pool:expr) => {{
+                let pool = $pool.clone();
+                tokio::spawn(async move {
+                    use futures_util::TryStreamExt;
+                    let mut rows = sqlx::query_as::<_, (i64, String)>(
+                        "SELECT position, entry FROM log_entries
+                         WHERE contract_id = $1 AND position <= $2 ORDER BY position",
+                    )
+                    .bind(&contract)
+                    .bind(up_to as i64)
+                    .fetch(&pool);
+                    let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
+                    loop {
+                        match rows.try_next().await {
+                            Ok(Some((position, entry))) => {
+                                chunk.push((position as u64, entry));
+                                if chunk.len() == CHUNK_ENTRIES
+                                    && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                                {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(error) => {
+                                let _ = sender.send(Err(error.into())).await;
+                                return;
+                            }
+                        }
+                    }
+                    if !chunk.is_empty() {
+                        let _ = sender.send(Ok(chunk)).await;
+                    }
+                });
+            }};
+        }
+        match self {
+            Store::Sqlite(store) => stream_chunks!(store.pool),
+            Store::Postgres(store) => stream_chunks!(store.pool),
+        }
+        receiver
+    }
+}
+
+impl Delta {
+    pub(crate) fn merge(&mut self, other: Delta) {
+        for (row, (events, cents)) in other.months {
+            let kept = self.months.entry(row).or_default();
+            kept.0 += events;
+            kept.1 += cents;
+        }
+        for (row, events) in other.keys {
+            *self.keys.entry(row).or_default() += events;
+        }
+    }
+}
+
+/// A text value for PostgreSQL's COPY text format.
+pub(crate) fn copy_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl crate::postgres::PgStore {
+    pub(crate) async fn write_rebuilt(
+        &self,
+        contract_id: &ContractId,
+        rebuilt: &Rebuilt,
+    ) -> Result<(), StoreError> {
+        use std::fmt::Write as _;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
+             VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING",
+        )
+        .bind(contract_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("SELECT position FROM projector_checkpoints WHERE contract_id = $1 FOR UPDATE")
+            .bind(contract_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for sql in DELETE_SQL {
+            sqlx::query(sql)
+                .bind(contract_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut text = String::new();
+        for ((indicator, part, month), (events, cents)) in &rebuilt.delta.months {
+            if (*events, *cents) == (0, 0) {
+                continue;
+            }
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, indicator);
+            let _ = writeln!(text, "\t{part}\t{month}\t{events}\t{cents}");
+        }
+        let mut copy = tx
+            .copy_in_raw("COPY indicator_months (contract_id, indicator, part, month, events, amount_cents) FROM STDIN")
+            .await?;
+        copy.send(text.as_bytes()).await?;
+        copy.finish().await?;
+        let mut text = String::new();
+        let mut copy = tx
+            .copy_in_raw("COPY indicator_keys (contract_id, indicator, part, month, fact_key, events) FROM STDIN")
+            .await?;
+        for ((indicator, part, month, key), events) in &rebuilt.delta.keys {
+            if *events == 0 {
+                continue;
+            }
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, indicator);
+            let _ = write!(text, "\t{part}\t{month}\t");
+            copy_text(&mut text, key);
+            let _ = writeln!(text, "\t{events}");
+            if text.len() > 1 << 20 {
+                copy.send(text.as_bytes()).await?;
+                text.clear();
+            }
+        }
+        copy.send(text.as_bytes()).await?;
+        copy.finish().await?;
+        let mut text = String::new();
+        for (fact, until) in &rebuilt.span_facts {
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, &fact.indicator);
+            let _ = write!(text, "\t{}\t{}\t", fact.part.code(), fact.position);
+            match until {
+                Some(until) => {
+                    let _ = write!(text, "{until}");
+                }
+                None => text.push_str("\\N"),
+            }
+            text.push('\t');
+            copy_text(&mut text, &fact.event_id);
+            let _ = write!(text, "\t{}\t", fact.local_date.format("%Y-%m-%d"));
+            match &fact.key {
+                Some(key) => copy_text(&mut text, key),
+                None => text.push_str("\\N"),
+            }
+            text.push('\t');
+            match fact.amount {
+                Some(amount) => {
+                    let _ = write!(text, "{}", cents(amount, fact.position)?);
+                }
+                None => text.push_str("\\N"),
+            }
+            text.push('\n');
+        }
+        let mut copy = tx
+            .copy_in_raw("COPY indicator_facts (contract_id, indicator, part, position, until_position, event_id, local_date, fact_key, amount_cents) FROM STDIN")
+            .await?;
+        copy.send(text.as_bytes()).await?;
+        copy.finish().await?;
+        save_state(&mut tx, contract_id, &rebuilt.state).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn save_state<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    contract_id: &ContractId,
+    state: &ProjectionState,
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: sqlx::Type<DB> + for<'q> sqlx::Encode<'q, DB>,
+    for<'q> Option<&'q str>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+{
+    sqlx::query(SAVE_STATE_SQL)
+        .bind(state.position as i64)
+        .bind(state.template.as_deref())
+        .bind(state.template_named_at as i64)
+        .bind(state.definitions_sha256.as_deref())
+        .bind(contract_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl crate::sqlite::SqliteStore {
+    pub(crate) async fn write_rebuilt(
+        &self,
+        contract_id: &ContractId,
+        rebuilt: &Rebuilt,
+    ) -> Result<(), StoreError> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
+             VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING",
+        )
+        .bind(contract_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        for sql in DELETE_SQL {
+            sqlx::query(sql)
+                .bind(contract_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let months: Vec<_> = rebuilt
+            .delta
+            .months
+            .iter()
+            .filter(|(_, change)| **change != (0, 0))
+            .collect();
+        for chunk in months.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(UPSERT_MONTHS_SQL);
+            insert.push_values(
+                chunk,
+                |mut row, ((indicator, part, month), (events, cents))| {
+                    row.push_bind(contract_id.as_str())
+                        .push_bind(indicator.as_str())
+                        .push_bind(*part)
+                        .push_bind(month.as_str())
+                        .push_bind(*events)
+                        .push_bind(*cents);
+                },
+            );
+            insert.build().execute(&mut *tx).await?;
+        }
+        let keys: Vec<_> = rebuilt
+            .delta
+            .keys
+            .iter()
+            .filter(|(_, change)| **change != 0)
+            .collect();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(UPSERT_KEYS_SQL);
+            insert.push_values(chunk, |mut row, ((indicator, part, month, key), events)| {
+                row.push_bind(contract_id.as_str())
+                    .push_bind(indicator.as_str())
+                    .push_bind(*part)
+                    .push_bind(month.as_str())
+                    .push_bind(key.as_str())
+                    .push_bind(*events);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        let mut amounts = Vec::with_capacity(rebuilt.span_facts.len());
+        for (fact, _) in &rebuilt.span_facts {
+            amounts.push(
+                fact.amount
+                    .map(|amount| cents(amount, fact.position))
+                    .transpose()?,
+            );
+        }
+        let rows: Vec<_> = rebuilt.span_facts.iter().zip(amounts).collect();
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_FACTS_SQL);
+            insert.push_values(chunk, |mut row, ((fact, until), amount)| {
+                row.push_bind(contract_id.as_str())
+                    .push_bind(fact.indicator.as_str())
+                    .push_bind(fact.part.code())
+                    .push_bind(fact.position as i64)
+                    .push_bind(until.map(|until| until as i64))
+                    .push_bind(fact.event_id.as_str())
+                    .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
+                    .push_bind(fact.key.as_deref())
+                    .push_bind(*amount);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        save_state(&mut tx, contract_id, &rebuilt.state).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1403,6 +1403,26 @@ async fn running_projection_rebuild_offline_and_naive_agree_at_every_position(fr
             }
         }
         assert_eq!(running, rebuilt, "case {case}: running and rebuilt differ");
+        // The one-transaction rebuild gives them too.
+        store
+            .rebuild_projection(&cuneo, |_| {})
+            .await
+            .expect("rebuild");
+        let mut rebuilt_at_once = Vec::new();
+        for as_of in 0..=head {
+            for period in &periods {
+                rebuilt_at_once.push(
+                    store
+                        .indicators(&cuneo, *period, Some(as_of))
+                        .await
+                        .expect("indicators"),
+                );
+            }
+        }
+        assert_eq!(
+            running, rebuilt_at_once,
+            "case {case}: running and rebuilt at once differ"
+        );
     }
     assert!(
         corrections > 0 && voids > 0,
