@@ -509,3 +509,18 @@ fn the_sha256_names_the_exact_bytes_of_the_file() {
     assert_ne!(one.sha256, other.sha256);
     assert_eq!(one.indicators, other.indicators);
 }
+
+#[test]
+fn the_methodology_names_each_definitions_file_by_its_current_sha256() {
+    let methodology = include_str!("../../../docs/methodology.md");
+    for (template, _) in templates::FILES {
+        let definitions = templates::embedded(template)
+            .expect("embedded")
+            .expect("parses");
+        assert!(
+            methodology.contains(&definitions.sha256),
+            "docs/methodology.md does not give {template}'s SHA-256 {}",
+            definitions.sha256
+        );
+    }
+}
