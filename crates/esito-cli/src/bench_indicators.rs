@@ -43,12 +43,12 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     anchor::settle(&url).await?;
 
     // The anchor: the same rows, read by a plain streamed SELECT.
-    let (rows, seconds) = anchor::stream_log(&url, CONTRACT).await?;
+    let (rows, seconds) = anchor::stream_log(&url, CONTRACT, None).await?;
     anyhow::ensure!(rows == written, "the anchor read {rows} of {written} rows");
     let raw = rows as f64 / seconds;
     let definitions =
         esito_indicators::templates::embedded("cuneo").context("the cuneo template")??;
-    let (derived, derive_seconds) = anchor::stream_and_derive(&url, CONTRACT, &definitions).await?;
+    let (derived, derive_seconds) = anchor::stream_log(&url, CONTRACT, Some(&definitions)).await?;
     println!(
         "  (diagnostic) the same read, each entry parsed and derived: {:.0} entries/s",
         derived as f64 / derive_seconds

@@ -218,34 +218,13 @@ where
 }
 
 /// The anchor of a projection rebuild: a plain SELECT of one contract's entries in position
-/// order, streamed and counted, with nothing done to them. Returns rows and seconds.
-pub async fn stream_log(url: &str, contract_id: &str) -> Result<(u64, f64), StoreError> {
-    use futures_util::TryStreamExt;
-    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    let started = Instant::now();
-    let mut rows = sqlx::query_as::<_, (i64, String)>(
-        "SELECT position, entry FROM log_entries WHERE contract_id = $1 ORDER BY position",
-    )
-    .bind(contract_id)
-    .fetch(&pool);
-    let (mut count, mut bytes) = (0u64, 0usize);
-    while let Some((_, entry)) = rows.try_next().await? {
-        count += 1;
-        bytes += entry.len();
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    drop(rows);
-    pool.close().await;
-    std::hint::black_box(bytes);
-    Ok((count, seconds))
-}
-
-/// A diagnostic beside the rebuild: the same streamed read, each entry parsed and its facts
-/// derived in this process, nothing written. Returns rows and seconds.
-pub async fn stream_and_derive(
+/// order, streamed and counted, with nothing done to them; or, given definitions (a
+/// diagnostic), each entry also parsed and its facts derived, nothing written. Returns rows
+/// and seconds.
+pub async fn stream_log(
     url: &str,
     contract_id: &str,
-    definitions: &esito_indicators::Definitions,
+    derive_with: Option<&esito_indicators::Definitions>,
 ) -> Result<(u64, f64), StoreError> {
     use futures_util::TryStreamExt;
     let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
@@ -255,21 +234,24 @@ pub async fn stream_and_derive(
     )
     .bind(contract_id)
     .fetch(&pool);
-    let (mut count, mut facts) = (0u64, 0usize);
+    let (mut count, mut work) = (0u64, 0usize);
     while let Some((position, text)) = rows.try_next().await? {
-        let entry = crate::projection::parse_entry(position as u64, &text)?;
-        let derived = esito_indicators::derive(definitions, (&entry).into()).map_err(|e| {
-            StoreError::Corrupt {
-                position: position as u64,
-                reason: e.to_string(),
-            }
-        })?;
-        facts += derived.facts.len();
         count += 1;
+        work += text.len();
+        if let Some(definitions) = derive_with {
+            let entry = crate::projection::parse_entry(position as u64, &text)?;
+            let derived = esito_indicators::derive(definitions, (&entry).into()).map_err(|e| {
+                StoreError::Corrupt {
+                    position: position as u64,
+                    reason: e.to_string(),
+                }
+            })?;
+            work += derived.facts.len();
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
     drop(rows);
     pool.close().await;
-    std::hint::black_box(facts);
+    std::hint::black_box(work);
     Ok((count, seconds))
 }

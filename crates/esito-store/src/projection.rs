@@ -869,78 +869,9 @@ macro_rules! projection_backend {
                         superseded,
                         state,
                     } => {
-                        let months: Vec<_> = delta
-                            .months
-                            .iter()
-                            .filter(|(_, change)| **change != (0, 0))
-                            .collect();
-                        for chunk in months.chunks(ROWS_PER_INSERT) {
-                            let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_MONTHS_SQL);
-                            upsert.push_values(
-                                chunk,
-                                |mut row, ((indicator, part, month), (events, cents))| {
-                                    row.push_bind(contract_id.as_str())
-                                        .push_bind(indicator.as_str())
-                                        .push_bind(*part)
-                                        .push_bind(month.as_str())
-                                        .push_bind(*events)
-                                        .push_bind(*cents);
-                                },
-                            );
-                            upsert.push(UPSERT_MONTHS_TAIL);
-                            upsert.build().execute(&mut *tx).await?;
-                        }
-                        let keys: Vec<_> = delta
-                            .keys
-                            .iter()
-                            .filter(|(_, change)| **change != 0)
-                            .collect();
-                        for chunk in keys.chunks(ROWS_PER_INSERT) {
-                            let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_KEYS_SQL);
-                            upsert.push_values(
-                                chunk,
-                                |mut row, ((indicator, part, month, key), events)| {
-                                    row.push_bind(contract_id.as_str())
-                                        .push_bind(indicator.as_str())
-                                        .push_bind(*part)
-                                        .push_bind(month.as_str())
-                                        .push_bind(key.as_str())
-                                        .push_bind(*events);
-                                },
-                            );
-                            upsert.push(UPSERT_KEYS_TAIL);
-                            upsert.build().execute(&mut *tx).await?;
-                        }
-                        if delta.shrinks() {
-                            sqlx::query(PRUNE_KEYS_SQL)
-                                .bind(contract_id.as_str())
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                        let mut amounts = Vec::with_capacity(span_facts.len());
-                        for fact in &span_facts {
-                            amounts.push(
-                                fact.amount
-                                    .map(|amount| cents(amount, fact.position))
-                                    .transpose()?,
-                            );
-                        }
-                        let rows: Vec<_> = span_facts.iter().zip(amounts).collect();
-                        for chunk in rows.chunks(ROWS_PER_INSERT) {
-                            let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_FACTS_SQL);
-                            insert.push_values(chunk, |mut row, (fact, amount)| {
-                                row.push_bind(contract_id.as_str())
-                                    .push_bind(fact.indicator.as_str())
-                                    .push_bind(fact.part.code())
-                                    .push_bind(fact.position as i64)
-                                    .push_bind(None::<i64>)
-                                    .push_bind(fact.event_id.as_str())
-                                    .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
-                                    .push_bind(fact.key.as_deref())
-                                    .push_bind(*amount);
-                            });
-                            insert.build().execute(&mut *tx).await?;
-                        }
+                        let span_facts: Vec<(esito_indicators::Fact, Option<u64>)> =
+                            span_facts.into_iter().map(|fact| (fact, None)).collect();
+                        Self::write_rows(&mut tx, contract_id, &delta, &span_facts).await?;
                         for (event_id, position) in &superseded {
                             sqlx::query(SUPERSEDE_SQL)
                                 .bind(*position as i64)
@@ -972,6 +903,90 @@ macro_rules! projection_backend {
                     position: state.position,
                     applied,
                 })
+            }
+
+            /// Adds `delta` to the monthly rows (upserts) and inserts the facts of the parts
+            /// that reach back, each with the position it stops counting at.
+            pub(crate) async fn write_rows(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                contract_id: &esito_domain::ContractId,
+                delta: &$crate::projection::Delta,
+                span_facts: &[(esito_indicators::Fact, Option<u64>)],
+            ) -> Result<(), $crate::StoreError> {
+                use $crate::projection::*;
+                let months: Vec<_> = delta
+                    .months
+                    .iter()
+                    .filter(|(_, change)| **change != (0, 0))
+                    .collect();
+                for chunk in months.chunks(ROWS_PER_INSERT) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_MONTHS_SQL);
+                    upsert.push_values(
+                        chunk,
+                        |mut row, ((indicator, part, month), (events, cents))| {
+                            row.push_bind(contract_id.as_str())
+                                .push_bind(indicator.as_str())
+                                .push_bind(*part)
+                                .push_bind(month.as_str())
+                                .push_bind(*events)
+                                .push_bind(*cents);
+                        },
+                    );
+                    upsert.push(UPSERT_MONTHS_TAIL);
+                    upsert.build().execute(&mut **tx).await?;
+                }
+                let keys: Vec<_> = delta
+                    .keys
+                    .iter()
+                    .filter(|(_, change)| **change != 0)
+                    .collect();
+                for chunk in keys.chunks(ROWS_PER_INSERT) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_KEYS_SQL);
+                    upsert.push_values(
+                        chunk,
+                        |mut row, ((indicator, part, month, key), events)| {
+                            row.push_bind(contract_id.as_str())
+                                .push_bind(indicator.as_str())
+                                .push_bind(*part)
+                                .push_bind(month.as_str())
+                                .push_bind(key.as_str())
+                                .push_bind(*events);
+                        },
+                    );
+                    upsert.push(UPSERT_KEYS_TAIL);
+                    upsert.build().execute(&mut **tx).await?;
+                }
+                if delta.shrinks() {
+                    sqlx::query(PRUNE_KEYS_SQL)
+                        .bind(contract_id.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                let mut amounts = Vec::with_capacity(span_facts.len());
+                for (fact, _) in span_facts {
+                    amounts.push(
+                        fact.amount
+                            .map(|amount| cents(amount, fact.position))
+                            .transpose()?,
+                    );
+                }
+                let rows: Vec<_> = span_facts.iter().zip(amounts).collect();
+                for chunk in rows.chunks(ROWS_PER_INSERT) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new(INSERT_FACTS_SQL);
+                    insert.push_values(chunk, |mut row, ((fact, until), amount)| {
+                        row.push_bind(contract_id.as_str())
+                            .push_bind(fact.indicator.as_str())
+                            .push_bind(fact.part.code())
+                            .push_bind(fact.position as i64)
+                            .push_bind(until.map(|until| until as i64))
+                            .push_bind(fact.event_id.as_str())
+                            .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
+                            .push_bind(fact.key.as_deref())
+                            .push_bind(*amount);
+                    });
+                    insert.build().execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             pub(crate) async fn reset_projection(
@@ -1453,69 +1468,7 @@ impl crate::sqlite::SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        let months: Vec<_> = rebuilt
-            .delta
-            .months
-            .iter()
-            .filter(|(_, change)| **change != (0, 0))
-            .collect();
-        for chunk in months.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(UPSERT_MONTHS_SQL);
-            insert.push_values(
-                chunk,
-                |mut row, ((indicator, part, month), (events, cents))| {
-                    row.push_bind(contract_id.as_str())
-                        .push_bind(indicator.as_str())
-                        .push_bind(*part)
-                        .push_bind(month.as_str())
-                        .push_bind(*events)
-                        .push_bind(*cents);
-                },
-            );
-            insert.build().execute(&mut *tx).await?;
-        }
-        let keys: Vec<_> = rebuilt
-            .delta
-            .keys
-            .iter()
-            .filter(|(_, change)| **change != 0)
-            .collect();
-        for chunk in keys.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(UPSERT_KEYS_SQL);
-            insert.push_values(chunk, |mut row, ((indicator, part, month, key), events)| {
-                row.push_bind(contract_id.as_str())
-                    .push_bind(indicator.as_str())
-                    .push_bind(*part)
-                    .push_bind(month.as_str())
-                    .push_bind(key.as_str())
-                    .push_bind(*events);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        let mut amounts = Vec::with_capacity(rebuilt.span_facts.len());
-        for (fact, _) in &rebuilt.span_facts {
-            amounts.push(
-                fact.amount
-                    .map(|amount| cents(amount, fact.position))
-                    .transpose()?,
-            );
-        }
-        let rows: Vec<_> = rebuilt.span_facts.iter().zip(amounts).collect();
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT_FACTS_SQL);
-            insert.push_values(chunk, |mut row, ((fact, until), amount)| {
-                row.push_bind(contract_id.as_str())
-                    .push_bind(fact.indicator.as_str())
-                    .push_bind(fact.part.code())
-                    .push_bind(fact.position as i64)
-                    .push_bind(until.map(|until| until as i64))
-                    .push_bind(fact.event_id.as_str())
-                    .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
-                    .push_bind(fact.key.as_deref())
-                    .push_bind(*amount);
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
+        Self::write_rows(&mut tx, contract_id, &rebuilt.delta, &rebuilt.span_facts).await?;
         save_state(&mut tx, contract_id, &rebuilt.state).await?;
         tx.commit().await?;
         Ok(())
