@@ -4,6 +4,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use esito_domain::{StreamId, StreamRef, StreamType};
+use esito_log::merkle::tiles::ProofNodes;
+use esito_log::merkle::SubtreeHashes;
 use esito_store::StoredEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -272,27 +274,48 @@ pub struct InclusionQuery {
     size: Option<u64>,
 }
 
-/// The contract's size now, and `size` checked against it (default: now).
+/// The contract's head now, and `size` checked against it (default: the head's size).
 async fn tree_size(
     state: &crate::AppState,
     contract: &esito_domain::ContractId,
     size: Option<u64>,
     field: &str,
-) -> Result<u64, ApiError> {
-    let head = state.store.head(contract).await?.map_or(0, |h| h.size);
-    let size = size.unwrap_or(head);
-    if size == 0 || size > head {
+) -> Result<(u64, Option<esito_store::ContractHead>), ApiError> {
+    let head = state.store.head(contract).await?;
+    let head_size = head.as_ref().map_or(0, |h| h.size);
+    let size = size.unwrap_or(head_size);
+    if size == 0 || size > head_size {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
-            format!("{field}: a tree size from 1 to {head}"),
+            format!("{field}: a tree size from 1 to {head_size}"),
         )
         .with_field(field));
     }
-    Ok(size)
+    Ok((size, head))
+}
+
+/// The tree head of `size` computed from stored subtrees, checked against the head the log
+/// keeps when `size` is the head's size: a stored subtree that does not belong to the log is
+/// never served as proof.
+fn checked_tree_head(
+    nodes: &ProofNodes,
+    head: Option<&esito_store::ContractHead>,
+) -> Result<esito_log::Hash, ApiError> {
+    let root = nodes.tree_head();
+    match head {
+        Some(head) if head.size == nodes.tree_size() && head.root_hash != root => {
+            Err(ApiError::from(esito_store::StoreError::Corrupt {
+                position: head.size,
+                reason: "the stored subtrees do not lead to the tree head".to_owned(),
+            }))
+        }
+        _ => Ok(root),
+    }
 }
 
 /// `GET /v1/contracts/{id}/proofs/inclusion?position=P&size=N`: RFC 9162 PATH for the entry
-/// at position P (leaf index P - 1) in the tree of size N (default: the whole log).
+/// at position P (leaf index P - 1) in the tree of size N (default: the whole log), built from
+/// stored subtrees: a few hundred hashes read at any size.
 pub async fn inclusion(
     State(state): State<Shared>,
     Path(contract): Path<String>,
@@ -300,7 +323,7 @@ pub async fn inclusion(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let contract = open_log(&state, &headers, &contract).await?;
-    let size = tree_size(&state, &contract, query.size, "size").await?;
+    let (size, head) = tree_size(&state, &contract, query.size, "size").await?;
     if query.position == 0 || query.position > size {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
@@ -308,12 +331,17 @@ pub async fn inclusion(
         )
         .with_field("position"));
     }
-    let leaves = state.store.leaf_hashes(&contract, size).await?;
-    let proof = esito_log::InclusionProof::build(query.position - 1, size, leaves.as_slice())
+    let leaf_index = query.position - 1;
+    let nodes = state
+        .store
+        .proof_nodes(&contract, size, &[leaf_index, size - 1])
+        .await?;
+    let proof = esito_log::InclusionProof::build(leaf_index, size, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let root = checked_tree_head(&nodes, head.as_ref())?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
-    body["leaf_hash"] = json!(leaves[(query.position - 1) as usize].to_string());
-    body["root_hash"] = json!(esito_log::root(&leaves).to_string());
+    body["leaf_hash"] = json!(nodes.subtree_root(leaf_index, 1).to_string());
+    body["root_hash"] = json!(root.to_string());
     Ok(Json(body))
 }
 
@@ -325,7 +353,7 @@ pub struct ConsistencyQuery {
 }
 
 /// `GET /v1/contracts/{id}/proofs/consistency?first=M&second=N`: RFC 9162 PROOF that the tree
-/// of size N extends the tree of size M.
+/// of size N extends the tree of size M, built from stored subtrees.
 pub async fn consistency(
     State(state): State<Shared>,
     Path(contract): Path<String>,
@@ -333,7 +361,7 @@ pub async fn consistency(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let contract = open_log(&state, &headers, &contract).await?;
-    let second = tree_size(&state, &contract, Some(query.second), "second").await?;
+    let (second, head) = tree_size(&state, &contract, Some(query.second), "second").await?;
     if query.first == 0 || query.first > second {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
@@ -341,12 +369,16 @@ pub async fn consistency(
         )
         .with_field("first"));
     }
-    let leaves = state.store.leaf_hashes(&contract, second).await?;
-    let proof = esito_log::ConsistencyProof::build(query.first, second, leaves.as_slice())
+    let nodes = state
+        .store
+        .proof_nodes(&contract, second, &[query.first - 1, second - 1])
+        .await?;
+    let proof = esito_log::ConsistencyProof::build(query.first, second, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let second_root = checked_tree_head(&nodes, head.as_ref())?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
-    body["first_root"] = json!(esito_log::root(&leaves[..query.first as usize]).to_string());
-    body["second_root"] = json!(esito_log::root(&leaves).to_string());
+    body["first_root"] = json!(nodes.head_at(query.first).to_string());
+    body["second_root"] = json!(second_root.to_string());
     Ok(Json(body))
 }
 
@@ -403,4 +435,42 @@ pub async fn make_checkpoint(
         ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")
     })?;
     Ok((axum::http::StatusCode::CREATED, Json(checkpoint)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes_over(leaves: &[esito_log::Hash]) -> ProofNodes {
+        let mut nodes = ProofNodes::new(leaves.len() as u64);
+        for (index, leaf) in leaves.iter().enumerate() {
+            nodes.insert(0, index as u64, *leaf);
+        }
+        nodes
+    }
+
+    #[test]
+    fn a_tree_head_from_nodes_that_do_not_lead_to_the_logs_head_is_refused() {
+        let leaves: Vec<esito_log::Hash> = (0u8..5).map(|i| esito_log::leaf_hash(&[i])).collect();
+        let head = esito_store::ContractHead {
+            size: 5,
+            root_hash: esito_log::root(&leaves),
+        };
+        let good = nodes_over(&leaves);
+        assert_eq!(
+            checked_tree_head(&good, Some(&head)).ok(),
+            Some(head.root_hash)
+        );
+        let mut forged = leaves.clone();
+        forged[2] = esito_log::leaf_hash(b"forged");
+        let error =
+            checked_tree_head(&nodes_over(&forged), Some(&head)).expect_err("another tree head");
+        assert_eq!(error.status.as_u16(), 500);
+        // An earlier tree has no kept head to compare with.
+        let earlier = nodes_over(&forged[..4]);
+        assert_eq!(
+            checked_tree_head(&earlier, Some(&head)).ok(),
+            Some(esito_log::root(&forged[..4]))
+        );
+    }
 }

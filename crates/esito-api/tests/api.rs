@@ -836,6 +836,17 @@ async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture
 async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixture: Fixture) {
     let evaluator = key(Role::Evaluator);
     let own = ContractId::parse(OWN).expect("valid");
+    // Past 256 entries, so that proofs use a stored subtree as well as leaves.
+    let items: Vec<Value> = (0..300).map(access_item).collect();
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &format!("/v1/contracts/{OWN}/batch"),
+        Some(&key(Role::Operator)),
+        Some(json!({ "items": items }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
     let head = fixture
         .store
         .head(&own)
@@ -855,6 +866,9 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (5, 17),
         (17, 17),
         (30, 64),
+        (256, 257),
+        (257, head.size),
+        (300, head.size - 1),
     ] {
         let path = format!("/v1/contracts/{OWN}/proofs/inclusion?position={position}&size={size}");
         let (status, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
@@ -892,6 +906,8 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (1, head.size),
         (7, 8),
         (13, head.size),
+        (256, head.size),
+        (255, 300),
         (head.size, head.size),
     ] {
         let path = format!("/v1/contracts/{OWN}/proofs/consistency?first={first}&second={second}");

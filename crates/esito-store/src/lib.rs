@@ -15,15 +15,21 @@ mod postgres;
 mod sqlite;
 mod views;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use esito_domain::{ContractId, DomainError, EventId, StreamRef, StreamType, Submission};
+use esito_log::merkle::tiles::{self, NodeRange, ProofNodes, StoredNode, TILE_HEIGHT, TILE_WIDTH};
 use esito_log::Hash;
 
 pub use ledger::BATCH_SIZE_MAX;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).
 pub const PAGE_SIZE_MAX: u32 = 10_000;
+
+/// Tiles of leaves read at once when subtrees missing from an older log are computed: 16,384
+/// leaf hashes, half a megabyte.
+const FILL_TILES_PER_READ: usize = 64;
 
 /// A database failure, in the store's own words: nothing above the store sees `sqlx::Error`.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,19 @@ pub(crate) fn key_record(
         role,
         contracts: serde_json::from_str(contracts).map_err(|e| corrupt(e.to_string()))?,
         provider_id,
+    })
+}
+
+/// (level, index, hash) as a stored node; level 0 is a leaf.
+pub(crate) fn stored_node(level: i64, index: i64, hash: &[u8]) -> Result<StoredNode, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        position: if level == 0 { index as u64 + 1 } else { 0 },
+        reason: format!("subtree ({level}, {index}): {reason}"),
+    };
+    Ok(StoredNode {
+        level: u32::try_from(level).map_err(|e| corrupt(e.to_string()))?,
+        index: u64::try_from(index).map_err(|e| corrupt(e.to_string()))?,
+        hash: Hash::from_slice(hash).map_err(|e| corrupt(e.to_string()))?,
     })
 }
 
@@ -272,15 +291,135 @@ impl Store {
         }
     }
 
-    /// The leaf hashes of positions 1..=`size`, in order: what proofs are built from.
-    pub async fn leaf_hashes(
+    /// What proofs about `points` (leaf indices, below `tree_size`) in the tree of `tree_size`
+    /// are built from: the stored subtree roots and the leaf hashes that
+    /// [`proof_ranges`](esito_log::merkle::tiles::proof_ranges) names, a few hundred hashes at
+    /// any size. Subtrees a log written before they were kept lacks are computed from the
+    /// levels below them (the leaves at worst), kept, and never computed again.
+    pub async fn proof_nodes(
         &self,
         contract_id: &ContractId,
-        size: u64,
-    ) -> Result<Vec<Hash>, StoreError> {
+        tree_size: u64,
+        points: &[u64],
+    ) -> Result<ProofNodes, StoreError> {
+        let ranges = tiles::proof_ranges(tree_size, points);
+        let mut nodes = ProofNodes::new(tree_size);
+        for node in self.nodes(contract_id, &ranges).await? {
+            nodes.insert(node.level, node.index, node.hash);
+        }
+        let missing = nodes.missing(&ranges);
+        if !missing.is_empty() {
+            self.fill_subtrees(contract_id, &mut nodes, missing).await?;
+        }
+        Ok(nodes)
+    }
+
+    async fn nodes(
+        &self,
+        contract_id: &ContractId,
+        ranges: &[NodeRange],
+    ) -> Result<Vec<StoredNode>, StoreError> {
         match self {
-            Store::Sqlite(store) => store.leaf_hashes(contract_id, size).await,
-            Store::Postgres(store) => store.leaf_hashes(contract_id, size).await,
+            Store::Sqlite(store) => store.nodes(contract_id, ranges).await,
+            Store::Postgres(store) => store.nodes(contract_id, ranges).await,
+        }
+    }
+
+    /// Computes the stored subtrees in `missing` (and any they are made of that are missing
+    /// too) from the level below, down to the leaves, adds them to `nodes` and keeps them.
+    async fn fill_subtrees(
+        &self,
+        contract_id: &ContractId,
+        nodes: &mut ProofNodes,
+        missing: Vec<(u32, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut wanted: BTreeMap<u32, BTreeSet<u64>> = BTreeMap::new();
+        for (level, index) in missing {
+            if level == 0 {
+                return Err(StoreError::Corrupt {
+                    position: index + 1,
+                    reason: "the leaf hash is missing from the log".to_owned(),
+                });
+            }
+            wanted.entry(level).or_default().insert(index);
+        }
+        // Top down: read the children of each wanted subtree above the first stored level;
+        // those missing are wanted in turn.
+        let mut level = wanted.keys().next_back().copied().unwrap_or(0);
+        while level > TILE_HEIGHT {
+            let children: Vec<NodeRange> = wanted
+                .get(&level)
+                .into_iter()
+                .flatten()
+                .map(|index| NodeRange::children_of(level, *index))
+                .collect();
+            for node in self.nodes(contract_id, &children).await? {
+                nodes.insert(node.level, node.index, node.hash);
+            }
+            let below = nodes.missing(&children);
+            wanted
+                .entry(level - TILE_HEIGHT)
+                .or_default()
+                .extend(below.into_iter().map(|(_, index)| index));
+            level -= TILE_HEIGHT;
+        }
+        // Bottom up: the first stored level from leaves read a page at a time, each level above
+        // from the one below.
+        let mut computed = Vec::new();
+        for (&level, indices) in &wanted {
+            if level == TILE_HEIGHT {
+                let indices: Vec<u64> = indices.iter().copied().collect();
+                for page in indices
+                    .chunk_by(|a, b| b == &(a + 1))
+                    .flat_map(|run| run.chunks(FILL_TILES_PER_READ))
+                {
+                    let (first, last) = (page[0], page[page.len() - 1]);
+                    let leaves = NodeRange {
+                        level: 0,
+                        start: first * TILE_WIDTH,
+                        end: (last + 1) * TILE_WIDTH,
+                    };
+                    let read = self.nodes(contract_id, &[leaves]).await?;
+                    if read.len() as u64 != leaves.len() {
+                        return Err(StoreError::Corrupt {
+                            position: leaves.start + read.len() as u64 + 1,
+                            reason: "the log has fewer leaf hashes than its head counts".to_owned(),
+                        });
+                    }
+                    let hashes: Vec<Hash> = read.iter().map(|node| node.hash).collect();
+                    for (index, tile) in (first..).zip(hashes.chunks_exact(TILE_WIDTH as usize)) {
+                        computed.push(StoredNode {
+                            level,
+                            index,
+                            hash: esito_log::root(tile),
+                        });
+                    }
+                }
+            } else {
+                for &index in indices {
+                    let children = NodeRange::children_of(level, index);
+                    let row: Vec<Hash> = (children.start..children.end)
+                        .map(|child| {
+                            nodes
+                                .get(children.level, child)
+                                .copied()
+                                .expect("the level below was read or computed first")
+                        })
+                        .collect();
+                    computed.push(StoredNode {
+                        level,
+                        index,
+                        hash: esito_log::root(&row),
+                    });
+                }
+            }
+            for node in &computed {
+                nodes.insert(node.level, node.index, node.hash);
+            }
+        }
+        match self {
+            Store::Sqlite(store) => store.insert_subtrees(contract_id, &computed).await,
+            Store::Postgres(store) => store.insert_subtrees(contract_id, &computed).await,
         }
     }
 

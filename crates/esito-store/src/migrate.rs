@@ -9,6 +9,7 @@ pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (1, "log", include_str!("../../../migrations/sqlite/0001_log.sql")),
     (2, "keys", include_str!("../../../migrations/sqlite/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/sqlite/0003_checkpoints.sql")),
+    (4, "subtrees", include_str!("../../../migrations/sqlite/0004_subtrees.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL.
@@ -17,6 +18,7 @@ pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
     (1, "log", include_str!("../../../migrations/postgres/0001_log.sql")),
     (2, "keys", include_str!("../../../migrations/postgres/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/postgres/0003_checkpoints.sql")),
+    (4, "subtrees", include_str!("../../../migrations/postgres/0004_subtrees.sql")),
 ];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

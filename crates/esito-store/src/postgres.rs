@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use esito_domain::{ContractId, Submission};
+use esito_log::merkle::tiles::{NodeRange, StoredNode};
 use esito_log::merkle::Frontier;
 use esito_log::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -243,16 +244,24 @@ impl PgStore {
         };
         const COLUMNS: &str = "INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id,
             stream_seq, event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)";
+        // Once in 256 entries a subtree of a stored level completes: its root goes in too.
+        let subtrees = if plan.subtrees.is_empty() {
+            ""
+        } else {
+            ", subtrees AS (INSERT INTO log_subtrees (contract_id, level, idx, hash)
+                 SELECT $1, * FROM UNNEST($18::smallint[], $19::bigint[], $20::bytea[])
+                 WHERE EXISTS (SELECT 1 FROM head))"
+        };
         let statement = if plan.rows.len() == 1 {
             // One row (a single append, the common case): plain parameters, no arrays to unpack.
             format!(
-                "WITH head AS ({head}) {COLUMNS}
+                "WITH head AS ({head}){subtrees} {COLUMNS}
                  SELECT $1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
                  WHERE EXISTS (SELECT 1 FROM head)"
             )
         } else {
             format!(
-                "WITH head AS ({head}) {COLUMNS}
+                "WITH head AS ({head}){subtrees} {COLUMNS}
                  SELECT $1, * FROM UNNEST($5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::text[],
                      $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::bytea[], $17::bytea[])
                  WHERE EXISTS (SELECT 1 FROM head)"
@@ -295,6 +304,16 @@ impl PgStore {
                 .bind(columns.leaf_hashes)
                 .bind(columns.digests)
         };
+        let query = if plan.subtrees.is_empty() {
+            query
+        } else {
+            let subtrees = SubtreeColumns::of(&plan.subtrees);
+            query
+                .bind(subtrees.levels)
+                .bind(subtrees.indices)
+                .bind(subtrees.hashes)
+        };
+        // Counts the entries only: the rows of a data-modifying WITH are not counted.
         let inserted = query.execute(&self.pool).await?.rows_affected();
         Ok(inserted == plan.rows.len() as u64)
     }
@@ -315,6 +334,7 @@ impl PgStore {
             plan_on_snapshot(&mut tx, contract_id, principal, submissions, digests).await?;
         if !plan.rows.is_empty() {
             insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
+            insert_subtrees(&mut *tx, contract_id, &plan.subtrees, "").await?;
             tx.commit().await?;
             self.views.committed(
                 contract_id,
@@ -406,27 +426,57 @@ impl PgStore {
         .await?)
     }
 
-    pub(crate) async fn leaf_hashes(
+    /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
+    /// by level then index; nodes never stored are absent. One statement, one range scan of a
+    /// primary key per range.
+    pub(crate) async fn nodes(
         &self,
         contract_id: &ContractId,
-        size: u64,
-    ) -> Result<Vec<Hash>, StoreError> {
-        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT leaf_hash FROM log_entries WHERE contract_id = $1 AND position <= $2 ORDER BY position",
+        ranges: &[NodeRange],
+    ) -> Result<Vec<StoredNode>, StoreError> {
+        let (leaves, subtrees): (Vec<&NodeRange>, Vec<&NodeRange>) =
+            ranges.iter().partition(|range| range.level == 0);
+        let rows = sqlx::query(
+            "SELECT 0::bigint, l.position - 1, l.leaf_hash
+               FROM UNNEST($2::bigint[], $3::bigint[]) AS r(first, last) CROSS JOIN LATERAL (
+                   SELECT position, leaf_hash FROM log_entries
+                   WHERE contract_id = $1 AND position > r.first AND position <= r.last OFFSET 0
+               ) l
+             UNION ALL
+             SELECT s.level::bigint, s.idx, s.hash
+               FROM UNNEST($4::smallint[], $5::bigint[], $6::bigint[]) AS r(level, first, last) CROSS JOIN LATERAL (
+                   SELECT level, idx, hash FROM log_subtrees
+                   WHERE contract_id = $1 AND level = r.level AND idx >= r.first AND idx < r.last OFFSET 0
+               ) s
+             ORDER BY 1, 2",
         )
         .bind(contract_id.as_str())
-        .bind(size as i64)
+        .bind(leaves.iter().map(|r| r.start as i64).collect::<Vec<_>>())
+        .bind(leaves.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.level as i16).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.start as i64).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.end as i64).collect::<Vec<_>>())
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                Hash::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-                    position: i as u64 + 1,
-                    reason: e.to_string(),
-                })
+            .map(|row| {
+                crate::stored_node(
+                    row.get::<i64, _>(0),
+                    row.get::<i64, _>(1),
+                    row.get::<&[u8], _>(2),
+                )
             })
             .collect()
+    }
+
+    /// Keeps subtree roots computed from the log; one already kept is left as it is.
+    pub(crate) async fn insert_subtrees(
+        &self,
+        contract_id: &ContractId,
+        nodes: &[StoredNode],
+    ) -> Result<(), StoreError> {
+        insert_subtrees(&self.pool, contract_id, nodes, " ON CONFLICT DO NOTHING").await?;
+        Ok(())
     }
 
     pub(crate) async fn insert_checkpoint(
@@ -709,6 +759,51 @@ impl Columns {
             digests: rows.iter().map(|r| r.request_digest.to_vec()).collect(),
         }
     }
+}
+
+/// The roots of completed subtrees, column by column, as PostgreSQL arrays.
+struct SubtreeColumns {
+    levels: Vec<i16>,
+    indices: Vec<i64>,
+    hashes: Vec<Vec<u8>>,
+}
+
+impl SubtreeColumns {
+    fn of(nodes: &[StoredNode]) -> Self {
+        Self {
+            levels: nodes.iter().map(|n| n.level as i16).collect(),
+            indices: nodes.iter().map(|n| n.index as i64).collect(),
+            hashes: nodes.iter().map(|n| n.hash.as_bytes().to_vec()).collect(),
+        }
+    }
+}
+
+/// Inserts subtree roots in one statement, `conflict` being empty (a second root for the same
+/// subtree is an error) or an ON CONFLICT clause.
+async fn insert_subtrees<'e, E>(
+    executor: E,
+    contract_id: &ContractId,
+    nodes: &[StoredNode],
+    conflict: &str,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let columns = SubtreeColumns::of(nodes);
+    sqlx::query(&format!(
+        "INSERT INTO log_subtrees (contract_id, level, idx, hash)
+         SELECT $1, * FROM UNNEST($2::smallint[], $3::bigint[], $4::bytea[]){conflict}"
+    ))
+    .bind(contract_id.as_str())
+    .bind(columns.levels)
+    .bind(columns.indices)
+    .bind(columns.hashes)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Inserts the rows and moves the head in one statement, inside the locked transaction.
