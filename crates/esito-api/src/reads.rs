@@ -394,6 +394,25 @@ pub async fn checkpoint_key(
     ))
 }
 
+/// `GET /v1/checkpoint-keys`: every public key that has signed checkpoints, oldest first, with
+/// when it was recorded and when a rotation retired it (public, no key needed): a checkpoint
+/// is checked with the key its `key_id` names.
+pub async fn checkpoint_keys(
+    State(state): State<Shared>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let keys: Vec<serde_json::Value> = state
+        .store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .map(|key| {
+            json!({ "key_id": key.key_id, "public_key": key.public_key,
+                    "created_at": key.created_at, "retired_at": key.retired_at })
+        })
+        .collect();
+    Ok(Json(json!({ "keys": keys })))
+}
+
 /// `GET /v1/contracts/{id}/checkpoints/latest`.
 pub async fn latest_checkpoint(
     State(state): State<Shared>,

@@ -83,6 +83,7 @@ api_suite!(
     the_log_reads_by_position_with_a_cursor,
     every_command_endpoint_lets_through_exactly_the_roles_it_should,
     proofs_of_inclusion_and_consistency_verify_against_the_tree_heads,
+    checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key,
 );
 
 fn id(text: &str) -> StreamId {
@@ -952,4 +953,86 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key(fixture: Fixture) {
+    use esito_log::signing::{verify_signature, CheckpointKey};
+    let admin = key(Role::Admin);
+    let path = format!("/v1/contracts/{OWN}/checkpoints");
+    let (old, new) = (
+        CheckpointKey::from_seed([1; 32]),
+        CheckpointKey::from_seed([2; 32]),
+    );
+    let (old_id, old_public) = (old.key_id().to_owned(), old.public_key());
+    let (new_id, new_public) = (new.key_id().to_owned(), new.public_key());
+    let before = esito_api::router(esito_api::AppState::with_checkpoint_key(
+        fixture.store.clone(),
+        old,
+    ));
+    let (status, first, _) = call(&before, "POST", &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+
+    // `esito keys rotate-signing`, then the service restarted with the new key.
+    fixture
+        .store
+        .rotate_signing_key(Some((&old_id, &old_public)), (&new_id, &new_public))
+        .await
+        .expect("rotated");
+    let (status, refused, _) = call(&before, "POST", &path, Some(&admin), None).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+        "a retired key signs nothing more: {refused}"
+    );
+    let after = esito_api::router(esito_api::AppState::with_checkpoint_key(
+        fixture.store.clone(),
+        new,
+    ));
+    let (status, second, _) = call(&after, "POST", &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+
+    let (status, current, _) = call(&after, "GET", "/v1/checkpoint-key", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        current,
+        json!({ "key_id": new_id, "public_key": new_public })
+    );
+    let (status, listed, _) = call(&after, "GET", "/v1/checkpoint-keys", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let keys = listed["keys"].as_array().expect("a list");
+    let summary: Vec<(&str, &str, bool)> = keys
+        .iter()
+        .map(|k| {
+            (
+                k["key_id"].as_str().expect("an id"),
+                k["public_key"].as_str().expect("a key"),
+                k["retired_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (old_id.as_str(), old_public.as_str(), true),
+            (new_id.as_str(), new_public.as_str(), false)
+        ]
+    );
+    let public_key_of = |key_id: &str| {
+        keys.iter()
+            .find(|k| k["key_id"] == key_id)
+            .and_then(|k| k["public_key"].as_str())
+            .expect("every checkpoint's key is listed")
+            .to_owned()
+    };
+    for (checkpoint, signer, other) in [
+        (first, &old_id, &new_public),
+        (second, &new_id, &old_public),
+    ] {
+        let checkpoint: esito_log::Checkpoint =
+            serde_json::from_value(checkpoint).expect("a checkpoint");
+        assert_eq!(&checkpoint.key_id, signer);
+        verify_signature(&checkpoint, &public_key_of(&checkpoint.key_id))
+            .expect("verifies with its own key");
+        assert!(verify_signature(&checkpoint, other).is_err());
+    }
 }

@@ -149,6 +149,29 @@ pub struct KeyRecord {
     pub provider_id: Option<String>,
 }
 
+/// A public key that has signed checkpoints, as kept so that its checkpoints stay verifiable
+/// after it is rotated away. `created_at` is when the store first recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub key_id: String,
+    /// Base64, as published at `/v1/checkpoint-key`.
+    pub public_key: String,
+    pub created_at: String,
+    /// When a rotation replaced it; `None` for the current key.
+    pub retired_at: Option<String>,
+}
+
+/// What the store says of the key a service means to sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// The current key (recorded now if it was not known).
+    Current,
+    /// Replaced by a rotation: it must not sign again.
+    Retired { retired_at: String },
+    /// Another key is current; this one was not recorded.
+    OtherIsCurrent { key_id: String },
+}
+
 /// A contract's head: the size of its log and the tree head over it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractHead {
@@ -443,6 +466,58 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.checkpoints(contract_id).await,
             Store::Postgres(store) => store.checkpoints(contract_id).await,
+        }
+    }
+
+    /// Records the key a service signs with, unless another is current (at most one is), and
+    /// says where it stands.
+    pub async fn record_signing_key(
+        &self,
+        key_id: &str,
+        public_key: &str,
+    ) -> Result<KeyStanding, StoreError> {
+        let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
+        match self {
+            Store::Sqlite(store) => store.insert_signing_key(key_id, public_key, &now).await?,
+            Store::Postgres(store) => store.insert_signing_key(key_id, public_key, &now).await?,
+        }
+        let keys = self.signing_keys().await?;
+        if let Some(own) = keys.iter().find(|k| k.key_id == key_id) {
+            return Ok(match &own.retired_at {
+                Some(retired_at) => KeyStanding::Retired {
+                    retired_at: retired_at.clone(),
+                },
+                None => KeyStanding::Current,
+            });
+        }
+        keys.iter()
+            .find(|k| k.retired_at.is_none())
+            .map(|current| KeyStanding::OtherIsCurrent {
+                key_id: current.key_id.clone(),
+            })
+            .ok_or_else(|| StoreError::Database(format!("signing key {key_id} was not recorded")))
+    }
+
+    /// Makes `new` (key id, public key) the current signing key in one transaction: `old`, the
+    /// key it replaces if its file was at hand, is recorded if it was not, and every key that
+    /// was current is retired.
+    pub async fn rotate_signing_key(
+        &self,
+        old: Option<(&str, &str)>,
+        new: (&str, &str),
+    ) -> Result<(), StoreError> {
+        let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
+        match self {
+            Store::Sqlite(store) => store.rotate_signing_key(old, new, &now).await,
+            Store::Postgres(store) => store.rotate_signing_key(old, new, &now).await,
+        }
+    }
+
+    /// Every public key that has signed checkpoints, oldest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.signing_keys().await,
+            Store::Postgres(store) => store.signing_keys().await,
         }
     }
 

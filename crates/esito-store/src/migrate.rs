@@ -10,6 +10,7 @@ pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (2, "keys", include_str!("../../../migrations/sqlite/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/sqlite/0003_checkpoints.sql")),
     (4, "subtrees", include_str!("../../../migrations/sqlite/0004_subtrees.sql")),
+    (5, "signing keys", include_str!("../../../migrations/sqlite/0005_signing_keys.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL.
@@ -19,6 +20,7 @@ pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
     (2, "keys", include_str!("../../../migrations/postgres/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/postgres/0003_checkpoints.sql")),
     (4, "subtrees", include_str!("../../../migrations/postgres/0004_subtrees.sql")),
+    (5, "signing keys", include_str!("../../../migrations/postgres/0005_signing_keys.sql")),
 ];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

@@ -87,6 +87,7 @@ store_suite!(
     proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entries,
     proofs_across_the_second_stored_level_equal_proofs_from_every_leaf,
     a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_the_subtrees,
+    every_signing_key_is_kept_and_at_most_one_is_current,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1203,4 +1204,96 @@ async fn a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_t
     assert_eq!(stored_subtree_count(&fresh.url).await, 12);
     let leaves = all_leaf_hashes(&store, &cuneo).await;
     proofs_agree(&store, &cuneo, &leaves, 3_072, &[3_071, 17]).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+async fn every_signing_key_is_kept_and_at_most_one_is_current(fresh: Fresh) {
+    use esito_store::KeyStanding;
+    let store = fresh.store;
+    let (a, b, c) = (("aaaa", "key-a"), ("bbbb", "key-b"), ("cccc", "key-c"));
+    assert_eq!(
+        store.record_signing_key(a.0, a.1).await.expect("recorded"),
+        KeyStanding::Current
+    );
+    assert_eq!(
+        store.record_signing_key(a.0, a.1).await.expect("again"),
+        KeyStanding::Current
+    );
+    assert_eq!(
+        store.record_signing_key(b.0, b.1).await.expect("answered"),
+        KeyStanding::OtherIsCurrent {
+            key_id: a.0.to_owned()
+        },
+        "a second key does not become current by starting with it"
+    );
+    store.rotate_signing_key(Some(a), b).await.expect("rotated");
+    assert!(matches!(
+        store.record_signing_key(a.0, a.1).await.expect("answered"),
+        KeyStanding::Retired { .. }
+    ));
+    assert_eq!(
+        store.record_signing_key(b.0, b.1).await.expect("answered"),
+        KeyStanding::Current
+    );
+    // The key file lost: a rotation without the old key retires whatever is current.
+    store.rotate_signing_key(None, c).await.expect("rotated");
+    let keys = store.signing_keys().await.expect("listed");
+    let listed: Vec<(&str, &str, bool)> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.key_id.as_str(),
+                k.public_key.as_str(),
+                k.retired_at.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("aaaa", "key-a", true),
+            ("bbbb", "key-b", true),
+            ("cccc", "key-c", false)
+        ]
+    );
+    let retired_at = keys[0].retired_at.clone();
+    // The database itself keeps them: no key is removed, changed or retired twice.
+    let statements = [
+        "DELETE FROM signing_keys",
+        "UPDATE signing_keys SET public_key = 'mallory' WHERE key_id = 'cccc'",
+        "UPDATE signing_keys SET retired_at = '2000-01-01T00:00:00Z' WHERE key_id = 'aaaa'",
+        "UPDATE signing_keys SET retired_at = NULL WHERE key_id = 'bbbb'",
+        "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ('dddd', 'key-d', 'now')",
+    ];
+    for statement in statements {
+        let error = if fresh.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&fresh.url)
+                .await
+                .expect("SQLite opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        } else {
+            let pool = sqlx::PgPool::connect(&fresh.url)
+                .await
+                .expect("PostgreSQL opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        };
+        let error = error.to_string();
+        assert!(
+            error.contains("keeps every key")
+                || error.contains("signing_keys_one_current")
+                || error.contains("UNIQUE"),
+            "{statement}: {error}"
+        );
+    }
+    let keys_after = store.signing_keys().await.expect("listed");
+    assert_eq!(keys_after, keys);
+    assert_eq!(keys_after[0].retired_at, retired_at);
 }
