@@ -6,6 +6,7 @@ use axum::Json;
 use esito_domain::{StreamId, StreamRef, StreamType};
 use esito_log::merkle::tiles::ProofNodes;
 use esito_log::merkle::SubtreeHashes;
+use esito_store::ProofRead;
 use esito_store::StoredEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -274,48 +275,72 @@ pub struct InclusionQuery {
     size: Option<u64>,
 }
 
-/// The contract's head now, and `size` checked against it (default: the head's size).
+fn tree_size_refused(field: &str, head_size: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidValue,
+        format!("{field}: a tree size from 1 to {head_size}"),
+    )
+    .with_field(field)
+}
+
+async fn head_size(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+) -> Result<u64, ApiError> {
+    Ok(state.store.head(contract).await?.map_or(0, |h| h.size))
+}
+
+/// A tree size asked for as `field`: the log's size when absent; never 0.
 async fn tree_size(
     state: &crate::AppState,
     contract: &esito_domain::ContractId,
     size: Option<u64>,
     field: &str,
-) -> Result<(u64, Option<esito_store::ContractHead>), ApiError> {
-    let head = state.store.head(contract).await?;
-    let head_size = head.as_ref().map_or(0, |h| h.size);
-    let size = size.unwrap_or(head_size);
-    if size == 0 || size > head_size {
-        return Err(ApiError::new(
-            ErrorCode::InvalidValue,
-            format!("{field}: a tree size from 1 to {head_size}"),
-        )
-        .with_field(field));
+) -> Result<u64, ApiError> {
+    match size {
+        Some(size) if size > 0 => Ok(size),
+        Some(_) => Err(tree_size_refused(field, head_size(state, contract).await?)),
+        None => match head_size(state, contract).await? {
+            0 => Err(tree_size_refused(field, 0)),
+            size => Ok(size),
+        },
     }
-    Ok((size, head))
 }
 
-/// The tree head of `size` computed from stored subtrees, checked against the head the log
-/// keeps when `size` is the head's size: a stored subtree that does not belong to the log is
-/// never served as proof.
+/// The head and the nodes for proofs about `points` in the tree of `size`, read in one
+/// statement; a size beyond the log's is refused as `field`.
+async fn proof_nodes(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+    size: u64,
+    points: &[u64],
+    field: &str,
+) -> Result<(esito_store::ContractHead, ProofNodes), ApiError> {
+    match state.store.proof_nodes(contract, size, points).await? {
+        ProofRead::Ready { head, nodes } => Ok((head, nodes)),
+        ProofRead::BeyondHead { head_size } => Err(tree_size_refused(field, head_size)),
+    }
+}
+
+/// The tree head of the nodes' tree, checked against the head the log keeps when the tree is
+/// the whole log: a stored subtree that does not belong to the log is never served as proof.
 fn checked_tree_head(
     nodes: &ProofNodes,
-    head: Option<&esito_store::ContractHead>,
+    head: &esito_store::ContractHead,
 ) -> Result<esito_log::Hash, ApiError> {
     let root = nodes.tree_head();
-    match head {
-        Some(head) if head.size == nodes.tree_size() && head.root_hash != root => {
-            Err(ApiError::from(esito_store::StoreError::Corrupt {
-                position: head.size,
-                reason: "the stored subtrees do not lead to the tree head".to_owned(),
-            }))
-        }
-        _ => Ok(root),
+    if head.size == nodes.tree_size() && head.root_hash != root {
+        return Err(ApiError::from(esito_store::StoreError::Corrupt {
+            position: head.size,
+            reason: "the stored subtrees do not lead to the tree head".to_owned(),
+        }));
     }
+    Ok(root)
 }
 
 /// `GET /v1/contracts/{id}/proofs/inclusion?position=P&size=N`: RFC 9162 PATH for the entry
 /// at position P (leaf index P - 1) in the tree of size N (default: the whole log), built from
-/// stored subtrees: a few hundred hashes read at any size.
+/// stored subtrees: a few dozen hashes read at any size, with the head, in one statement.
 pub async fn inclusion(
     State(state): State<Shared>,
     Path(contract): Path<String>,
@@ -323,7 +348,7 @@ pub async fn inclusion(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let contract = open_log(&state, &headers, &contract).await?;
-    let (size, head) = tree_size(&state, &contract, query.size, "size").await?;
+    let size = tree_size(&state, &contract, query.size, "size").await?;
     if query.position == 0 || query.position > size {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
@@ -332,13 +357,11 @@ pub async fn inclusion(
         .with_field("position"));
     }
     let leaf_index = query.position - 1;
-    let nodes = state
-        .store
-        .proof_nodes(&contract, size, &[leaf_index, size - 1])
-        .await?;
+    let (head, nodes) =
+        proof_nodes(&state, &contract, size, &[leaf_index, size - 1], "size").await?;
     let proof = esito_log::InclusionProof::build(leaf_index, size, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
-    let root = checked_tree_head(&nodes, head.as_ref())?;
+    let root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
     body["leaf_hash"] = json!(nodes.subtree_root(leaf_index, 1).to_string());
     body["root_hash"] = json!(root.to_string());
@@ -361,7 +384,7 @@ pub async fn consistency(
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let contract = open_log(&state, &headers, &contract).await?;
-    let (second, head) = tree_size(&state, &contract, Some(query.second), "second").await?;
+    let second = tree_size(&state, &contract, Some(query.second), "second").await?;
     if query.first == 0 || query.first > second {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
@@ -369,13 +392,11 @@ pub async fn consistency(
         )
         .with_field("first"));
     }
-    let nodes = state
-        .store
-        .proof_nodes(&contract, second, &[query.first - 1, second - 1])
-        .await?;
+    let points = [query.first - 1, second - 1];
+    let (head, nodes) = proof_nodes(&state, &contract, second, &points, "second").await?;
     let proof = esito_log::ConsistencyProof::build(query.first, second, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
-    let second_root = checked_tree_head(&nodes, head.as_ref())?;
+    let second_root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
     body["first_root"] = json!(nodes.head_at(query.first).to_string());
     body["second_root"] = json!(second_root.to_string());
@@ -476,19 +497,15 @@ mod tests {
             root_hash: esito_log::root(&leaves),
         };
         let good = nodes_over(&leaves);
-        assert_eq!(
-            checked_tree_head(&good, Some(&head)).ok(),
-            Some(head.root_hash)
-        );
+        assert_eq!(checked_tree_head(&good, &head).ok(), Some(head.root_hash));
         let mut forged = leaves.clone();
         forged[2] = esito_log::leaf_hash(b"forged");
-        let error =
-            checked_tree_head(&nodes_over(&forged), Some(&head)).expect_err("another tree head");
+        let error = checked_tree_head(&nodes_over(&forged), &head).expect_err("another tree head");
         assert_eq!(error.status.as_u16(), 500);
         // An earlier tree has no kept head to compare with.
         let earlier = nodes_over(&forged[..4]);
         assert_eq!(
-            checked_tree_head(&earlier, Some(&head)).ok(),
+            checked_tree_head(&earlier, &head).ok(),
             Some(esito_log::root(&forged[..4]))
         );
     }

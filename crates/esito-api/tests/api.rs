@@ -944,6 +944,32 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (422, Some("position")),
         "{value}"
     );
+    for (path, field) in [
+        (
+            format!("proofs/inclusion?position=1&size={}", head.size + 1),
+            "size",
+        ),
+        ("proofs/inclusion?position=1&size=0".to_owned(), "size"),
+        (
+            format!("proofs/consistency?first=1&second={}", head.size + 1),
+            "second",
+        ),
+        ("proofs/consistency?first=3&second=2".to_owned(), "first"),
+    ] {
+        let (status, value, _) = call(
+            &fixture.app,
+            "GET",
+            &format!("/v1/contracts/{OWN}/{path}"),
+            Some(&evaluator),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), value["field"].as_str()),
+            (422, Some(field)),
+            "{path}: {value}"
+        );
+    }
     let (status, _, _) = call(
         &fixture.app,
         "GET",

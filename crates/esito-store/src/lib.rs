@@ -29,7 +29,7 @@ pub const PAGE_SIZE_MAX: u32 = 10_000;
 
 /// Tiles of leaves read at once when subtrees missing from an older log are computed: 16,384
 /// leaf hashes, half a megabyte.
-const FILL_TILES_PER_READ: usize = 64;
+const FILL_TILES_PER_READ: usize = 1_024;
 
 /// A database failure, in the store's own words: nothing above the store sees `sqlx::Error`.
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +179,31 @@ pub struct ContractHead {
     pub root_hash: Hash,
 }
 
+/// Reads a stored head: its size and the tree head its frontier folds into.
+fn contract_head(size: u64, frontier: &[u8]) -> Result<ContractHead, StoreError> {
+    let frontier =
+        esito_log::merkle::Frontier::from_bytes(frontier).map_err(|e| StoreError::Corrupt {
+            position: size,
+            reason: format!("frontier: {e}"),
+        })?;
+    Ok(ContractHead {
+        size,
+        root_hash: frontier.root(),
+    })
+}
+
+/// What a proof is built from, as [`Store::proof_nodes`] read it.
+#[derive(Debug)]
+pub enum ProofRead {
+    /// The log holds the tree asked for: its head now, and the nodes.
+    Ready {
+        head: ContractHead,
+        nodes: ProofNodes,
+    },
+    /// The log holds fewer entries than the tree asked for (0: nothing was ever appended).
+    BeyondHead { head_size: u64 },
+}
+
 /// The log, on whichever database the URL names.
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
@@ -252,19 +277,8 @@ impl Store {
             Store::Sqlite(store) => store.head(contract_id).await?,
             Store::Postgres(store) => store.head(contract_id).await?,
         };
-        head.map(|(size, frontier)| {
-            let frontier = esito_log::merkle::Frontier::from_bytes(&frontier).map_err(|e| {
-                StoreError::Corrupt {
-                    position: size,
-                    reason: format!("frontier: {e}"),
-                }
-            })?;
-            Ok(ContractHead {
-                size,
-                root_hash: frontier.root(),
-            })
-        })
-        .transpose()
+        head.map(|(size, frontier)| contract_head(size, &frontier))
+            .transpose()
     }
 
     /// The entry that recorded `event_id`, if any.
@@ -315,36 +329,46 @@ impl Store {
     }
 
     /// What proofs about `points` (leaf indices, below `tree_size`) in the tree of `tree_size`
-    /// are built from: the stored subtree roots and the leaf hashes that
-    /// [`proof_ranges`](esito_log::merkle::tiles::proof_ranges) names, a few hundred hashes at
-    /// any size. Subtrees a log written before they were kept lacks are computed from the
-    /// levels below them (the leaves at worst), kept, and never computed again.
+    /// are built from, read in one statement with the contract's head: the stored subtree
+    /// roots and the leaf hashes that [`proof_ranges`](tiles::proof_ranges) names, a few dozen
+    /// hashes at any size. Subtrees a log written before they were kept lacks are computed from
+    /// the levels below them (the leaves at worst), kept, and never computed again.
     pub async fn proof_nodes(
         &self,
         contract_id: &ContractId,
         tree_size: u64,
         points: &[u64],
-    ) -> Result<ProofNodes, StoreError> {
+    ) -> Result<ProofRead, StoreError> {
         let ranges = tiles::proof_ranges(tree_size, points);
+        let (head, read) = self.nodes(contract_id, &ranges, true).await?;
+        let head = match head {
+            Some((size, frontier)) if size >= tree_size => contract_head(size, &frontier)?,
+            other => {
+                return Ok(ProofRead::BeyondHead {
+                    head_size: other.map_or(0, |(size, _)| size),
+                })
+            }
+        };
         let mut nodes = ProofNodes::new(tree_size);
-        for node in self.nodes(contract_id, &ranges).await? {
+        for node in read {
             nodes.insert(node.level, node.index, node.hash);
         }
         let missing = nodes.missing(&ranges);
         if !missing.is_empty() {
             self.fill_subtrees(contract_id, &mut nodes, missing).await?;
         }
-        Ok(nodes)
+        Ok(ProofRead::Ready { head, nodes })
     }
 
     async fn nodes(
         &self,
         contract_id: &ContractId,
         ranges: &[NodeRange],
-    ) -> Result<Vec<StoredNode>, StoreError> {
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
         match self {
-            Store::Sqlite(store) => store.nodes(contract_id, ranges).await,
-            Store::Postgres(store) => store.nodes(contract_id, ranges).await,
+            Store::Sqlite(store) => store.nodes(contract_id, ranges, head).await,
+            Store::Postgres(store) => store.nodes(contract_id, ranges, head).await,
         }
     }
 
@@ -376,7 +400,7 @@ impl Store {
                 .flatten()
                 .map(|index| NodeRange::children_of(level, *index))
                 .collect();
-            for node in self.nodes(contract_id, &children).await? {
+            for node in self.nodes(contract_id, &children, false).await?.1 {
                 nodes.insert(node.level, node.index, node.hash);
             }
             let below = nodes.missing(&children);
@@ -402,7 +426,7 @@ impl Store {
                         start: first * TILE_WIDTH,
                         end: (last + 1) * TILE_WIDTH,
                     };
-                    let read = self.nodes(contract_id, &[leaves]).await?;
+                    let (_, read) = self.nodes(contract_id, &[leaves], false).await?;
                     if read.len() as u64 != leaves.len() {
                         return Err(StoreError::Corrupt {
                             position: leaves.start + read.len() as u64 + 1,

@@ -244,7 +244,7 @@ impl PgStore {
         };
         const COLUMNS: &str = "INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id,
             stream_seq, event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)";
-        // Once in 256 entries a subtree of a stored level completes: its root goes in too.
+        // Once in 16 entries a subtree of a stored level completes: its root goes in too.
         let subtrees = if plan.subtrees.is_empty() {
             ""
         } else {
@@ -427,17 +427,21 @@ impl PgStore {
     }
 
     /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
-    /// by level then index; nodes never stored are absent. One statement, one range scan of a
-    /// primary key per range.
+    /// by level then index (nodes never stored are absent), and with `head` the contract's
+    /// head (size, frontier). One statement, so one snapshot, with one range scan of a primary
+    /// key per range.
     pub(crate) async fn nodes(
         &self,
         contract_id: &ContractId,
         ranges: &[NodeRange],
-    ) -> Result<Vec<StoredNode>, StoreError> {
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
         let (leaves, subtrees): (Vec<&NodeRange>, Vec<&NodeRange>) =
             ranges.iter().partition(|range| range.level == 0);
         let rows = sqlx::query(
-            "SELECT 0::bigint, l.position - 1, l.leaf_hash
+            "SELECT -1::bigint, size, frontier FROM contract_heads WHERE contract_id = $1 AND $7
+             UNION ALL
+             SELECT 0::bigint, l.position - 1, l.leaf_hash
                FROM UNNEST($2::bigint[], $3::bigint[]) AS r(first, last) CROSS JOIN LATERAL (
                    SELECT position, leaf_hash FROM log_entries
                    WHERE contract_id = $1 AND position > r.first AND position <= r.last OFFSET 0
@@ -456,17 +460,24 @@ impl PgStore {
         .bind(subtrees.iter().map(|r| r.level as i16).collect::<Vec<_>>())
         .bind(subtrees.iter().map(|r| r.start as i64).collect::<Vec<_>>())
         .bind(subtrees.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(head)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                crate::stored_node(
-                    row.get::<i64, _>(0),
-                    row.get::<i64, _>(1),
-                    row.get::<&[u8], _>(2),
-                )
-            })
-            .collect()
+        let mut read_head = None;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let level = row.get::<i64, _>(0);
+            if level < 0 {
+                read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
+                continue;
+            }
+            nodes.push(crate::stored_node(
+                level,
+                row.get::<i64, _>(1),
+                row.get::<&[u8], _>(2),
+            )?);
+        }
+        Ok((read_head, nodes))
     }
 
     /// Keeps subtree roots computed from the log; one already kept is left as it is.

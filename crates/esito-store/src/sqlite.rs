@@ -218,18 +218,26 @@ impl SqliteStore {
     }
 
     /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
-    /// by level then index; nodes never stored are absent.
+    /// by level then index (nodes never stored are absent), and with `head` the contract's
+    /// head (size, frontier) read in the same statement.
     pub(crate) async fn nodes(
         &self,
         contract_id: &ContractId,
         ranges: &[NodeRange],
-    ) -> Result<Vec<StoredNode>, StoreError> {
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
         let mut nodes = Vec::new();
-        for chunk in ranges.chunks(STREAMS_PER_QUERY) {
+        let mut read_head = None;
+        for (n, chunk) in ranges.chunks(STREAMS_PER_QUERY).enumerate() {
             // One range scan of a primary key per range, as a compound SELECT.
             let mut query = QueryBuilder::<Sqlite>::new("");
+            if head && n == 0 {
+                query
+                    .push("SELECT -1, size, frontier FROM contract_heads WHERE contract_id = ")
+                    .push_bind(contract_id.as_str());
+            }
             for (i, range) in chunk.iter().enumerate() {
-                if i > 0 {
+                if i > 0 || (head && n == 0) {
                     query.push(" UNION ALL ");
                 }
                 if range.level == 0 {
@@ -254,14 +262,19 @@ impl SqliteStore {
             }
             query.push(" ORDER BY 1, 2");
             for row in query.build().fetch_all(&self.pool).await? {
+                let level = row.get::<i64, _>(0);
+                if level < 0 {
+                    read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
+                    continue;
+                }
                 nodes.push(crate::stored_node(
-                    row.get::<i64, _>(0),
+                    level,
                     row.get::<i64, _>(1),
                     row.get::<&[u8], _>(2),
                 )?);
             }
         }
-        Ok(nodes)
+        Ok((read_head, nodes))
     }
 
     /// Keeps subtree roots computed from the log; one already kept is left as it is.

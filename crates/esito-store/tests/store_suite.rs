@@ -520,7 +520,7 @@ async fn update_and_delete_on_the_log_fail_at_the_database(fresh: Fresh) {
         .append(&cuneo, "admin", &[registration(), access(1)])
         .await
         .expect("appended");
-    // 300 entries: the first 256 leaves' subtree root is stored, and as immutable as the log.
+    // 300 entries: their stored subtree roots are as immutable as the log.
     append_accesses(&store, &cuneo, 298, &[100]).await;
     let before = positions_and_ids(&store, &cuneo).await;
     let statements = [
@@ -1058,10 +1058,14 @@ async fn proofs_agree(
         Box::new(WholeTree::new(leaves, size))
     };
     for &point in points.iter().filter(|p| **p < size) {
-        let nodes = store
+        let esito_store::ProofRead::Ready { head, nodes } = store
             .proof_nodes(contract, size, &[point, size - 1])
             .await
-            .expect("proof nodes read");
+            .expect("proof nodes read")
+        else {
+            panic!("a tree of {size} is in the log");
+        };
+        assert!(head.size >= size);
         assert_eq!(
             inclusion_proof(point, size, &nodes),
             inclusion_proof(point, size, reference.as_ref()),
@@ -1098,6 +1102,20 @@ async fn proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entr
     assert_eq!(leaves.len(), 620);
     let head = store.head(&cuneo).await.expect("head").expect("a head");
     assert_eq!(head.root_hash, esito_log::root(&leaves));
+    assert!(matches!(
+        store
+            .proof_nodes(&cuneo, 621, &[0, 620])
+            .await
+            .expect("read"),
+        esito_store::ProofRead::BeyondHead { head_size: 620 }
+    ));
+    assert!(matches!(
+        store
+            .proof_nodes(&contract("nobody"), 1, &[0])
+            .await
+            .expect("read"),
+        esito_store::ProofRead::BeyondHead { head_size: 0 }
+    ));
     for size in 1..=620u64 {
         proofs_agree(
             &store,
@@ -1187,21 +1205,21 @@ async fn a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_t
         .await
         .expect("registered");
     append_accesses(&store, &cuneo, 2_999, &[500]).await;
-    // One root per complete tile of 256 leaves: eleven for 3,000 entries.
-    assert_eq!(stored_subtree_count(&fresh.url).await, 11);
+    // One root per complete tile: 187 of 16 leaves and 11 of 256 for 3,000 entries.
+    assert_eq!(stored_subtree_count(&fresh.url).await, 187 + 11);
     forget_stored_subtrees(&fresh.url).await;
     assert_eq!(stored_subtree_count(&fresh.url).await, 0);
     let leaves = all_leaf_hashes(&store, &cuneo).await;
     proofs_agree(&store, &cuneo, &leaves, 3_000, &[0, 1_000, 2_999]).await;
     assert_eq!(
         stored_subtree_count(&fresh.url).await,
-        11,
-        "the subtrees a proof needed were computed once and kept"
+        187 + 11,
+        "the subtrees a proof needed, and those they are made of, were computed once and kept"
     );
     proofs_agree(&store, &cuneo, &leaves, 2_100, &[5, 2_048]).await;
     // Appends go on completing tiles, beside the ones filled in.
     append_accesses(&store, &cuneo, 72, &[72]).await;
-    assert_eq!(stored_subtree_count(&fresh.url).await, 12);
+    assert_eq!(stored_subtree_count(&fresh.url).await, 192 + 12);
     let leaves = all_leaf_hashes(&store, &cuneo).await;
     proofs_agree(&store, &cuneo, &leaves, 3_072, &[3_071, 17]).await;
 }

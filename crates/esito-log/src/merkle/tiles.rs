@@ -1,26 +1,28 @@
-//! Stored subtrees: the roots of complete, aligned subtrees at every eighth level, and the few of them (with at most a tile of leaf hashes) that a proof needs.
+//! Stored subtrees: the roots of complete, aligned subtrees at every fourth level, and the few of them (with at most two tiles of leaf hashes) that a proof needs.
 //!
 //! Invariant: everything a proof, or a tree head, asks about a point `p` (a leaf index) of a tree
 //! of size `n` is made of complete nodes that lie, at each stored level `L` (0 for the leaves,
-//! then 8, 16, ...), inside the level-`L + 8` subtree holding `p`: at most 256 nodes per level and
+//! then 4, 8, ...), inside the level-`L + 4` subtree holding `p`: at most 16 nodes per level and
 //! point. So a proof at size `n` reads O(log n) stored nodes, never the log.
 //!
 //! Why: every subtree a proof asks for is a sibling of a node on the path from the root to a
 //! point (the proved leaf, the last leaf of the first tree, the last leaf of the tree) or the
-//! node holding that point. A complete subtree of height `h`, with `L <= h < L + 8` for a stored
+//! node holding that point. A complete subtree of height `h`, with `L <= h < L + 4` for a stored
 //! level `L`, is the root of `2^(h - L)` nodes of level `L`; being a sibling (or an ancestor) of
-//! the point's own node at height `h`, it lies inside the point's level-`L + 8` subtree.
+//! the point's own node at height `h`, it lies inside the point's level-`L + 4` subtree.
 
 use std::collections::HashMap;
 
 use super::{root, split_point, SubtreeHashes};
 use crate::hash::{empty_root, node_hash, Hash};
 
-/// Stored levels are the multiples of this height: a tile is 8 levels of the tree whose bottom
-/// row is stored, as in RFC 9162 logs served as tiles.
-pub const TILE_HEIGHT: u32 = 8;
+/// Stored levels are the multiples of this height: a tile is 4 levels of the tree whose bottom
+/// row is stored, as in RFC 9162 logs served as tiles. Four, not eight: a leaf's row in the log
+/// is wide (its canonical entry), and reading 16 of them for a proof costs a sixth of reading
+/// 256 (ADR 0003), while a subtree root is written once per 16 entries instead of 256.
+pub const TILE_HEIGHT: u32 = 4;
 
-/// Nodes in a tile's bottom row: 256 leaves, or 256 subtrees of the stored level below.
+/// Nodes in a tile's bottom row: 16 leaves, or 16 subtrees of the stored level below.
 pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
 
 /// Whether a store keeps the roots of the complete subtrees of this height (the leaves, height
@@ -47,7 +49,7 @@ pub struct NodeRange {
 }
 
 impl NodeRange {
-    /// The 256 nodes one level of tiles down whose root is the stored node (`level`, `index`).
+    /// The 16 nodes one level of tiles down whose root is the stored node (`level`, `index`).
     pub fn children_of(level: u32, index: u64) -> Self {
         debug_assert!(
             is_stored_level(level),
@@ -111,7 +113,7 @@ pub fn proof_ranges(tree_size: u64, points: &[u64]) -> Vec<NodeRange> {
 
 /// Leaf hashes and stored subtree roots of one tree, as loaded for a proof: answers
 /// `subtree_root` for every run a proof about the points it was loaded for asks (see
-/// [`proof_ranges`]), hashing at most 255 nodes per level.
+/// [`proof_ranges`]), hashing at most 15 nodes per level.
 #[derive(Debug, Clone, Default)]
 pub struct ProofNodes {
     tree_size: u64,
@@ -247,7 +249,7 @@ mod tests {
     /// Points worth proving in a tree of `n` leaves: its ends, tile edges, and at some sizes a
     /// spread (each point costs hundreds of unoptimised hashes).
     fn points(n: u64) -> Vec<u64> {
-        let mut points: Vec<u64> = [0, 255, 256, 511, 512, n / 2, n - 1]
+        let mut points: Vec<u64> = [0, 15, 16, 255, 256, 511, 512, n / 2, n - 1]
             .into_iter()
             .chain(
                 (0..n)
@@ -368,37 +370,42 @@ mod tests {
     }
 
     #[test]
-    fn a_proof_at_a_million_leaves_reads_a_few_hundred_nodes() {
+    fn a_proof_at_a_million_leaves_reads_at_most_160_nodes() {
         let n = 1_000_000;
         let ranges = proof_ranges(n, &[123_456, n - 1]);
         let nodes: u64 = ranges.iter().map(NodeRange::len).sum();
-        // Two tiles of leaves, two tiles of level 8, the fifteen nodes of level 16.
-        assert!(nodes <= 2 * 256 + 2 * 256 + 15, "{nodes} nodes: {ranges:?}");
+        // Two tiles of 16 at each of the levels 0, 4, 8, 12 and 16.
+        assert!(nodes <= 2 * 16 * 5, "{nodes} nodes: {ranges:?}");
         assert_eq!(ranges.last().map(|r| r.level), Some(16));
     }
 
     #[test]
     fn ranges_of_one_level_are_merged() {
         assert_eq!(
-            proof_ranges(300, &[3, 200, 299]),
+            proof_ranges(40, &[3, 12, 39]),
             vec![
                 NodeRange {
                     level: 0,
                     start: 0,
-                    end: 300
+                    end: 16
                 },
                 NodeRange {
-                    level: 8,
+                    level: 0,
+                    start: 32,
+                    end: 40
+                },
+                NodeRange {
+                    level: 4,
                     start: 0,
-                    end: 1
+                    end: 2
                 },
             ]
         );
     }
 
     #[test]
-    fn only_every_eighth_level_above_the_leaves_is_stored() {
-        let stored: Vec<u32> = (0..64).filter(|l| is_stored_level(*l)).collect();
-        assert_eq!(stored, vec![8, 16, 24, 32, 40, 48, 56]);
+    fn only_every_fourth_level_above_the_leaves_is_stored() {
+        let stored: Vec<u32> = (0..20).filter(|l| is_stored_level(*l)).collect();
+        assert_eq!(stored, vec![4, 8, 12, 16]);
     }
 }
