@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_api;
+mod bench_proofs;
 mod demo;
 mod load;
 mod serve;
