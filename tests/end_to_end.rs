@@ -1264,3 +1264,86 @@ fn the_evaluator_guide_runs_as_printed() {
         assert!(printed.contains(expected), "{expected}:\n{printed}");
     }
 }
+
+fn body_json(response: &str) -> serde_json::Value {
+    let body = response.split("\r\n\r\n").nth(1).expect("a body");
+    serde_json::from_str(body).expect("a JSON body")
+}
+
+#[test]
+fn a_rotated_signing_key_leaves_every_checkpoint_verifiable_with_the_key_that_signed_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_file = dir.path().join("signing.key");
+    let checkpoint = |port: u16| {
+        let made = http_post(
+            port,
+            "/v1/contracts/cuneo-communal-living/checkpoints",
+            "esito_demo_admin",
+            "",
+        )
+        .expect("answered");
+        assert!(made.starts_with("HTTP/1.1 201"), "{made}");
+        serde_json::from_value::<esito_log::Checkpoint>(body_json(&made)).expect("a checkpoint")
+    };
+    let (server, port) = serve_demo(dir.path());
+    let before = checkpoint(port);
+    drop(server);
+    let old_seed = std::fs::read_to_string(&key_file).expect("the key file");
+
+    let database = sqlite_url(dir.path());
+    let rotated = esito(&[
+        "keys",
+        "rotate-signing",
+        "--signing-key",
+        key_file.to_str().expect("utf-8"),
+        "--database",
+        &database,
+    ]);
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert!(stdout(&rotated).contains(&format!("replaces {}", before.key_id)));
+    let metadata = std::fs::metadata(&key_file).expect("the new key file");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    assert_ne!(std::fs::read_to_string(&key_file).expect("read"), old_seed);
+    assert!(!dir.path().join("signing.key.new").exists());
+
+    // The old key, restored from a copy, no longer starts a service.
+    let old_file = dir.path().join("old.key");
+    std::fs::write(&old_file, &old_seed).expect("written");
+    let refused = esito(&[
+        "serve",
+        "--database",
+        &database,
+        "--listen",
+        "127.0.0.1:0",
+        "--signing-key",
+        old_file.to_str().expect("utf-8"),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("retired"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    let (server, port) = serve_demo(dir.path());
+    let after = checkpoint(port);
+    assert_ne!(after.key_id, before.key_id);
+    let listed = body_json(&http_get(port, "/v1/checkpoint-keys").expect("answered"));
+    drop(server);
+    let keys = listed["keys"].as_array().expect("a list");
+    assert_eq!(keys.len(), 2, "{listed}");
+    for checkpoint in [&before, &after] {
+        let public_key = keys
+            .iter()
+            .find(|k| k["key_id"] == checkpoint.key_id.as_str())
+            .and_then(|k| k["public_key"].as_str())
+            .expect("the signing key is listed");
+        esito_log::signing::verify_signature(checkpoint, public_key)
+            .expect("verifies with the key that signed it");
+    }
+}

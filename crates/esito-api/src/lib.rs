@@ -81,10 +81,38 @@ impl AppState {
         let Some(head) = self.store.head(contract_id).await? else {
             return Ok(None);
         };
+        self.check_signing_key().await?;
         let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let checkpoint = key.sign(contract_id.as_str(), head.size, head.root_hash, timestamp);
         self.store.insert_checkpoint(&checkpoint).await?;
         Ok(Some(checkpoint))
+    }
+
+    /// Records the signing key as the current one, unless a rotation retired it or another key
+    /// is current: then it must not sign, and the service must be restarted with the current
+    /// key. So every checkpoint's key is in the list at `/v1/checkpoint-keys`, and no key signs
+    /// after its retirement.
+    pub async fn check_signing_key(&self) -> Result<(), ApiError> {
+        let Some(key) = &self.checkpoint_key else {
+            return Ok(());
+        };
+        let refused = |detail: String| Err(ApiError::new(ErrorCode::Unavailable, detail));
+        match self
+            .store
+            .record_signing_key(key.key_id(), &key.public_key())
+            .await?
+        {
+            esito_store::KeyStanding::Current => Ok(()),
+            esito_store::KeyStanding::Retired { retired_at } => refused(format!(
+                "signing key {} was retired at {retired_at}: restart the service with the current key",
+                key.key_id()
+            )),
+            esito_store::KeyStanding::OtherIsCurrent { key_id } => refused(format!(
+                "signing key {} is not the current one, {key_id}: start with that key's file, or \
+                 retire it with `esito keys rotate-signing`",
+                key.key_id()
+            )),
+        }
     }
 
     async fn require_contract(&self, contract_id: &ContractId) -> Result<(), ApiError> {
@@ -119,6 +147,7 @@ pub fn router(state: Shared) -> Router {
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/v1/checkpoint-key", get(reads::checkpoint_key))
+        .route("/v1/checkpoint-keys", get(reads::checkpoint_keys))
         .route(
             "/v1/contracts/{contract}/checkpoints",
             post(reads::make_checkpoint),

@@ -154,6 +154,20 @@ pub fn document() -> Value {
                     period, as_of,
                     { "name": "after", "in": "query", "schema": { "type": "integer" } },
                     { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }])));
+    paths.insert(
+        "/v1/checkpoint-keys".to_owned(),
+        json!({ "get": { "summary": "Every public key that has signed checkpoints, oldest first, with when a rotation retired it: a checkpoint is checked with the key its key_id names",
+        "security": [], "responses": { "200": { "description": "OK",
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CheckpointKeys" } } } } } } }),
+    );
+    schemas.insert("CheckpointKeys".to_owned(), json!({ "type": "object", "required": ["keys"],
+        "properties": { "keys": { "type": "array", "items": { "type": "object",
+            "required": ["key_id", "public_key", "created_at", "retired_at"],
+            "properties": { "key_id": { "type": "string", "pattern": "^[0-9a-f]{16}$" },
+                            "public_key": { "type": "string", "description": "Ed25519 public key, base64" },
+                            "created_at": { "type": "string", "format": "date-time" },
+                            "retired_at": { "type": ["string", "null"], "format": "date-time",
+                                            "description": "null for the current key" } } } } } }));
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);

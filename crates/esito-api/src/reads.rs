@@ -4,6 +4,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use esito_domain::{StreamId, StreamRef, StreamType};
+use esito_log::merkle::tiles::ProofNodes;
+use esito_log::merkle::SubtreeHashes;
+use esito_store::ProofRead;
 use esito_store::StoredEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -272,27 +275,72 @@ pub struct InclusionQuery {
     size: Option<u64>,
 }
 
-/// The contract's size now, and `size` checked against it (default: now).
+fn tree_size_refused(field: &str, head_size: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidValue,
+        format!("{field}: a tree size from 1 to {head_size}"),
+    )
+    .with_field(field)
+}
+
+async fn head_size(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+) -> Result<u64, ApiError> {
+    Ok(state.store.head(contract).await?.map_or(0, |h| h.size))
+}
+
+/// A tree size asked for as `field`: the log's size when absent; never 0.
 async fn tree_size(
     state: &crate::AppState,
     contract: &esito_domain::ContractId,
     size: Option<u64>,
     field: &str,
 ) -> Result<u64, ApiError> {
-    let head = state.store.head(contract).await?.map_or(0, |h| h.size);
-    let size = size.unwrap_or(head);
-    if size == 0 || size > head {
-        return Err(ApiError::new(
-            ErrorCode::InvalidValue,
-            format!("{field}: a tree size from 1 to {head}"),
-        )
-        .with_field(field));
+    match size {
+        Some(size) if size > 0 => Ok(size),
+        Some(_) => Err(tree_size_refused(field, head_size(state, contract).await?)),
+        None => match head_size(state, contract).await? {
+            0 => Err(tree_size_refused(field, 0)),
+            size => Ok(size),
+        },
     }
-    Ok(size)
+}
+
+/// The head and the nodes for proofs about `points` in the tree of `size`, read in one
+/// statement; a size beyond the log's is refused as `field`.
+async fn proof_nodes(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+    size: u64,
+    points: &[u64],
+    field: &str,
+) -> Result<(esito_store::ContractHead, ProofNodes), ApiError> {
+    match state.store.proof_nodes(contract, size, points).await? {
+        ProofRead::Ready { head, nodes } => Ok((head, nodes)),
+        ProofRead::BeyondHead { head_size } => Err(tree_size_refused(field, head_size)),
+    }
+}
+
+/// The tree head of the nodes' tree, checked against the head the log keeps when the tree is
+/// the whole log: a stored subtree that does not belong to the log is never served as proof.
+fn checked_tree_head(
+    nodes: &ProofNodes,
+    head: &esito_store::ContractHead,
+) -> Result<esito_log::Hash, ApiError> {
+    let root = nodes.tree_head();
+    if head.size == nodes.tree_size() && head.root_hash != root {
+        return Err(ApiError::from(esito_store::StoreError::Corrupt {
+            position: head.size,
+            reason: "the stored subtrees do not lead to the tree head".to_owned(),
+        }));
+    }
+    Ok(root)
 }
 
 /// `GET /v1/contracts/{id}/proofs/inclusion?position=P&size=N`: RFC 9162 PATH for the entry
-/// at position P (leaf index P - 1) in the tree of size N (default: the whole log).
+/// at position P (leaf index P - 1) in the tree of size N (default: the whole log), built from
+/// stored subtrees: a few dozen hashes read at any size, with the head, in one statement.
 pub async fn inclusion(
     State(state): State<Shared>,
     Path(contract): Path<String>,
@@ -308,12 +356,15 @@ pub async fn inclusion(
         )
         .with_field("position"));
     }
-    let leaves = state.store.leaf_hashes(&contract, size).await?;
-    let proof = esito_log::InclusionProof::build(query.position - 1, size, leaves.as_slice())
+    let leaf_index = query.position - 1;
+    let (head, nodes) =
+        proof_nodes(&state, &contract, size, &[leaf_index, size - 1], "size").await?;
+    let proof = esito_log::InclusionProof::build(leaf_index, size, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
-    body["leaf_hash"] = json!(leaves[(query.position - 1) as usize].to_string());
-    body["root_hash"] = json!(esito_log::root(&leaves).to_string());
+    body["leaf_hash"] = json!(nodes.subtree_root(leaf_index, 1).to_string());
+    body["root_hash"] = json!(root.to_string());
     Ok(Json(body))
 }
 
@@ -325,7 +376,7 @@ pub struct ConsistencyQuery {
 }
 
 /// `GET /v1/contracts/{id}/proofs/consistency?first=M&second=N`: RFC 9162 PROOF that the tree
-/// of size N extends the tree of size M.
+/// of size N extends the tree of size M, built from stored subtrees.
 pub async fn consistency(
     State(state): State<Shared>,
     Path(contract): Path<String>,
@@ -341,12 +392,14 @@ pub async fn consistency(
         )
         .with_field("first"));
     }
-    let leaves = state.store.leaf_hashes(&contract, second).await?;
-    let proof = esito_log::ConsistencyProof::build(query.first, second, leaves.as_slice())
+    let points = [query.first - 1, second - 1];
+    let (head, nodes) = proof_nodes(&state, &contract, second, &points, "second").await?;
+    let proof = esito_log::ConsistencyProof::build(query.first, second, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
+    let second_root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
-    body["first_root"] = json!(esito_log::root(&leaves[..query.first as usize]).to_string());
-    body["second_root"] = json!(esito_log::root(&leaves).to_string());
+    body["first_root"] = json!(nodes.head_at(query.first).to_string());
+    body["second_root"] = json!(second_root.to_string());
     Ok(Json(body))
 }
 
@@ -360,6 +413,25 @@ pub async fn checkpoint_key(
     Ok(Json(
         json!({ "key_id": key.key_id(), "public_key": key.public_key() }),
     ))
+}
+
+/// `GET /v1/checkpoint-keys`: every public key that has signed checkpoints, oldest first, with
+/// when it was recorded and when a rotation retired it (public, no key needed): a checkpoint
+/// is checked with the key its `key_id` names.
+pub async fn checkpoint_keys(
+    State(state): State<Shared>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let keys: Vec<serde_json::Value> = state
+        .store
+        .signing_keys()
+        .await?
+        .into_iter()
+        .map(|key| {
+            json!({ "key_id": key.key_id, "public_key": key.public_key,
+                    "created_at": key.created_at, "retired_at": key.retired_at })
+        })
+        .collect();
+    Ok(Json(json!({ "keys": keys })))
 }
 
 /// `GET /v1/contracts/{id}/checkpoints/latest`.
@@ -403,4 +475,38 @@ pub async fn make_checkpoint(
         ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")
     })?;
     Ok((axum::http::StatusCode::CREATED, Json(checkpoint)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes_over(leaves: &[esito_log::Hash]) -> ProofNodes {
+        let mut nodes = ProofNodes::new(leaves.len() as u64);
+        for (index, leaf) in leaves.iter().enumerate() {
+            nodes.insert(0, index as u64, *leaf);
+        }
+        nodes
+    }
+
+    #[test]
+    fn a_tree_head_from_nodes_that_do_not_lead_to_the_logs_head_is_refused() {
+        let leaves: Vec<esito_log::Hash> = (0u8..5).map(|i| esito_log::leaf_hash(&[i])).collect();
+        let head = esito_store::ContractHead {
+            size: 5,
+            root_hash: esito_log::root(&leaves),
+        };
+        let good = nodes_over(&leaves);
+        assert_eq!(checked_tree_head(&good, &head).ok(), Some(head.root_hash));
+        let mut forged = leaves.clone();
+        forged[2] = esito_log::leaf_hash(b"forged");
+        let error = checked_tree_head(&nodes_over(&forged), &head).expect_err("another tree head");
+        assert_eq!(error.status.as_u16(), 500);
+        // An earlier tree has no kept head to compare with.
+        let earlier = nodes_over(&forged[..4]);
+        assert_eq!(
+            checked_tree_head(&earlier, &head).ok(),
+            Some(esito_log::root(&forged[..4]))
+        );
+    }
 }

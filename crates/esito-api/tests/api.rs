@@ -84,6 +84,7 @@ api_suite!(
     every_command_endpoint_lets_through_exactly_the_roles_it_should,
     proofs_of_inclusion_and_consistency_verify_against_the_tree_heads,
     indicators_answer_as_the_offline_computation_and_bad_queries_name_their_field,
+    checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key,
 );
 
 fn id(text: &str) -> StreamId {
@@ -837,6 +838,17 @@ async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture
 async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixture: Fixture) {
     let evaluator = key(Role::Evaluator);
     let own = ContractId::parse(OWN).expect("valid");
+    // Past 256 entries, so that proofs use a stored subtree as well as leaves.
+    let items: Vec<Value> = (0..300).map(access_item).collect();
+    let (status, value, _) = call(
+        &fixture.app,
+        "POST",
+        &format!("/v1/contracts/{OWN}/batch"),
+        Some(&key(Role::Operator)),
+        Some(json!({ "items": items }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{value}");
     let head = fixture
         .store
         .head(&own)
@@ -856,6 +868,9 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (5, 17),
         (17, 17),
         (30, 64),
+        (256, 257),
+        (257, head.size),
+        (300, head.size - 1),
     ] {
         let path = format!("/v1/contracts/{OWN}/proofs/inclusion?position={position}&size={size}");
         let (status, value, _) = call(&fixture.app, "GET", &path, Some(&evaluator), None).await;
@@ -893,6 +908,8 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (1, head.size),
         (7, 8),
         (13, head.size),
+        (256, head.size),
+        (255, 300),
         (head.size, head.size),
     ] {
         let path = format!("/v1/contracts/{OWN}/proofs/consistency?first={first}&second={second}");
@@ -928,6 +945,32 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
         (422, Some("position")),
         "{value}"
     );
+    for (path, field) in [
+        (
+            format!("proofs/inclusion?position=1&size={}", head.size + 1),
+            "size",
+        ),
+        ("proofs/inclusion?position=1&size=0".to_owned(), "size"),
+        (
+            format!("proofs/consistency?first=1&second={}", head.size + 1),
+            "second",
+        ),
+        ("proofs/consistency?first=3&second=2".to_owned(), "first"),
+    ] {
+        let (status, value, _) = call(
+            &fixture.app,
+            "GET",
+            &format!("/v1/contracts/{OWN}/{path}"),
+            Some(&evaluator),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), value["field"].as_str()),
+            (422, Some(field)),
+            "{path}: {value}"
+        );
+    }
     let (status, _, _) = call(
         &fixture.app,
         "GET",
@@ -1111,4 +1154,86 @@ async fn indicators_answer_as_the_offline_computation_and_bad_queries_name_their
     )
     .expect("text");
     assert!(text.contains("esito_projection_lag_entries 0"), "{text}");
+}
+
+async fn checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key(fixture: Fixture) {
+    use esito_log::signing::{verify_signature, CheckpointKey};
+    let admin = key(Role::Admin);
+    let path = format!("/v1/contracts/{OWN}/checkpoints");
+    let (old, new) = (
+        CheckpointKey::from_seed([1; 32]),
+        CheckpointKey::from_seed([2; 32]),
+    );
+    let (old_id, old_public) = (old.key_id().to_owned(), old.public_key());
+    let (new_id, new_public) = (new.key_id().to_owned(), new.public_key());
+    let before = esito_api::router(esito_api::AppState::with_checkpoint_key(
+        fixture.store.clone(),
+        old,
+    ));
+    let (status, first, _) = call(&before, "POST", &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+
+    // `esito keys rotate-signing`, then the service restarted with the new key.
+    fixture
+        .store
+        .rotate_signing_key(Some((&old_id, &old_public)), (&new_id, &new_public))
+        .await
+        .expect("rotated");
+    let (status, refused, _) = call(&before, "POST", &path, Some(&admin), None).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+        "a retired key signs nothing more: {refused}"
+    );
+    let after = esito_api::router(esito_api::AppState::with_checkpoint_key(
+        fixture.store.clone(),
+        new,
+    ));
+    let (status, second, _) = call(&after, "POST", &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+
+    let (status, current, _) = call(&after, "GET", "/v1/checkpoint-key", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        current,
+        json!({ "key_id": new_id, "public_key": new_public })
+    );
+    let (status, listed, _) = call(&after, "GET", "/v1/checkpoint-keys", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let keys = listed["keys"].as_array().expect("a list");
+    let summary: Vec<(&str, &str, bool)> = keys
+        .iter()
+        .map(|k| {
+            (
+                k["key_id"].as_str().expect("an id"),
+                k["public_key"].as_str().expect("a key"),
+                k["retired_at"].is_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (old_id.as_str(), old_public.as_str(), true),
+            (new_id.as_str(), new_public.as_str(), false)
+        ]
+    );
+    let public_key_of = |key_id: &str| {
+        keys.iter()
+            .find(|k| k["key_id"] == key_id)
+            .and_then(|k| k["public_key"].as_str())
+            .expect("every checkpoint's key is listed")
+            .to_owned()
+    };
+    for (checkpoint, signer, other) in [
+        (first, &old_id, &new_public),
+        (second, &new_id, &old_public),
+    ] {
+        let checkpoint: esito_log::Checkpoint =
+            serde_json::from_value(checkpoint).expect("a checkpoint");
+        assert_eq!(&checkpoint.key_id, signer);
+        verify_signature(&checkpoint, &public_key_of(&checkpoint.key_id))
+            .expect("verifies with its own key");
+        assert!(verify_signature(&checkpoint, other).is_err());
+    }
 }

@@ -22,7 +22,8 @@ pub struct BenchArgs {
     /// Seconds each rate is measured for.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
-    /// Entries in the export that `esito verify` is timed on.
+    /// Entries in the export that `esito verify` is timed on, and in the log that inclusion
+    /// proofs are timed on.
     #[arg(long, default_value_t = 1_000_000)]
     verify_entries: u64,
     /// Events in the log whose indicator projection is rebuilt and queried (PostgreSQL).
@@ -42,6 +43,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let scratch = tempfile::tempdir()?;
     let mut stores = serde_json::Map::new();
+    let mut proofs = serde_json::Value::Null;
 
     let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
     let anchor_url = format!("sqlite://{}", scratch.path().join("anchor.db").display());
@@ -63,6 +65,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             std::fs::write(&file, serde_json::to_string_pretty(&api)? + "\n")?;
             println!("written: {}", file.display());
             crate::bench_indicators::measure(base, args.indicator_events, &args.out).await?;
+            let proofs_url = anchor::scratch_postgres(base, "esito_bench_proofs").await?;
+            proofs = crate::bench_proofs::measure(&proofs_url, args.verify_entries).await?;
         }
         None => println!(
             "postgres: skipped (no DATABASE_URL; `make bench` starts a throwaway PostgreSQL)"
@@ -80,6 +84,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     });
     let file = args.out.join("core.json");
     std::fs::write(&file, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("written: {}", file.display());
+    let file = args.out.join("verify.json");
+    let verify = json!({ "inclusion_proofs": proofs, "verify": report["verify"] });
+    std::fs::write(&file, serde_json::to_string_pretty(&verify)? + "\n")?;
     println!("written: {}", file.display());
     Ok(())
 }

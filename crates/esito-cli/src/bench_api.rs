@@ -14,25 +14,44 @@ use tokio::net::TcpStream;
 const CLIENTS: usize = 8;
 const BENCH_KEY: &str = "esito_bench_operator";
 
-/// A keep-alive HTTP/1.1 client that sends one request at a time: the load generator.
-struct Client {
+/// A keep-alive HTTP/1.1 client that sends one request at a time with a bearer key: the load
+/// generator.
+pub struct Client {
     stream: BufReader<TcpStream>,
+    key: &'static str,
 }
 
 impl Client {
-    async fn connect(port: u16) -> anyhow::Result<Self> {
+    pub async fn connect(port: u16, key: &'static str) -> anyhow::Result<Self> {
         let stream = TcpStream::connect(("127.0.0.1", port)).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
             stream: BufReader::new(stream),
+            key,
         })
     }
 
     /// POSTs `body` to `path`; returns the status.
     async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<u16> {
+        let (status, _) = self.send("POST", path, body).await?;
+        Ok(status)
+    }
+
+    /// GETs `path`; returns the status and the body.
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+        self.send("GET", path, "").await
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {BENCH_KEY}\r\n\
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.key,
             body.len()
         );
         self.stream.get_mut().write_all(request.as_bytes()).await?;
@@ -58,7 +77,7 @@ impl Client {
         }
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body).await?;
-        Ok(status)
+        Ok((status, body))
     }
 }
 
@@ -72,7 +91,8 @@ fn access_body(access_id: &str, sequence: usize) -> String {
     body.to_string()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+/// The `p` quantile of sorted latencies, in milliseconds.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -109,7 +129,7 @@ pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json
                         run.clone(),
                     );
                     tokio::spawn(async move {
-                        let mut connection = Client::connect(port).await?;
+                        let mut connection = Client::connect(port, BENCH_KEY).await?;
                         let mut latencies = Vec::new();
                         let mut n = 0;
                         while Instant::now() < deadline {

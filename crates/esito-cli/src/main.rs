@@ -4,10 +4,12 @@ mod bench;
 mod bench_api;
 mod bench_data;
 mod bench_indicators;
+mod bench_proofs;
 mod demo;
 mod indicators;
 mod load;
 mod serve;
+mod signing_key;
 mod verify;
 
 use std::io::{BufWriter, Write};
@@ -86,6 +88,7 @@ enum Commands {
         database: String,
     },
     /// Bearer keys.
+    /// Bearer keys, and rotation of the checkpoint signing key.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -117,6 +120,16 @@ enum KeysCommand {
         /// Who holds the key, recorded as `recorded_by` on what it writes.
         #[arg(long)]
         principal: Option<String>,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// Replace the checkpoint signing key: a new key file (mode 0600) in place of the old one,
+    /// whose public key stays recorded so that its checkpoints stay verifiable. Restart
+    /// `esito serve` afterwards: the old key signs nothing more.
+    RotateSigning {
+        /// The key file `esito serve` signs with.
+        #[arg(long, env = "ESITO_SIGNING_KEY", default_value = "esito-signing.key")]
+        signing_key: PathBuf,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
@@ -263,6 +276,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("{key}");
+        }
+        Commands::Keys {
+            command:
+                KeysCommand::RotateSigning {
+                    signing_key,
+                    database,
+                },
+        } => {
+            let store = connect(&database).await?;
+            let rotation = signing_key::rotate(&signing_key, &store).await?;
+            match rotation.old_key_id {
+                Some(old) => println!(
+                    "signing key {} replaces {old} (kept as retired); restart esito serve",
+                    rotation.new_key_id
+                ),
+                None => println!(
+                    "signing key {} (no key at {}: every recorded key is retired); restart esito serve",
+                    rotation.new_key_id,
+                    signing_key.display()
+                ),
+            }
         }
         Commands::Load(args) => load::run(args).await?,
         Commands::Bench(args) => bench::run(args).await?,

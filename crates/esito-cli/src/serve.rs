@@ -1,14 +1,9 @@
 //! `esito serve`: the HTTP API on the chosen store, until Ctrl-C or SIGTERM.
 
-use std::sync::Arc;
-
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
-use esito_log::signing::CheckpointKey;
 use esito_store::Store;
 
 /// How often the running service signs a checkpoint of every contract that grew.
@@ -22,9 +17,15 @@ pub async fn serve(
     listen: std::net::SocketAddr,
     signing_key: &Path,
 ) -> anyhow::Result<()> {
-    let key = load_or_create_key(signing_key)?;
-    tracing::info!(key_id = key.key_id(), "checkpoints are signed");
+    let key = crate::signing_key::load_or_create(signing_key)?;
+    let key_id = key.key_id().to_owned();
     let state = esito_api::AppState::with_checkpoint_key(Arc::new(store), key);
+    // A retired key, or a key other than the current one, never signs: refuse to start.
+    state
+        .check_signing_key()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", signing_key.display(), e.detail))?;
+    tracing::info!(key_id, "checkpoints are signed");
     let app = esito_api::router(state.clone());
     let projecting = state.clone();
     tokio::spawn(async move {
@@ -95,34 +96,4 @@ async fn checkpoint_grown_contracts(state: &esito_api::AppState) -> anyhow::Resu
         }
     }
     Ok(())
-}
-
-/// The signing key lives in a file of its own, outside the database, readable by its owner
-/// only: made on first start from the operating system's randomness.
-pub fn load_or_create_key(path: &Path) -> anyhow::Result<CheckpointKey> {
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::STANDARD;
-    if path.exists() {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let seed: [u8; 32] = engine
-            .decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| {
-                format!("{}: not a base64 Ed25519 seed of 32 bytes", path.display())
-            })?;
-        return Ok(CheckpointKey::from_seed(seed));
-    }
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)
-        .map_err(|e| anyhow::anyhow!("no randomness for a signing key: {e}"))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    writeln!(file, "{}", engine.encode(seed))?;
-    Ok(CheckpointKey::from_seed(seed))
 }

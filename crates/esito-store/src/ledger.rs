@@ -13,6 +13,7 @@ use esito_domain::{
     decide, replay, ContractId, DecisionContext, Event, EventId, Recorded, StreamRef, StreamState,
     StreamType, Submission, SCHEMA_VERSION,
 };
+use esito_log::merkle::tiles::{self, StoredNode};
 use esito_log::merkle::Frontier;
 use esito_log::{Entry, Hash};
 use sha2::{Digest, Sha256};
@@ -193,6 +194,8 @@ pub(crate) fn streams_named(
 /// The committed result of a batch: rows to insert, the new head, one outcome per submission.
 pub(crate) struct Plan {
     pub rows: Vec<NewRow>,
+    /// The roots of the stored levels' subtrees that the new rows complete, written with them.
+    pub subtrees: Vec<StoredNode>,
     pub head: Head,
     pub outcomes: Vec<AppendOutcome>,
     /// The new events by stream, in order: what a cache of the streams must add.
@@ -256,6 +259,7 @@ pub(crate) fn plan(
     let recorded_at = format_recorded_at(recorded_at);
     let contract_ref = contract_stream(contract_id);
     let mut rows = Vec::new();
+    let mut subtrees = Vec::new();
     let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(submissions.len());
 
     for (index, (submission, resolution)) in submissions.iter().zip(resolved).enumerate() {
@@ -342,7 +346,15 @@ pub(crate) fn plan(
         };
         let canonical = entry.canonical_json();
         let leaf_hash = esito_log::leaf_hash(canonical.as_bytes());
-        head.frontier.push(leaf_hash);
+        head.frontier.push_and_report(leaf_hash, |level, hash| {
+            if tiles::is_stored_level(level) {
+                subtrees.push(StoredNode {
+                    level,
+                    index: (position >> level) - 1,
+                    hash: *hash,
+                });
+            }
+        });
         head.size = position;
         debug_assert_eq!(
             head.frontier.size(),
@@ -391,6 +403,7 @@ pub(crate) fn plan(
     }
     Ok(Plan {
         rows,
+        subtrees,
         head,
         outcomes,
         appended,

@@ -16,15 +16,21 @@ pub mod projection;
 pub(crate) mod sqlite;
 mod views;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use esito_domain::{ContractId, DomainError, EventId, StreamRef, StreamType, Submission};
+use esito_log::merkle::tiles::{self, NodeRange, ProofNodes, StoredNode, TILE_HEIGHT, TILE_WIDTH};
 use esito_log::Hash;
 
 pub use ledger::BATCH_SIZE_MAX;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).
 pub const PAGE_SIZE_MAX: u32 = 10_000;
+
+/// Tiles of leaves read at once when subtrees missing from an older log are computed: 16,384
+/// leaf hashes, half a megabyte.
+const FILL_TILES_PER_READ: usize = 1_024;
 
 /// A database failure, in the store's own words: nothing above the store sees `sqlx::Error`.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +69,19 @@ pub(crate) fn key_record(
         role,
         contracts: serde_json::from_str(contracts).map_err(|e| corrupt(e.to_string()))?,
         provider_id,
+    })
+}
+
+/// (level, index, hash) as a stored node; level 0 is a leaf.
+pub(crate) fn stored_node(level: i64, index: i64, hash: &[u8]) -> Result<StoredNode, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        position: if level == 0 { index as u64 + 1 } else { 0 },
+        reason: format!("subtree ({level}, {index}): {reason}"),
+    };
+    Ok(StoredNode {
+        level: u32::try_from(level).map_err(|e| corrupt(e.to_string()))?,
+        index: u64::try_from(index).map_err(|e| corrupt(e.to_string()))?,
+        hash: Hash::from_slice(hash).map_err(|e| corrupt(e.to_string()))?,
     })
 }
 
@@ -133,11 +152,59 @@ pub struct KeyRecord {
     pub provider_id: Option<String>,
 }
 
+/// A public key that has signed checkpoints, as kept so that its checkpoints stay verifiable
+/// after it is rotated away. `created_at` is when the store first recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    pub key_id: String,
+    /// Base64, as published at `/v1/checkpoint-key`.
+    pub public_key: String,
+    pub created_at: String,
+    /// When a rotation replaced it; `None` for the current key.
+    pub retired_at: Option<String>,
+}
+
+/// What the store says of the key a service means to sign with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyStanding {
+    /// The current key (recorded now if it was not known).
+    Current,
+    /// Replaced by a rotation: it must not sign again.
+    Retired { retired_at: String },
+    /// Another key is current; this one was not recorded.
+    OtherIsCurrent { key_id: String },
+}
+
 /// A contract's head: the size of its log and the tree head over it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractHead {
     pub size: u64,
     pub root_hash: Hash,
+}
+
+/// Reads a stored head: its size and the tree head its frontier folds into.
+fn contract_head(size: u64, frontier: &[u8]) -> Result<ContractHead, StoreError> {
+    let frontier =
+        esito_log::merkle::Frontier::from_bytes(frontier).map_err(|e| StoreError::Corrupt {
+            position: size,
+            reason: format!("frontier: {e}"),
+        })?;
+    Ok(ContractHead {
+        size,
+        root_hash: frontier.root(),
+    })
+}
+
+/// What a proof is built from, as [`Store::proof_nodes`] read it.
+#[derive(Debug)]
+pub enum ProofRead {
+    /// The log holds the tree asked for: its head now, and the nodes.
+    Ready {
+        head: ContractHead,
+        nodes: ProofNodes,
+    },
+    /// The log holds fewer entries than the tree asked for (0: nothing was ever appended).
+    BeyondHead { head_size: u64 },
 }
 
 /// The log, on whichever database the URL names.
@@ -213,19 +280,8 @@ impl Store {
             Store::Sqlite(store) => store.head(contract_id).await?,
             Store::Postgres(store) => store.head(contract_id).await?,
         };
-        head.map(|(size, frontier)| {
-            let frontier = esito_log::merkle::Frontier::from_bytes(&frontier).map_err(|e| {
-                StoreError::Corrupt {
-                    position: size,
-                    reason: format!("frontier: {e}"),
-                }
-            })?;
-            Ok(ContractHead {
-                size,
-                root_hash: frontier.root(),
-            })
-        })
-        .transpose()
+        head.map(|(size, frontier)| contract_head(size, &frontier))
+            .transpose()
     }
 
     /// The entry that recorded `event_id`, if any.
@@ -275,15 +331,145 @@ impl Store {
         }
     }
 
-    /// The leaf hashes of positions 1..=`size`, in order: what proofs are built from.
-    pub async fn leaf_hashes(
+    /// What proofs about `points` (leaf indices, below `tree_size`) in the tree of `tree_size`
+    /// are built from, read in one statement with the contract's head: the stored subtree
+    /// roots and the leaf hashes that [`proof_ranges`](tiles::proof_ranges) names, a few dozen
+    /// hashes at any size. Subtrees a log written before they were kept lacks are computed from
+    /// the levels below them (the leaves at worst), kept, and never computed again.
+    pub async fn proof_nodes(
         &self,
         contract_id: &ContractId,
-        size: u64,
-    ) -> Result<Vec<Hash>, StoreError> {
+        tree_size: u64,
+        points: &[u64],
+    ) -> Result<ProofRead, StoreError> {
+        let ranges = tiles::proof_ranges(tree_size, points);
+        let (head, read) = self.nodes(contract_id, &ranges, true).await?;
+        let head = match head {
+            Some((size, frontier)) if size >= tree_size => contract_head(size, &frontier)?,
+            other => {
+                return Ok(ProofRead::BeyondHead {
+                    head_size: other.map_or(0, |(size, _)| size),
+                })
+            }
+        };
+        let mut nodes = ProofNodes::new(tree_size);
+        for node in read {
+            nodes.insert(node.level, node.index, node.hash);
+        }
+        let missing = nodes.missing(&ranges);
+        if !missing.is_empty() {
+            self.fill_subtrees(contract_id, &mut nodes, missing).await?;
+        }
+        Ok(ProofRead::Ready { head, nodes })
+    }
+
+    async fn nodes(
+        &self,
+        contract_id: &ContractId,
+        ranges: &[NodeRange],
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
         match self {
-            Store::Sqlite(store) => store.leaf_hashes(contract_id, size).await,
-            Store::Postgres(store) => store.leaf_hashes(contract_id, size).await,
+            Store::Sqlite(store) => store.nodes(contract_id, ranges, head).await,
+            Store::Postgres(store) => store.nodes(contract_id, ranges, head).await,
+        }
+    }
+
+    /// Computes the stored subtrees in `missing` (and any they are made of that are missing
+    /// too) from the level below, down to the leaves, adds them to `nodes` and keeps them.
+    async fn fill_subtrees(
+        &self,
+        contract_id: &ContractId,
+        nodes: &mut ProofNodes,
+        missing: Vec<(u32, u64)>,
+    ) -> Result<(), StoreError> {
+        let mut wanted: BTreeMap<u32, BTreeSet<u64>> = BTreeMap::new();
+        for (level, index) in missing {
+            if level == 0 {
+                return Err(StoreError::Corrupt {
+                    position: index + 1,
+                    reason: "the leaf hash is missing from the log".to_owned(),
+                });
+            }
+            wanted.entry(level).or_default().insert(index);
+        }
+        // Top down: read the children of each wanted subtree above the first stored level;
+        // those missing are wanted in turn.
+        let mut level = wanted.keys().next_back().copied().unwrap_or(0);
+        while level > TILE_HEIGHT {
+            let children: Vec<NodeRange> = wanted
+                .get(&level)
+                .into_iter()
+                .flatten()
+                .map(|index| NodeRange::children_of(level, *index))
+                .collect();
+            for node in self.nodes(contract_id, &children, false).await?.1 {
+                nodes.insert(node.level, node.index, node.hash);
+            }
+            let below = nodes.missing(&children);
+            wanted
+                .entry(level - TILE_HEIGHT)
+                .or_default()
+                .extend(below.into_iter().map(|(_, index)| index));
+            level -= TILE_HEIGHT;
+        }
+        // Bottom up: the first stored level from leaves read a page at a time, each level above
+        // from the one below.
+        let mut computed = Vec::new();
+        for (&level, indices) in &wanted {
+            if level == TILE_HEIGHT {
+                let indices: Vec<u64> = indices.iter().copied().collect();
+                for page in indices
+                    .chunk_by(|a, b| b == &(a + 1))
+                    .flat_map(|run| run.chunks(FILL_TILES_PER_READ))
+                {
+                    let (first, last) = (page[0], page[page.len() - 1]);
+                    let leaves = NodeRange {
+                        level: 0,
+                        start: first * TILE_WIDTH,
+                        end: (last + 1) * TILE_WIDTH,
+                    };
+                    let (_, read) = self.nodes(contract_id, &[leaves], false).await?;
+                    if read.len() as u64 != leaves.len() {
+                        return Err(StoreError::Corrupt {
+                            position: leaves.start + read.len() as u64 + 1,
+                            reason: "the log has fewer leaf hashes than its head counts".to_owned(),
+                        });
+                    }
+                    let hashes: Vec<Hash> = read.iter().map(|node| node.hash).collect();
+                    for (index, tile) in (first..).zip(hashes.chunks_exact(TILE_WIDTH as usize)) {
+                        computed.push(StoredNode {
+                            level,
+                            index,
+                            hash: esito_log::root(tile),
+                        });
+                    }
+                }
+            } else {
+                for &index in indices {
+                    let children = NodeRange::children_of(level, index);
+                    let row: Vec<Hash> = (children.start..children.end)
+                        .map(|child| {
+                            nodes
+                                .get(children.level, child)
+                                .copied()
+                                .expect("the level below was read or computed first")
+                        })
+                        .collect();
+                    computed.push(StoredNode {
+                        level,
+                        index,
+                        hash: esito_log::root(&row),
+                    });
+                }
+            }
+            for node in &computed {
+                nodes.insert(node.level, node.index, node.hash);
+            }
+        }
+        match self {
+            Store::Sqlite(store) => store.insert_subtrees(contract_id, &computed).await,
+            Store::Postgres(store) => store.insert_subtrees(contract_id, &computed).await,
         }
     }
 
@@ -307,6 +493,58 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.checkpoints(contract_id).await,
             Store::Postgres(store) => store.checkpoints(contract_id).await,
+        }
+    }
+
+    /// Records the key a service signs with, unless another is current (at most one is), and
+    /// says where it stands.
+    pub async fn record_signing_key(
+        &self,
+        key_id: &str,
+        public_key: &str,
+    ) -> Result<KeyStanding, StoreError> {
+        let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
+        match self {
+            Store::Sqlite(store) => store.insert_signing_key(key_id, public_key, &now).await?,
+            Store::Postgres(store) => store.insert_signing_key(key_id, public_key, &now).await?,
+        }
+        let keys = self.signing_keys().await?;
+        if let Some(own) = keys.iter().find(|k| k.key_id == key_id) {
+            return Ok(match &own.retired_at {
+                Some(retired_at) => KeyStanding::Retired {
+                    retired_at: retired_at.clone(),
+                },
+                None => KeyStanding::Current,
+            });
+        }
+        keys.iter()
+            .find(|k| k.retired_at.is_none())
+            .map(|current| KeyStanding::OtherIsCurrent {
+                key_id: current.key_id.clone(),
+            })
+            .ok_or_else(|| StoreError::Database(format!("signing key {key_id} was not recorded")))
+    }
+
+    /// Makes `new` (key id, public key) the current signing key in one transaction: `old`, the
+    /// key it replaces if its file was at hand, is recorded if it was not, and every key that
+    /// was current is retired.
+    pub async fn rotate_signing_key(
+        &self,
+        old: Option<(&str, &str)>,
+        new: (&str, &str),
+    ) -> Result<(), StoreError> {
+        let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
+        match self {
+            Store::Sqlite(store) => store.rotate_signing_key(old, new, &now).await,
+            Store::Postgres(store) => store.rotate_signing_key(old, new, &now).await,
+        }
+    }
+
+    /// Every public key that has signed checkpoints, oldest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.signing_keys().await,
+            Store::Postgres(store) => store.signing_keys().await,
         }
     }
 

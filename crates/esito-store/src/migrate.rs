@@ -9,6 +9,8 @@ pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (1, "log", include_str!("../../../migrations/sqlite/0001_log.sql")),
     (2, "keys", include_str!("../../../migrations/sqlite/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/sqlite/0003_checkpoints.sql")),
+    (4, "subtrees", include_str!("../../../migrations/sqlite/0004_subtrees.sql")),
+    (5, "signing keys", include_str!("../../../migrations/sqlite/0005_signing_keys.sql")),
     (10, "projection", include_str!("../../../migrations/sqlite/0010_projection.sql")),
 ];
 
@@ -18,6 +20,8 @@ pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
     (1, "log", include_str!("../../../migrations/postgres/0001_log.sql")),
     (2, "keys", include_str!("../../../migrations/postgres/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/postgres/0003_checkpoints.sql")),
+    (4, "subtrees", include_str!("../../../migrations/postgres/0004_subtrees.sql")),
+    (5, "signing keys", include_str!("../../../migrations/postgres/0005_signing_keys.sql")),
     (10, "projection", include_str!("../../../migrations/postgres/0010_projection.sql")),
 ];
 

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use esito_domain::{ContractId, Submission};
+use esito_log::merkle::tiles::{NodeRange, StoredNode};
 use esito_log::merkle::Frontier;
 use esito_log::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -243,16 +244,24 @@ impl PgStore {
         };
         const COLUMNS: &str = "INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id,
             stream_seq, event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)";
+        // Once in 16 entries a subtree of a stored level completes: its root goes in too.
+        let subtrees = if plan.subtrees.is_empty() {
+            ""
+        } else {
+            ", subtrees AS (INSERT INTO log_subtrees (contract_id, level, idx, hash)
+                 SELECT $1, * FROM UNNEST($18::smallint[], $19::bigint[], $20::bytea[])
+                 WHERE EXISTS (SELECT 1 FROM head))"
+        };
         let statement = if plan.rows.len() == 1 {
             // One row (a single append, the common case): plain parameters, no arrays to unpack.
             format!(
-                "WITH head AS ({head}) {COLUMNS}
+                "WITH head AS ({head}){subtrees} {COLUMNS}
                  SELECT $1, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
                  WHERE EXISTS (SELECT 1 FROM head)"
             )
         } else {
             format!(
-                "WITH head AS ({head}) {COLUMNS}
+                "WITH head AS ({head}){subtrees} {COLUMNS}
                  SELECT $1, * FROM UNNEST($5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::text[],
                      $11::text[], $12::text[], $13::text[], $14::uuid[], $15::text[], $16::bytea[], $17::bytea[])
                  WHERE EXISTS (SELECT 1 FROM head)"
@@ -295,6 +304,16 @@ impl PgStore {
                 .bind(columns.leaf_hashes)
                 .bind(columns.digests)
         };
+        let query = if plan.subtrees.is_empty() {
+            query
+        } else {
+            let subtrees = SubtreeColumns::of(&plan.subtrees);
+            query
+                .bind(subtrees.levels)
+                .bind(subtrees.indices)
+                .bind(subtrees.hashes)
+        };
+        // Counts the entries only: the rows of a data-modifying WITH are not counted.
         let inserted = query.execute(&self.pool).await?.rows_affected();
         Ok(inserted == plan.rows.len() as u64)
     }
@@ -315,6 +334,7 @@ impl PgStore {
             plan_on_snapshot(&mut tx, contract_id, principal, submissions, digests).await?;
         if !plan.rows.is_empty() {
             insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
+            insert_subtrees(&mut *tx, contract_id, &plan.subtrees, "").await?;
             tx.commit().await?;
             self.views.committed(
                 contract_id,
@@ -406,27 +426,68 @@ impl PgStore {
         .await?)
     }
 
-    pub(crate) async fn leaf_hashes(
+    /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
+    /// by level then index (nodes never stored are absent), and with `head` the contract's
+    /// head (size, frontier). One statement, so one snapshot, with one range scan of a primary
+    /// key per range.
+    pub(crate) async fn nodes(
         &self,
         contract_id: &ContractId,
-        size: u64,
-    ) -> Result<Vec<Hash>, StoreError> {
-        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT leaf_hash FROM log_entries WHERE contract_id = $1 AND position <= $2 ORDER BY position",
+        ranges: &[NodeRange],
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
+        let (leaves, subtrees): (Vec<&NodeRange>, Vec<&NodeRange>) =
+            ranges.iter().partition(|range| range.level == 0);
+        let rows = sqlx::query(
+            "SELECT -1::bigint, size, frontier FROM contract_heads WHERE contract_id = $1 AND $7
+             UNION ALL
+             SELECT 0::bigint, l.position - 1, l.leaf_hash
+               FROM UNNEST($2::bigint[], $3::bigint[]) AS r(first, last) CROSS JOIN LATERAL (
+                   SELECT position, leaf_hash FROM log_entries
+                   WHERE contract_id = $1 AND position > r.first AND position <= r.last OFFSET 0
+               ) l
+             UNION ALL
+             SELECT s.level::bigint, s.idx, s.hash
+               FROM UNNEST($4::smallint[], $5::bigint[], $6::bigint[]) AS r(level, first, last) CROSS JOIN LATERAL (
+                   SELECT level, idx, hash FROM log_subtrees
+                   WHERE contract_id = $1 AND level = r.level AND idx >= r.first AND idx < r.last OFFSET 0
+               ) s
+             ORDER BY 1, 2",
         )
         .bind(contract_id.as_str())
-        .bind(size as i64)
+        .bind(leaves.iter().map(|r| r.start as i64).collect::<Vec<_>>())
+        .bind(leaves.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.level as i16).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.start as i64).collect::<Vec<_>>())
+        .bind(subtrees.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(head)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                Hash::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-                    position: i as u64 + 1,
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
+        let mut read_head = None;
+        let mut nodes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let level = row.get::<i64, _>(0);
+            if level < 0 {
+                read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
+                continue;
+            }
+            nodes.push(crate::stored_node(
+                level,
+                row.get::<i64, _>(1),
+                row.get::<&[u8], _>(2),
+            )?);
+        }
+        Ok((read_head, nodes))
+    }
+
+    /// Keeps subtree roots computed from the log; one already kept is left as it is.
+    pub(crate) async fn insert_subtrees(
+        &self,
+        contract_id: &ContractId,
+        nodes: &[StoredNode],
+    ) -> Result<(), StoreError> {
+        insert_subtrees(&self.pool, contract_id, nodes, " ON CONFLICT DO NOTHING").await?;
+        Ok(())
     }
 
     pub(crate) async fn insert_checkpoint(
@@ -516,6 +577,77 @@ impl PgStore {
             )
         })
         .transpose()
+    }
+
+    pub(crate) async fn insert_signing_key(
+        &self,
+        key_id: &str,
+        public_key: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key_id)
+        .bind(public_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rotate_signing_key(
+        &self,
+        old: Option<(&str, &str)>,
+        new: (&str, &str),
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some((key_id, public_key)) = old {
+            // Recorded as retired already, if it never was: it is being replaced.
+            sqlx::query(
+                "INSERT INTO signing_keys (key_id, public_key, created_at, retired_at) VALUES ($1, $2, $3, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(key_id)
+            .bind(public_key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new.0)
+        .bind(new.1)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn signing_keys(&self) -> Result<Vec<crate::SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id, public_key, created_at, retired_at FROM signing_keys
+             ORDER BY created_at, key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| crate::SigningKeyRecord {
+                key_id: row.get(0),
+                public_key: row.get(1),
+                created_at: row.get(2),
+                retired_at: row.get(3),
+            })
+            .collect())
     }
 
     pub(crate) async fn contracts(&self) -> Result<Vec<String>, StoreError> {
@@ -709,6 +841,51 @@ impl Columns {
             digests: rows.iter().map(|r| r.request_digest.to_vec()).collect(),
         }
     }
+}
+
+/// The roots of completed subtrees, column by column, as PostgreSQL arrays.
+struct SubtreeColumns {
+    levels: Vec<i16>,
+    indices: Vec<i64>,
+    hashes: Vec<Vec<u8>>,
+}
+
+impl SubtreeColumns {
+    fn of(nodes: &[StoredNode]) -> Self {
+        Self {
+            levels: nodes.iter().map(|n| n.level as i16).collect(),
+            indices: nodes.iter().map(|n| n.index as i64).collect(),
+            hashes: nodes.iter().map(|n| n.hash.as_bytes().to_vec()).collect(),
+        }
+    }
+}
+
+/// Inserts subtree roots in one statement, `conflict` being empty (a second root for the same
+/// subtree is an error) or an ON CONFLICT clause.
+async fn insert_subtrees<'e, E>(
+    executor: E,
+    contract_id: &ContractId,
+    nodes: &[StoredNode],
+    conflict: &str,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    if nodes.is_empty() {
+        return Ok(());
+    }
+    let columns = SubtreeColumns::of(nodes);
+    sqlx::query(&format!(
+        "INSERT INTO log_subtrees (contract_id, level, idx, hash)
+         SELECT $1, * FROM UNNEST($2::smallint[], $3::bigint[], $4::bytea[]){conflict}"
+    ))
+    .bind(contract_id.as_str())
+    .bind(columns.levels)
+    .bind(columns.indices)
+    .bind(columns.hashes)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
 /// Inserts the rows and moves the head in one statement, inside the locked transaction.

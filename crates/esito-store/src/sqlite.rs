@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use esito_domain::{ContractId, StreamRef, Submission};
+use esito_log::merkle::tiles::{NodeRange, StoredNode};
 use esito_log::merkle::Frontier;
 use esito_log::Hash;
 use sqlx::sqlite::{
@@ -140,6 +141,7 @@ impl SqliteStore {
         };
         if !plan.rows.is_empty() {
             insert(&mut tx, contract_id, &plan.rows).await?;
+            insert_subtrees(&mut tx, contract_id, &plan.subtrees, "").await?;
             sqlx::query("UPDATE contract_heads SET size = ?, frontier = ? WHERE contract_id = ?")
                 .bind(plan.head.size as i64)
                 .bind(plan.head.frontier.to_bytes())
@@ -230,27 +232,82 @@ impl SqliteStore {
         .await?)
     }
 
-    pub(crate) async fn leaf_hashes(
+    /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
+    /// by level then index (nodes never stored are absent), and with `head` the contract's
+    /// head (size, frontier) read in the same statement.
+    pub(crate) async fn nodes(
         &self,
         contract_id: &ContractId,
-        size: u64,
-    ) -> Result<Vec<Hash>, StoreError> {
-        let rows: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT leaf_hash FROM log_entries WHERE contract_id = ? AND position <= ? ORDER BY position",
+        ranges: &[NodeRange],
+        head: bool,
+    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
+        let mut nodes = Vec::new();
+        let mut read_head = None;
+        for (n, chunk) in ranges.chunks(STREAMS_PER_QUERY).enumerate() {
+            // One range scan of a primary key per range, as a compound SELECT.
+            let mut query = QueryBuilder::<Sqlite>::new("");
+            if head && n == 0 {
+                query
+                    .push("SELECT -1, size, frontier FROM contract_heads WHERE contract_id = ")
+                    .push_bind(contract_id.as_str());
+            }
+            for (i, range) in chunk.iter().enumerate() {
+                if i > 0 || (head && n == 0) {
+                    query.push(" UNION ALL ");
+                }
+                if range.level == 0 {
+                    query
+                        .push("SELECT 0, position - 1, leaf_hash FROM log_entries WHERE contract_id = ")
+                        .push_bind(contract_id.as_str())
+                        .push(" AND position > ")
+                        .push_bind(range.start as i64)
+                        .push(" AND position <= ")
+                        .push_bind(range.end as i64);
+                } else {
+                    query
+                        .push("SELECT level, idx, hash FROM log_subtrees WHERE contract_id = ")
+                        .push_bind(contract_id.as_str())
+                        .push(" AND level = ")
+                        .push_bind(range.level as i64)
+                        .push(" AND idx >= ")
+                        .push_bind(range.start as i64)
+                        .push(" AND idx < ")
+                        .push_bind(range.end as i64);
+                }
+            }
+            query.push(" ORDER BY 1, 2");
+            for row in query.build().fetch_all(&self.pool).await? {
+                let level = row.get::<i64, _>(0);
+                if level < 0 {
+                    read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
+                    continue;
+                }
+                nodes.push(crate::stored_node(
+                    level,
+                    row.get::<i64, _>(1),
+                    row.get::<&[u8], _>(2),
+                )?);
+            }
+        }
+        Ok((read_head, nodes))
+    }
+
+    /// Keeps subtree roots computed from the log; one already kept is left as it is.
+    pub(crate) async fn insert_subtrees(
+        &self,
+        contract_id: &ContractId,
+        nodes: &[StoredNode],
+    ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
+        let mut connection = self.pool.acquire().await?;
+        insert_subtrees(
+            &mut connection,
+            contract_id,
+            nodes,
+            " ON CONFLICT DO NOTHING",
         )
-        .bind(contract_id.as_str())
-        .bind(size as i64)
-        .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                Hash::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-                    position: i as u64 + 1,
-                    reason: e.to_string(),
-                })
-            })
-            .collect()
+        Ok(())
     }
 
     pub(crate) async fn insert_checkpoint(
@@ -340,6 +397,78 @@ impl SqliteStore {
             )
         })
         .transpose()
+    }
+
+    pub(crate) async fn insert_signing_key(
+        &self,
+        key_id: &str,
+        public_key: &str,
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key_id)
+        .bind(public_key)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rotate_signing_key(
+        &self,
+        old: Option<(&str, &str)>,
+        new: (&str, &str),
+        now: &str,
+    ) -> Result<(), StoreError> {
+        let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if let Some((key_id, public_key)) = old {
+            // Recorded as retired already, if it never was: it is being replaced.
+            sqlx::query(
+                "INSERT INTO signing_keys (key_id, public_key, created_at, retired_at) VALUES (?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(key_id)
+            .bind(public_key)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO signing_keys (key_id, public_key, created_at) VALUES (?, ?, ?)")
+            .bind(new.0)
+            .bind(new.1)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn signing_keys(&self) -> Result<Vec<crate::SigningKeyRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_id, public_key, created_at, retired_at FROM signing_keys
+             ORDER BY created_at, key_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| crate::SigningKeyRecord {
+                key_id: row.get(0),
+                public_key: row.get(1),
+                created_at: row.get(2),
+                retired_at: row.get(3),
+            })
+            .collect())
     }
 
     pub(crate) async fn contracts(&self) -> Result<Vec<String>, StoreError> {
@@ -479,6 +608,31 @@ async fn insert(
                 .push_bind(row.request_digest.to_vec());
         });
         query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts subtree roots, `conflict` being empty (a second root for the same subtree is an
+/// error) or an ON CONFLICT clause.
+async fn insert_subtrees(
+    connection: &mut sqlx::SqliteConnection,
+    contract_id: &ContractId,
+    nodes: &[StoredNode],
+    conflict: &str,
+) -> Result<(), sqlx::Error> {
+    for chunk in nodes.chunks(ROWS_PER_INSERT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO log_subtrees (contract_id, level, idx, hash) ",
+        );
+        query.push_values(chunk, |mut values, node| {
+            values
+                .push_bind(contract_id.as_str())
+                .push_bind(node.level as i64)
+                .push_bind(node.index as i64)
+                .push_bind(node.hash.as_bytes().to_vec());
+        });
+        query.push(conflict);
+        query.build().execute(&mut *connection).await?;
     }
     Ok(())
 }

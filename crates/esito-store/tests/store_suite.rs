@@ -86,6 +86,10 @@ store_suite!(
     an_order_for_a_suspended_providers_product_is_refused,
     running_projection_rebuild_offline_and_naive_agree_at_every_position,
     a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothing_twice,
+    proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entries,
+    proofs_across_the_second_stored_level_equal_proofs_from_every_leaf,
+    a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_the_subtrees,
+    every_signing_key_is_kept_and_at_most_one_is_current,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -518,10 +522,14 @@ async fn update_and_delete_on_the_log_fail_at_the_database(fresh: Fresh) {
         .append(&cuneo, "admin", &[registration(), access(1)])
         .await
         .expect("appended");
+    // 300 entries: their stored subtree roots are as immutable as the log.
+    append_accesses(&store, &cuneo, 298, &[100]).await;
     let before = positions_and_ids(&store, &cuneo).await;
     let statements = [
         "UPDATE log_entries SET recorded_by = 'mallory'",
         "DELETE FROM log_entries WHERE position = 2",
+        "UPDATE log_subtrees SET idx = 7",
+        "DELETE FROM log_subtrees",
     ];
     for statement in statements {
         let error = if fresh.url.starts_with("sqlite:") {
@@ -536,11 +544,13 @@ async fn update_and_delete_on_the_log_fail_at_the_database(fresh: Fresh) {
             let pool = sqlx::PgPool::connect(&fresh.url)
                 .await
                 .expect("PostgreSQL opens");
-            let truncate = sqlx::query("TRUNCATE log_entries")
-                .execute(&pool)
-                .await
-                .expect_err("refused");
-            assert!(truncate.to_string().contains("append-only"), "{truncate}");
+            for table in ["log_entries", "log_subtrees"] {
+                let truncate = sqlx::query(&format!("TRUNCATE {table}"))
+                    .execute(&pool)
+                    .await
+                    .expect_err("refused");
+                assert!(truncate.to_string().contains("append-only"), "{truncate}");
+            }
             sqlx::query(statement)
                 .execute(&pool)
                 .await
@@ -1503,4 +1513,357 @@ async fn a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothi
         .await
         .expect("page 2");
     assert_eq!([first, rest].concat(), explained);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proofs from stored subtrees
+
+/// Appends `count` accesses in batches whose sizes cycle through `batches`, so that subtrees
+/// complete inside batches, at their last entry and across them.
+async fn append_accesses(store: &Store, contract: &ContractId, count: usize, batches: &[usize]) {
+    let mut done = 0;
+    for batch in batches.iter().cycle() {
+        if done == count {
+            break;
+        }
+        let size = (*batch).min(count - done);
+        let submissions: Vec<Submission> = (done..done + size).map(access).collect();
+        store
+            .append(contract, "operator", &submissions)
+            .await
+            .expect("appended");
+        done += size;
+    }
+}
+
+async fn all_leaf_hashes(store: &Store, contract: &ContractId) -> Vec<esito_log::Hash> {
+    let mut leaves = Vec::new();
+    loop {
+        let page = store
+            .entries(contract, leaves.len() as u64, esito_store::PAGE_SIZE_MAX)
+            .await
+            .expect("entries read");
+        if page.is_empty() {
+            return leaves;
+        }
+        leaves.extend(page.iter().map(|stored| stored.leaf_hash));
+    }
+}
+
+/// Every level of the tree over a log's leaves, kept whole: the reference proofs from stored
+/// subtrees are compared with (hashing a slice of 65,536 leaves per sibling takes too long).
+struct WholeTree {
+    levels: Vec<Vec<esito_log::Hash>>,
+    size: u64,
+}
+
+impl WholeTree {
+    fn new(leaves: &[esito_log::Hash], size: u64) -> Self {
+        let mut levels = vec![leaves[..size as usize].to_vec()];
+        while levels.last().is_some_and(|level| level.len() > 1) {
+            let above = levels
+                .last()
+                .expect("a level")
+                .chunks_exact(2)
+                .map(|pair| esito_log::node_hash(&pair[0], &pair[1]))
+                .collect();
+            levels.push(above);
+        }
+        Self { levels, size }
+    }
+}
+
+impl esito_log::merkle::SubtreeHashes for WholeTree {
+    fn leaf_count(&self) -> u64 {
+        self.size
+    }
+
+    fn subtree_root(&self, start: u64, len: u64) -> esito_log::Hash {
+        if len.is_power_of_two() && start % len == 0 {
+            let height = len.trailing_zeros() as usize;
+            self.levels[height][(start >> height) as usize]
+        } else {
+            let k = 1 << (63 - (len - 1).leading_zeros());
+            esito_log::node_hash(
+                &self.subtree_root(start, k),
+                &self.subtree_root(start + k, len - k),
+            )
+        }
+    }
+}
+
+/// At `size`, for each point: the inclusion proof of that leaf, the consistency proof from the
+/// tree ending after it, and both tree heads are the same from the store's few nodes as from
+/// every leaf.
+async fn proofs_agree(
+    store: &Store,
+    contract: &ContractId,
+    leaves: &[esito_log::Hash],
+    size: u64,
+    points: &[u64],
+) {
+    use esito_log::merkle::{consistency_proof, inclusion_proof, SubtreeHashes};
+    // RFC 9162 over the leaves themselves at some sizes; the whole tree (the same, faster) at all.
+    let reference: Box<dyn SubtreeHashes> = if size % 100 == 0 && size <= 1_000 {
+        Box::new(leaves[..size as usize].to_vec())
+    } else {
+        Box::new(WholeTree::new(leaves, size))
+    };
+    for &point in points.iter().filter(|p| **p < size) {
+        let esito_store::ProofRead::Ready { head, nodes } = store
+            .proof_nodes(contract, size, &[point, size - 1])
+            .await
+            .expect("proof nodes read")
+        else {
+            panic!("a tree of {size} is in the log");
+        };
+        assert!(head.size >= size);
+        assert_eq!(
+            inclusion_proof(point, size, &nodes),
+            inclusion_proof(point, size, reference.as_ref()),
+            "leaf {point} of {size}"
+        );
+        assert_eq!(
+            consistency_proof(point + 1, size, &nodes),
+            consistency_proof(point + 1, size, reference.as_ref()),
+            "{} to {size}",
+            point + 1
+        );
+        assert_eq!(nodes.subtree_root(point, 1), leaves[point as usize]);
+        assert_eq!(
+            nodes.tree_head(),
+            reference.subtree_root(0, size),
+            "head of {size}"
+        );
+        assert_eq!(
+            nodes.head_at(point + 1),
+            reference.subtree_root(0, point + 1)
+        );
+    }
+}
+
+async fn proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entries(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &[registration()])
+        .await
+        .expect("registered");
+    append_accesses(&store, &cuneo, 619, &[1, 7, 100, 255, 3, 256, 1]).await;
+    let leaves = all_leaf_hashes(&store, &cuneo).await;
+    assert_eq!(leaves.len(), 620);
+    let head = store.head(&cuneo).await.expect("head").expect("a head");
+    assert_eq!(head.root_hash, esito_log::root(&leaves));
+    assert!(matches!(
+        store
+            .proof_nodes(&cuneo, 621, &[0, 620])
+            .await
+            .expect("read"),
+        esito_store::ProofRead::BeyondHead { head_size: 620 }
+    ));
+    assert!(matches!(
+        store
+            .proof_nodes(&contract("nobody"), 1, &[0])
+            .await
+            .expect("read"),
+        esito_store::ProofRead::BeyondHead { head_size: 0 }
+    ));
+    for size in 1..=620u64 {
+        proofs_agree(
+            &store,
+            &cuneo,
+            &leaves,
+            size,
+            &[0, 255, 256, size / 2, size - 1],
+        )
+        .await;
+    }
+}
+
+async fn proofs_across_the_second_stored_level_equal_proofs_from_every_leaf(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &[registration()])
+        .await
+        .expect("registered");
+    append_accesses(&store, &cuneo, 65_536 + 299, &[1_000, 999, 1]).await;
+    let leaves = all_leaf_hashes(&store, &cuneo).await;
+    let points = [0, 255, 256, 40_000, 65_279, 65_280, 65_535, 65_536, 65_700];
+    for size in [
+        65_535,
+        65_536,
+        65_537,
+        65_536 + 255,
+        65_536 + 256,
+        65_536 + 300,
+    ] {
+        proofs_agree(&store, &cuneo, &leaves, size, &points).await;
+    }
+}
+
+/// The roots of stored subtrees, deleted behind the store's back (the triggers dropped first),
+/// as in a log written before they were kept.
+async fn forget_stored_subtrees(url: &str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("SQLite opens");
+        for statement in [
+            "DROP TRIGGER log_subtrees_refuse_delete",
+            "DELETE FROM log_subtrees",
+        ] {
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect("as the owner");
+        }
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL opens");
+        for statement in [
+            "DROP TRIGGER log_subtrees_refuse_update_delete ON log_subtrees",
+            "DELETE FROM log_subtrees",
+        ] {
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect("as the owner");
+        }
+    }
+}
+
+async fn stored_subtree_count(url: &str) -> i64 {
+    let statement = "SELECT count(*) FROM log_subtrees";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("SQLite opens");
+        sqlx::query_scalar(statement)
+            .fetch_one(&pool)
+            .await
+            .expect("counted")
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL opens");
+        sqlx::query_scalar(statement)
+            .fetch_one(&pool)
+            .await
+            .expect("counted")
+    }
+}
+
+async fn a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_the_subtrees(
+    fresh: Fresh,
+) {
+    let store = fresh.store;
+    let cuneo = contract("cuneo");
+    store
+        .append(&cuneo, "operator", &[registration()])
+        .await
+        .expect("registered");
+    append_accesses(&store, &cuneo, 2_999, &[500]).await;
+    // One root per complete tile: 187 of 16 leaves and 11 of 256 for 3,000 entries.
+    assert_eq!(stored_subtree_count(&fresh.url).await, 187 + 11);
+    forget_stored_subtrees(&fresh.url).await;
+    assert_eq!(stored_subtree_count(&fresh.url).await, 0);
+    let leaves = all_leaf_hashes(&store, &cuneo).await;
+    proofs_agree(&store, &cuneo, &leaves, 3_000, &[0, 1_000, 2_999]).await;
+    assert_eq!(
+        stored_subtree_count(&fresh.url).await,
+        187 + 11,
+        "the subtrees a proof needed, and those they are made of, were computed once and kept"
+    );
+    proofs_agree(&store, &cuneo, &leaves, 2_100, &[5, 2_048]).await;
+    // Appends go on completing tiles, beside the ones filled in.
+    append_accesses(&store, &cuneo, 72, &[72]).await;
+    assert_eq!(stored_subtree_count(&fresh.url).await, 192 + 12);
+    let leaves = all_leaf_hashes(&store, &cuneo).await;
+    proofs_agree(&store, &cuneo, &leaves, 3_072, &[3_071, 17]).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+async fn every_signing_key_is_kept_and_at_most_one_is_current(fresh: Fresh) {
+    use esito_store::KeyStanding;
+    let store = fresh.store;
+    let (a, b, c) = (("aaaa", "key-a"), ("bbbb", "key-b"), ("cccc", "key-c"));
+    assert_eq!(
+        store.record_signing_key(a.0, a.1).await.expect("recorded"),
+        KeyStanding::Current
+    );
+    assert_eq!(
+        store.record_signing_key(a.0, a.1).await.expect("again"),
+        KeyStanding::Current
+    );
+    assert_eq!(
+        store.record_signing_key(b.0, b.1).await.expect("answered"),
+        KeyStanding::OtherIsCurrent {
+            key_id: a.0.to_owned()
+        },
+        "a second key does not become current by starting with it"
+    );
+    store.rotate_signing_key(Some(a), b).await.expect("rotated");
+    assert!(matches!(
+        store.record_signing_key(a.0, a.1).await.expect("answered"),
+        KeyStanding::Retired { .. }
+    ));
+    assert_eq!(
+        store.record_signing_key(b.0, b.1).await.expect("answered"),
+        KeyStanding::Current
+    );
+    // The key file lost: a rotation without the old key retires whatever is current.
+    store.rotate_signing_key(None, c).await.expect("rotated");
+    let keys = store.signing_keys().await.expect("listed");
+    let listed: Vec<(&str, &str, bool)> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.key_id.as_str(),
+                k.public_key.as_str(),
+                k.retired_at.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("aaaa", "key-a", true),
+            ("bbbb", "key-b", true),
+            ("cccc", "key-c", false)
+        ]
+    );
+    let retired_at = keys[0].retired_at.clone();
+    // The database itself keeps them: no key is removed, changed or retired twice.
+    let statements = [
+        "DELETE FROM signing_keys",
+        "UPDATE signing_keys SET public_key = 'mallory' WHERE key_id = 'cccc'",
+        "UPDATE signing_keys SET retired_at = '2000-01-01T00:00:00Z' WHERE key_id = 'aaaa'",
+        "UPDATE signing_keys SET retired_at = NULL WHERE key_id = 'bbbb'",
+        "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ('dddd', 'key-d', 'now')",
+    ];
+    for statement in statements {
+        let error = if fresh.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&fresh.url)
+                .await
+                .expect("SQLite opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        } else {
+            let pool = sqlx::PgPool::connect(&fresh.url)
+                .await
+                .expect("PostgreSQL opens");
+            sqlx::query(statement)
+                .execute(&pool)
+                .await
+                .expect_err("refused")
+        };
+        let error = error.to_string();
+        assert!(
+            error.contains("keeps every key")
+                || error.contains("signing_keys_one_current")
+                || error.contains("UNIQUE"),
+            "{statement}: {error}"
+        );
+    }
+    let keys_after = store.signing_keys().await.expect("listed");
+    assert_eq!(keys_after, keys);
+    assert_eq!(keys_after[0].retired_at, retired_at);
 }

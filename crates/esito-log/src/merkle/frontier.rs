@@ -47,8 +47,16 @@ impl Frontier {
     /// Appends one leaf hash: like adding one to a binary counter, every complete subtree of the
     /// same height as the new one merges with it, smallest first.
     pub fn push(&mut self, leaf: Hash) {
+        self.push_and_report(leaf, |_, _| {});
+    }
+
+    /// Appends one leaf hash like [`Frontier::push`], and reports each complete subtree that
+    /// the merges produce, smallest first, as its height (1 for two leaves) and root. After the
+    /// push, the subtree of height `h` is the one with index `(size >> h) - 1` at that height.
+    pub fn push_and_report(&mut self, leaf: Hash, mut report: impl FnMut(u32, &Hash)) {
         let mut merged = leaf;
         let mut carry = self.size;
+        let mut height = 0;
         while carry & 1 == 1 {
             let left = self
                 .nodes
@@ -56,6 +64,8 @@ impl Frontier {
                 .expect("each set bit of the size has its subtree root");
             merged = node_hash(&left, &merged);
             carry >>= 1;
+            height += 1;
+            report(height, &merged);
         }
         self.nodes.push(merged);
         self.size = self
@@ -157,6 +167,24 @@ mod tests {
             frontier.push(*leaf);
         }
         assert_eq!(frontier.root(), root(&leaves));
+    }
+
+    #[test]
+    fn each_push_reports_exactly_the_subtrees_it_completes() {
+        let leaves = leaves(300);
+        let mut frontier = Frontier::new();
+        for leaf in &leaves {
+            let mut reported = Vec::new();
+            frontier.push_and_report(*leaf, |height, root| reported.push((height, *root)));
+            let size = frontier.size();
+            let heights: Vec<u32> = reported.iter().map(|(height, _)| *height).collect();
+            let expected: Vec<u32> = (1..=size.trailing_zeros()).collect();
+            assert_eq!(heights, expected, "size {size}");
+            for (height, subtree_root) in reported {
+                let start = (size - (1 << height)) as usize;
+                assert_eq!(subtree_root, root(&leaves[start..size as usize]));
+            }
+        }
     }
 
     #[test]

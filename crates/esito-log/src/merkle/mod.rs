@@ -5,6 +5,7 @@
 
 mod frontier;
 mod proof;
+pub mod tiles;
 
 pub use frontier::{Frontier, FrontierError};
 pub use proof::{
@@ -38,8 +39,8 @@ pub(crate) fn split_point(n: u64) -> u64 {
 /// built from.
 ///
 /// A slice of leaf hashes answers by hashing the run, in time linear in its length; a store that
-/// keeps the hashes of complete subtrees can answer the same question in logarithmic time and
-/// build proofs without reading every leaf.
+/// keeps the hashes of complete subtrees answers from a few of them ([`tiles::ProofNodes`]) and
+/// builds proofs without reading every leaf.
 pub trait SubtreeHashes {
     /// How many leaves the source holds; proofs can be built for trees up to this size.
     fn leaf_count(&self) -> u64;
