@@ -908,9 +908,19 @@ fn checkpoints_signed_before_and_after_a_key_rotation_verify_each_with_its_own_k
     let (old_id, old_key) = published_key(port);
     checkpoint_now(port);
     drop(server);
-    let (server, port) = serve(&database, &dir.path().join("new.key"));
+    let key_file = dir.path().join("old.key");
+    let rotated = esito(&[
+        "keys",
+        "rotate-signing",
+        "--signing-key",
+        key_file.to_str().expect("utf-8"),
+        "--database",
+        &database,
+    ]);
+    assert!(rotated.status.success(), "{rotated:?}");
+    let (server, port) = serve(&database, &key_file);
     let (new_id, new_key) = published_key(port);
-    assert_ne!(old_id, new_id, "a new key file, a new key");
+    assert_ne!(old_id, new_id, "a rotation, a new key");
     grow(port, 2);
     checkpoint_now(port);
     drop(server);
