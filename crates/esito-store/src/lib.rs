@@ -13,6 +13,7 @@ mod ledger;
 mod migrate;
 mod postgres;
 pub mod projection;
+pub mod settlement;
 mod sqlite;
 mod views;
 
