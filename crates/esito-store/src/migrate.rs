@@ -10,6 +10,7 @@ pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (2, "keys", include_str!("../../../migrations/sqlite/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/sqlite/0003_checkpoints.sql")),
     (10, "projection", include_str!("../../../migrations/sqlite/0010_projection.sql")),
+    (11, "projection indexes", include_str!("../../../migrations/sqlite/0011_projection_indexes.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL.
@@ -19,6 +20,7 @@ pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
     (2, "keys", include_str!("../../../migrations/postgres/0002_keys.sql")),
     (3, "checkpoints", include_str!("../../../migrations/postgres/0003_checkpoints.sql")),
     (10, "projection", include_str!("../../../migrations/postgres/0010_projection.sql")),
+    (11, "projection indexes", include_str!("../../../migrations/postgres/0011_projection_indexes.sql")),
 ];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

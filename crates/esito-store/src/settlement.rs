@@ -41,17 +41,27 @@ impl Store {
         let books = Books::from_entries(contract_id, as_of, &entries)?;
         let needs = books.needs(period)?;
         self.catch_up(contract_id, as_of).await?;
-        let mut figures = Figures::new();
-        for needed in needs {
-            figures.insert_report(
-                self.indicators(contract_id, needed.period, Some(as_of))
-                    .await?,
-            );
+        // Each period's values are independent reads: the pool answers them side by side.
+        let fetched = futures_util::future::try_join_all(needs.iter().map(|needed| async move {
+            let report = self
+                .indicators(contract_id, needed.period, Some(as_of))
+                .await?;
+            let mut facts = Vec::with_capacity(needed.per_beneficiary.len());
             for indicator in &needed.per_beneficiary {
-                let facts = self
-                    .all_facts(contract_id, indicator, needed.period, as_of)
-                    .await?;
-                figures.insert_facts(needed.period, indicator, facts);
+                facts.push((
+                    indicator,
+                    self.all_facts(contract_id, indicator, needed.period, as_of)
+                        .await?,
+                ));
+            }
+            Ok::<_, SettlementFailure>((needed.period, report, facts))
+        }))
+        .await?;
+        let mut figures = Figures::new();
+        for (period, report, facts) in fetched {
+            figures.insert_report(report);
+            for (indicator, facts) in facts {
+                figures.insert_facts(period, indicator, facts);
             }
         }
         Ok(esito_books::settle(
