@@ -25,6 +25,9 @@ pub struct BenchArgs {
     /// Entries in the export that `esito verify` is timed on.
     #[arg(long, default_value_t = 1_000_000)]
     verify_entries: u64,
+    /// Entries in the log the settlement of a period is timed over.
+    #[arg(long, default_value_t = 1_000_000)]
+    settlement_entries: u64,
     /// The PostgreSQL to measure (a scratch schema is created in it).
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
@@ -76,6 +79,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     });
     let file = args.out.join("core.json");
     std::fs::write(&file, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("written: {}", file.display());
+
+    let settlement =
+        crate::bench_settlement::measure(scratch.path(), args.settlement_entries).await?;
+    let file = args.out.join("settlement.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&settlement)? + "\n")?;
     println!("written: {}", file.display());
     Ok(())
 }

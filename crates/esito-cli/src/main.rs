@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_api;
+mod bench_settlement;
 mod demo;
 mod indicators;
 mod load;
