@@ -276,5 +276,15 @@ mod tests {
         let file = export(&store, &contract, &dir).await;
         let offline = offline(&file, q2, None, None).expect("offline");
         assert_eq!(offline, settled);
+        // Restated once: the next settlement finds 2024-Q1 settled at what it now computes.
+        let q3 = settle_and_pay(&store, &contract, "2024-Q3".parse().expect("a period")).await;
+        assert!(
+            q3.document
+                .lines
+                .iter()
+                .all(|line| line.kind != LineKind::Restatement),
+            "{:#?}",
+            q3.document.lines
+        );
     }
 }
