@@ -47,7 +47,8 @@ CREATE TABLE indicator_facts (
     PRIMARY KEY (contract_id, indicator, part, position)
 );
 
-CREATE INDEX indicator_facts_date ON indicator_facts (contract_id, local_date);
+-- The facts that reach back before a period are read by part, then date.
+CREATE INDEX indicator_facts_span ON indicator_facts (contract_id, part, local_date);
 CREATE INDEX indicator_facts_event ON indicator_facts (contract_id, event_id);
 
 -- Updated in the same transaction as the facts it accounts for.

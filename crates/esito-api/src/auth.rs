@@ -51,6 +51,16 @@ impl Role {
     /// The one table of permissions.
     pub fn may(self, action: Action) -> bool {
         match (self, action) {
+            // Settlements (DESIGN.md section 7): each step is one role's, the admin's key
+            // included. The payer (or the admin) asks for a calculation, which the service
+            // computes and records itself: no key sends `CalculateSettlement` as a command.
+            (Role::Payer | Role::Admin, Action::CalculateSettlement) => true,
+            (_, Action::CalculateSettlement) => false,
+            (_, Action::Command(name)) if SERVICE_COMMANDS.contains(&name) => false,
+            (role, Action::Command(VALIDATE_SETTLEMENT)) => role == Role::Evaluator,
+            (role, Action::Command(APPROVE_SETTLEMENT | RECORD_SETTLEMENT_PAYMENT)) => {
+                role == Role::Payer
+            }
             (Role::Admin, _) => true,
             (Role::Operator, Action::Command(name)) => !ADMIN_COMMANDS.contains(&name),
             (Role::Provider, Action::Command(name)) => PROVIDER_COMMANDS.contains(&name),
@@ -72,9 +82,21 @@ pub const ADMIN_COMMANDS: &[&str] = &["RegisterContract", "AmendContract"];
 /// Commands a provider may send, each about one of its own tokens.
 pub const PROVIDER_COMMANDS: &[&str] = &["RecordDelivery", "AgreeDeliveryTime"];
 
+/// Commands only the service sends, having computed them itself: they have no endpoint.
+pub const SERVICE_COMMANDS: &[&str] = &["CalculateSettlement"];
+
+/// Only the evaluator validates a settlement.
+pub const VALIDATE_SETTLEMENT: &str = "ValidateSettlement";
+/// Only the payer approves a settlement, and records that it paid it: the payment is the
+/// payer's act, and so its record.
+pub const APPROVE_SETTLEMENT: &str = "ApproveSettlement";
+pub const RECORD_SETTLEMENT_PAYMENT: &str = "RecordSettlementPayment";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Command(&'static str),
+    /// Ask the service to calculate a period's settlement (`POST .../settlements`).
+    CalculateSettlement,
     ReadLog,
     ReadLists,
 }
@@ -113,6 +135,7 @@ impl Principal {
         if !self.role.may(action) {
             let what = match action {
                 Action::Command(name) => format!("send {name}"),
+                Action::CalculateSettlement => "ask for a settlement".to_owned(),
                 Action::ReadLog => "read the log".to_owned(),
                 Action::ReadLists => "read these lists".to_owned(),
             };

@@ -1,5 +1,6 @@
 //! The commands the API accepts, read from the domain's own JSON Schema: each command type has
-//! an endpoint, so a command added to the domain is served without a line here.
+//! an endpoint, so a command added to the domain is served without a line here; but for the
+//! service's own commands (`auth::SERVICE_COMMANDS`), which no client sends.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -43,6 +44,9 @@ pub fn catalog() -> &'static Catalog {
                 .as_str()
                 .or_else(|| tag["enum"][0].as_str())
                 .expect("each variant has a constant type");
+            if crate::auth::SERVICE_COMMANDS.contains(&name) {
+                continue;
+            }
             let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
             by_path.insert(path_of(name), name);
             schemas.insert(name, variant.clone());

@@ -6,6 +6,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use esito_domain::DomainError;
+use esito_store::projection::ReportError;
+use esito_store::settlement::SettlementFailure;
 use esito_store::{AppendError, StoreError};
 use serde_json::json;
 
@@ -20,6 +22,7 @@ pub enum ErrorCode {
     UnknownEvent,
     UnknownStreamType,
     UnknownIndicator,
+    UnknownSettlement,
     NoIndicatorDefinitions,
     MalformedJson,
     UnknownField,
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::UnknownEvent => "unknown_event",
             ErrorCode::UnknownStreamType => "unknown_stream_type",
             ErrorCode::UnknownIndicator => "unknown_indicator",
+            ErrorCode::UnknownSettlement => "unknown_settlement",
             ErrorCode::NoIndicatorDefinitions => "no_indicator_definitions",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnknownField => "unknown_field",
@@ -70,6 +74,7 @@ impl ErrorCode {
             | ErrorCode::UnknownEvent
             | ErrorCode::UnknownStreamType
             | ErrorCode::UnknownIndicator
+            | ErrorCode::UnknownSettlement
             | ErrorCode::NoIndicatorDefinitions => StatusCode::NOT_FOUND,
             ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
             ErrorCode::UnknownField
@@ -166,6 +171,31 @@ impl From<AppendError> for ApiError {
             )
             .with_field("items"),
             AppendError::Corrupt { .. } | AppendError::Store(_) => internal(&error),
+        }
+    }
+}
+
+impl From<SettlementFailure> for ApiError {
+    fn from(failure: SettlementFailure) -> Self {
+        match failure {
+            SettlementFailure::EmptyLog => {
+                ApiError::new(ErrorCode::UnknownContract, "the contract has no entries")
+            }
+            // A settlement that cannot be computed from what the log says names the rule, as
+            // a domain rule does; a log that cannot be read is the service's failure.
+            SettlementFailure::Books(error) if !error.is_corrupt_log() => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: error.code(),
+                detail: error.to_string(),
+                field: None,
+                index: None,
+            },
+            SettlementFailure::Report(ReportError::NoDefinitions { .. }) => {
+                ApiError::new(ErrorCode::NoIndicatorDefinitions, failure.to_string())
+            }
+            SettlementFailure::Books(_)
+            | SettlementFailure::Report(_)
+            | SettlementFailure::Store(_) => internal(&failure),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod indicators;
 pub mod metrics;
 pub mod openapi;
 mod reads;
+pub mod settlements;
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -115,6 +116,25 @@ impl AppState {
         }
     }
 
+    /// Signs and keeps a checkpoint of the tree head at `size`, whose root the caller read
+    /// with it (a settlement's pinned head: later appends do not move it); `None` without a
+    /// signing key.
+    pub async fn sign_checkpoint_of(
+        &self,
+        contract_id: &ContractId,
+        size: u64,
+        root_hash: esito_log::Hash,
+    ) -> Result<Option<esito_log::Checkpoint>, ApiError> {
+        let Some(key) = &self.checkpoint_key else {
+            return Ok(None);
+        };
+        self.check_signing_key().await?;
+        let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let checkpoint = key.sign(contract_id.as_str(), size, root_hash, timestamp);
+        self.store.insert_checkpoint(&checkpoint).await?;
+        Ok(Some(checkpoint))
+    }
+
     async fn require_contract(&self, contract_id: &ContractId) -> Result<(), ApiError> {
         if self
             .contracts
@@ -183,6 +203,22 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/contracts/{contract}/indicators/{indicator}/explain",
             get(indicators::explain),
+        )
+        .route(
+            "/v1/contracts/{contract}/settlements",
+            post(settlements::calculate).get(settlements::list),
+        )
+        .route(
+            "/v1/contracts/{contract}/settlements/{period}",
+            get(settlements::get),
+        )
+        .route(
+            "/v1/contracts/{contract}/settlements/{period}/html",
+            get(settlements::page),
+        )
+        .route(
+            "/v1/contracts/{contract}/settlements/{period}/{step}",
+            post(settlements::step),
         )
         .route("/v1/contracts/{contract}/{list}", get(reads::list))
         .fallback(|| async {

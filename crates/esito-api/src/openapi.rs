@@ -168,6 +168,7 @@ pub fn document() -> Value {
                             "created_at": { "type": "string", "format": "date-time" },
                             "retired_at": { "type": ["string", "null"], "format": "date-time",
                                             "description": "null for the current key" } } } } } }));
+    settlement_paths(&mut paths, &mut schemas);
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
                             { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);
@@ -192,6 +193,123 @@ pub fn document() -> Value {
         "paths": paths,
         "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
     })
+}
+
+/// The settlements: calculated on request, validated, approved, paid, read as JSON or HTML.
+fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let period = json!({ "name": "period", "in": "path", "required": true,
+        "schema": { "type": "string", "examples": ["2024-Q1"] } });
+    let document =
+        serde_json::to_value(schemars::schema_for!(esito_settlement::SettlementDocument))
+            .expect("a schema serializes");
+    for (name, definition) in document["$defs"].as_object().cloned().unwrap_or_default() {
+        schemas
+            .entry(format!("Settlement{name}"))
+            .or_insert_with(|| rewrite_settlement_refs(definition));
+    }
+    let mut document = rewrite_settlement_refs(document);
+    if let Some(object) = document.as_object_mut() {
+        object.remove("$defs");
+        object.remove("$schema");
+    }
+    schemas.insert("SettlementDocument".to_owned(), document);
+    schemas.insert("Settlement".to_owned(), json!({ "type": "object",
+        "required": ["contract_id", "period", "status", "calculations", "as_of", "root_hash", "template",
+                     "definitions_sha256", "terms_sha256", "final_settlement", "events", "document"],
+        "properties": {
+            "contract_id": { "$ref": "#/components/schemas/ContractId" },
+            "period": { "type": "string" },
+            "status": { "type": "string", "enum": ["calculated", "validated", "approved", "paid"] },
+            "calculations": { "type": "integer", "minimum": 1, "description": "How many times the period was calculated; the latest is in force." },
+            "as_of": { "type": "integer", "minimum": 1, "description": "The log position the settlement was computed as of." },
+            "root_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+            "checkpoint": { "description": "The checkpoint signed of the tree head at as_of, when the settlement was calculated (DESIGN.md section 3).",
+                            "oneOf": [{ "type": "null" }, { "type": "object", "required": ["contract_id", "size", "root_hash", "timestamp", "key_id", "signature"] }] },
+            "template": { "type": "string" },
+            "definitions_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
+            "terms_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$",
+                              "description": "SHA-256 of the RFC 8785 JSON of {\"payment_terms\", \"funder_terms\"} in force for the period." },
+            "final_settlement": { "type": "boolean" },
+            "validated": { "type": ["object", "null"] },
+            "paid": { "type": ["object", "null"] },
+            "events": { "type": "array", "items": { "type": "object" } },
+            "document": { "$ref": "#/components/schemas/SettlementDocument" } } }));
+    let settlement_ok = |description: &str| {
+        json!({ "description": description, "content": {
+            "application/json": { "schema": { "$ref": "#/components/schemas/Settlement" } },
+            "text/html": { "schema": { "type": "string" } } } })
+    };
+    paths.insert("/v1/contracts/{contract}/settlements".to_owned(), json!({
+        "post": {
+            "summary": "Calculate a period's settlement as of the head now, with a checkpoint signed of that tree head (payer, admin)",
+            "parameters": [contract_parameter()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                "required": ["period"], "additionalProperties": false,
+                "properties": { "period": { "type": "string", "examples": ["2024-Q1"] } } } } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), json!({ "description": "Calculated and recorded",
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Settlement" } } } }))]),
+                &["400", "401", "403", "404", "422"]) },
+        "get": {
+            "summary": "Every period settled, in order: status and totals",
+            "parameters": [contract_parameter()],
+            "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "OK" }))]), &["401", "403", "404"]) } }));
+    paths.insert("/v1/contracts/{contract}/settlements/{period}".to_owned(), json!({ "get": {
+        "summary": "A settlement: JSON, or the printable page with Accept: text/html",
+        "parameters": [contract_parameter(), period.clone()],
+        "responses": errors(Map::from_iter([("200".to_owned(), settlement_ok("The settlement"))]), &["401", "403", "404"]) } }));
+    paths.insert("/v1/contracts/{contract}/settlements/{period}/html".to_owned(), json!({ "get": {
+        "summary": "A settlement's printable page",
+        "parameters": [contract_parameter(), period.clone()],
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "HTML",
+            "content": { "text/html": { "schema": { "type": "string" } } } }))]), &["401", "403", "404"]) } }));
+    let catalog = catalog();
+    for (step, command, who) in [
+        ("validate", "ValidateSettlement", "the evaluator"),
+        (
+            "approve",
+            "ApproveSettlement",
+            "the payer; the settlement must be validated",
+        ),
+        (
+            "pay",
+            "RecordSettlementPayment",
+            "the payer; the settlement must be approved",
+        ),
+    ] {
+        let mut body = rewrite_refs(command_body(command, &catalog.schemas[command], false));
+        if let Some(properties) = body["properties"].as_object_mut() {
+            properties.remove("period");
+        }
+        if let Some(required) = body["required"].as_array_mut() {
+            required.retain(|field| field != "period" && field != "occurred_at");
+        }
+        paths.insert(format!("/v1/contracts/{{contract}}/settlements/{{period}}/{step}"), json!({ "post": {
+            "summary": format!("{command} ({who}); occurred_at defaults to now"),
+            "parameters": [contract_parameter(), period.clone()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": body } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), created())]), &["400", "401", "403", "404", "409", "422"]) } }));
+    }
+}
+
+/// The settlement document's schema refers to its own `#/$defs/X`, kept as `SettlementX`.
+fn rewrite_settlement_refs(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => (
+                        k,
+                        Value::String(r.replace("#/$defs/", "#/components/schemas/Settlement")),
+                    ),
+                    (_, v) => (k, rewrite_settlement_refs(v)),
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(rewrite_settlement_refs).collect())
+        }
+        other => other,
+    }
 }
 
 /// schemars refers to `#/$defs/X`; in OpenAPI the definitions live under components.

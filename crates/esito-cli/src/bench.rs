@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Events in the log whose indicator projection is rebuilt and queried (PostgreSQL).
     #[arg(long, default_value_t = 1_000_000)]
     indicator_events: u64,
+    /// Entries in the log the settlement of a period is timed over.
+    #[arg(long, default_value_t = 1_000_000)]
+    settlement_entries: u64,
     /// The PostgreSQL to measure (a scratch schema is created in it).
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
@@ -88,6 +91,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let file = args.out.join("verify.json");
     let verify = json!({ "inclusion_proofs": proofs, "verify": report["verify"] });
     std::fs::write(&file, serde_json::to_string_pretty(&verify)? + "\n")?;
+
+    let settlement =
+        crate::bench_settlement::measure(scratch.path(), args.settlement_entries).await?;
+    let file = args.out.join("settlement.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&settlement)? + "\n")?;
     println!("written: {}", file.display());
     Ok(())
 }

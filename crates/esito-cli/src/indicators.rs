@@ -51,7 +51,7 @@ pub async fn rebuild(
 }
 
 /// Lines of an export, entries parsed; checkpoints skipped.
-fn export_entries(
+pub(crate) fn export_entries(
     file: &Path,
 ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<esito_log::Entry>>> {
     let reader = BufReader::new(
@@ -96,20 +96,22 @@ fn template_of(file: &Path) -> anyhow::Result<Option<String>> {
     Ok(template)
 }
 
-/// The indicators from an export alone: the export is verified first, then projected in
-/// memory with the definitions built into this binary (or the file given).
-pub fn offline(
-    file: &Path,
-    period: Period,
-    as_of: Option<u64>,
-    definitions_file: Option<&Path>,
-) -> anyhow::Result<IndicatorReport> {
+/// Verifies an export before anything is computed from it.
+pub(crate) fn verified(file: &Path) -> anyhow::Result<esito_log::VerifyReport> {
     let reader = BufReader::new(
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
     );
     esito_log::verify_export(reader, |_| {})
-        .map_err(|failure| anyhow::anyhow!("the export does not verify: {failure}"))?;
-    let definitions = match definitions_file {
+        .map_err(|failure| anyhow::anyhow!("the export does not verify: {failure}"))
+}
+
+/// The indicator definitions to compute with: the file given, or those built in for the
+/// template the export names.
+pub(crate) fn definitions(
+    file: &Path,
+    definitions_file: Option<&Path>,
+) -> anyhow::Result<Definitions> {
+    Ok(match definitions_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
@@ -122,7 +124,19 @@ pub fn offline(
                 format!("no indicator definitions for template {template}: give --definitions FILE")
             })??
         }
-    };
+    })
+}
+
+/// The indicators from an export alone: the export is verified first, then projected in
+/// memory with the definitions built into this binary (or the file given).
+pub fn offline(
+    file: &Path,
+    period: Period,
+    as_of: Option<u64>,
+    definitions_file: Option<&Path>,
+) -> anyhow::Result<IndicatorReport> {
+    verified(file)?;
+    let definitions = definitions(file, definitions_file)?;
     let report =
         esito_indicators::offline::indicators(&definitions, export_entries(file)?, period, as_of)??;
     Ok(report)

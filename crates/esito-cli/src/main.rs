@@ -5,10 +5,12 @@ mod bench_api;
 mod bench_data;
 mod bench_indicators;
 mod bench_proofs;
+mod bench_settlement;
 mod demo;
 mod indicators;
 mod load;
 mod serve;
+mod settle;
 mod signing_key;
 mod verify;
 
@@ -81,6 +83,32 @@ enum Commands {
         /// Indicator definitions to use instead of those built in (offline only).
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
+        /// The contract, when reading the store.
+        #[arg(long, required_unless_present = "offline")]
+        contract: Option<String>,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// A period's settlement as JSON (the document `GET /v1/contracts/{id}/settlements/{period}`
+    /// holds): offline from an export alone, or from the store as the service would calculate
+    /// it now (nothing is recorded).
+    Settle {
+        /// An export to verify and compute from, trusting nothing else.
+        #[arg(long, value_name = "EXPORT", conflicts_with_all = ["contract"])]
+        offline: Option<PathBuf>,
+        /// `2024`, `2024-H1`, `2024-Q1` or `2024-03`.
+        #[arg(long)]
+        period: String,
+        /// The log position to settle as of (offline only). Default: the position the export's
+        /// own settlement of the period was computed as of, or else the last.
+        #[arg(long, requires = "offline")]
+        as_of: Option<u64>,
+        /// Indicator definitions to use instead of those built in (offline only).
+        #[arg(long, requires = "offline")]
+        definitions: Option<PathBuf>,
+        /// Print the printable HTML page instead of the JSON document.
+        #[arg(long)]
+        html: bool,
         /// The contract, when reading the store.
         #[arg(long, required_unless_present = "offline")]
         contract: Option<String>,
@@ -232,6 +260,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
             };
             println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Commands::Settle {
+            offline,
+            period,
+            as_of,
+            definitions,
+            html,
+            contract,
+            database,
+        } => {
+            let period: esito_indicators::Period = period.parse().context("--period")?;
+            let settled = match (offline, contract) {
+                (Some(file), _) => settle::offline(&file, period, as_of, definitions.as_deref())?,
+                (None, Some(contract)) => {
+                    settle::from_store(&connect(&database).await?, &contract, period).await?
+                }
+                (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
+            };
+            if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
+                report_peak_memory();
+            }
+            if html {
+                print!("{}", esito_settlement::render_html(&settled.document));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&settled.document)?);
+            }
         }
         Commands::Verify(args) => return verify::run(args),
         Commands::Keys {

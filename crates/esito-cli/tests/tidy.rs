@@ -95,7 +95,13 @@ fn closure(metadata: &serde_json::Value, root: &str) -> BTreeSet<String> {
 #[test]
 fn the_pure_crates_depend_on_no_database_http_or_metrics_library() {
     let metadata = metadata();
-    for pure in ["esito-domain", "esito-log", "esito-settlement"] {
+    for pure in [
+        "esito-domain",
+        "esito-log",
+        "esito-indicators",
+        "esito-settlement",
+        "esito-books",
+    ] {
         let deps = closure(&metadata, pure);
         let found: Vec<&str> = IO_PACKAGES
             .into_iter()

@@ -57,4 +57,5 @@ shim! {
     PlacementState => Placement, "placement";
     PathState => Path, "path";
     PhaseState => Phase, "phase";
+    SettlementState => Settlement, "settlement";
 }

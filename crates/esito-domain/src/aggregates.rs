@@ -12,6 +12,7 @@ mod contract;
 mod path;
 mod phase;
 mod placement;
+mod settlement;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,7 @@ pub use contract::ContractState;
 pub use path::{PathState, PathStatus};
 pub use phase::{due_date, InvoiceDue, PhaseState};
 pub use placement::{PlacementState, PlacementStatus};
+pub use settlement::{PeriodSettlement, SettlementState, SettlementStatus};
 
 /// One event of a stream as the log holds it, enough to replay the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +150,7 @@ pub enum StreamState {
     Placement(PlacementState),
     Path(PathState),
     Phase(PhaseState),
+    Settlement(SettlementState),
 }
 
 fn inconsistent(event: &Event, reason: &str) -> DomainError {
@@ -177,6 +180,7 @@ impl StreamState {
             StreamType::Placement => Self::Placement(Default::default()),
             StreamType::Path => Self::Path(Default::default()),
             StreamType::Phase => Self::Phase(Default::default()),
+            StreamType::Settlement => Self::Settlement(Default::default()),
         }
     }
 
@@ -190,6 +194,7 @@ impl StreamState {
             (StreamState::Placement(s), event) => s.evolve(event)?,
             (StreamState::Path(s), event) => s.evolve(event)?,
             (StreamState::Phase(s), event) => s.evolve(event)?,
+            (StreamState::Settlement(s), event) => s.evolve(event)?,
             (StreamState::Unit(s), Event::UnitMadeAvailable(e)) if s.available.is_none() => {
                 s.available = Some(e.clone());
             }
@@ -352,7 +357,9 @@ pub fn decide(
             .contract
             .terms_on(date)
             .ok_or(DomainError::ContractNotRegistered)?;
-        if !terms.contains(date) {
+        // A settlement comes after its period, the last one after the term: its own rules
+        // check its period against the term instead.
+        if !command.follows_the_term() && !terms.contains(date) {
             return Err(DomainError::DateOutsideContractTerm {
                 date,
                 term_start_on: terms.term_start_on,
@@ -364,6 +371,9 @@ pub fn decide(
         }
     }
     let event = match (command, target) {
+        (Command::CorrectEvent { .. } | Command::VoidEvent { .. }, StreamState::Settlement(_)) => {
+            return Err(DomainError::SettlementEventsAreFinal)
+        }
         (
             Command::CorrectEvent {
                 corrects,
@@ -394,6 +404,9 @@ pub fn decide(
         (command, StreamState::Beneficiary(state)) => beneficiary::decide(command, state)?,
         (command, StreamState::Placement(state)) => placement::decide(command, at, state, context)?,
         (command, StreamState::Path(state)) => path::decide(command, at, state, context)?,
+        (command, StreamState::Settlement(state)) => {
+            settlement::decide(command, at, state, context)?
+        }
         (command, StreamState::Phase(state)) => phase::decide(command, at, state, context)?,
         (
             Command::PlaceOrder {
@@ -796,6 +809,7 @@ fn stream_type_of(state: &StreamState) -> StreamType {
         StreamState::Placement(_) => StreamType::Placement,
         StreamState::Path(_) => StreamType::Path,
         StreamState::Phase(_) => StreamType::Phase,
+        StreamState::Settlement(_) => StreamType::Settlement,
     }
 }
 

@@ -13,8 +13,8 @@ use crate::aggregates::{ProductState, StreamState};
 use crate::events::{
     AccessChannel, AccessOutcome, AccommodationKind, AgeBand, AssessmentScores, Event, HousingKind,
     IseeBand, NeedCategory, OrderChannel, Pact, PathExitReason, PathMilestone, PeriodKind,
-    PlacementEndReason, ServiceFamily, StreamRef, StreamType, TenancyEndReason, TenantMilestone,
-    TokenRecipient, VulnerabilityFlag,
+    PlacementEndReason, ServiceFamily, SettlementCheckpoint, StreamRef, StreamType,
+    TenancyEndReason, TenantMilestone, TokenRecipient, VulnerabilityFlag,
 };
 use crate::terms::ContractChange;
 use crate::values::{ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId};
@@ -258,6 +258,41 @@ pub enum Command {
         amount: Money,
         paid_on: NaiveDate,
     },
+    /// The service's own command: a period's settlement as `esito-books` computed it from the
+    /// log as of `as_of`. `POST /v1/contracts/{id}/settlements` sends it; no client may.
+    CalculateSettlement {
+        period: String,
+        period_start_on: NaiveDate,
+        period_end_on: NaiveDate,
+        as_of: u64,
+        root_hash: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkpoint: Option<SettlementCheckpoint>,
+        template: String,
+        definitions_sha256: String,
+        terms_sha256: String,
+        final_settlement: bool,
+        #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+        document: serde_json::Value,
+    },
+    /// The evaluator's: the calculation as of `as_of` is checked.
+    ValidateSettlement {
+        period: String,
+        as_of: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The payer's: the validated calculation as of `as_of` is approved.
+    ApproveSettlement {
+        period: String,
+        as_of: u64,
+    },
+    /// The payer's: the approved settlement was paid on `paid_on`.
+    RecordSettlementPayment {
+        period: String,
+        paid_on: NaiveDate,
+        reference: String,
+    },
     /// Supersedes an earlier event with a corrected payload of the same type, in its stream.
     CorrectEvent {
         corrects: EventId,
@@ -336,6 +371,10 @@ impl Command {
             Command::SubmitDeliverable { .. } => "SubmitDeliverable",
             Command::AcceptDeliverable { .. } => "AcceptDeliverable",
             Command::RecordInvoicePayment { .. } => "RecordInvoicePayment",
+            Command::CalculateSettlement { .. } => "CalculateSettlement",
+            Command::ValidateSettlement { .. } => "ValidateSettlement",
+            Command::ApproveSettlement { .. } => "ApproveSettlement",
+            Command::RecordSettlementPayment { .. } => "RecordSettlementPayment",
             Command::CorrectEvent { .. } => "CorrectEvent",
             Command::VoidEvent { .. } => "VoidEvent",
         }
@@ -388,6 +427,12 @@ impl Command {
             | Command::RecordTenantMilestone { tenancy_id, .. }
             | Command::EndTenancy { tenancy_id, .. } => stream(T::Tenancy, tenancy_id),
             Command::RecordAccess { access_id, .. } => stream(T::Access, access_id),
+            Command::CalculateSettlement { .. }
+            | Command::ValidateSettlement { .. }
+            | Command::ApproveSettlement { .. }
+            | Command::RecordSettlementPayment { .. } => {
+                crate::events::settlement_stream(contract_id)
+            }
             Command::CorrectEvent { corrects: id, .. } | Command::VoidEvent { voids: id, .. } => {
                 return Target::StreamOfEvent(*id)
             }
@@ -465,6 +510,18 @@ impl Command {
             Command::RecordInvoicePayment { paid_on, .. } => vec![("paid_on", *paid_on)],
             _ => Vec::new(),
         }
+    }
+
+    /// True for the settlement's commands: a period is settled after it ends, the last one after
+    /// the term's end, so their `occurred_at` need not lie in the term (their periods must).
+    pub fn follows_the_term(&self) -> bool {
+        matches!(
+            self,
+            Command::CalculateSettlement { .. }
+                | Command::ValidateSettlement { .. }
+                | Command::ApproveSettlement { .. }
+                | Command::RecordSettlementPayment { .. }
+        )
     }
 
     /// The event this command corrects or voids, if any: it goes into the envelope's `corrects`.

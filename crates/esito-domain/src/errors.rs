@@ -261,6 +261,74 @@ pub enum DomainError {
     DeliverableNotAccepted,
     #[error("accepted_by {accepted_by} is not the contract's payer, {payer}")]
     AcceptedByNonPayer { accepted_by: String, payer: String },
+    // Settlements.
+    #[error("{field} is a SHA-256 written as 64 lowercase hexadecimal digits (got {value:?})")]
+    HashMalformed { field: &'static str, value: String },
+    #[error("the settlement document's {field} differs from the command's")]
+    SettlementDocumentDisagrees { field: &'static str },
+    #[error(
+        "{period} (from {start_on} to {end_on}) is not a period of the contract, which is \
+         settled by {period_kind:?}"
+    )]
+    SettlementPeriodNotOfTheContract {
+        period: String,
+        start_on: NaiveDate,
+        end_on: NaiveDate,
+        period_kind: PeriodKind,
+    },
+    #[error("period {period} lies outside the contract's term {term_start_on} to {term_end_on}")]
+    SettlementPeriodOutsideTerm {
+        period: String,
+        term_start_on: NaiveDate,
+        term_end_on: NaiveDate,
+    },
+    #[error("period {period} has not ended: it can be settled from {end_on}")]
+    SettlementPeriodNotClosed { period: String, end_on: NaiveDate },
+    #[error(
+        "periods are settled in order, one after another: the next to settle starts on \
+         {expected_start_on}, not on {start_on} ({period})"
+    )]
+    SettlementPeriodOutOfOrder {
+        period: String,
+        start_on: NaiveDate,
+        expected_start_on: NaiveDate,
+    },
+    #[error("the settlement of {previous} is not approved yet: the next period waits for it")]
+    PreviousSettlementNotApproved { previous: String },
+    #[error(
+        "a settlement is computed as of a position no earlier than the one before it \
+         (as_of {as_of} < {earlier_as_of})"
+    )]
+    SettlementAsOfGoesBack { as_of: u64, earlier_as_of: u64 },
+    #[error("period {period} has no settlement yet")]
+    SettlementNotCalculated { period: String },
+    #[error(
+        "the settlement of {period} is now the calculation as of {current_as_of}, not the one as \
+         of {as_of}: check that one"
+    )]
+    SettlementRecalculated {
+        period: String,
+        as_of: u64,
+        current_as_of: u64,
+    },
+    #[error("the settlement of {period} is already validated")]
+    SettlementAlreadyValidated { period: String },
+    #[error("the settlement of {period} is not validated: the evaluator validates before the payer approves")]
+    SettlementNotValidated { period: String },
+    #[error(
+        "the settlement of {period} is already approved: it is never calculated or validated \
+         again; a late event is restated in the next period's settlement"
+    )]
+    SettlementAlreadyApproved { period: String },
+    #[error("the settlement of {period} is not approved: only an approved settlement is paid")]
+    SettlementNotApproved { period: String },
+    #[error("the settlement of {period} is already paid")]
+    SettlementAlreadyPaid { period: String },
+    #[error(
+        "settlement events are never corrected or voided: a later settlement restates what \
+         changed"
+    )]
+    SettlementEventsAreFinal,
 }
 
 impl DomainError {
@@ -359,6 +427,24 @@ impl DomainError {
             DomainError::DeliverableAlreadyAccepted => "deliverable_already_accepted",
             DomainError::DeliverableNotAccepted => "deliverable_not_accepted",
             DomainError::AcceptedByNonPayer { .. } => "accepted_by_non_payer",
+            DomainError::HashMalformed { .. } => "hash_malformed",
+            DomainError::SettlementDocumentDisagrees { .. } => "settlement_document_disagrees",
+            DomainError::SettlementPeriodNotOfTheContract { .. } => {
+                "settlement_period_not_of_the_contract"
+            }
+            DomainError::SettlementPeriodOutsideTerm { .. } => "settlement_period_outside_term",
+            DomainError::SettlementPeriodNotClosed { .. } => "settlement_period_not_closed",
+            DomainError::SettlementPeriodOutOfOrder { .. } => "settlement_period_out_of_order",
+            DomainError::PreviousSettlementNotApproved { .. } => "previous_settlement_not_approved",
+            DomainError::SettlementAsOfGoesBack { .. } => "settlement_as_of_goes_back",
+            DomainError::SettlementNotCalculated { .. } => "settlement_not_calculated",
+            DomainError::SettlementRecalculated { .. } => "settlement_recalculated",
+            DomainError::SettlementAlreadyValidated { .. } => "settlement_already_validated",
+            DomainError::SettlementNotValidated { .. } => "settlement_not_validated",
+            DomainError::SettlementAlreadyApproved { .. } => "settlement_already_approved",
+            DomainError::SettlementNotApproved { .. } => "settlement_not_approved",
+            DomainError::SettlementAlreadyPaid { .. } => "settlement_already_paid",
+            DomainError::SettlementEventsAreFinal => "settlement_events_are_final",
         }
     }
 }

@@ -32,10 +32,12 @@ pub enum StreamType {
     Path,
     /// Cremona: a phase of the service with its deliverable and invoices.
     Phase,
+    /// The settlements of a contract, every period's in one stream: their order is a rule.
+    Settlement,
 }
 
 impl StreamType {
-    pub const ALL: [StreamType; 11] = [
+    pub const ALL: [StreamType; 12] = [
         StreamType::Contract,
         StreamType::Provider,
         StreamType::Product,
@@ -47,6 +49,7 @@ impl StreamType {
         StreamType::Placement,
         StreamType::Path,
         StreamType::Phase,
+        StreamType::Settlement,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,6 +64,7 @@ impl StreamType {
             StreamType::Placement => "placement",
             StreamType::Path => "path",
             StreamType::Phase => "phase",
+            StreamType::Settlement => "settlement",
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
@@ -109,6 +113,35 @@ impl PeriodKind {
             PeriodKind::Year => &[1],
         };
         date.day() == 1 && first_months.contains(&date.month())
+    }
+
+    /// How many months a period of this kind lasts.
+    pub fn months(self) -> u32 {
+        match self {
+            PeriodKind::Month => 1,
+            PeriodKind::Quarter => 3,
+            PeriodKind::HalfYear => 6,
+            PeriodKind::Year => 12,
+        }
+    }
+
+    /// The period of this kind that starts on `start_on`: its label as DESIGN.md section 10
+    /// writes it (`2024`, `2024-H1`, `2024-Q1`, `2024-03`) and the first day after it. `None`
+    /// when no period of this kind starts that day.
+    pub fn period_starting(self, start_on: NaiveDate) -> Option<(String, NaiveDate)> {
+        use chrono::Datelike;
+        if !self.starts_on(start_on) {
+            return None;
+        }
+        let (year, month) = (start_on.year(), start_on.month());
+        let label = match self {
+            PeriodKind::Month => format!("{year}-{month:02}"),
+            PeriodKind::Quarter => format!("{year}-Q{}", (month - 1) / 3 + 1),
+            PeriodKind::HalfYear => format!("{year}-H{}", (month - 1) / 6 + 1),
+            PeriodKind::Year => format!("{year}"),
+        };
+        let end_on = start_on.checked_add_months(chrono::Months::new(self.months()))?;
+        Some((label, end_on))
     }
 }
 
@@ -703,6 +736,81 @@ pub struct PaymentMade {
 /// di ricevimento della fattura"; an e-invoice is received the day it is issued).
 pub const PAYMENT_DUE_DAYS: u64 = 30;
 
+/// The checkpoint signed of the tree head a settlement was computed as of: with the
+/// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of DESIGN.md section 3,
+/// whose signature anyone holding the service's public key can check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCheckpoint {
+    /// RFC 3339 in UTC.
+    pub timestamp: String,
+    pub key_id: String,
+    /// Base64 of the Ed25519 signature.
+    pub signature: String,
+}
+
+/// A period's settlement, computed by the service (DESIGN.md section 5) from the log as it stood
+/// at `as_of`: what it was computed from, and the whole document. A later calculation of the
+/// same period, before it is approved, replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCalculated {
+    /// As DESIGN.md section 10 writes periods (`2024-Q1`).
+    pub period: String,
+    pub period_start_on: NaiveDate,
+    /// The first day after the period.
+    pub period_end_on: NaiveDate,
+    /// The log position the settlement was computed as of: the head when it was asked for.
+    pub as_of: u64,
+    /// The tree head (hex) at `as_of`.
+    pub root_hash: String,
+    /// The checkpoint signed at that moment; absent only when the service has no signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<SettlementCheckpoint>,
+    /// The indicator-definition template under `projections/` the values were computed with.
+    pub template: String,
+    /// SHA-256 (hex) of that template's file.
+    pub definitions_sha256: String,
+    /// SHA-256 (hex) of the RFC 8785 JSON of the terms in force for the period:
+    /// `{"payment_terms": ..., "funder_terms": ...}` (`funder_terms` absent without a funder).
+    pub terms_sha256: String,
+    /// The last settlement of the contract's term: the funder's guarantee is called.
+    pub final_settlement: bool,
+    /// The settlement document (`schemas/settlement/SettlementDocument.json`), whole.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub document: serde_json::Value,
+}
+
+/// The evaluator checked the settlement's figures (re-computed, for one, from an export).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementValidated {
+    pub period: String,
+    /// The `as_of` of the calculation validated: the one the evaluator checked.
+    pub as_of: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The payer approved the validated settlement: from here it is never calculated again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementApproved {
+    pub period: String,
+    /// The `as_of` of the calculation approved.
+    pub as_of: u64,
+}
+
+/// The payer paid the approved settlement: its total with VAT, split as the document says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementPaid {
+    pub period: String,
+    pub paid_on: NaiveDate,
+    /// The payment order or transfer that paid it.
+    pub reference: String,
+}
+
 /// Voids the event named by the envelope's `corrects`: it stops counting from here on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -793,6 +901,10 @@ events! {
     DeliverableSubmitted => Phase,
     DeliverableAccepted => Phase,
     PaymentMade => Phase,
+    SettlementCalculated => Settlement,
+    SettlementValidated => Settlement,
+    SettlementApproved => Settlement,
+    SettlementPaid => Settlement,
     EntryVoided => any,
 }
 
@@ -842,6 +954,14 @@ impl cqrs_es::DomainEvent for Event {
 pub fn contract_stream(contract_id: &ContractId) -> StreamRef {
     StreamRef::new(
         StreamType::Contract,
+        StreamId::parse(contract_id.as_str()).expect("a contract id is a valid stream id"),
+    )
+}
+
+/// The stream of a contract's settlements: one for all its periods, whose order is a rule.
+pub fn settlement_stream(contract_id: &ContractId) -> StreamRef {
+    StreamRef::new(
+        StreamType::Settlement,
         StreamId::parse(contract_id.as_str()).expect("a contract id is a valid stream id"),
     )
 }

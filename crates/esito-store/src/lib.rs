@@ -13,6 +13,7 @@ mod ledger;
 mod migrate;
 pub(crate) mod postgres;
 pub mod projection;
+pub mod settlement;
 pub(crate) mod sqlite;
 mod views;
 

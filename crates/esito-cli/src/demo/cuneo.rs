@@ -42,7 +42,7 @@ const SEED_WINDOW_END: &str = "2024-03-31";
 const RENT_END: &str = "2024-06-30";
 
 /// The outcome-based contract's terms, in force from the term's first day.
-fn initial_terms() -> Vec<ContractChange> {
+pub(super) fn initial_terms() -> Vec<ContractChange> {
     let payment_terms = PaymentTerms {
         rules: vec![
             // Assumption: the seed names the four areas but no figures; 15 clients reached a

@@ -149,6 +149,12 @@ pub fn contract_registration(
     registration(contract, &charter, &cuneo::PARTIES)
 }
 
+/// Cuneo's payment and funder terms, as the demo's first programme has them: the benchmarks
+/// give their synthetic contracts these.
+pub fn cuneo_terms() -> Vec<ContractChange> {
+    cuneo::initial_terms()
+}
+
 /// Submissions labelled and sorted by business time, so every event follows what it needs.
 struct Script {
     contract: ContractId,

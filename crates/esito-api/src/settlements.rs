@@ -1,0 +1,388 @@
+//! Settlements (DESIGN.md section 5): a period's settlement calculated by the service as of the
+//! head, with a checkpoint signed of that tree head; validated by the evaluator, approved and
+//! paid by the payer; read as JSON or as a printable page.
+//!
+//! Invariant: the service alone writes `SettlementCalculated`, with the document `esito-books`
+//! computed from the log as of the head it read; every step is one event, decided by the
+//! settlement stream's `decide`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::SubsecRound;
+use esito_domain::aggregates::{PeriodSettlement, SettlementState};
+use esito_domain::events::{
+    settlement_stream, SettlementCheckpoint, SettlementPaid, SettlementValidated,
+};
+use esito_domain::{ContractId, EventId, OccurredAt, Recorded, StreamType, Submission};
+use esito_indicators::Period;
+use esito_settlement::SettlementDocument;
+use esito_store::StoredEntry;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::auth::{Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT};
+use crate::error::{ApiError, ErrorCode};
+use crate::{append_one, body, body_bytes, contract_id, submission, AppState, Shared};
+
+/// The business time the service gives the events it writes itself: now, to the second.
+fn now() -> OccurredAt {
+    OccurredAt::new(chrono::Utc::now().trunc_subsecs(0).fixed_offset())
+}
+
+fn period(text: &str, field: &str) -> Result<Period, ApiError> {
+    text.parse().map_err(|e: esito_indicators::PeriodError| {
+        ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field(field)
+    })
+}
+
+/// `POST /v1/contracts/{id}/settlements` with `{"period": P}`: the payer (or the admin) asks
+/// for the settlement of P as of the head now. The service signs a checkpoint of that tree head,
+/// computes the settlement and records it; 201 with the settlement as `GET` gives it.
+pub async fn calculate(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    principal.check(&contract, Action::CalculateSettlement)?;
+    state.require_contract(&contract).await?;
+    let mut fields = body::object(&body_bytes(body)?)?;
+    let text: String = match fields.remove("period") {
+        Some(value) => body::parse(value, "period")?,
+        None => {
+            return Err(ApiError::new(
+                ErrorCode::MissingField,
+                "period: missing field `period` (`2024`, `2024-H1`, `2024-Q1` or `2024-03`)",
+            )
+            .with_field("period"))
+        }
+    };
+    if let Some(unknown) = fields.keys().next() {
+        return Err(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("unknown field `{unknown}`, expected `period`"),
+        )
+        .with_field(unknown.clone()));
+    }
+    let period = period(&text, "period")?;
+    let settled = state.store.settlement(&contract, period).await?;
+    let checkpoint = state
+        .sign_checkpoint_of(
+            &contract,
+            settled.document.as_of,
+            settled
+                .document
+                .root_hash
+                .parse()
+                .expect("the engine checked the root hash"),
+        )
+        .await?
+        .map(|checkpoint| SettlementCheckpoint {
+            timestamp: checkpoint.timestamp,
+            key_id: checkpoint.key_id,
+            signature: checkpoint.signature,
+        });
+    let submission = Submission {
+        event_id: EventId::new_v4(),
+        occurred_at: now(),
+        command: settled.command(checkpoint),
+    };
+    let outcomes = state
+        .store
+        .append(
+            &contract,
+            &principal.name,
+            std::slice::from_ref(&submission),
+        )
+        .await;
+    state.metrics.appended(outcomes)?;
+    let view = view_of(&state, &contract, &period.to_string()).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The settlement stream's entries, parsed, and its state.
+async fn settlements(
+    state: &AppState,
+    contract: &ContractId,
+) -> Result<(Vec<(StoredEntry, esito_log::Entry)>, SettlementState), ApiError> {
+    let stored = state
+        .store
+        .stream_entries(contract, &settlement_stream(contract))
+        .await?;
+    let mut entries = Vec::with_capacity(stored.len());
+    let mut history = Vec::with_capacity(stored.len());
+    for stored in stored {
+        let corrupt = |reason: String| {
+            ApiError::from(esito_store::StoreError::Corrupt {
+                position: stored.position,
+                reason,
+            })
+        };
+        let entry: esito_log::Entry =
+            serde_json::from_str(&stored.entry).map_err(|e| corrupt(e.to_string()))?;
+        let event = esito_domain::Event::from_parts(&entry.event_type, entry.payload.clone())
+            .map_err(|e| corrupt(e.to_string()))?;
+        history.push(Recorded {
+            event_id: EventId::parse_str(&entry.event_id).map_err(|e| corrupt(e.to_string()))?,
+            corrects: None,
+            occurred_at: OccurredAt::parse(&entry.occurred_at)
+                .map_err(|e| corrupt(e.to_string()))?,
+            event,
+        });
+        entries.push((stored, entry));
+    }
+    let replayed = esito_domain::replay(StreamType::Settlement, &history).map_err(|error| {
+        ApiError::from(esito_store::StoreError::Corrupt {
+            position: 0,
+            reason: format!("the settlement stream does not replay: {error}"),
+        })
+    })?;
+    let esito_domain::StreamState::Settlement(settlements) = replayed else {
+        unreachable!("the settlement stream replays into settlements");
+    };
+    Ok((entries, settlements))
+}
+
+fn document_of(settlement: &PeriodSettlement) -> Result<SettlementDocument, ApiError> {
+    serde_json::from_value(settlement.calculated.document.clone()).map_err(|error| {
+        ApiError::from(esito_store::StoreError::Corrupt {
+            position: settlement.calculated.as_of,
+            reason: format!(
+                "the settlement of {} holds an unreadable document: {error}",
+                settlement.calculated.period
+            ),
+        })
+    })
+}
+
+fn unknown_settlement(contract: &ContractId, period: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownSettlement,
+        format!("contract {contract} has no settlement of {period}"),
+    )
+}
+
+/// A settlement as `GET` answers it: its state, what it was computed from (the checkpoint
+/// whole, so that its signature can be checked), its events, and the document, whose fields
+/// keep their order (as `esito settle --offline` prints them).
+#[derive(Serialize)]
+struct SettlementView {
+    contract_id: ContractId,
+    period: String,
+    status: &'static str,
+    calculations: u32,
+    as_of: u64,
+    root_hash: String,
+    checkpoint: Option<esito_log::Checkpoint>,
+    template: String,
+    definitions_sha256: String,
+    terms_sha256: String,
+    final_settlement: bool,
+    validated: Option<SettlementValidated>,
+    paid: Option<SettlementPaid>,
+    events: Vec<Value>,
+    document: SettlementDocument,
+}
+
+async fn view_of(
+    state: &AppState,
+    contract: &ContractId,
+    period: &str,
+) -> Result<SettlementView, ApiError> {
+    let (entries, settlements) = settlements(state, contract).await?;
+    let settlement = settlements
+        .period(period)
+        .ok_or_else(|| unknown_settlement(contract, period))?;
+    let calculated = &settlement.calculated;
+    let checkpoint = match &calculated.checkpoint {
+        None => None,
+        Some(checkpoint) => Some(esito_log::Checkpoint {
+            contract_id: contract.to_string(),
+            size: calculated.as_of,
+            root_hash: calculated.root_hash.parse().map_err(|_| {
+                ApiError::from(esito_store::StoreError::Corrupt {
+                    position: calculated.as_of,
+                    reason: format!("the settlement of {period} has a malformed root hash"),
+                })
+            })?,
+            timestamp: checkpoint.timestamp.clone(),
+            key_id: checkpoint.key_id.clone(),
+            signature: checkpoint.signature.clone(),
+        }),
+    };
+    let events: Vec<Value> = entries
+        .iter()
+        .filter(|(_, entry)| entry.payload.get("period").and_then(Value::as_str) == Some(period))
+        .map(|(stored, entry)| {
+            json!({
+                "position": stored.position,
+                "event_id": entry.event_id,
+                "event_type": entry.event_type,
+                "occurred_at": entry.occurred_at,
+                "recorded_at": entry.recorded_at,
+                "recorded_by": entry.recorded_by,
+            })
+        })
+        .collect();
+    Ok(SettlementView {
+        contract_id: contract.clone(),
+        period: calculated.period.clone(),
+        status: settlement.status.as_str(),
+        calculations: settlement.calculations,
+        as_of: calculated.as_of,
+        root_hash: calculated.root_hash.clone(),
+        checkpoint,
+        template: calculated.template.clone(),
+        definitions_sha256: calculated.definitions_sha256.clone(),
+        terms_sha256: calculated.terms_sha256.clone(),
+        final_settlement: calculated.final_settlement,
+        validated: settlement.validated.clone(),
+        paid: settlement.paid.clone(),
+        events,
+        document: document_of(settlement)?,
+    })
+}
+
+async fn open(
+    state: &AppState,
+    headers: &HeaderMap,
+    contract: &str,
+) -> Result<ContractId, ApiError> {
+    let principal = state.keys.authenticate(&state.store, headers).await?;
+    let contract = contract_id(contract)?;
+    principal.check(&contract, Action::ReadLog)?;
+    state.require_contract(&contract).await?;
+    Ok(contract)
+}
+
+/// `GET /v1/contracts/{id}/settlements`: every period settled, in order, at a glance.
+pub async fn list(
+    State(state): State<Shared>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let contract = open(&state, &headers, &contract).await?;
+    let (_, settlements) = settlements(&state, &contract).await?;
+    let items = settlements
+        .periods
+        .iter()
+        .map(|settlement| {
+            let document = document_of(settlement)?;
+            Ok(json!({
+                "period": document.period,
+                "status": settlement.status.as_str(),
+                "calculations": settlement.calculations,
+                "as_of": document.as_of,
+                "final_settlement": document.final_settlement,
+                "total": document.total,
+                "total_with_vat": document.total_with_vat,
+            }))
+        })
+        .collect::<Result<Vec<Value>, ApiError>>()?;
+    Ok(Json(
+        json!({ "contract_id": contract, "settlements": items }),
+    ))
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn html(document: &SettlementDocument) -> Response {
+    let mut response = esito_settlement::render_html(document).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// `GET /v1/contracts/{id}/settlements/{period}`: JSON, or the printable page when the client
+/// accepts `text/html`.
+pub async fn get(
+    State(state): State<Shared>,
+    Path((contract, period)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let contract = open(&state, &headers, &contract).await?;
+    if wants_html(&headers) {
+        return page_of(&state, &contract, &period).await;
+    }
+    Ok(Json(view_of(&state, &contract, &period).await?).into_response())
+}
+
+/// `GET /v1/contracts/{id}/settlements/{period}/html`: the printable page.
+pub async fn page(
+    State(state): State<Shared>,
+    Path((contract, period)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let contract = open(&state, &headers, &contract).await?;
+    page_of(&state, &contract, &period).await
+}
+
+async fn page_of(
+    state: &AppState,
+    contract: &ContractId,
+    period: &str,
+) -> Result<Response, ApiError> {
+    let (_, settlements) = settlements(state, contract).await?;
+    let settlement = settlements
+        .period(period)
+        .ok_or_else(|| unknown_settlement(contract, period))?;
+    Ok(html(&document_of(settlement)?))
+}
+
+/// The steps after the calculation, each one role's and one command's.
+const STEPS: [(&str, &str); 3] = [
+    ("validate", VALIDATE_SETTLEMENT),
+    ("approve", APPROVE_SETTLEMENT),
+    ("pay", RECORD_SETTLEMENT_PAYMENT),
+];
+
+/// `POST /v1/contracts/{id}/settlements/{period}/{validate|approve|pay}`: the command of the
+/// step, its fields from the body (`as_of` for validate and approve, with an optional `note`
+/// to validate; `paid_on` and `reference` to pay), the period from the path, `occurred_at`
+/// now unless given. 201 as any command.
+pub async fn step(
+    State(state): State<Shared>,
+    Path((contract, period, step)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let principal = state.keys.authenticate(&state.store, &headers).await?;
+    let contract = contract_id(&contract)?;
+    let Some((_, name)) = STEPS.iter().find(|(path, _)| *path == step) else {
+        return Err(ApiError::new(
+            ErrorCode::UnknownCommand,
+            format!("a settlement is validated, approved or paid, not `{step}`"),
+        ));
+    };
+    principal.check(&contract, Action::Command(name))?;
+    state.require_contract(&contract).await?;
+    let mut fields = body::object(&body_bytes(body)?)?;
+    for reserved in ["period", "type"] {
+        if fields.contains_key(reserved) {
+            return Err(ApiError::new(
+                ErrorCode::UnknownField,
+                format!("unknown field `{reserved}`: the period is the path's"),
+            )
+            .with_field(reserved));
+        }
+    }
+    fields.insert("period".to_owned(), json!(period));
+    if !fields.contains_key("occurred_at") {
+        fields.insert("occurred_at".to_owned(), json!(now()));
+    }
+    let submission = submission(fields, name, "")?;
+    append_one(&state, &contract, &principal, submission).await
+}

@@ -1,0 +1,290 @@
+//! `esito settle`: a period's settlement offline from an export alone (verified first), as an
+//! evaluator re-computes it, or from the store as the service would calculate it now. The same
+//! function gathers what the engine needs in both cases (`esito-books`).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::Context;
+use esito_books::Settled;
+use esito_domain::ContractId;
+use esito_indicators::Period;
+use esito_log::ExportLine;
+use esito_store::Store;
+
+use crate::indicators::{definitions, export_entries, verified};
+
+/// The `as_of` the export's own settlement of `period` was computed as of, if it holds one:
+/// only lines of the settlement stream are parsed.
+fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
+    let reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    let mut entries = Vec::new();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", index + 1))?;
+        // Canonical JSON writes this member exactly so; other lines need no parsing.
+        if !line.contains(r#""stream_type":"settlement""#) {
+            continue;
+        }
+        if let ExportLine::Entry { entry, .. } = serde_json::from_str(&line)
+            .with_context(|| format!("line {}: not an export line", index + 1))?
+        {
+            entries.push(entry);
+        }
+    }
+    Ok(esito_books::offline::recorded_as_of(&entries, period))
+}
+
+/// The settlement of `period` from an export alone, as of `as_of`; by default as of the
+/// position the export's own settlement of the period was computed as of (so that it is
+/// re-computed exactly), or else as of the last entry.
+pub fn offline(
+    file: &Path,
+    period: Period,
+    as_of: Option<u64>,
+    definitions_file: Option<&Path>,
+) -> anyhow::Result<Settled> {
+    let report = verified(file)?;
+    let definitions = definitions(file, definitions_file)?;
+    let as_of = match as_of {
+        Some(as_of) => as_of,
+        None => recorded_as_of(file, period)?.unwrap_or(report.size),
+    };
+    let settled =
+        esito_books::offline::settlement(&definitions, export_entries(file)?, period, as_of)?
+            .with_context(|| format!("settling {period} as of position {as_of}"))?;
+    Ok(settled)
+}
+
+/// The settlement of `period` as the service would calculate it now, from the store; nothing
+/// is recorded.
+pub async fn from_store(store: &Store, contract: &str, period: Period) -> anyhow::Result<Settled> {
+    let contract = ContractId::parse(contract).context("--contract")?;
+    store
+        .settlement(&contract, period)
+        .await
+        .with_context(|| format!("settling {period} of {contract}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use esito_books::Books;
+    use esito_domain::{Command, EventId, OccurredAt, Submission};
+    use esito_settlement::{LineKind, SettlementDocument};
+
+    use super::*;
+
+    async fn demo_store(dir: &tempfile::TempDir) -> Store {
+        let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+        let store = Store::connect(&url).await.expect("a SQLite store");
+        crate::demo::load(&store).await.expect("the demo loads");
+        store
+    }
+
+    fn now() -> OccurredAt {
+        OccurredAt::new(chrono::Utc::now().fixed_offset())
+    }
+
+    async fn append(store: &Store, contract: &ContractId, who: &str, command: Command) {
+        let submission = Submission {
+            event_id: EventId::new_v4(),
+            occurred_at: now(),
+            command,
+        };
+        store
+            .append(contract, who, &[submission])
+            .await
+            .unwrap_or_else(|error| panic!("{contract}: {error}"));
+    }
+
+    /// Calculates the settlement of `period` through the store, records it as the service
+    /// does, and takes it through validation, approval and payment.
+    async fn settle_and_pay(store: &Store, contract: &ContractId, period: Period) -> Settled {
+        let settled = store
+            .settlement(contract, period)
+            .await
+            .unwrap_or_else(|error| panic!("{contract} {period}: {error}"));
+        let as_of = settled.document.as_of;
+        let label = period.to_string();
+        append(store, contract, "payer", settled.command(None)).await;
+        append(
+            store,
+            contract,
+            "evaluator",
+            Command::ValidateSettlement {
+                period: label.clone(),
+                as_of,
+                note: None,
+            },
+        )
+        .await;
+        append(
+            store,
+            contract,
+            "payer",
+            Command::ApproveSettlement {
+                period: label.clone(),
+                as_of,
+            },
+        )
+        .await;
+        append(
+            store,
+            contract,
+            "payer",
+            Command::RecordSettlementPayment {
+                period: label,
+                paid_on: now().local_date(),
+                reference: format!("mandato {period}"),
+            },
+        )
+        .await;
+        settled
+    }
+
+    async fn books(store: &Store, contract: &ContractId) -> Books {
+        let size = store
+            .head(contract)
+            .await
+            .expect("head")
+            .expect("a log")
+            .size;
+        let entries = store.book_entries(contract).await.expect("entries");
+        Books::from_entries(contract, size, &entries).expect("the books read")
+    }
+
+    /// The periods of the contract's term, in order.
+    fn periods_of_the_term(books: &Books) -> Vec<Period> {
+        let registered = books.contract().registered.as_ref().expect("registered");
+        let mut period = Period::containing(registered.period_kind, registered.term_start_on);
+        let mut periods = Vec::new();
+        while period.start_on() <= registered.term_end_on {
+            periods.push(period);
+            period = period.next();
+        }
+        periods
+    }
+
+    /// The document the log holds for a period.
+    fn recorded(books: &Books, period: Period) -> SettlementDocument {
+        let settlement = books
+            .settlements()
+            .period(&period.to_string())
+            .expect("the period is settled");
+        serde_json::from_value(settlement.calculated.document.clone()).expect("a document")
+    }
+
+    async fn export(
+        store: &Store,
+        contract: &ContractId,
+        dir: &tempfile::TempDir,
+    ) -> std::path::PathBuf {
+        let file = dir.path().join(format!("{contract}.jsonl"));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&file).expect("a file"));
+        store.export(contract, &mut out).await.expect("exported");
+        std::io::Write::flush(&mut out).expect("flushed");
+        file
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn online_and_offline_settlements_agree_for_every_period_of_the_demo() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        for contract in store.contracts().await.expect("contracts") {
+            let periods = periods_of_the_term(&books(&store, &contract).await);
+            let mut online = Vec::new();
+            for period in &periods {
+                online.push(settle_and_pay(&store, &contract, *period).await);
+            }
+            let books = books(&store, &contract).await;
+            let file = export(&store, &contract, &dir).await;
+            for (period, online) in periods.iter().zip(&online) {
+                let offline = offline(&file, *period, None, None)
+                    .unwrap_or_else(|error| panic!("{contract} {period} offline: {error:#}"));
+                let recorded = recorded(&books, *period);
+                let text = |document: &SettlementDocument| {
+                    serde_json::to_string_pretty(document).expect("a document serializes")
+                };
+                assert_eq!(
+                    text(&offline.document),
+                    text(&online.document),
+                    "{contract} {period}"
+                );
+                assert_eq!(
+                    text(&recorded),
+                    text(&online.document),
+                    "{contract} {period}"
+                );
+                assert_eq!(offline, *online, "{contract} {period}: hashes and template");
+            }
+            let last = recorded(&books, *periods.last().expect("a period"));
+            assert!(
+                last.final_settlement,
+                "{contract}: the last period is the final one"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_late_event_is_restated_by_the_next_settlement_and_the_earlier_one_stays_as_it_was() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        let contract = ContractId::parse("cuneo-communal-living").expect("valid");
+        let periods: Vec<Period> = ["2023-Q3", "2023-Q4", "2024-Q1"]
+            .iter()
+            .map(|p| p.parse().expect("a period"))
+            .collect();
+        for period in &periods {
+            settle_and_pay(&store, &contract, *period).await;
+        }
+        let q1 = periods[2];
+        let q1_before = recorded(&books(&store, &contract).await, q1);
+        // A milestone of the second household, dated in 2024-Q1, recorded only now.
+        let late = Submission {
+            event_id: EventId::new_v4(),
+            occurred_at: OccurredAt::parse("2024-03-05T17:30:00+01:00").expect("valid"),
+            command: Command::RecordTenantMilestone {
+                tenancy_id: "ten-2".parse().expect("valid"),
+                milestone: esito_domain::events::TenantMilestone::JobFound,
+            },
+        };
+        store
+            .append(&contract, "operator", &[late])
+            .await
+            .expect("the late milestone is recorded");
+        let q2: Period = "2024-Q2".parse().expect("a period");
+        let settled = settle_and_pay(&store, &contract, q2).await;
+        let restatements: Vec<_> = settled
+            .document
+            .lines
+            .iter()
+            .filter(|line| line.kind == LineKind::Restatement)
+            .collect();
+        assert_eq!(restatements.len(), 1, "{:#?}", settled.document.lines);
+        // ten-2's household had 2 milestones counted before 2024-Q1 and 1 in it; the late one
+        // counts too (min(2, 4 − 2) = 2 at 250 euro, 500 ≤ what is left of its 1,000 cap), and
+        // the quarter stays below its 15,000 cap: 250 more than was settled.
+        assert_eq!(restatements[0].subject, "2024-Q1");
+        assert_eq!(restatements[0].amount.to_string(), "250.00");
+        let books = books(&store, &contract).await;
+        assert_eq!(
+            recorded(&books, q1),
+            q1_before,
+            "the earlier settlement is unchanged"
+        );
+        let file = export(&store, &contract, &dir).await;
+        let offline = offline(&file, q2, None, None).expect("offline");
+        assert_eq!(offline, settled);
+        // Restated once: the next settlement finds 2024-Q1 settled at what it now computes.
+        let q3 = settle_and_pay(&store, &contract, "2024-Q3".parse().expect("a period")).await;
+        assert!(
+            q3.document
+                .lines
+                .iter()
+                .all(|line| line.kind != LineKind::Restatement),
+            "{:#?}",
+            q3.document.lines
+        );
+    }
+}

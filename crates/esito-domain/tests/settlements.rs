@@ -1,0 +1,502 @@
+//! Settlements: given a contract's settlement events, when a step, then its event or the rule.
+//!
+//! The contract of `common` runs from 2023-07-01 to 2024-12-31 and is settled by quarter:
+//! 2023-Q3 to 2024-Q4, six periods, each settled after it ends and once the one before is
+//! approved.
+
+mod common;
+
+use common::*;
+use cqrs_es::test::TestFramework;
+use esito_domain::aggregates::SettlementState;
+use esito_domain::events::*;
+use esito_domain::{decide, Command, DomainError, Event, EventId, StreamState};
+use serde_json::json;
+
+const ROOT: &str = "6649f31df95d483f536a25f8f62a1f7044261e031478dd16b936669443a2a054";
+const SHA: &str = "f9a3c3afa24f7ecd63120f1699a3e24cbc298a8763a424e33451546c9f22e602";
+
+/// The quarter with this label: its first day and the first day after it.
+fn quarter(label: &str) -> (NaiveDateText, NaiveDateText) {
+    match label {
+        "2023-Q3" => ("2023-07-01", "2023-10-01"),
+        "2023-Q4" => ("2023-10-01", "2024-01-01"),
+        "2024-Q1" => ("2024-01-01", "2024-04-01"),
+        "2024-Q2" => ("2024-04-01", "2024-07-01"),
+        "2024-Q3" => ("2024-07-01", "2024-10-01"),
+        "2024-Q4" => ("2024-10-01", "2025-01-01"),
+        "2025-Q1" => ("2025-01-01", "2025-04-01"),
+        other => unreachable!("no test quarter {other}"),
+    }
+}
+
+type NaiveDateText = &'static str;
+
+fn calculated(label: &str, as_of: u64) -> SettlementCalculated {
+    let (start, end) = quarter(label);
+    SettlementCalculated {
+        period: label.into(),
+        period_start_on: date(start),
+        period_end_on: date(end),
+        as_of,
+        root_hash: ROOT.into(),
+        checkpoint: None,
+        template: "cuneo".into(),
+        definitions_sha256: SHA.into(),
+        terms_sha256: SHA.into(),
+        final_settlement: label == "2024-Q4",
+        document: json!({
+            "period": label, "period_start_on": start, "period_end_on": end, "as_of": as_of,
+            "root_hash": ROOT, "final_settlement": label == "2024-Q4", "total": "100.00"
+        }),
+    }
+}
+
+fn calculate_from(event: SettlementCalculated) -> Command {
+    Command::CalculateSettlement {
+        period: event.period,
+        period_start_on: event.period_start_on,
+        period_end_on: event.period_end_on,
+        as_of: event.as_of,
+        root_hash: event.root_hash,
+        checkpoint: event.checkpoint,
+        template: event.template,
+        definitions_sha256: event.definitions_sha256,
+        terms_sha256: event.terms_sha256,
+        final_settlement: event.final_settlement,
+        document: event.document,
+    }
+}
+
+fn calculate(label: &str, as_of: u64) -> Command {
+    calculate_from(calculated(label, as_of))
+}
+
+fn validated(label: &str, as_of: u64) -> Event {
+    Event::SettlementValidated(SettlementValidated {
+        period: label.into(),
+        as_of,
+        note: None,
+    })
+}
+
+fn approved(label: &str, as_of: u64) -> Event {
+    Event::SettlementApproved(SettlementApproved {
+        period: label.into(),
+        as_of,
+    })
+}
+
+fn paid(label: &str) -> Event {
+    Event::SettlementPaid(SettlementPaid {
+        period: label.into(),
+        paid_on: date("2025-02-03"),
+        reference: "mandato 118/2025".into(),
+    })
+}
+
+/// The events of a period calculated as of `as_of`, validated and approved.
+fn approved_settlement(label: &str, as_of: u64) -> Vec<Event> {
+    vec![
+        Event::SettlementCalculated(calculated(label, as_of)),
+        validated(label, as_of),
+        approved(label, as_of),
+    ]
+}
+
+/// Settlements are asked for long after the term, in 2025.
+fn later(command: Command) -> esito_domain::Submission {
+    submit("2025-02-10T10:00:00+01:00", command)
+}
+
+fn framework() -> TestFramework<SettlementState> {
+    TestFramework::<SettlementState>::with(context())
+}
+
+#[tokio::test]
+async fn a_period_is_calculated_after_it_ends_even_after_the_term() {
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2024-Q4", 120)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated(
+            "2024-Q4", 120,
+        ))]);
+}
+
+#[tokio::test]
+async fn a_period_that_has_not_ended_is_not_settled() {
+    framework()
+        .given_no_previous_events()
+        .when_async(submit(
+            "2024-03-31T23:00:00+02:00",
+            calculate("2024-Q1", 40),
+        ))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodNotClosed {
+            period: "2024-Q1".into(),
+            end_on: date("2024-04-01"),
+        });
+}
+
+#[tokio::test]
+async fn a_month_of_a_contract_settled_by_quarter_is_refused() {
+    let mut event = calculated("2024-Q1", 40);
+    event.period = "2024-02".into();
+    event.period_start_on = date("2024-02-01");
+    event.period_end_on = date("2024-03-01");
+    event.document = json!({"period": "2024-02", "period_start_on": "2024-02-01",
+        "period_end_on": "2024-03-01", "as_of": 40, "root_hash": ROOT, "final_settlement": false});
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate_from(event)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodNotOfTheContract {
+            period: "2024-02".into(),
+            start_on: date("2024-02-01"),
+            end_on: date("2024-03-01"),
+            period_kind: PeriodKind::Quarter,
+        });
+}
+
+#[tokio::test]
+async fn a_label_that_is_not_its_dates_is_refused() {
+    let mut event = calculated("2024-Q1", 40);
+    event.period = "2024-Q2".into();
+    event.document["period"] = json!("2024-Q2");
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate_from(event)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodNotOfTheContract {
+            period: "2024-Q2".into(),
+            start_on: date("2024-01-01"),
+            end_on: date("2024-04-01"),
+            period_kind: PeriodKind::Quarter,
+        });
+}
+
+#[tokio::test]
+async fn a_period_after_the_term_is_refused() {
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2025-Q1", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutsideTerm {
+            period: "2025-Q1".into(),
+            term_start_on: date("2023-07-01"),
+            term_end_on: date("2024-12-31"),
+        });
+}
+
+#[tokio::test]
+async fn the_next_period_waits_for_the_previous_one_to_be_approved() {
+    framework()
+        .given(vec![
+            Event::SettlementCalculated(calculated("2023-Q3", 10)),
+            validated("2023-Q3", 10),
+        ])
+        .when_async(later(calculate("2023-Q4", 20)))
+        .await
+        .then_expect_error(DomainError::PreviousSettlementNotApproved {
+            previous: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn the_next_period_follows_an_approved_one() {
+    framework()
+        .given(approved_settlement("2023-Q3", 10))
+        .when_async(later(calculate("2023-Q4", 20)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q4", 20))]);
+}
+
+#[tokio::test]
+async fn a_period_that_skips_one_is_refused() {
+    framework()
+        .given(approved_settlement("2023-Q3", 10))
+        .when_async(later(calculate("2024-Q1", 20)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: "2024-Q1".into(),
+            start_on: date("2024-01-01"),
+            expected_start_on: date("2023-10-01"),
+        });
+}
+
+#[tokio::test]
+async fn a_settlement_not_yet_approved_may_be_calculated_again_and_is_validated_again() {
+    let given = vec![
+        Event::SettlementCalculated(calculated("2023-Q3", 10)),
+        validated("2023-Q3", 10),
+    ];
+    framework()
+        .given(given.clone())
+        .when_async(later(calculate("2023-Q3", 15)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 15))]);
+    let mut recalculated = given;
+    recalculated.push(Event::SettlementCalculated(calculated("2023-Q3", 15)));
+    framework()
+        .given(recalculated)
+        .when_async(later(Command::ApproveSettlement {
+            period: "2023-Q3".into(),
+            as_of: 15,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementNotValidated {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn an_approved_settlement_is_never_calculated_again() {
+    let mut given = approved_settlement("2023-Q3", 10);
+    given.push(paid("2023-Q3"));
+    framework()
+        .given(given)
+        .when_async(later(calculate("2023-Q3", 30)))
+        .await
+        .then_expect_error(DomainError::SettlementAlreadyApproved {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn an_earlier_period_is_never_calculated_again_once_a_later_one_is() {
+    let mut given = approved_settlement("2023-Q3", 10);
+    given.push(Event::SettlementCalculated(calculated("2023-Q4", 20)));
+    framework()
+        .given(given)
+        .when_async(later(calculate("2023-Q3", 30)))
+        .await
+        .then_expect_error(DomainError::SettlementAlreadyApproved {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn a_calculation_as_of_an_earlier_position_than_the_last_is_refused() {
+    framework()
+        .given(approved_settlement("2023-Q3", 30))
+        .when_async(later(calculate("2023-Q4", 20)))
+        .await
+        .then_expect_error(DomainError::SettlementAsOfGoesBack {
+            as_of: 20,
+            earlier_as_of: 30,
+        });
+}
+
+#[tokio::test]
+async fn approving_a_settlement_the_evaluator_has_not_validated_is_refused_naming_the_rule() {
+    framework()
+        .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
+        .when_async(later(Command::ApproveSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementNotValidated {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn validation_names_the_calculation_it_checked() {
+    framework()
+        .given(vec![
+            Event::SettlementCalculated(calculated("2023-Q3", 10)),
+            Event::SettlementCalculated(calculated("2023-Q3", 12)),
+        ])
+        .when_async(later(Command::ValidateSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            note: None,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementRecalculated {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            current_as_of: 12,
+        });
+}
+
+#[tokio::test]
+async fn the_evaluator_validates_with_a_note() {
+    framework()
+        .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
+        .when_async(later(Command::ValidateSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            note: Some("re-computed from the export: same figures".into()),
+        }))
+        .await
+        .then_expect_events(vec![Event::SettlementValidated(SettlementValidated {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            note: Some("re-computed from the export: same figures".into()),
+        })]);
+}
+
+#[tokio::test]
+async fn each_step_is_taken_once() {
+    let calculated_and_validated = vec![
+        Event::SettlementCalculated(calculated("2023-Q3", 10)),
+        validated("2023-Q3", 10),
+    ];
+    framework()
+        .given(calculated_and_validated)
+        .when_async(later(Command::ValidateSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            note: None,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementAlreadyValidated {
+            period: "2023-Q3".into(),
+        });
+    framework()
+        .given(approved_settlement("2023-Q3", 10))
+        .when_async(later(Command::ApproveSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementAlreadyApproved {
+            period: "2023-Q3".into(),
+        });
+    let mut settled = approved_settlement("2023-Q3", 10);
+    settled.push(paid("2023-Q3"));
+    framework()
+        .given(settled)
+        .when_async(later(Command::RecordSettlementPayment {
+            period: "2023-Q3".into(),
+            paid_on: date("2025-02-03"),
+            reference: "mandato 118/2025".into(),
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementAlreadyPaid {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
+    framework()
+        .given(vec![
+            Event::SettlementCalculated(calculated("2023-Q3", 10)),
+            validated("2023-Q3", 10),
+        ])
+        .when_async(later(Command::RecordSettlementPayment {
+            period: "2023-Q3".into(),
+            paid_on: date("2025-02-03"),
+            reference: "mandato 118/2025".into(),
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementNotApproved {
+            period: "2023-Q3".into(),
+        });
+    framework()
+        .given(approved_settlement("2023-Q3", 10))
+        .when_async(later(Command::RecordSettlementPayment {
+            period: "2023-Q3".into(),
+            paid_on: date("2025-02-11"),
+            reference: "mandato 118/2025".into(),
+        }))
+        .await
+        .then_expect_error(DomainError::DateAfterOccurrence {
+            field: "paid_on",
+            date: date("2025-02-11"),
+            occurred_on: date("2025-02-10"),
+        });
+    framework()
+        .given(approved_settlement("2023-Q3", 10))
+        .when_async(later(Command::RecordSettlementPayment {
+            period: "2023-Q3".into(),
+            paid_on: date("2025-02-03"),
+            reference: "mandato 118/2025".into(),
+        }))
+        .await
+        .then_expect_events(vec![paid("2023-Q3")]);
+}
+
+#[tokio::test]
+async fn a_step_on_a_period_never_calculated_is_refused() {
+    framework()
+        .given_no_previous_events()
+        .when_async(later(Command::ValidateSettlement {
+            period: "2023-Q3".into(),
+            as_of: 10,
+            note: None,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementNotCalculated {
+            period: "2023-Q3".into(),
+        });
+}
+
+#[tokio::test]
+async fn a_document_that_disagrees_with_its_command_is_refused() {
+    let mut event = calculated("2023-Q3", 10);
+    event.document["as_of"] = json!(9);
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate_from(event)))
+        .await
+        .then_expect_error(DomainError::SettlementDocumentDisagrees { field: "as_of" });
+}
+
+#[tokio::test]
+async fn a_malformed_hash_is_refused() {
+    let mut event = calculated("2023-Q3", 10);
+    event.terms_sha256 = "F9A3".into();
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate_from(event)))
+        .await
+        .then_expect_error(DomainError::HashMalformed {
+            field: "terms_sha256",
+            value: "F9A3".into(),
+        });
+}
+
+#[test]
+fn settlement_events_are_never_corrected_or_voided() {
+    let state = state_after(
+        StreamType::Settlement,
+        vec![Event::SettlementCalculated(calculated("2023-Q3", 10))],
+    );
+    assert!(matches!(state, StreamState::Settlement(_)));
+    for command in [
+        Command::VoidEvent {
+            voids: EventId::new_v4(),
+            reason: "wrong figures".into(),
+        },
+        Command::CorrectEvent {
+            corrects: EventId::new_v4(),
+            replacement: Event::SettlementCalculated(calculated("2023-Q3", 11)),
+        },
+    ] {
+        assert_eq!(
+            decide(
+                &submit("2024-06-10T10:00:00+02:00", command),
+                &state,
+                &context()
+            ),
+            Err(DomainError::SettlementEventsAreFinal)
+        );
+    }
+}
+
+#[test]
+fn a_stream_whose_events_break_the_order_does_not_replay() {
+    let history = vec![
+        recorded(Event::SettlementCalculated(calculated("2023-Q3", 10))),
+        recorded(Event::SettlementCalculated(calculated("2023-Q4", 20))),
+    ];
+    assert!(matches!(
+        esito_domain::replay(StreamType::Settlement, &history),
+        Err(DomainError::EventInconsistentWithStream { .. })
+    ));
+}
