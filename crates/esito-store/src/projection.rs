@@ -471,6 +471,11 @@ pub(crate) const ENTRIES_SQL: &str = "SELECT position, entry FROM log_entries
 pub(crate) const SUPERSEDE_SQL: &str = "UPDATE indicator_facts SET until_position = $1
     WHERE contract_id = $2 AND event_id = $3 AND until_position IS NULL";
 
+/// The contract's checkpoint row, made at position 0 the first time it is projected.
+pub(crate) const ENSURE_CHECKPOINT_SQL: &str =
+    "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
+     VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING";
+
 pub(crate) const SAVE_STATE_SQL: &str = "UPDATE projector_checkpoints
     SET position = $1, template = $2, template_named_at = $3, definitions_sha256 = $4
     WHERE contract_id = $5";
@@ -804,13 +809,10 @@ macro_rules! projection_backend {
                 use sqlx::Row;
                 use $crate::projection::*;
                 let (_guard, mut tx) = self.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
-                     VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING",
-                )
-                .bind(contract_id.as_str())
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(ENSURE_CHECKPOINT_SQL)
+                    .bind(contract_id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 let row = sqlx::query(concat!(
                     "SELECT position, template, template_named_at, definitions_sha256
                      FROM projector_checkpoints WHERE contract_id = $1",
@@ -1332,13 +1334,10 @@ impl crate::postgres::PgStore {
     ) -> Result<(), StoreError> {
         use std::fmt::Write as _;
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
-             VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING",
-        )
-        .bind(contract_id.as_str())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(ENSURE_CHECKPOINT_SQL)
+            .bind(contract_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("SELECT position FROM projector_checkpoints WHERE contract_id = $1 FOR UPDATE")
             .bind(contract_id.as_str())
             .execute(&mut *tx)
@@ -1455,13 +1454,10 @@ impl crate::sqlite::SqliteStore {
         rebuilt: &Rebuilt,
     ) -> Result<(), StoreError> {
         let (_guard, mut tx) = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO projector_checkpoints (contract_id, position, template_named_at)
-             VALUES ($1, 0, 0) ON CONFLICT (contract_id) DO NOTHING",
-        )
-        .bind(contract_id.as_str())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(ENSURE_CHECKPOINT_SQL)
+            .bind(contract_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         for sql in DELETE_SQL {
             sqlx::query(sql)
                 .bind(contract_id.as_str())
