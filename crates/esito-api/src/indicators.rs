@@ -192,7 +192,7 @@ pub async fn project_all(state: &crate::AppState) -> Result<u64, esito_store::St
             .await?
             .map_or(0, |head| head.size);
         let before = state.store.projection_state(&contract).await?.position;
-        let after = state.store.catch_up(&contract, head).await?;
+        let after = state.store.catch_up(&contract, head).await?.position;
         applied += after.saturating_sub(before);
         lag += head.saturating_sub(after);
     }

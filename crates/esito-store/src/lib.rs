@@ -14,6 +14,7 @@ mod migrate;
 pub(crate) mod postgres;
 pub mod projection;
 pub mod settlement;
+mod signing_keys;
 pub(crate) mod sqlite;
 mod views;
 

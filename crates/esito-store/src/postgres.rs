@@ -579,77 +579,6 @@ impl PgStore {
         .transpose()
     }
 
-    pub(crate) async fn insert_signing_key(
-        &self,
-        key_id: &str,
-        public_key: &str,
-        now: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(key_id)
-        .bind(public_key)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn rotate_signing_key(
-        &self,
-        old: Option<(&str, &str)>,
-        new: (&str, &str),
-        now: &str,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if let Some((key_id, public_key)) = old {
-            // Recorded as retired already, if it never was: it is being replaced.
-            sqlx::query(
-                "INSERT INTO signing_keys (key_id, public_key, created_at, retired_at) VALUES ($1, $2, $3, $3)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(key_id)
-            .bind(public_key)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(new.0)
-        .bind(new.1)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(crate) async fn signing_keys(&self) -> Result<Vec<crate::SigningKeyRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT key_id, public_key, created_at, retired_at FROM signing_keys
-             ORDER BY created_at, key_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|row| crate::SigningKeyRecord {
-                key_id: row.get(0),
-                public_key: row.get(1),
-                created_at: row.get(2),
-                retired_at: row.get(3),
-            })
-            .collect())
-    }
-
     pub(crate) async fn contracts(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT contract_id FROM contract_heads WHERE size > 0 ORDER BY contract_id",
@@ -964,3 +893,5 @@ crate::projection::projection_backend!(
     " FOR UPDATE",
     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 );
+
+crate::signing_keys::signing_keys_backend!(PgStore);

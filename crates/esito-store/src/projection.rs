@@ -34,8 +34,6 @@ use crate::{Store, StoreError};
 
 /// Entries one projector transaction takes.
 pub const PROJECT_BATCH: u32 = 5_000;
-/// Entries one rebuild transaction takes.
-pub const REBUILD_BATCH: u32 = 25_000;
 
 /// How far a contract's log has been projected, and with which definitions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -541,8 +539,7 @@ impl Store {
         if as_of > size {
             return Err(ReportError::AsOfBeyondLog { as_of, size });
         }
-        self.catch_up(contract_id, size).await?;
-        let state = self.projection_state(contract_id).await?;
+        let state = self.catch_up(contract_id, size).await?;
         match definitions_of(state.template.as_deref())? {
             Some(definitions) => Ok((definitions, as_of)),
             None => Err(ReportError::NoDefinitions {
@@ -755,20 +752,21 @@ impl Store {
         }
     }
 
-    /// Projects until the checkpoint reaches `position` (or the head, if it is lower).
+    /// Projects until the checkpoint reaches `position` (or the head, if it is lower), and
+    /// says where the projection then stands.
     pub async fn catch_up(
         &self,
         contract_id: &ContractId,
         position: u64,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<ProjectionState, StoreError> {
         loop {
             let state = self.projection_state(contract_id).await?;
             if state.position >= position {
-                return Ok(state.position);
+                return Ok(state);
             }
             let step = self.project_step(contract_id).await?;
             if step.applied == 0 && step.position == state.position {
-                return Ok(step.position);
+                return self.projection_state(contract_id).await;
             }
         }
     }
