@@ -14,67 +14,16 @@ use esito_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+#[macro_use]
+mod common;
+use common::Fixture;
+
 const OWN: &str = "own-contract";
 const OTHER: &str = "other-contract";
 /// Orders with a token issued to prov-1, each delivered at most once by the tests.
 const ORDERS: usize = 40;
 
-struct Fixture {
-    app: Router,
-    store: Arc<Store>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> (Store, Option<tempfile::TempDir>) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("esito.db").display());
-    (Store::connect(&url).await.expect("SQLite opens"), Some(dir))
-}
-
-async fn postgres() -> (Store, Option<tempfile::TempDir>) {
-    let base = std::env::var("DATABASE_URL").expect(
-        "DATABASE_URL must name a PostgreSQL for the API suite: run `make test`, which starts one",
-    );
-    let schema = format!("api_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("a schema");
-    admin.close().await;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (
-        Store::connect(&format!("{base}{separator}options[search_path]={schema}"))
-            .await
-            .expect("PostgreSQL opens"),
-        None,
-    )
-}
-
-macro_rules! api_suite {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::fixture(super::sqlite().await).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::fixture(super::postgres().await).await).await;
-                }
-            )*
-        }
-    };
-}
-
-api_suite!(
+both_stores!(
     every_role_may_do_what_it_is_given_and_nothing_else,
     each_bad_input_gets_its_status_and_code_and_writes_nothing,
     the_same_request_twice_writes_one_event_and_answers_the_same,

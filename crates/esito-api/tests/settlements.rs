@@ -15,63 +15,12 @@ use esito_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+#[macro_use]
+mod common;
+use common::Fixture;
+
 const CONTRACT: &str = "settled-contract";
 const SEED: [u8; 32] = [7; 32];
-
-struct Fixture {
-    app: Router,
-    store: Arc<Store>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> (Store, Option<tempfile::TempDir>) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("esito.db").display());
-    (Store::connect(&url).await.expect("SQLite opens"), Some(dir))
-}
-
-async fn postgres() -> (Store, Option<tempfile::TempDir>) {
-    let base = std::env::var("DATABASE_URL").expect(
-        "DATABASE_URL must name a PostgreSQL for the API suite: run `make test`, which starts one",
-    );
-    let schema = format!("settle_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("a schema");
-    admin.close().await;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    (
-        Store::connect(&format!("{base}{separator}options[search_path]={schema}"))
-            .await
-            .expect("PostgreSQL opens"),
-        None,
-    )
-}
-
-macro_rules! both_stores {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::fixture(super::sqlite().await).await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(super::fixture(super::postgres().await).await).await;
-                }
-            )*
-        }
-    };
-}
 
 both_stores!(
     each_step_of_a_settlement_is_taken_by_its_role_only,
