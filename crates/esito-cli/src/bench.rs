@@ -35,6 +35,9 @@ pub struct BenchArgs {
     /// The PostgreSQL to measure (a scratch schema is created in it).
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
+    /// Measure only the indicators' projection (rebuild and queries), on PostgreSQL.
+    #[arg(long)]
+    only_indicators: bool,
 }
 
 const BATCH: usize = 100;
@@ -44,6 +47,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let duration = Duration::from_secs_f64(args.seconds);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    if args.only_indicators {
+        let base = args
+            .postgres
+            .as_deref()
+            .context("--only-indicators measures PostgreSQL: set DATABASE_URL")?;
+        crate::bench_indicators::measure(base, args.indicator_events, &args.out).await?;
+        return Ok(());
+    }
     let scratch = tempfile::tempdir()?;
     let mut stores = serde_json::Map::new();
     let mut proofs = serde_json::Value::Null;

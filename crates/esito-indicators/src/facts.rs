@@ -268,13 +268,13 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
             Kind::Savings {
                 start: None,
                 outcome,
-                key,
                 unit_cost,
                 baseline,
                 ..
             } => {
                 // With no start event, `actual` is zero and each outcome's term is known from the
-                // outcome alone: it counts within its period, like a sum.
+                // outcome alone: it counts within its period, like a sum, and like a sum it is
+                // keyed by its beneficiary (the key only pairs a start with its outcome).
                 if selects(outcome, entry) {
                     let cost = match unit_cost {
                         UnitCost::Fixed(cost) => Some(*cost),
@@ -284,7 +284,7 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
                     let term = cost.map(|cost| {
                         crate::evaluate::round((*baseline).max(Decimal::ZERO) * cost, 2)
                     });
-                    add(Part::Main, key_of(entry, key), term)?;
+                    add(Part::Main, beneficiary, term)?;
                 }
             }
             Kind::Savings {

@@ -45,6 +45,38 @@ impl Period {
         }
     }
 
+    /// The year the period lies in (every period lies within one year).
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The period's months as 0-based indexes into its year.
+    pub fn month_indexes(self) -> std::ops::Range<usize> {
+        let first = self.first_month as usize - 1;
+        first..first + self.months as usize
+    }
+
+    /// The 19 periods of a year: its 12 months, 4 quarters, 2 halves and the year itself.
+    pub fn all_in_year(year: i32) -> [Period; 19] {
+        let mut out = [Self {
+            year,
+            first_month: 1,
+            months: 12,
+        }; 19];
+        let mut index = 0;
+        for (months, count) in [(1, 12), (3, 4), (6, 2)] {
+            for n in 0..count {
+                out[index] = Self {
+                    year,
+                    first_month: n * months + 1,
+                    months,
+                };
+                index += 1;
+            }
+        }
+        out
+    }
+
     /// The first day of the period.
     pub fn start_on(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.first_month, 1).unwrap_or(NaiveDate::MIN)
@@ -180,6 +212,25 @@ mod tests {
             assert_eq!(period.start_on(), date(start), "{text}");
             assert_eq!(period.end_on(), date(end), "{text}");
             assert_eq!(period.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_year_holds_nineteen_periods_each_naming_its_months() {
+        let labels: Vec<String> = Period::all_in_year(2025)
+            .iter()
+            .map(|period| format!("{period}={:?}", period.month_indexes()))
+            .collect();
+        assert_eq!(labels[0], "2025-01=0..1");
+        assert_eq!(labels[11], "2025-12=11..12");
+        assert_eq!(labels[12], "2025-Q1=0..3");
+        assert_eq!(labels[15], "2025-Q4=9..12");
+        assert_eq!(labels[16], "2025-H1=0..6");
+        assert_eq!(labels[17], "2025-H2=6..12");
+        assert_eq!(labels[18], "2025=0..12");
+        for period in Period::all_in_year(2025) {
+            assert_eq!(period.year(), 2025);
+            assert_eq!(period.to_string().parse::<Period>(), Ok(period));
         }
     }
 

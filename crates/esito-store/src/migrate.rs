@@ -12,6 +12,7 @@ pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (4, "subtrees", include_str!("../../../migrations/sqlite/0004_subtrees.sql")),
     (5, "signing keys", include_str!("../../../migrations/sqlite/0005_signing_keys.sql")),
     (10, "projection", include_str!("../../../migrations/sqlite/0010_projection.sql")),
+    (11, "projection by year", include_str!("../../../migrations/sqlite/0011_projection_by_year.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL.
@@ -23,6 +24,7 @@ pub(crate) const POSTGRES: &[(u32, &str, &str)] = &[
     (4, "subtrees", include_str!("../../../migrations/postgres/0004_subtrees.sql")),
     (5, "signing keys", include_str!("../../../migrations/postgres/0005_signing_keys.sql")),
     (10, "projection", include_str!("../../../migrations/postgres/0010_projection.sql")),
+    (11, "projection by year", include_str!("../../../migrations/postgres/0011_projection_by_year.sql")),
 ];
 
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

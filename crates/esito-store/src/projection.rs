@@ -3,9 +3,11 @@
 //! a log position.
 //!
 //! What is kept: for the parts that count within their period (count, distinct, sum, a
-//! ratio's parts), events and amounts per calendar month and per key and month, as of the
-//! checkpoint; for the parts that reach back (occupancy, cohorts, savings from a start), each
-//! fact with the positions it counts between. Every period is a union of months.
+//! ratio's parts), events and amounts per calendar month; for those with keys, each key's
+//! events per month of a year, and how many keys have events in each of the year's 19 periods
+//! (months, quarters, halves, the year), as of the checkpoint; for the parts that reach back
+//! (occupancy, cohorts, savings from a start), each fact with the positions it counts between.
+//! Every period is a union of months within one year.
 //!
 //! Invariants:
 //! - a contract's rows and its projector checkpoint change in one transaction, the checkpoint
@@ -14,6 +16,9 @@
 //! - the monthly rows hold exactly the facts that count as of the checkpoint: an entry adds its
 //!   facts, and an entry that corrects or voids another takes that one's facts away (derived
 //!   again from its stored entry, which never changes);
+//! - a period's distinct count is the number of keys with events in one of its months: it
+//!   changes, in the same transaction, exactly when a key's row for the year starts or stops
+//!   having events within the period;
 //! - a value as of an earlier position `p` is the checkpoint's, less the facts of the entries
 //!   after `p` that still count, plus the facts those entries superseded: the log after `p` is
 //!   read again, so the answer is exact and costs the length of that suffix;
@@ -31,6 +36,9 @@ use esito_log::Entry;
 use rust_decimal::Decimal;
 
 use crate::{Store, StoreError};
+
+/// A key's events in each month of a year.
+pub(crate) type MonthCounts = [i64; 12];
 
 /// Entries one projector transaction takes.
 pub const PROJECT_BATCH: u32 = 5_000;
@@ -77,8 +85,10 @@ pub enum ReportError {
 
 /// Monthly events and cents, by (indicator, part code, `YYYY-MM`).
 pub(crate) type Months = BTreeMap<(String, i16, String), (i64, i64)>;
-/// Events by (indicator, part code, `YYYY-MM`, key).
-pub(crate) type Keys = BTreeMap<(String, i16, String, String), i64>;
+/// Events per month of one year, by (indicator, part code, key).
+pub(crate) type Keys = BTreeMap<(String, i16, String), MonthCounts>;
+/// Changes to the distinct counts, by (indicator, part code, period as written).
+pub(crate) type DistinctChanges = HashMap<(String, i16, String), i64>;
 
 /// What one read of the projection returns (see the backends' `snapshot`).
 #[derive(Debug, Default)]
@@ -87,6 +97,7 @@ pub(crate) struct Snapshot {
     /// The periodic parts' aggregates over the period, when read as of the checkpoint.
     pub totals: Option<BTreeMap<(String, i16), Aggregate>>,
     pub months: Months,
+    /// The rows per key of the period's year.
     pub keys: Keys,
     pub span: Vec<Fact>,
 }
@@ -95,7 +106,8 @@ pub(crate) struct Snapshot {
 #[derive(Debug, Default)]
 pub(crate) struct Delta {
     pub months: HashMap<(String, i16, String), (i64, i64)>,
-    pub keys: HashMap<(String, i16, String, String), i64>,
+    /// By (indicator, part code, year, key).
+    pub keys: HashMap<(String, i16, i32, String), MonthCounts>,
 }
 
 impl Delta {
@@ -113,30 +125,80 @@ impl Delta {
             row.0 += sign;
             row.1 += sign * cents;
             if let Some(key) = &fact.key {
-                *self
-                    .keys
-                    .entry((fact.indicator.clone(), fact.part.code(), month, key.clone()))
-                    .or_default() += sign;
+                use chrono::Datelike;
+                let date = fact.local_date;
+                self.keys
+                    .entry((
+                        fact.indicator.clone(),
+                        fact.part.code(),
+                        date.year(),
+                        key.clone(),
+                    ))
+                    .or_default()[date.month0() as usize] += sign;
             }
         }
         Ok(())
     }
 
-    pub(crate) fn shrinks(&self) -> bool {
-        self.keys.values().any(|events| *events < 0)
+    /// The distinct counts of a projection whose rows per key are exactly this delta's.
+    pub(crate) fn distinct_counts(&self) -> DistinctChanges {
+        let mut out = DistinctChanges::new();
+        for ((indicator, part, year, _), counts) in &self.keys {
+            distinct_changes(&mut out, indicator, *part, *year, &[0; 12], counts);
+        }
+        out
     }
 }
 
-/// What a step writes; or a restart from the beginning with other definitions.
-pub(crate) enum StepPlan {
-    Advance {
-        delta: Delta,
-        /// Facts of the parts that reach back, added from their position.
-        span_facts: Vec<Fact>,
-        /// (event id, position of the entry that supersedes it), in position order.
-        superseded: Vec<(String, u64)>,
-        state: ProjectionState,
-    },
+/// Which of a year's 19 periods (in the order of `Period::all_in_year`) a key has events in.
+fn presence(counts: &MonthCounts) -> u32 {
+    Period::all_in_year(0)
+        .iter()
+        .enumerate()
+        .filter(|(_, period)| {
+            counts[period.month_indexes()]
+                .iter()
+                .any(|events| *events > 0)
+        })
+        .fold(0, |mask, (bit, _)| mask | 1 << bit)
+}
+
+/// Adds to `out` how the distinct counts of the year's periods change when a key's row goes
+/// from `before` to `after`.
+pub(crate) fn distinct_changes(
+    out: &mut DistinctChanges,
+    indicator: &str,
+    part: i16,
+    year: i32,
+    before: &MonthCounts,
+    after: &MonthCounts,
+) {
+    let (was, is) = (presence(before), presence(after));
+    if was == is {
+        return;
+    }
+    for (bit, period) in Period::all_in_year(year).iter().enumerate() {
+        let change = i64::from(is >> bit & 1) - i64::from(was >> bit & 1);
+        if change != 0 {
+            *out.entry((indicator.to_owned(), part, period.to_string()))
+                .or_default() += change;
+        }
+    }
+}
+
+/// What a step writes.
+pub(crate) struct Advance {
+    pub delta: Delta,
+    /// Facts of the parts that reach back, added from their position.
+    pub span_facts: Vec<Fact>,
+    /// (event id, position of the entry that supersedes it), in position order.
+    pub superseded: Vec<(String, u64)>,
+    pub state: ProjectionState,
+}
+
+/// Going on (with `T`), or a restart from the beginning with other definitions.
+pub(crate) enum StepPlan<T> {
+    Advance(T),
     Restart(ProjectionState),
 }
 
@@ -172,11 +234,12 @@ pub fn parse_entry(position: u64, text: &str) -> Result<Entry, StoreError> {
     })
 }
 
-fn derived(
+fn derived<'a>(
     definitions: &Definitions,
-    entry: &Entry,
+    entry: impl Into<EntryView<'a>>,
 ) -> Result<esito_indicators::Derived, StoreError> {
-    derive(definitions, EntryView::from(entry)).map_err(|error| StoreError::Corrupt {
+    let entry = entry.into();
+    derive(definitions, entry).map_err(|error| StoreError::Corrupt {
         position: entry.position,
         reason: error.to_string(),
     })
@@ -197,90 +260,132 @@ pub(crate) fn earlier_targets(entries: &[Entry]) -> Vec<String> {
         .collect()
 }
 
+/// The state after the templates that `entries` (in position order after `state.position`)
+/// name: the log's first entry may name the first template, which then applies from it;
+/// any other change of template restarts the projection from position 1 with the new one.
+pub(crate) fn after_templates<'a>(
+    state: &ProjectionState,
+    entries: impl IntoIterator<Item = EntryView<'a>>,
+) -> Result<StepPlan<ProjectionState>, StoreError> {
+    let mut state = state.clone();
+    for entry in entries {
+        let Some(named) = template_named(entry) else {
+            continue;
+        };
+        if entry.position <= state.template_named_at
+            || state.template.as_deref() == Some(named.as_str())
+        {
+            continue;
+        }
+        let definitions_sha256 =
+            definitions_of(Some(&named))?.map(|definitions| definitions.sha256);
+        let named = ProjectionState {
+            position: 0,
+            template: Some(named),
+            template_named_at: entry.position,
+            definitions_sha256,
+        };
+        if state.position == 0 && entry.position == 1 {
+            state = named;
+        } else {
+            return Ok(StepPlan::Restart(named));
+        }
+    }
+    Ok(StepPlan::Advance(state))
+}
+
+/// What a run of entries contributes, apart from the facts of the entries from before it
+/// that they supersede.
+#[derive(Debug, Default)]
+pub(crate) struct BatchFacts {
+    /// Facts of the parts that reach back, added from their position.
+    pub span_facts: Vec<Fact>,
+    /// (event id, position of the entry that supersedes it), in position order.
+    pub superseded: Vec<(String, u64)>,
+    /// Superseded events that are neither in the run nor in `earlier`: their facts are still
+    /// to be taken away.
+    pub missing: Vec<String>,
+}
+
+/// Adds to `delta` the facts of `entries` (a run in position order) and takes away those of
+/// the entries they supersede, found in the run or in `earlier`. A pure function of its
+/// arguments: runs may be derived on several threads and their deltas added up.
+pub(crate) fn derive_batch(
+    definitions: &Definitions,
+    entries: &[EntryView<'_>],
+    earlier: &HashMap<String, Entry>,
+    delta: &mut Delta,
+) -> Result<BatchFacts, StoreError> {
+    let mut out = BatchFacts::default();
+    // Only the facts of entries that the same run supersedes need keeping.
+    let targets: HashSet<&str> = entries.iter().filter_map(|entry| entry.corrects).collect();
+    let mut run_facts: HashMap<&str, Vec<Fact>> = HashMap::new();
+    for entry in entries {
+        let derived = derived(definitions, *entry)?;
+        if let Some(target) = &derived.supersedes {
+            match run_facts.remove(target.as_str()) {
+                Some(gone) => delta.apply(&gone, -1)?,
+                None => match earlier.get(target) {
+                    Some(earlier) => {
+                        delta.apply(&self::derived(definitions, earlier)?.facts, -1)?
+                    }
+                    None => out.missing.push(target.clone()),
+                },
+            }
+            out.superseded.push((target.clone(), entry.position));
+        }
+        delta.apply(&derived.facts, 1)?;
+        out.span_facts.extend(
+            derived
+                .facts
+                .iter()
+                .filter(|fact| !fact.part.is_periodic())
+                .cloned(),
+        );
+        if targets.contains(entry.event_id) {
+            run_facts.insert(entry.event_id, derived.facts);
+        }
+    }
+    Ok(out)
+}
+
 /// Plans the step over `entries` (in position order after `state.position`); `earlier` holds
 /// the stored entries they supersede from before the batch.
 pub(crate) fn plan_step(
     state: &ProjectionState,
     entries: &[Entry],
     earlier: &HashMap<String, Entry>,
-) -> Result<StepPlan, StoreError> {
-    let mut state = state.clone();
-    let mut definitions = definitions_of(state.template.as_deref())?;
+) -> Result<StepPlan<Advance>, StoreError> {
+    let views: Vec<EntryView<'_>> = entries.iter().map(EntryView::from).collect();
+    let mut state = match after_templates(state, views.iter().copied())? {
+        StepPlan::Restart(restart) => return Ok(StepPlan::Restart(restart)),
+        StepPlan::Advance(state) => state,
+    };
     let mut delta = Delta::default();
-    let mut span_facts = Vec::new();
-    let mut superseded = Vec::new();
-    // Only the facts of entries that the same batch supersedes need keeping.
-    let targets: HashSet<&str> = entries
-        .iter()
-        .filter_map(|entry| entry.corrects.as_deref())
-        .collect();
-    let mut batch_facts: HashMap<&str, Vec<Fact>> = HashMap::new();
-    let mut derived_any = false;
-    for entry in entries {
-        if let Some(named) = template_named(EntryView::from(entry)) {
-            if entry.position > state.template_named_at
-                && state.template.as_deref() != Some(named.as_str())
-            {
-                let named_definitions = definitions_of(Some(&named))?;
-                let restart = ProjectionState {
-                    position: 0,
-                    template: Some(named),
-                    template_named_at: entry.position,
-                    definitions_sha256: named_definitions
-                        .as_ref()
-                        .map(|definitions| definitions.sha256.clone()),
-                };
-                // Nothing projected yet: the first template simply applies from here.
-                if state.position == 0 && !derived_any {
-                    state = ProjectionState {
-                        position: state.position,
-                        ..restart
-                    };
-                    definitions = named_definitions;
-                } else {
-                    return Ok(StepPlan::Restart(restart));
-                }
-            }
+    let mut facts = BatchFacts::default();
+    if let Some(definitions) = definitions_of(state.template.as_deref())? {
+        facts = derive_batch(&definitions, &views, earlier, &mut delta)?;
+        if let Some(target) = facts.missing.first() {
+            let position = facts
+                .superseded
+                .iter()
+                .find(|(event_id, _)| event_id == target)
+                .map_or(0, |(_, position)| *position);
+            return Err(StoreError::Corrupt {
+                position,
+                reason: format!("it supersedes {target}, which is not in the log"),
+            });
         }
-        if let Some(definitions) = &definitions {
-            let derived = derived(definitions, entry)?;
-            if let Some(target) = &derived.supersedes {
-                let gone = match batch_facts.remove(target.as_str()) {
-                    Some(facts) => facts,
-                    None => match earlier.get(target) {
-                        Some(earlier) => self::derived(definitions, earlier)?.facts,
-                        None => {
-                            return Err(StoreError::Corrupt {
-                                position: entry.position,
-                                reason: format!("it supersedes {target}, which is not in the log"),
-                            })
-                        }
-                    },
-                };
-                delta.apply(&gone, -1)?;
-                superseded.push((target.clone(), entry.position));
-            }
-            delta.apply(&derived.facts, 1)?;
-            derived_any |= !derived.facts.is_empty();
-            span_facts.extend(
-                derived
-                    .facts
-                    .iter()
-                    .filter(|fact| !fact.part.is_periodic())
-                    .cloned(),
-            );
-            if targets.contains(entry.event_id.as_str()) {
-                batch_facts.insert(&entry.event_id, derived.facts);
-            }
-        }
-        state.position = entry.position;
     }
-    Ok(StepPlan::Advance {
+    if let Some(last) = entries.last() {
+        state.position = last.position;
+    }
+    Ok(StepPlan::Advance(Advance {
         delta,
-        span_facts,
-        superseded,
+        span_facts: facts.span_facts,
+        superseded: facts.superseded,
         state,
-    })
+    }))
 }
 
 /// Turns the checkpoint's monthly rows into the rows as of an earlier position: `suffix` is
@@ -288,6 +393,7 @@ pub(crate) fn plan_step(
 /// that the suffix supersedes.
 pub(crate) fn rewind(
     definitions: &Definitions,
+    period: Period,
     months: &mut Months,
     keys: &mut Keys,
     suffix: &[Entry],
@@ -314,8 +420,13 @@ pub(crate) fn rewind(
         kept.0 += events;
         kept.1 += cents;
     }
-    for (row, events) in delta.keys {
-        *keys.entry(row).or_default() += events;
+    for ((indicator, part, year, key), change) in delta.keys {
+        if year == period.year() {
+            let counts = keys.entry((indicator, part, key)).or_default();
+            for (kept, change) in counts.iter_mut().zip(change) {
+                *kept += change;
+            }
+        }
     }
     Ok(())
 }
@@ -411,10 +522,12 @@ pub(crate) fn inputs_by_indicator(
     inputs
 }
 
-/// The aggregates of monthly rows (already limited to the period's months).
+/// The aggregates of monthly rows (already limited to the period's months) and of the rows
+/// per key of the period's year.
 pub(crate) fn aggregates_of(
     months: &Months,
     keys: &Keys,
+    period: Period,
 ) -> Result<Vec<(String, Part, Aggregate)>, StoreError> {
     let mut out: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
     for ((indicator, part, _), (events, cents)) in months {
@@ -422,17 +535,13 @@ pub(crate) fn aggregates_of(
         aggregate.count += u64::try_from(*events).unwrap_or(0);
         aggregate.sum += from_cents(*cents);
     }
-    let mut distinct: BTreeMap<(String, i16), HashMap<&str, i64>> = BTreeMap::new();
-    for ((indicator, part, _, key), events) in keys {
-        *distinct
-            .entry((indicator.clone(), *part))
-            .or_default()
-            .entry(key)
-            .or_default() += events;
-    }
-    for (row, keys) in distinct {
-        out.entry(row).or_default().distinct =
-            keys.values().filter(|events| **events > 0).count() as u64;
+    for ((indicator, part, _), counts) in keys {
+        if counts[period.month_indexes()]
+            .iter()
+            .any(|events| *events > 0)
+        {
+            out.entry((indicator.clone(), *part)).or_default().distinct += 1;
+        }
     }
     out.into_iter()
         .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
@@ -450,12 +559,12 @@ pub(crate) const MONTH_TOTALS_SQL: &str = "SELECT indicator, part,
     FROM indicator_months WHERE contract_id = $1 AND month >= $2 AND month < $3
     GROUP BY indicator, part";
 
-pub(crate) const DISTINCT_SQL: &str = "SELECT indicator, part, COUNT(DISTINCT fact_key)
-    FROM indicator_keys WHERE contract_id = $1 AND month >= $2 AND month < $3 AND events > 0
-    GROUP BY indicator, part";
+pub(crate) const DISTINCT_SQL: &str = "SELECT indicator, part, keys
+    FROM indicator_distinct WHERE contract_id = $1 AND period = $2";
 
-pub(crate) const KEYS_SQL: &str = "SELECT indicator, part, month, fact_key, events
-    FROM indicator_keys WHERE contract_id = $1 AND month >= $2 AND month < $3";
+pub(crate) const KEYS_SQL: &str = "SELECT indicator, part, fact_key,
+        m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12
+    FROM indicator_keys WHERE contract_id = $1 AND year = $2";
 
 pub(crate) const SPAN_FACTS_SQL: &str =
     "SELECT indicator, part, position, event_id, local_date, fact_key, amount_cents
@@ -478,10 +587,11 @@ pub(crate) const SAVE_STATE_SQL: &str = "UPDATE projector_checkpoints
     SET position = $1, template = $2, template_named_at = $3, definitions_sha256 = $4
     WHERE contract_id = $5";
 
-pub(crate) const DELETE_SQL: [&str; 3] = [
+pub(crate) const DELETE_SQL: [&str; 4] = [
     "DELETE FROM indicator_facts WHERE contract_id = $1",
     "DELETE FROM indicator_months WHERE contract_id = $1",
     "DELETE FROM indicator_keys WHERE contract_id = $1",
+    "DELETE FROM indicator_distinct WHERE contract_id = $1",
 ];
 
 pub(crate) const INSERT_FACTS_SQL: &str = "INSERT INTO indicator_facts
@@ -494,17 +604,41 @@ pub(crate) const UPSERT_MONTHS_TAIL: &str =
     SET events = indicator_months.events + excluded.events,
         amount_cents = indicator_months.amount_cents + excluded.amount_cents";
 
-pub(crate) const UPSERT_KEYS_SQL: &str =
-    "INSERT INTO indicator_keys (contract_id, indicator, part, month, fact_key, events) ";
+pub(crate) const UPSERT_KEYS_SQL: &str = "INSERT INTO indicator_keys
+    (contract_id, indicator, part, year, fact_key, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) ";
+/// The rows as they stand after the upsert, for the distinct counts' changes.
 pub(crate) const UPSERT_KEYS_TAIL: &str =
-    " ON CONFLICT (contract_id, indicator, part, month, fact_key) DO UPDATE
-    SET events = indicator_keys.events + excluded.events";
+    " ON CONFLICT (contract_id, indicator, part, year, fact_key) DO UPDATE SET
+        m01 = indicator_keys.m01 + excluded.m01,
+        m02 = indicator_keys.m02 + excluded.m02,
+        m03 = indicator_keys.m03 + excluded.m03,
+        m04 = indicator_keys.m04 + excluded.m04,
+        m05 = indicator_keys.m05 + excluded.m05,
+        m06 = indicator_keys.m06 + excluded.m06,
+        m07 = indicator_keys.m07 + excluded.m07,
+        m08 = indicator_keys.m08 + excluded.m08,
+        m09 = indicator_keys.m09 + excluded.m09,
+        m10 = indicator_keys.m10 + excluded.m10,
+        m11 = indicator_keys.m11 + excluded.m11,
+        m12 = indicator_keys.m12 + excluded.m12
+    RETURNING indicator, part, year, fact_key, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12";
 
-pub(crate) const PRUNE_KEYS_SQL: &str =
-    "DELETE FROM indicator_keys WHERE contract_id = $1 AND events = 0";
+pub(crate) const UPSERT_DISTINCT_SQL: &str =
+    "INSERT INTO indicator_distinct (contract_id, indicator, part, period, keys) ";
+pub(crate) const UPSERT_DISTINCT_TAIL: &str =
+    " ON CONFLICT (contract_id, indicator, part, period) DO UPDATE
+    SET keys = indicator_distinct.keys + excluded.keys";
+
+pub(crate) const DELETE_KEY_SQL: &str = "DELETE FROM indicator_keys
+    WHERE contract_id = $1 AND indicator = $2 AND part = $3 AND year = $4 AND fact_key = $5";
+
+pub(crate) const PRUNE_DISTINCT_SQL: &str =
+    "DELETE FROM indicator_distinct WHERE contract_id = $1 AND keys = 0";
 
 /// Rows per INSERT: at most 9 parameters each, under SQLite's 32,766.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;
+/// Rows per INSERT of rows per key: 17 parameters each.
+pub(crate) const KEY_ROWS_PER_INSERT: usize = 1_000;
 
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
@@ -606,9 +740,9 @@ impl Store {
             .snapshot_as_of(contract_id, &definitions, period, as_of, true)
             .await?;
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for ((one, part, _, key), events) in snapshot.keys {
+        for ((one, part, key), months) in snapshot.keys {
             if one == indicator && part == Part::Main.code() {
-                *counts.entry(key).or_default() += events;
+                counts.insert(key, months[period.month_indexes()].iter().sum());
             }
         }
         Ok(counts
@@ -653,6 +787,7 @@ impl Store {
                 .collect();
             rewind(
                 definitions,
+                period,
                 &mut snapshot.months,
                 &mut snapshot.keys,
                 &suffix,
@@ -662,9 +797,6 @@ impl Store {
             snapshot
                 .months
                 .retain(|(_, _, month), _| *month >= first && *month < end);
-            snapshot
-                .keys
-                .retain(|(_, _, month, _), _| *month >= first && *month < end);
         }
         Ok(snapshot)
     }
@@ -728,7 +860,7 @@ impl Store {
                 .into_iter()
                 .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
                 .collect::<Result<Vec<_>, StoreError>>()?,
-            None => aggregates_of(&snapshot.months, &snapshot.keys)?,
+            None => aggregates_of(&snapshot.months, &snapshot.keys, period)?,
         };
         Ok(inputs_by_indicator(aggregates, snapshot.span))
     }
@@ -863,12 +995,12 @@ macro_rules! projection_backend {
                         }
                         (restart, 0)
                     }
-                    StepPlan::Advance {
+                    StepPlan::Advance(Advance {
                         delta,
                         span_facts,
                         superseded,
                         state,
-                    } => {
+                    }) => {
                         let span_facts: Vec<(esito_indicators::Fact, Option<u64>)> =
                             span_facts.into_iter().map(|fact| (fact, None)).collect();
                         Self::write_rows(&mut tx, contract_id, &delta, &span_facts).await?;
@@ -935,29 +1067,78 @@ macro_rules! projection_backend {
                     upsert.push(UPSERT_MONTHS_TAIL);
                     upsert.build().execute(&mut **tx).await?;
                 }
+                use sqlx::Row;
                 let keys: Vec<_> = delta
                     .keys
                     .iter()
+                    .filter(|(_, change)| **change != [0; 12])
+                    .collect();
+                let mut distinct = DistinctChanges::new();
+                let mut emptied = Vec::new();
+                for chunk in keys.chunks(KEY_ROWS_PER_INSERT) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_KEYS_SQL);
+                    upsert.push_values(chunk, |mut row, ((indicator, part, year, key), change)| {
+                        row.push_bind(contract_id.as_str())
+                            .push_bind(indicator.as_str())
+                            .push_bind(*part)
+                            .push_bind(*year)
+                            .push_bind(key.as_str());
+                        for events in change.iter() {
+                            row.push_bind(*events);
+                        }
+                    });
+                    upsert.push(UPSERT_KEYS_TAIL);
+                    for row in upsert.build().fetch_all(&mut **tx).await? {
+                        let stored: (String, i16, i32, String) = (
+                            row.try_get(0)?,
+                            row.try_get(1)?,
+                            row.try_get(2)?,
+                            row.try_get(3)?,
+                        );
+                        let mut after: MonthCounts = [0; 12];
+                        for (month, events) in after.iter_mut().enumerate() {
+                            *events = row.try_get(4 + month)?;
+                        }
+                        let change = delta.keys.get(&stored).copied().unwrap_or_default();
+                        let mut before = after;
+                        for (events, change) in before.iter_mut().zip(change) {
+                            *events -= change;
+                        }
+                        let (indicator, part, year, _) = &stored;
+                        distinct_changes(&mut distinct, indicator, *part, *year, &before, &after);
+                        if after == [0; 12] {
+                            emptied.push(stored);
+                        }
+                    }
+                }
+                for (indicator, part, year, key) in &emptied {
+                    sqlx::query(DELETE_KEY_SQL)
+                        .bind(contract_id.as_str())
+                        .bind(indicator.as_str())
+                        .bind(*part)
+                        .bind(*year)
+                        .bind(key.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                let distinct: Vec<_> = distinct
+                    .iter()
                     .filter(|(_, change)| **change != 0)
                     .collect();
-                for chunk in keys.chunks(ROWS_PER_INSERT) {
-                    let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_KEYS_SQL);
-                    upsert.push_values(
-                        chunk,
-                        |mut row, ((indicator, part, month, key), events)| {
-                            row.push_bind(contract_id.as_str())
-                                .push_bind(indicator.as_str())
-                                .push_bind(*part)
-                                .push_bind(month.as_str())
-                                .push_bind(key.as_str())
-                                .push_bind(*events);
-                        },
-                    );
-                    upsert.push(UPSERT_KEYS_TAIL);
+                for chunk in distinct.chunks(ROWS_PER_INSERT) {
+                    let mut upsert = sqlx::QueryBuilder::<$db>::new(UPSERT_DISTINCT_SQL);
+                    upsert.push_values(chunk, |mut row, ((indicator, part, period), change)| {
+                        row.push_bind(contract_id.as_str())
+                            .push_bind(indicator.as_str())
+                            .push_bind(*part)
+                            .push_bind(period.as_str())
+                            .push_bind(*change);
+                    });
+                    upsert.push(UPSERT_DISTINCT_TAIL);
                     upsert.build().execute(&mut **tx).await?;
                 }
-                if delta.shrinks() {
-                    sqlx::query(PRUNE_KEYS_SQL)
+                if distinct.iter().any(|(_, change)| **change < 0) {
+                    sqlx::query(PRUNE_DISTINCT_SQL)
                         .bind(contract_id.as_str())
                         .execute(&mut **tx)
                         .await?;
@@ -1080,8 +1261,7 @@ macro_rules! projection_backend {
                     }
                     for row in sqlx::query(DISTINCT_SQL)
                         .bind(contract_id.as_str())
-                        .bind(&first)
-                        .bind(&end)
+                        .bind(period.to_string())
                         .fetch_all(&mut *tx)
                         .await?
                     {
@@ -1106,20 +1286,17 @@ macro_rules! projection_backend {
                     }
                     for row in sqlx::query(KEYS_SQL)
                         .bind(contract_id.as_str())
-                        .bind(&first)
-                        .bind(&end)
+                        .bind(period.year())
                         .fetch_all(&mut *tx)
                         .await?
                     {
-                        snapshot.keys.insert(
-                            (
-                                row.try_get(0)?,
-                                row.try_get(1)?,
-                                row.try_get(2)?,
-                                row.try_get(3)?,
-                            ),
-                            row.try_get(4)?,
-                        );
+                        let mut counts: MonthCounts = [0; 12];
+                        for (month, events) in counts.iter_mut().enumerate() {
+                            *events = row.try_get(3 + month)?;
+                        }
+                        snapshot
+                            .keys
+                            .insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), counts);
                     }
                 }
                 for row in sqlx::query(SPAN_FACTS_SQL)
@@ -1167,59 +1344,74 @@ impl Store {
         contract_id: &ContractId,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, StoreError> {
+        use futures_util::StreamExt;
         let head = self.head(contract_id).await?.map_or(0, |head| head.size);
         let started = std::time::Instant::now();
-        let mut rebuilt = Rebuilt::default();
+        let state = self.templates_up_to(contract_id, head).await?;
+        let definitions = definitions_of(state.template.as_deref())?.map(std::sync::Arc::new);
+        let mut rebuilt = Rebuilt {
+            state,
+            ..Default::default()
+        };
         let mut span_index: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut waiting = std::time::Duration::ZERO;
-        'restart: loop {
-            let mut chunks = self.entry_chunks(contract_id, head);
-            loop {
-                let wait_started = std::time::Instant::now();
-                let Some(chunk) = chunks.recv().await else {
-                    break 'restart;
-                };
-                waiting += wait_started.elapsed();
-                let entries = chunk?
-                    .iter()
-                    .map(|(position, text)| parse_entry(*position, text))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let earlier = self
-                    .entries_by_event_id(contract_id, &earlier_targets(&entries))
-                    .await?;
-                match plan_step(&rebuilt.state, &entries, &earlier)? {
-                    StepPlan::Restart(restart) => {
-                        rebuilt = Rebuilt {
-                            state: restart,
-                            ..Default::default()
-                        };
-                        span_index.clear();
-                        continue 'restart;
-                    }
-                    StepPlan::Advance {
-                        delta,
-                        span_facts,
-                        superseded,
-                        state,
-                    } => {
-                        rebuilt.delta.merge(delta);
-                        for fact in span_facts {
-                            span_index
-                                .entry(fact.event_id.clone())
-                                .or_default()
-                                .push(rebuilt.span_facts.len());
-                            rebuilt.span_facts.push((fact, None));
-                        }
-                        for (event_id, at) in superseded {
-                            for &index in span_index.get(&event_id).into_iter().flatten() {
-                                rebuilt.span_facts[index].1.get_or_insert(at);
-                            }
-                        }
-                        rebuilt.state = state;
-                    }
+        // Chunks are parsed and derived on worker threads while the read streams, and their
+        // deltas added up in position order.
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        let chunks = futures_util::stream::unfold(
+            self.entry_chunks(contract_id, head),
+            |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+        );
+        let derived_chunks = chunks
+            .map(|chunk| {
+                let definitions = definitions.clone();
+                async move {
+                    let rows = chunk?;
+                    tokio::task::spawn_blocking(move || derive_chunk(definitions.as_deref(), rows))
+                        .await
+                        .map_err(|error| {
+                            StoreError::Database(format!("a derivation worker failed: {error}"))
+                        })?
                 }
-                progress(rebuilt.state.position);
+            })
+            .buffered(workers + 1);
+        let mut derived_chunks = std::pin::pin!(derived_chunks);
+        while let Some(chunk) = derived_chunks.next().await {
+            let DerivedChunk {
+                last_position,
+                mut delta,
+                facts,
+            } = chunk?;
+            if let (Some(definitions), false) = (&definitions, facts.missing.is_empty()) {
+                let earlier = self
+                    .entries_by_event_id(contract_id, &facts.missing)
+                    .await?;
+                for target in &facts.missing {
+                    let Some(entry) = earlier.get(target) else {
+                        return Err(StoreError::Corrupt {
+                            position: last_position,
+                            reason: format!(
+                                "an entry supersedes {target}, which is not in the log"
+                            ),
+                        });
+                    };
+                    delta.apply(&derived(definitions, entry)?.facts, -1)?;
+                }
             }
+            rebuilt.delta.merge(delta);
+            for fact in facts.span_facts {
+                span_index
+                    .entry(fact.event_id.clone())
+                    .or_default()
+                    .push(rebuilt.span_facts.len());
+                rebuilt.span_facts.push((fact, None));
+            }
+            for (event_id, at) in facts.superseded {
+                for &index in span_index.get(&event_id).into_iter().flatten() {
+                    rebuilt.span_facts[index].1.get_or_insert(at);
+                }
+            }
+            rebuilt.state.position = last_position;
+            progress(last_position);
         }
         let derived_in = started.elapsed();
         match self {
@@ -1233,11 +1425,71 @@ impl Store {
             key_rows = rebuilt.delta.keys.len(),
             span_facts = rebuilt.span_facts.len(),
             read_and_derived_seconds = derived_in.as_secs_f64(),
-            waiting_for_reads_seconds = waiting.as_secs_f64(),
             written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
             "projection rebuilt"
         );
         Ok(rebuilt.state.position)
+    }
+}
+
+/// What one chunk of the log contributes to a rebuild, derived on a worker thread.
+struct DerivedChunk {
+    last_position: u64,
+    delta: Delta,
+    facts: BatchFacts,
+}
+
+/// Parses and derives one chunk of stored entries (position, text) with the definitions the
+/// rebuild applies; the facts of entries from before the chunk that it supersedes are left
+/// to the caller (`BatchFacts::missing`).
+fn derive_chunk(
+    definitions: Option<&Definitions>,
+    rows: Vec<(u64, String)>,
+) -> Result<DerivedChunk, StoreError> {
+    let entries = rows
+        .iter()
+        .map(|(position, text)| parse_entry(*position, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut delta = Delta::default();
+    let facts = match definitions {
+        Some(definitions) => {
+            let views: Vec<EntryView<'_>> = entries.iter().map(EntryView::from).collect();
+            derive_batch(definitions, &views, &HashMap::new(), &mut delta)?
+        }
+        None => BatchFacts::default(),
+    };
+    Ok(DerivedChunk {
+        last_position: rows.last().map_or(0, |(position, _)| *position),
+        delta,
+        facts,
+    })
+}
+
+impl Store {
+    /// The projection state a rebuild up to `head` ends with, as far as templates go: the
+    /// contract stream's entries (where templates are named) run through the rules of
+    /// [`after_templates`], restarting as the projector would, so that one pass over the log
+    /// derives every entry with the definitions it ends with.
+    async fn templates_up_to(
+        &self,
+        contract_id: &ContractId,
+        head: u64,
+    ) -> Result<ProjectionState, StoreError> {
+        let stream = esito_domain::events::contract_stream(contract_id);
+        let entries = self
+            .stream_entries(contract_id, &stream)
+            .await?
+            .iter()
+            .filter(|stored| stored.position <= head)
+            .map(|stored| parse_entry(stored.position, &stored.entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut state = ProjectionState::default();
+        loop {
+            match after_templates(&state, entries.iter().map(EntryView::from))? {
+                StepPlan::Advance(state) => return Ok(state),
+                StepPlan::Restart(restart) => state = restart,
+            }
+        }
     }
 }
 
@@ -1305,8 +1557,11 @@ impl Delta {
             kept.0 += events;
             kept.1 += cents;
         }
-        for (row, events) in other.keys {
-            *self.keys.entry(row).or_default() += events;
+        for (row, change) in other.keys {
+            let counts = self.keys.entry(row).or_default();
+            for (events, change) in counts.iter_mut().zip(change) {
+                *events += change;
+            }
         }
     }
 }
@@ -1363,23 +1618,43 @@ impl crate::postgres::PgStore {
         copy.finish().await?;
         let mut text = String::new();
         let mut copy = tx
-            .copy_in_raw("COPY indicator_keys (contract_id, indicator, part, month, fact_key, events) FROM STDIN")
+            .copy_in_raw(concat!(
+                "COPY indicator_keys (contract_id, indicator, part, year, fact_key, ",
+                "m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) FROM STDIN"
+            ))
             .await?;
-        for ((indicator, part, month, key), events) in &rebuilt.delta.keys {
-            if *events == 0 {
+        for ((indicator, part, year, key), counts) in &rebuilt.delta.keys {
+            if *counts == [0; 12] {
                 continue;
             }
             copy_text(&mut text, contract_id.as_str());
             text.push('\t');
             copy_text(&mut text, indicator);
-            let _ = write!(text, "\t{part}\t{month}\t");
+            let _ = write!(text, "\t{part}\t{year}\t");
             copy_text(&mut text, key);
-            let _ = writeln!(text, "\t{events}");
+            for events in counts {
+                let _ = write!(text, "\t{events}");
+            }
+            text.push('\n');
             if text.len() > 1 << 20 {
                 copy.send(text.as_bytes()).await?;
                 text.clear();
             }
         }
+        copy.send(text.as_bytes()).await?;
+        copy.finish().await?;
+        let mut text = String::new();
+        for ((indicator, part, period), keys) in rebuilt.delta.distinct_counts() {
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, &indicator);
+            let _ = writeln!(text, "\t{part}\t{period}\t{keys}");
+        }
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY indicator_distinct (contract_id, indicator, part, period, keys) FROM STDIN",
+            )
+            .await?;
         copy.send(text.as_bytes()).await?;
         copy.finish().await?;
         let mut text = String::new();

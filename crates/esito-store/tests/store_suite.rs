@@ -86,6 +86,7 @@ store_suite!(
     an_order_for_a_suspended_providers_product_is_refused,
     running_projection_rebuild_offline_and_naive_agree_at_every_position,
     a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothing_twice,
+    a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_offline,
     proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entries,
     proofs_across_the_second_stored_level_equal_proofs_from_every_leaf,
     a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_the_subtrees,
@@ -1513,6 +1514,123 @@ async fn a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothi
         .await
         .expect("page 2");
     assert_eq!([first, rest].concat(), explained);
+}
+
+async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_offline(
+    fresh: Fresh,
+) {
+    let store = fresh.store;
+    let amended = contract("amended");
+    store
+        .append(&amended, "operator", &catalogue_and_tenancy())
+        .await
+        .expect("fixture");
+    for n in 0..4 {
+        store
+            .append(
+                &amended,
+                "operator",
+                &order_with_token(&format!("ord-a{n}")),
+            )
+            .await
+            .expect("orders");
+    }
+    let period: esito_indicators::Period = "2023-Q3".parse().expect("period");
+    let before = store
+        .indicators(&amended, period, None)
+        .await
+        .expect("cuneo's indicators");
+    store
+        .append(
+            &amended,
+            "operator",
+            &[submit(
+                "2023-08-01T09:00:00+02:00",
+                Command::AmendContract {
+                    effective_on: "2023-08-01".parse().expect("date"),
+                    changes: vec![esito_domain::terms::ContractChange::Template {
+                        template: "torino".into(),
+                    }],
+                },
+            )],
+        )
+        .await
+        .expect("the amendment");
+    for n in 4..7 {
+        store
+            .append(
+                &amended,
+                "operator",
+                &order_with_token(&format!("ord-a{n}")),
+            )
+            .await
+            .expect("orders");
+    }
+    let head = size(&store, &amended).await;
+    let torino = esito_indicators::templates::embedded("torino")
+        .expect("torino is embedded")
+        .expect("torino parses");
+    let periods: Vec<esito_indicators::Period> = ["2023-Q3", "2023", "2023-07"]
+        .iter()
+        .map(|text| text.parse().expect("period"))
+        .collect();
+    // The running projection, in small steps, meets the amendment and restarts with torino.
+    let mut running = Vec::new();
+    for period in &periods {
+        while store
+            .project_step_with(&amended, 4, esito_store::projection::Fault::None)
+            .await
+            .expect("a step")
+            .applied
+            > 0
+        {}
+        running.push(
+            store
+                .indicators(&amended, *period, None)
+                .await
+                .expect("indicators"),
+        );
+    }
+    assert_ne!(before.definitions_sha256, torino.sha256);
+    for report in &running {
+        assert_eq!(
+            report.definitions_sha256, torino.sha256,
+            "the amended template"
+        );
+        assert_eq!(report.as_of, head);
+    }
+    let entries = all_entries(&store, &amended).await;
+    for (period, report) in periods.iter().zip(&running) {
+        let offline = esito_indicators::offline::indicators(
+            &torino,
+            entries
+                .iter()
+                .cloned()
+                .map(Ok::<_, std::convert::Infallible>),
+            *period,
+            None,
+        )
+        .expect("infallible")
+        .expect("offline indicators");
+        assert_eq!(&offline, report, "running and offline differ for {period}");
+    }
+    store
+        .rebuild_projection(&amended, |_| {})
+        .await
+        .expect("rebuild");
+    let state = store.projection_state(&amended).await.expect("state");
+    assert_eq!(state.template.as_deref(), Some("torino"));
+    assert_eq!(state.position, head);
+    for (period, report) in periods.iter().zip(&running) {
+        let rebuilt = store
+            .indicators(&amended, *period, None)
+            .await
+            .expect("indicators");
+        assert_eq!(
+            &rebuilt, report,
+            "running and rebuilt at once differ for {period}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
