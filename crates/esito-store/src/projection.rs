@@ -19,9 +19,9 @@
 //! - a period's distinct count is the number of keys with events in one of its months: it
 //!   changes, in the same transaction, exactly when a key's row for the year starts or stops
 //!   having events within the period;
-//! - a value as of an earlier position `p` is the checkpoint's, less the facts of the entries
-//!   after `p` that still count, plus the facts those entries superseded: the log after `p` is
-//!   read again, so the answer is exact and costs the length of that suffix;
+//! - the rows are sums, so a value as of an earlier position `p` is the checkpoint's less what
+//!   the entries after `p` added (their facts, less those of the entries they superseded): the
+//!   log after `p` is read again, so the answer is exact and costs the length of that suffix;
 //! - the rows are those of the template last named in the log up to the checkpoint, with the
 //!   definitions built into this binary; when either changes, the contract's rows are rebuilt
 //!   from position 1 in the step that notices it.
@@ -388,47 +388,23 @@ pub(crate) fn plan_step(
     }))
 }
 
-/// Turns the checkpoint's monthly rows into the rows as of an earlier position: `suffix` is
-/// the log after that position up to the checkpoint, `earlier` the entries from before it
-/// that the suffix supersedes.
-pub(crate) fn rewind(
-    definitions: &Definitions,
-    period: Period,
-    months: &mut Months,
-    keys: &mut Keys,
-    suffix: &[Entry],
-    earlier: &HashMap<String, Entry>,
-) -> Result<(), StoreError> {
-    let superseded_in_suffix: HashSet<&str> = suffix
-        .iter()
-        .filter_map(|entry| entry.corrects.as_deref())
-        .collect();
-    let mut delta = Delta::default();
-    for entry in suffix {
-        let derived = derived(definitions, entry)?;
-        if !superseded_in_suffix.contains(entry.event_id.as_str()) {
-            delta.apply(&derived.facts, -1)?;
-        }
-        if let Some(target) = &derived.supersedes {
-            if let Some(earlier) = earlier.get(target) {
-                delta.apply(&self::derived(definitions, earlier)?.facts, 1)?;
-            }
-        }
-    }
-    for (row, (events, cents)) in delta.months {
+/// Turns the checkpoint's monthly rows and rows per key (of the period's year) into those as
+/// of an earlier position, given what the log after that position added (`suffix`, from
+/// [`Store::derive_range`]): the rows are sums, so the earlier rows are the later less it.
+pub(crate) fn rewind(period: Period, months: &mut Months, keys: &mut Keys, suffix: Delta) {
+    for (row, (events, cents)) in suffix.months {
         let kept = months.entry(row).or_default();
-        kept.0 += events;
-        kept.1 += cents;
+        kept.0 -= events;
+        kept.1 -= cents;
     }
-    for ((indicator, part, year, key), change) in delta.keys {
+    for ((indicator, part, year, key), change) in suffix.keys {
         if year == period.year() {
             let counts = keys.entry((indicator, part, key)).or_default();
             for (kept, change) in counts.iter_mut().zip(change) {
-                *kept += change;
+                *kept -= change;
             }
         }
     }
-    Ok(())
 }
 
 /// A money amount as whole cents; facts carry amounts of at most two places.
@@ -776,51 +752,21 @@ impl Store {
         };
         if snapshot.totals.is_none() && as_of < snapshot.checkpoint {
             let suffix = self
-                .log_between(contract_id, as_of, snapshot.checkpoint)
+                .derive_range(
+                    contract_id,
+                    Some(definitions.clone()),
+                    as_of,
+                    snapshot.checkpoint,
+                    |_, _| {},
+                )
                 .await?;
-            let targets = earlier_targets(&suffix);
-            let earlier: HashMap<String, Entry> = self
-                .entries_by_event_id(contract_id, &targets)
-                .await?
-                .into_iter()
-                .filter(|(_, entry)| entry.position <= as_of)
-                .collect();
-            rewind(
-                definitions,
-                period,
-                &mut snapshot.months,
-                &mut snapshot.keys,
-                &suffix,
-                &earlier,
-            )?;
+            rewind(period, &mut snapshot.months, &mut snapshot.keys, suffix);
             let (first, end) = month_range(period);
             snapshot
                 .months
                 .retain(|(_, _, month), _| *month >= first && *month < end);
         }
         Ok(snapshot)
-    }
-
-    /// Entries in `(after, up_to]`, parsed.
-    async fn log_between(
-        &self,
-        contract_id: &ContractId,
-        after: u64,
-        up_to: u64,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let mut out = Vec::new();
-        let mut position = after;
-        while position < up_to {
-            let page = self
-                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
-                .await?;
-            let Some(last) = page.last() else { break };
-            position = last.position;
-            for stored in page.iter().filter(|stored| stored.position <= up_to) {
-                out.push(parse_entry(stored.position, &stored.entry)?);
-            }
-        }
-        Ok(out)
     }
 
     /// The stored entries of the given event ids, by id.
@@ -1344,75 +1290,37 @@ impl Store {
         contract_id: &ContractId,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, StoreError> {
-        use futures_util::StreamExt;
         let head = self.head(contract_id).await?.map_or(0, |head| head.size);
         let started = std::time::Instant::now();
         let state = self.templates_up_to(contract_id, head).await?;
-        let definitions = definitions_of(state.template.as_deref())?.map(std::sync::Arc::new);
-        let mut rebuilt = Rebuilt {
-            state,
-            ..Default::default()
-        };
+        let definitions = definitions_of(state.template.as_deref())?;
+        let mut span_facts: Vec<(Fact, Option<u64>)> = Vec::new();
         let mut span_index: HashMap<String, Vec<usize>> = HashMap::new();
-        // Chunks are parsed and derived on worker threads while the read streams, and their
-        // deltas added up in position order.
-        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        let chunks = futures_util::stream::unfold(
-            self.entry_chunks(contract_id, head),
-            |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
-        );
-        let derived_chunks = chunks
-            .map(|chunk| {
-                let definitions = definitions.clone();
-                async move {
-                    let rows = chunk?;
-                    tokio::task::spawn_blocking(move || derive_chunk(definitions.as_deref(), rows))
-                        .await
-                        .map_err(|error| {
-                            StoreError::Database(format!("a derivation worker failed: {error}"))
-                        })?
+        let delta = self
+            .derive_range(contract_id, definitions, 0, head, |facts, last_position| {
+                for fact in std::mem::take(&mut facts.span_facts) {
+                    span_index
+                        .entry(fact.event_id.clone())
+                        .or_default()
+                        .push(span_facts.len());
+                    span_facts.push((fact, None));
                 }
+                for (event_id, at) in &facts.superseded {
+                    for &index in span_index.get(event_id).into_iter().flatten() {
+                        span_facts[index].1.get_or_insert(*at);
+                    }
+                }
+                progress(last_position);
             })
-            .buffered(workers + 1);
-        let mut derived_chunks = std::pin::pin!(derived_chunks);
-        while let Some(chunk) = derived_chunks.next().await {
-            let DerivedChunk {
-                last_position,
-                mut delta,
-                facts,
-            } = chunk?;
-            if let (Some(definitions), false) = (&definitions, facts.missing.is_empty()) {
-                let earlier = self
-                    .entries_by_event_id(contract_id, &facts.missing)
-                    .await?;
-                for target in &facts.missing {
-                    let Some(entry) = earlier.get(target) else {
-                        return Err(StoreError::Corrupt {
-                            position: last_position,
-                            reason: format!(
-                                "an entry supersedes {target}, which is not in the log"
-                            ),
-                        });
-                    };
-                    delta.apply(&derived(definitions, entry)?.facts, -1)?;
-                }
-            }
-            rebuilt.delta.merge(delta);
-            for fact in facts.span_facts {
-                span_index
-                    .entry(fact.event_id.clone())
-                    .or_default()
-                    .push(rebuilt.span_facts.len());
-                rebuilt.span_facts.push((fact, None));
-            }
-            for (event_id, at) in facts.superseded {
-                for &index in span_index.get(&event_id).into_iter().flatten() {
-                    rebuilt.span_facts[index].1.get_or_insert(at);
-                }
-            }
-            rebuilt.state.position = last_position;
-            progress(last_position);
-        }
+            .await?;
+        let rebuilt = Rebuilt {
+            state: ProjectionState {
+                position: head,
+                ..state
+            },
+            delta,
+            span_facts,
+        };
         let derived_in = started.elapsed();
         match self {
             Store::Sqlite(store) => store.write_rebuilt(contract_id, &rebuilt).await?,
@@ -1432,7 +1340,71 @@ impl Store {
     }
 }
 
-/// What one chunk of the log contributes to a rebuild, derived on a worker thread.
+impl Store {
+    /// What the log's entries in `(after, up_to]` add to the rows: their facts, less those of
+    /// the entries they supersede, derived with `definitions` (none: nothing). Chunks are
+    /// parsed and derived on worker threads while the read streams, and added up in position
+    /// order; `each` hears every chunk's other facts and its last position, in order.
+    pub(crate) async fn derive_range(
+        &self,
+        contract_id: &ContractId,
+        definitions: Option<Definitions>,
+        after: u64,
+        up_to: u64,
+        mut each: impl FnMut(&mut BatchFacts, u64),
+    ) -> Result<Delta, StoreError> {
+        use futures_util::StreamExt;
+        let definitions = definitions.map(std::sync::Arc::new);
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        let chunks = futures_util::stream::unfold(
+            self.entry_chunks(contract_id, after, up_to),
+            |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+        );
+        let derived_chunks = chunks
+            .map(|chunk| {
+                let definitions = definitions.clone();
+                async move {
+                    let rows = chunk?;
+                    tokio::task::spawn_blocking(move || derive_chunk(definitions.as_deref(), rows))
+                        .await
+                        .map_err(|error| {
+                            StoreError::Database(format!("a derivation worker failed: {error}"))
+                        })?
+                }
+            })
+            .buffered(workers + 1);
+        let mut derived_chunks = std::pin::pin!(derived_chunks);
+        let mut total = Delta::default();
+        while let Some(chunk) = derived_chunks.next().await {
+            let DerivedChunk {
+                last_position,
+                mut delta,
+                mut facts,
+            } = chunk?;
+            if let (Some(definitions), false) = (&definitions, facts.missing.is_empty()) {
+                let earlier = self
+                    .entries_by_event_id(contract_id, &facts.missing)
+                    .await?;
+                for target in &facts.missing {
+                    let Some(entry) = earlier.get(target) else {
+                        return Err(StoreError::Corrupt {
+                            position: last_position,
+                            reason: format!(
+                                "an entry supersedes {target}, which is not in the log"
+                            ),
+                        });
+                    };
+                    delta.apply(&derived(definitions, entry)?.facts, -1)?;
+                }
+            }
+            total.merge(delta);
+            each(&mut facts, last_position);
+        }
+        Ok(total)
+    }
+}
+
+/// What one chunk of the log contributes, derived on a worker thread.
 struct DerivedChunk {
     last_position: u64,
     delta: Delta,
@@ -1497,11 +1469,12 @@ impl Store {
 const CHUNK_ENTRIES: usize = 5_000;
 
 impl Store {
-    /// The log's entries `1..=up_to` in position order, in chunks, read by a task of its own
+    /// The log's entries in `(after, up_to]` in position order, in chunks, read by a task of its own
     /// (a streamed SELECT on PostgreSQL) so that reading and deriving overlap.
     fn entry_chunks(
         &self,
         contract_id: &ContractId,
+        after: u64,
         up_to: u64,
     ) -> tokio::sync::mpsc::Receiver<Result<Vec<(u64, String)>, StoreError>> {
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
@@ -1513,9 +1486,11 @@ impl Store {
                     use futures_util::TryStreamExt;
                     let mut rows = sqlx::query_as::<_, (i64, String)>(
                         "SELECT position, entry FROM log_entries
-                         WHERE contract_id = $1 AND position <= $2 ORDER BY position",
+                         WHERE contract_id = $1 AND position > $2 AND position <= $3
+                         ORDER BY position",
                     )
                     .bind(&contract)
+                    .bind(after as i64)
                     .bind(up_to as i64)
                     .fetch(&pool);
                     let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
