@@ -161,6 +161,10 @@ pub struct Definitions {
     pub indicators: Vec<Indicator>,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Each event type some indicator selects, with the top-level payload fields the
+    /// indicators read from such an event; built from `indicators` when they are parsed.
+    /// Removing indicators leaves it a superset, which still holds every field read.
+    reads: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// A rule a definitions file breaks, naming the indicator and the field.
@@ -190,17 +194,134 @@ impl Definitions {
             }
             indicators.push(raw.check(&schemas)?);
         }
+        let reads = payload_reads(&indicators);
         Ok(Self {
             template: file.template,
             title: file.title,
             indicators,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            reads,
         })
     }
 
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|indicator| indicator.id == id)
     }
+
+    /// Whether some indicator selects events of this type: an entry of any other type
+    /// contributes no facts.
+    pub fn selects_event(&self, event_type: &str) -> bool {
+        self.reads.contains_key(event_type)
+    }
+
+    /// The top-level payload fields the indicators may read from an event of this type (in
+    /// filters, keys, amounts and beneficiaries); `None` if no indicator selects it.
+    pub fn payload_fields_read(&self, event_type: &str) -> Option<&BTreeSet<String>> {
+        self.reads.get(event_type)
+    }
+}
+
+impl Indicator {
+    /// Each selection of the indicator, with the fields read from an event it selects. A
+    /// savings indicator's fields are all counted with both its selections.
+    fn selections<'i>(&'i self) -> Vec<(&'i Selection, Vec<&'i FieldRef>)> {
+        fn measured(measure: &Measure) -> Option<&FieldRef> {
+            match measure {
+                Measure::Count => None,
+                Measure::Distinct(field) | Measure::Sum(field) => Some(field),
+            }
+        }
+        let beneficiary = self.beneficiary.as_ref();
+        let with = |fields: &[Option<&'i FieldRef>]| -> Vec<&'i FieldRef> {
+            fields
+                .iter()
+                .flatten()
+                .copied()
+                .chain(beneficiary)
+                .collect()
+        };
+        match &self.kind {
+            Kind::Count { select } => vec![(select, with(&[]))],
+            Kind::Distinct { select, field } | Kind::Sum { select, field } => {
+                vec![(select, with(&[Some(field)]))]
+            }
+            Kind::Ratio {
+                numerator,
+                denominator,
+            } => vec![
+                (&numerator.0, with(&[measured(&numerator.1)])),
+                (&denominator.0, with(&[measured(&denominator.1)])),
+            ],
+            Kind::Occupancy {
+                available,
+                withdrawn,
+                occupied,
+                vacated,
+            } => [
+                Some(available),
+                withdrawn.as_ref(),
+                Some(occupied),
+                Some(vacated),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|select| (select, with(&[])))
+            .collect(),
+            Kind::CohortShare {
+                entered,
+                reached,
+                key,
+                ..
+            } => vec![(entered, with(&[Some(key)])), (reached, with(&[Some(key)]))],
+            Kind::Savings {
+                start,
+                outcome,
+                key,
+                unit_cost,
+                ..
+            } => {
+                let cost = match unit_cost {
+                    UnitCost::Fixed(_) => None,
+                    UnitCost::StartField(field) | UnitCost::OutcomeField(field) => Some(field),
+                };
+                let fields = with(&[Some(key), cost]);
+                start
+                    .iter()
+                    .chain([outcome])
+                    .map(|select| (select, fields.clone()))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// For each event type the indicators select, the top-level payload fields they read from it.
+fn payload_reads(indicators: &[Indicator]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for indicator in indicators {
+        for (select, fields) in indicator.selections() {
+            let filtered = select
+                .filters
+                .iter()
+                .map(|(path, _)| path.as_slice())
+                .filter(|path| *path != ["@stream_id"]);
+            let named = fields.into_iter().filter_map(|field| match field {
+                FieldRef::StreamId => None,
+                FieldRef::Payload(path) => Some(path.as_slice()),
+            });
+            let tops: Vec<&String> = filtered
+                .chain(named)
+                .filter_map(|path| path.first())
+                .collect();
+            for event in &select.events {
+                reads
+                    .entry(event.clone())
+                    .or_default()
+                    .extend(tops.iter().map(|top| (*top).clone()));
+            }
+        }
+    }
+    reads
 }
 
 fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
