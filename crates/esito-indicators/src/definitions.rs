@@ -151,6 +151,9 @@ pub struct Indicator {
     pub beneficiary: Option<FieldRef>,
     /// The parameters the seeds do not give, said in words.
     pub assumption: Option<String>,
+    /// The event types its selections name, as the bits of [`event_bit`]: `derive` looks
+    /// further only at the indicators that may select an entry.
+    selected: u128,
 }
 
 /// A template's indicators, with the SHA-256 of the file they were read from.
@@ -162,9 +165,10 @@ pub struct Definitions {
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
     /// Each event type some indicator selects, with the top-level payload fields the
-    /// indicators read from such an event; built from `indicators` when they are parsed.
-    /// Removing indicators leaves it a superset, which still holds every field read.
-    reads: BTreeMap<String, BTreeSet<String>>,
+    /// indicators read from such an event, in event type order; built from `indicators` when
+    /// they are parsed. Removing indicators leaves it a superset, which still holds every
+    /// field read. A list, because a few comparisons by length first cost less than a search.
+    reads: Vec<EventReads>,
 }
 
 /// A rule a definitions file breaks, naming the indicator and the field.
@@ -211,17 +215,59 @@ impl Definitions {
     /// Whether some indicator selects events of this type: an entry of any other type
     /// contributes no facts.
     pub fn selects_event(&self, event_type: &str) -> bool {
-        self.reads.contains_key(event_type)
+        self.event_reads(event_type).is_some()
     }
 
     /// The top-level payload fields the indicators may read from an event of this type (in
     /// filters, keys, amounts and beneficiaries); `None` if no indicator selects it.
     pub fn payload_fields_read(&self, event_type: &str) -> Option<&BTreeSet<String>> {
-        self.reads.get(event_type)
+        self.event_reads(event_type).map(|reads| &reads.fields)
+    }
+
+    /// The bit of an event type some indicator selects, for [`Indicator::may_select`]; `None`
+    /// if no indicator selects it.
+    pub(crate) fn selected_bit(&self, event_type: &str) -> Option<u128> {
+        self.event_reads(event_type).map(|reads| reads.bit)
+    }
+
+    fn event_reads(&self, event_type: &str) -> Option<&EventReads> {
+        self.reads
+            .iter()
+            .find(|reads| reads.event_type == event_type)
     }
 }
 
+/// What the indicators read from an event type they select.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct EventReads {
+    event_type: String,
+    /// Its [`event_bit`].
+    bit: u128,
+    /// The top-level payload fields read.
+    fields: BTreeSet<String>,
+}
+
+const _: () = assert!(
+    Event::TYPES.len() <= 128,
+    "every event type needs a bit of the u128 sets of selected event types"
+);
+
+/// The bit of an event type in a set of event types: its place among the domain's event
+/// types; every bit for any other, which no selection names.
+fn event_bit(event_type: &str) -> u128 {
+    Event::TYPES
+        .iter()
+        .position(|known| *known == event_type)
+        .map_or(u128::MAX, |place| 1 << place)
+}
+
 impl Indicator {
+    /// Whether any selection of the indicator may name the event type of this
+    /// [`Definitions::selected_bit`]; if not, it derives no fact from the entry.
+    pub(crate) fn may_select(&self, bit: u128) -> bool {
+        self.selected & bit != 0
+    }
+
     /// Each selection of the indicator, with the fields read from an event it selects. A
     /// savings indicator's fields are all counted with both its selections.
     fn selections<'i>(&'i self) -> Vec<(&'i Selection, Vec<&'i FieldRef>)> {
@@ -296,7 +342,7 @@ impl Indicator {
 }
 
 /// For each event type the indicators select, the top-level payload fields they read from it.
-fn payload_reads(indicators: &[Indicator]) -> BTreeMap<String, BTreeSet<String>> {
+fn payload_reads(indicators: &[Indicator]) -> Vec<EventReads> {
     let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for indicator in indicators {
         for (select, fields) in indicator.selections() {
@@ -322,6 +368,13 @@ fn payload_reads(indicators: &[Indicator]) -> BTreeMap<String, BTreeSet<String>>
         }
     }
     reads
+        .into_iter()
+        .map(|(event_type, fields)| EventReads {
+            bit: event_bit(&event_type),
+            event_type,
+            fields,
+        })
+        .collect()
 }
 
 fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
@@ -649,7 +702,7 @@ impl IndicatorFile {
                 Some(check_field(&id, "beneficiary", text, &events, schemas)?)
             }
         };
-        Ok(Indicator {
+        let mut indicator = Indicator {
             id: self.id,
             area: self.area,
             label: self.label,
@@ -657,7 +710,14 @@ impl IndicatorFile {
             kind,
             beneficiary,
             assumption: self.assumption,
-        })
+            selected: 0,
+        };
+        indicator.selected = indicator
+            .selections()
+            .iter()
+            .flat_map(|(select, _)| &select.events)
+            .fold(0, |bits, event| bits | event_bit(event));
+        Ok(indicator)
     }
 }
 

@@ -327,6 +327,54 @@ fn the_fast_parse_derives_the_same_facts_as_the_full_parse() {
 }
 
 #[test]
+fn definitions_with_indicators_removed_derive_the_facts_of_those_that_remain() {
+    let entries = varied_entries(600);
+    for template in TEMPLATES {
+        let all = definitions(template);
+        for kept in &all.indicators {
+            let mut one = all.clone();
+            one.indicators.retain(|indicator| indicator.id == kept.id);
+            for entry in &entries {
+                let expected = derive(&all, entry.into()).map(|derived| Derived {
+                    facts: derived
+                        .facts
+                        .into_iter()
+                        .filter(|fact| fact.indicator == kept.id)
+                        .collect(),
+                    supersedes: derived.supersedes,
+                });
+                // An entry another indicator refuses may still derive for this one.
+                if let Ok(expected) = expected {
+                    assert_eq!(derive(&one, entry.into()), Ok(expected));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_definitions_name_the_payload_fields_their_indicators_read() {
+    let cuneo = definitions("cuneo");
+    let fields = |event_type: &str| {
+        cuneo
+            .payload_fields_read(event_type)
+            .map(|fields| fields.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        fields("OrderPlaced"),
+        Some(vec!["beneficiary_id", "channel", "isee_band", "product_id"])
+    );
+    assert_eq!(fields("AccessRecorded"), Some(vec!["beneficiary_id"]));
+    assert_eq!(fields("TenancyEnded"), Some(vec!["reason"]));
+    assert_eq!(fields("RentPaid"), Some(vec!["amount"]));
+    assert_eq!(fields("TokenIssued"), Some(vec![]));
+    assert_eq!(fields("TokenRedeemed"), Some(vec![]));
+    assert_eq!(fields("ProviderAccredited"), None);
+    assert!(cuneo.selects_event("TenantMilestoneReached"));
+    assert!(!cuneo.selects_event("ContractRegistered"));
+}
+
+#[test]
 fn the_fast_parse_names_the_same_template_as_the_full_parse() {
     let entries = varied_entries(300);
     let cuneo = definitions("cuneo");
