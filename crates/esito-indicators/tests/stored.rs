@@ -279,7 +279,8 @@ fn ascii_escaped(text: &str) -> String {
     out
 }
 
-/// Each entry written as the log stores it, as serde writes it and with escapes.
+/// Each entry written as the log stores it, as serde writes it, with escapes and with white
+/// space.
 fn texts(entries: &[Entry]) -> Vec<String> {
     entries
         .iter()
@@ -287,7 +288,8 @@ fn texts(entries: &[Entry]) -> Vec<String> {
             let canonical = entry.canonical_json();
             let plain = serde_json::to_string(entry).expect("an entry serializes");
             let escaped = ascii_escaped(&canonical);
-            [canonical, plain, escaped]
+            let pretty = serde_json::to_string_pretty(entry).expect("an entry serializes");
+            [canonical, plain, escaped, pretty]
         })
         .collect()
 }
@@ -408,7 +410,7 @@ fn the_fast_parse_reads_the_fields_as_the_full_parse_does() {
         assert_eq!(fast.corrects.as_deref(), full.corrects.as_deref());
         assert_eq!(fast.payload(), Some(&full.payload));
         assert_eq!(
-            serde_json::from_str::<Json>(fast.raw_payload().get()).ok(),
+            serde_json::from_str::<Json>(fast.raw_payload()).ok(),
             Some(full.payload)
         );
     }
@@ -454,27 +456,58 @@ fn only_the_payload_the_definitions_read_is_read() {
     let unselected = text("ProviderAccredited", json!({"name": "p"}));
     let entry = StoredEntry::parse_for(1, &unselected, Some(&cuneo)).expect("a stored entry");
     assert_eq!(entry.payload(), None);
-    assert_eq!(entry.raw_payload().get(), r#"{"name":"p"}"#);
+    assert_eq!(entry.raw_payload(), r#"{"name":"p"}"#);
 }
 
 #[test]
 fn a_malformed_text_is_refused_naming_its_position_and_the_reason() {
     let good = varied_entries(1)[0].canonical_json();
+    assert!(StoredEntry::parse(7, &good).is_ok());
     let cases = [
-        (good[..good.len() - 5].to_owned(), "EOF while parsing"),
-        ("{\"position\":}".to_owned(), "expected value"),
-        ("\"an entry\"".to_owned(), "invalid type: string"),
+        (
+            good[..good.len() - 5].to_owned(),
+            "the text ends inside a string",
+        ),
+        (
+            good[..good.len() - 1].to_owned(),
+            "the text ends where `,` or `}` should be",
+        ),
+        (format!("{good} x"), "the end of the text expected at byte"),
+        (
+            "\"an entry\"".to_owned(),
+            "`{` expected at byte 0, found `\\\"`",
+        ),
+        (
+            "{\"position\":}".to_owned(),
+            "the position (a positive integer) expected at byte 12, found `}`",
+        ),
+        (
+            good.replace("\"position\":1", "\"position\":\"1\""),
+            "the position (a positive integer) expected",
+        ),
+        (
+            good.replace("\"position\":1", "\"position\":1.5"),
+            "the position (a positive integer) expected",
+        ),
         (
             good.replace("\"position\":1", "\"position\":0"),
             "positions start at 1",
+        ),
+        (
+            good.replace("\"position\":1", "\"position\":99999999999999999999"),
+            "the position is too large",
         ),
         (
             good.replace("\"event_type\"", "\"event_kind\""),
             "missing field `event_type`",
         ),
         (
-            good.replace("\"position\":1", "\"position\":\"1\""),
-            "invalid type",
+            good.replace("\"event_id\":", "\"event_id\":\"e0\",\"event_id\":"),
+            "duplicate field `event_id`",
+        ),
+        (
+            good.replace("\"event_id\":\"", "\"event_id\":\"\\q"),
+            "event_id: invalid escape",
         ),
         (
             good.replace("\"payload\":{", "\"payload\":[{")
@@ -482,8 +515,16 @@ fn a_malformed_text_is_refused_naming_its_position_and_the_reason() {
             "the payload is not a JSON object",
         ),
         (
+            "{\"payload\":{\"a\":[1,{\"b\":2}".to_owned(),
+            "the text ends inside a value",
+        ),
+        (
             good.replace("\"payload\":{", "\"corrects\":null,\"payload\":{"),
-            "invalid type: null",
+            "corrects (a string) expected",
+        ),
+        (
+            good.replace("\"payload\":{", "\"payload\":{\"a\":tru,"),
+            "the payload cannot be read",
         ),
     ];
     for (text, reason) in cases {
@@ -496,6 +537,28 @@ fn a_malformed_text_is_refused_naming_its_position_and_the_reason() {
             "{message}"
         );
     }
+}
+
+#[test]
+fn a_payload_value_the_definitions_read_is_checked_and_one_they_skip_is_not() {
+    let cuneo = definitions("cuneo");
+    let text = |payload: &str| {
+        format!(
+            r#"{{"event_id":"e1","event_type":"OrderPlaced","occurred_at":"2024-01-05T10:00:00+01:00","payload":{payload},"position":4,"stream_id":"o1"}}"#
+        )
+    };
+    let read = text(r#"{"channel":tru,"price":"4.00"}"#);
+    let error = StoredEntry::parse_for(4, &read, Some(&cuneo)).expect_err("a malformed value");
+    assert!(
+        error
+            .to_string()
+            .starts_with("position 4: the stored entry cannot be read: the payload cannot be read"),
+        "{error}"
+    );
+    let skipped = text(r#"{"channel":"online","price":tru}"#);
+    let entry = StoredEntry::parse_for(4, &skipped, Some(&cuneo)).expect("the price is skipped");
+    assert_eq!(entry.payload(), Some(&json!({"channel": "online"})));
+    assert!(StoredEntry::parse(4, &skipped).is_err());
 }
 
 mod throughput {
