@@ -165,13 +165,16 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
             supersedes,
         });
     };
-    let mut facts = Vec::new();
+    let selecting = || {
+        definitions
+            .indicators
+            .iter()
+            .filter(move |indicator| indicator.may_select(bit))
+    };
+    // Most indicators add one fact; room for a few with two saves growing the list.
+    let mut facts = Vec::with_capacity(selecting().count() * 3 / 2 + 1);
     let mut local_date = None;
-    for indicator in definitions
-        .indicators
-        .iter()
-        .filter(|indicator| indicator.may_select(bit))
-    {
+    for indicator in selecting() {
         let mut add =
             |part: Part, key: Option<String>, amount: Option<Decimal>| -> Result<(), DeriveError> {
                 let date = match local_date {
