@@ -269,9 +269,7 @@ fn member_before<'a, const N: usize>(
             if bytes.get(close) != Some(&b'"') {
                 return None;
             }
-            let open = bytes[..close]
-                .iter()
-                .rposition(|byte| matches!(byte, b'"' | b'\\'))?;
+            let open = last_quote_or_backslash(bytes, close)?;
             if bytes[open] != b'"' {
                 return None;
             }
@@ -564,12 +562,13 @@ impl<'a> Scanner<'a> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const QUOTES: u64 = ONES * b'"' as u64;
+const BACKSLASHES: u64 = ONES * b'\\' as u64;
+
 /// The index of the first `"` or `\` at or after `at`, looking at eight bytes at a time.
 fn quote_or_backslash(bytes: &[u8], mut at: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = ONES * b'"' as u64;
-    const BACKSLASHES: u64 = ONES * b'\\' as u64;
     while let Some(chunk) = bytes.get(at..at + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -591,6 +590,27 @@ fn quote_or_backslash(bytes: &[u8], mut at: usize) -> Option<usize> {
         .iter()
         .position(|byte| matches!(byte, b'"' | b'\\'))
         .map(|found| at + found)
+}
+
+/// The index of the last `"` or `\` before `end`, looking at eight bytes at a time.
+fn last_quote_or_backslash(bytes: &[u8], mut end: usize) -> Option<usize> {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // The high bit of each byte of `x` that is zero, and only of those.
+    let zeros = |x: u64| !((x & LOWS).wrapping_add(LOWS) | x | LOWS);
+    while end >= 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(bytes.get(end - 8..end)?);
+        let word = u64::from_le_bytes(word);
+        let found = zeros(word ^ QUOTES) | zeros(word ^ BACKSLASHES);
+        if found != 0 {
+            return Some(end - 1 - (found.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    bytes
+        .get(..end)?
+        .iter()
+        .rposition(|byte| matches!(byte, b'"' | b'\\'))
 }
 
 #[cfg(test)]
@@ -693,5 +713,29 @@ mod tests {
             }
         }
         assert_eq!(quote_or_backslash(b"abc", 5), None);
+    }
+
+    #[test]
+    fn the_eight_byte_search_backwards_finds_the_last_quote_or_backslash_wherever_it_is() {
+        for length in 0..40 {
+            for place in 0..=length {
+                for sought in [b'"', b'\\'] {
+                    let mut bytes = vec![b'a'; length];
+                    if place < length {
+                        bytes[place] = sought;
+                        for (at, byte) in bytes.iter_mut().enumerate().take(place) {
+                            *byte = [b'"', b'\\', b'#', b'!', 0x80, 0xa2, b'a'][at % 7];
+                        }
+                    }
+                    for end in place..=length {
+                        let expected = bytes[..end]
+                            .iter()
+                            .rposition(|byte| matches!(byte, b'"' | b'\\'));
+                        assert_eq!(last_quote_or_backslash(&bytes, end), expected);
+                    }
+                }
+            }
+        }
+        assert_eq!(last_quote_or_backslash(b"abc", 5), None);
     }
 }
