@@ -682,7 +682,7 @@ mod throughput {
     /// --nocapture`.
     #[test]
     #[ignore = "a measurement, run in release mode"]
-    fn the_fast_parse_reads_stored_entries_several_times_faster_than_the_full_parse() {
+    fn each_reading_of_two_hundred_thousand_cuneo_like_entries_is_timed() {
         let definitions: Definitions = super::definitions("cuneo");
         let texts: Vec<String> = (0..200_000)
             .map(|n| cuneo_like(n).canonical_json())
