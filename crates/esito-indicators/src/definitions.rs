@@ -219,9 +219,11 @@ impl Definitions {
     }
 
     /// The top-level payload fields the indicators may read from an event of this type (in
-    /// filters, keys, amounts and beneficiaries); `None` if no indicator selects it.
-    pub fn payload_fields_read(&self, event_type: &str) -> Option<&BTreeSet<String>> {
-        self.event_reads(event_type).map(|reads| &reads.fields)
+    /// filters, keys, amounts and beneficiaries), in order and each once; `None` if no
+    /// indicator selects it.
+    pub fn payload_fields_read(&self, event_type: &str) -> Option<&[String]> {
+        self.event_reads(event_type)
+            .map(|reads| reads.fields.as_slice())
     }
 
     /// The bit of an event type some indicator selects, for [`Indicator::may_select`]; `None`
@@ -243,8 +245,8 @@ struct EventReads {
     event_type: String,
     /// Its [`event_bit`].
     bit: u128,
-    /// The top-level payload fields read.
-    fields: BTreeSet<String>,
+    /// The top-level payload fields read, in order.
+    fields: Vec<String>,
 }
 
 const _: () = assert!(
@@ -372,7 +374,7 @@ fn payload_reads(indicators: &[Indicator]) -> Vec<EventReads> {
         .map(|(event_type, fields)| EventReads {
             bit: event_bit(&event_type),
             event_type,
-            fields,
+            fields: fields.into_iter().collect(),
         })
         .collect()
 }

@@ -120,7 +120,7 @@ impl<'a> StoredEntry<'a> {
     fn read_canonical(position: u64, text: &'a str) -> Option<Self> {
         let mut scanner = Scanner::new(position, text);
         scanner.literal(b"{\"contract_id\":")?;
-        scanner.string("contract_id").ok()?;
+        scanner.skip_value().ok()?;
         let corrects = match scanner.literal(b",\"corrects\":") {
             Some(()) => Some(scanner.string("corrects").ok()?),
             None => None,
