@@ -8,13 +8,15 @@
 //! the definitions it was given.
 //!
 //! The text is not read by `serde_json`, which checks all of it: the log checked the whole text
-//! (its syntax, no repeated keys, exact integers) when the entry was appended, and checking it
-//! again is most of the cost of reading it. A scanner finds the members and the ends of the
-//! values it skips without checking what they hold; a text in the log's own layout (RFC 8785,
-//! as `Entry::canonical_json` writes it) is read from both ends, so that even the payload's end
-//! is found without reading it. What is read is checked: a text cut short, a member missing or
-//! repeated, a position that is not a positive integer or a payload that is not an object is
-//! refused, and the payload values that are read go through `serde_json`.
+//! (its syntax, no repeated or unknown members, exact integers) when the entry was appended,
+//! and checking it again is most of the cost of reading it. A scanner finds the members and
+//! the ends of the values it skips without checking what those hold. A text in the log's own
+//! layout (RFC 8785, as `Entry::canonical_json` writes it) is read from both ends, so that the
+//! payload's end is found without reading the payload; any other text is scanned from the
+//! start. What is read is checked: a text cut short, a member read that is missing, not a
+//! string, or (where the scanner meets it) repeated, a position that is not a positive integer
+//! and a payload that is not an object are refused, and the payload values that are read go
+//! through `serde_json`.
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;
