@@ -213,16 +213,14 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
                     }),
             }
         };
-        let beneficiary = || {
-            indicator
-                .beneficiary
-                .as_ref()
-                .and_then(|field| key_of(entry, field))
-        };
+        let beneficiary = indicator
+            .beneficiary
+            .as_ref()
+            .and_then(|field| key_of(entry, field));
         match &indicator.kind {
             Kind::Count { select } => {
                 if selects(select, entry) {
-                    add(Part::Main, beneficiary(), None)?;
+                    add(Part::Main, beneficiary, None)?;
                 }
             }
             Kind::Distinct { select, field } => {
@@ -232,7 +230,7 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
             }
             Kind::Sum { select, field } => {
                 if selects(select, entry) {
-                    add(Part::Main, beneficiary(), amount_of(field)?)?;
+                    add(Part::Main, beneficiary, amount_of(field)?)?;
                 }
             }
             Kind::Ratio {
