@@ -4,6 +4,8 @@
 //! projector, a rebuild and the offline re-computation hold the same facts; a fact counts from
 //! its entry's position until the position of the entry that corrects or voids it.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use esito_domain::values::OccurredAt;
 use rust_decimal::Decimal;
@@ -157,9 +159,22 @@ pub enum DeriveError {
 /// The facts an entry contributes to every indicator of `definitions`.
 pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived, DeriveError> {
     let supersedes = entry.corrects.map(str::to_owned);
-    let mut facts = Vec::new();
+    let Some(bit) = definitions.selected_bit(entry.event_type) else {
+        return Ok(Derived {
+            facts: Vec::new(),
+            supersedes,
+        });
+    };
+    let selecting = || {
+        definitions
+            .indicators
+            .iter()
+            .filter(move |indicator| indicator.may_select(bit))
+    };
+    // Most indicators add one fact; room for a few with two saves growing the list.
+    let mut facts = Vec::with_capacity(selecting().count() * 3 / 2 + 1);
     let mut local_date = None;
-    for indicator in &definitions.indicators {
+    for indicator in selecting() {
         let mut add =
             |part: Part, key: Option<String>, amount: Option<Decimal>| -> Result<(), DeriveError> {
                 let date = match local_date {
@@ -241,7 +256,6 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
                 occupied,
                 vacated,
             } => {
-                let stream = Some(entry.stream_id.to_owned());
                 for (part, select) in [
                     (Part::Available, Some(available)),
                     (Part::Withdrawn, withdrawn.as_ref()),
@@ -249,7 +263,7 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
                     (Part::Vacated, Some(vacated)),
                 ] {
                     if select.is_some_and(|select| selects(select, entry)) {
-                        add(part, stream.clone(), None)?;
+                        add(part, Some(entry.stream_id.to_owned()), None)?;
                     }
                 }
             }
@@ -317,21 +331,23 @@ pub fn derive(definitions: &Definitions, entry: EntryView<'_>) -> Result<Derived
 fn selects(select: &Selection, entry: EntryView<'_>) -> bool {
     select.events.contains(entry.event_type)
         && select.filters.iter().all(|(path, accepted)| {
-            let field = if path.len() == 1 && path[0] == "@stream_id" {
-                FieldRef::StreamId
+            let value = if path.len() == 1 && path[0] == "@stream_id" {
+                Some(Cow::Borrowed(entry.stream_id))
             } else {
-                FieldRef::Payload(path.clone())
+                payload_at(entry.payload, path).and_then(text_of)
             };
-            key_of(entry, &field).is_some_and(|value| accepted.contains(&value))
+            value.is_some_and(|value| accepted.contains(value.as_ref()))
         })
+}
+
+fn payload_at<'a>(payload: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(payload, |value, name| value.get(name))
 }
 
 fn field_value<'a>(entry: EntryView<'a>, field: &FieldRef) -> Option<&'a Value> {
     match field {
         FieldRef::StreamId => None,
-        FieldRef::Payload(path) => path
-            .iter()
-            .try_fold(entry.payload, |value, name| value.get(name)),
+        FieldRef::Payload(path) => payload_at(entry.payload, path),
     }
 }
 
@@ -341,11 +357,18 @@ fn key_of(entry: EntryView<'_>, field: &FieldRef) -> Option<String> {
     if let FieldRef::StreamId = field {
         return Some(entry.stream_id.to_owned());
     }
-    match field_value(entry, field)? {
-        Value::String(text) => Some(text.clone()),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Object(map) => map.get("kind").and_then(Value::as_str).map(str::to_owned),
+    field_value(entry, field)
+        .and_then(text_of)
+        .map(Cow::into_owned)
+}
+
+/// [`key_of`] for a value, borrowed where it is a string.
+fn text_of(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
+        Value::Number(number) => Some(Cow::Owned(number.to_string())),
+        Value::Object(map) => map.get("kind").and_then(Value::as_str).map(Cow::Borrowed),
         _ => None,
     }
 }

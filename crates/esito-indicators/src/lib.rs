@@ -12,6 +12,7 @@ pub mod memory;
 pub mod offline;
 pub mod period;
 pub mod report;
+pub mod stored;
 pub mod templates;
 
 pub use definitions::{Area, DefinitionError, Definitions, Indicator, Kind};
@@ -20,3 +21,4 @@ pub use facts::{derive, Derived, EntryView, Fact, Part};
 pub use memory::MemoryProjection;
 pub use period::{Period, PeriodError};
 pub use report::{IndicatorReport, IndicatorValue};
+pub use stored::{StoredEntry, StoredError};
