@@ -239,8 +239,13 @@ pub async fn stream_log(
         count += 1;
         work += text.len();
         if let Some(definitions) = derive_with {
-            let entry = crate::projection::parse_entry(position as u64, &text)?;
-            let derived = esito_indicators::derive(definitions, (&entry).into()).map_err(|e| {
+            let entry =
+                esito_indicators::StoredEntry::parse_for(position as u64, &text, Some(definitions))
+                    .map_err(|error| StoreError::Corrupt {
+                        position: error.position,
+                        reason: error.reason,
+                    })?;
+            let derived = esito_indicators::derive(definitions, entry.view()).map_err(|e| {
                 StoreError::Corrupt {
                     position: position as u64,
                     reason: e.to_string(),

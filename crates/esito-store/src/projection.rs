@@ -30,6 +30,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use esito_domain::ContractId;
 use esito_indicators::facts::{derive, EntryView, Fact, Part};
+use esito_indicators::stored::StoredEntry;
 use esito_indicators::templates::{embedded, template_named};
 use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period};
 use esito_log::Entry;
@@ -1418,14 +1419,21 @@ fn derive_chunk(
     definitions: Option<&Definitions>,
     rows: Vec<(u64, String)>,
 ) -> Result<DerivedChunk, StoreError> {
-    let entries = rows
-        .iter()
-        .map(|(position, text)| parse_entry(*position, text))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut delta = Delta::default();
     let facts = match definitions {
         Some(definitions) => {
-            let views: Vec<EntryView<'_>> = entries.iter().map(EntryView::from).collect();
+            let entries = rows
+                .iter()
+                .map(|(position, text)| {
+                    StoredEntry::parse_for(*position, text, Some(definitions)).map_err(|error| {
+                        StoreError::Corrupt {
+                            position: error.position,
+                            reason: error.reason,
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
             derive_batch(definitions, &views, &HashMap::new(), &mut delta)?
         }
         None => BatchFacts::default(),
