@@ -151,6 +151,12 @@ impl<'a> StoredEntry<'a> {
         if !(raw_payload.starts_with('{') && raw_payload.ends_with('}')) {
             return None;
         }
+        // What lies between is the payload only if it is one object: a member the format
+        // does not have, after the payload, would otherwise be read as part of it.
+        scanner.skip_value().ok()?;
+        if scanner.at != end {
+            return None;
+        }
         let position = position_digits
             .parse()
             .ok()

@@ -417,6 +417,48 @@ fn the_fast_parse_reads_the_fields_as_the_full_parse_does() {
 }
 
 #[test]
+fn a_member_the_entry_format_does_not_have_is_never_misread() {
+    let canonical = r#"{"contract_id":"c","event_id":"e1","event_type":"AccessRecorded","occurred_at":"2024-01-05T10:00:00+01:00","payload":{"channel":"phone","need":"other","outcome":"information_only"},"position":3,"recorded_at":"2024-01-01T00:00:00Z","recorded_by":"t","schema_version":1,"stream_id":"o1","stream_seq":1,"stream_type":"access"}"#;
+    let cuneo = definitions("cuneo");
+    let expected = StoredEntry::parse_for(3, canonical, Some(&cuneo)).expect("a stored entry");
+    let expected = derive(&cuneo, expected.view()).expect("it derives");
+    assert!(!expected.facts.is_empty(), "the entry counts somewhere");
+    // `Entry` refuses members it does not know, so the log holds none; a text that has one
+    // anyway (before the payload, between it and the position, last) is read right or refused.
+    for (after, member) in [
+        (r#""contract_id":"c","#, r#""corrected_at":{"a":[1,"}"]},"#),
+        (r#""outcome":"information_only"},"#, r#""pinned":"x\"y","#),
+        (
+            r#""outcome":"information_only"},"#,
+            r#""pinned":{"need":"elderly_care"},"#,
+        ),
+        (r#""stream_type":"access""#, r#","zone":null"#),
+    ] {
+        let at = canonical.find(after).expect("the member is there") + after.len();
+        let text = format!("{}{member}{}", &canonical[..at], &canonical[at..]);
+        // Refused is fine; read means read right.
+        for entry in [
+            StoredEntry::parse(3, &text),
+            StoredEntry::parse_for(3, &text, Some(&cuneo)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            assert_eq!(
+                entry.raw_payload(),
+                r#"{"channel":"phone","need":"other","outcome":"information_only"}"#,
+                "{text}"
+            );
+            assert_eq!(
+                derive(&cuneo, entry.view()).expect("it derives"),
+                expected,
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
 fn strings_without_escapes_are_borrowed_from_the_text_and_escaped_ones_are_unescaped() {
     let text = r#"{"contract_id":"c","event_id":"e\u00e8\"1","event_type":"OrderPlaced","occurred_at":"2024-01-05T10:00:00+01:00","payload":{"channel":"online"},"position":3,"recorded_at":"2024-01-01T00:00:00Z","recorded_by":"t","schema_version":1,"stream_id":"o1","stream_seq":1,"stream_type":"order"}"#;
     let entry = StoredEntry::parse(3, text).expect("a stored entry");
