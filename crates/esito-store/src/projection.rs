@@ -248,10 +248,10 @@ fn derived<'a>(
 
 /// The event ids that `entries` correct or void and that are not among them: their stored
 /// entries are needed to take their facts away.
-pub(crate) fn earlier_targets(entries: &[Entry]) -> Vec<String> {
+pub(crate) fn earlier_targets(entries: &[StoredEntry<'_>]) -> Vec<String> {
     let here: HashSet<&str> = entries
         .iter()
-        .map(|entry| entry.event_id.as_str())
+        .map(|entry| entry.event_id.as_ref())
         .collect();
     entries
         .iter()
@@ -350,18 +350,48 @@ pub(crate) fn derive_batch(
     Ok(out)
 }
 
-/// Plans the step over `entries` (in position order after `state.position`); `earlier` holds
-/// the stored entries they supersede from before the batch.
+/// Reads the stored entries (position, text) of a step for the definitions of `state`'s
+/// template ([`StoredEntry::parse_for`]).
+pub(crate) fn read_step<'a>(
+    state: &ProjectionState,
+    rows: &'a [(u64, String)],
+) -> Result<Vec<StoredEntry<'a>>, StoreError> {
+    let definitions = definitions_of(state.template.as_deref())?;
+    rows.iter()
+        .map(|(position, text)| {
+            StoredEntry::parse_for(*position, text, definitions.as_ref()).map_err(stored_error)
+        })
+        .collect()
+}
+
+fn stored_error(error: esito_indicators::StoredError) -> StoreError {
+    StoreError::Corrupt {
+        position: error.position,
+        reason: error.reason,
+    }
+}
+
+/// Plans the step over `entries` (in position order after `state.position`, read by
+/// [`read_step`] for `state`); `earlier` holds the stored entries they supersede from before
+/// the batch.
 pub(crate) fn plan_step(
     state: &ProjectionState,
-    entries: &[Entry],
+    entries: &mut [StoredEntry<'_>],
     earlier: &HashMap<String, Entry>,
 ) -> Result<StepPlan<Advance>, StoreError> {
-    let views: Vec<EntryView<'_>> = entries.iter().map(EntryView::from).collect();
-    let mut state = match after_templates(state, views.iter().copied())? {
+    let mut state = match after_templates(state, entries.iter().map(StoredEntry::view))? {
         StepPlan::Restart(restart) => return Ok(StepPlan::Restart(restart)),
-        StepPlan::Advance(state) => state,
+        StepPlan::Advance(named) => {
+            // The log's first entry named the first template: read what its definitions read.
+            if named.definitions_sha256 != state.definitions_sha256 {
+                for entry in entries.iter_mut() {
+                    entry.read_whole_payload().map_err(stored_error)?;
+                }
+            }
+            named
+        }
     };
+    let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
     let mut delta = Delta::default();
     let mut facts = BatchFacts::default();
     if let Some(definitions) = definitions_of(state.template.as_deref())? {
@@ -378,7 +408,7 @@ pub(crate) fn plan_step(
             });
         }
     }
-    if let Some(last) = entries.last() {
+    if let Some(last) = views.last() {
         state.position = last.position;
     }
     Ok(StepPlan::Advance(Advance {
@@ -684,9 +714,11 @@ impl Store {
             let Some(last) = page.last() else { break };
             position = last.position;
             for stored in page.iter().filter(|stored| stored.position <= as_of) {
-                let entry = parse_entry(stored.position, &stored.entry)?;
+                let entry =
+                    StoredEntry::parse_for(stored.position, &stored.entry, Some(&definitions))
+                        .map_err(stored_error)?;
                 projection
-                    .apply(&definitions, EntryView::from(&entry))
+                    .apply(&definitions, entry.view())
                     .map_err(|error| StoreError::Corrupt {
                         position: stored.position,
                         reason: error.to_string(),
@@ -920,19 +952,17 @@ macro_rules! projection_backend {
                     .bind((state.position + u64::from(batch)) as i64)
                     .fetch_all(&mut *tx)
                     .await?;
-                let entries = rows
+                let rows = rows
                     .iter()
-                    .map(|row| {
-                        let position = row.try_get::<i64, _>(0)? as u64;
-                        parse_entry(position, row.try_get::<&str, _>(1)?)
-                    })
-                    .collect::<Result<Vec<_>, $crate::StoreError>>()?;
+                    .map(|row| Ok((row.try_get::<i64, _>(0)? as u64, row.try_get(1)?)))
+                    .collect::<Result<Vec<(u64, String)>, $crate::StoreError>>()?;
+                let mut entries = read_step(&state, &rows)?;
                 // Entries the batch supersedes from before it: read outside the transaction,
                 // which is safe because stored entries never change.
                 let earlier = outer
                     .entries_by_event_id(contract_id, &earlier_targets(&entries))
                     .await?;
-                let (state, applied) = match plan_step(&state, &entries, &earlier)? {
+                let (state, applied) = match plan_step(&state, &mut entries, &earlier)? {
                     StepPlan::Restart(restart) => {
                         for sql in DELETE_SQL {
                             sqlx::query(sql)
@@ -1425,12 +1455,7 @@ fn derive_chunk(
             let entries = rows
                 .iter()
                 .map(|(position, text)| {
-                    StoredEntry::parse_for(*position, text, Some(definitions)).map_err(|error| {
-                        StoreError::Corrupt {
-                            position: error.position,
-                            reason: error.reason,
-                        }
-                    })
+                    StoredEntry::parse_for(*position, text, Some(definitions)).map_err(stored_error)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
