@@ -175,6 +175,56 @@ fn euros(text: &str) -> Decimal {
 // Cuneo, Communal Living (src/demo/cuneo.rs)
 
 #[test]
+fn esito_rebuild_gives_every_demo_contract_the_values_the_running_projection_gave() {
+    let demo = Demo::load();
+    let asked = [
+        (CUNEO, "2024-Q1"),
+        (CUNEO, "2024"),
+        (TORINO, "2024-H1"),
+        (PRATO, "2024"),
+        (CREMONA, "2024-Q2"),
+    ];
+    // As of the head and as of an earlier position, from the projection the queries catch up.
+    let before: Vec<(Value, Value)> = asked
+        .iter()
+        .map(|(contract, period)| {
+            (
+                demo.report(contract, period).json,
+                demo.report_as_of(contract, period, Some(20)).json,
+            )
+        })
+        .collect();
+    let output = Command::new(ESITO)
+        .args(["rebuild", "--database", &demo.database])
+        .output()
+        .expect("esito runs");
+    assert!(
+        output.status.success(),
+        "esito rebuild: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    for contract in [CUNEO, TORINO, PRATO, CREMONA] {
+        assert!(
+            said.contains(&format!("rebuilt: {contract}, ")),
+            "esito rebuild names {contract}: {said}"
+        );
+    }
+    for ((contract, period), (head, earlier)) in asked.iter().zip(before) {
+        assert_eq!(
+            demo.report(contract, period).json,
+            head,
+            "{contract} {period}"
+        );
+        assert_eq!(
+            demo.report_as_of(contract, period, Some(20)).json,
+            earlier,
+            "{contract} {period} as of 20"
+        );
+    }
+}
+
+#[test]
 fn cuneo_indicators_follow_from_the_generator() {
     let demo = Demo::load();
     let q3 = demo.report(CUNEO, "2023-Q3");
