@@ -17,8 +17,9 @@ pub const FILES: [(&str, &str); 4] = [
     ("cremona", include_str!("../../../projections/cremona.toml")),
 ];
 
-/// The definitions of a template built into the binary, parsed once.
-pub fn embedded(template: &str) -> Option<Result<Definitions, DefinitionError>> {
+/// The definitions of a template built into the binary, parsed once and kept for the life of
+/// the process.
+pub fn built_in(template: &str) -> Option<Result<&'static Definitions, &'static DefinitionError>> {
     static PARSED: OnceLock<Vec<Result<Definitions, DefinitionError>>> = OnceLock::new();
     let parsed = PARSED.get_or_init(|| {
         FILES
@@ -29,7 +30,12 @@ pub fn embedded(template: &str) -> Option<Result<Definitions, DefinitionError>> 
     FILES
         .iter()
         .position(|(name, _)| *name == template)
-        .map(|index| parsed[index].clone())
+        .map(|index| parsed[index].as_ref())
+}
+
+/// A copy of [`built_in`]'s definitions, for a caller that changes them.
+pub fn embedded(template: &str) -> Option<Result<Definitions, DefinitionError>> {
+    built_in(template).map(|parsed| parsed.cloned().map_err(Clone::clone))
 }
 
 /// The template an entry names: the registration's, or an amendment's new one.

@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use esito_domain::ContractId;
 use esito_indicators::facts::{derive, EntryView, Fact, Part};
 use esito_indicators::stored::StoredEntry;
-use esito_indicators::templates::{embedded, template_named};
+use esito_indicators::templates::{built_in, template_named};
 use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period};
 use esito_log::Entry;
 use rust_decimal::Decimal;
@@ -203,8 +203,10 @@ pub(crate) enum StepPlan<T> {
     Restart(ProjectionState),
 }
 
-pub(crate) fn definitions_of(template: Option<&str>) -> Result<Option<Definitions>, StoreError> {
-    match template.and_then(embedded) {
+pub(crate) fn definitions_of(
+    template: Option<&str>,
+) -> Result<Option<&'static Definitions>, StoreError> {
+    match template.and_then(built_in) {
         None => Ok(None),
         Some(Ok(definitions)) => Ok(Some(definitions)),
         Some(Err(error)) => Err(StoreError::Definitions(error.to_string())),
@@ -217,7 +219,7 @@ pub(crate) fn restart_for_definitions(
     state: &ProjectionState,
 ) -> Result<Option<ProjectionState>, StoreError> {
     let definitions = definitions_of(state.template.as_deref())?;
-    let sha = definitions.map(|definitions| definitions.sha256);
+    let sha = definitions.map(|definitions| definitions.sha256.clone());
     if sha == state.definitions_sha256 {
         return Ok(None);
     }
@@ -279,7 +281,7 @@ pub(crate) fn after_templates<'a>(
             continue;
         }
         let definitions_sha256 =
-            definitions_of(Some(&named))?.map(|definitions| definitions.sha256);
+            definitions_of(Some(&named))?.map(|definitions| definitions.sha256.clone());
         let named = ProjectionState {
             position: 0,
             template: Some(named),
@@ -359,7 +361,7 @@ pub(crate) fn read_step<'a>(
     let definitions = definitions_of(state.template.as_deref())?;
     rows.iter()
         .map(|(position, text)| {
-            StoredEntry::parse_for(*position, text, definitions.as_ref()).map_err(stored_error)
+            StoredEntry::parse_for(*position, text, definitions).map_err(stored_error)
         })
         .collect()
 }
@@ -395,7 +397,7 @@ pub(crate) fn plan_step(
     let mut delta = Delta::default();
     let mut facts = BatchFacts::default();
     if let Some(definitions) = definitions_of(state.template.as_deref())? {
-        facts = derive_batch(&definitions, &views, earlier, &mut delta)?;
+        facts = derive_batch(definitions, &views, earlier, &mut delta)?;
         if let Some(target) = facts.missing.first() {
             let position = facts
                 .superseded
@@ -658,10 +660,10 @@ impl Store {
     ) -> Result<esito_indicators::IndicatorReport, ReportError> {
         let (definitions, as_of) = self.ready(contract_id, as_of).await?;
         let mut inputs = self
-            .indicator_inputs(contract_id, &definitions, period, as_of)
+            .indicator_inputs(contract_id, definitions, period, as_of)
             .await?;
         Ok(esito_indicators::report::build(
-            &definitions,
+            definitions,
             contract_id.as_str(),
             as_of,
             period,
@@ -674,7 +676,7 @@ impl Store {
         &self,
         contract_id: &ContractId,
         as_of: Option<u64>,
-    ) -> Result<(Definitions, u64), ReportError> {
+    ) -> Result<(&'static Definitions, u64), ReportError> {
         let size = self.head(contract_id).await?.map_or(0, |head| head.size);
         let as_of = as_of.unwrap_or(size);
         if as_of > size {
@@ -700,7 +702,8 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<(u64, Vec<Fact>), ReportError> {
-        let (mut definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let (all, as_of) = self.ready(contract_id, as_of).await?;
+        let mut definitions = all.clone();
         definitions.indicators.retain(|one| one.id == indicator);
         let Some(only) = definitions.indicators.first().cloned() else {
             return Err(ReportError::UnknownIndicator(indicator.to_owned()));
@@ -746,7 +749,7 @@ impl Store {
     ) -> Result<BTreeMap<String, u64>, ReportError> {
         let (definitions, as_of) = self.ready(contract_id, as_of).await?;
         let snapshot = self
-            .snapshot_as_of(contract_id, &definitions, period, as_of, true)
+            .snapshot_as_of(contract_id, definitions, period, as_of, true)
             .await?;
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for ((one, part, key), months) in snapshot.keys {
@@ -766,7 +769,7 @@ impl Store {
     async fn snapshot_as_of(
         &self,
         contract_id: &ContractId,
-        definitions: &Definitions,
+        definitions: &'static Definitions,
         period: Period,
         as_of: u64,
         with_keys: bool,
@@ -787,7 +790,7 @@ impl Store {
             let suffix = self
                 .derive_range(
                     contract_id,
-                    Some(definitions.clone()),
+                    Some(definitions),
                     as_of,
                     snapshot.checkpoint,
                     |_, _| {},
@@ -827,7 +830,7 @@ impl Store {
     pub(crate) async fn indicator_inputs(
         &self,
         contract_id: &ContractId,
-        definitions: &Definitions,
+        definitions: &'static Definitions,
         period: Period,
         as_of: u64,
     ) -> Result<BTreeMap<String, Inputs>, StoreError> {
@@ -1379,29 +1382,25 @@ impl Store {
     pub(crate) async fn derive_range(
         &self,
         contract_id: &ContractId,
-        definitions: Option<Definitions>,
+        definitions: Option<&'static Definitions>,
         after: u64,
         up_to: u64,
         mut each: impl FnMut(&mut BatchFacts, u64),
     ) -> Result<Delta, StoreError> {
         use futures_util::StreamExt;
-        let definitions = definitions.map(std::sync::Arc::new);
         let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
         let chunks = futures_util::stream::unfold(
             self.entry_chunks(contract_id, after, up_to),
             |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
         );
         let derived_chunks = chunks
-            .map(|chunk| {
-                let definitions = definitions.clone();
-                async move {
-                    let rows = chunk?;
-                    tokio::task::spawn_blocking(move || derive_chunk(definitions.as_deref(), rows))
-                        .await
-                        .map_err(|error| {
-                            StoreError::Database(format!("a derivation worker failed: {error}"))
-                        })?
-                }
+            .map(|chunk| async move {
+                let rows = chunk?;
+                tokio::task::spawn_blocking(move || derive_chunk(definitions, rows))
+                    .await
+                    .map_err(|error| {
+                        StoreError::Database(format!("a derivation worker failed: {error}"))
+                    })?
             })
             .buffered(workers + 1);
         let mut derived_chunks = std::pin::pin!(derived_chunks);
@@ -1412,7 +1411,7 @@ impl Store {
                 mut delta,
                 mut facts,
             } = chunk?;
-            if let (Some(definitions), false) = (&definitions, facts.missing.is_empty()) {
+            if let (Some(definitions), false) = (definitions, facts.missing.is_empty()) {
                 let earlier = self
                     .entries_by_event_id(contract_id, &facts.missing)
                     .await?;
