@@ -941,12 +941,7 @@ macro_rules! projection_backend {
                 };
                 let before = state.position;
                 if let Some(restart) = restart_for_definitions(&state)? {
-                    for sql in DELETE_SQL {
-                        sqlx::query(sql)
-                            .bind(contract_id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    $crate::projection::delete_rows(&mut tx, contract_id).await?;
                     state = restart;
                 }
                 let rows = sqlx::query(ENTRIES_SQL)
@@ -967,12 +962,7 @@ macro_rules! projection_backend {
                     .await?;
                 let (state, applied) = match plan_step(&state, &mut entries, &earlier)? {
                     StepPlan::Restart(restart) => {
-                        for sql in DELETE_SQL {
-                            sqlx::query(sql)
-                                .bind(contract_id.as_str())
-                                .execute(&mut *tx)
-                                .await?;
-                        }
+                        $crate::projection::delete_rows(&mut tx, contract_id).await?;
                         (restart, 0)
                     }
                     StepPlan::Advance(Advance {
@@ -995,14 +985,7 @@ macro_rules! projection_backend {
                         (state, entries.len())
                     }
                 };
-                sqlx::query(SAVE_STATE_SQL)
-                    .bind(state.position as i64)
-                    .bind(state.template.as_deref())
-                    .bind(state.template_named_at as i64)
-                    .bind(state.definitions_sha256.as_deref())
-                    .bind(contract_id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
+                save_state(&mut tx, contract_id, &state).await?;
                 if fault == Fault::BeforeCommit {
                     return Err($crate::StoreError::Database(format!(
                         "injected failure before committing positions {}..={}",
@@ -1155,12 +1138,7 @@ macro_rules! projection_backend {
                 contract_id: &esito_domain::ContractId,
             ) -> Result<(), $crate::StoreError> {
                 let (_guard, mut tx) = self.begin_write().await?;
-                for sql in $crate::projection::DELETE_SQL {
-                    sqlx::query(sql)
-                        .bind(contract_id.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                $crate::projection::delete_rows(&mut tx, contract_id).await?;
                 sqlx::query("DELETE FROM projector_checkpoints WHERE contract_id = $1")
                     .bind(contract_id.as_str())
                     .execute(&mut *tx)
@@ -1602,12 +1580,7 @@ impl crate::postgres::PgStore {
             .bind(contract_id.as_str())
             .execute(&mut *tx)
             .await?;
-        for sql in DELETE_SQL {
-            sqlx::query(sql)
-                .bind(contract_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_rows(&mut tx, contract_id).await?;
         let mut text = String::new();
         for ((indicator, part, month), (events, cents)) in &rebuilt.delta.months {
             if (*events, *cents) == (0, 0) {
@@ -1703,7 +1676,28 @@ impl crate::postgres::PgStore {
     }
 }
 
-async fn save_state<'c, DB>(
+/// Deletes the contract's projection rows (not its checkpoint) in `tx`.
+pub(crate) async fn delete_rows<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    contract_id: &ContractId,
+) -> Result<(), StoreError>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+{
+    for sql in DELETE_SQL {
+        sqlx::query(sql)
+            .bind(contract_id.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Saves the contract's projector checkpoint in `tx`.
+pub(crate) async fn save_state<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
     contract_id: &ContractId,
     state: &ProjectionState,
@@ -1738,12 +1732,7 @@ impl crate::sqlite::SqliteStore {
             .bind(contract_id.as_str())
             .execute(&mut *tx)
             .await?;
-        for sql in DELETE_SQL {
-            sqlx::query(sql)
-                .bind(contract_id.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        delete_rows(&mut tx, contract_id).await?;
         Self::write_rows(&mut tx, contract_id, &rebuilt.delta, &rebuilt.span_facts).await?;
         save_state(&mut tx, contract_id, &rebuilt.state).await?;
         tx.commit().await?;
