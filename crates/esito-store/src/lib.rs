@@ -87,6 +87,25 @@ pub(crate) fn stored_node(level: i64, index: i64, hash: &[u8]) -> Result<StoredN
     })
 }
 
+/// What the backends' `nodes` read, row by row: the contract's head (level −1: size,
+/// frontier) or a stored node (level, index, hash).
+#[derive(Default)]
+pub(crate) struct NodesRead {
+    pub head: Option<(u64, Vec<u8>)>,
+    pub nodes: Vec<StoredNode>,
+}
+
+impl NodesRead {
+    pub(crate) fn push(&mut self, level: i64, second: i64, bytes: &[u8]) -> Result<(), StoreError> {
+        if level < 0 {
+            self.head = Some((second as u64, bytes.to_vec()));
+        } else {
+            self.nodes.push(stored_node(level, second, bytes)?);
+        }
+        Ok(())
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         StoreError::Database(error.to_string())

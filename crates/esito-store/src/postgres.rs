@@ -463,21 +463,11 @@ impl PgStore {
         .bind(head)
         .fetch_all(&self.pool)
         .await?;
-        let mut read_head = None;
-        let mut nodes = Vec::with_capacity(rows.len());
+        let mut read = crate::NodesRead::default();
         for row in &rows {
-            let level = row.get::<i64, _>(0);
-            if level < 0 {
-                read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
-                continue;
-            }
-            nodes.push(crate::stored_node(
-                level,
-                row.get::<i64, _>(1),
-                row.get::<&[u8], _>(2),
-            )?);
+            read.push(row.get(0), row.get(1), row.get(2))?;
         }
-        Ok((read_head, nodes))
+        Ok((read.head, read.nodes))
     }
 
     /// Keeps subtree roots computed from the log; one already kept is left as it is.

@@ -241,8 +241,7 @@ impl SqliteStore {
         ranges: &[NodeRange],
         head: bool,
     ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
-        let mut nodes = Vec::new();
-        let mut read_head = None;
+        let mut read = crate::NodesRead::default();
         for (n, chunk) in ranges.chunks(STREAMS_PER_QUERY).enumerate() {
             // One range scan of a primary key per range, as a compound SELECT.
             let mut query = QueryBuilder::<Sqlite>::new("");
@@ -277,19 +276,10 @@ impl SqliteStore {
             }
             query.push(" ORDER BY 1, 2");
             for row in query.build().fetch_all(&self.pool).await? {
-                let level = row.get::<i64, _>(0);
-                if level < 0 {
-                    read_head = Some((row.get::<i64, _>(1) as u64, row.get(2)));
-                    continue;
-                }
-                nodes.push(crate::stored_node(
-                    level,
-                    row.get::<i64, _>(1),
-                    row.get::<&[u8], _>(2),
-                )?);
+                read.push(row.get(0), row.get(1), row.get(2))?;
             }
         }
-        Ok((read_head, nodes))
+        Ok((read.head, read.nodes))
     }
 
     /// Keeps subtree roots computed from the log; one already kept is left as it is.
