@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use esito_domain::aggregates::PeriodSettlement;
 use esito_domain::events::SettlementCheckpoint;
-use esito_domain::{Command, Money, PaymentRule, PaymentTerms};
+use esito_domain::{Command, ContractTerms, Money, PaymentRule, PaymentTerms};
 use esito_indicators::{Fact, IndicatorReport, Part, Period};
 use esito_settlement::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, LineKind, MilestoneFacts,
@@ -310,22 +310,24 @@ fn settled_so_far(documents: &[SettlementDocument]) -> BTreeMap<String, Decimal>
     settled
 }
 
-/// An earlier period's `period_net` recomputed as of the books' position: its own terms and
-/// values now, the history it had when it was settled, no funder (which `period_net` does not
-/// depend on).
-fn recomputed_net(
+/// The engine's input for `period` from its own terms and indicator values as of the books'
+/// position (caps per beneficiary counting the settlements in `documents_before`), as a first
+/// settlement with no funder; with the terms and the report it read.
+fn own_input<'f>(
     books: &Books,
     period: Period,
     root_hash: &str,
-    figures: &Figures,
+    figures: &'f Figures,
     documents_before: &[SettlementDocument],
-) -> Result<Money, BooksError> {
+) -> Result<(SettlementInput, ContractTerms, &'f IndicatorReport), BooksError> {
     let terms = books.terms_for(period)?;
-    let payment_terms = terms
-        .payment_terms
-        .ok_or_else(|| BooksError::PaymentTermsMissing {
-            period: period.to_string(),
-        })?;
+    let payment_terms =
+        terms
+            .payment_terms
+            .clone()
+            .ok_or_else(|| BooksError::PaymentTermsMissing {
+                period: period.to_string(),
+            })?;
     let report = figures.report(period, books.as_of)?;
     let indicators = indicator_values(
         period,
@@ -346,6 +348,20 @@ fn recomputed_net(
         funder: None,
         final_settlement: false,
     };
+    Ok((input, terms, report))
+}
+
+/// An earlier period's `period_net` recomputed as of the books' position: its own terms and
+/// values now, the history it had when it was settled, no funder (which `period_net` does not
+/// depend on).
+fn recomputed_net(
+    books: &Books,
+    period: Period,
+    root_hash: &str,
+    figures: &Figures,
+    documents_before: &[SettlementDocument],
+) -> Result<Money, BooksError> {
+    let (input, _, _) = own_input(books, period, root_hash, figures, documents_before)?;
     let document = esito_settlement::settle(&input)?;
     money(document.period_net.value())
 }
@@ -366,25 +382,9 @@ pub fn settlement_input(
     root_hash: &str,
     figures: &Figures,
 ) -> Result<Gathered, BooksError> {
-    let terms = books.terms_for(period)?;
-    let payment_terms =
-        terms
-            .payment_terms
-            .clone()
-            .ok_or_else(|| BooksError::PaymentTermsMissing {
-                period: period.to_string(),
-            })?;
-    let report = figures.report(period, books.as_of)?;
     let earlier = books.earlier(period);
     let documents = documents(earlier.iter().copied())?;
-
-    let indicators = indicator_values(
-        period,
-        report,
-        &payment_terms.rules,
-        figures,
-        &beneficiary_history(&documents),
-    )?;
+    let (mut input, terms, report) = own_input(books, period, root_hash, figures, &documents)?;
 
     let mut paid_to_date = Decimal::ZERO;
     let mut payers_paid_to_date: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -443,18 +443,9 @@ pub fn settlement_input(
         }
     };
 
-    let input = SettlementInput {
-        contract_id: books.contract_id.clone(),
-        period: engine_period(period),
-        as_of: books.as_of,
-        root_hash: root_hash.to_owned(),
-        milestones: milestones(books, &payment_terms.rules),
-        indicators,
-        history,
-        funder,
-        final_settlement: last_day(period) >= terms.term_end_on,
-        payment_terms,
-    };
+    input.history = history;
+    input.funder = funder;
+    input.final_settlement = last_day(period) >= terms.term_end_on;
     Ok(Gathered {
         terms_sha256: terms_sha256(&input.payment_terms, terms.funder_terms.as_ref()),
         template: report.template.clone(),
