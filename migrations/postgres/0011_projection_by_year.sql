@@ -2,7 +2,7 @@
 -- - indicator_keys: for the parts that count distinct keys (a distinct value, a beneficiary),
 --   each key's events in each month (m01 to m12) of a year;
 -- - indicator_distinct: how many keys have events within each month, quarter, half-year and
---   year (period written as in DESIGN.md section 10: 2024-03, 2024-Q1, 2024-H1, 2024), kept
+--   year (period written as in docs/design.md §10: 2024-03, 2024-Q1, 2024-H1, 2024), kept
 --   with the rows per key in the same transaction.
 -- Every period lies within one year, so a key's row for that year answers whether the key
 -- counts in it. The projection is derived: its rows are emptied here and projected again

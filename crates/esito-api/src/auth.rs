@@ -1,4 +1,4 @@
-//! Access (DESIGN.md section 7): bearer keys stored as SHA-256 hashes, one role each, on contracts.
+//! Access (docs/design.md §7): bearer keys stored as SHA-256 hashes, one role each, on contracts.
 //!
 //! Invariant: every decision of who may do what is in `Role::may`; handlers ask it and
 //! nothing else.
@@ -51,7 +51,7 @@ impl Role {
     /// The one table of permissions.
     pub fn may(self, action: Action) -> bool {
         match (self, action) {
-            // Settlements (DESIGN.md section 7): each step is one role's, the admin's key
+            // Settlements (docs/design.md §7): each step is one role's, the admin's key
             // included. The payer (or the admin) asks for a calculation, which the service
             // computes and records itself: no key sends `CalculateSettlement` as a command.
             (Role::Payer | Role::Admin, Action::CalculateSettlement) => true,

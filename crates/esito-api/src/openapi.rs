@@ -223,7 +223,7 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
             "calculations": { "type": "integer", "minimum": 1, "description": "How many times the period was calculated; the latest is in force." },
             "as_of": { "type": "integer", "minimum": 1, "description": "The log position the settlement was computed as of." },
             "root_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
-            "checkpoint": { "description": "The checkpoint signed of the tree head at as_of, when the settlement was calculated (DESIGN.md section 3).",
+            "checkpoint": { "description": "The checkpoint signed of the tree head at as_of, when the settlement was calculated (docs/design.md §3).",
                             "oneOf": [{ "type": "null" }, { "type": "object", "required": ["contract_id", "size", "root_hash", "timestamp", "key_id", "signature"] }] },
             "template": { "type": "string" },
             "definitions_sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" },

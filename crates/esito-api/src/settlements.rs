@@ -1,4 +1,4 @@
-//! Settlements (DESIGN.md section 5): a period's settlement calculated by the service as of the
+//! Settlements (docs/design.md §5): a period's settlement calculated by the service as of the
 //! head, with a checkpoint signed of that tree head; validated by the evaluator, approved and
 //! paid by the payer; read as JSON or as a printable page.
 //!

@@ -1,7 +1,7 @@
 //! The one function that assembles the engine's input from the books and the figures, online
 //! and offline alike; and the settlement it gives.
 //!
-//! What comes from where (DESIGN.md section 5, `docs/settlement.md`):
+//! What comes from where (docs/design.md §5, `docs/settlement.md`):
 //! - indicator values: the period's report as of the pinned position;
 //! - each beneficiary's count, for a rate card with per-beneficiary limits: the facts behind the
 //!   value, counted by their key; what each beneficiary counted and earned before: the sum of

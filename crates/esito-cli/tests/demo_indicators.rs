@@ -1,7 +1,7 @@
 //! The indicators of the four demo programmes against figures worked out by hand.
 //!
 //! Every expected value below was derived by reading the generators (`src/demo/*.rs`), the
-//! definitions (`projections/*.toml`) and the rules of DESIGN.md section 4, never by running
+//! definitions (`projections/*.toml`) and the rules of docs/design.md §4, never by running
 //! the code and copying its answer; the reasoning is written beside each expectation. Where a
 //! figure depends on the demo's dice (a random date or choice), the test asserts what the
 //! construction fixes instead: totals over periods that cover the whole window, values in

@@ -125,7 +125,7 @@ impl PeriodKind {
         }
     }
 
-    /// The period of this kind that starts on `start_on`: its label as DESIGN.md section 10
+    /// The period of this kind that starts on `start_on`: its label as docs/design.md §10
     /// writes it (`2024`, `2024-H1`, `2024-Q1`, `2024-03`) and the first day after it. `None`
     /// when no period of this kind starts that day.
     pub fn period_starting(self, start_on: NaiveDate) -> Option<(String, NaiveDate)> {
@@ -737,7 +737,7 @@ pub struct PaymentMade {
 pub const PAYMENT_DUE_DAYS: u64 = 30;
 
 /// The checkpoint signed of the tree head a settlement was computed as of: with the
-/// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of DESIGN.md section 3,
+/// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of docs/design.md §3,
 /// whose signature anyone holding the service's public key can check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -749,13 +749,13 @@ pub struct SettlementCheckpoint {
     pub signature: String,
 }
 
-/// A period's settlement, computed by the service (DESIGN.md section 5) from the log as it stood
+/// A period's settlement, computed by the service (docs/design.md §5) from the log as it stood
 /// at `as_of`: what it was computed from, and the whole document. A later calculation of the
 /// same period, before it is approved, replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementCalculated {
-    /// As DESIGN.md section 10 writes periods (`2024-Q1`).
+    /// As docs/design.md §10 writes periods (`2024-Q1`).
     pub period: String,
     pub period_start_on: NaiveDate,
     /// The first day after the period.

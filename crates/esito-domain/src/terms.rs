@@ -1,4 +1,4 @@
-//! Contract terms carried as data: the payment terms (DESIGN.md section 5: rules per indicator,
+//! Contract terms carried as data: the payment terms (docs/design.md §5: rules per indicator,
 //! caps, VAT, payers) and the funder terms (disbursements, return tiers, the achievement index).
 //!
 //! Invariant: each value is checked by its type (`Money`, `Rate`, `Share`, `NonZeroU32`); what
@@ -38,7 +38,7 @@ pub struct PaymentTerms {
     pub payers: Vec<PayerShare>,
 }
 
-/// One payment rule (DESIGN.md section 5's table), tagged by `kind`.
+/// One payment rule (the rule table of docs/design.md §5), tagged by `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaymentRule {
@@ -103,7 +103,7 @@ pub struct PayerShare {
     pub cap: Option<Money>,
 }
 
-/// How the funder's capital is remunerated (DESIGN.md section 5, mitigated risk).
+/// How the funder's capital is remunerated (docs/design.md §5, funder terms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunderTerms {

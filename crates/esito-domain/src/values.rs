@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-/// The time zone of every programme (DESIGN.md section 4): periods and terms are local dates here.
+/// The time zone of every programme (docs/design.md §4): periods and terms are local dates here.
 pub const PROGRAMME_TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Rome;
 
 /// Longest identifier accepted for contracts and streams.
@@ -199,7 +199,7 @@ impl JsonSchema for Money {
 }
 
 impl Money {
-    /// Rounds a computed amount to the cent, half away from zero (DESIGN.md section 5): the one
+    /// Rounds a computed amount to the cent, half away from zero (docs/design.md §5): the one
     /// rounding of a line, an advance or a VAT amount.
     pub fn rounded(value: Decimal) -> Result<Self, ValueError> {
         Self::new(

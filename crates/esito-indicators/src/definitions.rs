@@ -1,5 +1,5 @@
 //! Indicator definitions: one TOML file per contract template under `projections/`, parsed and
-//! checked into typed definitions of the seven kinds of DESIGN.md section 4.
+//! checked into typed definitions of the seven kinds of docs/design.md §4.
 //!
 //! Invariant: a `Definitions` only exists for a file whose every indicator names known event
 //! types, payload fields those events have, and the parameters its kind needs; the SHA-256 of

@@ -14,7 +14,7 @@ use crate::definitions::{Actual, Indicator, Kind, Measure, UnitCost};
 use crate::facts::{Fact, Part};
 use crate::period::Period;
 
-/// Places a value that is neither a count nor money is rounded to (DESIGN.md section 4).
+/// Places a value that is neither a count nor money is rounded to (docs/design.md §4).
 pub const RATIO_DECIMALS: u32 = 6;
 
 /// The aggregates of one periodic part over the period.

@@ -1,4 +1,4 @@
-//! Periods as DESIGN.md section 10 writes them (`2024`, `2024-H1`, `2024-Q1`, `2024-03`):
+//! Periods as docs/design.md §10 writes them (`2024`, `2024-H1`, `2024-Q1`, `2024-03`):
 //! half-open ranges of local dates in the programmes' time zone.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Each kind of DESIGN.md section 4 on small logs whose values are worked out by hand, and the
+//! Each kind of docs/design.md §4 on small logs whose values are worked out by hand, and the
 //! checks a definitions file must pass.
 
 use esito_indicators::definitions::DefinitionError;

@@ -1,4 +1,4 @@
-//! Checked decimal arithmetic, the two roundings of DESIGN.md (to the cent, to six places, both
+//! Checked decimal arithmetic, the two roundings of docs/design.md §5 (to the cent, to six places, both
 //! half away from zero) and the way figures are written in a line's arithmetic.
 //!
 //! Invariant: nothing here panics; an operation whose result does not fit in a `Decimal` is
@@ -9,7 +9,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::SettlementError;
 
-/// Places of a ratio, a share or an index computed by the engine (DESIGN.md section 4).
+/// Places of a ratio, a share or an index computed by the engine (docs/design.md §4).
 pub const RATIO_PLACES: u32 = 6;
 
 /// Days in the year of the ACT/365 convention, whatever the length of the calendar year.

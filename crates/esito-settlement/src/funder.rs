@@ -2,7 +2,7 @@
 //! accrued (simple interest, ACT/365), the waterfall of the net outcome payment, the guarantee at
 //! the final settlement, and the funder's statement.
 //!
-//! Conventions where DESIGN.md leaves a choice, each as a public lender would read it:
+//! Conventions where docs/design.md §5 leaves a choice, each as a public lender would read it:
 //! - Return accrues from the day of a disbursement (that day included) or from the end of the
 //!   last settled period, up to the end of this period (not included), on the principal
 //!   outstanding; `days` are calendar days, divided by 365 even in a leap year (ACT/365).

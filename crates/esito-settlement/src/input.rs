@@ -42,7 +42,7 @@ pub struct SettlementInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
-    /// As DESIGN.md writes periods: `2024`, `2024-H1`, `2024-Q1`, `2024-03`.
+    /// As docs/design.md §10 writes periods: `2024`, `2024-H1`, `2024-Q1`, `2024-03`.
     pub label: String,
     pub start_on: NaiveDate,
     /// The first day after the period.

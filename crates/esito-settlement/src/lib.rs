@@ -1,4 +1,4 @@
-//! The settlement engine: indicator values, terms and history in, a settlement document out, to the cent (DESIGN.md section 5). No I/O.
+//! The settlement engine: indicator values, terms and history in, a settlement document out, to the cent (docs/design.md §5). No I/O.
 //!
 //! `settle` is a function of its input alone: no clock, no database, no environment. The
 //! service calls it with figures read from the store and `esito settle --offline` with figures

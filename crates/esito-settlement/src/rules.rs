@@ -1,4 +1,4 @@
-//! The payment lines of DESIGN.md section 5's table: rate card, target, savings share,
+//! The payment lines of the rule table of docs/design.md §5: rate card, target, savings share,
 //! milestone, one line per rule, each with its arithmetic and figures.
 //!
 //! Invariant: a line is computed at full precision and rounded to the cent once, at the end of

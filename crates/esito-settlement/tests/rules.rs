@@ -1,4 +1,4 @@
-//! Each payment rule of DESIGN.md section 5, worked by hand: rate card, target, savings share,
+//! Each payment rule of docs/design.md §5, worked by hand: rate card, target, savings share,
 //! milestone, and an indicator without a value.
 
 mod common;
@@ -187,7 +187,7 @@ fn a_milestone_accepted_in_another_period_or_not_at_all_pays_nothing() {
 
 #[test]
 fn an_indicator_without_a_value_pays_nothing_and_says_so() {
-    // A ratio whose denominator was 0 has no value (DESIGN.md section 4).
+    // A ratio whose denominator was 0 has no value (docs/design.md §4).
     let mut input = input(terms(vec![target(
         "flat_occupancy",
         "0.9",

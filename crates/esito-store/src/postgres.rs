@@ -3,7 +3,7 @@
 //! Invariant: entries are inserted only while the contract's head row is locked and only if the
 //! head is still at the size the decision was made against, in the transaction that moves the
 //! head; so positions are handed out in commit order and a reader never sees position n+1
-//! before n (STACK-NOTES, defect 4).
+//! before n (docs/design.md §11, defect 4).
 
 use std::str::FromStr;
 use std::time::Duration;

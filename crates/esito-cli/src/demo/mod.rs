@@ -217,7 +217,7 @@ struct Programme {
     submissions: Vec<Submission>,
 }
 
-/// The four programmes, in the order DESIGN.md lists them.
+/// The four programmes, in the order docs/design.md §9 lists them.
 fn programmes() -> Vec<Programme> {
     vec![
         Programme {

@@ -1,4 +1,4 @@
-//! The settlements of a contract (DESIGN.md section 5): each period's calculated, validated by
+//! The settlements of a contract (docs/design.md §5): each period's calculated, validated by
 //! the evaluator, approved by the payer, paid; all periods in one stream, because their order
 //! is a rule.
 //!
