@@ -129,14 +129,15 @@ pub fn check_contiguous(
     first: u64,
     positions: impl IntoIterator<Item = u64>,
 ) -> Result<(), ProjectorError> {
-    let mut expected = first;
-    for found in positions {
-        if found != expected {
-            return Err(Invariant::PositionsNotContiguous { expected, found }.into());
+    match (first..)
+        .zip(positions)
+        .find(|(expected, found)| expected != found)
+    {
+        Some((expected, found)) => {
+            Err(Invariant::PositionsNotContiguous { expected, found }.into())
         }
-        expected += 1;
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Reads the stored entries (position, text) of a step for the definitions of `state`'s
