@@ -22,7 +22,7 @@ pub type Months = BTreeMap<(String, i16, String), (i64, i64)>;
 pub type Keys = BTreeMap<(String, i16, String), MonthCounts>;
 
 /// Changes to the monthly rows (hashed: a rebuild adds to them millions of times).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Delta {
     pub months: HashMap<(String, i16, String), (i64, i64)>,
     /// By (indicator, part code, year, key).

@@ -22,56 +22,35 @@ fn broken(found: Result<impl std::fmt::Debug, ProjectorError>) -> Invariant {
     }
 }
 
+/// The invariant a step from a checkpoint at 1 over `rows` breaks.
+fn step_from_one(rows: &[(u64, String)]) -> Invariant {
+    let mut entries = read(&at("cuneo", 1), rows);
+    broken(plan_step(
+        &at("cuneo", 1),
+        &mut entries,
+        &Default::default(),
+    ))
+}
+
+fn not_contiguous(expected: u64, found: u64) -> Invariant {
+    Invariant::PositionsNotContiguous { expected, found }
+}
+
 #[test]
 fn a_step_that_does_not_start_right_after_its_checkpoint_is_a_fault() {
-    let log = three();
     // The checkpoint is at 1, so the step's first entry must be 2, not 3.
-    let rows = log.rows(2, 3);
-    let mut entries = read(&at("cuneo", 1), &rows);
-    assert_eq!(
-        broken(plan_step(
-            &at("cuneo", 1),
-            &mut entries,
-            &Default::default()
-        )),
-        Invariant::PositionsNotContiguous {
-            expected: 2,
-            found: 3
-        }
-    );
+    assert_eq!(step_from_one(&three().rows(2, 3)), not_contiguous(2, 3));
 }
 
 #[test]
 fn a_step_with_a_gap_or_a_repeat_is_a_fault() {
     let log = three();
-    let mut rows = log.rows(1, 3);
-    rows.swap(0, 1);
-    let mut entries = read(&at("cuneo", 1), &rows);
-    assert_eq!(
-        broken(plan_step(
-            &at("cuneo", 1),
-            &mut entries,
-            &Default::default()
-        )),
-        Invariant::PositionsNotContiguous {
-            expected: 2,
-            found: 3
-        }
-    );
-    let mut rows = log.rows(1, 2);
-    rows.extend(log.rows(1, 2));
-    let mut entries = read(&at("cuneo", 1), &rows);
-    assert_eq!(
-        broken(plan_step(
-            &at("cuneo", 1),
-            &mut entries,
-            &Default::default()
-        )),
-        Invariant::PositionsNotContiguous {
-            expected: 3,
-            found: 2
-        }
-    );
+    let mut swapped = log.rows(1, 3);
+    swapped.swap(0, 1);
+    assert_eq!(step_from_one(&swapped), not_contiguous(2, 3));
+    let mut repeated = log.rows(1, 2);
+    repeated.extend(log.rows(1, 2));
+    assert_eq!(step_from_one(&repeated), not_contiguous(3, 2));
 }
 
 #[test]
@@ -86,10 +65,7 @@ fn a_rebuild_chunk_that_is_empty_or_skips_a_position_is_a_fault() {
     rows.remove(1);
     assert_eq!(
         broken(derive_chunk(definitions, rows)),
-        Invariant::PositionsNotContiguous {
-            expected: 2,
-            found: 3
-        }
+        not_contiguous(2, 3)
     );
 }
 
@@ -148,10 +124,7 @@ fn a_key_row_going_below_zero_is_a_broken_invariant() {
 
 #[test]
 fn a_fault_converts_with_the_position_it_is_about() {
-    let fault = ProjectorError::Fault(Invariant::PositionsNotContiguous {
-        expected: 2,
-        found: 3,
-    });
+    let fault = ProjectorError::Fault(not_contiguous(2, 3));
     assert_eq!(fault.position(), 3);
     assert!(fault
         .to_string()
