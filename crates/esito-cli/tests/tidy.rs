@@ -101,6 +101,7 @@ fn the_pure_crates_depend_on_no_database_http_or_metrics_library() {
         "esito-indicators",
         "esito-settlement",
         "esito-books",
+        "esito-projector",
     ] {
         let deps = closure(&metadata, pure);
         let found: Vec<&str> = IO_PACKAGES

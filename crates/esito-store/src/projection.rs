@@ -1,6 +1,7 @@
 //! The indicators' projection in the database: the projector that turns each contract's log
-//! into indicator rows (`esito_indicators::derive`), and the queries that answer values as of
-//! a log position.
+//! into indicator rows (what the rows are, from the entries, is `esito_projector`'s, pure;
+//! reading the log and writing the rows is here), and the queries that answer values as of a
+//! log position.
 //!
 //! What is kept: for the parts that count within their period (count, distinct, sum, a
 //! ratio's parts), events and amounts per calendar month; for those with keys, each key's
@@ -26,33 +27,57 @@
 //!   definitions built into this binary; when either changes, the contract's rows are rebuilt
 //!   from position 1 in the step that notices it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use esito_domain::ContractId;
-use esito_indicators::facts::{derive, EntryView, Fact, Part};
+use esito_indicators::facts::{EntryView, Fact, Part};
 use esito_indicators::stored::StoredEntry;
-use esito_indicators::templates::{built_in, template_named};
 use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period};
 use esito_log::Entry;
-use rust_decimal::Decimal;
+use esito_projector::ProjectorError;
+pub(crate) use esito_projector::{
+    after_templates, aggregates_of, cents, copy_text, definitions_of, derived, distinct_changes,
+    earlier_targets, fact_from_row, from_cents, inputs_by_indicator, month_range, part_of,
+    plan_step, read_step, restart_for_definitions, rewind, stored_error, Advance, BatchFacts,
+    Delta, DerivedChunk, DistinctChanges, Keys, MonthCounts, Months, StepPlan,
+};
+pub use esito_projector::{parse_entry, ProjectionState};
 
 use crate::{Store, StoreError};
 
-/// A key's events in each month of a year.
-pub(crate) type MonthCounts = [i64; 12];
+/// The projector's error as the store's: a broken invariant of the projector means the rows
+/// or the log are not what they must be, so it is reported as corrupt data.
+impl From<ProjectorError> for StoreError {
+    fn from(error: ProjectorError) -> Self {
+        match error {
+            ProjectorError::Corrupt { position, reason } => {
+                StoreError::Corrupt { position, reason }
+            }
+            ProjectorError::Definitions(reason) => StoreError::Definitions(reason),
+            fault @ ProjectorError::Fault(_) => StoreError::Corrupt {
+                position: fault.position(),
+                reason: fault.to_string(),
+            },
+        }
+    }
+}
+
+impl From<ProjectorError> for ReportError {
+    fn from(error: ProjectorError) -> Self {
+        ReportError::Store(error.into())
+    }
+}
+
+/// [`esito_projector::derive_chunk`], its error as the store's, for a worker thread's result.
+pub(crate) fn derive_chunk(
+    definitions: Option<&Definitions>,
+    rows: Vec<(u64, String)>,
+) -> Result<DerivedChunk, StoreError> {
+    Ok(esito_projector::derive_chunk(definitions, rows)?)
+}
 
 /// Entries one projector transaction takes.
 pub const PROJECT_BATCH: u32 = 5_000;
-
-/// How far a contract's log has been projected, and with which definitions.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProjectionState {
-    pub position: u64,
-    pub template: Option<String>,
-    /// The position of the entry that named `template`.
-    pub template_named_at: u64,
-    pub definitions_sha256: Option<String>,
-}
 
 /// What one projector step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,13 +109,6 @@ pub enum ReportError {
     Store(#[from] StoreError),
 }
 
-/// Monthly events and cents, by (indicator, part code, `YYYY-MM`).
-pub(crate) type Months = BTreeMap<(String, i16, String), (i64, i64)>;
-/// Events per month of one year, by (indicator, part code, key).
-pub(crate) type Keys = BTreeMap<(String, i16, String), MonthCounts>;
-/// Changes to the distinct counts, by (indicator, part code, period as written).
-pub(crate) type DistinctChanges = HashMap<(String, i16, String), i64>;
-
 /// What one read of the projection returns (see the backends' `snapshot`).
 #[derive(Debug, Default)]
 pub(crate) struct Snapshot {
@@ -101,460 +119,6 @@ pub(crate) struct Snapshot {
     /// The rows per key of the period's year.
     pub keys: Keys,
     pub span: Vec<Fact>,
-}
-
-/// Changes to the monthly rows (hashed: a rebuild adds to them millions of times).
-#[derive(Debug, Default)]
-pub(crate) struct Delta {
-    pub months: HashMap<(String, i16, String), (i64, i64)>,
-    /// By (indicator, part code, year, key).
-    pub keys: HashMap<(String, i16, i32, String), MonthCounts>,
-}
-
-impl Delta {
-    /// Adds (`sign` 1) or takes away (`sign` −1) the periodic facts among `facts`.
-    fn apply(&mut self, facts: &[Fact], sign: i64) -> Result<(), StoreError> {
-        for fact in facts.iter().filter(|fact| fact.part.is_periodic()) {
-            let month = month_of(fact.local_date);
-            let cents = fact
-                .amount
-                .map_or(Ok(0), |amount| cents(amount, fact.position))?;
-            let row = self
-                .months
-                .entry((fact.indicator.clone(), fact.part.code(), month.clone()))
-                .or_default();
-            row.0 += sign;
-            row.1 += sign * cents;
-            if let Some(key) = &fact.key {
-                use chrono::Datelike;
-                let date = fact.local_date;
-                self.keys
-                    .entry((
-                        fact.indicator.clone(),
-                        fact.part.code(),
-                        date.year(),
-                        key.clone(),
-                    ))
-                    .or_default()[date.month0() as usize] += sign;
-            }
-        }
-        Ok(())
-    }
-
-    /// The distinct counts of a projection whose rows per key are exactly this delta's.
-    pub(crate) fn distinct_counts(&self) -> DistinctChanges {
-        let mut out = DistinctChanges::new();
-        for ((indicator, part, year, _), counts) in &self.keys {
-            distinct_changes(&mut out, indicator, *part, *year, &[0; 12], counts);
-        }
-        out
-    }
-}
-
-/// Which of a year's 19 periods (in the order of `Period::all_in_year`) a key has events in.
-fn presence(counts: &MonthCounts) -> u32 {
-    Period::all_in_year(0)
-        .iter()
-        .enumerate()
-        .filter(|(_, period)| {
-            counts[period.month_indexes()]
-                .iter()
-                .any(|events| *events > 0)
-        })
-        .fold(0, |mask, (bit, _)| mask | 1 << bit)
-}
-
-/// Adds to `out` how the distinct counts of the year's periods change when a key's row goes
-/// from `before` to `after`.
-pub(crate) fn distinct_changes(
-    out: &mut DistinctChanges,
-    indicator: &str,
-    part: i16,
-    year: i32,
-    before: &MonthCounts,
-    after: &MonthCounts,
-) {
-    let (was, is) = (presence(before), presence(after));
-    if was == is {
-        return;
-    }
-    for (bit, period) in Period::all_in_year(year).iter().enumerate() {
-        let change = i64::from(is >> bit & 1) - i64::from(was >> bit & 1);
-        if change != 0 {
-            *out.entry((indicator.to_owned(), part, period.to_string()))
-                .or_default() += change;
-        }
-    }
-}
-
-/// What a step writes.
-pub(crate) struct Advance {
-    pub delta: Delta,
-    /// Facts of the parts that reach back, added from their position.
-    pub span_facts: Vec<Fact>,
-    /// (event id, position of the entry that supersedes it), in position order.
-    pub superseded: Vec<(String, u64)>,
-    pub state: ProjectionState,
-}
-
-/// Going on (with `T`), or a restart from the beginning with other definitions.
-pub(crate) enum StepPlan<T> {
-    Advance(T),
-    Restart(ProjectionState),
-}
-
-pub(crate) fn definitions_of(
-    template: Option<&str>,
-) -> Result<Option<&'static Definitions>, StoreError> {
-    match template.and_then(built_in) {
-        None => Ok(None),
-        Some(Ok(definitions)) => Ok(Some(definitions)),
-        Some(Err(error)) => Err(StoreError::Definitions(error.to_string())),
-    }
-}
-
-/// The state to restart from when the definitions this binary holds differ from those the
-/// rows were derived with.
-pub(crate) fn restart_for_definitions(
-    state: &ProjectionState,
-) -> Result<Option<ProjectionState>, StoreError> {
-    let definitions = definitions_of(state.template.as_deref())?;
-    let sha = definitions.map(|definitions| definitions.sha256.clone());
-    if sha == state.definitions_sha256 {
-        return Ok(None);
-    }
-    Ok(Some(ProjectionState {
-        position: 0,
-        definitions_sha256: sha,
-        ..state.clone()
-    }))
-}
-
-pub fn parse_entry(position: u64, text: &str) -> Result<Entry, StoreError> {
-    serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
-        position,
-        reason: error.to_string(),
-    })
-}
-
-fn derived<'a>(
-    definitions: &Definitions,
-    entry: impl Into<EntryView<'a>>,
-) -> Result<esito_indicators::Derived, StoreError> {
-    let entry = entry.into();
-    derive(definitions, entry).map_err(|error| StoreError::Corrupt {
-        position: entry.position,
-        reason: error.to_string(),
-    })
-}
-
-/// The event ids that `entries` correct or void and that are not among them: their stored
-/// entries are needed to take their facts away.
-pub(crate) fn earlier_targets(entries: &[StoredEntry<'_>]) -> Vec<String> {
-    let here: HashSet<&str> = entries
-        .iter()
-        .map(|entry| entry.event_id.as_ref())
-        .collect();
-    entries
-        .iter()
-        .filter_map(|entry| entry.corrects.as_deref())
-        .filter(|target| !here.contains(target))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The state after the templates that `entries` (in position order after `state.position`)
-/// name: the log's first entry may name the first template, which then applies from it;
-/// any other change of template restarts the projection from position 1 with the new one.
-pub(crate) fn after_templates<'a>(
-    state: &ProjectionState,
-    entries: impl IntoIterator<Item = EntryView<'a>>,
-) -> Result<StepPlan<ProjectionState>, StoreError> {
-    let mut state = state.clone();
-    for entry in entries {
-        let Some(named) = template_named(entry) else {
-            continue;
-        };
-        if entry.position <= state.template_named_at
-            || state.template.as_deref() == Some(named.as_str())
-        {
-            continue;
-        }
-        let definitions_sha256 =
-            definitions_of(Some(&named))?.map(|definitions| definitions.sha256.clone());
-        let named = ProjectionState {
-            position: 0,
-            template: Some(named),
-            template_named_at: entry.position,
-            definitions_sha256,
-        };
-        if state.position == 0 && entry.position == 1 {
-            state = named;
-        } else {
-            return Ok(StepPlan::Restart(named));
-        }
-    }
-    Ok(StepPlan::Advance(state))
-}
-
-/// What a run of entries contributes, apart from the facts of the entries from before it
-/// that they supersede.
-#[derive(Debug, Default)]
-pub(crate) struct BatchFacts {
-    /// Facts of the parts that reach back, added from their position.
-    pub span_facts: Vec<Fact>,
-    /// (event id, position of the entry that supersedes it), in position order.
-    pub superseded: Vec<(String, u64)>,
-    /// Superseded events that are neither in the run nor in `earlier`: their facts are still
-    /// to be taken away.
-    pub missing: Vec<String>,
-}
-
-/// Adds to `delta` the facts of `entries` (a run in position order) and takes away those of
-/// the entries they supersede, found in the run or in `earlier`. A pure function of its
-/// arguments: runs may be derived on several threads and their deltas added up.
-pub(crate) fn derive_batch(
-    definitions: &Definitions,
-    entries: &[EntryView<'_>],
-    earlier: &HashMap<String, Entry>,
-    delta: &mut Delta,
-) -> Result<BatchFacts, StoreError> {
-    let mut out = BatchFacts::default();
-    // Only the facts of entries that the same run supersedes need keeping.
-    let targets: HashSet<&str> = entries.iter().filter_map(|entry| entry.corrects).collect();
-    let mut run_facts: HashMap<&str, Vec<Fact>> = HashMap::new();
-    for entry in entries {
-        let derived = derived(definitions, *entry)?;
-        if let Some(target) = &derived.supersedes {
-            match run_facts.remove(target.as_str()) {
-                Some(gone) => delta.apply(&gone, -1)?,
-                None => match earlier.get(target) {
-                    Some(earlier) => {
-                        delta.apply(&self::derived(definitions, earlier)?.facts, -1)?
-                    }
-                    None => out.missing.push(target.clone()),
-                },
-            }
-            out.superseded.push((target.clone(), entry.position));
-        }
-        delta.apply(&derived.facts, 1)?;
-        out.span_facts.extend(
-            derived
-                .facts
-                .iter()
-                .filter(|fact| !fact.part.is_periodic())
-                .cloned(),
-        );
-        if targets.contains(entry.event_id) {
-            run_facts.insert(entry.event_id, derived.facts);
-        }
-    }
-    Ok(out)
-}
-
-/// Reads the stored entries (position, text) of a step for the definitions of `state`'s
-/// template ([`StoredEntry::parse_for`]).
-pub(crate) fn read_step<'a>(
-    state: &ProjectionState,
-    rows: &'a [(u64, String)],
-) -> Result<Vec<StoredEntry<'a>>, StoreError> {
-    let definitions = definitions_of(state.template.as_deref())?;
-    rows.iter()
-        .map(|(position, text)| {
-            StoredEntry::parse_for(*position, text, definitions).map_err(stored_error)
-        })
-        .collect()
-}
-
-fn stored_error(error: esito_indicators::StoredError) -> StoreError {
-    StoreError::Corrupt {
-        position: error.position,
-        reason: error.reason,
-    }
-}
-
-/// Plans the step over `entries` (in position order after `state.position`, read by
-/// [`read_step`] for `state`); `earlier` holds the stored entries they supersede from before
-/// the batch.
-pub(crate) fn plan_step(
-    state: &ProjectionState,
-    entries: &mut [StoredEntry<'_>],
-    earlier: &HashMap<String, Entry>,
-) -> Result<StepPlan<Advance>, StoreError> {
-    let mut state = match after_templates(state, entries.iter().map(StoredEntry::view))? {
-        StepPlan::Restart(restart) => return Ok(StepPlan::Restart(restart)),
-        StepPlan::Advance(named) => {
-            // The log's first entry named the first template: read what its definitions read.
-            if named.definitions_sha256 != state.definitions_sha256 {
-                for entry in entries.iter_mut() {
-                    entry.read_whole_payload().map_err(stored_error)?;
-                }
-            }
-            named
-        }
-    };
-    let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
-    let mut delta = Delta::default();
-    let mut facts = BatchFacts::default();
-    if let Some(definitions) = definitions_of(state.template.as_deref())? {
-        facts = derive_batch(definitions, &views, earlier, &mut delta)?;
-        if let Some(target) = facts.missing.first() {
-            let position = facts
-                .superseded
-                .iter()
-                .find(|(event_id, _)| event_id == target)
-                .map_or(0, |(_, position)| *position);
-            return Err(StoreError::Corrupt {
-                position,
-                reason: format!("it supersedes {target}, which is not in the log"),
-            });
-        }
-    }
-    if let Some(last) = views.last() {
-        state.position = last.position;
-    }
-    Ok(StepPlan::Advance(Advance {
-        delta,
-        span_facts: facts.span_facts,
-        superseded: facts.superseded,
-        state,
-    }))
-}
-
-/// Turns the checkpoint's monthly rows and rows per key (of the period's year) into those as
-/// of an earlier position, given what the log after that position added (`suffix`, from
-/// [`Store::derive_range`]): the rows are sums, so the earlier rows are the later less it.
-pub(crate) fn rewind(period: Period, months: &mut Months, keys: &mut Keys, suffix: Delta) {
-    for (row, (events, cents)) in suffix.months {
-        let kept = months.entry(row).or_default();
-        kept.0 -= events;
-        kept.1 -= cents;
-    }
-    for ((indicator, part, year, key), change) in suffix.keys {
-        if year == period.year() {
-            let counts = keys.entry((indicator, part, key)).or_default();
-            for (kept, change) in counts.iter_mut().zip(change) {
-                *kept -= change;
-            }
-        }
-    }
-}
-
-/// A money amount as whole cents; facts carry amounts of at most two places.
-pub(crate) fn cents(amount: Decimal, position: u64) -> Result<i64, StoreError> {
-    let scaled = amount * Decimal::ONE_HUNDRED;
-    if scaled.fract() != Decimal::ZERO {
-        return Err(StoreError::Corrupt {
-            position,
-            reason: format!("the amount {amount} has more than two decimal places"),
-        });
-    }
-    i64::try_from(scaled).map_err(|_| StoreError::Corrupt {
-        position,
-        reason: format!("the amount {amount} is out of range"),
-    })
-}
-
-pub(crate) fn from_cents(cents: i64) -> Decimal {
-    Decimal::new(cents, 2)
-}
-
-/// `YYYY-MM`, as the monthly rows key a date.
-pub(crate) fn month_of(date: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{:04}-{:02}", date.year(), date.month())
-}
-
-pub(crate) fn month_range(period: Period) -> (String, String) {
-    (month_of(period.start_on()), month_of(period.end_on()))
-}
-
-fn part_of(code: i16) -> Result<Part, StoreError> {
-    Part::from_code(code).ok_or_else(|| StoreError::Corrupt {
-        position: 0,
-        reason: format!("indicator row: part {code}"),
-    })
-}
-
-/// A stored fact row back into a fact.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn fact_from_row(
-    indicator: String,
-    part: i16,
-    position: i64,
-    event_id: String,
-    local_date: &str,
-    key: Option<String>,
-    amount_cents: Option<i64>,
-) -> Result<Fact, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt {
-        position: position as u64,
-        reason: format!("indicator fact: {reason}"),
-    };
-    Ok(Fact {
-        indicator,
-        part: part_of(part)?,
-        position: position as u64,
-        event_id,
-        local_date: local_date
-            .parse()
-            .map_err(|_| corrupt(format!("date {local_date}")))?,
-        key,
-        amount: amount_cents.map(from_cents),
-    })
-}
-
-/// Each indicator's inputs from the aggregates of its periodic parts and the facts of the
-/// others.
-pub(crate) fn inputs_by_indicator(
-    aggregates: Vec<(String, Part, Aggregate)>,
-    facts: Vec<Fact>,
-) -> BTreeMap<String, Inputs> {
-    let mut inputs: BTreeMap<String, Inputs> = BTreeMap::new();
-    for (indicator, part, aggregate) in aggregates {
-        inputs
-            .entry(indicator)
-            .or_default()
-            .aggregates
-            .insert(part, aggregate);
-    }
-    for fact in facts {
-        inputs
-            .entry(fact.indicator.clone())
-            .or_default()
-            .facts
-            .push(fact);
-    }
-    for one in inputs.values_mut() {
-        one.facts.sort_by_key(|fact| (fact.position, fact.part));
-    }
-    inputs
-}
-
-/// The aggregates of monthly rows (already limited to the period's months) and of the rows
-/// per key of the period's year.
-pub(crate) fn aggregates_of(
-    months: &Months,
-    keys: &Keys,
-    period: Period,
-) -> Result<Vec<(String, Part, Aggregate)>, StoreError> {
-    let mut out: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
-    for ((indicator, part, _), (events, cents)) in months {
-        let aggregate = out.entry((indicator.clone(), *part)).or_default();
-        aggregate.count += u64::try_from(*events).unwrap_or(0);
-        aggregate.sum += from_cents(*cents);
-    }
-    for ((indicator, part, _), counts) in keys {
-        if counts[period.month_indexes()]
-            .iter()
-            .any(|events| *events > 0)
-        {
-            out.entry((indicator.clone(), *part)).or_default().distinct += 1;
-        }
-    }
-    out.into_iter()
-        .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
-        .collect()
 }
 
 /// The highest part code that counts only within its period.
@@ -1412,41 +976,6 @@ impl Store {
     }
 }
 
-/// What one chunk of the log contributes, derived on a worker thread.
-struct DerivedChunk {
-    last_position: u64,
-    delta: Delta,
-    facts: BatchFacts,
-}
-
-/// Parses and derives one chunk of stored entries (position, text) with the definitions the
-/// rebuild applies; the facts of entries from before the chunk that it supersedes are left
-/// to the caller (`BatchFacts::missing`).
-fn derive_chunk(
-    definitions: Option<&Definitions>,
-    rows: Vec<(u64, String)>,
-) -> Result<DerivedChunk, StoreError> {
-    let mut delta = Delta::default();
-    let facts = match definitions {
-        Some(definitions) => {
-            let entries = rows
-                .iter()
-                .map(|(position, text)| {
-                    StoredEntry::parse_for(*position, text, Some(definitions)).map_err(stored_error)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
-            derive_batch(definitions, &views, &HashMap::new(), &mut delta)?
-        }
-        None => BatchFacts::default(),
-    };
-    Ok(DerivedChunk {
-        last_position: rows.last().map_or(0, |(position, _)| *position),
-        delta,
-        facts,
-    })
-}
-
 impl Store {
     /// The projection state a rebuild up to `head` ends with, as far as templates go: the
     /// contract stream's entries (where templates are named) run through the rules of
@@ -1532,35 +1061,6 @@ impl Store {
             Store::Postgres(store) => stream_chunks!(store.pool),
         }
         receiver
-    }
-}
-
-impl Delta {
-    pub(crate) fn merge(&mut self, other: Delta) {
-        for (row, (events, cents)) in other.months {
-            let kept = self.months.entry(row).or_default();
-            kept.0 += events;
-            kept.1 += cents;
-        }
-        for (row, change) in other.keys {
-            let counts = self.keys.entry(row).or_default();
-            for (events, change) in counts.iter_mut().zip(change) {
-                *events += change;
-            }
-        }
-    }
-}
-
-/// A text value for PostgreSQL's COPY text format.
-pub(crate) fn copy_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
     }
 }
 
