@@ -8,7 +8,6 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::{Action, Role};
 use esito_domain::events::*;
-use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
 use esito_domain::{Command, ContractId, EventId, Money, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
@@ -1630,25 +1629,7 @@ async fn every_route_answers_each_role_as_the_permission_table_says(fixture: Fix
                 "admin",
                 &[submit(
                     "2023-07-01T09:05:00+02:00",
-                    Command::AmendContract {
-                        effective_on: "2023-07-01".parse().expect("date"),
-                        changes: vec![ContractChange::PaymentTerms {
-                            payment_terms: PaymentTerms {
-                                rules: vec![PaymentRule::RateCard {
-                                    indicator: "orders_placed".into(),
-                                    rate: esito_domain::Rate::parse("1").expect("valid"),
-                                    threshold: None,
-                                    cap: None,
-                                    max_per_beneficiary: None,
-                                    cap_per_beneficiary: None,
-                                }],
-                                period_cap: None,
-                                contract_cap: None,
-                                vat_rate: None,
-                                payers: vec![],
-                            },
-                        }],
-                    },
+                    router_fixture::rate_card_from_the_start("orders_placed", "1", None),
                 )],
             )
             .await

@@ -7,15 +7,14 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::Role;
 use esito_domain::events::*;
-use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
-use esito_domain::{Command, ContractId, Money, Rate, StreamId, Submission};
+use esito_domain::{Command, ContractId, StreamId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 mod router_fixture;
 use esito_testkit::{both_stores, submit, Fresh};
-use router_fixture::{key, Fixture};
+use router_fixture::{key, rate_card_from_the_start, Fixture};
 
 const CONTRACT: &str = "settled-contract";
 const SEED: [u8; 32] = [7; 32];
@@ -61,25 +60,7 @@ fn contract_fixture() -> Vec<Submission> {
         ),
         submit(
             "2023-07-01T09:05:00+02:00",
-            Command::AmendContract {
-                effective_on: "2023-07-01".parse().expect("date"),
-                changes: vec![ContractChange::PaymentTerms {
-                    payment_terms: PaymentTerms {
-                        rules: vec![PaymentRule::RateCard {
-                            indicator: "centre_accesses".into(),
-                            rate: Rate::parse("10").expect("valid"),
-                            threshold: None,
-                            cap: None,
-                            max_per_beneficiary: None,
-                            cap_per_beneficiary: None,
-                        }],
-                        period_cap: Some(Money::parse("60.00").expect("valid")),
-                        contract_cap: None,
-                        vat_rate: None,
-                        payers: vec![],
-                    },
-                }],
-            },
+            rate_card_from_the_start("centre_accesses", "10", Some("60.00")),
         ),
     ];
     for n in 0..5 {

@@ -1,9 +1,10 @@
-//! What the API's test binaries share beyond `esito-testkit`: the fixture over a router, and
-//! a key for each role on the contract under test.
+//! What the API's test binaries share beyond `esito-testkit`: the fixture over a router, a key
+//! for each role on the contract under test, and payment terms to settle it by.
 
 use axum::Router;
 use esito_api::auth::{store_key, Role};
-use esito_domain::ContractId;
+use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
+use esito_domain::{Command, ContractId, Money, Rate};
 use esito_store::Store;
 
 /// The router under test over a fresh store.
@@ -27,5 +28,29 @@ pub async fn store_role_keys(store: &Store, contract: &ContractId) {
         store_key(store, &key(role), role.as_str(), role, &contracts, provider)
             .await
             .expect("a key");
+    }
+}
+
+/// From the term's first day, `rate` euro per unit of `indicator`, at most `period_cap` a
+/// period.
+pub fn rate_card_from_the_start(indicator: &str, rate: &str, period_cap: Option<&str>) -> Command {
+    Command::AmendContract {
+        effective_on: "2023-07-01".parse().expect("date"),
+        changes: vec![ContractChange::PaymentTerms {
+            payment_terms: PaymentTerms {
+                rules: vec![PaymentRule::RateCard {
+                    indicator: indicator.into(),
+                    rate: Rate::parse(rate).expect("valid"),
+                    threshold: None,
+                    cap: None,
+                    max_per_beneficiary: None,
+                    cap_per_beneficiary: None,
+                }],
+                period_cap: period_cap.map(|cap| Money::parse(cap).expect("valid")),
+                contract_cap: None,
+                vat_rate: None,
+                payers: vec![],
+            },
+        }],
     }
 }
