@@ -1,7 +1,8 @@
 //! Access (docs/design.md §7): bearer keys stored as SHA-256 hashes, one role each, on contracts.
 //!
-//! Invariant: every decision of who may do what is in `Role::may`; handlers ask it and
-//! nothing else.
+//! Invariant: every decision of who may do what is in `Role::may`; handlers ask it, through
+//! `Principal::check`, and nothing else. The table names every role and every action, so a new
+//! one does not compile until it has its answers.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -48,30 +49,71 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == text)
     }
 
-    /// The one table of permissions.
+    /// The one table of permissions. Every arm names its roles: no arm grants by a wildcard.
     pub fn may(self, action: Action) -> bool {
+        use Role::*;
         match (self, action) {
-            // Settlements (docs/design.md §7): each step is one role's, the admin's key
-            // included. The payer (or the admin) asks for a calculation, which the service
-            // computes and records itself: no key sends `CalculateSettlement` as a command.
-            (Role::Payer | Role::Admin, Action::CalculateSettlement) => true,
-            (_, Action::CalculateSettlement) => false,
-            (_, Action::Command(name)) if SERVICE_COMMANDS.contains(&name) => false,
-            (role, Action::Command(VALIDATE_SETTLEMENT)) => role == Role::Evaluator,
-            (role, Action::Command(APPROVE_SETTLEMENT | RECORD_SETTLEMENT_PAYMENT)) => {
-                role == Role::Payer
-            }
-            (Role::Admin, _) => true,
-            (Role::Operator, Action::Command(name)) => !ADMIN_COMMANDS.contains(&name),
-            (Role::Provider, Action::Command(name)) => PROVIDER_COMMANDS.contains(&name),
-            (Role::Payer | Role::Funder | Role::Evaluator, Action::Command(_)) => false,
+            (role, Action::Command(name)) => role.may_send(CommandKind::of(name)),
+            // Each item of a batch is then checked as its own command.
+            (Admin | Operator | Provider | Payer | Funder | Evaluator, Action::SendBatch) => true,
+            // The payer (or the admin) asks for a calculation, which the service computes and
+            // records itself: no key sends `CalculateSettlement` as a command.
+            (Admin | Payer, Action::CalculateSettlement) => true,
+            (Operator | Provider | Funder | Evaluator, Action::CalculateSettlement) => false,
+            (Admin, Action::MakeCheckpoint) => true,
+            (Operator | Provider | Payer | Funder | Evaluator, Action::MakeCheckpoint) => false,
+            // A key that names no contract reaches every contract only if it is the admin's.
+            (Admin, Action::ReachEveryContract) => true,
+            (Operator | Provider | Payer | Funder | Evaluator, Action::ReachEveryContract) => false,
             (
-                Role::Operator | Role::Payer | Role::Funder | Role::Evaluator,
-                Action::ReadLog | Action::ReadLists,
+                Admin | Operator | Payer | Funder | Evaluator,
+                Action::ReadLog
+                | Action::ReadProofs
+                | Action::ReadIndicators
+                | Action::ReadSettlements
+                | Action::ReadLists,
             ) => true,
-            (Role::Provider, Action::ReadLog) => false,
             // A provider sees its own tokens, and nothing else of the contract.
-            (Role::Provider, Action::ReadLists) => true,
+            (
+                Provider,
+                Action::ReadLog
+                | Action::ReadProofs
+                | Action::ReadIndicators
+                | Action::ReadSettlements
+                | Action::ReadLists,
+            ) => false,
+            (Admin | Operator | Provider | Payer | Funder | Evaluator, Action::ReadOwnTokens) => {
+                true
+            }
+            // The operator records deliveries for the providers; a provider only for itself.
+            (Admin | Operator, Action::SpeakForEveryProvider) => true,
+            (Provider | Payer | Funder | Evaluator, Action::SpeakForEveryProvider) => false,
+        }
+    }
+
+    /// Who sends each kind of command. Settlements (docs/design.md §7): each step is one
+    /// role's, the admin's key included.
+    fn may_send(self, kind: CommandKind) -> bool {
+        use Role::*;
+        match (self, kind) {
+            (Admin | Operator | Provider | Payer | Funder | Evaluator, CommandKind::Service) => {
+                false
+            }
+            (Evaluator, CommandKind::Validation) => true,
+            (Admin | Operator | Provider | Payer | Funder, CommandKind::Validation) => false,
+            (Payer, CommandKind::PayerStep) => true,
+            (Admin | Operator | Provider | Funder | Evaluator, CommandKind::PayerStep) => false,
+            (Admin, CommandKind::ContractShaping) => true,
+            (Operator | Provider | Payer | Funder | Evaluator, CommandKind::ContractShaping) => {
+                false
+            }
+            (Admin | Operator | Provider, CommandKind::Delivery) => true,
+            (Payer | Funder | Evaluator, CommandKind::Delivery) => false,
+            (Admin | Operator, CommandKind::Operation) => true,
+            (Provider | Payer | Funder | Evaluator, CommandKind::Operation) => false,
+            (Admin | Operator | Provider | Payer | Funder | Evaluator, CommandKind::Unknown) => {
+                false
+            }
         }
     }
 }
@@ -92,13 +134,101 @@ pub const VALIDATE_SETTLEMENT: &str = "ValidateSettlement";
 pub const APPROVE_SETTLEMENT: &str = "ApproveSettlement";
 pub const RECORD_SETTLEMENT_PAYMENT: &str = "RecordSettlementPayment";
 
+/// The kinds of command the table tells apart, each sent by the same roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommandKind {
+    /// `SERVICE_COMMANDS`.
+    Service,
+    /// `VALIDATE_SETTLEMENT`.
+    Validation,
+    /// `APPROVE_SETTLEMENT` and `RECORD_SETTLEMENT_PAYMENT`.
+    PayerStep,
+    /// `ADMIN_COMMANDS`.
+    ContractShaping,
+    /// `PROVIDER_COMMANDS`.
+    Delivery,
+    /// Every other command the API serves: the operator's running of the contract.
+    Operation,
+    /// A name that is no command the API serves.
+    Unknown,
+}
+
+impl CommandKind {
+    fn of(name: &str) -> Self {
+        if SERVICE_COMMANDS.contains(&name) {
+            CommandKind::Service
+        } else if name == VALIDATE_SETTLEMENT {
+            CommandKind::Validation
+        } else if [APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT].contains(&name) {
+            CommandKind::PayerStep
+        } else if ADMIN_COMMANDS.contains(&name) {
+            CommandKind::ContractShaping
+        } else if PROVIDER_COMMANDS.contains(&name) {
+            CommandKind::Delivery
+        } else if crate::catalog::catalog().schemas.contains_key(name) {
+            CommandKind::Operation
+        } else {
+            CommandKind::Unknown
+        }
+    }
+}
+
+/// What a key asks to do; `Role::may` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Send one command: at its endpoint, as a batch's item, or as a settlement's step.
     Command(&'static str),
+    /// Send a batch (`POST .../batch`); each item is then checked as its own command.
+    SendBatch,
     /// Ask the service to calculate a period's settlement (`POST .../settlements`).
     CalculateSettlement,
+    /// Ask for a checkpoint signed now (`POST .../checkpoints`).
+    MakeCheckpoint,
+    /// Act on every contract with a key that names none.
+    ReachEveryContract,
+    /// Read the log: entries by position, one event, one stream.
     ReadLog,
+    /// Read proofs of inclusion and consistency, and the latest checkpoint.
+    ReadProofs,
+    /// Read the indicators' values and the facts that explain them.
+    ReadIndicators,
+    /// Read settlements: the list, one as JSON, its printable page.
+    ReadSettlements,
+    /// Read the lists in full: beneficiaries, tenancies, placements, every token.
     ReadLists,
+    /// List the tokens issued to the key's own provider (a key with no provider has none).
+    ReadOwnTokens,
+    /// Speak about a token issued to any provider (record or schedule its delivery), rather
+    /// than only about those issued to the key's own provider.
+    SpeakForEveryProvider,
+}
+
+impl Action {
+    /// What the action is, as a refusal names it: "the payer role may not {what}".
+    fn describe(self) -> String {
+        match self {
+            Action::Command(name) => format!("send {name}"),
+            Action::SendBatch => "send a batch".to_owned(),
+            Action::CalculateSettlement => "ask for a settlement".to_owned(),
+            Action::MakeCheckpoint => "make checkpoints on demand".to_owned(),
+            Action::ReachEveryContract => "reach every contract".to_owned(),
+            Action::ReadLog => "read the log".to_owned(),
+            Action::ReadProofs => "read proofs and checkpoints".to_owned(),
+            Action::ReadIndicators => "read the indicators".to_owned(),
+            Action::ReadSettlements => "read the settlements".to_owned(),
+            Action::ReadLists => "read these lists".to_owned(),
+            Action::ReadOwnTokens => "read its own tokens".to_owned(),
+            Action::SpeakForEveryProvider => "speak about another provider's tokens".to_owned(),
+        }
+    }
+}
+
+/// The tokens a key may list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenScope {
+    Every,
+    /// Only those issued to this provider; none when the key has no provider.
+    OfProvider(Option<String>),
 }
 
 /// Who is calling: from a key found by its hash.
@@ -113,38 +243,46 @@ pub struct Principal {
 
 impl Principal {
     pub fn may_touch(&self, contract_id: &ContractId) -> bool {
-        (self.role == Role::Admin && self.contracts.is_empty())
-            || self.contracts.contains(contract_id)
+        if self.contracts.is_empty() {
+            self.role.may(Action::ReachEveryContract)
+        } else {
+            self.contracts.contains(contract_id)
+        }
     }
 
-    /// Refuses, as 403, a contract the key was not given.
-    pub fn check_contract(&self, contract_id: &ContractId) -> Result<(), ApiError> {
-        if self.may_touch(contract_id) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::Forbidden,
-                format!("this key has no access to contract {contract_id}"),
-            ))
-        }
+    fn refuse(&self, action: Action) -> ApiError {
+        ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "the {} role may not {}",
+                self.role.as_str(),
+                action.describe()
+            ),
+        )
     }
 
     /// Refuses, as 403, what the role or the contract does not allow.
     pub fn check(&self, contract_id: &ContractId, action: Action) -> Result<(), ApiError> {
-        self.check_contract(contract_id)?;
-        if !self.role.may(action) {
-            let what = match action {
-                Action::Command(name) => format!("send {name}"),
-                Action::CalculateSettlement => "ask for a settlement".to_owned(),
-                Action::ReadLog => "read the log".to_owned(),
-                Action::ReadLists => "read these lists".to_owned(),
-            };
+        if !self.may_touch(contract_id) {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
-                format!("the {} role may not {what}", self.role.as_str()),
+                format!("this key has no access to contract {contract_id}"),
             ));
         }
+        if !self.role.may(action) {
+            return Err(self.refuse(action));
+        }
         Ok(())
+    }
+
+    /// The tokens this key may list on the contract: every token, or its provider's own;
+    /// refused, as 403, when it may list neither.
+    pub fn check_tokens(&self, contract_id: &ContractId) -> Result<TokenScope, ApiError> {
+        if self.check(contract_id, Action::ReadLists).is_ok() {
+            return Ok(TokenScope::Every);
+        }
+        self.check(contract_id, Action::ReadOwnTokens)?;
+        Ok(TokenScope::OfProvider(self.provider_id.clone()))
     }
 }
 

@@ -71,10 +71,9 @@ async fn report(
     period: Period,
     as_of: Option<u64>,
 ) -> Result<IndicatorReport, ApiError> {
-    let principal = state.keys.authenticate(&state.store, headers).await?;
-    let contract = contract_id(contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
+    let contract = state
+        .open(headers, contract, Action::ReadIndicators)
+        .await?;
     let report = state
         .store
         .indicators(&contract, period, as_of)

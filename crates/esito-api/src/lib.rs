@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod error;
+mod history;
 pub mod indicators;
 pub mod metrics;
 pub mod openapi;
@@ -28,7 +29,7 @@ use esito_store::{AppendOutcome, Store};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{Action, KeyCache, Principal, Role, PROVIDER_COMMANDS};
+use crate::auth::{Action, KeyCache, Principal};
 use crate::error::{ApiError, ErrorCode};
 
 /// The largest body accepted: a full batch of commands fits well within it.
@@ -155,6 +156,21 @@ impl AppState {
             .expect("the contracts lock is never poisoned")
             .insert(contract_id.clone());
         Ok(())
+    }
+
+    /// The common opening of a read: the key, its right to `action` on this contract, and the
+    /// contract's existence, in that order (so a stranger learns nothing of what exists).
+    async fn open(
+        &self,
+        headers: &HeaderMap,
+        contract: &str,
+        action: Action,
+    ) -> Result<ContractId, ApiError> {
+        let principal = self.keys.authenticate(&self.store, headers).await?;
+        let contract = contract_id(contract)?;
+        principal.check(&contract, action)?;
+        self.require_contract(&contract).await?;
+        Ok(contract)
     }
 }
 
@@ -296,51 +312,42 @@ fn submission(
     })
 }
 
-/// A provider speaks only about its own tokens: the order's token must be issued to it, and a
-/// delivery must name it.
+/// A provider speaks only about its own tokens: the order's token must be issued to it, as the
+/// order stream replays, and a delivery must name it. A key that may speak for every provider
+/// passes; a command that names no token is left to the table, which already allowed it.
 async fn check_provider(
     state: &AppState,
     principal: &Principal,
     contract: &ContractId,
     submission: &Submission,
 ) -> Result<(), ApiError> {
-    if principal.role != Role::Provider {
+    let (order_id, named) = match &submission.command {
+        Command::RecordDelivery {
+            order_id,
+            provider_id,
+        } => (order_id, Some(provider_id)),
+        Command::AgreeDeliveryTime { order_id, .. } => (order_id, None),
+        _ => return Ok(()),
+    };
+    if principal.role.may(Action::SpeakForEveryProvider) {
         return Ok(());
     }
-    let mine = principal.provider_id.as_deref().unwrap_or_default();
     let not_yours = || {
         ApiError::new(
             ErrorCode::NotYourToken,
             "a provider speaks only about the tokens issued to it",
         )
     };
-    let order_id = match &submission.command {
-        Command::RecordDelivery {
-            order_id,
-            provider_id,
-        } => {
-            if provider_id.as_str() != mine {
-                return Err(not_yours().with_field("provider_id"));
-            }
-            order_id
-        }
-        Command::AgreeDeliveryTime { order_id, .. } => order_id,
-        _ => return Err(not_yours()),
-    };
+    // A key with no provider speaks for none.
+    let mine = principal.provider_id.as_deref().ok_or_else(not_yours)?;
+    if named.is_some_and(|named| named.as_str() != mine) {
+        return Err(not_yours().with_field("provider_id"));
+    }
     let stream = StreamRef::new(StreamType::Order, order_id.clone());
-    let token_provider = state
-        .store
-        .stream_entries(contract, &stream)
-        .await?
-        .iter()
-        .rev()
-        .filter_map(|stored| serde_json::from_str::<esito_log::Entry>(&stored.entry).ok())
-        .filter(|entry| entry.event_type == "TokenIssued")
-        .filter_map(|entry| entry.payload["provider_id"].as_str().map(str::to_owned))
-        .next();
+    let entries = state.store.stream_entries(contract, &stream).await?;
     // An order without a token is left to the domain, which names the rule.
-    match token_provider {
-        Some(provider) if provider != mine => Err(not_yours().with_field("order_id")),
+    match history::token_provider(&entries)? {
+        Some(provider) if provider.as_str() != mine => Err(not_yours().with_field("order_id")),
         _ => Ok(()),
     }
 }
@@ -449,7 +456,7 @@ async fn batch(
 ) -> Result<Response, ApiError> {
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
-    principal.check_contract(&contract)?;
+    principal.check(&contract, Action::SendBatch)?;
     state.require_contract(&contract).await?;
     let mut fields = body::object(&body_bytes(body)?)?;
     let items = match fields.remove("items") {
@@ -590,8 +597,6 @@ async fn batch_item(
     };
     principal.check(contract, Action::Command(name))?;
     let submission = submission(fields, name, &prefix)?;
-    if PROVIDER_COMMANDS.contains(&name) {
-        check_provider(state, principal, contract, &submission).await?;
-    }
+    check_provider(state, principal, contract, &submission).await?;
     Ok(submission)
 }

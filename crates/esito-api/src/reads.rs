@@ -12,23 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use crate::auth::{Action, Role};
+use crate::auth::{Action, TokenScope};
 use crate::error::{ApiError, ErrorCode};
-use crate::{contract_id, Shared};
-
-/// The common opening of a read of the log: the key, its right to read this contract's log,
-/// and the contract's existence, in that order (so a stranger learns nothing of what exists).
-async fn open_log(
-    state: &crate::AppState,
-    headers: &HeaderMap,
-    contract: &str,
-) -> Result<esito_domain::ContractId, ApiError> {
-    let principal = state.keys.authenticate(&state.store, headers).await?;
-    let contract = contract_id(contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
-    Ok(contract)
-}
+use crate::{contract_id, history, Shared};
 
 /// Entries per page when the client names no limit, and the most it may ask for.
 pub const PAGE_SIZE_DEFAULT: u32 = 100;
@@ -75,7 +61,7 @@ pub async fn events(
     Query(page): Query<Page>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadLog).await?;
     let limit = limit(page.limit);
     let entries = state
         .store
@@ -96,7 +82,7 @@ pub async fn event(
     Path((contract, event_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<EntryLine>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadLog).await?;
     let unknown = || {
         ApiError::new(
             ErrorCode::UnknownEvent,
@@ -127,7 +113,7 @@ pub async fn stream(
     Path((contract, kind, stream_id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadLog).await?;
     let stream_type = stream_type(&kind)?;
     let unknown = || {
         ApiError::new(
@@ -218,13 +204,12 @@ pub async fn list(
                 format!("there is no list {list}"),
             )
         })?;
-    principal.check(&contract, Action::ReadLists)?;
-    if principal.role == Role::Provider && list != "tokens" {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "a provider reads only its own tokens",
-        ));
-    }
+    let scope = if list == "tokens" {
+        principal.check_tokens(&contract)?
+    } else {
+        principal.check(&contract, Action::ReadLists)?;
+        TokenScope::Every
+    };
     state.require_contract(&contract).await?;
     let Some(stream_type) = StreamType::parse(kind) else {
         return Ok(Json(json!({ "items": [], "next_after": null })));
@@ -249,20 +234,19 @@ pub async fn list(
             .store
             .stream_entries(&contract, &StreamRef::new(stream_type, stream_id))
             .await?;
-        let summary = summarize(&entries);
         if list == "tokens" {
-            let Some(provider) = summary["fields"]
-                .get("token_code")
-                .and(summary["fields"]["provider_id"].as_str())
-            else {
+            // An order is listed once its token is issued, to whom the scope allows: the
+            // order's events read as the domain replays them, an unreadable one refusing.
+            let Some(provider) = history::token_provider(&entries)? else {
                 continue;
             };
-            if principal.role == Role::Provider
-                && Some(provider) != principal.provider_id.as_deref()
-            {
-                continue;
+            if let TokenScope::OfProvider(mine) = &scope {
+                if mine.as_deref() != Some(provider.as_str()) {
+                    continue;
+                }
             }
         }
+        let summary = summarize(&entries);
         items.push(json!({ "id": id, "summary": summary }));
     }
     Ok(Json(json!({ "items": items, "next_after": next_after })))
@@ -347,7 +331,7 @@ pub async fn inclusion(
     Query(query): Query<InclusionQuery>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
     let size = tree_size(&state, &contract, query.size, "size").await?;
     if query.position == 0 || query.position > size {
         return Err(ApiError::new(
@@ -383,7 +367,7 @@ pub async fn consistency(
     Query(query): Query<ConsistencyQuery>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
     let second = tree_size(&state, &contract, Some(query.second), "second").await?;
     if query.first == 0 || query.first > second {
         return Err(ApiError::new(
@@ -440,7 +424,7 @@ pub async fn latest_checkpoint(
     Path(contract): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<esito_log::Checkpoint>, ApiError> {
-    let contract = open_log(&state, &headers, &contract).await?;
+    let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
     let latest = state
         .store
         .checkpoints(&contract)
@@ -463,13 +447,7 @@ pub async fn make_checkpoint(
 ) -> Result<(axum::http::StatusCode, Json<esito_log::Checkpoint>), ApiError> {
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
-    principal.check_contract(&contract)?;
-    if principal.role != Role::Admin {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "only the admin makes checkpoints on demand",
-        ));
-    }
+    principal.check(&contract, Action::MakeCheckpoint)?;
     state.require_contract(&contract).await?;
     let checkpoint = state.make_checkpoint(&contract).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")

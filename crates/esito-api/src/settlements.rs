@@ -17,7 +17,7 @@ use esito_domain::aggregates::{PeriodSettlement, SettlementState};
 use esito_domain::events::{
     settlement_stream, SettlementCheckpoint, SettlementPaid, SettlementValidated,
 };
-use esito_domain::{ContractId, EventId, OccurredAt, Recorded, StreamType, Submission};
+use esito_domain::{ContractId, EventId, OccurredAt, StreamType, Submission};
 use esito_indicators::Period;
 use esito_settlement::SettlementDocument;
 use esito_store::StoredEntry;
@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT};
 use crate::error::{ApiError, ErrorCode};
-use crate::{append_one, body, body_bytes, contract_id, submission, AppState, Shared};
+use crate::{append_one, body, body_bytes, contract_id, history, submission, AppState, Shared};
 
 /// The business time the service gives the events it writes itself: now, to the second.
 fn now() -> OccurredAt {
@@ -115,37 +115,16 @@ async fn settlements(
         .store
         .stream_entries(contract, &settlement_stream(contract))
         .await?;
-    let mut entries = Vec::with_capacity(stored.len());
-    let mut history = Vec::with_capacity(stored.len());
-    for stored in stored {
-        let corrupt = |reason: String| {
-            ApiError::from(esito_store::StoreError::Corrupt {
-                position: stored.position,
-                reason,
-            })
-        };
-        let entry: esito_log::Entry =
-            serde_json::from_str(&stored.entry).map_err(|e| corrupt(e.to_string()))?;
-        let event = esito_domain::Event::from_parts(&entry.event_type, entry.payload.clone())
-            .map_err(|e| corrupt(e.to_string()))?;
-        history.push(Recorded {
-            event_id: EventId::parse_str(&entry.event_id).map_err(|e| corrupt(e.to_string()))?,
-            corrects: None,
-            occurred_at: OccurredAt::parse(&entry.occurred_at)
-                .map_err(|e| corrupt(e.to_string()))?,
-            event,
-        });
-        entries.push((stored, entry));
-    }
-    let replayed = esito_domain::replay(StreamType::Settlement, &history).map_err(|error| {
-        ApiError::from(esito_store::StoreError::Corrupt {
-            position: 0,
-            reason: format!("the settlement stream does not replay: {error}"),
-        })
-    })?;
-    let esito_domain::StreamState::Settlement(settlements) = replayed else {
+    let esito_domain::StreamState::Settlement(settlements) =
+        history::replayed(StreamType::Settlement, &stored)?
+    else {
         unreachable!("the settlement stream replays into settlements");
     };
+    let mut entries = Vec::with_capacity(stored.len());
+    for stored in stored {
+        let (entry, _) = history::recorded(&stored)?;
+        entries.push((stored, entry));
+    }
     Ok((entries, settlements))
 }
 
@@ -249,25 +228,15 @@ async fn view_of(
     })
 }
 
-async fn open(
-    state: &AppState,
-    headers: &HeaderMap,
-    contract: &str,
-) -> Result<ContractId, ApiError> {
-    let principal = state.keys.authenticate(&state.store, headers).await?;
-    let contract = contract_id(contract)?;
-    principal.check(&contract, Action::ReadLog)?;
-    state.require_contract(&contract).await?;
-    Ok(contract)
-}
-
 /// `GET /v1/contracts/{id}/settlements`: every period settled, in order, at a glance.
 pub async fn list(
     State(state): State<Shared>,
     Path(contract): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let contract = open(&state, &headers, &contract).await?;
+    let contract = state
+        .open(&headers, &contract, Action::ReadSettlements)
+        .await?;
     let (_, settlements) = settlements(&state, &contract).await?;
     let items = settlements
         .periods
@@ -313,7 +282,9 @@ pub async fn get(
     Path((contract, period)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let contract = open(&state, &headers, &contract).await?;
+    let contract = state
+        .open(&headers, &contract, Action::ReadSettlements)
+        .await?;
     if wants_html(&headers) {
         return page_of(&state, &contract, &period).await;
     }
@@ -326,7 +297,9 @@ pub async fn page(
     Path((contract, period)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let contract = open(&state, &headers, &contract).await?;
+    let contract = state
+        .open(&headers, &contract, Action::ReadSettlements)
+        .await?;
     page_of(&state, &contract, &period).await
 }
 

@@ -2,40 +2,30 @@
 //! the rules that order the steps, the checkpoint signed of the pinned tree head, the JSON and
 //! the printable page, and the same document as the offline computation from the export.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use esito_api::auth::{store_key, Role};
+use esito_api::auth::Role;
 use esito_domain::events::*;
-use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
-use esito_domain::{Command, ContractId, EventId, Money, OccurredAt, Rate, StreamId, Submission};
+use esito_domain::{Command, ContractId, StreamId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-#[macro_use]
-mod common;
-use common::Fixture;
+mod router_fixture;
+use esito_testkit::{both_stores, submit, Fresh};
+use router_fixture::{key, rate_card_from_the_start, Fixture};
 
 const CONTRACT: &str = "settled-contract";
 const SEED: [u8; 32] = [7; 32];
 
 both_stores!(
+    fixture = fixture;
     each_step_of_a_settlement_is_taken_by_its_role_only,
     the_steps_come_in_order_and_each_names_the_rule_it_breaks,
     a_settlement_reads_as_json_and_as_a_printable_page,
     the_service_and_the_offline_computation_agree_and_a_late_event_is_restated,
 );
-
-fn submit(when: &str, command: Command) -> Submission {
-    Submission {
-        event_id: EventId::new_v4(),
-        occurred_at: OccurredAt::parse(when).expect("valid"),
-        command,
-    }
-}
 
 fn access(n: usize, when: &str) -> Submission {
     submit(
@@ -70,25 +60,7 @@ fn contract_fixture() -> Vec<Submission> {
         ),
         submit(
             "2023-07-01T09:05:00+02:00",
-            Command::AmendContract {
-                effective_on: "2023-07-01".parse().expect("date"),
-                changes: vec![ContractChange::PaymentTerms {
-                    payment_terms: PaymentTerms {
-                        rules: vec![PaymentRule::RateCard {
-                            indicator: "centre_accesses".into(),
-                            rate: Rate::parse("10").expect("valid"),
-                            threshold: None,
-                            cap: None,
-                            max_per_beneficiary: None,
-                            cap_per_beneficiary: None,
-                        }],
-                        period_cap: Some(Money::parse("60.00").expect("valid")),
-                        contract_cap: None,
-                        vat_rate: None,
-                        payers: vec![],
-                    },
-                }],
-            },
+            rate_card_from_the_start("centre_accesses", "10", Some("60.00")),
         ),
     ];
     for n in 0..5 {
@@ -100,41 +72,16 @@ fn contract_fixture() -> Vec<Submission> {
     submissions
 }
 
-async fn fixture((store, dir): (Store, Option<tempfile::TempDir>)) -> Fixture {
+async fn fixture(fresh: Fresh) -> Fixture {
     let contract = ContractId::parse(CONTRACT).expect("valid");
-    store
+    fresh
+        .store
         .append(&contract, "fixture", &contract_fixture())
         .await
         .expect("the fixture is valid");
-    for role in Role::ALL {
-        let contracts = if role == Role::Admin {
-            vec![]
-        } else {
-            vec![contract.clone()]
-        };
-        let provider = (role == Role::Provider).then_some("prov-1");
-        store_key(
-            &store,
-            &key(role),
-            role.as_str(),
-            role,
-            &contracts,
-            provider,
-        )
-        .await
-        .expect("a key");
-    }
-    let store = Arc::new(store);
+    router_fixture::store_role_keys(&fresh.store, &contract).await;
     let key = esito_log::signing::CheckpointKey::from_seed(SEED);
-    Fixture {
-        app: esito_api::router(esito_api::AppState::with_checkpoint_key(store.clone(), key)),
-        store,
-        _dir: dir,
-    }
-}
-
-fn key(role: Role) -> String {
-    format!("test-key-{}", role.as_str())
+    fresh.with_app(|store| esito_api::router(esito_api::AppState::with_checkpoint_key(store, key)))
 }
 
 /// A response: its status, content type and body (JSON when it is).

@@ -5,71 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use esito_domain::events::*;
-use esito_domain::{
-    Command, ContractId, DomainError, EventId, Money, Month, OccurredAt, StreamId, Submission,
-};
+use esito_domain::{Command, ContractId, DomainError, EventId, Money, Month, Submission};
 use esito_store::{AppendError, Store};
-
-/// A fresh database; dropping it removes the SQLite file (PostgreSQL schemas die with the cluster).
-struct Fresh {
-    store: Store,
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn fresh_sqlite() -> Fresh {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("esito.db").display());
-    let store = Store::connect(&url).await.expect("SQLite opens");
-    Fresh {
-        store,
-        url,
-        _dir: Some(dir),
-    }
-}
-
-async fn fresh_postgres() -> Fresh {
-    let base = std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL must name a PostgreSQL for the store suite: run `make test`, which starts one");
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("PostgreSQL answers");
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("a schema");
-    admin.close().await;
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options[search_path]={schema}");
-    let store = Store::connect(&url).await.expect("PostgreSQL opens");
-    Fresh {
-        store,
-        url,
-        _dir: None,
-    }
-}
-
-macro_rules! store_suite {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(super::fresh_sqlite().await).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    super::$test(super::fresh_postgres().await).await;
-                }
-            )*
-        }
-    };
-}
+use esito_testkit::{at, both_stores as store_suite, contract, id, money, submit, Fresh};
 
 store_suite!(
     eight_writers_on_one_contract_get_gap_free_positions,
@@ -95,26 +33,6 @@ store_suite!(
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
-
-fn id(text: &str) -> StreamId {
-    StreamId::parse(text).expect("test ids are valid")
-}
-fn money(text: &str) -> Money {
-    Money::parse(text).expect("test amounts are valid")
-}
-fn at(text: &str) -> OccurredAt {
-    OccurredAt::parse(text).expect("test instants are valid")
-}
-fn contract(name: &str) -> ContractId {
-    ContractId::parse(name).expect("test contract ids are valid")
-}
-fn submit(when: &str, command: Command) -> Submission {
-    Submission {
-        event_id: EventId::new_v4(),
-        occurred_at: at(when),
-        command,
-    }
-}
 
 fn registration() -> Submission {
     submit(
