@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use cqrs_es::test::TestFramework;
-use esito_domain::aggregates::{ContractState, OrderState, StreamState, TenancyState};
+use esito_domain::aggregates::{Contract, ContractState, OrderState, StreamState, TenancyState};
 use esito_domain::events::*;
 use esito_domain::{
     decide, replay, Command, DecisionContext, DomainError, Event, Recorded, Submission,
@@ -28,8 +28,8 @@ fn submit(when: &str, command: Command) -> Submission {
 }
 
 fn contract() -> ContractState {
-    ContractState {
-        registered: Some(ContractRegistered {
+    ContractState::Registered(Contract {
+        registered: ContractRegistered {
             title: "Communal Living".into(),
             template: "cuneo".into(),
             payer: "Comune di Cuneo".into(),
@@ -39,9 +39,9 @@ fn contract() -> ContractState {
             term_start_on: "2023-07-01".parse().expect("date"),
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
-        }),
-        ..Default::default()
-    }
+        },
+        amendments: Vec::new(),
+    })
 }
 
 fn context() -> DecisionContext {
