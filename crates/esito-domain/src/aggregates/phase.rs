@@ -27,7 +27,8 @@ use crate::values::{Money, OccurredAt, StreamId};
 pub enum PhaseState {
     #[default]
     NotDefined,
-    Defined(Phase),
+    /// Boxed: a phase with its invoices is much larger than no phase at all.
+    Defined(Box<Phase>),
 }
 
 /// A defined phase: its definition and what was invoiced, submitted, accepted and paid since.
@@ -123,7 +124,7 @@ impl PhaseState {
     /// The phase, if it is defined.
     pub fn phase(&self) -> Option<&Phase> {
         match self {
-            PhaseState::Defined(phase) => Some(phase),
+            PhaseState::Defined(phase) => Some(phase.as_ref()),
             PhaseState::NotDefined => None,
         }
     }
@@ -134,7 +135,7 @@ impl PhaseState {
         };
         let phase = match (&mut *self, event) {
             (PhaseState::NotDefined, Event::PhaseDefined(defined)) => {
-                *self = PhaseState::Defined(Phase::new(defined.clone()));
+                *self = PhaseState::Defined(Box::new(Phase::new(defined.clone())));
                 return Ok(());
             }
             (PhaseState::NotDefined, _) => {
