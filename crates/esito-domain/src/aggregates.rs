@@ -3,10 +3,11 @@
 //! Invariant: `decide` checks every rule before an event exists; `evolve` refuses any event that
 //! would leave a stream inconsistent, so a replay that succeeds is a consistent stream.
 //!
-//! Each stream type has a module of its own below: its state, an enum whose variants carry
-//! exactly what the stream holds in that state, its `evolve` and its rules. Here: the replay,
-//! the state of any stream, and `decide`, which checks the contract's term and routes a
-//! command to its stream's rules.
+//! Each stream type has a module of its own below: its state, its `evolve` and its rules. A
+//! state is an enum whose variants carry exactly what the stream holds in that state (the
+//! settlements' is kept per period), so no rule restates a status to reach its data. Here: the
+//! replay, the state of any stream, and `decide`, which checks the contract's term and routes
+//! a command to its stream's rules.
 
 mod access;
 mod beneficiary;

@@ -1,5 +1,5 @@
-//! Cuneo's accesses to the services centre: one contact (in person, by phone, …) with its need and its
-//! outcome, of a registered beneficiary or of someone not registered.
+//! Cuneo's accesses to the services centre: one contact (in person, by phone, …) with its need
+//! and its outcome, of a registered beneficiary or of someone not registered.
 //!
 //! Invariant: an access is recorded once, and a beneficiary it names is registered.
 
