@@ -4,10 +4,10 @@
 //! would leave a stream inconsistent, so a replay that succeeds is a consistent stream.
 //!
 //! Each stream type has a module of its own below: its state, its `evolve` and its rules. A
-//! state is an enum whose variants carry exactly what the stream holds in that state (the
-//! settlements' is kept per period), so no rule restates a status to reach its data. Here: the
-//! replay, the state of any stream, and `decide`, which checks the contract's term and routes
-//! a command to its stream's rules.
+//! state is an enum whose variants carry exactly what the stream holds in that state (all but,
+//! so far, the settlements': a status per period), so no rule restates a status to reach its
+//! data. Here: the replay, the state of any stream, and `decide`, which checks the contract's
+//! term and routes a command to its stream's rules.
 
 mod access;
 mod beneficiary;
