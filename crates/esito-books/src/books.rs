@@ -114,7 +114,7 @@ impl Books {
                 _ => {}
             }
         }
-        if books.contract.registered.is_none() {
+        if books.contract.registered().is_none() {
             return Err(BooksError::ContractNotRegistered { as_of });
         }
         Ok(books)

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use esito_domain::aggregates::PeriodSettlement;
+use esito_domain::aggregates::{PeriodSettlement, PhaseState};
 use esito_domain::events::SettlementCheckpoint;
 use esito_domain::{Command, ContractTerms, Money, PaymentRule, PaymentTerms};
 use esito_indicators::{Fact, IndicatorReport, Part, Period};
@@ -270,12 +270,11 @@ fn milestones(books: &Books, rules: &[PaymentRule]) -> BTreeMap<String, Mileston
             _ => None,
         })
         .map(|deliverable| {
-            let phase = books.phases.iter().find(|phase| {
-                phase
-                    .defined
-                    .as_ref()
-                    .is_some_and(|defined| defined.deliverable == *deliverable)
-            });
+            let phase = books
+                .phases
+                .iter()
+                .filter_map(PhaseState::phase)
+                .find(|phase| phase.defined.deliverable == *deliverable);
             let facts = MilestoneFacts {
                 accepted_on: phase
                     .and_then(|phase| phase.accepted.as_ref())

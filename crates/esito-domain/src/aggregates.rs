@@ -3,34 +3,42 @@
 //! Invariant: `decide` checks every rule before an event exists; `evolve` refuses any event that
 //! would leave a stream inconsistent, so a replay that succeeds is a consistent stream.
 //!
-//! The orders, units, tenancies and accesses live here; the other stream types each have a
-//! module of their own below, with their state, `evolve` and rules.
+//! Each stream type has a module of its own below: its state, its `evolve` and its rules. A
+//! state is an enum whose variants carry exactly what the stream holds in that state (all but,
+//! so far, the settlements': a status per period), so no rule restates a status to reach its
+//! data. Here: the replay, the state of any stream, and `decide`, which checks the contract's
+//! term and routes a command to its stream's rules.
 
+mod access;
 mod beneficiary;
 mod catalogue;
 mod contract;
+mod order;
 mod path;
 mod phase;
 mod placement;
 mod settlement;
+mod tenancy;
+mod unit;
 
 use std::collections::BTreeMap;
-
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 use crate::commands::{Command, Submission};
 use crate::errors::DomainError;
 use crate::events::*;
-use crate::values::{EventId, Money, Month, OccurredAt, StreamId};
+use crate::values::{EventId, OccurredAt, StreamId};
 
-pub use beneficiary::BeneficiaryState;
+pub use access::AccessState;
+pub use beneficiary::{Beneficiary, BeneficiaryState};
 pub use catalogue::{ProductState, ProviderState, Suspension};
-pub use contract::ContractState;
-pub use path::{PathState, PathStatus};
-pub use phase::{due_date, InvoiceDue, PhaseState};
-pub use placement::{PlacementState, PlacementStatus};
+pub use contract::{Contract, ContractState};
+pub use order::OrderState;
+pub use path::{Path, PathState};
+pub use phase::{due_date, InvoiceDue, Phase, PhaseState};
+pub use placement::PlacementState;
 pub use settlement::{PeriodSettlement, SettlementState, SettlementStatus};
+pub use tenancy::{Rent, TenancyState};
+pub use unit::UnitState;
 
 /// One event of a stream as the log holds it, enough to replay the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,53 +95,6 @@ pub fn replay(stream_type: StreamType, history: &[Recorded]) -> Result<StreamSta
         state.evolve(&recorded.event)?;
     }
     Ok(state)
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    #[default]
-    NotPlaced,
-    Placed,
-    TokenIssued,
-    Redeemed,
-    Expired,
-    Refunded,
-    Cancelled,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderState {
-    pub status: OrderStatus,
-    pub placed: Option<OrderPlaced>,
-    pub token: Option<TokenIssued>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnitState {
-    pub available: Option<UnitMadeAvailable>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TenancyStatus {
-    #[default]
-    NotStarted,
-    Active,
-    Ended,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TenancyState {
-    pub status: TenancyStatus,
-    pub started: Option<TenancyStarted>,
-    pub charged: BTreeMap<Month, Money>,
-    pub paid: BTreeMap<Month, Decimal>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessState {
-    pub recorded: Option<AccessRecorded>,
 }
 
 /// The state of any stream, by its type.
@@ -195,110 +156,13 @@ impl StreamState {
             (StreamState::Path(s), event) => s.evolve(event)?,
             (StreamState::Phase(s), event) => s.evolve(event)?,
             (StreamState::Settlement(s), event) => s.evolve(event)?,
-            (StreamState::Unit(s), Event::UnitMadeAvailable(e)) if s.available.is_none() => {
-                s.available = Some(e.clone());
-            }
-            (StreamState::Access(s), Event::AccessRecorded(e)) if s.recorded.is_none() => {
-                s.recorded = Some(e.clone());
-            }
-            (StreamState::Order(s), event) => evolve_order(s, event)?,
-            (StreamState::Tenancy(s), event) => evolve_tenancy(s, event)?,
-            (_, event) => {
-                return Err(inconsistent(
-                    event,
-                    "the stream already holds it or cannot hold it",
-                ))
-            }
+            (StreamState::Order(s), event) => s.evolve(event)?,
+            (StreamState::Unit(s), event) => s.evolve(event)?,
+            (StreamState::Tenancy(s), event) => s.evolve(event)?,
+            (StreamState::Access(s), event) => s.evolve(event)?,
         }
         Ok(())
     }
-}
-
-fn evolve_order(order: &mut OrderState, event: &Event) -> Result<(), DomainError> {
-    use OrderStatus as S;
-    order.status = match (order.status, event) {
-        (S::NotPlaced, Event::OrderPlaced(e)) => {
-            order.placed = Some(e.clone());
-            S::Placed
-        }
-        (S::Placed, Event::TokenIssued(e)) => {
-            order.token = Some(e.clone());
-            S::TokenIssued
-        }
-        (S::TokenIssued, Event::DeliveryTimeAgreed(_)) => S::TokenIssued,
-        (S::TokenIssued, Event::TokenRedeemed(e)) => {
-            let token = order.token.as_ref().expect("an issued token is recorded");
-            if token.provider_id != e.provider_id {
-                return Err(inconsistent(
-                    event,
-                    "redeemed by a provider other than the token's",
-                ));
-            }
-            S::Redeemed
-        }
-        (S::TokenIssued, Event::TokenExpired(_)) => S::Expired,
-        (S::TokenIssued | S::Expired, Event::TokenRefunded(e)) => {
-            let placed = order.placed.as_ref().expect("a placed order is recorded");
-            if e.amount > placed.price {
-                return Err(inconsistent(event, "refund above the price paid"));
-            }
-            S::Refunded
-        }
-        (S::Placed | S::TokenIssued, Event::OrderCancelled(_)) => S::Cancelled,
-        (status, event) => {
-            return Err(inconsistent(
-                event,
-                &format!("the order is {}", status_name(status)),
-            ));
-        }
-    };
-    Ok(())
-}
-
-fn status_name(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::NotPlaced => "not placed",
-        OrderStatus::Placed => "placed, with no token yet",
-        OrderStatus::TokenIssued => "waiting for delivery",
-        OrderStatus::Redeemed => "already redeemed",
-        OrderStatus::Expired => "expired",
-        OrderStatus::Refunded => "refunded",
-        OrderStatus::Cancelled => "cancelled",
-    }
-}
-
-fn evolve_tenancy(tenancy: &mut TenancyState, event: &Event) -> Result<(), DomainError> {
-    use TenancyStatus as S;
-    match (tenancy.status, event) {
-        (S::NotStarted, Event::TenancyStarted(e)) => {
-            if e.pact.monthly_rent > e.pact.rent_cap {
-                return Err(inconsistent(event, "rent above the pact's cap"));
-            }
-            tenancy.started = Some(e.clone());
-            tenancy.status = S::Active;
-        }
-        (S::Active, Event::RentCharged(e)) => {
-            if tenancy.charged.insert(e.month, e.amount).is_some() {
-                return Err(inconsistent(event, "that month's rent was already charged"));
-            }
-        }
-        (S::Active | S::Ended, Event::RentPaid(e)) => {
-            let charged = tenancy
-                .charged
-                .get(&e.month)
-                .ok_or_else(|| inconsistent(event, "no rent was charged for that month"))?
-                .amount();
-            let paid = tenancy.paid.entry(e.month).or_default();
-            *paid += e.amount.amount();
-            if *paid > charged {
-                return Err(inconsistent(event, "more paid than charged for that month"));
-            }
-        }
-        (S::Active, Event::TenantMilestoneReached(_)) => {}
-        (S::Active, Event::TenancyEnded(_)) => tenancy.status = S::Ended,
-        (_, event) => return Err(inconsistent(event, "the tenancy is not active")),
-    }
-    Ok(())
 }
 
 /// What `decide` may read besides the target stream: the contract and the streams the
@@ -322,9 +186,9 @@ impl DecisionContext {
 fn check_registered_beneficiary<'a>(
     context: &'a DecisionContext,
     beneficiary_id: &StreamId,
-) -> Result<&'a BeneficiaryState, DomainError> {
+) -> Result<&'a Beneficiary, DomainError> {
     match context.read(StreamType::Beneficiary, beneficiary_id) {
-        Some(StreamState::Beneficiary(beneficiary)) if beneficiary.registered.is_some() => {
+        Some(StreamState::Beneficiary(BeneficiaryState::Registered(beneficiary))) => {
             Ok(beneficiary)
         }
         _ => Err(DomainError::UnknownBeneficiary {
@@ -408,356 +272,10 @@ pub fn decide(
             settlement::decide(command, at, state, context)?
         }
         (command, StreamState::Phase(state)) => phase::decide(command, at, state, context)?,
-        (
-            Command::PlaceOrder {
-                order_id,
-                beneficiary_id,
-                product_id,
-                channel,
-                price,
-            },
-            StreamState::Order(order),
-        ) => {
-            if order.status != OrderStatus::NotPlaced {
-                return Err(DomainError::OrderAlreadyPlaced {
-                    order_id: order_id.clone(),
-                });
-            }
-            let date = at.local_date();
-            // The band and the tariff of the order's day: either may have changed since.
-            let beneficiary = check_registered_beneficiary(context, beneficiary_id)?
-                .profile_on(date)
-                .expect("a registered beneficiary has a profile");
-            let product = match context.read(StreamType::Product, product_id) {
-                Some(StreamState::Product(product)) if product.listed.is_some() => product,
-                _ => {
-                    return Err(DomainError::UnknownProduct {
-                        product_id: product_id.clone(),
-                    })
-                }
-            };
-            let listed = product.listed.as_ref().expect("matched as listed");
-            if let Some(withdrawn_on) = product.withdrawn_by(date) {
-                return Err(DomainError::ProductWithdrawn {
-                    product_id: product_id.clone(),
-                    withdrawn_on,
-                });
-            }
-            catalogue::check_not_suspended(context, &listed.provider_id, date)?;
-            let band = beneficiary.isee_band;
-            let tariff = product
-                .tariffs_on(date)
-                .and_then(|tariffs| tariffs.get(&band).copied())
-                .ok_or(DomainError::TariffMissingForBand { band })?;
-            if *price != tariff {
-                return Err(DomainError::PriceIsNotTheTariff {
-                    band,
-                    tariff,
-                    price: *price,
-                });
-            }
-            Event::OrderPlaced(OrderPlaced {
-                beneficiary_id: beneficiary_id.clone(),
-                product_id: product_id.clone(),
-                provider_id: listed.provider_id.clone(),
-                service_family: listed.service_family,
-                channel: *channel,
-                isee_band: band,
-                price: *price,
-            })
-        }
-        (
-            Command::IssueToken {
-                order_id,
-                token_code,
-                notified_to,
-                expires_on,
-            },
-            StreamState::Order(order),
-        ) => {
-            let placed = match order.status {
-                OrderStatus::NotPlaced => {
-                    return Err(DomainError::UnknownOrder {
-                        order_id: order_id.clone(),
-                    })
-                }
-                OrderStatus::Placed => order.placed.as_ref().expect("a placed order is recorded"),
-                OrderStatus::Cancelled => {
-                    return Err(DomainError::OrderCancelled {
-                        order_id: order_id.clone(),
-                    })
-                }
-                _ => {
-                    return Err(DomainError::TokenAlreadyIssued {
-                        order_id: order_id.clone(),
-                    })
-                }
-            };
-            non_empty("token_code", token_code)?;
-            if *expires_on < at.local_date() {
-                return Err(DomainError::TokenExpiresBeforeIssue {
-                    expires_on: *expires_on,
-                });
-            }
-            let mut notified_to = notified_to.clone();
-            notified_to.sort();
-            notified_to.dedup();
-            Event::TokenIssued(TokenIssued {
-                token_code: token_code.clone(),
-                provider_id: placed.provider_id.clone(),
-                notified_to,
-                expires_on: *expires_on,
-            })
-        }
-        (
-            Command::AgreeDeliveryTime {
-                order_id,
-                agreed_for,
-            },
-            StreamState::Order(order),
-        ) => {
-            redeemable_token(order_id, order)?;
-            Event::DeliveryTimeAgreed(DeliveryTimeAgreed {
-                agreed_for: *agreed_for,
-            })
-        }
-        (
-            Command::RecordDelivery {
-                order_id,
-                provider_id,
-            },
-            StreamState::Order(order),
-        ) => {
-            let token = redeemable_token(order_id, order)?;
-            if token.provider_id != *provider_id {
-                return Err(DomainError::TokenDeliveredByAnotherProvider {
-                    token_provider_id: token.provider_id.clone(),
-                    provider_id: provider_id.clone(),
-                });
-            }
-            if at.local_date() > token.expires_on {
-                return Err(DomainError::TokenExpired {
-                    expires_on: token.expires_on,
-                });
-            }
-            catalogue::check_not_suspended(context, provider_id, at.local_date())?;
-            Event::TokenRedeemed(TokenRedeemed {
-                provider_id: provider_id.clone(),
-            })
-        }
-        (Command::ExpireToken { order_id }, StreamState::Order(order)) => {
-            let token = redeemable_token(order_id, order)?;
-            if at.local_date() <= token.expires_on {
-                return Err(DomainError::TokenNotYetExpired {
-                    expires_on: token.expires_on,
-                });
-            }
-            Event::TokenExpired(TokenExpired {})
-        }
-        (Command::RefundToken { order_id, amount }, StreamState::Order(order)) => {
-            match order.status {
-                OrderStatus::TokenIssued | OrderStatus::Expired => {}
-                OrderStatus::Redeemed => {
-                    return Err(DomainError::TokenAlreadyRedeemed {
-                        order_id: order_id.clone(),
-                    })
-                }
-                OrderStatus::NotPlaced => {
-                    return Err(DomainError::UnknownOrder {
-                        order_id: order_id.clone(),
-                    })
-                }
-                _ => {
-                    return Err(DomainError::TokenNotRefundable {
-                        order_id: order_id.clone(),
-                    })
-                }
-            }
-            let price = order
-                .placed
-                .as_ref()
-                .expect("a placed order is recorded")
-                .price;
-            if *amount > price {
-                return Err(DomainError::RefundAbovePrice {
-                    amount: *amount,
-                    price,
-                });
-            }
-            Event::TokenRefunded(TokenRefunded { amount: *amount })
-        }
-        (Command::CancelOrder { order_id, reason }, StreamState::Order(order)) => {
-            match order.status {
-                OrderStatus::Placed | OrderStatus::TokenIssued => {}
-                OrderStatus::NotPlaced => {
-                    return Err(DomainError::UnknownOrder {
-                        order_id: order_id.clone(),
-                    })
-                }
-                OrderStatus::Redeemed => {
-                    return Err(DomainError::TokenAlreadyRedeemed {
-                        order_id: order_id.clone(),
-                    })
-                }
-                _ => {
-                    return Err(DomainError::OrderCancelled {
-                        order_id: order_id.clone(),
-                    })
-                }
-            }
-            non_empty("reason", reason)?;
-            Event::OrderCancelled(OrderCancelled {
-                reason: reason.clone(),
-            })
-        }
-        (
-            Command::MakeUnitAvailable {
-                unit_id,
-                label,
-                lent_by,
-            },
-            StreamState::Unit(unit),
-        ) => {
-            if unit.available.is_some() {
-                return Err(DomainError::UnitAlreadyAvailable {
-                    unit_id: unit_id.clone(),
-                });
-            }
-            non_empty("label", label)?;
-            non_empty("lent_by", lent_by)?;
-            Event::UnitMadeAvailable(UnitMadeAvailable {
-                label: label.clone(),
-                lent_by: lent_by.clone(),
-            })
-        }
-        (
-            Command::StartTenancy {
-                tenancy_id,
-                unit_id,
-                beneficiary_id,
-                pact,
-            },
-            StreamState::Tenancy(tenancy),
-        ) => {
-            if tenancy.status != TenancyStatus::NotStarted {
-                return Err(DomainError::TenancyAlreadyStarted {
-                    tenancy_id: tenancy_id.clone(),
-                });
-            }
-            match context.read(StreamType::Unit, unit_id) {
-                Some(StreamState::Unit(UnitState { available: Some(_) })) => {}
-                _ => {
-                    return Err(DomainError::UnknownUnit {
-                        unit_id: unit_id.clone(),
-                    })
-                }
-            }
-            check_registered_beneficiary(context, beneficiary_id)?;
-            if pact.monthly_rent > pact.rent_cap {
-                return Err(DomainError::RentAboveCap {
-                    monthly_rent: pact.monthly_rent,
-                    rent_cap: pact.rent_cap,
-                });
-            }
-            Event::TenancyStarted(TenancyStarted {
-                unit_id: unit_id.clone(),
-                beneficiary_id: beneficiary_id.clone(),
-                pact: pact.clone(),
-            })
-        }
-        (
-            Command::ChargeRent {
-                tenancy_id,
-                month,
-                amount,
-            },
-            StreamState::Tenancy(tenancy),
-        ) => {
-            let started = active_tenancy(tenancy_id, tenancy)?;
-            if tenancy.charged.contains_key(month) {
-                return Err(DomainError::RentAlreadyCharged { month: *month });
-            }
-            if *amount > started.pact.rent_cap {
-                return Err(DomainError::RentAboveCap {
-                    monthly_rent: *amount,
-                    rent_cap: started.pact.rent_cap,
-                });
-            }
-            Event::RentCharged(RentCharged {
-                month: *month,
-                amount: *amount,
-            })
-        }
-        (
-            Command::RecordRentPayment {
-                tenancy_id,
-                month,
-                amount,
-            },
-            StreamState::Tenancy(tenancy),
-        ) => {
-            active_tenancy(tenancy_id, tenancy)?;
-            let charged = tenancy
-                .charged
-                .get(month)
-                .ok_or(DomainError::RentNotCharged { month: *month })?;
-            let already_paid = tenancy.paid.get(month).copied().unwrap_or_default();
-            if already_paid + amount.amount() > charged.amount() {
-                return Err(DomainError::RentOverpaid {
-                    month: *month,
-                    charged: *charged,
-                });
-            }
-            Event::RentPaid(RentPaid {
-                month: *month,
-                amount: *amount,
-            })
-        }
-        (
-            Command::RecordTenantMilestone {
-                tenancy_id,
-                milestone,
-            },
-            StreamState::Tenancy(tenancy),
-        ) => {
-            active_tenancy(tenancy_id, tenancy)?;
-            Event::TenantMilestoneReached(TenantMilestoneReached {
-                milestone: *milestone,
-            })
-        }
-        (Command::EndTenancy { tenancy_id, reason }, StreamState::Tenancy(tenancy)) => {
-            active_tenancy(tenancy_id, tenancy)?;
-            Event::TenancyEnded(TenancyEnded { reason: *reason })
-        }
-        (
-            Command::RecordAccess {
-                access_id,
-                beneficiary_id,
-                channel,
-                need,
-                outcome,
-            },
-            StreamState::Access(access),
-        ) => {
-            if access.recorded.is_some() {
-                return Err(DomainError::AccessAlreadyRecorded {
-                    access_id: access_id.clone(),
-                });
-            }
-            if let Some(beneficiary_id) = beneficiary_id {
-                check_registered_beneficiary(context, beneficiary_id)?;
-            }
-            if let AccessOutcome::Referred { service } = outcome {
-                non_empty("outcome.service", service)?;
-            }
-            Event::AccessRecorded(AccessRecorded {
-                beneficiary_id: beneficiary_id.clone(),
-                channel: *channel,
-                need: *need,
-                outcome: outcome.clone(),
-            })
-        }
-        (command, _) => return Err(does_not_fit(command)),
+        (command, StreamState::Order(state)) => order::decide(command, at, state, context)?,
+        (command, StreamState::Unit(state)) => unit::decide(command, state)?,
+        (command, StreamState::Tenancy(state)) => tenancy::decide(command, state, context)?,
+        (command, StreamState::Access(state)) => access::decide(command, state, context)?,
     };
     Ok(event)
 }
@@ -810,54 +328,5 @@ fn stream_type_of(state: &StreamState) -> StreamType {
         StreamState::Path(_) => StreamType::Path,
         StreamState::Phase(_) => StreamType::Phase,
         StreamState::Settlement(_) => StreamType::Settlement,
-    }
-}
-
-fn redeemable_token<'a>(
-    order_id: &StreamId,
-    order: &'a OrderState,
-) -> Result<&'a TokenIssued, DomainError> {
-    match order.status {
-        OrderStatus::TokenIssued => Ok(order.token.as_ref().expect("an issued token is recorded")),
-        OrderStatus::NotPlaced => Err(DomainError::UnknownOrder {
-            order_id: order_id.clone(),
-        }),
-        OrderStatus::Placed => Err(DomainError::TokenNotIssued {
-            order_id: order_id.clone(),
-        }),
-        OrderStatus::Redeemed => Err(DomainError::TokenAlreadyRedeemed {
-            order_id: order_id.clone(),
-        }),
-        OrderStatus::Expired => Err(DomainError::TokenExpired {
-            expires_on: order
-                .token
-                .as_ref()
-                .expect("an expired token was issued")
-                .expires_on,
-        }),
-        OrderStatus::Refunded => Err(DomainError::TokenNotRefundable {
-            order_id: order_id.clone(),
-        }),
-        OrderStatus::Cancelled => Err(DomainError::OrderCancelled {
-            order_id: order_id.clone(),
-        }),
-    }
-}
-
-fn active_tenancy<'a>(
-    tenancy_id: &StreamId,
-    tenancy: &'a TenancyState,
-) -> Result<&'a TenancyStarted, DomainError> {
-    match tenancy.status {
-        TenancyStatus::Active => Ok(tenancy
-            .started
-            .as_ref()
-            .expect("an active tenancy was started")),
-        TenancyStatus::NotStarted => Err(DomainError::UnknownTenancy {
-            tenancy_id: tenancy_id.clone(),
-        }),
-        TenancyStatus::Ended => Err(DomainError::TenancyEnded {
-            tenancy_id: tenancy_id.clone(),
-        }),
     }
 }

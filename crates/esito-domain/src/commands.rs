@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregates::{ProductState, StreamState};
+use crate::aggregates::StreamState;
 use crate::events::{
     AccessChannel, AccessOutcome, AccommodationKind, AgeBand, AssessmentScores, Event, HousingKind,
     IseeBand, NeedCategory, OrderChannel, Pact, PathExitReason, PathMilestone, PeriodKind,
@@ -485,10 +485,11 @@ impl Command {
         match self {
             Command::PlaceOrder { product_id, .. } => {
                 match reads.get(&stream(StreamType::Product, product_id)) {
-                    Some(StreamState::Product(ProductState {
-                        listed: Some(listed),
-                        ..
-                    })) => vec![stream(StreamType::Provider, &listed.provider_id)],
+                    Some(StreamState::Product(product)) => {
+                        product.listed().map_or_else(Vec::new, |listed| {
+                            vec![stream(StreamType::Provider, &listed.provider_id)]
+                        })
+                    }
                     _ => Vec::new(),
                 }
             }

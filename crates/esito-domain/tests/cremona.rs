@@ -801,8 +801,8 @@ fn the_advance_and_the_balance_add_up_to_the_phase_and_its_vat() {
             balance_invoiced(),
         ],
     );
-    let StreamState::Phase(phase) = state else {
-        panic!("a phase stream");
+    let StreamState::Phase(PhaseState::Defined(phase)) = state else {
+        panic!("a defined phase stream");
     };
     let advance = phase.invoice("2023/41").expect("the advance");
     let balance = phase.invoice("2023/57").expect("the balance");

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use cqrs_es::test::TestFramework;
-use esito_domain::aggregates::{ContractState, OrderState, StreamState, TenancyState};
+use esito_domain::aggregates::{Contract, ContractState, OrderState, StreamState, TenancyState};
 use esito_domain::events::*;
 use esito_domain::{
     decide, replay, Command, DecisionContext, DomainError, Event, Recorded, Submission,
@@ -28,8 +28,8 @@ fn submit(when: &str, command: Command) -> Submission {
 }
 
 fn contract() -> ContractState {
-    ContractState {
-        registered: Some(ContractRegistered {
+    ContractState::Registered(Contract {
+        registered: ContractRegistered {
             title: "Communal Living".into(),
             template: "cuneo".into(),
             payer: "Comune di Cuneo".into(),
@@ -39,9 +39,9 @@ fn contract() -> ContractState {
             term_start_on: "2023-07-01".parse().expect("date"),
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
-        }),
-        ..Default::default()
-    }
+        },
+        amendments: Vec::new(),
+    })
 }
 
 fn context() -> DecisionContext {
@@ -189,15 +189,14 @@ fn an_order_at_a_price_other_than_the_bands_tariff_is_refused() {
     let mut context = context();
     context.reads.insert(
         StreamRef::new(StreamType::Beneficiary, id("ben-1")),
-        StreamState::Beneficiary(esito_domain::aggregates::BeneficiaryState {
-            registered: Some(BeneficiaryRegistered {
+        StreamState::Beneficiary(esito_domain::aggregates::BeneficiaryState::Registered(
+            esito_domain::aggregates::Beneficiary::new(BeneficiaryRegistered {
                 isee_band: IseeBand::B,
                 household_size: 2,
                 age_band: AgeBand::From65To79,
                 flags: vec![],
             }),
-            ..Default::default()
-        }),
+        )),
     );
     let tariffs: BTreeMap<IseeBand, Money> = [
         (IseeBand::A, "5.00"),
@@ -210,14 +209,14 @@ fn an_order_at_a_price_other_than_the_bands_tariff_is_refused() {
     .collect();
     context.reads.insert(
         StreamRef::new(StreamType::Product, id("prod-1")),
-        StreamState::Product(esito_domain::aggregates::ProductState {
-            listed: Some(ProductListed {
+        StreamState::Product(esito_domain::aggregates::ProductState::Listed {
+            listed: ProductListed {
                 provider_id: id("prov-1"),
                 name: "Pasto a domicilio".into(),
                 service_family: ServiceFamily::Meals,
                 tariffs,
-            }),
-            ..Default::default()
+            },
+            price_changes: Vec::new(),
         }),
     );
     let order = |price: &str| {

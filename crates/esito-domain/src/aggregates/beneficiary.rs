@@ -11,7 +11,8 @@
 //! beneficiary. A programme that opens and closes cases can add a `case` stream later without
 //! moving these events.
 //!
-//! Invariant: updates are held in `effective_on` order and a referral follows an assessment.
+//! Invariant: nothing is recorded about a beneficiary before its registration; updates are
+//! held in `effective_on` order and a referral follows an assessment.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -26,8 +27,17 @@ use crate::values::StreamId;
 const HOUSEHOLD_SIZE_RANGE: std::ops::RangeInclusive<u8> = 1..=20;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BeneficiaryState {
-    pub registered: Option<BeneficiaryRegistered>,
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum BeneficiaryState {
+    #[default]
+    NotRegistered,
+    Registered(Beneficiary),
+}
+
+/// A registered beneficiary: its registration and everything recorded about it since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beneficiary {
+    pub registered: BeneficiaryRegistered,
     /// In `effective_on` order.
     #[serde(default)]
     pub updates: Vec<BeneficiaryUpdated>,
@@ -37,11 +47,21 @@ pub struct BeneficiaryState {
     pub referrals: Vec<ReferralMade>,
 }
 
-impl BeneficiaryState {
+impl Beneficiary {
+    /// A beneficiary just registered, with nothing recorded since.
+    pub fn new(registered: BeneficiaryRegistered) -> Self {
+        Self {
+            registered,
+            updates: Vec::new(),
+            assessments: Vec::new(),
+            referrals: Vec::new(),
+        }
+    }
+
     /// The beneficiary's circumstances on `date`: the registration with every update effective
-    /// on or before it. `None` for a beneficiary never registered.
-    pub fn profile_on(&self, date: NaiveDate) -> Option<BeneficiaryRegistered> {
-        let mut profile = self.registered.clone()?;
+    /// on or before it.
+    pub fn profile_on(&self, date: NaiveDate) -> BeneficiaryRegistered {
+        let mut profile = self.registered.clone();
         for update in self
             .updates
             .iter()
@@ -57,23 +77,44 @@ impl BeneficiaryState {
                 profile.flags = flags.clone();
             }
         }
-        Some(profile)
+        profile
     }
 
     fn latest_update_on(&self) -> Option<NaiveDate> {
         self.updates.last().map(|update| update.effective_on)
     }
+}
+
+impl BeneficiaryState {
+    /// The beneficiary, if registered.
+    pub fn registered(&self) -> Option<&Beneficiary> {
+        match self {
+            BeneficiaryState::Registered(beneficiary) => Some(beneficiary),
+            BeneficiaryState::NotRegistered => None,
+        }
+    }
+
+    /// The beneficiary's circumstances on `date` (`Beneficiary::profile_on`). `None` for a
+    /// beneficiary never registered.
+    pub fn profile_on(&self, date: NaiveDate) -> Option<BeneficiaryRegistered> {
+        self.registered()
+            .map(|beneficiary| beneficiary.profile_on(date))
+    }
 
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        if !matches!(event, Event::BeneficiaryRegistered(_)) && self.registered.is_none() {
-            return Err(inconsistent(event, "the beneficiary is not registered"));
-        }
-        match event {
-            Event::BeneficiaryRegistered(registered) if self.registered.is_none() => {
-                self.registered = Some(registered.clone());
+        let beneficiary = match (&mut *self, event) {
+            (BeneficiaryState::NotRegistered, Event::BeneficiaryRegistered(registered)) => {
+                *self = BeneficiaryState::Registered(Beneficiary::new(registered.clone()));
+                return Ok(());
             }
+            (BeneficiaryState::NotRegistered, _) => {
+                return Err(inconsistent(event, "the beneficiary is not registered"))
+            }
+            (BeneficiaryState::Registered(beneficiary), _) => beneficiary,
+        };
+        match event {
             Event::BeneficiaryUpdated(update) => {
-                if self
+                if beneficiary
                     .latest_update_on()
                     .is_some_and(|latest| update.effective_on < latest)
                 {
@@ -85,14 +126,14 @@ impl BeneficiaryState {
                 {
                     return Err(inconsistent(event, "household size out of range"));
                 }
-                self.updates.push(update.clone());
+                beneficiary.updates.push(update.clone());
             }
-            Event::NeedAssessed(assessed) => self.assessments.push(assessed.clone()),
+            Event::NeedAssessed(assessed) => beneficiary.assessments.push(assessed.clone()),
             Event::ReferralMade(referral) => {
-                if self.assessments.is_empty() {
+                if beneficiary.assessments.is_empty() {
                     return Err(inconsistent(event, "no assessment precedes the referral"));
                 }
-                self.referrals.push(referral.clone());
+                beneficiary.referrals.push(referral.clone());
             }
             _ => {
                 return Err(inconsistent(
@@ -113,13 +154,15 @@ fn check_household_size(household_size: u8) -> Result<(), DomainError> {
     }
 }
 
-fn registered(beneficiary_id: &StreamId, state: &BeneficiaryState) -> Result<(), DomainError> {
-    match state.registered {
-        Some(_) => Ok(()),
-        None => Err(DomainError::UnknownBeneficiary {
+fn registered<'a>(
+    beneficiary_id: &StreamId,
+    state: &'a BeneficiaryState,
+) -> Result<&'a Beneficiary, DomainError> {
+    state
+        .registered()
+        .ok_or_else(|| DomainError::UnknownBeneficiary {
             beneficiary_id: beneficiary_id.clone(),
-        }),
-    }
+        })
 }
 
 pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Event, DomainError> {
@@ -131,7 +174,7 @@ pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Even
             age_band,
             flags,
         } => {
-            if state.registered.is_some() {
+            if state.registered().is_some() {
                 return Err(DomainError::BeneficiaryAlreadyRegistered {
                     beneficiary_id: beneficiary_id.clone(),
                 });
@@ -154,14 +197,14 @@ pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Even
             household_size,
             flags,
         } => {
-            registered(beneficiary_id, state)?;
+            let beneficiary = registered(beneficiary_id, state)?;
             if isee_band.is_none() && household_size.is_none() && flags.is_none() {
                 return Err(DomainError::UpdateChangesNothing);
             }
             if let Some(size) = household_size {
                 check_household_size(*size)?;
             }
-            if let Some(latest_on) = state.latest_update_on() {
+            if let Some(latest_on) = beneficiary.latest_update_on() {
                 if *effective_on < latest_on {
                     return Err(DomainError::DateBeforeLatestChange {
                         field: "effective_on",
@@ -205,10 +248,10 @@ pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Even
             to_service,
             reason,
         } => {
-            registered(beneficiary_id, state)?;
+            let beneficiary = registered(beneficiary_id, state)?;
             non_empty("to_service", to_service)?;
             non_empty("reason", reason)?;
-            if state.assessments.is_empty() {
+            if beneficiary.assessments.is_empty() {
                 return Err(DomainError::ReferralWithoutAssessment {
                     beneficiary_id: beneficiary_id.clone(),
                 });

@@ -28,69 +28,109 @@ pub struct Suspension {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderState {
-    pub accredited: Option<ProviderAccredited>,
-    #[serde(default)]
-    pub requested: Option<ProviderAccreditationRequested>,
-    /// In date order; only the last may be open.
-    #[serde(default)]
-    pub suspensions: Vec<Suspension>,
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ProviderState {
+    #[default]
+    Unknown,
+    /// Asked for accreditation, not yet accredited.
+    Requested {
+        requested: ProviderAccreditationRequested,
+    },
+    /// Accredited: with the request, if one came first, and its suspensions.
+    Accredited {
+        accredited: ProviderAccredited,
+        #[serde(default)]
+        requested: Option<ProviderAccreditationRequested>,
+        /// In date order; only the last may be open.
+        #[serde(default)]
+        suspensions: Vec<Suspension>,
+    },
 }
 
 impl ProviderState {
+    /// The accreditation, if the provider is accredited.
+    pub fn accredited(&self) -> Option<&ProviderAccredited> {
+        match self {
+            ProviderState::Accredited { accredited, .. } => Some(accredited),
+            ProviderState::Unknown | ProviderState::Requested { .. } => None,
+        }
+    }
+
+    /// The provider's suspensions, in date order: none before its accreditation.
+    pub fn suspensions(&self) -> &[Suspension] {
+        match self {
+            ProviderState::Accredited { suspensions, .. } => suspensions,
+            ProviderState::Unknown | ProviderState::Requested { .. } => &[],
+        }
+    }
+
     /// The suspension not yet lifted, if any.
     pub fn open_suspension(&self) -> Option<&Suspension> {
-        self.suspensions
+        self.suspensions()
             .last()
             .filter(|suspension| suspension.reinstated_on.is_none())
     }
 
     /// When the suspension covering `date` began, if the provider was suspended that day.
     pub fn suspended_since(&self, date: NaiveDate) -> Option<NaiveDate> {
-        self.suspensions
+        self.suspensions()
             .iter()
             .find(|s| s.suspended_on <= date && s.reinstated_on.is_none_or(|r| date < r))
             .map(|s| s.suspended_on)
     }
 
     fn latest_change_on(&self) -> Option<NaiveDate> {
-        self.suspensions
+        self.suspensions()
             .last()
             .map(|s| s.reinstated_on.unwrap_or(s.suspended_on))
     }
 
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        match event {
-            Event::ProviderAccreditationRequested(requested)
-                if self.requested.is_none() && self.accredited.is_none() =>
-            {
-                self.requested = Some(requested.clone());
+        let latest_change_on = self.latest_change_on();
+        match (&mut *self, event) {
+            (ProviderState::Unknown, Event::ProviderAccreditationRequested(requested)) => {
+                *self = ProviderState::Requested {
+                    requested: requested.clone(),
+                };
             }
             // Back-compatibility: an accreditation needs no request before it.
-            Event::ProviderAccredited(accredited) if self.accredited.is_none() => {
-                self.accredited = Some(accredited.clone());
+            (ProviderState::Unknown, Event::ProviderAccredited(accredited)) => {
+                *self = ProviderState::Accredited {
+                    accredited: accredited.clone(),
+                    requested: None,
+                    suspensions: Vec::new(),
+                };
             }
-            Event::ProviderSuspended(suspended) => {
-                if self.accredited.is_none() || self.open_suspension().is_some() {
-                    return Err(inconsistent(
-                        event,
-                        "the provider is not accredited or already suspended",
-                    ));
-                }
-                if self
-                    .latest_change_on()
-                    .is_some_and(|latest| suspended.suspended_on < latest)
-                {
+            (ProviderState::Requested { requested }, Event::ProviderAccredited(accredited)) => {
+                *self = ProviderState::Accredited {
+                    accredited: accredited.clone(),
+                    requested: Some(requested.clone()),
+                    suspensions: Vec::new(),
+                };
+            }
+            (
+                ProviderState::Accredited { suspensions, .. },
+                Event::ProviderSuspended(suspended),
+            ) if suspensions.last().is_none_or(|s| s.reinstated_on.is_some()) => {
+                if latest_change_on.is_some_and(|latest| suspended.suspended_on < latest) {
                     return Err(inconsistent(event, "dated before the latest reinstatement"));
                 }
-                self.suspensions.push(Suspension {
+                suspensions.push(Suspension {
                     suspended_on: suspended.suspended_on,
                     reinstated_on: None,
                 });
             }
-            Event::ProviderReinstated(reinstated) => {
-                let open = self
-                    .suspensions
+            (_, Event::ProviderSuspended(_)) => {
+                return Err(inconsistent(
+                    event,
+                    "the provider is not accredited or already suspended",
+                ))
+            }
+            (
+                ProviderState::Accredited { suspensions, .. },
+                Event::ProviderReinstated(reinstated),
+            ) => {
+                let open = suspensions
                     .last_mut()
                     .filter(|s| s.reinstated_on.is_none())
                     .ok_or_else(|| inconsistent(event, "the provider is not suspended"))?;
@@ -98,6 +138,9 @@ impl ProviderState {
                     return Err(inconsistent(event, "dated before the suspension"));
                 }
                 open.reinstated_on = Some(reinstated.reinstated_on);
+            }
+            (_, Event::ProviderReinstated(_)) => {
+                return Err(inconsistent(event, "the provider is not suspended"))
             }
             _ => {
                 return Err(inconsistent(
@@ -111,22 +154,53 @@ impl ProviderState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProductState {
-    pub listed: Option<ProductListed>,
-    /// In `effective_on` order.
-    #[serde(default)]
-    pub price_changes: Vec<ProductPriceChanged>,
-    #[serde(default)]
-    pub withdrawn: Option<ProductWithdrawn>,
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ProductState {
+    #[default]
+    NotListed,
+    /// In the catalogue.
+    Listed {
+        listed: ProductListed,
+        /// In `effective_on` order.
+        #[serde(default)]
+        price_changes: Vec<ProductPriceChanged>,
+    },
+    /// Out of the catalogue from its withdrawal date.
+    Withdrawn {
+        listed: ProductListed,
+        /// In `effective_on` order.
+        #[serde(default)]
+        price_changes: Vec<ProductPriceChanged>,
+        withdrawn: ProductWithdrawn,
+    },
 }
 
 impl ProductState {
+    /// The listing, if the product was ever listed (withdrawn or not).
+    pub fn listed(&self) -> Option<&ProductListed> {
+        match self {
+            ProductState::Listed { listed, .. } | ProductState::Withdrawn { listed, .. } => {
+                Some(listed)
+            }
+            ProductState::NotListed => None,
+        }
+    }
+
+    /// The price changes, in `effective_on` order.
+    pub fn price_changes(&self) -> &[ProductPriceChanged] {
+        match self {
+            ProductState::Listed { price_changes, .. }
+            | ProductState::Withdrawn { price_changes, .. } => price_changes,
+            ProductState::NotListed => &[],
+        }
+    }
+
     /// The tariffs in force on `date`: the latest price change effective by then, else the
     /// listing's. `None` for a product never listed.
     pub fn tariffs_on(&self, date: NaiveDate) -> Option<&BTreeMap<IseeBand, Money>> {
-        let listed = self.listed.as_ref()?;
+        let listed = self.listed()?;
         Some(
-            self.price_changes
+            self.price_changes()
                 .iter()
                 .rev()
                 .find(|change| change.effective_on <= date)
@@ -136,49 +210,58 @@ impl ProductState {
 
     /// The withdrawal date, if the product was withdrawn on or before `date`.
     pub fn withdrawn_by(&self, date: NaiveDate) -> Option<NaiveDate> {
-        self.withdrawn
-            .as_ref()
-            .map(|withdrawn| withdrawn.withdrawn_on)
-            .filter(|withdrawn_on| *withdrawn_on <= date)
+        match self {
+            ProductState::Withdrawn { withdrawn, .. } => Some(withdrawn.withdrawn_on),
+            ProductState::NotListed | ProductState::Listed { .. } => None,
+        }
+        .filter(|withdrawn_on| *withdrawn_on <= date)
     }
 
     fn latest_price_change_on(&self) -> Option<NaiveDate> {
-        self.price_changes.last().map(|change| change.effective_on)
+        self.price_changes()
+            .last()
+            .map(|change| change.effective_on)
     }
 
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        match event {
-            Event::ProductListed(listed) if self.listed.is_none() => {
+        let latest_price_change_on = self.latest_price_change_on();
+        match (&mut *self, event) {
+            (ProductState::NotListed, Event::ProductListed(listed)) => {
                 if missing_band(&listed.tariffs).is_some() {
                     return Err(inconsistent(event, "a band has no tariff"));
                 }
-                self.listed = Some(listed.clone());
+                *self = ProductState::Listed {
+                    listed: listed.clone(),
+                    price_changes: Vec::new(),
+                };
             }
-            Event::ProductPriceChanged(changed) => {
-                if self.listed.is_none() || self.withdrawn.is_some() {
-                    return Err(inconsistent(event, "the product is not in the catalogue"));
-                }
+            (ProductState::Listed { price_changes, .. }, Event::ProductPriceChanged(changed)) => {
                 if missing_band(&changed.tariffs).is_some() {
                     return Err(inconsistent(event, "a band has no tariff"));
                 }
-                if self
-                    .latest_price_change_on()
-                    .is_some_and(|latest| changed.effective_on < latest)
-                {
+                if latest_price_change_on.is_some_and(|latest| changed.effective_on < latest) {
                     return Err(inconsistent(event, "dated before the latest price change"));
                 }
-                self.price_changes.push(changed.clone());
+                price_changes.push(changed.clone());
             }
-            Event::ProductWithdrawn(withdrawn)
-                if self.listed.is_some() && self.withdrawn.is_none() =>
-            {
-                if self
-                    .latest_price_change_on()
-                    .is_some_and(|latest| withdrawn.withdrawn_on < latest)
-                {
+            (_, Event::ProductPriceChanged(_)) => {
+                return Err(inconsistent(event, "the product is not in the catalogue"))
+            }
+            (
+                ProductState::Listed {
+                    listed,
+                    price_changes,
+                },
+                Event::ProductWithdrawn(withdrawn),
+            ) => {
+                if latest_price_change_on.is_some_and(|latest| withdrawn.withdrawn_on < latest) {
                     return Err(inconsistent(event, "dated before the latest price change"));
                 }
-                self.withdrawn = Some(withdrawn.clone());
+                *self = ProductState::Withdrawn {
+                    listed: listed.clone(),
+                    price_changes: std::mem::take(price_changes),
+                    withdrawn: withdrawn.clone(),
+                };
             }
             _ => {
                 return Err(inconsistent(
@@ -228,15 +311,18 @@ pub(super) fn decide_provider(
             name,
             service_family,
         } => {
-            if state.accredited.is_some() {
-                return Err(DomainError::ProviderAlreadyAccredited {
-                    provider_id: provider_id.clone(),
-                });
-            }
-            if state.requested.is_some() {
-                return Err(DomainError::ProviderAccreditationAlreadyRequested {
-                    provider_id: provider_id.clone(),
-                });
+            match state {
+                ProviderState::Unknown => {}
+                ProviderState::Requested { .. } => {
+                    return Err(DomainError::ProviderAccreditationAlreadyRequested {
+                        provider_id: provider_id.clone(),
+                    })
+                }
+                ProviderState::Accredited { .. } => {
+                    return Err(DomainError::ProviderAlreadyAccredited {
+                        provider_id: provider_id.clone(),
+                    })
+                }
             }
             non_empty("name", name)?;
             Ok(Event::ProviderAccreditationRequested(
@@ -251,7 +337,7 @@ pub(super) fn decide_provider(
             name,
             service_family,
         } => {
-            if state.accredited.is_some() {
+            if state.accredited().is_some() {
                 return Err(DomainError::ProviderAlreadyAccredited {
                     provider_id: provider_id.clone(),
                 });
@@ -266,7 +352,7 @@ pub(super) fn decide_provider(
             provider_id,
             reason,
         } => {
-            if state.accredited.is_none() {
+            if state.accredited().is_none() {
                 return Err(DomainError::UnknownProvider {
                     provider_id: provider_id.clone(),
                 });
@@ -293,7 +379,7 @@ pub(super) fn decide_provider(
             }))
         }
         Command::ReinstateProvider { provider_id } => {
-            if state.accredited.is_none() {
+            if state.accredited().is_none() {
                 return Err(DomainError::UnknownProvider {
                     provider_id: provider_id.clone(),
                 });
@@ -334,17 +420,14 @@ pub(super) fn decide_product(
             service_family,
             tariffs,
         } => {
-            if state.listed.is_some() {
+            if state.listed().is_some() {
                 return Err(DomainError::ProductAlreadyListed {
                     product_id: product_id.clone(),
                 });
             }
             non_empty("name", name)?;
             match context.read(StreamType::Provider, provider_id) {
-                Some(StreamState::Provider(ProviderState {
-                    accredited: Some(_),
-                    ..
-                })) => {}
+                Some(StreamState::Provider(ProviderState::Accredited { .. })) => {}
                 _ => {
                     return Err(DomainError::UnknownProvider {
                         provider_id: provider_id.clone(),
@@ -410,17 +493,14 @@ fn listed_product<'a>(
     product_id: &StreamId,
     state: &'a ProductState,
 ) -> Result<&'a ProductListed, DomainError> {
-    let listed = state
-        .listed
-        .as_ref()
-        .ok_or_else(|| DomainError::UnknownProduct {
+    match state {
+        ProductState::Listed { listed, .. } => Ok(listed),
+        ProductState::NotListed => Err(DomainError::UnknownProduct {
             product_id: product_id.clone(),
-        })?;
-    if let Some(withdrawn) = &state.withdrawn {
-        return Err(DomainError::ProductWithdrawn {
+        }),
+        ProductState::Withdrawn { withdrawn, .. } => Err(DomainError::ProductWithdrawn {
             product_id: product_id.clone(),
             withdrawn_on: withdrawn.withdrawn_on,
-        });
+        }),
     }
-    Ok(listed)
 }

@@ -14,18 +14,27 @@ use crate::events::{ContractAmended, ContractRegistered, Event};
 use crate::terms::{ContractChange, ContractTerms};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContractState {
-    pub registered: Option<ContractRegistered>,
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ContractState {
+    #[default]
+    NotRegistered,
+    Registered(Contract),
+}
+
+/// A registered contract: its registration and its amendments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contract {
+    pub registered: ContractRegistered,
     /// In `effective_on` order.
     #[serde(default)]
     pub amendments: Vec<ContractAmended>,
 }
 
-impl ContractState {
+impl Contract {
     /// The terms in force on `date`: the registration with every amendment effective on or
-    /// before it. `None` before registration.
-    pub fn terms_on(&self, date: NaiveDate) -> Option<ContractTerms> {
-        let mut terms = ContractTerms::registered(self.registered.as_ref()?);
+    /// before it.
+    pub fn terms_on(&self, date: NaiveDate) -> ContractTerms {
+        let mut terms = ContractTerms::registered(&self.registered);
         for amendment in self
             .amendments
             .iter()
@@ -35,7 +44,7 @@ impl ContractState {
                 terms.apply(change);
             }
         }
-        Some(terms)
+        terms
     }
 
     /// The `effective_on` of the latest amendment: a new one may not be dated before it.
@@ -44,26 +53,54 @@ impl ContractState {
             .last()
             .map(|amendment| amendment.effective_on)
     }
+}
+
+impl ContractState {
+    /// The contract's registration, if it is registered.
+    pub fn registered(&self) -> Option<&ContractRegistered> {
+        self.contract().map(|contract| &contract.registered)
+    }
+
+    /// The contract, if it is registered.
+    pub fn contract(&self) -> Option<&Contract> {
+        match self {
+            ContractState::Registered(contract) => Some(contract),
+            ContractState::NotRegistered => None,
+        }
+    }
+
+    /// The terms in force on `date` (`Contract::terms_on`). `None` before registration.
+    pub fn terms_on(&self, date: NaiveDate) -> Option<ContractTerms> {
+        self.contract().map(|contract| contract.terms_on(date))
+    }
+
+    /// The `effective_on` of the latest amendment: a new one may not be dated before it.
+    pub fn latest_amendment_on(&self) -> Option<NaiveDate> {
+        self.contract().and_then(Contract::latest_amendment_on)
+    }
 
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        match event {
-            Event::ContractRegistered(registered) if self.registered.is_none() => {
-                self.registered = Some(registered.clone());
+        match (&mut *self, event) {
+            (ContractState::NotRegistered, Event::ContractRegistered(registered)) => {
+                *self = ContractState::Registered(Contract {
+                    registered: registered.clone(),
+                    amendments: Vec::new(),
+                });
             }
-            Event::ContractAmended(amended) => {
-                if self.registered.is_none() {
-                    return Err(inconsistent(event, "the contract is not registered"));
-                }
+            (ContractState::NotRegistered, Event::ContractAmended(_)) => {
+                return Err(inconsistent(event, "the contract is not registered"));
+            }
+            (ContractState::Registered(contract), Event::ContractAmended(amended)) => {
                 if amended.changes.is_empty() {
                     return Err(inconsistent(event, "an amendment changes something"));
                 }
-                if self
+                if contract
                     .latest_amendment_on()
                     .is_some_and(|latest| amended.effective_on < latest)
                 {
                     return Err(inconsistent(event, "effective before the latest amendment"));
                 }
-                self.amendments.push(amended.clone());
+                contract.amendments.push(amended.clone());
             }
             _ => {
                 return Err(inconsistent(
@@ -89,7 +126,7 @@ pub(super) fn decide(command: &Command, state: &ContractState) -> Result<Event, 
             term_end_on,
             period_kind,
         } => {
-            if state.registered.is_some() {
+            if state.registered().is_some() {
                 return Err(DomainError::ContractAlreadyRegistered);
             }
             for (field, text) in [

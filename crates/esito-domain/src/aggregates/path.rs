@@ -19,57 +19,77 @@ use crate::events::{
 };
 use crate::values::{OccurredAt, StreamId};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PathStatus {
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum PathState {
     #[default]
     NotEnrolled,
-    Enrolled,
-    Exited,
+    Enrolled(Path),
+    Exited {
+        path: Path,
+        exited: PathExited,
+    },
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PathState {
-    pub status: PathStatus,
-    pub enrolled: Option<PathEnrolled>,
+/// A path since its enrolment: its assessments and milestones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Path {
+    pub enrolled: PathEnrolled,
     /// In date order.
     pub reassessments: Vec<PathReassessed>,
     /// Each milestone with the day it was reached.
     pub milestones: BTreeMap<PathMilestone, NaiveDate>,
-    pub exited: Option<PathExited>,
 }
 
-impl PathState {
-    /// The most recent scores and their date: the enrolment's or the latest re-assessment's.
-    pub fn latest_scores(&self) -> Option<(NaiveDate, &AssessmentScores)> {
-        match self.reassessments.last() {
-            Some(latest) => Some((latest.reassessed_on, &latest.scores)),
-            None => self
-                .enrolled
-                .as_ref()
-                .map(|enrolled| (enrolled.enrolled_on, &enrolled.scores)),
+impl Path {
+    fn new(enrolled: PathEnrolled) -> Self {
+        Self {
+            enrolled,
+            reassessments: Vec::new(),
+            milestones: BTreeMap::new(),
         }
     }
 
+    /// The most recent scores and their date: the enrolment's or the latest re-assessment's.
+    pub fn latest_scores(&self) -> (NaiveDate, &AssessmentScores) {
+        match self.reassessments.last() {
+            Some(latest) => (latest.reassessed_on, &latest.scores),
+            None => (self.enrolled.enrolled_on, &self.enrolled.scores),
+        }
+    }
+}
+
+impl PathState {
+    /// The path, enrolled or exited.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            PathState::NotEnrolled => None,
+            PathState::Enrolled(path) | PathState::Exited { path, .. } => Some(path),
+        }
+    }
+
+    /// The most recent scores and their date (`Path::latest_scores`). `None` before enrolment.
+    pub fn latest_scores(&self) -> Option<(NaiveDate, &AssessmentScores)> {
+        self.path().map(Path::latest_scores)
+    }
+
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        use PathStatus as S;
         let asserted = |rule: Result<(), DomainError>| {
             rule.map_err(|error| inconsistent(event, &error.to_string()))
         };
-        match (self.status, event) {
-            (S::NotEnrolled, Event::PathEnrolled(enrolled)) => {
+        match (&mut *self, event) {
+            (PathState::NotEnrolled, Event::PathEnrolled(enrolled)) => {
                 asserted(check_scores(&enrolled.scores))?;
-                self.enrolled = Some(enrolled.clone());
-                self.status = S::Enrolled;
+                *self = PathState::Enrolled(Path::new(enrolled.clone()));
             }
-            (S::Enrolled, Event::PathReassessed(reassessed)) => {
-                asserted(check_reassessment(self, &reassessed.scores))?;
-                asserted(check_after_latest_scores(self, reassessed.reassessed_on))?;
-                self.reassessments.push(reassessed.clone());
+            (PathState::Enrolled(path), Event::PathReassessed(reassessed)) => {
+                asserted(check_reassessment(path, &reassessed.scores))?;
+                asserted(check_after_latest_scores(path, reassessed.reassessed_on))?;
+                path.reassessments.push(reassessed.clone());
             }
-            (S::Enrolled, Event::PathMilestoneReached(reached)) => {
-                asserted(check_after_enrolment(self, reached.reached_on))?;
-                if self
+            (PathState::Enrolled(path), Event::PathMilestoneReached(reached)) => {
+                asserted(check_after_enrolment(path, reached.reached_on))?;
+                if path
                     .milestones
                     .insert(reached.milestone, reached.reached_on)
                     .is_some()
@@ -77,11 +97,13 @@ impl PathState {
                     return Err(inconsistent(event, "the milestone was already reached"));
                 }
             }
-            (S::Enrolled, Event::PathExited(exited)) => {
-                asserted(check_after_enrolment(self, exited.exited_on))?;
+            (PathState::Enrolled(path), Event::PathExited(exited)) => {
+                asserted(check_after_enrolment(path, exited.exited_on))?;
                 asserted(check_cost_avoided(exited))?;
-                self.exited = Some(exited.clone());
-                self.status = S::Exited;
+                *self = PathState::Exited {
+                    path: path.clone(),
+                    exited: exited.clone(),
+                };
             }
             _ => return Err(inconsistent(event, "the path is not open")),
         }
@@ -109,13 +131,9 @@ fn check_scores(scores: &AssessmentScores) -> Result<(), DomainError> {
 
 /// A re-assessment scores exactly the enrolment's dimensions, so that each change is measured
 /// against a score of the same dimension.
-fn check_reassessment(state: &PathState, scores: &AssessmentScores) -> Result<(), DomainError> {
+fn check_reassessment(path: &Path, scores: &AssessmentScores) -> Result<(), DomainError> {
     check_scores(scores)?;
-    let enrolled = state
-        .enrolled
-        .as_ref()
-        .expect("an enrolled path has scores");
-    let expected: Vec<AssessmentDimension> = enrolled.scores.keys().copied().collect();
+    let expected: Vec<AssessmentDimension> = path.enrolled.scores.keys().copied().collect();
     let got: Vec<AssessmentDimension> = scores.keys().copied().collect();
     if expected != got {
         return Err(DomainError::ScoresDimensionsDiffer { expected, got });
@@ -123,22 +141,20 @@ fn check_reassessment(state: &PathState, scores: &AssessmentScores) -> Result<()
     Ok(())
 }
 
-fn check_after_latest_scores(state: &PathState, date: NaiveDate) -> Result<(), DomainError> {
-    match state.latest_scores() {
-        Some((latest_on, _)) if date < latest_on => Err(DomainError::DateBeforeLatestChange {
+fn check_after_latest_scores(path: &Path, date: NaiveDate) -> Result<(), DomainError> {
+    let (latest_on, _) = path.latest_scores();
+    if date < latest_on {
+        return Err(DomainError::DateBeforeLatestChange {
             field: "occurred_at",
             date,
             latest_on,
-        }),
-        _ => Ok(()),
+        });
     }
+    Ok(())
 }
 
-fn check_after_enrolment(state: &PathState, date: NaiveDate) -> Result<(), DomainError> {
-    let enrolled = state
-        .enrolled
-        .as_ref()
-        .expect("an enrolled path has a date");
+fn check_after_enrolment(path: &Path, date: NaiveDate) -> Result<(), DomainError> {
+    let enrolled = &path.enrolled;
     if date < enrolled.enrolled_on {
         return Err(DomainError::DateBeforeStart {
             field: "occurred_at",
@@ -162,13 +178,14 @@ fn check_cost_avoided(exited: &PathExited) -> Result<(), DomainError> {
     }
 }
 
-fn open_path(path_id: &StreamId, state: &PathState) -> Result<(), DomainError> {
-    match state.status {
-        PathStatus::Enrolled => Ok(()),
-        PathStatus::NotEnrolled => Err(DomainError::UnknownPath {
+/// The path, if it is open; else the rule that refuses acting on it.
+fn open_path<'a>(path_id: &StreamId, state: &'a PathState) -> Result<&'a Path, DomainError> {
+    match state {
+        PathState::Enrolled(path) => Ok(path),
+        PathState::NotEnrolled => Err(DomainError::UnknownPath {
             path_id: path_id.clone(),
         }),
-        PathStatus::Exited => Err(DomainError::PathExited {
+        PathState::Exited { .. } => Err(DomainError::PathExited {
             path_id: path_id.clone(),
         }),
     }
@@ -187,7 +204,7 @@ pub(super) fn decide(
             beneficiary_id,
             scores,
         } => {
-            if state.status != PathStatus::NotEnrolled {
+            if *state != PathState::NotEnrolled {
                 return Err(DomainError::PathAlreadyEnrolled {
                     path_id: path_id.clone(),
                 });
@@ -201,22 +218,22 @@ pub(super) fn decide(
             }))
         }
         Command::ReassessPath { path_id, scores } => {
-            open_path(path_id, state)?;
-            check_reassessment(state, scores)?;
-            check_after_latest_scores(state, date)?;
+            let path = open_path(path_id, state)?;
+            check_reassessment(path, scores)?;
+            check_after_latest_scores(path, date)?;
             Ok(Event::PathReassessed(PathReassessed {
                 scores: scores.clone(),
                 reassessed_on: date,
             }))
         }
         Command::RecordPathMilestone { path_id, milestone } => {
-            open_path(path_id, state)?;
-            if state.milestones.contains_key(milestone) {
+            let path = open_path(path_id, state)?;
+            if path.milestones.contains_key(milestone) {
                 return Err(DomainError::PathMilestoneAlreadyReached {
                     milestone: *milestone,
                 });
             }
-            check_after_enrolment(state, date)?;
+            check_after_enrolment(path, date)?;
             Ok(Event::PathMilestoneReached(PathMilestoneReached {
                 milestone: *milestone,
                 reached_on: date,
@@ -228,7 +245,7 @@ pub(super) fn decide(
             from_municipal_housing,
             monthly_cost_avoided,
         } => {
-            open_path(path_id, state)?;
+            let path = open_path(path_id, state)?;
             let exited = PathExited {
                 reason: *reason,
                 from_municipal_housing: *from_municipal_housing,
@@ -236,7 +253,7 @@ pub(super) fn decide(
                 exited_on: date,
             };
             check_cost_avoided(&exited)?;
-            check_after_enrolment(state, date)?;
+            check_after_enrolment(path, date)?;
             Ok(Event::PathExited(exited))
         }
         other => Err(does_not_fit(other)),

@@ -23,8 +23,18 @@ use crate::terms::{ContractTerms, PaymentRule};
 use crate::values::{Money, OccurredAt, StreamId};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhaseState {
-    pub defined: Option<PhaseDefined>,
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum PhaseState {
+    #[default]
+    NotDefined,
+    /// Boxed: a phase with its invoices is much larger than no phase at all.
+    Defined(Box<Phase>),
+}
+
+/// A defined phase: its definition and what was invoiced, submitted, accepted and paid since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phase {
+    pub defined: PhaseDefined,
     pub advance: Option<AdvanceInvoiced>,
     pub submissions: Vec<DeliverableSubmitted>,
     pub accepted: Option<DeliverableAccepted>,
@@ -45,7 +55,18 @@ fn add(a: Money, b: Money) -> Money {
     Money::new(a.amount() + b.amount()).expect("a sum of amounts is an amount")
 }
 
-impl PhaseState {
+impl Phase {
+    fn new(defined: PhaseDefined) -> Self {
+        Self {
+            defined,
+            advance: None,
+            submissions: Vec::new(),
+            accepted: None,
+            balance: None,
+            paid: BTreeMap::new(),
+        }
+    }
+
     /// The advance or the balance invoice with that number.
     pub fn invoice(&self, invoice_number: &str) -> Option<InvoiceDue> {
         let advance = self
@@ -83,58 +104,87 @@ impl PhaseState {
         )
     }
 
+    /// The advance's net amount: the phase's amount × its advance share, rounded to the cent.
+    pub fn expected_advance(&self) -> Money {
+        let defined = &self.defined;
+        Money::rounded(defined.amount.amount() * defined.advance_share.value())
+            .expect("a share of an amount is an amount")
+    }
+
+    /// The balance's net amount: what the advance left of the phase's amount, so that the two
+    /// add up to it exactly whatever the rounding.
+    pub fn expected_balance(&self) -> Money {
+        let advance = self.advance.as_ref().map_or(Money::ZERO, |a| a.amount);
+        Money::new(self.defined.amount.amount() - advance.amount())
+            .expect("an advance is at most the phase's amount")
+    }
+}
+
+impl PhaseState {
+    /// The phase, if it is defined.
+    pub fn phase(&self) -> Option<&Phase> {
+        match self {
+            PhaseState::Defined(phase) => Some(phase.as_ref()),
+            PhaseState::NotDefined => None,
+        }
+    }
+
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
         let asserted = |rule: Result<(), DomainError>| {
             rule.map_err(|error| inconsistent(event, &error.to_string()))
         };
-        if !matches!(event, Event::PhaseDefined(_)) && self.defined.is_none() {
-            return Err(inconsistent(event, "the phase is not defined"));
-        }
-        match event {
-            Event::PhaseDefined(defined) if self.defined.is_none() => {
-                self.defined = Some(defined.clone());
+        let phase = match (&mut *self, event) {
+            (PhaseState::NotDefined, Event::PhaseDefined(defined)) => {
+                *self = PhaseState::Defined(Box::new(Phase::new(defined.clone())));
+                return Ok(());
             }
+            (PhaseState::NotDefined, _) => {
+                return Err(inconsistent(event, "the phase is not defined"))
+            }
+            (PhaseState::Defined(phase), _) => phase,
+        };
+        match event {
             Event::AdvanceInvoiced(invoice) => {
-                asserted(check_advance(self, &invoice.invoice_number))?;
+                asserted(check_advance(phase, &invoice.invoice_number))?;
                 asserted(check_invoice_figures(
-                    self,
-                    self.expected_advance(),
+                    phase,
+                    phase.expected_advance(),
                     invoice.amount,
                     invoice.vat,
                 ))?;
                 check_due_date(event, invoice.issued_on, invoice.due_on)?;
-                self.advance = Some(invoice.clone());
+                phase.advance = Some(invoice.clone());
             }
             Event::InvoiceIssued(invoice) => {
                 asserted(check_balance(
-                    self,
+                    phase,
                     &invoice.invoice_number,
                     invoice.issued_on,
                 ))?;
                 asserted(check_invoice_figures(
-                    self,
-                    self.expected_balance(),
+                    phase,
+                    phase.expected_balance(),
                     invoice.amount,
                     invoice.vat,
                 ))?;
                 check_due_date(event, invoice.issued_on, invoice.due_on)?;
-                self.balance = Some(invoice.clone());
+                phase.balance = Some(invoice.clone());
             }
-            Event::DeliverableSubmitted(submitted) if self.accepted.is_none() => {
-                self.submissions.push(submitted.clone());
+            Event::DeliverableSubmitted(submitted) if phase.accepted.is_none() => {
+                phase.submissions.push(submitted.clone());
             }
             Event::DeliverableAccepted(accepted) => {
-                asserted(check_acceptance(self, accepted.accepted_on))?;
-                self.accepted = Some(accepted.clone());
+                asserted(check_acceptance(phase, accepted.accepted_on))?;
+                phase.accepted = Some(accepted.clone());
             }
             Event::PaymentMade(payment) => {
                 asserted(check_payment(
-                    self,
+                    phase,
                     &payment.invoice_number,
                     payment.amount,
                     payment.paid_on,
                 ))?;
-                let paid = self
+                let paid = phase
                     .paid
                     .entry(payment.invoice_number.clone())
                     .or_insert(Money::ZERO);
@@ -148,27 +198,6 @@ impl PhaseState {
             }
         }
         Ok(())
-    }
-
-    fn defined(&self) -> &PhaseDefined {
-        self.defined
-            .as_ref()
-            .expect("checked: the phase is defined")
-    }
-
-    /// The advance's net amount: the phase's amount × its advance share, rounded to the cent.
-    pub fn expected_advance(&self) -> Money {
-        let defined = self.defined();
-        Money::rounded(defined.amount.amount() * defined.advance_share.value())
-            .expect("a share of an amount is an amount")
-    }
-
-    /// The balance's net amount: what the advance left of the phase's amount, so that the two
-    /// add up to it exactly whatever the rounding.
-    pub fn expected_balance(&self) -> Money {
-        let advance = self.advance.as_ref().map_or(Money::ZERO, |a| a.amount);
-        Money::new(self.defined().amount.amount() - advance.amount())
-            .expect("an advance is at most the phase's amount")
     }
 }
 
@@ -193,9 +222,9 @@ fn check_due_date(
     Ok(())
 }
 
-fn check_new_invoice_number(state: &PhaseState, invoice_number: &str) -> Result<(), DomainError> {
+fn check_new_invoice_number(phase: &Phase, invoice_number: &str) -> Result<(), DomainError> {
     non_empty("invoice_number", invoice_number)?;
-    if state.invoice(invoice_number).is_some() {
+    if phase.invoice(invoice_number).is_some() {
         return Err(DomainError::InvoiceNumberAlreadyUsed {
             invoice_number: invoice_number.to_owned(),
         });
@@ -203,33 +232,33 @@ fn check_new_invoice_number(state: &PhaseState, invoice_number: &str) -> Result<
     Ok(())
 }
 
-fn check_advance(state: &PhaseState, invoice_number: &str) -> Result<(), DomainError> {
-    if state.balance.is_some() {
+fn check_advance(phase: &Phase, invoice_number: &str) -> Result<(), DomainError> {
+    if phase.balance.is_some() {
         return Err(DomainError::AdvanceAfterBalance);
     }
-    if state.advance.is_some() {
+    if phase.advance.is_some() {
         return Err(DomainError::AdvanceAlreadyInvoiced);
     }
-    if state.defined().advance_share.value().is_zero() {
+    if phase.defined.advance_share.value().is_zero() {
         return Err(DomainError::PhaseHasNoAdvance);
     }
-    check_new_invoice_number(state, invoice_number)
+    check_new_invoice_number(phase, invoice_number)
 }
 
 /// The balance is invoiced on delivery: after the payer accepted the deliverable.
 fn check_balance(
-    state: &PhaseState,
+    phase: &Phase,
     invoice_number: &str,
     issued_on: NaiveDate,
 ) -> Result<(), DomainError> {
-    if state.balance.is_some() {
+    if phase.balance.is_some() {
         return Err(DomainError::BalanceAlreadyInvoiced);
     }
-    let accepted = state
+    let accepted = phase
         .accepted
         .as_ref()
         .ok_or(DomainError::DeliverableNotAccepted)?;
-    check_new_invoice_number(state, invoice_number)?;
+    check_new_invoice_number(phase, invoice_number)?;
     if issued_on < accepted.accepted_on {
         return Err(DomainError::DateBeforeStart {
             field: "issued_on",
@@ -241,7 +270,7 @@ fn check_balance(
 }
 
 fn check_invoice_figures(
-    state: &PhaseState,
+    phase: &Phase,
     expected: Money,
     amount: Money,
     vat: Money,
@@ -249,7 +278,7 @@ fn check_invoice_figures(
     if amount != expected {
         return Err(DomainError::InvoiceAmountMismatch { expected, amount });
     }
-    let expected_vat = Money::rounded(amount.amount() * state.defined().vat_rate.value())
+    let expected_vat = Money::rounded(amount.amount() * phase.defined.vat_rate.value())
         .expect("VAT on an amount is an amount");
     if vat != expected_vat {
         return Err(DomainError::InvoiceVatMismatch {
@@ -260,11 +289,11 @@ fn check_invoice_figures(
     Ok(())
 }
 
-fn check_acceptance(state: &PhaseState, accepted_on: NaiveDate) -> Result<(), DomainError> {
-    if state.accepted.is_some() {
+fn check_acceptance(phase: &Phase, accepted_on: NaiveDate) -> Result<(), DomainError> {
+    if phase.accepted.is_some() {
         return Err(DomainError::DeliverableAlreadyAccepted);
     }
-    let submitted = state
+    let submitted = phase
         .submissions
         .last()
         .ok_or(DomainError::DeliverableNotSubmitted)?;
@@ -279,12 +308,12 @@ fn check_acceptance(state: &PhaseState, accepted_on: NaiveDate) -> Result<(), Do
 }
 
 fn check_payment(
-    state: &PhaseState,
+    phase: &Phase,
     invoice_number: &str,
     amount: Money,
     paid_on: NaiveDate,
 ) -> Result<(), DomainError> {
-    let invoice = state
+    let invoice = phase
         .invoice(invoice_number)
         .ok_or_else(|| DomainError::UnknownInvoice {
             invoice_number: invoice_number.to_owned(),
@@ -299,7 +328,7 @@ fn check_payment(
             start_on: invoice.issued_on,
         });
     }
-    let outstanding = state
+    let outstanding = phase
         .outstanding(invoice_number)
         .expect("the invoice exists");
     if amount > outstanding {
@@ -367,13 +396,11 @@ fn check_against_terms(
     Ok(())
 }
 
-fn defined_phase(phase_id: &StreamId, state: &PhaseState) -> Result<(), DomainError> {
-    match state.defined {
-        Some(_) => Ok(()),
-        None => Err(DomainError::UnknownPhase {
-            phase_id: phase_id.clone(),
-        }),
-    }
+/// The phase, if it is defined; else the rule that refuses acting on it.
+fn defined_phase<'a>(phase_id: &StreamId, state: &'a PhaseState) -> Result<&'a Phase, DomainError> {
+    state.phase().ok_or_else(|| DomainError::UnknownPhase {
+        phase_id: phase_id.clone(),
+    })
 }
 
 pub(super) fn decide(
@@ -393,7 +420,7 @@ pub(super) fn decide(
             vat_rate,
             advance_share,
         } => {
-            if state.defined.is_some() {
+            if state.phase().is_some() {
                 return Err(DomainError::PhaseAlreadyDefined {
                     phase_id: phase_id.clone(),
                 });
@@ -421,10 +448,10 @@ pub(super) fn decide(
             vat,
             issued_on,
         } => {
-            defined_phase(phase_id, state)?;
-            check_advance(state, invoice_number)?;
+            let phase = defined_phase(phase_id, state)?;
+            check_advance(phase, invoice_number)?;
             check_not_after("issued_on", *issued_on, at)?;
-            check_invoice_figures(state, state.expected_advance(), *amount, *vat)?;
+            check_invoice_figures(phase, phase.expected_advance(), *amount, *vat)?;
             Ok(Event::AdvanceInvoiced(AdvanceInvoiced {
                 invoice_number: invoice_number.clone(),
                 amount: *amount,
@@ -440,10 +467,10 @@ pub(super) fn decide(
             vat,
             issued_on,
         } => {
-            defined_phase(phase_id, state)?;
-            check_balance(state, invoice_number, *issued_on)?;
+            let phase = defined_phase(phase_id, state)?;
+            check_balance(phase, invoice_number, *issued_on)?;
             check_not_after("issued_on", *issued_on, at)?;
-            check_invoice_figures(state, state.expected_balance(), *amount, *vat)?;
+            check_invoice_figures(phase, phase.expected_balance(), *amount, *vat)?;
             Ok(Event::InvoiceIssued(InvoiceIssued {
                 invoice_number: invoice_number.clone(),
                 amount: *amount,
@@ -453,8 +480,8 @@ pub(super) fn decide(
             }))
         }
         Command::SubmitDeliverable { phase_id, document } => {
-            defined_phase(phase_id, state)?;
-            if state.accepted.is_some() {
+            let phase = defined_phase(phase_id, state)?;
+            if phase.accepted.is_some() {
                 return Err(DomainError::DeliverableAlreadyAccepted);
             }
             non_empty("document", document)?;
@@ -467,8 +494,8 @@ pub(super) fn decide(
             phase_id,
             accepted_by,
         } => {
-            defined_phase(phase_id, state)?;
-            check_acceptance(state, date)?;
+            let phase = defined_phase(phase_id, state)?;
+            check_acceptance(phase, date)?;
             let terms = context
                 .contract
                 .terms_on(date)
@@ -497,9 +524,9 @@ pub(super) fn decide(
             amount,
             paid_on,
         } => {
-            defined_phase(phase_id, state)?;
+            let phase = defined_phase(phase_id, state)?;
             check_not_after("paid_on", *paid_on, at)?;
-            check_payment(state, invoice_number, *amount, *paid_on)?;
+            check_payment(phase, invoice_number, *amount, *paid_on)?;
             Ok(Event::PaymentMade(PaymentMade {
                 invoice_number: invoice_number.clone(),
                 amount: *amount,

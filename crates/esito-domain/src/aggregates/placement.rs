@@ -14,38 +14,49 @@ use crate::errors::DomainError;
 use crate::events::{Event, HouseholdRehoused, PlacementEnded, PlacementStarted};
 use crate::values::{OccurredAt, StreamId};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlacementStatus {
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum PlacementState {
     #[default]
     NotStarted,
-    Active,
-    Ended,
-    Rehoused,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlacementState {
-    pub status: PlacementStatus,
-    pub started: Option<PlacementStarted>,
-    pub ended: Option<PlacementEnded>,
-    pub rehoused: Option<HouseholdRehoused>,
+    Active {
+        started: PlacementStarted,
+    },
+    /// Closed without a home.
+    Ended {
+        started: PlacementStarted,
+        ended: PlacementEnded,
+    },
+    Rehoused {
+        started: PlacementStarted,
+        rehoused: HouseholdRehoused,
+    },
 }
 
 impl PlacementState {
+    /// The placement's start, if it started.
+    pub fn started(&self) -> Option<&PlacementStarted> {
+        match self {
+            PlacementState::NotStarted => None,
+            PlacementState::Active { started }
+            | PlacementState::Ended { started, .. }
+            | PlacementState::Rehoused { started, .. } => Some(started),
+        }
+    }
+
     /// The day the household left the accommodation, rehoused or not.
     pub fn closed_on(&self) -> Option<NaiveDate> {
-        match (&self.ended, &self.rehoused) {
-            (Some(ended), _) => Some(ended.ended_on),
-            (_, Some(rehoused)) => Some(rehoused.rehoused_on),
-            _ => None,
+        match self {
+            PlacementState::Ended { ended, .. } => Some(ended.ended_on),
+            PlacementState::Rehoused { rehoused, .. } => Some(rehoused.rehoused_on),
+            PlacementState::NotStarted | PlacementState::Active { .. } => None,
         }
     }
 
     /// Nights paid by the City from the first night up to, not including, `until` (or the
     /// day it closed, if earlier): what the `savings` indicators multiply by the nightly cost.
     pub fn nights_until(&self, until: NaiveDate) -> i64 {
-        let Some(started) = &self.started else {
+        let Some(started) = self.started() else {
             return 0;
         };
         let end = self.closed_on().map_or(until, |closed| closed.min(until));
@@ -53,37 +64,45 @@ impl PlacementState {
     }
 
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
-        use PlacementStatus as S;
-        self.status = match (self.status, event) {
-            (S::NotStarted, Event::PlacementStarted(started)) => {
+        let next = match (&*self, event) {
+            (PlacementState::NotStarted, Event::PlacementStarted(started)) => {
                 if !started.nightly_cost.is_positive() {
                     return Err(inconsistent(event, "a nightly cost of zero"));
                 }
-                self.started = Some(started.clone());
-                S::Active
+                PlacementState::Active {
+                    started: started.clone(),
+                }
             }
-            (S::Active, Event::PlacementEnded(ended)) => {
-                self.check_not_before_start(event, ended.ended_on)?;
-                self.ended = Some(ended.clone());
-                S::Ended
+            (PlacementState::Active { started }, Event::PlacementEnded(ended)) => {
+                check_not_before_start(event, started, ended.ended_on)?;
+                PlacementState::Ended {
+                    started: started.clone(),
+                    ended: ended.clone(),
+                }
             }
-            (S::Active, Event::HouseholdRehoused(rehoused)) => {
-                self.check_not_before_start(event, rehoused.rehoused_on)?;
-                self.rehoused = Some(rehoused.clone());
-                S::Rehoused
+            (PlacementState::Active { started }, Event::HouseholdRehoused(rehoused)) => {
+                check_not_before_start(event, started, rehoused.rehoused_on)?;
+                PlacementState::Rehoused {
+                    started: started.clone(),
+                    rehoused: rehoused.clone(),
+                }
             }
             _ => return Err(inconsistent(event, "the placement is not active")),
         };
+        *self = next;
         Ok(())
     }
+}
 
-    fn check_not_before_start(&self, event: &Event, date: NaiveDate) -> Result<(), DomainError> {
-        let started = self.started.as_ref().expect("an active placement started");
-        if date < started.started_on {
-            return Err(inconsistent(event, "dated before the placement started"));
-        }
-        Ok(())
+fn check_not_before_start(
+    event: &Event,
+    started: &PlacementStarted,
+    date: NaiveDate,
+) -> Result<(), DomainError> {
+    if date < started.started_on {
+        return Err(inconsistent(event, "dated before the placement started"));
     }
+    Ok(())
 }
 
 /// The placement's start, if it is active; else the rule that refuses acting on it.
@@ -91,15 +110,15 @@ fn active<'a>(
     placement_id: &StreamId,
     state: &'a PlacementState,
 ) -> Result<&'a PlacementStarted, DomainError> {
-    match state.status {
-        PlacementStatus::Active => Ok(state.started.as_ref().expect("an active placement started")),
-        PlacementStatus::NotStarted => Err(DomainError::UnknownPlacement {
+    match state {
+        PlacementState::Active { started } => Ok(started),
+        PlacementState::NotStarted => Err(DomainError::UnknownPlacement {
             placement_id: placement_id.clone(),
         }),
-        PlacementStatus::Ended => Err(DomainError::PlacementEnded {
+        PlacementState::Ended { .. } => Err(DomainError::PlacementEnded {
             placement_id: placement_id.clone(),
         }),
-        PlacementStatus::Rehoused => Err(DomainError::HouseholdAlreadyRehoused {
+        PlacementState::Rehoused { .. } => Err(DomainError::HouseholdAlreadyRehoused {
             placement_id: placement_id.clone(),
         }),
     }
@@ -132,7 +151,7 @@ pub(super) fn decide(
             accommodation,
             nightly_cost,
         } => {
-            if state.status != PlacementStatus::NotStarted {
+            if *state != PlacementState::NotStarted {
                 return Err(DomainError::PlacementAlreadyStarted {
                     placement_id: placement_id.clone(),
                 });

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
-use esito_domain::aggregates::{BeneficiaryState, ContractState, ProviderState};
+use esito_domain::aggregates::{Beneficiary, BeneficiaryState, ContractState, ProviderState};
 use esito_domain::events::*;
 use esito_domain::{
     replay, Command, DecisionContext, Event, EventId, Money, OccurredAt, Rate, Recorded, Share,
@@ -111,10 +111,9 @@ pub fn beneficiary_registration(band: IseeBand) -> BeneficiaryRegistered {
 }
 
 pub fn registered_beneficiary(band: IseeBand) -> StreamState {
-    StreamState::Beneficiary(BeneficiaryState {
-        registered: Some(beneficiary_registration(band)),
-        ..Default::default()
-    })
+    StreamState::Beneficiary(BeneficiaryState::Registered(Beneficiary::new(
+        beneficiary_registration(band),
+    )))
 }
 
 /// The context reading `ben-1`, registered in band `b`.
@@ -128,12 +127,13 @@ pub fn context_with_beneficiary() -> DecisionContext {
 }
 
 pub fn accredited_provider() -> StreamState {
-    StreamState::Provider(ProviderState {
-        accredited: Some(ProviderAccredited {
+    StreamState::Provider(ProviderState::Accredited {
+        accredited: ProviderAccredited {
             name: "Pasti Cuneo".into(),
             service_family: ServiceFamily::Meals,
-        }),
-        ..Default::default()
+        },
+        requested: None,
+        suspensions: Vec::new(),
     })
 }
 

@@ -1,0 +1,209 @@
+//! Cuneo's tenancies: a registered beneficiary living in an available unit under a pact (the
+//! rent and its cap), rent charged and paid month by month, milestones reached, and the end.
+//!
+//! Invariant: the rent charged for a month never exceeds the pact's cap and is charged once;
+//! what is paid for a month never exceeds what was charged for it; after the end, only
+//! payments of rent already charged follow.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{check_registered_beneficiary, does_not_fit, inconsistent, DecisionContext};
+use super::{StreamState, UnitState};
+use crate::commands::Command;
+use crate::errors::DomainError;
+use crate::events::{
+    Event, RentCharged, RentPaid, StreamType, TenancyEnded, TenancyStarted, TenantMilestoneReached,
+};
+use crate::values::{Money, Month, StreamId};
+
+/// The rent of a tenancy: charged and paid so far, by month.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rent {
+    pub charged: BTreeMap<Month, Money>,
+    pub paid: BTreeMap<Month, Decimal>,
+}
+
+impl Rent {
+    /// Paid so far for `month`.
+    fn paid_for(&self, month: &Month) -> Decimal {
+        self.paid.get(month).copied().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum TenancyState {
+    #[default]
+    NotStarted,
+    Active {
+        started: TenancyStarted,
+        rent: Rent,
+    },
+    Ended {
+        started: TenancyStarted,
+        rent: Rent,
+        ended: TenancyEnded,
+    },
+}
+
+impl TenancyState {
+    pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
+        match (&mut *self, event) {
+            (TenancyState::NotStarted, Event::TenancyStarted(started)) => {
+                if started.pact.monthly_rent > started.pact.rent_cap {
+                    return Err(inconsistent(event, "rent above the pact's cap"));
+                }
+                *self = TenancyState::Active {
+                    started: started.clone(),
+                    rent: Rent::default(),
+                };
+            }
+            (TenancyState::Active { rent, .. }, Event::RentCharged(charged)) => {
+                if rent.charged.contains_key(&charged.month) {
+                    return Err(inconsistent(event, "that month's rent was already charged"));
+                }
+                rent.charged.insert(charged.month, charged.amount);
+            }
+            (
+                TenancyState::Active { rent, .. } | TenancyState::Ended { rent, .. },
+                Event::RentPaid(payment),
+            ) => {
+                let charged = rent
+                    .charged
+                    .get(&payment.month)
+                    .ok_or_else(|| inconsistent(event, "no rent was charged for that month"))?
+                    .amount();
+                let paid = rent.paid_for(&payment.month) + payment.amount.amount();
+                if paid > charged {
+                    return Err(inconsistent(event, "more paid than charged for that month"));
+                }
+                rent.paid.insert(payment.month, paid);
+            }
+            (TenancyState::Active { .. }, Event::TenantMilestoneReached(_)) => {}
+            (TenancyState::Active { started, rent }, Event::TenancyEnded(ended)) => {
+                *self = TenancyState::Ended {
+                    started: started.clone(),
+                    rent: std::mem::take(rent),
+                    ended: ended.clone(),
+                };
+            }
+            (_, event) => return Err(inconsistent(event, "the tenancy is not active")),
+        }
+        Ok(())
+    }
+}
+
+/// The start and the rent of an active tenancy; else the rule that refuses acting on it.
+fn active<'a>(
+    tenancy_id: &StreamId,
+    state: &'a TenancyState,
+) -> Result<(&'a TenancyStarted, &'a Rent), DomainError> {
+    match state {
+        TenancyState::Active { started, rent } => Ok((started, rent)),
+        TenancyState::NotStarted => Err(DomainError::UnknownTenancy {
+            tenancy_id: tenancy_id.clone(),
+        }),
+        TenancyState::Ended { .. } => Err(DomainError::TenancyEnded {
+            tenancy_id: tenancy_id.clone(),
+        }),
+    }
+}
+
+pub(super) fn decide(
+    command: &Command,
+    state: &TenancyState,
+    context: &DecisionContext,
+) -> Result<Event, DomainError> {
+    match command {
+        Command::StartTenancy {
+            tenancy_id,
+            unit_id,
+            beneficiary_id,
+            pact,
+        } => {
+            if *state != TenancyState::NotStarted {
+                return Err(DomainError::TenancyAlreadyStarted {
+                    tenancy_id: tenancy_id.clone(),
+                });
+            }
+            match context.read(StreamType::Unit, unit_id) {
+                Some(StreamState::Unit(UnitState::Available { .. })) => {}
+                _ => {
+                    return Err(DomainError::UnknownUnit {
+                        unit_id: unit_id.clone(),
+                    })
+                }
+            }
+            check_registered_beneficiary(context, beneficiary_id)?;
+            if pact.monthly_rent > pact.rent_cap {
+                return Err(DomainError::RentAboveCap {
+                    monthly_rent: pact.monthly_rent,
+                    rent_cap: pact.rent_cap,
+                });
+            }
+            Ok(Event::TenancyStarted(TenancyStarted {
+                unit_id: unit_id.clone(),
+                beneficiary_id: beneficiary_id.clone(),
+                pact: pact.clone(),
+            }))
+        }
+        Command::ChargeRent {
+            tenancy_id,
+            month,
+            amount,
+        } => {
+            let (started, rent) = active(tenancy_id, state)?;
+            if rent.charged.contains_key(month) {
+                return Err(DomainError::RentAlreadyCharged { month: *month });
+            }
+            if *amount > started.pact.rent_cap {
+                return Err(DomainError::RentAboveCap {
+                    monthly_rent: *amount,
+                    rent_cap: started.pact.rent_cap,
+                });
+            }
+            Ok(Event::RentCharged(RentCharged {
+                month: *month,
+                amount: *amount,
+            }))
+        }
+        Command::RecordRentPayment {
+            tenancy_id,
+            month,
+            amount,
+        } => {
+            let (_, rent) = active(tenancy_id, state)?;
+            let charged = rent
+                .charged
+                .get(month)
+                .ok_or(DomainError::RentNotCharged { month: *month })?;
+            if rent.paid_for(month) + amount.amount() > charged.amount() {
+                return Err(DomainError::RentOverpaid {
+                    month: *month,
+                    charged: *charged,
+                });
+            }
+            Ok(Event::RentPaid(RentPaid {
+                month: *month,
+                amount: *amount,
+            }))
+        }
+        Command::RecordTenantMilestone {
+            tenancy_id,
+            milestone,
+        } => {
+            active(tenancy_id, state)?;
+            Ok(Event::TenantMilestoneReached(TenantMilestoneReached {
+                milestone: *milestone,
+            }))
+        }
+        Command::EndTenancy { tenancy_id, reason } => {
+            active(tenancy_id, state)?;
+            Ok(Event::TenancyEnded(TenancyEnded { reason: *reason }))
+        }
+        other => Err(does_not_fit(other)),
+    }
+}
