@@ -56,7 +56,7 @@ pub(crate) fn replayed(
 /// names the correction's provider, a voided one none); `None` when no token is issued.
 pub(crate) fn token_provider(entries: &[StoredEntry]) -> Result<Option<StreamId>, ApiError> {
     match replayed(StreamType::Order, entries)? {
-        StreamState::Order(order) => Ok(order.token.map(|token| token.provider_id)),
+        StreamState::Order(order) => Ok(order.token().map(|token| token.provider_id.clone())),
         _ => unreachable!("the order stream replays into an order"),
     }
 }

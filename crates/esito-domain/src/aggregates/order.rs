@@ -55,6 +55,19 @@ pub enum OrderState {
 }
 
 impl OrderState {
+    /// The token issued for the order, whatever became of it since; `None` before an issue
+    /// (or after a voided one).
+    pub fn token(&self) -> Option<&TokenIssued> {
+        match self {
+            OrderState::NotPlaced | OrderState::Placed { .. } => None,
+            OrderState::TokenIssued { token, .. }
+            | OrderState::Redeemed { token, .. }
+            | OrderState::Expired { token, .. }
+            | OrderState::Refunded { token, .. } => Some(token),
+            OrderState::Cancelled { token, .. } => token.as_ref(),
+        }
+    }
+
     /// How `evolve`'s refusals name the state.
     fn describe(&self) -> &'static str {
         match self {
