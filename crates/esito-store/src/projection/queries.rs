@@ -209,95 +209,92 @@ impl Store {
     ) -> Result<Snapshot, StoreError> {
         let mut tx = self.begin_read().await?;
         let snapshot = each_backend!(tx.conn(), Conn(tx) => {
-        let checkpoint = sqlx::query_scalar::<_, i64>(
-            "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
-        )
-        .bind(contract_id.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or(0) as u64;
-        let (first, end) = month_range(period);
-        let mut snapshot = Snapshot {
-            checkpoint,
-            ..Default::default()
-        };
-        if as_of == checkpoint && !with_keys {
-            let mut totals: std::collections::BTreeMap<
-                (String, i16),
-                Aggregate,
-            > = Default::default();
-            for row in sqlx::query(MONTH_TOTALS_SQL)
-                .bind(contract_id.as_str())
-                .bind(&first)
-                .bind(&end)
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                let aggregate = totals
-                    .entry((row.try_get(0)?, row.try_get(1)?))
-                    .or_default();
-                aggregate.count = row.try_get::<i64, _>(2)?.max(0) as u64;
-                aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
-            }
-            for row in sqlx::query(DISTINCT_SQL)
-                .bind(contract_id.as_str())
-                .bind(period.to_string())
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                totals
-                    .entry((row.try_get(0)?, row.try_get(1)?))
-                    .or_default()
-                    .distinct = row.try_get::<i64, _>(2)?.max(0) as u64;
-            }
-            snapshot.totals = Some(totals);
-        } else {
-            for row in sqlx::query(MONTHS_SQL)
-                .bind(contract_id.as_str())
-                .bind(&first)
-                .bind(&end)
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                snapshot.months.insert(
-                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                    (row.try_get(3)?, row.try_get(4)?),
-                );
-            }
-            for row in sqlx::query(KEYS_SQL)
-                .bind(contract_id.as_str())
-                .bind(period.year())
-                .fetch_all(&mut *tx)
-                .await?
-            {
-                let mut counts: MonthCounts = [0; 12];
-                for (month, events) in counts.iter_mut().enumerate() {
-                    *events = row.try_get(3 + month)?;
-                }
-                snapshot
-                    .keys
-                    .insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), counts);
-            }
-        }
-        for row in sqlx::query(SPAN_FACTS_SQL)
+            let checkpoint = sqlx::query_scalar::<_, i64>(
+                "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+            )
             .bind(contract_id.as_str())
-            .bind(PERIODIC_PART_MAX)
-            .bind(period.end_on().format("%Y-%m-%d").to_string())
-            .bind(as_of as i64)
-            .fetch_all(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?
-        {
-            snapshot.span.push(fact_from_row(
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-                &row.try_get::<String, _>(4)?,
-                row.try_get(5)?,
-                row.try_get(6)?,
-            )?);
-        }
-        snapshot
+            .unwrap_or(0) as u64;
+            let (first, end) = month_range(period);
+            let mut snapshot = Snapshot {
+                checkpoint,
+                ..Default::default()
+            };
+            if as_of == checkpoint && !with_keys {
+                let mut totals: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
+                for row in sqlx::query(MONTH_TOTALS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let aggregate = totals
+                        .entry((row.try_get(0)?, row.try_get(1)?))
+                        .or_default();
+                    aggregate.count = row.try_get::<i64, _>(2)?.max(0) as u64;
+                    aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
+                }
+                for row in sqlx::query(DISTINCT_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(period.to_string())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    totals
+                        .entry((row.try_get(0)?, row.try_get(1)?))
+                        .or_default()
+                        .distinct = row.try_get::<i64, _>(2)?.max(0) as u64;
+                }
+                snapshot.totals = Some(totals);
+            } else {
+                for row in sqlx::query(MONTHS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    snapshot.months.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        (row.try_get(3)?, row.try_get(4)?),
+                    );
+                }
+                for row in sqlx::query(KEYS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(period.year())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let mut counts: MonthCounts = [0; 12];
+                    for (month, events) in counts.iter_mut().enumerate() {
+                        *events = row.try_get(3 + month)?;
+                    }
+                    snapshot
+                        .keys
+                        .insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), counts);
+                }
+            }
+            for row in sqlx::query(SPAN_FACTS_SQL)
+                .bind(contract_id.as_str())
+                .bind(PERIODIC_PART_MAX)
+                .bind(period.end_on().format("%Y-%m-%d").to_string())
+                .bind(as_of as i64)
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                snapshot.span.push(fact_from_row(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    &row.try_get::<String, _>(4)?,
+                    row.try_get(5)?,
+                    row.try_get(6)?,
+                )?);
+            }
+            snapshot
         });
         tx.commit().await?;
         Ok(snapshot)

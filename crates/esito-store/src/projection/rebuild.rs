@@ -202,39 +202,39 @@ impl Store {
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
         let contract = contract_id.as_str().to_owned();
         each_backend!(self, Store(store) => {
-                let pool = store.pool.clone();
-                tokio::spawn(async move {
-                    use futures_util::TryStreamExt;
-                    let mut rows = sqlx::query_as::<_, (i64, String)>(
-                        "SELECT position, entry FROM log_entries
-                         WHERE contract_id = $1 AND position > $2 AND position <= $3
-                         ORDER BY position",
-                    )
-                    .bind(&contract)
-                    .bind(after as i64)
-                    .bind(up_to as i64)
-                    .fetch(&pool);
-                    let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
-                    loop {
-                        match rows.try_next().await {
-                            Ok(Some((position, entry))) => {
-                                chunk.push((position as u64, entry));
-                                if chunk.len() == CHUNK_ENTRIES
-                                    && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
-                                {
-                                    return;
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(error) => {
-                                let _ = sender.send(Err(error.into())).await;
+            let pool = store.pool.clone();
+            tokio::spawn(async move {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query_as::<_, (i64, String)>(
+                    "SELECT position, entry FROM log_entries
+                     WHERE contract_id = $1 AND position > $2 AND position <= $3
+                     ORDER BY position",
+                )
+                .bind(&contract)
+                .bind(after as i64)
+                .bind(up_to as i64)
+                .fetch(&pool);
+                let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
+                loop {
+                    match rows.try_next().await {
+                        Ok(Some((position, entry))) => {
+                            chunk.push((position as u64, entry));
+                            if chunk.len() == CHUNK_ENTRIES
+                                && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                            {
                                 return;
                             }
                         }
+                        Ok(None) => break,
+                        Err(error) => {
+                            let _ = sender.send(Err(error.into())).await;
+                            return;
+                        }
                     }
-                    if !chunk.is_empty() {
-                        let _ = sender.send(Ok(chunk)).await;
-                    }
+                }
+                if !chunk.is_empty() {
+                    let _ = sender.send(Ok(chunk)).await;
+                }
                 });
         });
         receiver
