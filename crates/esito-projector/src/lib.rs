@@ -22,7 +22,7 @@ pub use distinct::{distinct_changes, DistinctChanges};
 pub use error::{Invariant, ProjectorError};
 pub use rebuild::{derive_chunk, DerivedChunk};
 pub use rewind::rewind;
-pub use rows::{aggregates_of, copy_text, fact_from_row, inputs_by_indicator, part_of};
+pub use rows::{aggregates_of, fact_from_row, inputs_by_indicator, part_of};
 pub use step::{
     check_contiguous, derive_batch, derived, earlier_targets, parse_entry, plan_step, read_step,
     stored_error, Advance, BatchFacts,

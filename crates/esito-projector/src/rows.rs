@@ -119,17 +119,3 @@ pub fn aggregates_of(
         .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
         .collect()
 }
-
-/// Appends `text` as a value of PostgreSQL's COPY text format: backslash, tab, newline and
-/// carriage return escaped.
-pub fn copy_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}

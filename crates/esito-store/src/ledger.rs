@@ -85,6 +85,30 @@ pub(crate) fn request_digest(submission: &Submission) -> [u8; 32] {
     Sha256::digest(esito_log::canonicalize(&value).as_bytes()).into()
 }
 
+/// What an append was asked: the contract, who asks (recorded as `recorded_by`), the
+/// submissions, and each one's request digest.
+pub(crate) struct Batch<'a> {
+    pub contract_id: &'a ContractId,
+    pub principal: &'a str,
+    pub submissions: &'a [Submission],
+    pub digests: Vec<[u8; 32]>,
+}
+
+impl<'a> Batch<'a> {
+    pub(crate) fn new(
+        contract_id: &'a ContractId,
+        principal: &'a str,
+        submissions: &'a [Submission],
+    ) -> Self {
+        Self {
+            contract_id,
+            principal,
+            submissions,
+            digests: submissions.iter().map(request_digest).collect(),
+        }
+    }
+}
+
 /// What the first pass over the batch found for each submission.
 #[derive(Clone)]
 pub(crate) enum Resolved {
@@ -100,11 +124,15 @@ pub(crate) enum Resolved {
 /// Matches the batch against the events already stored under the same ids, and routes
 /// corrections and voids to the stream of the event they name.
 pub(crate) fn resolve(
-    submissions: &[Submission],
-    digests: &[[u8; 32]],
+    batch: &Batch<'_>,
     known: &[KnownEvent],
-    contract_id: &ContractId,
 ) -> Result<Vec<Resolved>, AppendError> {
+    let Batch {
+        contract_id,
+        submissions,
+        digests,
+        ..
+    } = batch;
     let known: HashMap<EventId, &KnownEvent> = known.iter().map(|k| (k.event_id, k)).collect();
     let mut first_in_batch: HashMap<EventId, usize> = HashMap::new();
     let mut resolved = Vec::with_capacity(submissions.len());
@@ -160,13 +188,9 @@ pub(crate) fn resolve(
 }
 
 /// Every stream the new submissions write or read, the contract's own stream included.
-pub(crate) fn streams_needed(
-    submissions: &[Submission],
-    resolved: &[Resolved],
-    contract_id: &ContractId,
-) -> BTreeSet<StreamRef> {
-    let mut streams = BTreeSet::from([contract_stream(contract_id)]);
-    for (submission, resolved) in submissions.iter().zip(resolved) {
+pub(crate) fn streams_needed(batch: &Batch<'_>, resolved: &[Resolved]) -> BTreeSet<StreamRef> {
+    let mut streams = BTreeSet::from([contract_stream(batch.contract_id)]);
+    for (submission, resolved) in batch.submissions.iter().zip(resolved) {
         if let Resolved::New { target } = resolved {
             streams.insert(target.clone());
             streams.extend(submission.command.reads());
@@ -177,13 +201,10 @@ pub(crate) fn streams_needed(
 
 /// The streams the batch names itself (targets and reads, the contract's own stream
 /// included); corrections add the streams of the events they name, which only the log knows.
-pub(crate) fn streams_named(
-    submissions: &[Submission],
-    contract_id: &ContractId,
-) -> BTreeSet<StreamRef> {
-    let mut streams = BTreeSet::from([contract_stream(contract_id)]);
-    for submission in submissions {
-        if let Target::Stream(stream) = submission.command.target(contract_id) {
+pub(crate) fn streams_named(batch: &Batch<'_>) -> BTreeSet<StreamRef> {
+    let mut streams = BTreeSet::from([contract_stream(batch.contract_id)]);
+    for submission in batch.submissions {
+        if let Target::Stream(stream) = submission.command.target(batch.contract_id) {
             streams.insert(stream);
         }
         streams.extend(submission.command.reads());
@@ -239,25 +260,42 @@ impl From<AppendError> for PlanError {
     }
 }
 
+/// What a plan is made from: the batch, the head and the histories read for it, and what
+/// [`resolve`] found.
+pub(crate) struct PlanInput<'a> {
+    pub batch: &'a Batch<'a>,
+    /// The time recorded in every entry of the batch.
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The head the batch is decided against: its entries take positions `size + 1 ..`.
+    pub head: Head,
+    pub resolved: Vec<Resolved>,
+    pub histories: Histories,
+    /// The streams whose histories were fetched (absent from `histories` means empty); `None`
+    /// takes every stream missing from `histories` as empty.
+    pub loaded: Option<&'a BTreeSet<StreamRef>>,
+}
+
 /// Decides every new submission in order, each seeing the events of those before it.
-/// `loaded` names the streams whose histories were fetched (absent from `histories` means
-/// empty); `None` takes every stream missing from `histories` as empty.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn plan(
-    contract_id: &ContractId,
-    principal: &str,
-    recorded_at: chrono::DateTime<chrono::Utc>,
-    mut head: Head,
-    submissions: &[Submission],
-    digests: &[[u8; 32]],
-    resolved: Vec<Resolved>,
-    mut histories: Histories,
-    loaded: Option<&BTreeSet<StreamRef>>,
-) -> Result<Plan, PlanError> {
+pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
+    let PlanInput {
+        batch:
+            Batch {
+                contract_id,
+                principal,
+                submissions,
+                digests,
+            },
+        recorded_at,
+        mut head,
+        resolved,
+        mut histories,
+        loaded,
+    } = input;
     let mut appended = Vec::new();
     let mut states: BTreeMap<StreamRef, StreamState> = BTreeMap::new();
     let recorded_at = format_recorded_at(recorded_at);
     let contract_ref = contract_stream(contract_id);
+    let principal: &str = principal;
     let mut rows = Vec::new();
     let mut subtrees = Vec::new();
     let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(submissions.len());
@@ -408,4 +446,329 @@ pub(crate) fn plan(
         outcomes,
         appended,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use esito_domain::events::{PeriodKind, ServiceFamily};
+    use esito_domain::{Command, DomainError, OccurredAt, StreamId};
+
+    use super::*;
+
+    fn contract() -> ContractId {
+        ContractId::parse("cuneo").expect("a contract id")
+    }
+
+    fn submit(command: Command) -> Submission {
+        Submission {
+            event_id: EventId::new_v4(),
+            occurred_at: OccurredAt::parse("2023-07-01T10:00:00+02:00").expect("an instant"),
+            command,
+        }
+    }
+
+    fn registration() -> Submission {
+        submit(Command::RegisterContract {
+            title: "Communal Living".into(),
+            template: "cuneo".into(),
+            payer: "Comune di Cuneo".into(),
+            funder: None,
+            operator: "Open House".into(),
+            evaluator: "Valutatore".into(),
+            term_start_on: "2023-07-01".parse().expect("a date"),
+            term_end_on: "2024-12-31".parse().expect("a date"),
+            period_kind: PeriodKind::Quarter,
+        })
+    }
+
+    fn accreditation(provider: &str) -> Submission {
+        submit(Command::AccreditProvider {
+            provider_id: StreamId::parse(provider).expect("a provider id"),
+            name: "Cucina Solidale".into(),
+            service_family: ServiceFamily::Meals,
+        })
+    }
+
+    fn suspension(provider: &str) -> Submission {
+        submit(Command::SuspendProvider {
+            provider_id: StreamId::parse(provider).expect("a provider id"),
+            reason: "accreditation lapsed".into(),
+        })
+    }
+
+    fn void(event_id: EventId) -> Submission {
+        submit(Command::VoidEvent {
+            voids: event_id,
+            reason: "recorded twice".into(),
+        })
+    }
+
+    fn empty_head() -> Head {
+        Head {
+            size: 0,
+            frontier: Frontier::default(),
+        }
+    }
+
+    fn recorded_at() -> chrono::DateTime<chrono::Utc> {
+        "2024-03-01T12:00:00.123456Z".parse().expect("an instant")
+    }
+
+    /// Resolves and plans `submissions` on `head` and `histories` (every stream loaded).
+    fn plan_on(
+        submissions: &[Submission],
+        known: &[KnownEvent],
+        head: Head,
+        histories: Histories,
+    ) -> Result<Plan, AppendError> {
+        let contract_id = contract();
+        let batch = Batch::new(&contract_id, "operator", submissions);
+        let resolved = resolve(&batch, known)?;
+        plan(PlanInput {
+            batch: &batch,
+            recorded_at: recorded_at(),
+            head,
+            resolved,
+            histories,
+            loaded: None,
+        })
+        .map_err(|error| match error {
+            PlanError::Append(error) => error,
+            PlanError::NeedStreams(streams) => panic!("every stream was loaded: {streams:?}"),
+        })
+    }
+
+    /// The histories a plan leaves behind, for the next one.
+    fn histories_after(plan: &Plan) -> Histories {
+        let mut histories = Histories::new();
+        for (stream, recorded) in &plan.appended {
+            histories
+                .entry(stream.clone())
+                .or_default()
+                .push(recorded.clone());
+        }
+        histories
+    }
+
+    fn known_from(plan: &Plan, index: usize, submission: &Submission) -> KnownEvent {
+        let row = &plan.rows[index];
+        KnownEvent {
+            event_id: row.event_id,
+            position: row.position,
+            stream: StreamRef::new(
+                StreamType::parse(row.stream_type).expect("a stream type"),
+                StreamId::parse(&row.stream_id).expect("a stream id"),
+            ),
+            request_digest: request_digest(submission).to_vec(),
+            leaf_hash: row.leaf_hash,
+        }
+    }
+
+    #[test]
+    fn positions_follow_the_head_without_gaps_and_stream_seq_counts_each_stream() {
+        let first = [registration(), accreditation("prov-1")];
+        let planned = plan_on(&first, &[], empty_head(), Histories::new()).expect("accepted");
+        let positions: Vec<u64> = planned.rows.iter().map(|row| row.position).collect();
+        assert_eq!(positions, [1, 2]);
+        assert_eq!(planned.head.size, 2);
+
+        // A second batch on the head the first left: positions 3 and 4; the suspension is the
+        // provider stream's second event, the second provider's accreditation its stream's first.
+        let second = [suspension("prov-1"), accreditation("prov-2")];
+        let histories = histories_after(&planned);
+        let next = plan_on(&second, &[], planned.head.clone(), histories).expect("accepted");
+        let rows: Vec<(u64, &str, u64)> = next
+            .rows
+            .iter()
+            .map(|row| (row.position, row.stream_id.as_str(), row.stream_seq))
+            .collect();
+        assert_eq!(rows, [(3, "prov-1", 2), (4, "prov-2", 1)]);
+        assert_eq!(next.head.size, 4);
+        assert_eq!(next.head.frontier.size(), 4);
+        assert!(next.outcomes.iter().all(|outcome| !outcome.duplicate));
+    }
+
+    #[test]
+    fn each_leaf_hash_is_the_hash_of_the_canonical_bytes_written() {
+        let batch = [
+            registration(),
+            accreditation("prov-1"),
+            suspension("prov-1"),
+        ];
+        let planned = plan_on(&batch, &[], empty_head(), Histories::new()).expect("accepted");
+        let mut leaves = Vec::new();
+        for (row, outcome) in planned.rows.iter().zip(&planned.outcomes) {
+            let entry: Entry = serde_json::from_str(&row.entry).expect("the entry is JSON");
+            assert_eq!(entry.canonical_json(), row.entry, "the bytes are canonical");
+            assert_eq!(entry.position, row.position);
+            assert_eq!(entry.recorded_by, "operator");
+            assert_eq!(entry.recorded_at, format_recorded_at(recorded_at()));
+            assert_eq!(row.leaf_hash, esito_log::leaf_hash(row.entry.as_bytes()));
+            assert_eq!(outcome.leaf_hash, row.leaf_hash);
+            leaves.push(row.leaf_hash);
+        }
+        assert_eq!(planned.head.frontier.root(), esito_log::root(&leaves));
+    }
+
+    #[test]
+    fn a_retry_with_the_same_content_is_answered_with_the_original_and_writes_nothing() {
+        let first = [registration()];
+        let planned = plan_on(&first, &[], empty_head(), Histories::new()).expect("accepted");
+        let known = [known_from(&planned, 0, &first[0])];
+        let retry = plan_on(
+            &first,
+            &known,
+            planned.head.clone(),
+            histories_after(&planned),
+        )
+        .expect("a retry is answered");
+        assert!(retry.rows.is_empty());
+        assert_eq!(retry.head.size, 1);
+        assert_eq!(
+            retry.outcomes,
+            [AppendOutcome {
+                duplicate: true,
+                ..planned.outcomes[0].clone()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_same_id_twice_in_one_batch_is_written_once() {
+        let registration = registration();
+        let batch = [registration.clone(), registration];
+        let planned = plan_on(&batch, &[], empty_head(), Histories::new()).expect("accepted");
+        assert_eq!(planned.rows.len(), 1);
+        assert_eq!(planned.outcomes[1].position, 1);
+        assert!(planned.outcomes[1].duplicate);
+    }
+
+    #[test]
+    fn the_same_id_with_other_content_is_refused() {
+        let first = [registration()];
+        let planned = plan_on(&first, &[], empty_head(), Histories::new()).expect("accepted");
+        let known = [known_from(&planned, 0, &first[0])];
+        let mut other = accreditation("prov-1");
+        other.event_id = first[0].event_id;
+        let error = plan_on(&[other.clone()], &known, planned.head, Histories::new())
+            .err()
+            .expect("refused");
+        assert!(matches!(
+            error,
+            AppendError::EventIdReused { index: 0, event_id } if event_id == other.event_id
+        ));
+
+        // Within one batch too, at the second use.
+        let mut batch = [accreditation("prov-1"), accreditation("prov-2")];
+        batch[1].event_id = batch[0].event_id;
+        let error = plan_on(&batch, &[], empty_head(), Histories::new())
+            .err()
+            .expect("refused");
+        assert!(matches!(error, AppendError::EventIdReused { index: 1, .. }));
+    }
+
+    #[test]
+    fn a_correction_is_routed_to_the_stream_of_the_event_it_names() {
+        let first = [registration(), accreditation("prov-1")];
+        let planned = plan_on(&first, &[], empty_head(), Histories::new()).expect("accepted");
+        let known = [known_from(&planned, 1, &first[1])];
+        let batch = [void(first[1].event_id)];
+        let contract_id = contract();
+        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), &known)
+            .expect("the voided event is known");
+        let provider = StreamRef::new(
+            StreamType::Provider,
+            StreamId::parse("prov-1").expect("an id"),
+        );
+        assert!(matches!(&resolved[0], Resolved::New { target } if *target == provider));
+
+        // An event of the same batch may be voided too: it goes to that event's stream.
+        let accredit = accreditation("prov-2");
+        let batch = [accredit.clone(), void(accredit.event_id)];
+        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), &[])
+            .expect("the voided event is in the batch");
+        assert!(matches!(
+            &resolved[1],
+            Resolved::New { target } if target.stream_id.as_str() == "prov-2"
+        ));
+
+        // An event neither stored nor in the batch is refused.
+        let batch = [void(EventId::new_v4())];
+        let error = resolve(&Batch::new(&contract_id, "operator", &batch), &[])
+            .err()
+            .expect("unknown");
+        assert!(matches!(
+            error,
+            AppendError::Rejected {
+                index: 0,
+                error: DomainError::CorrectedEventNotFound { .. }
+            }
+        ));
+    }
+
+    #[test]
+    fn a_refused_command_refuses_the_whole_batch() {
+        // The second registration of one contract is refused: nothing of the batch is planned.
+        let batch = [registration(), accreditation("prov-1"), registration()];
+        let error = plan_on(&batch, &[], empty_head(), Histories::new())
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(error, AppendError::Rejected { index: 2, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_stream_not_loaded_that_a_command_reads_through_another_is_asked_for() {
+        // An order reads the provider of its product: with only the named streams loaded,
+        // the plan asks for the provider's stream instead of taking it as empty.
+        let contract_id = contract();
+        let setup = [
+            registration(),
+            accreditation("prov-1"),
+            submit(Command::ListProduct {
+                product_id: StreamId::parse("prod-1").expect("an id"),
+                provider_id: StreamId::parse("prov-1").expect("an id"),
+                name: "Pasto".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs: [
+                    esito_domain::events::IseeBand::A,
+                    esito_domain::events::IseeBand::B,
+                    esito_domain::events::IseeBand::C,
+                    esito_domain::events::IseeBand::D,
+                ]
+                .into_iter()
+                .map(|band| (band, esito_domain::Money::parse("4.00").expect("an amount")))
+                .collect(),
+            }),
+        ];
+        let planned = plan_on(&setup, &[], empty_head(), Histories::new()).expect("accepted");
+        let mut histories = histories_after(&planned);
+        let provider = StreamRef::new(
+            StreamType::Provider,
+            StreamId::parse("prov-1").expect("an id"),
+        );
+        histories.remove(&provider);
+        let order = [submit(Command::PlaceOrder {
+            order_id: StreamId::parse("ord-1").expect("an id"),
+            product_id: StreamId::parse("prod-1").expect("an id"),
+            beneficiary_id: StreamId::parse("ben-1").expect("an id"),
+            channel: esito_domain::events::OrderChannel::Online,
+            price: esito_domain::Money::parse("4.00").expect("an amount"),
+        })];
+        let batch = Batch::new(&contract_id, "operator", &order);
+        let resolved = resolve(&batch, &[]).expect("new");
+        let loaded = streams_needed(&batch, &resolved);
+        assert!(!loaded.contains(&provider));
+        let asked = plan(PlanInput {
+            batch: &batch,
+            recorded_at: recorded_at(),
+            head: planned.head.clone(),
+            resolved,
+            histories,
+            loaded: Some(&loaded),
+        });
+        assert!(matches!(asked, Err(PlanError::NeedStreams(streams)) if streams == [provider]));
+    }
 }

@@ -1,4 +1,9 @@
-//! The log on PostgreSQL: the store for production and scale.
+//! What only PostgreSQL does: the store for production and scale. Its append takes one of
+//! three ways (ADR 0002), the cheapest one conditional statement that writes and commits in
+//! one round trip; it reads with arrays (`UNNEST`, `LATERAL`) where SQLite builds compound
+//! SELECTs; a rebuild writes by COPY (`projection/copy.rs`); migrations take turns on an
+//! advisory lock; reads that must agree run in `REPEATABLE READ`. Every query both databases
+//! share is written once in the modules by purpose (ADR 0008).
 //!
 //! Invariant: entries are inserted only while the contract's head row is locked and only if the
 //! head is still at the size the decision was made against, in the transaction that moves the
@@ -8,23 +13,33 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use esito_domain::{ContractId, Submission};
+use esito_domain::{ContractId, EventId};
 use esito_log::merkle::tiles::{NodeRange, StoredNode};
 use esito_log::merkle::Frontier;
-use esito_log::Hash;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{PgConnection, Row};
 
-use crate::ledger::{self, Head, KnownEvent, NewRow, Plan, PlanError, StreamRow};
-use crate::sqlite::stream_ref;
+use crate::append::{advance_head, head_from_row, insert_entries, known_event};
+use crate::backend::{Conn, Tx, Write};
+use crate::ledger::{self, Batch, Head, KnownEvent, NewRow, Plan, PlanError, PlanInput, StreamRow};
+use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
 use crate::views::Views;
-use crate::{migrate, AppendError, AppendOutcome, StoreError, StoredEntry};
+use crate::{AppendError, AppendOutcome, StoreError};
 
 /// Connections in the pool: enough for concurrent writers to queue on the row lock, not on the pool.
 const POOL_SIZE: u32 = 16;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Optimistic appends tried before taking the head's lock up front.
 const OPTIMISTIC_ATTEMPTS: usize = 3;
+
+/// A row read to be changed is locked by the statement that reads it: PostgreSQL's writers do
+/// not exclude each other as SQLite's `BEGIN IMMEDIATE` does.
+pub(crate) const ROW_LOCK: &str = " FOR UPDATE";
+
+/// PostgreSQL keeps an event id as a `uuid`.
+pub(crate) fn event_id(id: EventId) -> EventId {
+    id
+}
 
 pub struct PgStore {
     pub(crate) pool: PgPool,
@@ -42,47 +57,43 @@ impl PgStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        let store = Self {
+        Ok(Self {
             pool,
             views: Views::default(),
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    /// A write transaction; the rows it must serialise on are locked by its statements
+    /// (`ROW_LOCK`, the head's upsert), so writers of other contracts never wait.
+    pub(crate) async fn begin_write(&self) -> Result<Write<'_>, StoreError> {
+        Ok(Write {
+            tx: Tx::Postgres(self.pool.begin().await?),
+            _writer: None,
+        })
+    }
+
+    /// Two instances starting together take turns on a transaction-scoped advisory lock:
+    /// PostgreSQL's transactions do not exclude each other's DDL as SQLite's write lock does.
+    pub(crate) async fn begin_migration(&self) -> Result<Write<'_>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Two instances starting together take turns.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext('esito_migrations'))")
             .execute(&mut *tx)
             .await?;
-        sqlx::query(migrate::CREATE_MIGRATIONS_TABLE)
+        Ok(Write {
+            tx: Tx::Postgres(tx),
+            _writer: None,
+        })
+    }
+
+    /// A read transaction in `REPEATABLE READ`: PostgreSQL's default, `READ COMMITTED`, gives
+    /// each statement a snapshot of its own, so a projector committing between two statements
+    /// could mix two states.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             .execute(&mut *tx)
             .await?;
-        for &(version, name, sql) in migrate::POSTGRES {
-            let applied: Option<i32> =
-                sqlx::query_scalar("SELECT version FROM esito_migrations WHERE version = $1")
-                    .bind(version as i32)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if applied.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| StoreError::Migration {
-                    version,
-                    reason: e.to_string(),
-                })?;
-            sqlx::query("INSERT INTO esito_migrations (version, name, applied_at) VALUES ($1, $2, now()::text)")
-                .bind(version as i32)
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        Ok(Tx::Postgres(tx))
     }
 
     /// Three ways, cheapest first. From the cached view: decide, then write and commit in one
@@ -91,45 +102,37 @@ impl PgStore {
     /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds.
     pub(crate) async fn append(
         &self,
-        contract_id: &ContractId,
-        principal: &str,
-        submissions: &[Submission],
-        digests: &[[u8; 32]],
+        batch: &Batch<'_>,
     ) -> Result<Vec<AppendOutcome>, AppendError> {
-        if let Some(outcomes) = self
-            .append_from_view(contract_id, principal, submissions, digests)
-            .await?
-        {
+        if let Some(outcomes) = self.append_from_view(batch).await? {
             return Ok(outcomes);
         }
         for _ in 0..OPTIMISTIC_ATTEMPTS {
-            if let Some(outcomes) = self
-                .append_optimistic(contract_id, principal, submissions, digests)
-                .await?
-            {
+            if let Some(outcomes) = self.append_optimistic(batch).await? {
                 return Ok(outcomes);
             }
         }
-        self.append_locked(contract_id, principal, submissions, digests)
-            .await
+        self.append_locked(batch).await
     }
 
     /// `None` whenever the view cannot decide alone: the caller then reads the log. A rejection
     /// is never answered from here, since a stream missing from the view may exist.
     async fn append_from_view(
         &self,
-        contract_id: &ContractId,
-        principal: &str,
-        submissions: &[Submission],
-        digests: &[[u8; 32]],
+        batch: &Batch<'_>,
     ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
-        if submissions.iter().any(|s| s.command.corrects().is_some()) {
+        let contract_id = batch.contract_id;
+        if batch
+            .submissions
+            .iter()
+            .any(|s| s.command.corrects().is_some())
+        {
             return Ok(None);
         }
-        let Ok(resolved) = ledger::resolve(submissions, digests, &[], contract_id) else {
+        let Ok(resolved) = ledger::resolve(batch, &[]) else {
             return Ok(None);
         };
-        let mut streams = ledger::streams_named(submissions, contract_id);
+        let mut streams = ledger::streams_named(batch);
         let now = chrono::Utc::now();
         let (plan, expected_size) = loop {
             let Some((head, histories)) =
@@ -142,17 +145,14 @@ impl PgStore {
             // wrong guess (the target) or the guess can only refuse (the command's reads). A
             // stream read through another, such as an order's provider, must be in the view.
             let present: std::collections::BTreeSet<_> = histories.keys().cloned().collect();
-            let planned = ledger::plan(
-                contract_id,
-                principal,
-                now,
+            let planned = ledger::plan(PlanInput {
+                batch,
+                recorded_at: now,
                 head,
-                submissions,
-                digests,
-                resolved.clone(),
+                resolved: resolved.clone(),
                 histories,
-                Some(&present),
-            );
+                loaded: Some(&present),
+            });
             match planned {
                 Ok(plan) => break (plan, expected_size),
                 Err(PlanError::NeedStreams(more)) if !more.iter().all(|s| streams.contains(s)) => {
@@ -188,20 +188,11 @@ impl PgStore {
 
     async fn append_optimistic(
         &self,
-        contract_id: &ContractId,
-        principal: &str,
-        submissions: &[Submission],
-        digests: &[[u8; 32]],
+        batch: &Batch<'_>,
     ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
+        let contract_id = batch.contract_id;
         let mut connection = self.pool.acquire().await?;
-        let (plan, expected_size, read) = plan_on_snapshot(
-            &mut connection,
-            contract_id,
-            principal,
-            submissions,
-            digests,
-        )
-        .await?;
+        let (plan, expected_size, read) = plan_on_snapshot(&mut connection, batch).await?;
         drop(connection);
         if plan.rows.is_empty() {
             return Ok(Some(plan.outcomes));
@@ -320,21 +311,22 @@ impl PgStore {
 
     /// The pessimistic path: take the head's row lock first, then read, decide and write in
     /// one transaction. Used when optimistic attempts keep losing to other writers.
-    async fn append_locked(
-        &self,
-        contract_id: &ContractId,
-        principal: &str,
-        submissions: &[Submission],
-        digests: &[[u8; 32]],
-    ) -> Result<Vec<AppendOutcome>, AppendError> {
+    async fn append_locked(&self, batch: &Batch<'_>) -> Result<Vec<AppendOutcome>, AppendError> {
+        let contract_id = batch.contract_id;
         let mut tx = self.pool.begin().await?;
         lock_head(&mut tx, contract_id).await?;
         // Read after the lock: this statement's snapshot includes every earlier commit.
-        let (plan, expected_size, read) =
-            plan_on_snapshot(&mut tx, contract_id, principal, submissions, digests).await?;
+        let (plan, expected_size, read) = plan_on_snapshot(&mut tx, batch).await?;
         if !plan.rows.is_empty() {
-            insert_and_advance(&mut tx, contract_id, &plan.rows, &plan.head).await?;
-            insert_subtrees(&mut *tx, contract_id, &plan.subtrees, "").await?;
+            insert_entries(Conn::Postgres(&mut tx), contract_id, &plan.rows).await?;
+            advance_head(Conn::Postgres(&mut tx), contract_id, &plan.head).await?;
+            insert_subtrees(
+                Conn::Postgres(&mut tx),
+                contract_id,
+                &plan.subtrees,
+                SUBTREE_IS_NEW,
+            )
+            .await?;
             tx.commit().await?;
             self.views.committed(
                 contract_id,
@@ -347,97 +339,12 @@ impl PgStore {
         Ok(plan.outcomes)
     }
 
-    pub(crate) async fn entries(
-        &self,
-        contract_id: &ContractId,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, leaf_hash, entry FROM log_entries
-             WHERE contract_id = $1 AND position > $2 ORDER BY position LIMIT $3",
-        )
-        .bind(contract_id.as_str())
-        .bind(after as i64)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(stored_entry).collect()
-    }
-
-    pub(crate) async fn head(
-        &self,
-        contract_id: &ContractId,
-    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let row = sqlx::query("SELECT size, frontier FROM contract_heads WHERE contract_id = $1")
-            .bind(contract_id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| (row.get::<i64, _>(0) as u64, row.get(1))))
-    }
-
-    pub(crate) async fn entry_by_event_id(
-        &self,
-        contract_id: &ContractId,
-        event_id: uuid::Uuid,
-    ) -> Result<Option<StoredEntry>, StoreError> {
-        let row = sqlx::query("SELECT position, leaf_hash, entry FROM log_entries WHERE contract_id = $1 AND event_id = $2")
-            .bind(contract_id.as_str())
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| stored_entry(&row)).transpose()
-    }
-
-    pub(crate) async fn stream_entries(
-        &self,
-        contract_id: &ContractId,
-        stream: &esito_domain::StreamRef,
-    ) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, leaf_hash, entry FROM log_entries
-             WHERE contract_id = $1 AND stream_type = $2 AND stream_id = $3 ORDER BY stream_seq",
-        )
-        .bind(contract_id.as_str())
-        .bind(stream.stream_type.as_str())
-        .bind(stream.stream_id.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(stored_entry).collect()
-    }
-
-    pub(crate) async fn stream_ids(
-        &self,
-        contract_id: &ContractId,
-        stream_type: esito_domain::StreamType,
-        after: &str,
-        limit: u32,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT stream_id FROM log_entries
-             WHERE contract_id = $1 AND stream_type = $2 AND stream_seq = 1 AND stream_id > $3
-             ORDER BY stream_id LIMIT $4",
-        )
-        .bind(contract_id.as_str())
-        .bind(stream_type.as_str())
-        .bind(after)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// The leaf hashes (level 0, index = position - 1) and stored subtree roots in `ranges`,
-    /// by level then index (nodes never stored are absent), and with `head` the contract's
-    /// head (size, frontier). One statement, so one snapshot, with one range scan of a primary
-    /// key per range.
-    pub(crate) async fn nodes(
-        &self,
-        contract_id: &ContractId,
-        ranges: &[NodeRange],
-        head: bool,
-    ) -> Result<(Option<(u64, Vec<u8>)>, Vec<StoredNode>), StoreError> {
+    /// The leaf hashes and stored subtree roots in `ranges`, and with `head` the contract's
+    /// head, in one statement (so one snapshot) whatever the number of ranges: the ranges go
+    /// in as arrays, one range scan of a primary key each.
+    pub(crate) async fn nodes(&self, wanted: NodesWanted<'_>) -> Result<Nodes, StoreError> {
         let (leaves, subtrees): (Vec<&NodeRange>, Vec<&NodeRange>) =
-            ranges.iter().partition(|range| range.level == 0);
+            wanted.ranges.iter().partition(|range| range.level == 0);
         let rows = sqlx::query(
             "SELECT -1::bigint, size, frontier FROM contract_heads WHERE contract_id = $1 AND $7
              UNION ALL
@@ -454,127 +361,20 @@ impl PgStore {
                ) s
              ORDER BY 1, 2",
         )
-        .bind(contract_id.as_str())
+        .bind(wanted.contract_id.as_str())
         .bind(leaves.iter().map(|r| r.start as i64).collect::<Vec<_>>())
         .bind(leaves.iter().map(|r| r.end as i64).collect::<Vec<_>>())
         .bind(subtrees.iter().map(|r| r.level as i16).collect::<Vec<_>>())
         .bind(subtrees.iter().map(|r| r.start as i64).collect::<Vec<_>>())
         .bind(subtrees.iter().map(|r| r.end as i64).collect::<Vec<_>>())
-        .bind(head)
+        .bind(wanted.head)
         .fetch_all(&self.pool)
         .await?;
-        let mut read = crate::NodesRead::default();
+        let mut read = NodesRead::default();
         for row in &rows {
             read.push(row.get(0), row.get(1), row.get(2))?;
         }
-        Ok((read.head, read.nodes))
-    }
-
-    /// Keeps subtree roots computed from the log; one already kept is left as it is.
-    pub(crate) async fn insert_subtrees(
-        &self,
-        contract_id: &ContractId,
-        nodes: &[StoredNode],
-    ) -> Result<(), StoreError> {
-        insert_subtrees(&self.pool, contract_id, nodes, " ON CONFLICT DO NOTHING").await?;
-        Ok(())
-    }
-
-    pub(crate) async fn insert_checkpoint(
-        &self,
-        checkpoint: &esito_log::Checkpoint,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO checkpoints (contract_id, size, root_hash, timestamp, key_id, signature)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(&checkpoint.contract_id)
-        .bind(checkpoint.size as i64)
-        .bind(checkpoint.root_hash.to_string())
-        .bind(&checkpoint.timestamp)
-        .bind(&checkpoint.key_id)
-        .bind(&checkpoint.signature)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn checkpoints(
-        &self,
-        contract_id: &ContractId,
-    ) -> Result<Vec<esito_log::Checkpoint>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT contract_id, size, root_hash, timestamp, key_id, signature FROM checkpoints
-             WHERE contract_id = $1 ORDER BY size, timestamp",
-        )
-        .bind(contract_id.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let size = row.get::<i64, _>(1) as u64;
-                Ok(esito_log::Checkpoint {
-                    contract_id: row.get(0),
-                    size,
-                    root_hash: row.get::<&str, _>(2).parse().map_err(
-                        |e: esito_log::HashParseError| StoreError::Corrupt {
-                            position: size,
-                            reason: e.to_string(),
-                        },
-                    )?,
-                    timestamp: row.get(3),
-                    key_id: row.get(4),
-                    signature: row.get(5),
-                })
-            })
-            .collect()
-    }
-
-    pub(crate) async fn insert_key(&self, key: &crate::KeyRecord) -> Result<(), StoreError> {
-        let contracts =
-            serde_json::to_string(&key.contracts).expect("a list of strings serializes");
-        sqlx::query(
-            "INSERT INTO api_keys (key_hash, principal, role, contracts, provider_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(key.key_hash.to_vec())
-        .bind(&key.principal)
-        .bind(&key.role)
-        .bind(contracts)
-        .bind(&key.provider_id)
-        .bind(esito_domain::values::format_recorded_at(chrono::Utc::now()))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn key_by_hash(
-        &self,
-        key_hash: &[u8; 32],
-    ) -> Result<Option<crate::KeyRecord>, StoreError> {
-        let row = sqlx::query("SELECT key_hash, principal, role, contracts, provider_id FROM api_keys WHERE key_hash = $1")
-            .bind(key_hash.to_vec())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| {
-            crate::key_record(
-                row.get::<&[u8], _>(0),
-                row.get(1),
-                row.get(2),
-                row.get::<&str, _>(3),
-                row.get(4),
-            )
-        })
-        .transpose()
-    }
-
-    pub(crate) async fn contracts(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT contract_id FROM contract_heads WHERE size > 0 ORDER BY contract_id",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(read.into_nodes())
     }
 }
 
@@ -582,30 +382,23 @@ impl PgStore {
 /// reads a stream only its other reads name. Returns the plan, the head size it was decided
 /// against, and the histories read.
 async fn plan_on_snapshot(
-    connection: &mut sqlx::PgConnection,
-    contract_id: &ContractId,
-    principal: &str,
-    submissions: &[Submission],
-    digests: &[[u8; 32]],
+    connection: &mut PgConnection,
+    batch: &Batch<'_>,
 ) -> Result<(Plan, u64, ledger::Histories), AppendError> {
-    let mut streams = ledger::streams_named(submissions, contract_id);
+    let mut streams = ledger::streams_named(batch);
     loop {
-        let snapshot = read_snapshot(&mut *connection, contract_id, submissions, &streams).await?;
+        let snapshot = read_snapshot(&mut *connection, batch, &streams).await?;
         let expected_size = snapshot.head.size;
-        let resolved = ledger::resolve(submissions, digests, &snapshot.known, contract_id)?;
+        let resolved = ledger::resolve(batch, &snapshot.known)?;
         let read = ledger::histories(&snapshot.streams)?;
-        let now = chrono::Utc::now();
-        let planned = ledger::plan(
-            contract_id,
-            principal,
-            now,
-            snapshot.head,
-            submissions,
-            digests,
+        let planned = ledger::plan(PlanInput {
+            batch,
+            recorded_at: chrono::Utc::now(),
+            head: snapshot.head,
             resolved,
-            read.clone(),
-            Some(&streams),
-        );
+            histories: read.clone(),
+            loaded: Some(&streams),
+        });
         match planned {
             Ok(plan) => return Ok((plan, expected_size, read)),
             Err(PlanError::NeedStreams(more)) => streams.extend(more),
@@ -614,17 +407,17 @@ async fn plan_on_snapshot(
     }
 }
 
-async fn lock_head(
-    tx: &mut Transaction<'_, Postgres>,
-    contract_id: &ContractId,
-) -> Result<(), AppendError> {
+/// Creates the contract's head if it is new, and takes its row lock until the transaction
+/// ends (PostgreSQL's upsert locks the row it updates); the head is read afterwards, in the
+/// snapshot.
+async fn lock_head(tx: &mut PgConnection, contract_id: &ContractId) -> Result<(), AppendError> {
     sqlx::query(
         "INSERT INTO contract_heads (contract_id, size, frontier) VALUES ($1, 0, $2)
          ON CONFLICT (contract_id) DO UPDATE SET size = contract_heads.size",
     )
     .bind(contract_id.as_str())
     .bind(Frontier::default().to_bytes())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -638,17 +431,15 @@ struct Snapshot {
 }
 
 /// Reads everything `decide` needs in one statement, so in one consistent snapshot.
-async fn read_snapshot<'e, E>(
-    executor: E,
-    contract_id: &ContractId,
-    submissions: &[Submission],
+async fn read_snapshot(
+    connection: &mut PgConnection,
+    batch: &Batch<'_>,
     streams: &std::collections::BTreeSet<esito_domain::StreamRef>,
-) -> Result<Snapshot, AppendError>
-where
-    E: sqlx::PgExecutor<'e>,
-{
-    let mut ids: Vec<uuid::Uuid> = submissions.iter().map(|s| s.event_id).collect();
-    let corrected: Vec<uuid::Uuid> = submissions
+) -> Result<Snapshot, AppendError> {
+    let contract_id = batch.contract_id;
+    let mut ids: Vec<uuid::Uuid> = batch.submissions.iter().map(|s| s.event_id).collect();
+    let corrected: Vec<uuid::Uuid> = batch
+        .submissions
         .iter()
         .filter_map(|s| s.command.corrects())
         .collect();
@@ -682,7 +473,7 @@ where
     .bind(&stream_ids)
     .bind(&ids)
     .bind(&corrected)
-    .fetch_all(executor)
+    .fetch_all(connection)
     .await?;
     let mut snapshot = Snapshot {
         head: Head {
@@ -693,27 +484,18 @@ where
         streams: Vec::new(),
     };
     for row in &rows {
-        let position = row.get::<i64, _>(1) as u64;
-        let corrupt = |reason: String| AppendError::Corrupt { position, reason };
+        let position: i64 = row.get(1);
         match row.get::<i32, _>(0) {
-            0 => {
-                let frontier = Frontier::from_bytes(row.get::<&[u8], _>(5))
-                    .map_err(|e| corrupt(format!("frontier: {e}")))?;
-                snapshot.head = Head {
-                    size: position,
-                    frontier,
-                };
-            }
-            1 => snapshot.known.push(KnownEvent {
-                event_id: row.get(2),
+            0 => snapshot.head = head_from_row(position, row.get(5))?,
+            1 => snapshot.known.push(known_event(
+                row.get(2),
                 position,
-                stream: stream_ref(row.get(3), row.get(4)).map_err(corrupt)?,
-                request_digest: row.get(5),
-                leaf_hash: Hash::from_slice(row.get::<&[u8], _>(6))
-                    .map_err(|e| corrupt(e.to_string()))?,
-            }),
+                (row.get(3), row.get(4)),
+                row.get(5),
+                row.get(6),
+            )?),
             _ => snapshot.streams.push(StreamRow {
-                position,
+                position: position as u64,
                 entry: row.get(7),
             }),
         }
@@ -778,110 +560,3 @@ impl SubtreeColumns {
         }
     }
 }
-
-/// Inserts subtree roots in one statement, `conflict` being empty (a second root for the same
-/// subtree is an error) or an ON CONFLICT clause.
-async fn insert_subtrees<'e, E>(
-    executor: E,
-    contract_id: &ContractId,
-    nodes: &[StoredNode],
-    conflict: &str,
-) -> Result<(), sqlx::Error>
-where
-    E: sqlx::PgExecutor<'e>,
-{
-    if nodes.is_empty() {
-        return Ok(());
-    }
-    let columns = SubtreeColumns::of(nodes);
-    sqlx::query(&format!(
-        "INSERT INTO log_subtrees (contract_id, level, idx, hash)
-         SELECT $1, * FROM UNNEST($2::smallint[], $3::bigint[], $4::bytea[]){conflict}"
-    ))
-    .bind(contract_id.as_str())
-    .bind(columns.levels)
-    .bind(columns.indices)
-    .bind(columns.hashes)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// Inserts the rows and moves the head in one statement, inside the locked transaction.
-async fn insert_and_advance(
-    tx: &mut Transaction<'_, Postgres>,
-    contract_id: &ContractId,
-    rows: &[NewRow],
-    head: &Head,
-) -> Result<(), AppendError> {
-    let columns = Columns::of(rows);
-    sqlx::query(
-        "WITH inserted AS (
-            INSERT INTO log_entries (contract_id, position, event_id, stream_type, stream_id, stream_seq,
-                event_type, occurred_at, recorded_at, recorded_by, corrects, entry, leaf_hash, request_digest)
-            SELECT $1, * FROM UNNEST($2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-                $8::text[], $9::text[], $10::text[], $11::uuid[], $12::text[], $13::bytea[], $14::bytea[])
-            RETURNING 1
-         )
-         UPDATE contract_heads SET size = $15, frontier = $16
-         WHERE contract_id = $1 AND (SELECT count(*) FROM inserted) = $17",
-    )
-    .bind(contract_id.as_str())
-    .bind(&columns.positions)
-    .bind(&columns.event_ids)
-    .bind(&columns.stream_types)
-    .bind(&columns.stream_ids)
-    .bind(&columns.stream_seqs)
-    .bind(&columns.event_types)
-    .bind(&columns.occurred_at)
-    .bind(&columns.recorded_at)
-    .bind(&columns.recorded_by)
-    .bind(&columns.corrects)
-    .bind(&columns.entries)
-    .bind(&columns.leaf_hashes)
-    .bind(&columns.digests)
-    .bind(head.size as i64)
-    .bind(head.frontier.to_bytes())
-    .bind(rows.len() as i64)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// (position, leaf_hash, entry) as a stored entry.
-fn stored_entry(row: &sqlx::postgres::PgRow) -> Result<StoredEntry, StoreError> {
-    let position = row.get::<i64, _>(0) as u64;
-    let leaf_hash = Hash::from_slice(row.get::<&[u8], _>(1)).map_err(|e| StoreError::Corrupt {
-        position,
-        reason: e.to_string(),
-    })?;
-    Ok(StoredEntry {
-        position,
-        leaf_hash,
-        entry: row.get(2),
-    })
-}
-
-impl PgStore {
-    /// A write transaction; rows it must serialise on are locked by its statements.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<
-        (
-            Option<tokio::sync::MutexGuard<'_, ()>>,
-            sqlx::Transaction<'static, sqlx::Postgres>,
-        ),
-        StoreError,
-    > {
-        Ok((None, self.pool.begin().await?))
-    }
-}
-
-crate::projection::projection_backend!(
-    PgStore,
-    sqlx::Postgres,
-    " FOR UPDATE",
-    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
-);
-
-crate::signing_keys::signing_keys_backend!(PgStore);

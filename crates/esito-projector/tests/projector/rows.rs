@@ -3,8 +3,8 @@
 
 use esito_indicators::{Aggregate, Part};
 use esito_projector::{
-    aggregates_of, cents, copy_text, fact_from_row, from_cents, inputs_by_indicator, month_range,
-    Keys, Months, ProjectorError,
+    aggregates_of, cents, fact_from_row, from_cents, inputs_by_indicator, month_range, Keys,
+    Months, ProjectorError,
 };
 use rust_decimal::Decimal;
 
@@ -94,11 +94,4 @@ fn a_fact_row_reads_back_and_a_row_at_no_position_is_refused() {
         None,
     );
     assert!(matches!(negative, Err(ProjectorError::Corrupt { .. })));
-}
-
-#[test]
-fn copy_text_escapes_what_the_copy_format_reads_as_delimiters() {
-    let mut out = String::new();
-    copy_text(&mut out, "a\tb\nc\\d\re");
-    assert_eq!(out, "a\\tb\\nc\\\\d\\re");
 }

@@ -1,0 +1,302 @@
+//! The projection's queries on either database: values, facts and counts per key for a
+//! period as of a position, each read from one snapshot of the rows and the checkpoint.
+//!
+//! Invariant: the checkpoint and the rows a value is computed from are read in one read
+//! transaction (`begin_read`), so a projector committing meanwhile cannot mix two states.
+
+use sqlx::Row;
+
+use super::*;
+use crate::backend::{each_backend, Conn};
+
+impl Store {
+    /// The indicators for `period` as of `as_of` (default: the head), the projection caught
+    /// up first so the answer is never behind the log.
+    pub async fn indicators(
+        &self,
+        contract_id: &ContractId,
+        period: Period,
+        as_of: Option<u64>,
+    ) -> Result<esito_indicators::IndicatorReport, ReportError> {
+        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let mut inputs = self
+            .indicator_inputs(contract_id, definitions, period, as_of)
+            .await?;
+        Ok(esito_indicators::report::build(
+            definitions,
+            contract_id.as_str(),
+            as_of,
+            period,
+            |indicator| inputs.remove(&indicator.id).unwrap_or_default(),
+        ))
+    }
+
+    /// The projection caught up to the head; the definitions and the position to answer as of.
+    async fn ready(
+        &self,
+        contract_id: &ContractId,
+        as_of: Option<u64>,
+    ) -> Result<(&'static Definitions, u64), ReportError> {
+        let size = self.head(contract_id).await?.map_or(0, |head| head.size);
+        let as_of = as_of.unwrap_or(size);
+        if as_of > size {
+            return Err(ReportError::AsOfBeyondLog { as_of, size });
+        }
+        let state = self.catch_up(contract_id, size).await?;
+        match definitions_of(state.template.as_deref())? {
+            Some(definitions) => Ok((definitions, as_of)),
+            None => Err(ReportError::NoDefinitions {
+                template: state.template,
+            }),
+        }
+    }
+
+    /// The facts behind one indicator's value, in position order after `after`, at most
+    /// `limit`: derived again from the log up to `as_of`, as the offline computation does.
+    pub async fn explain(
+        &self,
+        contract_id: &ContractId,
+        indicator: &str,
+        period: Period,
+        as_of: Option<u64>,
+        after: u64,
+        limit: u32,
+    ) -> Result<(u64, Vec<Fact>), ReportError> {
+        let (all, as_of) = self.ready(contract_id, as_of).await?;
+        let mut definitions = all.clone();
+        definitions.indicators.retain(|one| one.id == indicator);
+        let Some(only) = definitions.indicators.first().cloned() else {
+            return Err(ReportError::UnknownIndicator(indicator.to_owned()));
+        };
+        let mut projection = MemoryProjection::new();
+        let mut position = 0;
+        while position < as_of {
+            let page = self
+                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            position = last.position;
+            for stored in page.iter().filter(|stored| stored.position <= as_of) {
+                let entry =
+                    StoredEntry::parse_for(stored.position, &stored.entry, Some(&definitions))
+                        .map_err(stored_error)?;
+                projection
+                    .apply(&definitions, entry.view())
+                    .map_err(|error| StoreError::Corrupt {
+                        position: stored.position,
+                        reason: error.to_string(),
+                    })?;
+            }
+        }
+        let facts = projection
+            .explain(&only, period, as_of)
+            .into_iter()
+            .filter(|fact| fact.position > after)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok((as_of, facts))
+    }
+
+    /// Each beneficiary's (or distinct value's) count of an indicator's main part in the
+    /// period as of `as_of`: what caps per beneficiary need.
+    pub async fn key_counts(
+        &self,
+        contract_id: &ContractId,
+        indicator: &str,
+        period: Period,
+        as_of: Option<u64>,
+    ) -> Result<BTreeMap<String, u64>, ReportError> {
+        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let snapshot = self
+            .snapshot_as_of(contract_id, definitions, period, as_of, true)
+            .await?;
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for ((one, part, key), months) in snapshot.keys {
+            if one == indicator && part == Part::Main.code() {
+                counts.insert(key, months[period.month_indexes()].iter().sum());
+            }
+        }
+        Ok(counts
+            .into_iter()
+            .filter(|(_, events)| *events > 0)
+            .map(|(key, events)| (key, events as u64))
+            .collect())
+    }
+
+    /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound
+    /// by the log after `as_of` when it is before the checkpoint.
+    async fn snapshot_as_of(
+        &self,
+        contract_id: &ContractId,
+        definitions: &'static Definitions,
+        period: Period,
+        as_of: u64,
+        with_keys: bool,
+    ) -> Result<Snapshot, StoreError> {
+        let mut snapshot = self.snapshot(contract_id, period, as_of, with_keys).await?;
+        if snapshot.totals.is_none() && as_of < snapshot.checkpoint {
+            let suffix = self
+                .derive_range(
+                    contract_id,
+                    Some(definitions),
+                    as_of,
+                    snapshot.checkpoint,
+                    |_, _| {},
+                )
+                .await?;
+            rewind(period, &mut snapshot.months, &mut snapshot.keys, suffix);
+            let (first, end) = month_range(period);
+            snapshot
+                .months
+                .retain(|(_, _, month), _| *month >= first && *month < end);
+        }
+        Ok(snapshot)
+    }
+
+    /// The stored entries of the given event ids, by id.
+    pub(crate) async fn entries_by_event_id(
+        &self,
+        contract_id: &ContractId,
+        event_ids: &[String],
+    ) -> Result<HashMap<String, Entry>, StoreError> {
+        let mut out = HashMap::new();
+        for event_id in event_ids {
+            let Ok(id) = uuid::Uuid::parse_str(event_id) else {
+                continue;
+            };
+            if let Some(stored) = self.entry_by_event_id(contract_id, id).await? {
+                out.insert(
+                    event_id.clone(),
+                    parse_entry(stored.position, &stored.entry)?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each indicator's inputs for the period as of `as_of` (at or before the checkpoint).
+    pub(crate) async fn indicator_inputs(
+        &self,
+        contract_id: &ContractId,
+        definitions: &'static Definitions,
+        period: Period,
+        as_of: u64,
+    ) -> Result<BTreeMap<String, Inputs>, StoreError> {
+        let snapshot = self
+            .snapshot_as_of(contract_id, definitions, period, as_of, false)
+            .await?;
+        let aggregates = match snapshot.totals {
+            Some(totals) => totals
+                .into_iter()
+                .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
+                .collect::<Result<Vec<_>, StoreError>>()?,
+            None => aggregates_of(&snapshot.months, &snapshot.keys, period)?,
+        };
+        Ok(inputs_by_indicator(aggregates, snapshot.span))
+    }
+
+    /// What a value is computed from, read in one snapshot so that the checkpoint and
+    /// the rows agree: the periodic parts' totals when `as_of` is the checkpoint (and
+    /// keys are not asked for), else the rows per month and key to rewind; and the
+    /// facts of the parts that reach back, counting as of `as_of`.
+    async fn snapshot(
+        &self,
+        contract_id: &ContractId,
+        period: Period,
+        as_of: u64,
+        with_keys: bool,
+    ) -> Result<Snapshot, StoreError> {
+        let mut tx = self.begin_read().await?;
+        let snapshot = each_backend!(tx.conn(), Conn(tx) => {
+            let checkpoint = sqlx::query_scalar::<_, i64>(
+                "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+            )
+            .bind(contract_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0) as u64;
+            let (first, end) = month_range(period);
+            let mut snapshot = Snapshot {
+                checkpoint,
+                ..Default::default()
+            };
+            if as_of == checkpoint && !with_keys {
+                let mut totals: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
+                for row in sqlx::query(MONTH_TOTALS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let aggregate = totals
+                        .entry((row.try_get(0)?, row.try_get(1)?))
+                        .or_default();
+                    aggregate.count = row.try_get::<i64, _>(2)?.max(0) as u64;
+                    aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
+                }
+                for row in sqlx::query(DISTINCT_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(period.to_string())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    totals
+                        .entry((row.try_get(0)?, row.try_get(1)?))
+                        .or_default()
+                        .distinct = row.try_get::<i64, _>(2)?.max(0) as u64;
+                }
+                snapshot.totals = Some(totals);
+            } else {
+                for row in sqlx::query(MONTHS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    snapshot.months.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        (row.try_get(3)?, row.try_get(4)?),
+                    );
+                }
+                for row in sqlx::query(KEYS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(period.year())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let mut counts: MonthCounts = [0; 12];
+                    for (month, events) in counts.iter_mut().enumerate() {
+                        *events = row.try_get(3 + month)?;
+                    }
+                    snapshot
+                        .keys
+                        .insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), counts);
+                }
+            }
+            for row in sqlx::query(SPAN_FACTS_SQL)
+                .bind(contract_id.as_str())
+                .bind(PERIODIC_PART_MAX)
+                .bind(period.end_on().format("%Y-%m-%d").to_string())
+                .bind(as_of as i64)
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                snapshot.span.push(fact_from_row(
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                    &row.try_get::<String, _>(4)?,
+                    row.try_get(5)?,
+                    row.try_get(6)?,
+                )?);
+            }
+            snapshot
+        });
+        tx.commit().await?;
+        Ok(snapshot)
+    }
+}

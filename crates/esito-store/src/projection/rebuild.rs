@@ -1,0 +1,241 @@
+//! Rebuilding a contract's projection on either database: the log streamed in chunks,
+//! derived on worker threads, added up in position order, and written in one transaction
+//! (by COPY on PostgreSQL); and values as of earlier positions, which derive a stretch of the
+//! log the same way.
+//!
+//! Invariant: a rebuild derives every entry with the definitions of the template the log
+//! ends with (`templates_up_to`), as the running projector would after its restarts.
+
+use super::copy::copy_rebuilt;
+use super::step::{delete_rows, lock_checkpoint, save_state, write_rows};
+use super::*;
+use crate::backend::{each_backend, Conn};
+
+/// What a rebuild writes: every row of the contract's projection, derived from the whole log.
+#[derive(Debug, Default)]
+pub(crate) struct Rebuilt {
+    pub state: ProjectionState,
+    pub delta: Delta,
+    /// Facts of the parts that reach back, with the position they stop counting at.
+    pub span_facts: Vec<(Fact, Option<u64>)>,
+}
+
+impl Store {
+    /// Rebuilds the contract's projection from position 1 in one transaction, the checkpoint
+    /// row locked throughout: the log is read and derived in memory and the rows written once
+    /// (by COPY on PostgreSQL). `progress` hears each position reached.
+    pub async fn rebuild_projection(
+        &self,
+        contract_id: &ContractId,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, StoreError> {
+        let head = self.head(contract_id).await?.map_or(0, |head| head.size);
+        let started = std::time::Instant::now();
+        let state = self.templates_up_to(contract_id, head).await?;
+        let definitions = definitions_of(state.template.as_deref())?;
+        let mut span_facts: Vec<(Fact, Option<u64>)> = Vec::new();
+        let mut span_index: HashMap<String, Vec<usize>> = HashMap::new();
+        let delta = self
+            .derive_range(contract_id, definitions, 0, head, |facts, last_position| {
+                for fact in std::mem::take(&mut facts.span_facts) {
+                    span_index
+                        .entry(fact.event_id.clone())
+                        .or_default()
+                        .push(span_facts.len());
+                    span_facts.push((fact, None));
+                }
+                for (event_id, at) in &facts.superseded {
+                    for &index in span_index.get(event_id).into_iter().flatten() {
+                        span_facts[index].1.get_or_insert(*at);
+                    }
+                }
+                progress(last_position);
+            })
+            .await?;
+        let rebuilt = Rebuilt {
+            state: ProjectionState {
+                position: head,
+                ..state
+            },
+            delta,
+            span_facts,
+        };
+        let derived_in = started.elapsed();
+        self.write_rebuilt(contract_id, &rebuilt).await?;
+        tracing::info!(
+            contract = %contract_id,
+            entries = rebuilt.state.position,
+            month_rows = rebuilt.delta.months.len(),
+            key_rows = rebuilt.delta.keys.len(),
+            span_facts = rebuilt.span_facts.len(),
+            read_and_derived_seconds = derived_in.as_secs_f64(),
+            written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
+            "projection rebuilt"
+        );
+        Ok(rebuilt.state.position)
+    }
+
+    /// Replaces the contract's rows and checkpoint with `rebuilt` in one transaction, the
+    /// checkpoint row locked first.
+    async fn write_rebuilt(
+        &self,
+        contract_id: &ContractId,
+        rebuilt: &Rebuilt,
+    ) -> Result<(), StoreError> {
+        let mut write = self.begin_write().await?;
+        lock_checkpoint(write.conn(), contract_id).await?;
+        delete_rows(write.conn(), contract_id).await?;
+        match write.conn() {
+            // COPY streams the rows in without a statement per thousand of them; SQLite has
+            // no COPY, and its INSERTs are calls in process.
+            Conn::Postgres(conn) => copy_rebuilt(conn, contract_id, rebuilt).await?,
+            conn @ Conn::Sqlite(_) => {
+                write_rows(conn, contract_id, &rebuilt.delta, &rebuilt.span_facts).await?
+            }
+        }
+        save_state(write.conn(), contract_id, &rebuilt.state).await?;
+        write.commit().await
+    }
+}
+
+impl Store {
+    /// What the log's entries in `(after, up_to]` add to the rows: their facts, less those of
+    /// the entries they supersede, derived with `definitions` (none: nothing). Chunks are
+    /// parsed and derived on worker threads while the read streams, and added up in position
+    /// order; `each` hears every chunk's other facts and its last position, in order.
+    pub(crate) async fn derive_range(
+        &self,
+        contract_id: &ContractId,
+        definitions: Option<&'static Definitions>,
+        after: u64,
+        up_to: u64,
+        mut each: impl FnMut(&mut BatchFacts, u64),
+    ) -> Result<Delta, StoreError> {
+        use futures_util::StreamExt;
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        let chunks = futures_util::stream::unfold(
+            self.entry_chunks(contract_id, after, up_to),
+            |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+        );
+        let derived_chunks = chunks
+            .map(|chunk| async move {
+                let rows = chunk?;
+                tokio::task::spawn_blocking(move || derive_chunk(definitions, rows))
+                    .await
+                    .map_err(|error| {
+                        StoreError::Database(format!("a derivation worker failed: {error}"))
+                    })?
+            })
+            .buffered(workers + 1);
+        let mut derived_chunks = std::pin::pin!(derived_chunks);
+        let mut total = Delta::default();
+        while let Some(chunk) = derived_chunks.next().await {
+            let DerivedChunk {
+                last_position,
+                mut delta,
+                mut facts,
+            } = chunk?;
+            if let (Some(definitions), false) = (definitions, facts.missing.is_empty()) {
+                let earlier = self
+                    .entries_by_event_id(contract_id, &facts.missing)
+                    .await?;
+                for target in &facts.missing {
+                    let Some(entry) = earlier.get(target) else {
+                        return Err(StoreError::Corrupt {
+                            position: last_position,
+                            reason: format!(
+                                "an entry supersedes {target}, which is not in the log"
+                            ),
+                        });
+                    };
+                    delta.apply(&derived(definitions, entry)?.facts, -1)?;
+                }
+            }
+            total.merge(delta);
+            each(&mut facts, last_position);
+        }
+        Ok(total)
+    }
+}
+
+impl Store {
+    /// The projection state a rebuild up to `head` ends with, as far as templates go: the
+    /// contract stream's entries (where templates are named) run through the rules of
+    /// [`after_templates`], restarting as the projector would, so that one pass over the log
+    /// derives every entry with the definitions it ends with.
+    async fn templates_up_to(
+        &self,
+        contract_id: &ContractId,
+        head: u64,
+    ) -> Result<ProjectionState, StoreError> {
+        let stream = esito_domain::events::contract_stream(contract_id);
+        let entries = self
+            .stream_entries(contract_id, &stream)
+            .await?
+            .iter()
+            .filter(|stored| stored.position <= head)
+            .map(|stored| parse_entry(stored.position, &stored.entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut state = ProjectionState::default();
+        loop {
+            match after_templates(&state, entries.iter().map(EntryView::from))? {
+                StepPlan::Advance(state) => return Ok(state),
+                StepPlan::Restart(restart) => state = restart,
+            }
+        }
+    }
+}
+
+/// Rows per chunk when the log is streamed for a rebuild.
+const CHUNK_ENTRIES: usize = 5_000;
+
+impl Store {
+    /// The log's entries in `(after, up_to]` in position order, in chunks, read by a task of its own
+    /// (a streamed SELECT on PostgreSQL) so that reading and deriving overlap.
+    fn entry_chunks(
+        &self,
+        contract_id: &ContractId,
+        after: u64,
+        up_to: u64,
+    ) -> tokio::sync::mpsc::Receiver<Result<Vec<(u64, String)>, StoreError>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let contract = contract_id.as_str().to_owned();
+        each_backend!(self, Store(store) => {
+            let pool = store.pool.clone();
+            tokio::spawn(async move {
+                use futures_util::TryStreamExt;
+                let mut rows = sqlx::query_as::<_, (i64, String)>(
+                    "SELECT position, entry FROM log_entries
+                     WHERE contract_id = $1 AND position > $2 AND position <= $3
+                     ORDER BY position",
+                )
+                .bind(&contract)
+                .bind(after as i64)
+                .bind(up_to as i64)
+                .fetch(&pool);
+                let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
+                loop {
+                    match rows.try_next().await {
+                        Ok(Some((position, entry))) => {
+                            chunk.push((position as u64, entry));
+                            if chunk.len() == CHUNK_ENTRIES
+                                && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(error) => {
+                            let _ = sender.send(Err(error.into())).await;
+                            return;
+                        }
+                    }
+                }
+                if !chunk.is_empty() {
+                    let _ = sender.send(Ok(chunk)).await;
+                }
+                });
+        });
+        receiver
+    }
+}
