@@ -941,15 +941,6 @@ impl Event {
     }
 }
 
-impl cqrs_es::DomainEvent for Event {
-    fn event_type(&self) -> String {
-        Event::event_type(self).to_owned()
-    }
-    fn event_version(&self) -> String {
-        SCHEMA_VERSION.to_string()
-    }
-}
-
 /// The stream a contract's own events live in.
 pub fn contract_stream(contract_id: &ContractId) -> StreamRef {
     StreamRef::new(

@@ -3,6 +3,7 @@
 //! Everything here is a function of data: no database, no HTTP, no clock, no environment, so
 //! the same rules run in the service, in tests and in an evaluator's offline re-computation.
 
+#[cfg(feature = "cqrs")]
 pub mod aggregate_shims;
 pub mod aggregates;
 pub mod commands;
