@@ -9,6 +9,7 @@ pub mod aggregates;
 pub mod commands;
 pub mod errors;
 pub mod events;
+pub mod period;
 pub mod terms;
 pub mod values;
 
@@ -16,6 +17,7 @@ pub use aggregates::{decide, effective_events, replay, DecisionContext, Recorded
 pub use commands::{Command, Submission, Target};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
+pub use period::{Period, PeriodError};
 pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
 pub use values::{
     ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,

@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::period::Period;
+
 /// The checkpoint signed of the tree head a settlement was computed as of: with the
 /// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of DESIGN.md section 3,
 /// whose signature anyone holding the service's public key can check.
@@ -24,7 +26,7 @@ pub struct SettlementCheckpoint {
 #[serde(deny_unknown_fields)]
 pub struct SettlementCalculated {
     /// As DESIGN.md section 10 writes periods (`2024-Q1`).
-    pub period: String,
+    pub period: Period,
     pub period_start_on: NaiveDate,
     /// The first day after the period.
     pub period_end_on: NaiveDate,
@@ -53,7 +55,7 @@ pub struct SettlementCalculated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementValidated {
-    pub period: String,
+    pub period: Period,
     /// The `as_of` of the calculation validated: the one the evaluator checked.
     pub as_of: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,7 +66,7 @@ pub struct SettlementValidated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementApproved {
-    pub period: String,
+    pub period: Period,
     /// The `as_of` of the calculation approved.
     pub as_of: u64,
 }
@@ -73,7 +75,7 @@ pub struct SettlementApproved {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementPaid {
-    pub period: String,
+    pub period: Period,
     pub paid_on: NaiveDate,
     /// The payment order or transfer that paid it.
     pub reference: String,

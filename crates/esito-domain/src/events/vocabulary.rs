@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::period::Period;
 use crate::values::Money;
 
 /// How often the contract is settled.
@@ -43,23 +44,11 @@ impl PeriodKind {
         }
     }
 
-    /// The period of this kind that starts on `start_on`: its label as DESIGN.md section 10
-    /// writes it (`2024`, `2024-H1`, `2024-Q1`, `2024-03`) and the first day after it. `None`
-    /// when no period of this kind starts that day.
-    pub fn period_starting(self, start_on: NaiveDate) -> Option<(String, NaiveDate)> {
-        use chrono::Datelike;
-        if !self.starts_on(start_on) {
-            return None;
-        }
-        let (year, month) = (start_on.year(), start_on.month());
-        let label = match self {
-            PeriodKind::Month => format!("{year}-{month:02}"),
-            PeriodKind::Quarter => format!("{year}-Q{}", (month - 1) / 3 + 1),
-            PeriodKind::HalfYear => format!("{year}-H{}", (month - 1) / 6 + 1),
-            PeriodKind::Year => format!("{year}"),
-        };
-        let end_on = start_on.checked_add_months(chrono::Months::new(self.months()))?;
-        Some((label, end_on))
+    /// The period of this kind that starts on `start_on`; `None` when no period of this kind
+    /// starts that day.
+    pub fn period_starting(self, start_on: NaiveDate) -> Option<Period> {
+        self.starts_on(start_on)
+            .then(|| Period::containing(self, start_on))
     }
 }
 
