@@ -103,7 +103,7 @@ impl Settled {
     pub fn command(&self, checkpoint: Option<SettlementCheckpoint>) -> Command {
         let document = &self.document;
         Command::CalculateSettlement {
-            period: document.period.clone(),
+            period: document.period,
             period_start_on: document.period_start_on,
             period_end_on: document.period_end_on,
             as_of: document.as_of,

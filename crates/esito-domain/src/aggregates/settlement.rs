@@ -225,10 +225,10 @@ fn check_calculation(
     Ok(())
 }
 
-fn settlement_of<'a>(
-    state: &'a SettlementState,
+fn settlement_of(
+    state: &SettlementState,
     period: Period,
-) -> Result<&'a PeriodSettlement, DomainError> {
+) -> Result<&PeriodSettlement, DomainError> {
     state
         .period(period)
         .ok_or(DomainError::SettlementNotCalculated { period })
