@@ -176,7 +176,11 @@ async fn view_of(
 ) -> Result<SettlementView, ApiError> {
     let (entries, settlements) = settlements(state, contract).await?;
     let settlement = settlements
-        .period(period)
+        .period(
+            period
+                .parse()
+                .map_err(|_| unknown_settlement(contract, period))?,
+        )
         .ok_or_else(|| unknown_settlement(contract, period))?;
     let calculated = &settlement.calculated;
     let checkpoint = match &calculated.checkpoint {
@@ -211,7 +215,7 @@ async fn view_of(
         .collect();
     Ok(SettlementView {
         contract_id: contract.clone(),
-        period: calculated.period.clone(),
+        period: calculated.period.to_string(),
         status: settlement.status.as_str(),
         calculations: settlement.calculations,
         as_of: calculated.as_of,
@@ -221,8 +225,8 @@ async fn view_of(
         definitions_sha256: calculated.definitions_sha256.clone(),
         terms_sha256: calculated.terms_sha256.clone(),
         final_settlement: calculated.final_settlement,
-        validated: settlement.validated.clone(),
-        paid: settlement.paid.clone(),
+        validated: settlement.status.validated().cloned(),
+        paid: settlement.status.paid().cloned(),
         events,
         document: document_of(settlement)?,
     })
@@ -310,7 +314,11 @@ async fn page_of(
 ) -> Result<Response, ApiError> {
     let (_, settlements) = settlements(state, contract).await?;
     let settlement = settlements
-        .period(period)
+        .period(
+            period
+                .parse()
+                .map_err(|_| unknown_settlement(contract, period))?,
+        )
         .ok_or_else(|| unknown_settlement(contract, period))?;
     Ok(html(&document_of(settlement)?))
 }

@@ -163,7 +163,7 @@ impl Books {
     pub fn needs(&self, period: Period) -> Result<Vec<Needed>, BooksError> {
         let mut periods = vec![period];
         for earlier in self.earlier(period) {
-            periods.push(period_of(&earlier.calculated.period)?);
+            periods.push(earlier.calculated.period);
         }
         periods
             .into_iter()
@@ -208,16 +208,4 @@ pub(crate) fn last_day(period: Period) -> NaiveDate {
         .end_on()
         .pred_opt()
         .expect("a period ends after the first representable day")
-}
-
-/// The period a settlement recorded in the log names.
-pub(crate) fn period_of(label: &str) -> Result<Period, BooksError> {
-    label
-        .parse()
-        .map_err(
-            |error: esito_indicators::PeriodError| BooksError::SettlementDocumentUnreadable {
-                period: label.to_owned(),
-                reason: error.to_string(),
-            },
-        )
 }

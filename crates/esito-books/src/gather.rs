@@ -28,7 +28,7 @@ use esito_settlement::{
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::books::{last_day, per_beneficiary, period_of, Books};
+use crate::books::{last_day, per_beneficiary, Books};
 use crate::error::BooksError;
 
 /// The indicator values and facts a settlement needs, fetched by the caller as of the books'
@@ -103,7 +103,7 @@ impl Settled {
     pub fn command(&self, checkpoint: Option<SettlementCheckpoint>) -> Command {
         let document = &self.document;
         Command::CalculateSettlement {
-            period: document.period.clone(),
+            period: document.period,
             period_start_on: document.period_start_on,
             period_end_on: document.period_end_on,
             as_of: document.as_of,
@@ -168,7 +168,7 @@ fn documents<'a>(
         .map(|settlement| {
             serde_json::from_value(settlement.calculated.document.clone()).map_err(|error| {
                 BooksError::SettlementDocumentUnreadable {
-                    period: settlement.calculated.period.clone(),
+                    period: settlement.calculated.period.to_string(),
                     reason: error.to_string(),
                 }
             })
@@ -299,7 +299,7 @@ fn money(value: Decimal) -> Result<Money, BooksError> {
 fn settled_so_far(documents: &[SettlementDocument]) -> BTreeMap<String, Decimal> {
     let mut settled: BTreeMap<String, Decimal> = BTreeMap::new();
     for document in documents {
-        *settled.entry(document.period.clone()).or_default() += document.period_net.value();
+        *settled.entry(document.period.to_string()).or_default() += document.period_net.value();
         for line in &document.lines {
             if line.kind == LineKind::Restatement {
                 *settled.entry(line.subject.clone()).or_default() += line.amount.value();
@@ -337,7 +337,7 @@ fn own_input<'f>(
     )?;
     let input = SettlementInput {
         contract_id: books.contract_id.clone(),
-        period: engine_period(period),
+        period,
         as_of: books.as_of,
         root_hash: root_hash.to_owned(),
         milestones: milestones(books, &payment_terms.rules),
@@ -365,14 +365,6 @@ fn recomputed_net(
     money(document.period_net.value())
 }
 
-fn engine_period(period: Period) -> esito_settlement::Period {
-    esito_settlement::Period {
-        label: period.to_string(),
-        start_on: period.start_on(),
-        end_on: period.end_on(),
-    }
-}
-
 /// Assembles the engine's input for `period` as of the books' position, whose tree head is
 /// `root_hash`: the one function both the service and `esito settle --offline` call.
 pub fn settlement_input(
@@ -396,18 +388,17 @@ pub fn settlement_input(
     let settled = settled_so_far(&documents);
     let mut restatements = Vec::with_capacity(documents.len());
     for (index, document) in documents.iter().enumerate() {
-        let earlier_period = period_of(&document.period)?;
         let recomputed = recomputed_net(
             books,
-            earlier_period,
+            document.period,
             root_hash,
             figures,
             &documents[..index],
         )?;
         restatements.push(Restatement {
-            period: document.period.clone(),
+            period: document.period.to_string(),
             recomputed_net: recomputed,
-            settled_net: money(settled[&document.period])?,
+            settled_net: money(settled[&document.period.to_string()])?,
         });
     }
     let history = SettlementHistory {

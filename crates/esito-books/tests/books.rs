@@ -61,7 +61,7 @@ fn terms() -> PaymentTerms {
 
 fn calculated(period: &str, start: &str, end: &str, as_of: u64) -> Event {
     Event::SettlementCalculated(SettlementCalculated {
-        period: period.into(),
+        period: period.parse().expect("a test period"),
         period_start_on: date(start),
         period_end_on: date(end),
         as_of,
@@ -130,7 +130,7 @@ fn log() -> Vec<Entry> {
             StreamType::Settlement,
             contract,
             Event::SettlementValidated(SettlementValidated {
-                period: "2023-Q3".into(),
+                period: "2023-Q3".parse().expect("a test period"),
                 as_of: 3,
                 note: None,
             }),
@@ -140,7 +140,7 @@ fn log() -> Vec<Entry> {
             StreamType::Settlement,
             contract,
             Event::SettlementApproved(SettlementApproved {
-                period: "2023-Q3".into(),
+                period: "2023-Q3".parse().expect("a test period"),
                 as_of: 3,
             }),
         ),
@@ -161,11 +161,11 @@ fn contract() -> ContractId {
 fn the_books_hold_what_the_log_said_as_of_their_position() {
     let log = log();
     let books = Books::from_entries(&contract(), 6, &log).expect("the books read");
-    let periods: Vec<&str> = books
+    let periods: Vec<String> = books
         .settlements()
         .periods
         .iter()
-        .map(|settlement| settlement.calculated.period.as_str())
+        .map(|settlement| settlement.calculated.period.to_string())
         .collect();
     assert_eq!(
         periods,

@@ -205,14 +205,11 @@ async fn settle_and_approve(
     let steps = [
         settled.command(None),
         Command::ValidateSettlement {
-            period: period.to_string(),
+            period,
             as_of,
             note: None,
         },
-        Command::ApproveSettlement {
-            period: period.to_string(),
-            as_of,
-        },
+        Command::ApproveSettlement { period, as_of },
     ];
     for command in steps {
         store

@@ -106,14 +106,13 @@ mod tests {
             .await
             .unwrap_or_else(|error| panic!("{contract} {period}: {error}"));
         let as_of = settled.document.as_of;
-        let label = period.to_string();
         append(store, contract, "payer", settled.command(None)).await;
         append(
             store,
             contract,
             "evaluator",
             Command::ValidateSettlement {
-                period: label.clone(),
+                period,
                 as_of,
                 note: None,
             },
@@ -123,10 +122,7 @@ mod tests {
             store,
             contract,
             "payer",
-            Command::ApproveSettlement {
-                period: label.clone(),
-                as_of,
-            },
+            Command::ApproveSettlement { period, as_of },
         )
         .await;
         append(
@@ -134,7 +130,7 @@ mod tests {
             contract,
             "payer",
             Command::RecordSettlementPayment {
-                period: label,
+                period,
                 paid_on: now().local_date(),
                 reference: format!("mandato {period}"),
             },
@@ -170,7 +166,7 @@ mod tests {
     fn recorded(books: &Books, period: Period) -> SettlementDocument {
         let settlement = books
             .settlements()
-            .period(&period.to_string())
+            .period(period)
             .expect("the period is settled");
         serde_json::from_value(settlement.calculated.document.clone()).expect("a document")
     }

@@ -1,17 +1,19 @@
 //! Tidy checks on the shape of the workspace: the pure crates stay pure, SQL stays in the store.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-/// Packages no pure crate may depend on, directly or not.
-const IO_PACKAGES: [&str; 6] = [
+/// Packages no pure crate may depend on, directly or not: databases, HTTP, metrics, and the
+/// async runtime they run on.
+const IO_PACKAGES: [&str; 7] = [
     "sqlx",
     "sqlx-core",
     "axum",
     "hyper",
     "prometheus",
     "reqwest",
+    "tokio",
 ];
 
 /// The host's target triple: metadata for other platforms would need their crates downloaded.
@@ -27,74 +29,48 @@ fn host() -> String {
         .to_owned()
 }
 
-fn metadata() -> serde_json::Value {
+/// The names of every package in the normal (not dev, not build) dependency closure of `root`
+/// with its default features, as a crate that depends on it builds it.
+///
+/// `cargo tree -e normal` resolves features without the dev-dependencies, unlike `cargo
+/// metadata`, whose one resolve for the workspace adds the features a crate's own tests turn
+/// on (`esito-domain`'s `cqrs`).
+fn closure(root: &str) -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
         .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--filter-platform",
+            "tree",
+            "--package",
+            root,
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+            "--target",
             &host(),
         ])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
         .output()
-        .expect("cargo metadata runs");
+        .expect("cargo tree runs");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
-}
-
-/// The names of every package in the normal (not dev, not build) dependency closure of `root`.
-fn closure(metadata: &serde_json::Value, root: &str) -> BTreeSet<String> {
-    let names: BTreeMap<&str, &str> = metadata["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().expect("id"),
-                p["name"].as_str().expect("name"),
-            )
-        })
+    let text = String::from_utf8(output.stdout).expect("cargo tree prints UTF-8");
+    let names: BTreeSet<String> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
         .collect();
-    let nodes: BTreeMap<&str, &serde_json::Value> = metadata["resolve"]["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| (n["id"].as_str().expect("id"), n))
-        .collect();
-    let start = names
-        .iter()
-        .find(|(_, name)| **name == root)
-        .map(|(id, _)| *id)
-        .expect("the root package");
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![start];
-    while let Some(id) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        for dep in nodes[id]["deps"].as_array().expect("deps") {
-            let normal = dep["dep_kinds"]
-                .as_array()
-                .expect("kinds")
-                .iter()
-                .any(|k| k["kind"].is_null());
-            if normal {
-                stack.push(dep["pkg"].as_str().expect("pkg"));
-            }
-        }
-    }
-    seen.into_iter().map(|id| names[id].to_owned()).collect()
+    assert!(names.contains(root), "cargo tree lists {root} itself");
+    names
 }
 
 #[test]
 fn the_pure_crates_depend_on_no_database_http_or_metrics_library() {
-    let metadata = metadata();
     for pure in [
         "esito-domain",
         "esito-log",
@@ -103,7 +79,7 @@ fn the_pure_crates_depend_on_no_database_http_or_metrics_library() {
         "esito-books",
         "esito-projector",
     ] {
-        let deps = closure(&metadata, pure);
+        let deps = closure(pure);
         let found: Vec<&str> = IO_PACKAGES
             .into_iter()
             .filter(|p| deps.contains(*p))

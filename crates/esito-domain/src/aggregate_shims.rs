@@ -1,7 +1,8 @@
 //! cqrs-es `Aggregate` implementations: thin shims over `decide` and `evolve`.
 //!
 //! The ledger calls `decide` directly inside its append transaction (ADR 0001); these shims
-//! let cqrs-es tooling (its `TestFramework`, its event stores) drive the same rules.
+//! let cqrs-es tooling (its `TestFramework`, its event stores) drive the same rules. They are
+//! built with the `cqrs` feature only: cqrs-es brings tokio, which the pure crates do without.
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
@@ -9,7 +10,16 @@ use cqrs_es::Aggregate;
 use crate::aggregates::*;
 use crate::commands::Submission;
 use crate::errors::DomainError;
-use crate::events::Event;
+use crate::events::{Event, SCHEMA_VERSION};
+
+impl cqrs_es::DomainEvent for Event {
+    fn event_type(&self) -> String {
+        Event::event_type(self).to_owned()
+    }
+    fn event_version(&self) -> String {
+        SCHEMA_VERSION.to_string()
+    }
+}
 
 macro_rules! shim {
     ($($state:ident => $variant:ident, $type_name:literal);* $(;)?) => {$(

@@ -16,6 +16,7 @@ use crate::events::{
     PlacementEndReason, ServiceFamily, SettlementCheckpoint, StreamRef, StreamType,
     TenancyEndReason, TenantMilestone, TokenRecipient, VulnerabilityFlag,
 };
+use crate::period::Period;
 use crate::terms::ContractChange;
 use crate::values::{ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId};
 
@@ -261,7 +262,7 @@ pub enum Command {
     /// The service's own command: a period's settlement as `esito-books` computed it from the
     /// log as of `as_of`. `POST /v1/contracts/{id}/settlements` sends it; no client may.
     CalculateSettlement {
-        period: String,
+        period: Period,
         period_start_on: NaiveDate,
         period_end_on: NaiveDate,
         as_of: u64,
@@ -277,19 +278,19 @@ pub enum Command {
     },
     /// The evaluator's: the calculation as of `as_of` is checked.
     ValidateSettlement {
-        period: String,
+        period: Period,
         as_of: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
     /// The payer's: the validated calculation as of `as_of` is approved.
     ApproveSettlement {
-        period: String,
+        period: Period,
         as_of: u64,
     },
     /// The payer's: the approved settlement was paid on `paid_on`.
     RecordSettlementPayment {
-        period: String,
+        period: Period,
         paid_on: NaiveDate,
         reference: String,
     },

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::events::{AssessmentDimension, IseeBand, PathMilestone, PeriodKind};
+use crate::period::Period;
 use crate::values::{EventId, Money, Month, Rate, StreamId};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -271,59 +272,59 @@ pub enum DomainError {
          settled by {period_kind:?}"
     )]
     SettlementPeriodNotOfTheContract {
-        period: String,
+        period: Period,
         start_on: NaiveDate,
         end_on: NaiveDate,
         period_kind: PeriodKind,
     },
     #[error("period {period} lies outside the contract's term {term_start_on} to {term_end_on}")]
     SettlementPeriodOutsideTerm {
-        period: String,
+        period: Period,
         term_start_on: NaiveDate,
         term_end_on: NaiveDate,
     },
     #[error("period {period} has not ended: it can be settled from {end_on}")]
-    SettlementPeriodNotClosed { period: String, end_on: NaiveDate },
+    SettlementPeriodNotClosed { period: Period, end_on: NaiveDate },
     #[error(
         "periods are settled in order, one after another: the next to settle starts on \
          {expected_start_on}, not on {start_on} ({period})"
     )]
     SettlementPeriodOutOfOrder {
-        period: String,
+        period: Period,
         start_on: NaiveDate,
         expected_start_on: NaiveDate,
     },
     #[error("the settlement of {previous} is not approved yet: the next period waits for it")]
-    PreviousSettlementNotApproved { previous: String },
+    PreviousSettlementNotApproved { previous: Period },
     #[error(
         "a settlement is computed as of a position no earlier than the one before it \
          (as_of {as_of} < {earlier_as_of})"
     )]
     SettlementAsOfGoesBack { as_of: u64, earlier_as_of: u64 },
     #[error("period {period} has no settlement yet")]
-    SettlementNotCalculated { period: String },
+    SettlementNotCalculated { period: Period },
     #[error(
         "the settlement of {period} is now the calculation as of {current_as_of}, not the one as \
          of {as_of}: check that one"
     )]
     SettlementRecalculated {
-        period: String,
+        period: Period,
         as_of: u64,
         current_as_of: u64,
     },
     #[error("the settlement of {period} is already validated")]
-    SettlementAlreadyValidated { period: String },
+    SettlementAlreadyValidated { period: Period },
     #[error("the settlement of {period} is not validated: the evaluator validates before the payer approves")]
-    SettlementNotValidated { period: String },
+    SettlementNotValidated { period: Period },
     #[error(
         "the settlement of {period} is already approved: it is never calculated or validated \
          again; a late event is restated in the next period's settlement"
     )]
-    SettlementAlreadyApproved { period: String },
+    SettlementAlreadyApproved { period: Period },
     #[error("the settlement of {period} is not approved: only an approved settlement is paid")]
-    SettlementNotApproved { period: String },
+    SettlementNotApproved { period: Period },
     #[error("the settlement of {period} is already paid")]
-    SettlementAlreadyPaid { period: String },
+    SettlementAlreadyPaid { period: Period },
     #[error(
         "settlement events are never corrected or voided: a later settlement restates what \
          changed"

@@ -3,11 +3,13 @@
 //! Everything here is a function of data: no database, no HTTP, no clock, no environment, so
 //! the same rules run in the service, in tests and in an evaluator's offline re-computation.
 
+#[cfg(feature = "cqrs")]
 pub mod aggregate_shims;
 pub mod aggregates;
 pub mod commands;
 pub mod errors;
 pub mod events;
+pub mod period;
 pub mod terms;
 pub mod values;
 
@@ -15,6 +17,7 @@ pub use aggregates::{decide, effective_events, replay, DecisionContext, Recorded
 pub use commands::{Command, Submission, Target};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
+pub use period::{Period, PeriodError};
 pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
 pub use values::{
     ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,

@@ -8,15 +8,19 @@ mod common;
 
 use common::*;
 use cqrs_es::test::TestFramework;
-use esito_domain::aggregates::SettlementState;
+use esito_domain::aggregates::{SettlementState, SettlementStatus};
 use esito_domain::events::*;
-use esito_domain::{decide, Command, DomainError, Event, EventId, StreamState};
+use esito_domain::{decide, Command, DomainError, Event, EventId, Period, StreamState};
 use serde_json::json;
 
 const ROOT: &str = "6649f31df95d483f536a25f8f62a1f7044261e031478dd16b936669443a2a054";
 const SHA: &str = "f9a3c3afa24f7ecd63120f1699a3e24cbc298a8763a424e33451546c9f22e602";
 
 /// The quarter with this label: its first day and the first day after it.
+fn period(label: &str) -> Period {
+    label.parse().expect("a test period")
+}
+
 fn quarter(label: &str) -> (NaiveDateText, NaiveDateText) {
     match label {
         "2023-Q3" => ("2023-07-01", "2023-10-01"),
@@ -35,7 +39,7 @@ type NaiveDateText = &'static str;
 fn calculated(label: &str, as_of: u64) -> SettlementCalculated {
     let (start, end) = quarter(label);
     SettlementCalculated {
-        period: label.into(),
+        period: period(label),
         period_start_on: date(start),
         period_end_on: date(end),
         as_of,
@@ -74,7 +78,7 @@ fn calculate(label: &str, as_of: u64) -> Command {
 
 fn validated(label: &str, as_of: u64) -> Event {
     Event::SettlementValidated(SettlementValidated {
-        period: label.into(),
+        period: period(label),
         as_of,
         note: None,
     })
@@ -82,14 +86,14 @@ fn validated(label: &str, as_of: u64) -> Event {
 
 fn approved(label: &str, as_of: u64) -> Event {
     Event::SettlementApproved(SettlementApproved {
-        period: label.into(),
+        period: period(label),
         as_of,
     })
 }
 
 fn paid(label: &str) -> Event {
     Event::SettlementPaid(SettlementPaid {
-        period: label.into(),
+        period: period(label),
         paid_on: date("2025-02-03"),
         reference: "mandato 118/2025".into(),
     })
@@ -134,7 +138,7 @@ async fn a_period_that_has_not_ended_is_not_settled() {
         ))
         .await
         .then_expect_error(DomainError::SettlementPeriodNotClosed {
-            period: "2024-Q1".into(),
+            period: period("2024-Q1"),
             end_on: date("2024-04-01"),
         });
 }
@@ -142,7 +146,7 @@ async fn a_period_that_has_not_ended_is_not_settled() {
 #[tokio::test]
 async fn a_month_of_a_contract_settled_by_quarter_is_refused() {
     let mut event = calculated("2024-Q1", 40);
-    event.period = "2024-02".into();
+    event.period = period("2024-02");
     event.period_start_on = date("2024-02-01");
     event.period_end_on = date("2024-03-01");
     event.document = json!({"period": "2024-02", "period_start_on": "2024-02-01",
@@ -152,7 +156,7 @@ async fn a_month_of_a_contract_settled_by_quarter_is_refused() {
         .when_async(later(calculate_from(event)))
         .await
         .then_expect_error(DomainError::SettlementPeriodNotOfTheContract {
-            period: "2024-02".into(),
+            period: period("2024-02"),
             start_on: date("2024-02-01"),
             end_on: date("2024-03-01"),
             period_kind: PeriodKind::Quarter,
@@ -162,14 +166,14 @@ async fn a_month_of_a_contract_settled_by_quarter_is_refused() {
 #[tokio::test]
 async fn a_label_that_is_not_its_dates_is_refused() {
     let mut event = calculated("2024-Q1", 40);
-    event.period = "2024-Q2".into();
+    event.period = period("2024-Q2");
     event.document["period"] = json!("2024-Q2");
     framework()
         .given_no_previous_events()
         .when_async(later(calculate_from(event)))
         .await
         .then_expect_error(DomainError::SettlementPeriodNotOfTheContract {
-            period: "2024-Q2".into(),
+            period: period("2024-Q2"),
             start_on: date("2024-01-01"),
             end_on: date("2024-04-01"),
             period_kind: PeriodKind::Quarter,
@@ -183,7 +187,7 @@ async fn a_period_after_the_term_is_refused() {
         .when_async(later(calculate("2025-Q1", 40)))
         .await
         .then_expect_error(DomainError::SettlementPeriodOutsideTerm {
-            period: "2025-Q1".into(),
+            period: period("2025-Q1"),
             term_start_on: date("2023-07-01"),
             term_end_on: date("2024-12-31"),
         });
@@ -199,7 +203,7 @@ async fn the_next_period_waits_for_the_previous_one_to_be_approved() {
         .when_async(later(calculate("2023-Q4", 20)))
         .await
         .then_expect_error(DomainError::PreviousSettlementNotApproved {
-            previous: "2023-Q3".into(),
+            previous: period("2023-Q3"),
         });
 }
 
@@ -219,7 +223,7 @@ async fn a_period_that_skips_one_is_refused() {
         .when_async(later(calculate("2024-Q1", 20)))
         .await
         .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
-            period: "2024-Q1".into(),
+            period: period("2024-Q1"),
             start_on: date("2024-01-01"),
             expected_start_on: date("2023-10-01"),
         });
@@ -241,12 +245,12 @@ async fn a_settlement_not_yet_approved_may_be_calculated_again_and_is_validated_
     framework()
         .given(recalculated)
         .when_async(later(Command::ApproveSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 15,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotValidated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -259,7 +263,7 @@ async fn an_approved_settlement_is_never_calculated_again() {
         .when_async(later(calculate("2023-Q3", 30)))
         .await
         .then_expect_error(DomainError::SettlementAlreadyApproved {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -272,7 +276,7 @@ async fn an_earlier_period_is_never_calculated_again_once_a_later_one_is() {
         .when_async(later(calculate("2023-Q3", 30)))
         .await
         .then_expect_error(DomainError::SettlementAlreadyApproved {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -293,12 +297,12 @@ async fn approving_a_settlement_the_evaluator_has_not_validated_is_refused_namin
     framework()
         .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
         .when_async(later(Command::ApproveSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotValidated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -310,13 +314,13 @@ async fn validation_names_the_calculation_it_checked() {
             Event::SettlementCalculated(calculated("2023-Q3", 12)),
         ])
         .when_async(later(Command::ValidateSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             note: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementRecalculated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             current_as_of: 12,
         });
@@ -327,13 +331,13 @@ async fn the_evaluator_validates_with_a_note() {
     framework()
         .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
         .when_async(later(Command::ValidateSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             note: Some("re-computed from the export: same figures".into()),
         }))
         .await
         .then_expect_events(vec![Event::SettlementValidated(SettlementValidated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             note: Some("re-computed from the export: same figures".into()),
         })]);
@@ -348,36 +352,36 @@ async fn each_step_is_taken_once() {
     framework()
         .given(calculated_and_validated)
         .when_async(later(Command::ValidateSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             note: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementAlreadyValidated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
     framework()
         .given(approved_settlement("2023-Q3", 10))
         .when_async(later(Command::ApproveSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
         }))
         .await
         .then_expect_error(DomainError::SettlementAlreadyApproved {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
     let mut settled = approved_settlement("2023-Q3", 10);
     settled.push(paid("2023-Q3"));
     framework()
         .given(settled)
         .when_async(later(Command::RecordSettlementPayment {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
         }))
         .await
         .then_expect_error(DomainError::SettlementAlreadyPaid {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -389,18 +393,18 @@ async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
             validated("2023-Q3", 10),
         ])
         .when_async(later(Command::RecordSettlementPayment {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
         }))
         .await
         .then_expect_error(DomainError::SettlementNotApproved {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
     framework()
         .given(approved_settlement("2023-Q3", 10))
         .when_async(later(Command::RecordSettlementPayment {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             paid_on: date("2025-02-11"),
             reference: "mandato 118/2025".into(),
         }))
@@ -413,7 +417,7 @@ async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
     framework()
         .given(approved_settlement("2023-Q3", 10))
         .when_async(later(Command::RecordSettlementPayment {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
         }))
@@ -426,13 +430,13 @@ async fn a_step_on_a_period_never_calculated_is_refused() {
     framework()
         .given_no_previous_events()
         .when_async(later(Command::ValidateSettlement {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
             as_of: 10,
             note: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotCalculated {
-            period: "2023-Q3".into(),
+            period: period("2023-Q3"),
         });
 }
 
@@ -499,4 +503,77 @@ fn a_stream_whose_events_break_the_order_does_not_replay() {
         esito_domain::replay(StreamType::Settlement, &history),
         Err(DomainError::EventInconsistentWithStream { .. })
     ));
+}
+
+#[test]
+fn each_step_of_a_settlement_keeps_what_it_brought() {
+    let mut history = vec![recorded(Event::SettlementCalculated(calculated(
+        "2023-Q3", 10,
+    )))];
+    let status_after = |history: &[esito_domain::Recorded]| {
+        let Ok(StreamState::Settlement(state)) =
+            esito_domain::replay(StreamType::Settlement, history)
+        else {
+            panic!("the settlement stream replays");
+        };
+        state
+            .period(period("2023-Q3"))
+            .expect("2023-Q3 is calculated")
+            .status
+            .clone()
+    };
+    assert_eq!(status_after(&history), SettlementStatus::Calculated);
+    history.push(recorded(validated("2023-Q3", 10)));
+    let Event::SettlementValidated(validation) = validated("2023-Q3", 10) else {
+        unreachable!("validated makes a validation");
+    };
+    assert_eq!(
+        status_after(&history),
+        SettlementStatus::Validated {
+            validated: validation.clone()
+        }
+    );
+    history.push(recorded(approved("2023-Q3", 10)));
+    assert_eq!(
+        status_after(&history),
+        SettlementStatus::Approved {
+            validated: validation.clone()
+        }
+    );
+    history.push(recorded(paid("2023-Q3")));
+    let Event::SettlementPaid(payment) = paid("2023-Q3") else {
+        unreachable!("paid makes a payment");
+    };
+    let status = status_after(&history);
+    assert_eq!(status.as_str(), "paid");
+    assert_eq!(status.validated(), Some(&validation));
+    assert_eq!(status.paid(), Some(&payment));
+    assert!(status.is_approved());
+}
+
+#[test]
+fn a_stored_settlement_event_reads_back_to_the_same_bytes() {
+    // As the log stores payloads: canonical JSON, members in key order.
+    for text in [
+        r#"{"as_of":10,"note":"checked","period":"2024-Q1"}"#,
+        r#"{"as_of":10,"period":"2024"}"#,
+        r#"{"as_of":10,"period":"2024-H2"}"#,
+        r#"{"as_of":10,"period":"2024-03"}"#,
+    ] {
+        let payload: serde_json::Value = serde_json::from_str(text).expect("a payload");
+        let event = Event::from_parts("SettlementValidated", payload).expect("it reads");
+        assert_eq!(
+            serde_json::to_string(&event.payload()).expect("it writes"),
+            text
+        );
+    }
+    let refused = Event::from_parts(
+        "SettlementValidated",
+        json!({"period": "2024-Q5", "as_of": 10}),
+    )
+    .expect_err("2024-Q5 is not a period");
+    assert!(
+        refused.reason.contains("`2024-Q5` is not a period"),
+        "{refused}"
+    );
 }

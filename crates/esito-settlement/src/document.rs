@@ -6,7 +6,7 @@
 //! bytes; and `total` is the sum of the lines' amounts.
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, Money, Rate, Share};
+use esito_domain::{ContractId, Money, Period, Rate, Share};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ use crate::amount::Amount;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SettlementDocument {
     pub contract_id: ContractId,
-    /// The period's label (`2024-Q1`).
-    pub period: String,
+    /// The period, written as its label (`2024-Q1`).
+    pub period: Period,
     pub period_start_on: NaiveDate,
     /// The first day after the period.
     pub period_end_on: NaiveDate,

@@ -11,14 +11,6 @@ pub enum SettlementError {
     PaymentTermsInvalid(DomainError),
     #[error("the funder terms break a rule: {0}")]
     FunderTermsInvalid(DomainError),
-    #[error("a period needs a label such as 2024-Q1")]
-    PeriodLabelEmpty,
-    #[error("period {label} must end after it starts (from {start_on} to {end_on})")]
-    PeriodEndsBeforeItStarts {
-        label: String,
-        start_on: NaiveDate,
-        end_on: NaiveDate,
-    },
     #[error("a root hash is 64 lowercase hexadecimal digits (got {0:?})")]
     RootHashMalformed(String),
     #[error("no value was given for indicator {indicator}, which the terms use")]
@@ -103,8 +95,6 @@ impl SettlementError {
         match self {
             SettlementError::PaymentTermsInvalid(_) => "payment_terms_invalid",
             SettlementError::FunderTermsInvalid(_) => "funder_terms_invalid",
-            SettlementError::PeriodLabelEmpty => "period_label_empty",
-            SettlementError::PeriodEndsBeforeItStarts { .. } => "period_ends_before_it_starts",
             SettlementError::RootHashMalformed(_) => "root_hash_malformed",
             SettlementError::IndicatorValueMissing { .. } => "indicator_value_missing",
             SettlementError::IndicatorValueNegative { .. } => "indicator_value_negative",

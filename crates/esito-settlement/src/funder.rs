@@ -32,7 +32,9 @@ use crate::document::{
     Guarantee, Waterfall,
 };
 use crate::error::SettlementError;
-use crate::input::{FunderInput, FunderState, IndicatorValue, Period};
+use esito_domain::Period;
+
+use crate::input::{FunderInput, FunderState, IndicatorValue};
 use crate::rules::indicator_value;
 
 pub(crate) fn funder_section(
@@ -52,7 +54,7 @@ pub(crate) fn funder_section(
     let disbursed = sum(terms
         .disbursements
         .iter()
-        .filter(|d| d.on < period.end_on)
+        .filter(|d| d.on < period.end_on())
         .map(|d| d.amount.amount()))?;
     let outstanding = sub(disbursed, funder.state.principal_repaid.amount())?;
     let waterfall = waterfall(
@@ -152,11 +154,11 @@ fn check_state(state: &FunderState, period: &Period) -> Result<(), SettlementErr
         return Err(SettlementError::PrincipalDaysNegative(state.principal_days));
     }
     if let Some(through) = state.accrued_through {
-        if through >= period.end_on {
+        if through >= period.end_on() {
             return Err(SettlementError::InterestAccruedPastPeriod {
-                period: period.label.clone(),
+                period: period.to_string(),
                 accrued_through: through,
-                end_on: period.end_on,
+                end_on: period.end_on(),
             });
         }
     }
@@ -235,7 +237,10 @@ fn accrual(
     annual_rate: Rate,
 ) -> Result<(Accrual, Decimal), SettlementError> {
     // Invariant: `check_terms` found at least one disbursement; they are in date order.
-    let first_on = terms.disbursements.first().map_or(period.end_on, |d| d.on);
+    let first_on = terms
+        .disbursements
+        .first()
+        .map_or(period.end_on(), |d| d.on);
     let from = state.accrued_through.unwrap_or(first_on);
     let disbursed_before = sum(terms
         .disbursements
@@ -251,14 +256,14 @@ fn accrual(
         });
     }
     let mut starts: Vec<(Decimal, chrono::NaiveDate)> = Vec::new();
-    if carried > Decimal::ZERO && from < period.end_on {
+    if carried > Decimal::ZERO && from < period.end_on() {
         starts.push((carried, from));
     }
     starts.extend(
         terms
             .disbursements
             .iter()
-            .filter(|d| from <= d.on && d.on < period.end_on)
+            .filter(|d| from <= d.on && d.on < period.end_on())
             .map(|d| (d.amount.amount(), d.on)),
     );
     let rate = annual_rate.value();
@@ -266,7 +271,7 @@ fn accrual(
     let mut segments = Vec::with_capacity(starts.len());
     let mut principal_days = Decimal::ZERO;
     for (principal, from_on) in starts {
-        let days = u32::try_from((period.end_on - from_on).num_days())
+        let days = u32::try_from((period.end_on() - from_on).num_days())
             .map_err(|_| SettlementError::FigureOutOfRange)?;
         let euro_days = mul(principal, Decimal::from(days))?;
         principal_days = add(principal_days, euro_days)?;
@@ -274,7 +279,7 @@ fn accrual(
         segments.push(AccrualSegment {
             principal: Amount::rounded(principal),
             from_on,
-            to_on: period.end_on,
+            to_on: period.end_on(),
             days,
             exact: segment_exact.normalize(),
             arithmetic: format!(
@@ -435,7 +440,7 @@ fn statement(
         return_paid: Amount::rounded(paid),
         return_unpaid: Amount::rounded(unpaid),
         principal_days: principal_days.normalize(),
-        accrued_through: period.end_on,
+        accrued_through: period.end_on(),
         annual_rate: figures.annual_rate,
         average_annual_rate: average,
         arithmetic: format!(

@@ -44,7 +44,7 @@ pub fn render_html(document: &SettlementDocument) -> String {
 
 fn write_page(page: &mut String, document: &SettlementDocument) -> std::fmt::Result {
     let contract = escape(document.contract_id.as_str());
-    let period = escape(&document.period);
+    let period = escape(&document.period.to_string());
     write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, FunderTerms, Money, PaymentTerms};
+use esito_domain::{ContractId, FunderTerms, Money, PaymentTerms, Period};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -36,17 +36,6 @@ pub struct SettlementInput {
     /// The last settlement of the contract: the guarantee is called on what is outstanding.
     #[serde(default)]
     pub final_settlement: bool,
-}
-
-/// A closed period: local dates in the programme's time zone, `[start_on, end_on)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Period {
-    /// As docs/design.md §10 writes periods: `2024`, `2024-H1`, `2024-Q1`, `2024-03`.
-    pub label: String,
-    pub start_on: NaiveDate,
-    /// The first day after the period.
-    pub end_on: NaiveDate,
 }
 
 /// One indicator's value for the period, as the indicator engine gives it.

@@ -30,10 +30,12 @@ pub use document::{
     FunderStatement, Guarantee, Line, LineKind, PayerPart, SettlementDocument, Vat, Waterfall,
 };
 pub use error::SettlementError;
+/// The period settled is the domain's, parsed where the input is read.
+pub use esito_domain::Period;
 pub use html::render_html;
 pub use input::{
-    BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Period,
-    Restatement, SettlementHistory, SettlementInput,
+    BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Restatement,
+    SettlementHistory, SettlementInput,
 };
 
 use rust_decimal::Decimal;
@@ -49,7 +51,6 @@ const ROOT_HASH_HEX_LENGTH: usize = 64;
 /// their own rules, a value missing for an indicator the terms use, per-beneficiary counts that
 /// do not add up, a funder state that contradicts the terms.
 pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementError> {
-    check_period(&input.period)?;
     check_root_hash(&input.root_hash)?;
     let terms = &input.payment_terms;
     terms
@@ -70,7 +71,7 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
     let period_net = Amount::rounded(sum(lines.iter().map(|line| line.amount.value()))?);
 
     lines.extend(totals::restatement_lines(
-        &input.period.label,
+        &input.period.to_string(),
         &input.history.restatements,
     )?);
     let before_contract_cap = sum(lines.iter().map(|line| line.amount.value()))?;
@@ -120,9 +121,9 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
 
     Ok(SettlementDocument {
         contract_id: input.contract_id.clone(),
-        period: input.period.label.clone(),
-        period_start_on: input.period.start_on,
-        period_end_on: input.period.end_on,
+        period: input.period,
+        period_start_on: input.period.start_on(),
+        period_end_on: input.period.end_on(),
         as_of: input.as_of,
         root_hash: input.root_hash.clone(),
         final_settlement: input.final_settlement,
@@ -135,20 +136,6 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         uncovered,
         funder,
     })
-}
-
-fn check_period(period: &Period) -> Result<(), SettlementError> {
-    if period.label.trim().is_empty() {
-        return Err(SettlementError::PeriodLabelEmpty);
-    }
-    if period.end_on <= period.start_on {
-        return Err(SettlementError::PeriodEndsBeforeItStarts {
-            label: period.label.clone(),
-            start_on: period.start_on,
-            end_on: period.end_on,
-        });
-    }
-    Ok(())
 }
 
 fn check_root_hash(root_hash: &str) -> Result<(), SettlementError> {

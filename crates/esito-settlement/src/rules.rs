@@ -17,7 +17,8 @@ use crate::arithmetic::{
 };
 use crate::document::{BeneficiaryPart, Figure, Line, LineKind};
 use crate::error::SettlementError;
-use crate::input::{BeneficiaryCount, IndicatorValue, MilestoneFacts, Period};
+use crate::input::{BeneficiaryCount, IndicatorValue, MilestoneFacts};
+use crate::Period;
 
 /// The line of one rule for the period.
 pub(crate) fn rule_line(
@@ -478,10 +479,10 @@ fn milestone(
                 .map_or_else(|| "none".to_owned(), |on| on.to_string()),
         ),
     ];
-    figures.push(figure("period_start_on", period.start_on.to_string()));
-    figures.push(figure("period_end_on", period.end_on.to_string()));
+    figures.push(figure("period_start_on", period.start_on().to_string()));
+    figures.push(figure("period_end_on", period.end_on().to_string()));
     let (raw, arithmetic) = match facts.accepted_on {
-        Some(on) if period.start_on <= on && on < period.end_on => {
+        Some(on) if period.start_on() <= on && on < period.end_on() => {
             let raw = sub(amount.amount(), facts.advance_paid.amount())?;
             let text = format!(
                 "accepted on {on}: {} − advance {} = {}",

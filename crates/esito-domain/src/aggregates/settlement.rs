@@ -21,33 +21,64 @@ use crate::errors::DomainError;
 use crate::events::{
     Event, SettlementApproved, SettlementCalculated, SettlementPaid, SettlementValidated,
 };
+use crate::period::Period;
 use crate::values::OccurredAt;
 
 /// Length of a SHA-256 written in hex.
 const SHA256_HEX_LENGTH: usize = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// How far a period's settlement has gone, each step holding what it brought:
+/// calculated → validated → approved → paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
 pub enum SettlementStatus {
     Calculated,
-    Validated,
-    Approved,
-    Paid,
+    Validated {
+        validated: SettlementValidated,
+    },
+    Approved {
+        validated: SettlementValidated,
+    },
+    Paid {
+        validated: SettlementValidated,
+        paid: SettlementPaid,
+    },
 }
 
 impl SettlementStatus {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &'static str {
         match self {
             SettlementStatus::Calculated => "calculated",
-            SettlementStatus::Validated => "validated",
-            SettlementStatus::Approved => "approved",
-            SettlementStatus::Paid => "paid",
+            SettlementStatus::Validated { .. } => "validated",
+            SettlementStatus::Approved { .. } => "approved",
+            SettlementStatus::Paid { .. } => "paid",
         }
     }
 
     /// Approved or paid: the figures are final.
-    pub fn is_approved(self) -> bool {
-        matches!(self, SettlementStatus::Approved | SettlementStatus::Paid)
+    pub fn is_approved(&self) -> bool {
+        matches!(
+            self,
+            SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. }
+        )
+    }
+
+    /// The validation of the calculation in force, once there is one.
+    pub fn validated(&self) -> Option<&SettlementValidated> {
+        match self {
+            SettlementStatus::Calculated => None,
+            SettlementStatus::Validated { validated }
+            | SettlementStatus::Approved { validated }
+            | SettlementStatus::Paid { validated, .. } => Some(validated),
+        }
+    }
+
+    /// The payment, once the settlement is paid.
+    pub fn paid(&self) -> Option<&SettlementPaid> {
+        match self {
+            SettlementStatus::Paid { paid, .. } => Some(paid),
+            _ => None,
+        }
     }
 }
 
@@ -59,8 +90,6 @@ pub struct PeriodSettlement {
     /// How many times the period was calculated.
     pub calculations: u32,
     pub status: SettlementStatus,
-    pub validated: Option<SettlementValidated>,
-    pub paid: Option<SettlementPaid>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,8 +99,8 @@ pub struct SettlementState {
 }
 
 impl SettlementState {
-    /// The settlement of the period with this label.
-    pub fn period(&self, period: &str) -> Option<&PeriodSettlement> {
+    /// The settlement of the period.
+    pub fn period(&self, period: Period) -> Option<&PeriodSettlement> {
         self.periods
             .iter()
             .find(|settlement| settlement.calculated.period == period)
@@ -90,7 +119,7 @@ impl SettlementState {
             Event::SettlementCalculated(calculated) => {
                 asserted(check_calculation(
                     self,
-                    &calculated.period,
+                    calculated.period,
                     calculated.period_start_on,
                     calculated.as_of,
                 ))?;
@@ -99,32 +128,40 @@ impl SettlementState {
                         latest.calculated = calculated.clone();
                         latest.calculations += 1;
                         latest.status = SettlementStatus::Calculated;
-                        latest.validated = None;
                     }
                     _ => self.periods.push(PeriodSettlement {
                         calculated: calculated.clone(),
                         calculations: 1,
                         status: SettlementStatus::Calculated,
-                        validated: None,
-                        paid: None,
                     }),
                 }
             }
             Event::SettlementValidated(validated) => {
-                asserted(check_validation(self, &validated.period, validated.as_of))?;
-                let settlement = self.period_mut(&validated.period);
-                settlement.status = SettlementStatus::Validated;
-                settlement.validated = Some(validated.clone());
+                asserted(check_validation(self, validated.period, validated.as_of))?;
+                self.period_mut(validated.period).status = SettlementStatus::Validated {
+                    validated: validated.clone(),
+                };
             }
             Event::SettlementApproved(approved) => {
-                asserted(check_approval(self, &approved.period, approved.as_of))?;
-                self.period_mut(&approved.period).status = SettlementStatus::Approved;
+                asserted(check_approval(self, approved.period, approved.as_of))?;
+                let settlement = self.period_mut(approved.period);
+                let SettlementStatus::Validated { validated } = &settlement.status else {
+                    unreachable!("checked: only a validated settlement is approved");
+                };
+                settlement.status = SettlementStatus::Approved {
+                    validated: validated.clone(),
+                };
             }
             Event::SettlementPaid(paid) => {
-                asserted(check_payment(self, &paid.period))?;
-                let settlement = self.period_mut(&paid.period);
-                settlement.status = SettlementStatus::Paid;
-                settlement.paid = Some(paid.clone());
+                asserted(check_payment(self, paid.period))?;
+                let settlement = self.period_mut(paid.period);
+                let SettlementStatus::Approved { validated } = &settlement.status else {
+                    unreachable!("checked: only an approved settlement is paid");
+                };
+                settlement.status = SettlementStatus::Paid {
+                    validated: validated.clone(),
+                    paid: paid.clone(),
+                };
             }
             _ => {
                 return Err(inconsistent(
@@ -136,7 +173,7 @@ impl SettlementState {
         Ok(())
     }
 
-    fn period_mut(&mut self, period: &str) -> &mut PeriodSettlement {
+    fn period_mut(&mut self, period: Period) -> &mut PeriodSettlement {
         self.periods
             .iter_mut()
             .find(|settlement| settlement.calculated.period == period)
@@ -147,7 +184,7 @@ impl SettlementState {
 /// The rules between a new calculation and the settlements before it.
 fn check_calculation(
     state: &SettlementState,
-    period: &str,
+    period: Period,
     start_on: NaiveDate,
     as_of: u64,
 ) -> Result<(), DomainError> {
@@ -162,9 +199,7 @@ fn check_calculation(
     }
     if latest.calculated.period == period {
         return if latest.status.is_approved() {
-            Err(DomainError::SettlementAlreadyApproved {
-                period: period.to_owned(),
-            })
+            Err(DomainError::SettlementAlreadyApproved { period })
         } else {
             Ok(())
         };
@@ -173,32 +208,30 @@ fn check_calculation(
         // An earlier period, approved or not, is never calculated again once a later one is.
         if let Some(earlier) = state.period(period) {
             return Err(DomainError::SettlementAlreadyApproved {
-                period: earlier.calculated.period.clone(),
+                period: earlier.calculated.period,
             });
         }
         return Err(DomainError::SettlementPeriodOutOfOrder {
-            period: period.to_owned(),
+            period,
             start_on,
             expected_start_on: latest.calculated.period_end_on,
         });
     }
     if !latest.status.is_approved() {
         return Err(DomainError::PreviousSettlementNotApproved {
-            previous: latest.calculated.period.clone(),
+            previous: latest.calculated.period,
         });
     }
     Ok(())
 }
 
-fn settlement_of<'a>(
-    state: &'a SettlementState,
-    period: &str,
-) -> Result<&'a PeriodSettlement, DomainError> {
+fn settlement_of(
+    state: &SettlementState,
+    period: Period,
+) -> Result<&PeriodSettlement, DomainError> {
     state
         .period(period)
-        .ok_or_else(|| DomainError::SettlementNotCalculated {
-            period: period.to_owned(),
-        })
+        .ok_or(DomainError::SettlementNotCalculated { period })
 }
 
 fn check_names_the_calculation(
@@ -207,7 +240,7 @@ fn check_names_the_calculation(
 ) -> Result<(), DomainError> {
     if settlement.calculated.as_of != as_of {
         return Err(DomainError::SettlementRecalculated {
-            period: settlement.calculated.period.clone(),
+            period: settlement.calculated.period,
             as_of,
             current_as_of: settlement.calculated.as_of,
         });
@@ -215,39 +248,42 @@ fn check_names_the_calculation(
     Ok(())
 }
 
-fn check_validation(state: &SettlementState, period: &str, as_of: u64) -> Result<(), DomainError> {
+fn check_validation(
+    state: &SettlementState,
+    period: Period,
+    as_of: u64,
+) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
-    let period = period.to_owned();
     match settlement.status {
         SettlementStatus::Calculated => check_names_the_calculation(settlement, as_of),
-        SettlementStatus::Validated => Err(DomainError::SettlementAlreadyValidated { period }),
-        SettlementStatus::Approved | SettlementStatus::Paid => {
+        SettlementStatus::Validated { .. } => {
+            Err(DomainError::SettlementAlreadyValidated { period })
+        }
+        SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
     }
 }
 
-fn check_approval(state: &SettlementState, period: &str, as_of: u64) -> Result<(), DomainError> {
+fn check_approval(state: &SettlementState, period: Period, as_of: u64) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
-    let period = period.to_owned();
     match settlement.status {
         SettlementStatus::Calculated => Err(DomainError::SettlementNotValidated { period }),
-        SettlementStatus::Validated => check_names_the_calculation(settlement, as_of),
-        SettlementStatus::Approved | SettlementStatus::Paid => {
+        SettlementStatus::Validated { .. } => check_names_the_calculation(settlement, as_of),
+        SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
     }
 }
 
-fn check_payment(state: &SettlementState, period: &str) -> Result<(), DomainError> {
+fn check_payment(state: &SettlementState, period: Period) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
-    let period = period.to_owned();
     match settlement.status {
-        SettlementStatus::Calculated | SettlementStatus::Validated => {
+        SettlementStatus::Calculated | SettlementStatus::Validated { .. } => {
             Err(DomainError::SettlementNotApproved { period })
         }
-        SettlementStatus::Approved => Ok(()),
-        SettlementStatus::Paid => Err(DomainError::SettlementAlreadyPaid { period }),
+        SettlementStatus::Approved { .. } => Ok(()),
+        SettlementStatus::Paid { .. } => Err(DomainError::SettlementAlreadyPaid { period }),
     }
 }
 
@@ -311,7 +347,7 @@ pub(super) fn decide(
             document,
         } => {
             let calculated = SettlementCalculated {
-                period: period.clone(),
+                period: *period,
                 period_start_on: *period_start_on,
                 period_end_on: *period_end_on,
                 as_of: *as_of,
@@ -331,11 +367,11 @@ pub(super) fn decide(
             check_period_of_the_contract(&calculated, context)?;
             if at.local_date() < *period_end_on {
                 return Err(DomainError::SettlementPeriodNotClosed {
-                    period: period.clone(),
+                    period: *period,
                     end_on: *period_end_on,
                 });
             }
-            check_calculation(state, period, *period_start_on, *as_of)?;
+            check_calculation(state, *period, *period_start_on, *as_of)?;
             Ok(Event::SettlementCalculated(calculated))
         }
         Command::ValidateSettlement {
@@ -343,20 +379,20 @@ pub(super) fn decide(
             as_of,
             note,
         } => {
-            check_validation(state, period, *as_of)?;
+            check_validation(state, *period, *as_of)?;
             if let Some(note) = note {
                 non_empty("note", note)?;
             }
             Ok(Event::SettlementValidated(SettlementValidated {
-                period: period.clone(),
+                period: *period,
                 as_of: *as_of,
                 note: note.clone(),
             }))
         }
         Command::ApproveSettlement { period, as_of } => {
-            check_approval(state, period, *as_of)?;
+            check_approval(state, *period, *as_of)?;
             Ok(Event::SettlementApproved(SettlementApproved {
-                period: period.clone(),
+                period: *period,
                 as_of: *as_of,
             }))
         }
@@ -365,7 +401,7 @@ pub(super) fn decide(
             paid_on,
             reference,
         } => {
-            check_payment(state, period)?;
+            check_payment(state, *period)?;
             non_empty("reference", reference)?;
             let occurred_on = at.local_date();
             if *paid_on > occurred_on {
@@ -376,7 +412,7 @@ pub(super) fn decide(
                 });
             }
             Ok(Event::SettlementPaid(SettlementPaid {
-                period: period.clone(),
+                period: *period,
                 paid_on: *paid_on,
                 reference: reference.clone(),
             }))
@@ -397,9 +433,10 @@ fn check_period_of_the_contract(
         .terms_on(start_on)
         .ok_or(DomainError::ContractNotRegistered)?;
     let expected = terms.period_kind.period_starting(start_on);
-    if expected != Some((calculated.period.clone(), calculated.period_end_on)) {
+    if expected != Some(calculated.period) || calculated.period.end_on() != calculated.period_end_on
+    {
         return Err(DomainError::SettlementPeriodNotOfTheContract {
-            period: calculated.period.clone(),
+            period: calculated.period,
             start_on,
             end_on: calculated.period_end_on,
             period_kind: terms.period_kind,
@@ -416,7 +453,7 @@ fn check_period_of_the_contract(
         .ok_or(DomainError::ContractNotRegistered)?;
     if calculated.period_end_on <= terms.term_start_on || start_on > terms.term_end_on {
         return Err(DomainError::SettlementPeriodOutsideTerm {
-            period: calculated.period.clone(),
+            period: calculated.period,
             term_start_on: terms.term_start_on,
             term_end_on: terms.term_end_on,
         });

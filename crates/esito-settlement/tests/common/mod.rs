@@ -34,12 +34,15 @@ pub fn date(text: &str) -> NaiveDate {
     text.parse().expect("test dates are valid")
 }
 
+/// The period `label`, which the test also writes as its dates `[start_on, end_on)`.
 pub fn period(label: &str, start_on: &str, end_on: &str) -> Period {
-    Period {
-        label: label.to_owned(),
-        start_on: date(start_on),
-        end_on: date(end_on),
-    }
+    let period: Period = label.parse().expect("test periods are valid");
+    assert_eq!(
+        (period.start_on(), period.end_on()),
+        (date(start_on), date(end_on)),
+        "{label} is not [{start_on}, {end_on})"
+    );
+    period
 }
 
 /// `2024-Q1`: [2024-01-01, 2024-04-01), 91 days (2024 is a leap year).

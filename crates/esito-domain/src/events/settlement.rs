@@ -1,0 +1,82 @@
+//! The payloads of a contract's settlement stream: calculated, validated, approved, paid.
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::period::Period;
+
+/// The checkpoint signed of the tree head a settlement was computed as of: with the
+/// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of docs/design.md §3,
+/// whose signature anyone holding the service's public key can check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCheckpoint {
+    /// RFC 3339 in UTC.
+    pub timestamp: String,
+    pub key_id: String,
+    /// Base64 of the Ed25519 signature.
+    pub signature: String,
+}
+
+/// A period's settlement, computed by the service (docs/design.md §5) from the log as it stood
+/// at `as_of`: what it was computed from, and the whole document. A later calculation of the
+/// same period, before it is approved, replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCalculated {
+    /// As docs/design.md §10 writes periods (`2024-Q1`).
+    pub period: Period,
+    pub period_start_on: NaiveDate,
+    /// The first day after the period.
+    pub period_end_on: NaiveDate,
+    /// The log position the settlement was computed as of: the head when it was asked for.
+    pub as_of: u64,
+    /// The tree head (hex) at `as_of`.
+    pub root_hash: String,
+    /// The checkpoint signed at that moment; absent only when the service has no signing key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<SettlementCheckpoint>,
+    /// The indicator-definition template under `projections/` the values were computed with.
+    pub template: String,
+    /// SHA-256 (hex) of that template's file.
+    pub definitions_sha256: String,
+    /// SHA-256 (hex) of the RFC 8785 JSON of the terms in force for the period:
+    /// `{"payment_terms": ..., "funder_terms": ...}` (`funder_terms` absent without a funder).
+    pub terms_sha256: String,
+    /// The last settlement of the contract's term: the funder's guarantee is called.
+    pub final_settlement: bool,
+    /// The settlement document (`schemas/settlement/SettlementDocument.json`), whole.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub document: serde_json::Value,
+}
+
+/// The evaluator checked the settlement's figures (re-computed, for one, from an export).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementValidated {
+    pub period: Period,
+    /// The `as_of` of the calculation validated: the one the evaluator checked.
+    pub as_of: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The payer approved the validated settlement: from here it is never calculated again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementApproved {
+    pub period: Period,
+    /// The `as_of` of the calculation approved.
+    pub as_of: u64,
+}
+
+/// The payer paid the approved settlement: its total with VAT, split as the document says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementPaid {
+    pub period: Period,
+    pub paid_on: NaiveDate,
+    /// The payment order or transfer that paid it.
+    pub reference: String,
+}
