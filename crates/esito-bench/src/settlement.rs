@@ -87,12 +87,18 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("a date");
     let days = (end - start).num_days() + 1;
     let mut setup = vec![
-        crate::demo::contract_registration(contract, "Benchmark settlement", "cuneo", start, end),
+        esito_cli::demo::contract_registration(
+            contract,
+            "Benchmark settlement",
+            "cuneo",
+            start,
+            end,
+        ),
         submission(
             on(0, 5),
             Command::AmendContract {
                 effective_on: start,
-                changes: crate::demo::cuneo_terms(),
+                changes: esito_cli::demo::cuneo_terms(),
             },
         ),
         submission(
@@ -143,7 +149,7 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
     let milestones = (HOUSEHOLDS * MILESTONES_PER_HOUSEHOLD) as u64;
     let accesses = events.saturating_sub(setup.len() as u64 + milestones);
     let total = setup.len() as u64 + milestones + accesses;
-    let bar = crate::indicators::progress_bar(total, "building the settlement benchmark's log");
+    let bar = esito_cli::progress_bar(total, "building the settlement benchmark's log");
     let mut written = 0u64;
     for batch in setup.chunks(esito_store::BATCH_SIZE_MAX) {
         store.append(contract, "bench", batch).await?;
@@ -226,7 +232,7 @@ async fn settle_and_approve(
 /// what it printed.
 fn timed(args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
     let started = Instant::now();
-    let output = std::process::Command::new(std::env::current_exe()?)
+    let output = crate::esito()?
         .args(args)
         .env("ESITO_REPORT_PEAK_MEMORY", "1")
         .output()?;

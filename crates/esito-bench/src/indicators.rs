@@ -11,7 +11,7 @@ use esito_store::anchor;
 use esito_store::Store;
 use serde_json::json;
 
-use crate::bench::line;
+use crate::line;
 
 const CONTRACT: &str = "bench-cuneo";
 /// Indicator queries timed for the latency percentiles.
@@ -31,10 +31,9 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     let store = Store::connect(&url).await?;
     let contract = ContractId::parse(CONTRACT)?;
     let started = Instant::now();
-    let bar = crate::indicators::progress_bar(events, "loading");
+    let bar = esito_cli::progress_bar(events, "loading");
     let written =
-        crate::bench_data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n))
-            .await?;
+        crate::data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n)).await?;
     bar.finish_and_clear();
     println!(
         "  loaded {written} events through the ledger in {:.1} s",
@@ -59,7 +58,7 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
 
     // The rebuild, in its own process so its peak memory is its own.
     let started = Instant::now();
-    let output = std::process::Command::new(std::env::current_exe()?)
+    let output = crate::esito()?
         .args(["rebuild", "--contract", CONTRACT, "--database", &url])
         .env("ESITO_REPORT_PEAK_MEMORY", "1")
         .output()?;
