@@ -18,7 +18,7 @@ mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
@@ -62,13 +62,7 @@ struct BenchArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "esito=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    esito_cli::init_tracing();
     let args = BenchArgs::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -83,17 +77,50 @@ fn main() -> ExitCode {
     }
 }
 
-/// The built `esito` binary, beside this one (`cargo build --release -p esito-bench -p
-/// esito-cli` builds both), ready to be given its arguments.
-fn esito() -> anyhow::Result<std::process::Command> {
-    let bench = std::env::current_exe()?;
-    let esito = bench.with_file_name(format!("esito{}", std::env::consts::EXE_SUFFIX));
+/// What a run of `esito` took and printed.
+struct EsitoRun {
+    seconds: f64,
+    /// Its peak resident memory, as it reports it (`ESITO_REPORT_PEAK_MEMORY`).
+    peak_mib: f64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the built `esito` binary beside this one (`cargo build --release -p esito-bench -p
+/// esito-cli` builds both) with `args`, in a process of its own, so that its time and peak
+/// memory are its own.
+fn run_esito(args: &[&str]) -> anyhow::Result<EsitoRun> {
+    let esito =
+        std::env::current_exe()?.with_file_name(format!("esito{}", std::env::consts::EXE_SUFFIX));
     anyhow::ensure!(
         esito.is_file(),
         "{} not found: build it beside esito-bench (cargo build --release -p esito-cli)",
         esito.display()
     );
-    Ok(std::process::Command::new(esito))
+    let started = Instant::now();
+    let output = std::process::Command::new(esito)
+        .args(args)
+        .env("ESITO_REPORT_PEAK_MEMORY", "1")
+        .output()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8(output.stdout)?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "esito {}: {stdout}{stderr}",
+        args.join(" ")
+    );
+    let peak_kib: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("esito {} reports its peak memory", args[0]))?;
+    Ok(EsitoRun {
+        seconds,
+        peak_mib: peak_kib / 1024.0,
+        stdout,
+        stderr,
+    })
 }
 
 async fn run(args: BenchArgs) -> anyhow::Result<()> {

@@ -228,34 +228,6 @@ async fn settle_and_approve(
     Ok(())
 }
 
-/// Runs `esito` with `args` in a process of its own: seconds, peak resident memory (MiB), and
-/// what it printed.
-fn timed(args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
-    let started = Instant::now();
-    let output = crate::esito()?
-        .args(args)
-        .env("ESITO_REPORT_PEAK_MEMORY", "1")
-        .output()?;
-    let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        output.status.success(),
-        "esito {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kib: f64 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .context("esito settle reports its peak memory")?;
-    Ok((
-        seconds,
-        peak_kib / 1024.0,
-        String::from_utf8(output.stdout)?,
-    ))
-}
-
 fn verdict(seconds: f64, target: f64) -> &'static str {
     if seconds < target {
         "met"
@@ -290,7 +262,8 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
         MEASURED,
     ];
     // The period alone, before any settlement: one period's values read.
-    let (alone_seconds, alone_mib, _) = timed(&settle_now)?;
+    let alone = crate::run_esito(&settle_now)?;
+    let (alone_seconds, alone_mib) = (alone.seconds, alone.peak_mib);
     for period in EARLIER {
         settle_and_approve(&store, &contract, period.parse()?).await?;
     }
@@ -298,7 +271,8 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
     store.catch_up(&contract, head).await?;
 
     // After five settled periods: each is recomputed as of the head, to be restated.
-    let (online_seconds, online_mib, online) = timed(&settle_now)?;
+    let online = crate::run_esito(&settle_now)?;
+    let (online_seconds, online_mib, online) = (online.seconds, online.peak_mib, online.stdout);
     let file = dir.join("settlement.jsonl");
     {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
@@ -306,13 +280,15 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
         std::io::Write::flush(&mut out)?;
     }
     let export_bytes = std::fs::metadata(&file)?.len();
-    let (offline_seconds, offline_mib, offline) = timed(&[
+    let offline = crate::run_esito(&[
         "settle",
         "--offline",
         file.to_str().context("a UTF-8 path")?,
         "--period",
         MEASURED,
     ])?;
+    let (offline_seconds, offline_mib, offline) =
+        (offline.seconds, offline.peak_mib, offline.stdout);
     anyhow::ensure!(
         online == offline,
         "the settlement from the store and the one from the export differ"

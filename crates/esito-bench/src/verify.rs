@@ -73,25 +73,8 @@ pub fn measure(dir: &Path, entries: u64) -> anyhow::Result<serde_json::Value> {
     }
     let raw = hashed as f64 / started.elapsed().as_secs_f64();
 
-    let started = Instant::now();
-    let output = crate::esito()?
-        .arg("verify")
-        .arg(&file)
-        .env("ESITO_REPORT_PEAK_MEMORY", "1")
-        .output()?;
-    let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        output.status.success(),
-        "verify failed: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kib: f64 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .context("verify reports its peak memory")?;
-    let rate = entries as f64 / seconds;
+    let run = crate::run_esito(&["verify", file.to_str().context("a UTF-8 path")?])?;
+    let rate = entries as f64 / run.seconds;
     let verify = line(
         &format!("esito verify, {entries} entries"),
         rate,
@@ -100,7 +83,7 @@ pub fn measure(dir: &Path, entries: u64) -> anyhow::Result<serde_json::Value> {
         raw,
         Some(0.3),
     );
-    let peak_mib = peak_kib / 1024.0;
+    let peak_mib = run.peak_mib;
     println!(
         "  peak memory of esito verify: {peak_mib:.1} MiB (target < 256 MiB); export {:.0} MiB",
         bytes as f64 / 1048576.0

@@ -12,6 +12,18 @@ pub mod load;
 /// The database when none is named: the embedded SQLite file in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://esito.db";
 
+/// Logs to standard error, filtered by `RUST_LOG` (default: Esito's own at info, others'
+/// warnings); standard output is the command's result.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "esito=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 pub async fn connect(database: &str) -> anyhow::Result<Store> {
     Store::connect(database)
         .await

@@ -28,18 +28,24 @@ fn id(text: &str) -> StreamId {
     StreamId::parse(text).expect("a valid id")
 }
 
+fn without_principals(lines: Vec<(String, Submission)>) -> Vec<Submission> {
+    lines
+        .into_iter()
+        .map(|(_, submission)| submission)
+        .collect()
+}
+
 /// The submissions of the programme of `contract`, without their principals.
 fn submissions(contract: &str) -> Vec<Submission> {
     let (_, text) = FILES
         .iter()
         .find(|(name, _)| *name == contract)
         .expect("a demo contract");
-    Programme::parse(contract, text)
-        .expect("the demo file parses")
-        .submissions
-        .into_iter()
-        .map(|(_, submission)| submission)
-        .collect()
+    without_principals(
+        Programme::parse(contract, text)
+            .expect("the demo file parses")
+            .submissions,
+    )
 }
 
 /// Decides every submission in order against the states the earlier ones left, as the
@@ -105,11 +111,7 @@ fn count(submissions: &[Submission], name: &str) -> usize {
 #[test]
 fn every_command_of_the_demo_is_accepted_by_the_domain() {
     for programme in all() {
-        let submissions: Vec<Submission> = programme
-            .submissions
-            .into_iter()
-            .map(|(_, submission)| submission)
-            .collect();
+        let submissions = without_principals(programme.submissions);
         replay_through_the_domain(&programme.contract, &submissions)
             .unwrap_or_else(|refusal| panic!("{refusal}"));
     }
@@ -143,11 +145,7 @@ fn event_ids_are_unique_across_the_demo() {
 #[test]
 fn each_contract_opens_with_its_registration_and_its_terms() {
     for programme in all() {
-        let submissions: Vec<Submission> = programme
-            .submissions
-            .into_iter()
-            .map(|(_, submission)| submission)
-            .collect();
+        let submissions = without_principals(programme.submissions);
         let names: Vec<&str> = submissions
             .iter()
             .take(2)
