@@ -13,8 +13,8 @@ test:
 
 # Benchmarks (release build) with their anchors measured in the same run; JSON under target/bench/.
 bench:
-	cargo build --release -p esito-cli
-	scripts/with-postgres.sh target/release/esito bench --out target/bench
+	cargo build --release -p esito-bench -p esito-cli
+	scripts/with-postgres.sh target/release/esito-bench --out target/bench
 
 # Regenerate the checked-in JSON Schemas from the types.
 schemas:

@@ -1,7 +1,7 @@
 //! `esito rebuild` and `esito indicators`: the indicators' projection rebuilt from the log, and
 //! the indicators of a period from the store or, offline, from an export alone.
 
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::Context;
@@ -10,22 +10,7 @@ use esito_indicators::{Definitions, IndicatorReport, Period};
 use esito_log::ExportLine;
 use esito_store::Store;
 
-/// A progress bar on standard error when it is a terminal; hidden otherwise.
-pub fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(length);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:40}] {pos}/{len} entries, {per_sec}, eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(what.to_owned());
-    bar
-}
+use esito_cli::progress_bar;
 
 /// Rebuilds the projection of each contract (or the one named) from position 1.
 pub async fn rebuild(

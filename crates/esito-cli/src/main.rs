@@ -1,14 +1,6 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
-mod bench;
-mod bench_api;
-mod bench_data;
-mod bench_indicators;
-mod bench_proofs;
-mod bench_settlement;
-mod demo;
 mod indicators;
-mod load;
 mod serve;
 mod settle;
 mod signing_key;
@@ -20,11 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use esito_cli::{connect, demo, load, DEFAULT_DATABASE};
 use esito_domain::ContractId;
-use esito_store::Store;
-
-/// The database when none is named: the embedded SQLite file in the working directory.
-const DEFAULT_DATABASE: &str = "sqlite://esito.db";
 
 #[derive(Parser)]
 #[command(
@@ -128,8 +117,6 @@ enum Commands {
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
     Load(load::LoadArgs),
-    /// Measure appends and verification beside their anchors; JSON under target/bench/.
-    Bench(bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -164,13 +151,7 @@ enum KeysCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "esito=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    esito_cli::init_tracing();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -185,18 +166,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints the process's peak resident memory (Linux `VmHWM`) to standard error, for `esito bench`.
+/// Prints the process's peak resident memory (Linux `VmHWM`) to standard error, for the
+/// benchmarks (`esito-bench`), which run `esito` in a process of its own to read it.
 fn report_peak_memory() {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     if let Some(kib) = status.lines().find_map(|line| line.strip_prefix("VmHWM:")) {
         eprintln!("peak_rss_kib={}", kib.trim().trim_end_matches("kB").trim());
     }
-}
-
-async fn connect(database: &str) -> anyhow::Result<Store> {
-    Store::connect(database)
-        .await
-        .with_context(|| format!("opening {database}"))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -353,7 +329,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Commands::Load(args) => load::run(args).await?,
-        Commands::Bench(args) => bench::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,18 +1,19 @@
 //! The indicators of the four demo programmes against figures worked out by hand.
 //!
-//! Every expected value below was derived by reading the generators (`src/demo/*.rs`), the
-//! definitions (`projections/*.toml`) and the rules of docs/design.md §4, never by running
-//! the code and copying its answer; the reasoning is written beside each expectation. Where a
-//! figure depends on the demo's dice (a random date or choice), the test asserts what the
-//! construction fixes instead: totals over periods that cover the whole window, values in
-//! periods the dice cannot reach, bounds and relations between indicators.
+//! Every expected value below was derived by reading the generators the demo files
+//! (`demo/*.jsonl`) were written from, the definitions (`projections/*.toml`) and the rules of
+//! docs/design.md §4, never by running the code and copying its answer; the reasoning is
+//! written beside each expectation. Where a figure depends on the demo's dice (a random date or
+//! choice), the test asserts what the construction fixes instead: totals over periods that
+//! cover the whole window, values in periods the dice cannot reach, bounds and relations
+//! between indicators.
 //!
 //! Reminders used throughout: an event belongs to the period holding the local date (Europe/Rome)
 //! of its `occurred_at`; every demo event is written at a local time between 08:00 and 18:00,
 //! so its local date is the date the generator gives it. Log positions count from 1 in each
-//! contract's own log, in the order the generator's `Script` sorts its submissions (by
-//! `occurred_at`, then by the order they were added); position 1 is `RegisterContract` and
-//! position 2 the `AmendContract` of the initial terms.
+//! contract's own log, in the order of the lines of its demo file (by `occurred_at`, then by
+//! the order the generator added them); position 1 is `RegisterContract` and position 2 the
+//! `AmendContract` of the initial terms.
 
 use std::path::Path;
 use std::process::Command;
@@ -172,7 +173,7 @@ fn euros(text: &str) -> Decimal {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cuneo, Communal Living (src/demo/cuneo.rs)
+// Cuneo, Communal Living (demo/cuneo-communal-living.jsonl)
 
 #[test]
 fn esito_rebuild_gives_every_demo_contract_the_values_the_running_projection_gave() {
@@ -395,7 +396,7 @@ fn cuneo_indicators_follow_from_the_generator() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Torino, Homes4All (src/demo/torino.rs)
+// Torino, Homes4All (demo/torino-homes4all.jsonl)
 
 #[test]
 fn torino_indicators_follow_from_the_generator() {
@@ -502,7 +503,7 @@ fn torino_indicators_follow_from_the_generator() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Prato, autonomy paths (src/demo/prato.rs)
+// Prato, autonomy paths (demo/prato-autonomia.jsonl)
 
 #[test]
 fn prato_indicators_follow_from_the_generator() {
@@ -590,7 +591,7 @@ fn prato_indicators_follow_from_the_generator() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Cremona, KCity (src/demo/cremona.rs)
+// Cremona, KCity (demo/cremona-kcity.jsonl)
 
 #[test]
 fn cremona_indicators_follow_from_the_generator() {

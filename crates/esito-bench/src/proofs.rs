@@ -12,7 +12,7 @@ use esito_domain::Submission;
 use esito_store::Store;
 use serde_json::json;
 
-use crate::bench_api::{percentile, Client};
+use crate::api::{percentile, Client};
 
 const PROOF_KEY: &str = "esito_bench_evaluator";
 /// Requests timed for each figure, after as many warm-up requests as `WARM_UP_REQUESTS`.
@@ -36,7 +36,7 @@ fn positions(seed: u64, entries: u64, count: usize) -> Vec<u64> {
 /// Loads `entries` entries into one contract through `Store::append`, in full batches: the
 /// ledger's own path, subtrees written as they complete.
 async fn load(store: &Store, entries: u64) -> anyhow::Result<esito_domain::ContractId> {
-    let contract = crate::load::register_load_contracts(store, 1)
+    let contract = esito_cli::load::register_load_contracts(store, 1)
         .await?
         .remove(0);
     let started = Instant::now();
@@ -45,7 +45,7 @@ async fn load(store: &Store, entries: u64) -> anyhow::Result<esito_domain::Contr
         let batch = (entries - size).min(esito_store::BATCH_SIZE_MAX as u64) as usize;
         let first = size as usize;
         let submissions: Vec<Submission> = (first..first + batch)
-            .map(|i| crate::load::access(&format!("proof-{i}"), i))
+            .map(|i| esito_cli::load::access(&format!("proof-{i}"), i))
             .collect();
         store.append(&contract, "bench", &submissions).await?;
         size += batch as u64;

@@ -82,7 +82,7 @@ impl Client {
 }
 
 fn access_body(access_id: &str, sequence: usize) -> String {
-    let submission = crate::load::access(access_id, sequence);
+    let submission = esito_cli::load::access(access_id, sequence);
     let mut body = serde_json::to_value(&submission.command).expect("a command serializes");
     let fields = body.as_object_mut().expect("a command is an object");
     fields.remove("type");
@@ -103,7 +103,7 @@ pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
 pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json::Value> {
     println!("api (postgres, {CLIENTS} clients over {CLIENTS} contracts):");
     let store = Arc::new(Store::connect(url).await?);
-    let contracts = crate::load::register_load_contracts(&store, CLIENTS).await?;
+    let contracts = esito_cli::load::register_load_contracts(&store, CLIENTS).await?;
     if store
         .key_by_hash(&esito_api::auth::key_hash(BENCH_KEY))
         .await?
@@ -155,15 +155,16 @@ pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json
         }
     };
     let warm_up = duration.mul_f64(0.2);
-    crate::bench::appends_per_second(&store, &contracts, CLIENTS, 1, warm_up).await?;
-    let direct = crate::bench::appends_per_second(&store, &contracts, CLIENTS, 1, duration).await?;
+    crate::appends::appends_per_second(&store, &contracts, CLIENTS, 1, warm_up).await?;
+    let direct =
+        crate::appends::appends_per_second(&store, &contracts, CLIENTS, 1, duration).await?;
     http(warm_up).await?;
     let mut latencies = http(duration).await?;
     server.abort();
     let rate = latencies.len() as f64 / duration.as_secs_f64();
     latencies.sort();
     let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
-    let result = crate::bench::line(
+    let result = crate::line(
         "HTTP appends/s, 8 clients over loopback",
         rate,
         "events/s",

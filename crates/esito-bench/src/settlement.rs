@@ -87,12 +87,18 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("a date");
     let days = (end - start).num_days() + 1;
     let mut setup = vec![
-        crate::demo::contract_registration(contract, "Benchmark settlement", "cuneo", start, end),
+        esito_cli::demo::contract_registration(
+            contract,
+            "Benchmark settlement",
+            "cuneo",
+            start,
+            end,
+        ),
         submission(
             on(0, 5),
             Command::AmendContract {
                 effective_on: start,
-                changes: crate::demo::cuneo_terms(),
+                changes: esito_cli::demo::cuneo_terms(),
             },
         ),
         submission(
@@ -143,7 +149,7 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
     let milestones = (HOUSEHOLDS * MILESTONES_PER_HOUSEHOLD) as u64;
     let accesses = events.saturating_sub(setup.len() as u64 + milestones);
     let total = setup.len() as u64 + milestones + accesses;
-    let bar = crate::indicators::progress_bar(total, "building the settlement benchmark's log");
+    let bar = esito_cli::progress_bar(total, "building the settlement benchmark's log");
     let mut written = 0u64;
     for batch in setup.chunks(esito_store::BATCH_SIZE_MAX) {
         store.append(contract, "bench", batch).await?;
@@ -219,34 +225,6 @@ async fn settle_and_approve(
     Ok(())
 }
 
-/// Runs `esito` with `args` in a process of its own: seconds, peak resident memory (MiB), and
-/// what it printed.
-fn timed(args: &[&str]) -> anyhow::Result<(f64, f64, String)> {
-    let started = Instant::now();
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(args)
-        .env("ESITO_REPORT_PEAK_MEMORY", "1")
-        .output()?;
-    let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        output.status.success(),
-        "esito {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kib: f64 = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .context("esito settle reports its peak memory")?;
-    Ok((
-        seconds,
-        peak_kib / 1024.0,
-        String::from_utf8(output.stdout)?,
-    ))
-}
-
 fn verdict(seconds: f64, target: f64) -> &'static str {
     if seconds < target {
         "met"
@@ -281,7 +259,8 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
         MEASURED,
     ];
     // The period alone, before any settlement: one period's values read.
-    let (alone_seconds, alone_mib, _) = timed(&settle_now)?;
+    let alone = crate::run_esito(&settle_now)?;
+    let (alone_seconds, alone_mib) = (alone.seconds, alone.peak_mib);
     for period in EARLIER {
         settle_and_approve(&store, &contract, period.parse()?).await?;
     }
@@ -289,7 +268,8 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
     store.catch_up(&contract, head).await?;
 
     // After five settled periods: each is recomputed as of the head, to be restated.
-    let (online_seconds, online_mib, online) = timed(&settle_now)?;
+    let online = crate::run_esito(&settle_now)?;
+    let (online_seconds, online_mib, online) = (online.seconds, online.peak_mib, online.stdout);
     let file = dir.join("settlement.jsonl");
     {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
@@ -297,13 +277,15 @@ pub async fn measure(dir: &Path, events: u64) -> anyhow::Result<serde_json::Valu
         std::io::Write::flush(&mut out)?;
     }
     let export_bytes = std::fs::metadata(&file)?.len();
-    let (offline_seconds, offline_mib, offline) = timed(&[
+    let offline = crate::run_esito(&[
         "settle",
         "--offline",
         file.to_str().context("a UTF-8 path")?,
         "--period",
         MEASURED,
     ])?;
+    let (offline_seconds, offline_mib, offline) =
+        (offline.seconds, offline.peak_mib, offline.stdout);
     anyhow::ensure!(
         online == offline,
         "the settlement from the store and the one from the export differ"

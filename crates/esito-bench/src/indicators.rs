@@ -11,7 +11,7 @@ use esito_store::anchor;
 use esito_store::Store;
 use serde_json::json;
 
-use crate::bench::line;
+use crate::line;
 
 const CONTRACT: &str = "bench-cuneo";
 /// Indicator queries timed for the latency percentiles.
@@ -31,10 +31,9 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     let store = Store::connect(&url).await?;
     let contract = ContractId::parse(CONTRACT)?;
     let started = Instant::now();
-    let bar = crate::indicators::progress_bar(events, "loading");
+    let bar = esito_cli::progress_bar(events, "loading");
     let written =
-        crate::bench_data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n))
-            .await?;
+        crate::data::load_cuneo_like(&store, &contract, events, |n| bar.set_position(n)).await?;
     bar.finish_and_clear();
     println!(
         "  loaded {written} events through the ledger in {:.1} s",
@@ -58,37 +57,23 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     );
 
     // The rebuild, in its own process so its peak memory is its own.
-    let started = Instant::now();
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["rebuild", "--contract", CONTRACT, "--database", &url])
-        .env("ESITO_REPORT_PEAK_MEMORY", "1")
-        .output()?;
-    let seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        output.status.success(),
-        "rebuild failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for detail in String::from_utf8_lossy(&output.stderr)
+    let run = crate::run_esito(&["rebuild", "--contract", CONTRACT, "--database", &url])?;
+    for detail in run
+        .stderr
         .lines()
         .filter(|line| line.contains("projection rebuilt"))
     {
         println!("  {}", detail.trim());
     }
-    let peak_kib: f64 = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .find_map(|l| l.strip_prefix("peak_rss_kib="))
-        .and_then(|v| v.trim().parse().ok())
-        .context("rebuild reports its peak memory")?;
     let rebuild = line(
         &format!("projection rebuild, {written} events"),
-        written as f64 / seconds,
+        written as f64 / run.seconds,
         "events/s",
         "streamed SELECT of the rows/s",
         raw,
         Some(0.5),
     );
-    let peak_mib = peak_kib / 1024.0;
+    let peak_mib = run.peak_mib;
     println!("  peak memory of esito rebuild: {peak_mib:.1} MiB (target < 256 MiB)");
 
     // Indicator queries: every indicator of a quarter, as of the head or an earlier position.

@@ -1,0 +1,227 @@
+//! `esito-bench`: the ledger's speed beside anchors measured in the same run on the same
+//! machine (raw INSERTs of the same database, raw SHA-256), printed as ratios and written as
+//! JSON under `target/bench/`.
+//!
+//! What `esito` does in a process of its own (`verify`, `rebuild`, `settle --offline`) is timed
+//! by running the built `esito` binary beside this one, so that its time and peak memory are
+//! the product's own; the data the benchmarks append is made with `esito-cli`'s library (the
+//! synthetic accesses of `esito load`, the terms of the demo's first programme).
+
+mod api;
+mod appends;
+mod data;
+mod indicators;
+mod proofs;
+mod settlement;
+mod stored_entry;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use esito_store::anchor;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "esito-bench",
+    about = "Measure appends, verification, the projection, proofs and settlement beside their anchors; JSON under target/bench/"
+)]
+struct BenchArgs {
+    /// Directory for the JSON results.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    /// Seconds each rate is measured for.
+    #[arg(long, default_value_t = 3.0)]
+    seconds: f64,
+    /// Entries in the export that `esito verify` is timed on, and in the log that inclusion
+    /// proofs are timed on.
+    #[arg(long, default_value_t = 1_000_000)]
+    verify_entries: u64,
+    /// Events in the log whose indicator projection is rebuilt and queried (PostgreSQL).
+    #[arg(long, default_value_t = 1_000_000)]
+    indicator_events: u64,
+    /// Entries in the log the settlement of a period is timed over.
+    #[arg(long, default_value_t = 1_000_000)]
+    settlement_entries: u64,
+    /// Stored entries each reading of `StoredEntry` is timed on.
+    #[arg(long, default_value_t = 200_000)]
+    stored_entries: u64,
+    /// The PostgreSQL to measure (a scratch schema is created in it).
+    #[arg(long, env = "DATABASE_URL")]
+    postgres: Option<String>,
+    /// Measure only the indicators' projection (rebuild and queries), on PostgreSQL.
+    #[arg(long, conflicts_with = "only_stored_entry")]
+    only_indicators: bool,
+    /// Measure only how fast stored entries are read into facts (no database).
+    #[arg(long)]
+    only_stored_entry: bool,
+}
+
+fn main() -> ExitCode {
+    esito_cli::init_tracing();
+    let args = BenchArgs::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("esito-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a run of `esito` took and printed.
+struct EsitoRun {
+    seconds: f64,
+    /// Its peak resident memory, as it reports it (`ESITO_REPORT_PEAK_MEMORY`).
+    peak_mib: f64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the built `esito` binary beside this one (`cargo build --release -p esito-bench -p
+/// esito-cli` builds both) with `args`, in a process of its own, so that its time and peak
+/// memory are its own.
+fn run_esito(args: &[&str]) -> anyhow::Result<EsitoRun> {
+    let esito =
+        std::env::current_exe()?.with_file_name(format!("esito{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        esito.is_file(),
+        "{} not found: build it beside esito-bench (cargo build --release -p esito-cli)",
+        esito.display()
+    );
+    let started = Instant::now();
+    let output = std::process::Command::new(esito)
+        .args(args)
+        .env("ESITO_REPORT_PEAK_MEMORY", "1")
+        .output()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8(output.stdout)?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    anyhow::ensure!(
+        output.status.success(),
+        "esito {}: {stdout}{stderr}",
+        args.join(" ")
+    );
+    let peak_kib: f64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("esito {} reports its peak memory", args[0]))?;
+    Ok(EsitoRun {
+        seconds,
+        peak_mib: peak_kib / 1024.0,
+        stdout,
+        stderr,
+    })
+}
+
+async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let duration = Duration::from_secs_f64(args.seconds);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    if args.only_stored_entry {
+        return write(
+            &args.out,
+            "stored_entry.json",
+            &stored_entry::measure(args.stored_entries)?,
+        );
+    }
+    if args.only_indicators {
+        let base = args
+            .postgres
+            .as_deref()
+            .context("--only-indicators measures PostgreSQL: set DATABASE_URL")?;
+        crate::indicators::measure(base, args.indicator_events, &args.out).await?;
+        return Ok(());
+    }
+    let scratch = tempfile::tempdir()?;
+    let mut stores = serde_json::Map::new();
+    let mut proofs = serde_json::Value::Null;
+
+    let sqlite_url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+    let anchor_url = format!("sqlite://{}", scratch.path().join("anchor.db").display());
+    stores.insert(
+        "sqlite".into(),
+        appends::measure("sqlite", &sqlite_url, &anchor_url, duration).await?,
+    );
+    match &args.postgres {
+        Some(base) => {
+            let url = anchor::scratch_postgres(base, "esito_bench").await?;
+            let anchor_url = anchor::scratch_postgres(base, "esito_bench_anchor").await?;
+            stores.insert(
+                "postgres".into(),
+                appends::measure("postgres", &url, &anchor_url, duration).await?,
+            );
+            let api_url = anchor::scratch_postgres(base, "esito_bench_api").await?;
+            let api = crate::api::measure(&api_url, duration).await?;
+            write(&args.out, "api.json", &api)?;
+            crate::indicators::measure(base, args.indicator_events, &args.out).await?;
+            let proofs_url = anchor::scratch_postgres(base, "esito_bench_proofs").await?;
+            proofs = crate::proofs::measure(&proofs_url, args.verify_entries).await?;
+        }
+        None => println!(
+            "postgres: skipped (no DATABASE_URL; `make bench` starts a throwaway PostgreSQL)"
+        ),
+    }
+
+    println!("(*) raw INSERTs of rows shaped like the log's (same columns, keys and indexes, as many bytes)");
+    println!("    into a table of their own in the same database, with none of the ledger's work.");
+    let verify = verify::measure(scratch.path(), args.verify_entries)?;
+    let report = json!({
+        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) },
+        "seconds_per_rate": args.seconds,
+        "appends": stores,
+        "verify": verify,
+    });
+    write(&args.out, "core.json", &report)?;
+    let file = args.out.join("verify.json");
+    let verify = json!({ "inclusion_proofs": proofs, "verify": report["verify"] });
+    std::fs::write(&file, serde_json::to_string_pretty(&verify)? + "\n")?;
+
+    let settlement = crate::settlement::measure(scratch.path(), args.settlement_entries).await?;
+    write(&args.out, "settlement.json", &settlement)?;
+    let stored_entry = stored_entry::measure(args.stored_entries)?;
+    write(&args.out, "stored_entry.json", &stored_entry)
+}
+
+/// Writes a section's results as pretty JSON in `out` and says so.
+fn write(out: &std::path::Path, name: &str, report: &serde_json::Value) -> anyhow::Result<()> {
+    let file = out.join(name);
+    std::fs::write(&file, serde_json::to_string_pretty(report)? + "\n")?;
+    println!("written: {}", file.display());
+    Ok(())
+}
+
+fn ratio(value: f64, anchor: f64) -> f64 {
+    if anchor > 0.0 {
+        value / anchor
+    } else {
+        0.0
+    }
+}
+
+pub fn line(
+    name: &str,
+    value: f64,
+    unit: &str,
+    anchor_name: &str,
+    anchor: f64,
+    target: Option<f64>,
+) -> serde_json::Value {
+    let r = ratio(value, anchor);
+    let verdict = match target {
+        Some(t) if r >= t => format!("target >= {t}: met"),
+        Some(t) => format!("target >= {t}: NOT met"),
+        None => "reported".to_owned(),
+    };
+    println!("  {name:<44} {value:>11.0} {unit:<9} {anchor_name:<34} {anchor:>11.0}  ratio {r:>5.2}  ({verdict})");
+    json!({ "value": value, "unit": unit, "anchor": anchor_name, "anchor_value": anchor, "ratio": r, "target": target })
+}
