@@ -191,6 +191,12 @@ fn threads_find_the_first_failure_that_the_lines_one_by_one_find() {
         let expected = one_by_one(lines);
         let text = text(lines);
         check_every_worker_count(|| text.as_bytes(), &expected);
+        let seekable = verify_export_seekable(
+            std::io::Cursor::new(text.as_bytes()),
+            Trust::default(),
+            |_| {},
+        );
+        assert_eq!(seekable, expected.0, "the seekable reading");
     }
 }
 
@@ -388,4 +394,64 @@ fn failures_read_as_one_line_naming_the_position() {
         .to_string(),
         "position 17: found position 18 (a line is missing, repeated or out of order)"
     );
+}
+
+/// Verifies the export of `n` entries line by line as [`verify_export_seekable`] does, with
+/// checkpoints at 40 sizes and a trusted one at a third of the log, and returns how many hashes
+/// the verifier kept, and how many a verifier that keeps the leaves kept.
+fn hashes_kept(n: u64) -> (usize, usize) {
+    let sizes: Vec<u64> = (1..=40).map(|i| n * i / 40 - i % 3).collect();
+    let lines = export_lines(n, &sizes);
+    let leaves: Vec<Hash> = (1..=n)
+        .map(|position| entry(position).leaf_hash())
+        .collect();
+    let trusted = n / 3;
+    let trust = || Trust {
+        keys: crate::signing::Keyring::new(),
+        checkpoint: Some(
+            crate::UnsignedCheckpoint {
+                contract_id: "contract-7".to_owned(),
+                size: trusted,
+                root_hash: crate::root(&leaves[..usize::try_from(trusted).expect("fits")]),
+                timestamp: "2024-03-02T10:00:00Z".to_owned(),
+                key_id: "key-1".to_owned(),
+            }
+            .with_signature("c2ln".to_owned()),
+        ),
+    };
+    let mut at_sizes = ExportVerifier::trusting(trust())
+        .expect("no keys to check")
+        .keeping_heads_at(sizes.iter().copied(), true);
+    let mut every_leaf = ExportVerifier::trusting(trust()).expect("no keys to check");
+    for line in &lines {
+        let line = format!("{line}\n");
+        at_sizes
+            .verify_line(line.as_bytes())
+            .expect("an untouched export");
+        every_leaf
+            .verify_line(line.as_bytes())
+            .expect("an untouched export");
+    }
+    let kept = (at_sizes.hashes_kept(), every_leaf.hashes_kept());
+    let report = at_sizes.finish().expect("an untouched export");
+    assert_eq!(Ok(report), every_leaf.finish());
+    kept
+}
+
+#[test]
+fn the_hashes_kept_grow_with_the_log_only_by_its_logarithm() {
+    for n in [10_000u64, 100_000] {
+        let (kept, every_leaf) = hashes_kept(n);
+        let log = 64 - n.leading_zeros() as usize;
+        // The frontier, the frontier at the trusted size and the compact range after it: at most
+        // four hashes per level; then each checkpoint and its tree head, and the empty tree's.
+        assert!(
+            kept <= 4 * log + 2 * 40 + 1,
+            "{n} entries: {kept} hashes kept"
+        );
+        assert!(
+            every_leaf >= usize::try_from(n).expect("fits"),
+            "{n} entries"
+        );
+    }
 }
