@@ -18,7 +18,9 @@ const PROGRESS_EVERY_ENTRIES: u64 = 4096;
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    /// The export, as `esito export` writes it (JSON Lines).
+    /// The export, as `esito export` writes it (JSON Lines). A regular file is verified in
+    /// memory that does not grow with the log; a pipe (such as /dev/stdin) keeps 32 bytes per
+    /// entry.
     file: PathBuf,
     /// A checkpoint key, base64, from /v1/checkpoint-key, obtained out of band. Repeat it for
     /// every key the service has signed with: each checkpoint is checked with the key its
@@ -37,13 +39,21 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let trusted_signature_checked = keys_given && trust.checkpoint.is_some();
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
-    let bar = progress_bar(file.metadata().map_or(0, |m| m.len()));
-    let reader = BufReader::new(bar.wrap_read(file));
-    let verdict = esito_log::verify_export_trusting(reader, trust, |entries| {
+    let metadata = file.metadata().ok();
+    let regular_file = metadata.as_ref().is_some_and(std::fs::Metadata::is_file);
+    let bar = progress_bar(metadata.map_or(0, |m| m.len()));
+    let on_progress = |entries: u64| {
         if entries % PROGRESS_EVERY_ENTRIES == 0 {
             bar.set_message(format!("{entries} entries"));
         }
-    });
+    };
+    // A file is read back from its end first, so that memory does not grow with the log; a
+    // pipe or a device can be read once only, and its leaf hashes are kept instead.
+    let verdict = if regular_file {
+        esito_log::verify_export_seekable(bar.wrap_read(file), trust, on_progress)
+    } else {
+        esito_log::verify_export_trusting(BufReader::new(bar.wrap_read(file)), trust, on_progress)
+    };
     bar.finish_and_clear();
     if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
         crate::report_peak_memory();

@@ -17,8 +17,8 @@ pub mod signing;
 pub use checkpoint::{Checkpoint, UnsignedCheckpoint};
 pub use entry::{Entry, EntryError};
 pub use export::{
-    verify_export, verify_export_trusting, ExportLine, ExportVerifier, Trust, VerifyFailure,
-    VerifyReport, MAX_LINE_BYTES,
+    verify_export, verify_export_seekable, verify_export_trusting, ExportLine, ExportVerifier,
+    Trust, VerifyFailure, VerifyReport, MAX_LINE_BYTES,
 };
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, HashParseError};
 pub use jcs::canonicalize;

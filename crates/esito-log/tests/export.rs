@@ -1,12 +1,12 @@
 //! The export verifier on a 50-entry export: it passes untouched, and each kind of tampering fails at the position where it was done, or at the checkpoint or trusted checkpoint that catches it.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Cursor, Read};
 
 use esito_log::signing::{CheckpointKey, Keyring, SignatureError};
 use esito_log::{
-    empty_root, root, verify_consistency, verify_export, verify_export_trusting, Checkpoint,
-    ConsistencyProof, Entry, ExportLine, ExportVerifier, Hash, Trust, UnsignedCheckpoint,
-    VerifyFailure, VerifyReport,
+    empty_root, root, verify_consistency, verify_export, verify_export_seekable,
+    verify_export_trusting, Checkpoint, ConsistencyProof, Entry, ExportLine, ExportVerifier, Hash,
+    Trust, UnsignedCheckpoint, VerifyFailure, VerifyReport,
 };
 use serde_json::{json, Value};
 
@@ -72,9 +72,14 @@ fn export_lines(entries: &[Entry], checkpoint_sizes: &[u64]) -> Vec<String> {
     lines
 }
 
+/// The verdict on the export, which a reader that can seek, keeping only the tree heads at the
+/// sizes of the checkpoints at the end, must give as well.
 fn verify(lines: &[String]) -> Result<VerifyReport, VerifyFailure> {
     let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
-    verify_export(text.as_bytes(), |_| {})
+    let verdict = verify_export(text.as_bytes(), |_| {});
+    let seekable = verify_export_seekable(Cursor::new(text.as_bytes()), Trust::default(), |_| {});
+    assert_eq!(seekable, verdict, "the seekable reading differs");
+    verdict
 }
 
 /// Edits the JSON of the line at 1-based `position`.
@@ -451,9 +456,13 @@ fn keyring(keys: &[&CheckpointKey]) -> Keyring {
     keyring
 }
 
+/// [`verify`] with `trust`.
 fn verify_trusting(lines: &[String], trust: Trust) -> Result<VerifyReport, VerifyFailure> {
     let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
-    verify_export_trusting(text.as_bytes(), trust, |_| {})
+    let verdict = verify_export_trusting(text.as_bytes(), trust.clone(), |_| {});
+    let seekable = verify_export_seekable(Cursor::new(text.as_bytes()), trust, |_| {});
+    assert_eq!(seekable, verdict, "the seekable reading differs");
+    verdict
 }
 
 fn trusting(checkpoint: Checkpoint) -> Trust {
@@ -747,4 +756,70 @@ fn a_rewritten_history_deep_in_a_large_export_is_caught_where_the_sequential_che
         VerifyFailure::DoesNotExtendTrustedCheckpoint { size: 10_000, .. }
     ));
     assert_eq!(Err(failure), one_by_one);
+}
+
+#[test]
+fn checkpoints_at_many_sizes_give_the_same_verdicts_with_and_without_a_trusted_checkpoint() {
+    let key = CheckpointKey::from_seed([1; 32]);
+    let entries = entries(300);
+    let sizes: Vec<u64> = (0..=300)
+        .step_by(7)
+        .chain([1, 2, 255, 256, 257, 300])
+        .collect();
+    let mut lines = export_lines(&entries, &[]);
+    for &size in sizes.iter().rev() {
+        lines.push(line(&signed(&key, &entries, size).into()));
+    }
+    for trusted in [None, Some(0), Some(1), Some(128), Some(129), Some(300)] {
+        let trust = || Trust {
+            keys: keyring(&[&key]),
+            checkpoint: trusted.map(|size| signed(&key, &entries, size)),
+        };
+        let report = verify_trusting(&lines, trust()).expect("an untouched export verifies");
+        assert_eq!(report.checkpoints.len(), sizes.len());
+        assert_eq!(report.extends.map(|proof| proof.first), trusted);
+
+        // A wrong root at each of a few sizes: the first such checkpoint in the file is named.
+        for wrong_at in [0usize, 5, sizes.len() - 1] {
+            let mut wrong = lines.clone();
+            let at = 300 + wrong_at;
+            let size = sizes[sizes.len() - 1 - wrong_at];
+            let mut forged = checkpoint(&entries, size);
+            forged.root_hash =
+                checkpoint(&entries, if size == 300 { 299 } else { size + 1 }).root_hash;
+            wrong[at] = line(&forged.into());
+            let failure = verify_trusting(
+                &wrong,
+                Trust {
+                    keys: Keyring::new(),
+                    checkpoint: trusted.map(|size| signed(&key, &entries, size)),
+                },
+            )
+            .expect_err("a wrong root");
+            assert_eq!(failure, VerifyFailure::CheckpointRootMismatch { size });
+        }
+    }
+}
+
+#[test]
+fn a_checkpoint_not_at_the_end_is_checked_as_where_it_stands() {
+    // The sizes read from the end stop at the last entry, so the checkpoint at 10 is found only
+    // on the way through: the file is read again knowing it.
+    let entries = entries(50);
+    let mut lines = export_lines(&entries[..49], &[10]);
+    lines.push(line(&ExportLine::for_entry(entries[49].clone())));
+    lines.push(line(&checkpoint(&entries, 20).into()));
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::EntryAfterCheckpoint { line_number: 51 })
+    );
+
+    let mut wrong = checkpoint(&entries, 10);
+    wrong.root_hash = entry(1).leaf_hash();
+    lines[49] = line(&wrong.into());
+    assert_eq!(
+        verify(&lines),
+        Err(VerifyFailure::CheckpointRootMismatch { size: 10 })
+    );
+    assert_eq!(verify(&lines), verify_one_by_one(&lines));
 }

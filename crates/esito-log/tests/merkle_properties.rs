@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use esito_log::merkle::ExtensionEdges;
 use esito_log::{
     consistency_proof, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
     verify_inclusion, Frontier, Hash,
@@ -73,6 +74,56 @@ fn the_frontier_root_equals_the_tree_head_for_every_size_up_to_4096() {
     }
     for n in [1, 2, 3, 1000, 1023, 1024, 1025, 4095, 4096] {
         assert_eq!(root(&leaves[..n]), reference.head(0, n), "size {n}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    #[test]
+    fn the_frontier_root_is_the_full_tree_head_at_every_size_of_a_random_log_up_to_5000(
+        seed in any::<u64>(),
+        n in 0u64..=5000,
+    ) {
+        let leaves = leaves(seed, n);
+        let mut reference = ReferenceTree {
+            leaves: &leaves,
+            complete: HashMap::new(),
+        };
+        let mut frontier = Frontier::new();
+        prop_assert_eq!(frontier.root(), root(&[]));
+        for (size, leaf) in leaves.iter().enumerate() {
+            frontier.push(*leaf);
+            prop_assert_eq!(frontier.root(), reference.head(0, size + 1), "size {}", size + 1);
+            prop_assert_eq!(frontier.nodes().len(), (size + 1).count_ones() as usize);
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_from_a_frontier_and_the_compact_range_after_it_are_those_from_the_leaves(
+        seed in any::<u64>(),
+        n in 1u64..=5000,
+        picks in vec(any::<u64>(), 4),
+    ) {
+        let leaves = leaves(seed, n);
+        for pick in picks {
+            let first = pick % (n + 1);
+            let mut edges = ExtensionEdges::new(Frontier::from_leaves(&leaves[..first as usize]));
+            for (index, leaf) in leaves.iter().enumerate().skip(first as usize) {
+                edges.push(*leaf);
+                let second = index as u64 + 1;
+                // Every size after `first` would be quadratic in a debug build; the powers of two
+                // and their neighbours, and the end, are where the proof's shape changes.
+                if second == n || second.is_power_of_two() || (second + 1).is_power_of_two() {
+                    prop_assert_eq!(
+                        consistency_proof(first, second, &edges),
+                        consistency_proof(first, second, &leaves[..]),
+                        "from {} to {}", first, second
+                    );
+                }
+            }
+            prop_assert!(edges.hashes_kept() <= 3 * 64);
+        }
     }
 }
 

@@ -3,10 +3,12 @@
 //! The tree head of size `n` is `MTH(D[0:n])` of RFC 9162 section 2.1.1, where leaf `i` is the
 //! entry at position `i + 1`.
 
+mod compact;
 mod frontier;
 mod proof;
 pub mod tiles;
 
+pub use compact::{CompactRange, ExtensionEdges};
 pub use frontier::{Frontier, FrontierError};
 pub use proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ConsistencyProof,
