@@ -112,3 +112,76 @@ fn only_the_store_uses_sqlx_directly() {
         );
     }
 }
+
+/// The source files of the workspace's crates, tests and generated files aside.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a readable folder") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// A file longer than this is doing more than one thing: split it by purpose.
+const SOURCE_LINES_MAX: usize = 800;
+
+#[test]
+fn no_source_file_is_longer_than_800_lines() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&crates).expect("crates/") {
+        let src = entry.expect("an entry").path().join("src");
+        if src.is_dir() {
+            sources(&src, &mut files);
+        }
+    }
+    assert!(
+        files.len() > 50,
+        "the walk found the sources: {}",
+        files.len()
+    );
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(file)
+                .expect("UTF-8")
+                .lines()
+                .count();
+            (lines > SOURCE_LINES_MAX).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "longer than {SOURCE_LINES_MAX} lines: {long:?}"
+    );
+}
+
+/// The string literals of a Rust file that hold SQL (a line starting with a statement's verb).
+fn sql_literals(text: &str) -> BTreeSet<String> {
+    const VERBS: [&str; 7] = [
+        "SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "CREATE", "COPY",
+    ];
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|literal| literal.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|sql| VERBS.iter().any(|verb| sql.starts_with(verb)))
+        .collect()
+}
+
+#[test]
+fn the_two_backends_share_no_sql_text() {
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("../esito-store/src");
+    let read = |name: &str| std::fs::read_to_string(store.join(name)).expect("a backend file");
+    let sqlite = sql_literals(&read("sqlite.rs"));
+    let postgres = sql_literals(&read("postgres.rs"));
+    assert!(!postgres.is_empty(), "postgres.rs holds SQL of its own");
+    let shared: Vec<&String> = sqlite.intersection(&postgres).collect();
+    assert!(
+        shared.is_empty(),
+        "written in both backends, to be written once in the shared layer: {shared:?}"
+    );
+}
