@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use esito_testkit::sqlite_url;
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 
 fn esito(args: &[&str]) -> Output {
@@ -16,31 +18,9 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("esito.db").display())
-}
-
 /// A URL on a new, empty PostgreSQL schema.
 fn postgres_url() -> String {
-    let base = std::env::var("DATABASE_URL")
-        .expect("DATABASE_URL must name a PostgreSQL for the end-to-end tests: run `make test`, which starts one");
-    let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let pool = sqlx::PgPool::connect(&base)
-            .await
-            .expect("PostgreSQL answers");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&pool)
-            .await
-            .expect("schema");
-        pool.close().await;
-    });
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options[search_path]={schema}")
+    esito_testkit::blank_postgres_url("e2e")
 }
 
 fn export(database: &str, contract: &str, to: &Path) {

@@ -15,7 +15,7 @@
 //! the order the generator added them); position 1 is `RegisterContract` and position 2 the
 //! `AmendContract` of the initial terms.
 
-use std::path::Path;
+use esito_testkit::sqlite_url;
 use std::process::Command;
 
 use rust_decimal::Decimal;
@@ -88,10 +88,6 @@ impl Demo {
             json,
         }
     }
-}
-
-fn sqlite_url(dir: &Path) -> String {
-    format!("sqlite://{}", dir.join("esito.db").display())
 }
 
 /// One `esito indicators` report.

@@ -54,6 +54,23 @@ pub async fn fresh_postgres() -> Fresh {
     }
 }
 
+/// The URL of a new, empty schema of the PostgreSQL that `DATABASE_URL` names, for a test
+/// that runs the `esito` binary against it: nothing is opened here but the schema.
+pub fn blank_postgres_url(prefix: &str) -> String {
+    let base = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL must name a PostgreSQL for the tests on both stores: run `make test` or \
+         `scripts/with-postgres.sh`, which start one",
+    );
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for one statement");
+    runtime
+        .block_on(esito_store::anchor::scratch_postgres(&base, &schema))
+        .expect("PostgreSQL answers and makes a schema")
+}
+
 /// What a suite runs against: its app (a router, for the API) over a fresh store.
 pub struct Fixture<App> {
     pub app: App,
