@@ -113,6 +113,19 @@ impl PartialEq<u64> for Position {
     }
 }
 
+impl PartialEq<Position> for u64 {
+    fn eq(&self, other: &Position) -> bool {
+        *self == other.0
+    }
+}
+
+/// A position compares with a log's size: `position <= size` is whether the log holds it.
+impl PartialOrd<u64> for Position {
+    fn partial_cmp(&self, other: &u64) -> Option<std::cmp::Ordering> {
+        Some(self.0.cmp(other))
+    }
+}
+
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&self.0, f)
