@@ -28,3 +28,4 @@ pub use merkle::{
     ConsistencyProof, Frontier, FrontierError, InclusionProof, ProofError, SubtreeHashes,
 };
 pub use position::{Position, PositionError};
+pub use signing::{KeyId, KeyIdParseError};
