@@ -199,9 +199,9 @@ pub(crate) async fn write_rows(
     span_facts: &[(Fact, Option<u64>)],
 ) -> Result<(), StoreError> {
     // The columns that need a check, computed before the inserts, whose binds cannot fail.
-    let mut amounts = Vec::with_capacity(span_facts.len());
+    let mut checked = Vec::with_capacity(span_facts.len());
     for (fact, until) in span_facts {
-        amounts.push((
+        checked.push((
             fact.amount
                 .map(|amount| cents(amount, fact.position))
                 .transpose()?,
@@ -303,7 +303,7 @@ pub(crate) async fn write_rows(
                 .execute(&mut *conn)
                 .await?;
         }
-        let rows: Vec<_> = span_facts.iter().zip(&amounts).collect();
+        let rows: Vec<_> = span_facts.iter().zip(&checked).collect();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::new(INSERT_FACTS_SQL);
             insert.push_values(chunk, |mut row, ((fact, _), (amount, position, until))| {
