@@ -16,7 +16,7 @@ fn corrupt(position: u64, reason: String) -> ApiError {
 
 /// One stored entry: the log's envelope and the typed event it records.
 pub(crate) fn recorded(stored: &StoredEntry) -> Result<(esito_log::Entry, Recorded), ApiError> {
-    let unreadable = |reason: String| corrupt(stored.position, reason);
+    let unreadable = |reason: String| corrupt(stored.position.get(), reason);
     let entry: esito_log::Entry =
         serde_json::from_str(&stored.entry).map_err(|e| unreadable(e.to_string()))?;
     let parse_id = |text: &str| EventId::parse_str(text).map_err(|e| unreadable(e.to_string()));
@@ -43,7 +43,7 @@ pub(crate) fn replayed(
         .collect::<Result<Vec<_>, _>>()?;
     replay(stream_type, &history).map_err(|error| {
         corrupt(
-            entries.last().map_or(0, |stored| stored.position),
+            entries.last().map_or(0, |stored| stored.position.get()),
             format!(
                 "the {} stream does not replay: {error}",
                 stream_type.as_str()
@@ -97,7 +97,7 @@ mod tests {
             payload: event.payload(),
         };
         StoredEntry {
-            position,
+            position: esito_log::Position::new(position).expect("a test's position is positive"),
             leaf_hash: esito_log::leaf_hash(entry.canonical_json().as_bytes()),
             entry: entry.canonical_json(),
         }

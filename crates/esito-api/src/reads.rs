@@ -6,6 +6,7 @@ use axum::Json;
 use esito_domain::{StreamId, StreamRef, StreamType};
 use esito_log::merkle::tiles::ProofNodes;
 use esito_log::merkle::SubtreeHashes;
+use esito_log::{Hash, Position};
 use esito_store::ProofRead;
 use esito_store::StoredEntry;
 use serde::{Deserialize, Serialize};
@@ -23,21 +24,21 @@ pub const PAGE_SIZE_MAX: u32 = 1_000;
 /// An entry as in the export: its canonical bytes embedded as they were hashed.
 #[derive(Serialize)]
 pub struct EntryLine {
-    position: u64,
-    leaf_hash: String,
+    position: Position,
+    leaf_hash: Hash,
     entry: Box<RawValue>,
 }
 
 fn line(stored: StoredEntry) -> Result<EntryLine, ApiError> {
     let entry = RawValue::from_string(stored.entry).map_err(|e| {
         ApiError::from(esito_store::StoreError::Corrupt {
-            position: stored.position,
+            position: stored.position.get(),
             reason: e.to_string(),
         })
     })?;
     Ok(EntryLine {
         position: stored.position,
-        leaf_hash: stored.leaf_hash.to_string(),
+        leaf_hash: stored.leaf_hash,
         entry,
     })
 }

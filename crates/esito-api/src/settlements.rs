@@ -157,7 +157,7 @@ struct SettlementView {
     status: &'static str,
     calculations: u32,
     as_of: u64,
-    root_hash: String,
+    root_hash: esito_log::Hash,
     checkpoint: Option<esito_log::Checkpoint>,
     template: String,
     definitions_sha256: String,
@@ -183,22 +183,24 @@ async fn view_of(
         )
         .ok_or_else(|| unknown_settlement(contract, period))?;
     let calculated = &settlement.calculated;
-    let checkpoint = match &calculated.checkpoint {
-        None => None,
-        Some(checkpoint) => Some(esito_log::Checkpoint {
+    // `decide` refused any other spelling, so a root hash that does not parse is corrupt.
+    let root_hash: esito_log::Hash = calculated.root_hash.parse().map_err(|_| {
+        ApiError::from(esito_store::StoreError::Corrupt {
+            position: calculated.as_of,
+            reason: format!("the settlement of {period} has a malformed root hash"),
+        })
+    })?;
+    let checkpoint = calculated
+        .checkpoint
+        .as_ref()
+        .map(|checkpoint| esito_log::Checkpoint {
             contract_id: contract.to_string(),
             size: calculated.as_of,
-            root_hash: calculated.root_hash.parse().map_err(|_| {
-                ApiError::from(esito_store::StoreError::Corrupt {
-                    position: calculated.as_of,
-                    reason: format!("the settlement of {period} has a malformed root hash"),
-                })
-            })?,
+            root_hash,
             timestamp: checkpoint.timestamp.clone(),
             key_id: checkpoint.key_id.clone(),
             signature: checkpoint.signature.clone(),
-        }),
-    };
+        });
     let events: Vec<Value> = entries
         .iter()
         .filter(|(_, entry)| entry.payload.get("period").and_then(Value::as_str) == Some(period))
@@ -219,7 +221,7 @@ async fn view_of(
         status: settlement.status.as_str(),
         calculations: settlement.calculations,
         as_of: calculated.as_of,
-        root_hash: calculated.root_hash.clone(),
+        root_hash,
         checkpoint,
         template: calculated.template.clone(),
         definitions_sha256: calculated.definitions_sha256.clone(),

@@ -92,11 +92,12 @@ fn access_body(access_id: &str, sequence: usize) -> String {
 }
 
 /// The `p` quantile of sorted latencies, in milliseconds.
-pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub fn percentile(sorted: &[Duration], percent: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    // The nearest rank, rounded half up, in integers.
+    let index = ((sorted.len() - 1) * percent + 50) / 100;
     sorted[index].as_secs_f64() * 1000.0
 }
 
@@ -163,7 +164,7 @@ pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json
     server.abort();
     let rate = latencies.len() as f64 / duration.as_secs_f64();
     latencies.sort();
-    let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
+    let (p50, p99) = (percentile(&latencies, 50), percentile(&latencies, 99));
     let result = crate::line(
         "HTTP appends/s, 8 clients over loopback",
         rate,

@@ -28,7 +28,7 @@ fn money(text: &str) -> anyhow::Result<Money> {
 
 fn at_day(day: u64, minute: u64) -> anyhow::Result<OccurredAt> {
     let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default()
-        + chrono::Duration::days(day.min(TERM_DAYS - 1) as i64);
+        + chrono::Duration::days(i64::try_from(day.min(TERM_DAYS - 1))?);
     let local = date
         .and_hms_opt(9 + (minute / 60 % 9) as u32, (minute % 60) as u32, 0)
         .unwrap_or_default();

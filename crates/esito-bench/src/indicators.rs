@@ -17,11 +17,12 @@ const CONTRACT: &str = "bench-cuneo";
 /// Indicator queries timed for the latency percentiles.
 const QUERIES: usize = 400;
 
-fn percentile(sorted: &[f64], share: f64) -> f64 {
+fn percentile(sorted: &[f64], percent: usize) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let index = ((sorted.len() as f64 - 1.0) * share).round() as usize;
+    // The nearest rank, rounded half up, in integers.
+    let index = ((sorted.len() - 1) * percent + 50) / 100;
     sorted[index.min(sorted.len() - 1)]
 }
 
@@ -101,10 +102,10 @@ pub async fn measure(base_url: &str, events: u64, out: &Path) -> anyhow::Result<
     }
     latest.sort_by(f64::total_cmp);
     earlier.sort_by(f64::total_cmp);
-    let (p50, p99) = (percentile(&latest, 0.50), percentile(&latest, 0.99));
+    let (p50, p99) = (percentile(&latest, 50), percentile(&latest, 99));
     let verdict = if p99 < 20.0 { "met" } else { "NOT met" };
     println!("  indicator query as of the head (every indicator of a quarter): p50 {p50:.2} ms, p99 {p99:.2} ms (target p99 < 20 ms: {verdict})");
-    let (early50, early99) = (percentile(&earlier, 0.50), percentile(&earlier, 0.99));
+    let (early50, early99) = (percentile(&earlier, 50), percentile(&earlier, 99));
     println!("  indicator query as of a position up to a tenth of the log back: p50 {early50:.2} ms, p99 {early99:.2} ms (reported)");
     let report = json!({
         "events": written,

@@ -161,8 +161,8 @@ pub async fn measure(url: &str, entries: u64) -> anyhow::Result<serde_json::Valu
     server.abort();
     check_proofs(&bodies, &head.root_hash)?;
 
-    let (p50, p99) = (percentile(&proofs, 0.50), percentile(&proofs, 0.99));
-    let (read_p50, read_p99) = (percentile(&reads, 0.50), percentile(&reads, 0.99));
+    let (p50, p99) = (percentile(&proofs, 50), percentile(&proofs, 99));
+    let (read_p50, read_p99) = (percentile(&reads, 50), percentile(&reads, 99));
     let verdict = if p99 < TARGET_P99_MS {
         "met"
     } else {

@@ -85,7 +85,7 @@ fn payment_terms() -> PaymentTerms {
 async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Result<()> {
     let start = NaiveDate::from_ymd_opt(2023, 7, 1).expect("a date");
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("a date");
-    let days = (end - start).num_days() + 1;
+    let days = u64::try_from((end - start).num_days() + 1)?;
     let mut setup = vec![
         esito_cli::demo::contract_registration(
             contract,
@@ -112,7 +112,7 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
         ),
     ];
     for household in 0..HOUSEHOLDS {
-        let day = (household % 20) as i64;
+        let day = i64::try_from(household % 20)?;
         setup.push(submission(
             on(day, 10),
             Command::MakeUnitAvailable {
@@ -161,9 +161,9 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
     let mut batch = Vec::with_capacity(esito_store::BATCH_SIZE_MAX);
     let mut milestone = 0u64;
     for access in 0..accesses {
-        let day = (access % days as u64) as i64;
+        let day = i64::try_from(access % days)?;
         batch.push(submission(
-            on(day, (access / days as u64 % 600) as u32),
+            on(day, u32::try_from(access / days % 600)?),
             Command::RecordAccess {
                 access_id: id(&format!("a-{access}")),
                 beneficiary_id: None,
@@ -176,7 +176,10 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
             let household = milestone % HOUSEHOLDS as u64;
             let nth = milestone / HOUSEHOLDS as u64;
             batch.push(submission(
-                on(30 + nth as i64 * 100 + (household % 60) as i64, 30),
+                on(
+                    30 + i64::try_from(nth)? * 100 + i64::try_from(household % 60)?,
+                    30,
+                ),
                 Command::RecordTenantMilestone {
                     tenancy_id: id(&format!("ten-{household}")),
                     milestone: TenantMilestone::FinancialEducationModuleCompleted,

@@ -42,7 +42,7 @@ fn write_export(path: &Path, entries: u64) -> anyhow::Result<()> {
         };
         let canonical = entry.canonical_json();
         let stored = esito_store::StoredEntry {
-            position,
+            position: esito_log::Position::new(position)?,
             leaf_hash: esito_log::leaf_hash(canonical.as_bytes()),
             entry: canonical,
         };

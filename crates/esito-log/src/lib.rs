@@ -12,6 +12,7 @@ pub mod export;
 pub mod hash;
 pub mod jcs;
 pub mod merkle;
+pub mod position;
 pub mod signing;
 
 pub use checkpoint::{Checkpoint, UnsignedCheckpoint};
@@ -26,3 +27,5 @@ pub use merkle::{
     consistency_proof, inclusion_proof, root, verify_consistency, verify_inclusion,
     ConsistencyProof, Frontier, FrontierError, InclusionProof, ProofError, SubtreeHashes,
 };
+pub use position::{Position, PositionError};
+pub use signing::{KeyId, KeyIdParseError};

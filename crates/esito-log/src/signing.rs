@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::checkpoint::{Checkpoint, UnsignedCheckpoint};
@@ -43,14 +44,88 @@ pub enum SignatureError {
 }
 
 /// The key id of a public key.
-pub fn key_id(public: &VerifyingKey) -> String {
-    hex::encode(&Sha256::digest(public.as_bytes())[..8])
+pub fn key_id(public: &VerifyingKey) -> KeyId {
+    KeyId(hex::encode(&Sha256::digest(public.as_bytes())[..8]))
+}
+
+/// A key id: the first 8 bytes of the SHA-256 of the public key, written as 16 lowercase hex
+/// digits. Invariant: the text is exactly that, so a key id has one spelling; `Deserialize`
+/// goes through the same check as `parse`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KeyId(String);
+
+/// Text that is not a key id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a key id is 16 lowercase hex digits (0-9, a-f), found {found:?}")]
+pub struct KeyIdParseError {
+    pub found: String,
+}
+
+impl KeyId {
+    /// The number of hex digits of a key id (8 bytes).
+    pub const DIGITS: usize = 16;
+
+    /// Checks the text form: 16 digits of `0-9` or `a-f`.
+    pub fn parse(text: &str) -> Result<Self, KeyIdParseError> {
+        let digits = text.as_bytes();
+        if digits.len() == Self::DIGITS
+            && digits
+                .iter()
+                .all(|digit| matches!(digit, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(KeyIdParseError {
+                found: text.to_owned(),
+            })
+        }
+    }
+
+    /// The text form, as checkpoints and `/v1/checkpoint-keys` write it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for KeyId {
+    type Err = KeyIdParseError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl TryFrom<String> for KeyId {
+    type Error = KeyIdParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<KeyId> for String {
+    fn from(id: KeyId) -> Self {
+        id.0
+    }
+}
+
+impl PartialEq<str> for KeyId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl std::fmt::Display for KeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// The service's signing key.
 pub struct CheckpointKey {
     signing: SigningKey,
-    key_id: String,
+    key_id: KeyId,
 }
 
 impl CheckpointKey {
@@ -60,7 +135,13 @@ impl CheckpointKey {
         Self { signing, key_id }
     }
 
+    /// The key id's text, as a checkpoint's `key_id` holds it.
     pub fn key_id(&self) -> &str {
+        self.key_id.as_str()
+    }
+
+    /// The key id.
+    pub fn id(&self) -> &KeyId {
         &self.key_id
     }
 
@@ -81,7 +162,7 @@ impl CheckpointKey {
             size,
             root_hash,
             timestamp,
-            key_id: self.key_id.clone(),
+            key_id: self.key_id.to_string(),
         };
         let signature = self.signing.sign(&unsigned.signed_bytes());
         unsigned.with_signature(STANDARD.encode(signature.to_bytes()))
@@ -102,11 +183,11 @@ fn parse_public_key(public_key: &str) -> Result<VerifyingKey, SignatureError> {
 pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(), SignatureError> {
     let public = parse_public_key(public_key)?;
     let expected = key_id(&public);
-    if checkpoint.key_id != expected {
+    if expected != *checkpoint.key_id {
         return Err(SignatureError::OtherKey {
             size: checkpoint.size,
             key_id: checkpoint.key_id.clone(),
-            expected,
+            expected: expected.into(),
         });
     }
     check_with(&public, checkpoint)
@@ -117,7 +198,7 @@ pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(),
 #[derive(Debug, Clone, Default)]
 pub struct Keyring {
     /// (key id, key), in the order given, without repeats.
-    keys: Vec<(String, VerifyingKey)>,
+    keys: Vec<(KeyId, VerifyingKey)>,
 }
 
 impl Keyring {
@@ -150,7 +231,7 @@ impl Keyring {
     /// Checks a checkpoint's signature with the key its `key_id` names; a checkpoint whose key
     /// is not held fails, whatever its signature.
     pub fn verify(&self, checkpoint: &Checkpoint) -> Result<(), SignatureError> {
-        let Some((_, public)) = self.keys.iter().find(|(id, _)| *id == checkpoint.key_id) else {
+        let Some((_, public)) = self.keys.iter().find(|(id, _)| *id == *checkpoint.key_id) else {
             return Err(SignatureError::UnknownKey {
                 size: checkpoint.size,
                 key_id: checkpoint.key_id.clone(),
@@ -290,6 +371,39 @@ mod tests {
                 given.key_id()
             )
         );
+    }
+
+    #[test]
+    fn a_key_id_parses_only_its_text_form_and_is_written_as_today() {
+        let key = CheckpointKey::from_seed([7; 32]);
+        // Today's text: the first 8 bytes of SHA-256 of the public key, in lowercase hex.
+        let public = STANDARD.decode(key.public_key()).expect("base64");
+        let today = hex::encode(&Sha256::digest(&public)[..8]);
+        assert_eq!(key.key_id(), today);
+        assert_eq!(KeyId::parse(&today).as_ref(), Ok(key.id()));
+        let json = serde_json::to_string(key.id()).expect("a key id serialises");
+        assert_eq!(json, format!("\"{today}\""));
+        assert_eq!(
+            &serde_json::from_str::<KeyId>(&json).expect("reads back"),
+            key.id()
+        );
+        for refused in [
+            "",
+            "key-1",
+            &today[..15],
+            &format!("{today}0"),
+            "00112233445566AA",
+            " 0011223344556677",
+        ] {
+            assert_eq!(
+                KeyId::parse(refused),
+                Err(KeyIdParseError {
+                    found: refused.to_owned()
+                })
+            );
+            assert!(serde_json::from_value::<KeyId>(serde_json::json!(refused)).is_err());
+        }
+        assert!(KeyId::parse("0011223344556677").is_ok());
     }
 
     #[test]

@@ -31,7 +31,7 @@ fn shares_from(weights: &[u32]) -> Vec<Decimal> {
     }
     millionths
         .into_iter()
-        .map(|m| Decimal::new(m as i64, 6))
+        .map(|m| Decimal::new(i64::try_from(m).expect("at most a million millionths"), 6))
         .collect()
 }
 

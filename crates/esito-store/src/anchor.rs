@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::StoreError;
+use crate::{db, StoreError};
 
 /// The size of a raw row's entry text: about the size of a synthetic access's canonical entry.
 const BODY_BYTES: usize = 480;
@@ -171,7 +171,8 @@ impl AnchorRow {
         let event_id = uuid::Uuid::new_v4();
         Self {
             contract_id: format!("anchor-{run}-{client}"),
-            position: index as i64 + 1,
+            position: i64::try_from(index + 1)
+                .expect("an anchor writes far fewer rows than i64::MAX"),
             event_id: event_id.to_string(),
             stream_id: format!("acc-{index}"),
             hash: [
@@ -236,18 +237,19 @@ pub async fn stream_log(
     .fetch(&pool);
     let (mut count, mut work) = (0u64, 0usize);
     while let Some((position, text)) = rows.try_next().await? {
+        let position = db::position(position)?.get();
         count += 1;
         work += text.len();
         if let Some(definitions) = derive_with {
             let entry =
-                esito_indicators::StoredEntry::parse_for(position as u64, &text, Some(definitions))
+                esito_indicators::StoredEntry::parse_for(position, &text, Some(definitions))
                     .map_err(|error| StoreError::Corrupt {
                         position: error.position,
                         reason: error.reason,
                     })?;
             let derived = esito_indicators::derive(definitions, entry.view()).map_err(|e| {
                 StoreError::Corrupt {
-                    position: position as u64,
+                    position,
                     reason: e.to_string(),
                 }
             })?;

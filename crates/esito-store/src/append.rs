@@ -12,7 +12,7 @@ use esito_log::Hash;
 use crate::backend::{each_backend, Conn};
 use crate::ledger::{Batch, Head, KnownEvent, NewRow, BATCH_SIZE_MAX};
 use crate::log::stream_ref;
-use crate::{AppendError, AppendOutcome, Store};
+use crate::{db, AppendError, AppendOutcome, Store};
 
 /// New entries per INSERT: 14 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535.
 const ENTRIES_PER_INSERT: usize = 500;
@@ -51,14 +51,18 @@ pub(crate) async fn insert_entries(
                  stream_seq, event_type, occurred_at, recorded_at, recorded_by, corrects, entry,
                  leaf_hash, request_digest) ",
             );
-            query.push_values(chunk, |mut values, row| {
+            let numbers = chunk
+                .iter()
+                .map(|row| Ok((db::to_i64(row.position)?, db::to_i64(row.stream_seq)?)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            query.push_values(chunk.iter().zip(numbers), |mut values, (row, (position, stream_seq))| {
                 values
                     .push_bind(contract_id.as_str())
-                    .push_bind(row.position as i64)
+                    .push_bind(position)
                     .push_bind(dialect::event_id(row.event_id))
                     .push_bind(row.stream_type)
                     .push_bind(row.stream_id.as_str())
-                    .push_bind(row.stream_seq as i64)
+                    .push_bind(stream_seq)
                     .push_bind(row.event_type)
                     .push_bind(row.occurred_at.as_str())
                     .push_bind(row.recorded_at.as_str())
@@ -82,7 +86,7 @@ pub(crate) async fn advance_head(
 ) -> Result<(), AppendError> {
     each_backend!(conn, Conn(conn) => {
         sqlx::query("UPDATE contract_heads SET size = $1, frontier = $2 WHERE contract_id = $3")
-            .bind(head.size as i64)
+            .bind(db::to_i64(head.size)?)
             .bind(head.frontier.to_bytes())
             .bind(contract_id.as_str())
             .execute(conn)
@@ -93,7 +97,7 @@ pub(crate) async fn advance_head(
 
 /// A stored head (size, frontier) as the head an append is decided against.
 pub(crate) fn head_from_row(size: i64, frontier: &[u8]) -> Result<Head, AppendError> {
-    let size = size as u64;
+    let size = db::to_u64(size)?;
     let frontier = Frontier::from_bytes(frontier).map_err(|e| AppendError::Corrupt {
         position: size,
         reason: format!("frontier: {e}"),
@@ -110,7 +114,7 @@ pub(crate) fn known_event(
     request_digest: Vec<u8>,
     leaf_hash: &[u8],
 ) -> Result<KnownEvent, AppendError> {
-    let position = position as u64;
+    let position = db::position(position)?.get();
     let corrupt = |reason: String| AppendError::Corrupt { position, reason };
     Ok(KnownEvent {
         event_id,

@@ -4,7 +4,7 @@ use esito_domain::ContractId;
 use esito_log::Checkpoint;
 
 use crate::backend::each_backend;
-use crate::{Store, StoreError};
+use crate::{db, Store, StoreError};
 
 /// A row of `checkpoints` read as (contract_id, size, root_hash, timestamp, key_id, signature).
 type CheckpointRow = (String, i64, String, String, String, String);
@@ -20,7 +20,7 @@ impl Store {
                  ON CONFLICT DO NOTHING",
             )
             .bind(&checkpoint.contract_id)
-            .bind(checkpoint.size as i64)
+            .bind(db::to_i64(checkpoint.size)?)
             .bind(checkpoint.root_hash.to_string())
             .bind(&checkpoint.timestamp)
             .bind(&checkpoint.key_id)
@@ -53,7 +53,7 @@ impl Store {
 fn checkpoint(
     (contract_id, size, root_hash, timestamp, key_id, signature): CheckpointRow,
 ) -> Result<Checkpoint, StoreError> {
-    let size = size as u64;
+    let size = db::to_u64(size)?;
     Ok(Checkpoint {
         contract_id,
         size,

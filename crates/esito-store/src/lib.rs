@@ -12,6 +12,7 @@ pub mod anchor;
 mod append;
 mod backend;
 mod checkpoints;
+mod db;
 mod keys;
 mod ledger;
 mod log;
@@ -26,7 +27,7 @@ mod views;
 
 use esito_domain::{DomainError, EventId};
 use esito_log::merkle::tiles::ProofNodes;
-use esito_log::Hash;
+use esito_log::{Hash, Position};
 
 pub use ledger::BATCH_SIZE_MAX;
 
@@ -90,7 +91,7 @@ pub struct AppendOutcome {
 /// One entry as stored: its position, leaf hash and canonical JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
-    pub position: u64,
+    pub position: Position,
     pub leaf_hash: Hash,
     pub entry: String,
 }

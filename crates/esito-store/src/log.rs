@@ -11,7 +11,7 @@ use esito_log::merkle::Frontier;
 use esito_log::Hash;
 
 use crate::backend::each_backend;
-use crate::{ContractHead, Store, StoreError, StoredEntry, PAGE_SIZE_MAX};
+use crate::{db, ContractHead, Store, StoreError, StoredEntry, PAGE_SIZE_MAX};
 
 /// A row of `log_entries` read as (position, leaf_hash, entry).
 type EntryRow = (i64, Vec<u8>, String);
@@ -31,7 +31,7 @@ impl Store {
                  WHERE contract_id = $1 AND position > $2 ORDER BY position LIMIT $3",
             )
             .bind(contract_id.as_str())
-            .bind(after as i64)
+            .bind(db::to_i64(after)?)
             .bind(i64::from(limit))
             .fetch_all(&store.pool)
             .await?
@@ -47,7 +47,7 @@ impl Store {
                 .fetch_optional(&store.pool)
                 .await?
         });
-        row.map(|(size, frontier)| contract_head(size as u64, &frontier))
+        row.map(|(size, frontier)| contract_head(db::to_u64(size)?, &frontier))
             .transpose()
     }
 
@@ -154,7 +154,7 @@ impl Store {
                 }
                 return Ok(after);
             };
-            after = last.position;
+            after = last.position.get();
             for entry in &page {
                 writeln!(out, "{}", entry.export_line())?;
             }
@@ -166,9 +166,9 @@ impl Store {
 pub(crate) fn stored_entry(
     (position, leaf_hash, entry): EntryRow,
 ) -> Result<StoredEntry, StoreError> {
-    let position = position as u64;
+    let position = db::position(position)?;
     let leaf_hash = Hash::from_slice(&leaf_hash).map_err(|e| StoreError::Corrupt {
-        position,
+        position: position.get(),
         reason: e.to_string(),
     })?;
     Ok(StoredEntry {
@@ -201,6 +201,7 @@ pub(crate) fn stream_ref(stream_type: &str, stream_id: &str) -> Result<StreamRef
 #[cfg(test)]
 mod tests {
     use super::*;
+    use esito_log::Position;
 
     #[test]
     fn a_stored_entry_keeps_its_position_hash_and_text() {
@@ -210,11 +211,23 @@ mod tests {
         assert_eq!(
             entry,
             StoredEntry {
-                position: 7,
+                position: Position::new(7).expect("7 is a position"),
                 leaf_hash: hash,
                 entry: "{}".to_owned()
             }
         );
+    }
+
+    #[test]
+    fn a_stored_entry_at_position_zero_or_below_is_corrupt() {
+        let hash = esito_log::leaf_hash(b"{}");
+        for position in [0, -1, i64::MIN] {
+            let read = stored_entry((position, hash.as_bytes().to_vec(), "{}".to_owned()));
+            assert!(
+                matches!(&read, Err(StoreError::Corrupt { reason, .. }) if reason.contains(&format!("found {position}"))),
+                "position {position} read as {read:?}"
+            );
+        }
     }
 
     #[test]

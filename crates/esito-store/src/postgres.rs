@@ -24,7 +24,7 @@ use crate::backend::{Conn, Tx, Write};
 use crate::ledger::{self, Batch, Head, KnownEvent, NewRow, Plan, PlanError, PlanInput, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
 use crate::views::Views;
-use crate::{AppendError, AppendOutcome, StoreError};
+use crate::{db, AppendError, AppendOutcome, StoreError};
 
 /// Connections in the pool: enough for concurrent writers to queue on the row lock, not on the pool.
 const POOL_SIZE: u32 = 16;
@@ -260,16 +260,16 @@ impl PgStore {
         };
         let query = sqlx::query(&statement)
             .bind(contract_id.as_str())
-            .bind(expected_size as i64)
-            .bind(plan.head.size as i64)
+            .bind(db::to_i64(expected_size)?)
+            .bind(db::to_i64(plan.head.size)?)
             .bind(plan.head.frontier.to_bytes());
         let query = if let [row] = plan.rows.as_slice() {
             query
-                .bind(row.position as i64)
+                .bind(db::to_i64(row.position)?)
                 .bind(row.event_id)
                 .bind(row.stream_type)
                 .bind(row.stream_id.clone())
-                .bind(row.stream_seq as i64)
+                .bind(db::to_i64(row.stream_seq)?)
                 .bind(row.event_type)
                 .bind(row.occurred_at.clone())
                 .bind(row.recorded_at.clone())
@@ -279,7 +279,7 @@ impl PgStore {
                 .bind(row.leaf_hash.as_bytes().to_vec())
                 .bind(row.request_digest.to_vec())
         } else {
-            let columns = Columns::of(&plan.rows);
+            let columns = Columns::of(&plan.rows)?;
             query
                 .bind(columns.positions)
                 .bind(columns.event_ids)
@@ -298,7 +298,7 @@ impl PgStore {
         let query = if plan.subtrees.is_empty() {
             query
         } else {
-            let subtrees = SubtreeColumns::of(&plan.subtrees);
+            let subtrees = SubtreeColumns::of(&plan.subtrees)?;
             query
                 .bind(subtrees.levels)
                 .bind(subtrees.indices)
@@ -362,11 +362,11 @@ impl PgStore {
              ORDER BY 1, 2",
         )
         .bind(wanted.contract_id.as_str())
-        .bind(leaves.iter().map(|r| r.start as i64).collect::<Vec<_>>())
-        .bind(leaves.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(db::to_i64_all(leaves.iter().map(|r| r.start))?)
+        .bind(db::to_i64_all(leaves.iter().map(|r| r.end))?)
         .bind(subtrees.iter().map(|r| r.level as i16).collect::<Vec<_>>())
-        .bind(subtrees.iter().map(|r| r.start as i64).collect::<Vec<_>>())
-        .bind(subtrees.iter().map(|r| r.end as i64).collect::<Vec<_>>())
+        .bind(db::to_i64_all(subtrees.iter().map(|r| r.start))?)
+        .bind(db::to_i64_all(subtrees.iter().map(|r| r.end))?)
         .bind(wanted.head)
         .fetch_all(&self.pool)
         .await?;
@@ -495,7 +495,7 @@ async fn read_snapshot(
                 row.get(6),
             )?),
             _ => snapshot.streams.push(StreamRow {
-                position: position as u64,
+                position: db::position(position)?.get(),
                 entry: row.get(7),
             }),
         }
@@ -522,13 +522,13 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(rows: &[NewRow]) -> Self {
-        Self {
-            positions: rows.iter().map(|r| r.position as i64).collect(),
+    fn of(rows: &[NewRow]) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            positions: db::to_i64_all(rows.iter().map(|r| r.position))?,
             event_ids: rows.iter().map(|r| r.event_id).collect(),
             stream_types: rows.iter().map(|r| r.stream_type).collect(),
             stream_ids: rows.iter().map(|r| r.stream_id.clone()).collect(),
-            stream_seqs: rows.iter().map(|r| r.stream_seq as i64).collect(),
+            stream_seqs: db::to_i64_all(rows.iter().map(|r| r.stream_seq))?,
             event_types: rows.iter().map(|r| r.event_type).collect(),
             occurred_at: rows.iter().map(|r| r.occurred_at.clone()).collect(),
             recorded_at: rows.iter().map(|r| r.recorded_at.clone()).collect(),
@@ -540,7 +540,7 @@ impl Columns {
                 .map(|r| r.leaf_hash.as_bytes().to_vec())
                 .collect(),
             digests: rows.iter().map(|r| r.request_digest.to_vec()).collect(),
-        }
+        })
     }
 }
 
@@ -552,11 +552,11 @@ struct SubtreeColumns {
 }
 
 impl SubtreeColumns {
-    fn of(nodes: &[StoredNode]) -> Self {
-        Self {
+    fn of(nodes: &[StoredNode]) -> Result<Self, sqlx::Error> {
+        Ok(Self {
             levels: nodes.iter().map(|n| n.level as i16).collect(),
-            indices: nodes.iter().map(|n| n.index as i64).collect(),
+            indices: db::to_i64_all(nodes.iter().map(|n| n.index))?,
             hashes: nodes.iter().map(|n| n.hash.as_bytes().to_vec()).collect(),
-        }
+        })
     }
 }

@@ -14,7 +14,7 @@ use esito_log::Hash;
 
 use crate::backend::{each_backend, Conn};
 use crate::log::contract_head;
-use crate::{ProofRead, Store, StoreError};
+use crate::{db, ProofRead, Store, StoreError};
 
 /// Tiles of leaves read at once when subtrees missing from an older log are computed: 16,384
 /// leaf hashes, half a megabyte.
@@ -201,11 +201,12 @@ pub(crate) async fn insert_subtrees(
         for chunk in nodes.chunks(SUBTREES_PER_INSERT) {
             let mut query =
                 sqlx::QueryBuilder::new("INSERT INTO log_subtrees (contract_id, level, idx, hash) ");
-            query.push_values(chunk, |mut values, node| {
+            let indices = db::to_i64_all(chunk.iter().map(|node| node.index))?;
+            query.push_values(chunk.iter().zip(indices), |mut values, (node, index)| {
                 values
                     .push_bind(contract_id.as_str())
                     .push_bind(i64::from(node.level))
-                    .push_bind(node.index as i64)
+                    .push_bind(index)
                     .push_bind(node.hash.as_bytes().to_vec());
             });
             query.push(conflict);
@@ -226,7 +227,7 @@ pub(crate) struct NodesRead {
 impl NodesRead {
     pub(crate) fn push(&mut self, level: i64, second: i64, bytes: &[u8]) -> Result<(), StoreError> {
         if level < 0 {
-            self.head = Some((second as u64, bytes.to_vec()));
+            self.head = Some((db::to_u64(second)?, bytes.to_vec()));
         } else {
             self.nodes.push(stored_node(level, second, bytes)?);
         }
@@ -241,7 +242,11 @@ impl NodesRead {
 /// (level, index, hash) as a stored node; level 0 is a leaf.
 pub(crate) fn stored_node(level: i64, index: i64, hash: &[u8]) -> Result<StoredNode, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt {
-        position: if level == 0 { index as u64 + 1 } else { 0 },
+        // A leaf's position is its index + 1; 0 (no entry's) when that is unknown.
+        position: match u64::try_from(index) {
+            Ok(index) if level == 0 => index + 1,
+            _ => 0,
+        },
         reason: format!("subtree ({level}, {index}): {reason}"),
     };
     Ok(StoredNode {

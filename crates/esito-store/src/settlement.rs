@@ -107,7 +107,7 @@ impl Store {
             for stored in self.stream_entries(contract_id, stream).await? {
                 entries.push(serde_json::from_str(&stored.entry).map_err(|error| {
                     StoreError::Corrupt {
-                        position: stored.position,
+                        position: stored.position.get(),
                         reason: error.to_string(),
                     }
                 })?);

@@ -20,7 +20,7 @@ use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
 use crate::ledger::{self, Batch, Head, KnownEvent, PlanError, PlanInput, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
-use crate::{AppendError, AppendOutcome, StoreError};
+use crate::{db, AppendError, AppendOutcome, StoreError};
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -168,9 +168,9 @@ impl SqliteStore {
                         .push("SELECT 0, position - 1, leaf_hash FROM log_entries WHERE contract_id = ")
                         .push_bind(contract_id.as_str())
                         .push(" AND position > ")
-                        .push_bind(range.start as i64)
+                        .push_bind(db::to_i64(range.start)?)
                         .push(" AND position <= ")
-                        .push_bind(range.end as i64);
+                        .push_bind(db::to_i64(range.end)?);
                 } else {
                     query
                         .push("SELECT level, idx, hash FROM log_subtrees WHERE contract_id = ")
@@ -178,9 +178,9 @@ impl SqliteStore {
                         .push(" AND level = ")
                         .push_bind(i64::from(range.level))
                         .push(" AND idx >= ")
-                        .push_bind(range.start as i64)
+                        .push_bind(db::to_i64(range.start)?)
                         .push(" AND idx < ")
-                        .push_bind(range.end as i64);
+                        .push_bind(db::to_i64(range.end)?);
                 }
             }
             query.push(" ORDER BY 1, 2");
@@ -233,11 +233,12 @@ async fn known_events(
         query.push(")");
         for row in query.build().fetch_all(&mut *tx).await? {
             let position: i64 = row.get(1);
+            let stored_at = db::position(position)?.get();
             let event_id =
                 row.get::<&str, _>(0)
                     .parse()
                     .map_err(|e: uuid::Error| AppendError::Corrupt {
-                        position: position as u64,
+                        position: stored_at,
                         reason: e.to_string(),
                     })?;
             known.push(known_event(
@@ -277,7 +278,7 @@ async fn stream_rows(
         }
         for row in query.build().fetch_all(&mut *tx).await? {
             rows.push(StreamRow {
-                position: row.get::<i64, _>(0) as u64,
+                position: db::position(row.get(0))?.get(),
                 entry: row.get(1),
             });
         }

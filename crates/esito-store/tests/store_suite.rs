@@ -226,12 +226,12 @@ async fn positions_and_ids(store: &Store, contract: &ContractId) -> Vec<(u64, St
             .await
             .expect("entries read");
         let Some(last) = page.last() else { return out };
-        after = last.position;
+        after = last.position.get();
         for stored in page {
             let entry: esito_log::Entry =
                 serde_json::from_str(&stored.entry).expect("stored entries parse");
             assert_eq!(entry.position, stored.position);
-            out.push((stored.position, entry.event_id));
+            out.push((stored.position.get(), entry.event_id));
         }
     }
 }

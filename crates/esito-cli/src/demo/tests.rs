@@ -237,7 +237,7 @@ async fn fingerprints(store: &Store) -> Vec<(String, usize, String)> {
                 .await
                 .expect("entries read");
             let Some(last) = page.last() else { break };
-            after = last.position;
+            after = last.position.get();
             for stored in &page {
                 let mut entry: esito_log::Entry =
                     serde_json::from_str(&stored.entry).expect("a stored entry");
@@ -447,7 +447,7 @@ fn torino_happens_in_2023_and_2024() {
 
 fn average(scores: &AssessmentScores) -> i64 {
     let total: i64 = scores.values().map(|score| i64::from(*score)).sum();
-    total / scores.len() as i64
+    total / i64::try_from(scores.len()).expect("a handful of scores")
 }
 
 #[test]

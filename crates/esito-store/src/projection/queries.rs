@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::*;
 use crate::backend::{each_backend, Conn};
+use crate::db;
 
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
@@ -75,15 +76,18 @@ impl Store {
                 .entries(contract_id, position, crate::PAGE_SIZE_MAX)
                 .await?;
             let Some(last) = page.last() else { break };
-            position = last.position;
+            position = last.position.get();
             for stored in page.iter().filter(|stored| stored.position <= as_of) {
-                let entry =
-                    StoredEntry::parse_for(stored.position, &stored.entry, Some(&definitions))
-                        .map_err(stored_error)?;
+                let entry = StoredEntry::parse_for(
+                    stored.position.get(),
+                    &stored.entry,
+                    Some(&definitions),
+                )
+                .map_err(stored_error)?;
                 projection
                     .apply(&definitions, entry.view())
                     .map_err(|error| StoreError::Corrupt {
-                        position: stored.position,
+                        position: stored.position.get(),
                         reason: error.to_string(),
                     })?;
             }
@@ -120,7 +124,7 @@ impl Store {
         Ok(counts
             .into_iter()
             .filter(|(_, events)| *events > 0)
-            .map(|(key, events)| (key, events as u64))
+            .map(|(key, events)| (key, events.unsigned_abs()))
             .collect())
     }
 
@@ -168,7 +172,7 @@ impl Store {
             if let Some(stored) = self.entry_by_event_id(contract_id, id).await? {
                 out.insert(
                     event_id.clone(),
-                    parse_entry(stored.position, &stored.entry)?,
+                    parse_entry(stored.position.get(), &stored.entry)?,
                 );
             }
         }
@@ -209,13 +213,15 @@ impl Store {
     ) -> Result<Snapshot, StoreError> {
         let mut tx = self.begin_read().await?;
         let snapshot = each_backend!(tx.conn(), Conn(tx) => {
-            let checkpoint = sqlx::query_scalar::<_, i64>(
-                "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
-            )
-            .bind(contract_id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(0) as u64;
+            let checkpoint = db::to_u64(
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                )
+                .bind(contract_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0),
+            )?;
             let (first, end) = month_range(period);
             let mut snapshot = Snapshot {
                 checkpoint,
@@ -233,7 +239,7 @@ impl Store {
                     let aggregate = totals
                         .entry((row.try_get(0)?, row.try_get(1)?))
                         .or_default();
-                    aggregate.count = row.try_get::<i64, _>(2)?.max(0) as u64;
+                    aggregate.count = row.try_get::<i64, _>(2)?.max(0).unsigned_abs();
                     aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
                 }
                 for row in sqlx::query(DISTINCT_SQL)
@@ -245,7 +251,7 @@ impl Store {
                     totals
                         .entry((row.try_get(0)?, row.try_get(1)?))
                         .or_default()
-                        .distinct = row.try_get::<i64, _>(2)?.max(0) as u64;
+                        .distinct = row.try_get::<i64, _>(2)?.max(0).unsigned_abs();
                 }
                 snapshot.totals = Some(totals);
             } else {
@@ -280,7 +286,7 @@ impl Store {
                 .bind(contract_id.as_str())
                 .bind(PERIODIC_PART_MAX)
                 .bind(period.end_on().format("%Y-%m-%d").to_string())
-                .bind(as_of as i64)
+                .bind(db::to_i64(as_of)?)
                 .fetch_all(&mut *tx)
                 .await?
             {

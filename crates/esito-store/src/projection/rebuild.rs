@@ -10,6 +10,7 @@ use super::copy::copy_rebuilt;
 use super::step::{delete_rows, lock_checkpoint, save_state, write_rows};
 use super::*;
 use crate::backend::{each_backend, Conn};
+use crate::db;
 
 /// What a rebuild writes: every row of the contract's projection, derived from the whole log.
 #[derive(Debug, Default)]
@@ -174,7 +175,7 @@ impl Store {
             .await?
             .iter()
             .filter(|stored| stored.position <= head)
-            .map(|stored| parse_entry(stored.position, &stored.entry))
+            .map(|stored| parse_entry(stored.position.get(), &stored.entry))
             .collect::<Result<Vec<_>, _>>()?;
         let mut state = ProjectionState::default();
         loop {
@@ -203,36 +204,34 @@ impl Store {
         each_backend!(self, Store(store) => {
             let pool = store.pool.clone();
             tokio::spawn(async move {
-                use futures_util::TryStreamExt;
-                let mut rows = sqlx::query_as::<_, (i64, String)>(
-                    "SELECT position, entry FROM log_entries
-                     WHERE contract_id = $1 AND position > $2 AND position <= $3
-                     ORDER BY position",
-                )
-                .bind(&contract)
-                .bind(after as i64)
-                .bind(up_to as i64)
-                .fetch(&pool);
-                let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
-                loop {
-                    match rows.try_next().await {
-                        Ok(Some((position, entry))) => {
-                            chunk.push((position as u64, entry));
-                            if chunk.len() == CHUNK_ENTRIES
-                                && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
-                            {
-                                return;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(error) => {
-                            let _ = sender.send(Err(error.into())).await;
-                            return;
+                // Reads until the end or a failure; a failure is sent as the last item.
+                let read = async {
+                    use futures_util::TryStreamExt;
+                    let mut rows = sqlx::query_as::<_, (i64, String)>(
+                        "SELECT position, entry FROM log_entries
+                         WHERE contract_id = $1 AND position > $2 AND position <= $3
+                         ORDER BY position",
+                    )
+                    .bind(&contract)
+                    .bind(db::to_i64(after)?)
+                    .bind(db::to_i64(up_to)?)
+                    .fetch(&pool);
+                    let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
+                    while let Some((position, entry)) = rows.try_next().await? {
+                        chunk.push((db::position(position)?.get(), entry));
+                        if chunk.len() == CHUNK_ENTRIES
+                            && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+                        {
+                            return Ok(());
                         }
                     }
-                }
-                if !chunk.is_empty() {
-                    let _ = sender.send(Ok(chunk)).await;
+                    if !chunk.is_empty() {
+                        let _ = sender.send(Ok(chunk)).await;
+                    }
+                    Ok::<(), StoreError>(())
+                };
+                if let Err(error) = read.await {
+                    let _ = sender.send(Err(error)).await;
                 }
                 });
         });

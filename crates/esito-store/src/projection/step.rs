@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::*;
 use crate::backend::{each_backend, Conn};
+use crate::db;
 
 /// A row of `projector_checkpoints` read as (position, template, template_named_at,
 /// definitions_sha256).
@@ -59,7 +60,7 @@ impl Store {
                 each_backend!(write.conn(), Conn(conn) => {
                     for (event_id, position) in &superseded {
                         sqlx::query(SUPERSEDE_SQL)
-                            .bind(*position as i64)
+                            .bind(db::to_i64(*position)?)
                             .bind(contract_id.as_str())
                             .bind(event_id.as_str())
                             .execute(&mut *conn)
@@ -130,7 +131,7 @@ impl Store {
             .fetch_optional(&store.pool)
             .await?
         });
-        Ok(row.map(checkpoint_state).unwrap_or_default())
+        Ok(row.map(checkpoint_state).transpose()?.unwrap_or_default())
     }
 }
 
@@ -154,19 +155,19 @@ pub(crate) async fn lock_checkpoint(
         .fetch_one(&mut *conn)
         .await?
     });
-    Ok(checkpoint_state(row))
+    checkpoint_state(row)
 }
 
 /// A checkpoint row as the state it records.
 fn checkpoint_state(
     (position, template, template_named_at, definitions_sha256): CheckpointRow,
-) -> ProjectionState {
-    ProjectionState {
-        position: position as u64,
+) -> Result<ProjectionState, StoreError> {
+    Ok(ProjectionState {
+        position: db::to_u64(position)?,
         template,
-        template_named_at: template_named_at as u64,
+        template_named_at: db::to_u64(template_named_at)?,
         definitions_sha256,
-    }
+    })
 }
 
 /// The stored entries (position, text) in `(after, after + batch]`.
@@ -179,15 +180,14 @@ async fn entries_in(
     let rows: Vec<(i64, String)> = each_backend!(conn, Conn(conn) => {
         sqlx::query_as(ENTRIES_SQL)
             .bind(contract_id.as_str())
-            .bind(after as i64)
-            .bind((after + u64::from(batch)) as i64)
+            .bind(db::to_i64(after)?)
+            .bind(db::to_i64(after.saturating_add(u64::from(batch)))?)
             .fetch_all(conn)
             .await?
     });
-    Ok(rows
-        .into_iter()
-        .map(|(position, entry)| (position as u64, entry))
-        .collect())
+    rows.into_iter()
+        .map(|(position, entry)| Ok((db::position(position)?.get(), entry)))
+        .collect()
 }
 
 /// Adds `delta` to the monthly rows (upserts) and inserts the facts of the parts that reach
@@ -198,13 +198,16 @@ pub(crate) async fn write_rows(
     delta: &Delta,
     span_facts: &[(Fact, Option<u64>)],
 ) -> Result<(), StoreError> {
-    let mut amounts = Vec::with_capacity(span_facts.len());
-    for (fact, _) in span_facts {
-        amounts.push(
+    // The columns that need a check, computed before the inserts, whose binds cannot fail.
+    let mut checked = Vec::with_capacity(span_facts.len());
+    for (fact, until) in span_facts {
+        checked.push((
             fact.amount
                 .map(|amount| cents(amount, fact.position))
                 .transpose()?,
-        );
+            db::to_i64(fact.position)?,
+            until.map(db::to_i64).transpose()?,
+        ));
     }
     let months: Vec<_> = delta
         .months
@@ -300,19 +303,19 @@ pub(crate) async fn write_rows(
                 .execute(&mut *conn)
                 .await?;
         }
-        let rows: Vec<_> = span_facts.iter().zip(&amounts).collect();
+        let rows: Vec<_> = span_facts.iter().zip(&checked).collect();
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut insert = sqlx::QueryBuilder::new(INSERT_FACTS_SQL);
-            insert.push_values(chunk, |mut row, ((fact, until), amount)| {
+            insert.push_values(chunk, |mut row, ((fact, _), (amount, position, until))| {
                 row.push_bind(contract_id.as_str())
                     .push_bind(fact.indicator.as_str())
                     .push_bind(fact.part.code())
-                    .push_bind(fact.position as i64)
-                    .push_bind(until.map(|until| until as i64))
+                    .push_bind(*position)
+                    .push_bind(*until)
                     .push_bind(fact.event_id.as_str())
                     .push_bind(fact.local_date.format("%Y-%m-%d").to_string())
                     .push_bind(fact.key.as_deref())
-                    .push_bind(**amount);
+                    .push_bind(*amount);
             });
             insert.build().execute(&mut *conn).await?;
         }
@@ -344,9 +347,9 @@ pub(crate) async fn save_state(
 ) -> Result<(), StoreError> {
     each_backend!(conn, Conn(conn) => {
         sqlx::query(SAVE_STATE_SQL)
-            .bind(state.position as i64)
+            .bind(db::to_i64(state.position)?)
             .bind(state.template.as_deref())
-            .bind(state.template_named_at as i64)
+            .bind(db::to_i64(state.template_named_at)?)
             .bind(state.definitions_sha256.as_deref())
             .bind(contract_id.as_str())
             .execute(conn)
@@ -361,7 +364,8 @@ mod tests {
 
     #[test]
     fn a_checkpoint_row_reads_as_the_state_it_records() {
-        let state = checkpoint_state((42, Some("cuneo".to_owned()), 3, Some("ab".to_owned())));
+        let state = checkpoint_state((42, Some("cuneo".to_owned()), 3, Some("ab".to_owned())))
+            .expect("a checkpoint of positive numbers reads");
         assert_eq!(
             state,
             ProjectionState {
