@@ -81,10 +81,7 @@ pub async fn calculate(
         .await?
         .map(|checkpoint| SettlementCheckpoint {
             timestamp: checkpoint.timestamp,
-            key_id: checkpoint
-                .key_id
-                .parse()
-                .expect("the service's own key id is 16 lowercase hex digits"),
+            key_id: checkpoint.key_id,
             signature: checkpoint.signature,
         });
     let submission = Submission {
@@ -191,7 +188,7 @@ async fn view_of(
             size: calculated.as_of,
             root_hash,
             timestamp: checkpoint.timestamp.clone(),
-            key_id: checkpoint.key_id.to_string(),
+            key_id: checkpoint.key_id.clone(),
             signature: checkpoint.signature.clone(),
         });
     let events: Vec<Value> = entries
