@@ -76,11 +76,7 @@ pub async fn calculate(
         .sign_checkpoint_of(
             &contract,
             settled.document.as_of,
-            settled
-                .document
-                .root_hash
-                .parse()
-                .expect("the engine checked the root hash"),
+            settled.document.root_hash,
         )
         .await?
         .map(|checkpoint| SettlementCheckpoint {
@@ -160,8 +156,8 @@ struct SettlementView {
     root_hash: esito_log::Hash,
     checkpoint: Option<esito_log::Checkpoint>,
     template: String,
-    definitions_sha256: String,
-    terms_sha256: String,
+    definitions_sha256: esito_log::Hash,
+    terms_sha256: esito_log::Hash,
     final_settlement: bool,
     validated: Option<SettlementValidated>,
     paid: Option<SettlementPaid>,
@@ -183,13 +179,7 @@ async fn view_of(
         )
         .ok_or_else(|| unknown_settlement(contract, period))?;
     let calculated = &settlement.calculated;
-    // `decide` refused any other spelling, so a root hash that does not parse is corrupt.
-    let root_hash: esito_log::Hash = calculated.root_hash.parse().map_err(|_| {
-        ApiError::from(esito_store::StoreError::Corrupt {
-            position: calculated.as_of,
-            reason: format!("the settlement of {period} has a malformed root hash"),
-        })
-    })?;
+    let root_hash = calculated.root_hash;
     let checkpoint = calculated
         .checkpoint
         .as_ref()
@@ -224,8 +214,8 @@ async fn view_of(
         root_hash,
         checkpoint,
         template: calculated.template.clone(),
-        definitions_sha256: calculated.definitions_sha256.clone(),
-        terms_sha256: calculated.terms_sha256.clone(),
+        definitions_sha256: calculated.definitions_sha256,
+        terms_sha256: calculated.terms_sha256,
         final_settlement: calculated.final_settlement,
         validated: settlement.status.validated().cloned(),
         paid: settlement.status.paid().cloned(),

@@ -1149,8 +1149,8 @@ async fn checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key(
     ] {
         let checkpoint: esito_log::Checkpoint =
             serde_json::from_value(checkpoint).expect("a checkpoint");
-        assert_eq!(&checkpoint.key_id, signer);
-        verify_signature(&checkpoint, &public_key_of(&checkpoint.key_id))
+        assert_eq!(checkpoint.key_id.as_str(), signer);
+        verify_signature(&checkpoint, &public_key_of(checkpoint.key_id.as_str()))
             .expect("verifies with its own key");
         assert!(verify_signature(&checkpoint, other).is_err());
     }

@@ -21,6 +21,7 @@ use esito_domain::aggregates::{PeriodSettlement, PhaseState};
 use esito_domain::events::SettlementCheckpoint;
 use esito_domain::{Command, ContractTerms, Money, PaymentRule, PaymentTerms};
 use esito_indicators::{Fact, IndicatorReport, Part, Period};
+use esito_log::Hash;
 use esito_settlement::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, LineKind, MilestoneFacts,
     Restatement, SettlementDocument, SettlementHistory, SettlementInput,
@@ -84,9 +85,9 @@ pub struct Gathered {
     pub input: SettlementInput,
     /// The template whose definitions computed the values, and their file's SHA-256.
     pub template: String,
-    pub definitions_sha256: String,
+    pub definitions_sha256: Hash,
     /// SHA-256 of the RFC 8785 JSON of the terms in force ([`terms_sha256`]).
-    pub terms_sha256: String,
+    pub terms_sha256: Hash,
 }
 
 /// A period's settlement, and what it was computed from.
@@ -94,8 +95,8 @@ pub struct Gathered {
 pub struct Settled {
     pub document: SettlementDocument,
     pub template: String,
-    pub definitions_sha256: String,
-    pub terms_sha256: String,
+    pub definitions_sha256: Hash,
+    pub terms_sha256: Hash,
 }
 
 impl Settled {
@@ -107,11 +108,11 @@ impl Settled {
             period_start_on: document.period_start_on,
             period_end_on: document.period_end_on,
             as_of: document.as_of,
-            root_hash: document.root_hash.clone(),
+            root_hash: document.root_hash,
             checkpoint,
             template: self.template.clone(),
-            definitions_sha256: self.definitions_sha256.clone(),
-            terms_sha256: self.terms_sha256.clone(),
+            definitions_sha256: self.definitions_sha256,
+            terms_sha256: self.terms_sha256,
             final_settlement: document.final_settlement,
             document: serde_json::to_value(document).expect("a settlement document serializes"),
         }
@@ -123,7 +124,7 @@ impl Settled {
 pub fn terms_sha256(
     payment_terms: &PaymentTerms,
     funder_terms: Option<&esito_domain::FunderTerms>,
-) -> String {
+) -> Hash {
     let mut terms = serde_json::Map::new();
     terms.insert(
         "payment_terms".to_owned(),
@@ -136,7 +137,7 @@ pub fn terms_sha256(
         );
     }
     let canonical = esito_log::canonicalize(&serde_json::Value::Object(terms));
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+    Hash::from_bytes(Sha256::digest(canonical.as_bytes()).into())
 }
 
 /// Computes the settlement of `period` as of the books' position ([`settlement_input`], then
@@ -144,7 +145,7 @@ pub fn terms_sha256(
 pub fn settle(
     books: &Books,
     period: Period,
-    root_hash: &str,
+    root_hash: Hash,
     figures: &Figures,
 ) -> Result<Settled, BooksError> {
     let gathered = settlement_input(books, period, root_hash, figures)?;
@@ -315,7 +316,7 @@ fn settled_so_far(documents: &[SettlementDocument]) -> BTreeMap<String, Decimal>
 fn own_input<'f>(
     books: &Books,
     period: Period,
-    root_hash: &str,
+    root_hash: Hash,
     figures: &'f Figures,
     documents_before: &[SettlementDocument],
 ) -> Result<(SettlementInput, ContractTerms, &'f IndicatorReport), BooksError> {
@@ -339,7 +340,7 @@ fn own_input<'f>(
         contract_id: books.contract_id.clone(),
         period,
         as_of: books.as_of,
-        root_hash: root_hash.to_owned(),
+        root_hash,
         milestones: milestones(books, &payment_terms.rules),
         payment_terms,
         indicators,
@@ -356,7 +357,7 @@ fn own_input<'f>(
 fn recomputed_net(
     books: &Books,
     period: Period,
-    root_hash: &str,
+    root_hash: Hash,
     figures: &Figures,
     documents_before: &[SettlementDocument],
 ) -> Result<Money, BooksError> {
@@ -370,7 +371,7 @@ fn recomputed_net(
 pub fn settlement_input(
     books: &Books,
     period: Period,
-    root_hash: &str,
+    root_hash: Hash,
     figures: &Figures,
 ) -> Result<Gathered, BooksError> {
     let earlier = books.earlier(period);
@@ -439,7 +440,9 @@ pub fn settlement_input(
     Ok(Gathered {
         terms_sha256: terms_sha256(&input.payment_terms, terms.funder_terms.as_ref()),
         template: report.template.clone(),
-        definitions_sha256: report.definitions_sha256.clone(),
+        definitions_sha256: report.definitions_sha256.parse().expect(
+            "esito-indicators writes a definitions file's SHA-256 as 64 lowercase hex digits",
+        ),
         input,
     })
 }

@@ -131,5 +131,5 @@ fn settle_projected(
         }
         figures.insert_report(report);
     }
-    settle(&books, period, &frontier.root().to_string(), &figures)
+    settle(&books, period, frontier.root(), &figures)
 }

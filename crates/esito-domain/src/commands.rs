@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use esito_log::Hash;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -266,12 +267,15 @@ pub enum Command {
         period_start_on: NaiveDate,
         period_end_on: NaiveDate,
         as_of: u64,
-        root_hash: String,
+        #[schemars(with = "String")]
+        root_hash: Hash,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         checkpoint: Option<SettlementCheckpoint>,
         template: String,
-        definitions_sha256: String,
-        terms_sha256: String,
+        #[schemars(with = "String")]
+        definitions_sha256: Hash,
+        #[schemars(with = "String")]
+        terms_sha256: Hash,
         final_settlement: bool,
         #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
         document: serde_json::Value,

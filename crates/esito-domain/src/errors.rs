@@ -263,8 +263,6 @@ pub enum DomainError {
     #[error("accepted_by {accepted_by} is not the contract's payer, {payer}")]
     AcceptedByNonPayer { accepted_by: String, payer: String },
     // Settlements.
-    #[error("{field} is a SHA-256 written as 64 lowercase hexadecimal digits (got {value:?})")]
-    HashMalformed { field: &'static str, value: String },
     #[error("the settlement document's {field} differs from the command's")]
     SettlementDocumentDisagrees { field: &'static str },
     #[error(
@@ -428,7 +426,6 @@ impl DomainError {
             DomainError::DeliverableAlreadyAccepted => "deliverable_already_accepted",
             DomainError::DeliverableNotAccepted => "deliverable_not_accepted",
             DomainError::AcceptedByNonPayer { .. } => "accepted_by_non_payer",
-            DomainError::HashMalformed { .. } => "hash_malformed",
             DomainError::SettlementDocumentDisagrees { .. } => "settlement_document_disagrees",
             DomainError::SettlementPeriodNotOfTheContract { .. } => {
                 "settlement_period_not_of_the_contract"

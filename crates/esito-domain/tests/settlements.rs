@@ -43,11 +43,11 @@ fn calculated(label: &str, as_of: u64) -> SettlementCalculated {
         period_start_on: date(start),
         period_end_on: date(end),
         as_of,
-        root_hash: ROOT.into(),
+        root_hash: ROOT.parse().expect("a test hash"),
         checkpoint: None,
         template: "cuneo".into(),
-        definitions_sha256: SHA.into(),
-        terms_sha256: SHA.into(),
+        definitions_sha256: SHA.parse().expect("a test hash"),
+        terms_sha256: SHA.parse().expect("a test hash"),
         final_settlement: label == "2024-Q4",
         document: json!({
             "period": label, "period_start_on": start, "period_end_on": end, "as_of": as_of,
@@ -451,18 +451,17 @@ async fn a_document_that_disagrees_with_its_command_is_refused() {
         .then_expect_error(DomainError::SettlementDocumentDisagrees { field: "as_of" });
 }
 
-#[tokio::test]
-async fn a_malformed_hash_is_refused() {
-    let mut event = calculated("2023-Q3", 10);
-    event.terms_sha256 = "F9A3".into();
-    framework()
-        .given_no_previous_events()
-        .when_async(later(calculate_from(event)))
-        .await
-        .then_expect_error(DomainError::HashMalformed {
-            field: "terms_sha256",
-            value: "F9A3".into(),
-        });
+#[test]
+fn a_malformed_hash_is_refused_as_the_command_is_read() {
+    let mut command = serde_json::to_value(calculate("2023-Q3", 10)).expect("a command writes");
+    command["terms_sha256"] = json!("F9A3");
+    let refused = serde_json::from_value::<Command>(command).expect_err("F9A3 is not a hash");
+    assert!(
+        refused
+            .to_string()
+            .contains("a hash is 64 hex digits, found 4 bytes of text"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -576,4 +575,46 @@ fn a_stored_settlement_event_reads_back_to_the_same_bytes() {
         refused.reason.contains("`2024-Q5` is not a period"),
         "{refused}"
     );
+}
+
+#[test]
+fn a_stored_settlement_calculation_reads_back_to_the_same_bytes_with_its_hashes_and_key_id() {
+    // As the log stores payloads: canonical JSON, members in key order.
+    let text = format!(
+        concat!(
+            r#"{{"as_of":10,"checkpoint":{{"key_id":"0123456789abcdef","signature":"c2ln","#,
+            r#""timestamp":"2025-02-10T09:00:00Z"}},"definitions_sha256":"{sha}","#,
+            r#""document":{{"total":"100.00"}},"final_settlement":false,"period":"2023-Q3","#,
+            r#""period_end_on":"2023-10-01","period_start_on":"2023-07-01","#,
+            r#""root_hash":"{root}","template":"cuneo","terms_sha256":"{sha}"}}"#
+        ),
+        sha = SHA,
+        root = ROOT
+    );
+    let payload: serde_json::Value = serde_json::from_str(&text).expect("a payload");
+    let event = Event::from_parts("SettlementCalculated", payload).expect("it reads");
+    let Event::SettlementCalculated(calculated) = &event else {
+        panic!("a SettlementCalculated reads as one, not {event:?}");
+    };
+    assert_eq!(
+        calculated.root_hash,
+        ROOT.parse::<esito_log::Hash>().expect("a test hash")
+    );
+    let checkpoint = calculated.checkpoint.as_ref().expect("a checkpoint");
+    assert_eq!(
+        checkpoint.key_id,
+        esito_log::KeyId::parse("0123456789abcdef").expect("a test key id")
+    );
+    assert_eq!(
+        serde_json::to_string(&event.payload()).expect("it writes"),
+        text
+    );
+
+    let uppercase = text.replace(ROOT, &ROOT.to_uppercase());
+    let payload: serde_json::Value = serde_json::from_str(&uppercase).expect("a payload");
+    Event::from_parts("SettlementCalculated", payload)
+        .expect_err("an uppercase root hash is a second spelling");
+    let short_key = text.replace("0123456789abcdef", "key-1");
+    let payload: serde_json::Value = serde_json::from_str(&short_key).expect("a payload");
+    Event::from_parts("SettlementCalculated", payload).expect_err("key-1 is not a key id");
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash;
 use crate::jcs;
+use crate::signing::KeyId;
 
 /// A signed tree head: `{"contract_id", "size", "root_hash", "timestamp", "key_id", "signature"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +21,7 @@ pub struct Checkpoint {
     /// RFC 3339 in UTC.
     pub timestamp: String,
     /// Names the key that made the signature.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// Base64 of the Ed25519 signature over [`Checkpoint::signed_bytes`].
     pub signature: String,
 }
@@ -33,7 +34,7 @@ pub struct UnsignedCheckpoint {
     pub size: u64,
     pub root_hash: Hash,
     pub timestamp: String,
-    pub key_id: String,
+    pub key_id: KeyId,
 }
 
 /// The signed fields, borrowed, so that a checkpoint's signed bytes are computed without copying
@@ -63,7 +64,7 @@ impl UnsignedCheckpoint {
             size: self.size,
             root_hash: &self.root_hash,
             timestamp: &self.timestamp,
-            key_id: &self.key_id,
+            key_id: self.key_id.as_str(),
         }
         .canonical_bytes()
     }
@@ -108,7 +109,7 @@ impl Checkpoint {
             size: self.size,
             root_hash: &self.root_hash,
             timestamp: &self.timestamp,
-            key_id: &self.key_id,
+            key_id: self.key_id.as_str(),
         }
         .canonical_bytes()
     }
@@ -125,7 +126,7 @@ mod tests {
             size: 0,
             root_hash: empty_root(),
             timestamp: "2024-03-02T09:15:02Z".to_owned(),
-            key_id: "k1".to_owned(),
+            key_id: KeyId::parse("0123456789abcdef").expect("a test key id"),
         }
     }
 
@@ -135,7 +136,7 @@ mod tests {
             String::from_utf8(unsigned().signed_bytes()).ok(),
             Some(
                 concat!(
-                    r#"{"contract_id":"c-1","key_id":"k1","#,
+                    r#"{"contract_id":"c-1","key_id":"0123456789abcdef","#,
                     r#""root_hash":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","#,
                     r#""size":0,"timestamp":"2024-03-02T09:15:02Z"}"#
                 )

@@ -162,7 +162,7 @@ impl CheckpointKey {
             size,
             root_hash,
             timestamp,
-            key_id: self.key_id.to_string(),
+            key_id: self.key_id.clone(),
         };
         let signature = self.signing.sign(&unsigned.signed_bytes());
         unsigned.with_signature(STANDARD.encode(signature.to_bytes()))
@@ -183,10 +183,10 @@ fn parse_public_key(public_key: &str) -> Result<VerifyingKey, SignatureError> {
 pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(), SignatureError> {
     let public = parse_public_key(public_key)?;
     let expected = key_id(&public);
-    if expected != *checkpoint.key_id {
+    if expected != checkpoint.key_id {
         return Err(SignatureError::OtherKey {
             size: checkpoint.size,
-            key_id: checkpoint.key_id.clone(),
+            key_id: checkpoint.key_id.to_string(),
             expected: expected.into(),
         });
     }
@@ -231,10 +231,10 @@ impl Keyring {
     /// Checks a checkpoint's signature with the key its `key_id` names; a checkpoint whose key
     /// is not held fails, whatever its signature.
     pub fn verify(&self, checkpoint: &Checkpoint) -> Result<(), SignatureError> {
-        let Some((_, public)) = self.keys.iter().find(|(id, _)| *id == *checkpoint.key_id) else {
+        let Some((_, public)) = self.keys.iter().find(|(id, _)| *id == checkpoint.key_id) else {
             return Err(SignatureError::UnknownKey {
                 size: checkpoint.size,
-                key_id: checkpoint.key_id.clone(),
+                key_id: checkpoint.key_id.to_string(),
                 given: self.key_ids().collect::<Vec<_>>().join(", "),
             });
         };
@@ -258,7 +258,7 @@ fn check_with(public: &VerifyingKey, checkpoint: &Checkpoint) -> Result<(), Sign
         )
         .map_err(|_| SignatureError::Forged {
             size: checkpoint.size,
-            key_id: checkpoint.key_id.clone(),
+            key_id: checkpoint.key_id.to_string(),
         })
 }
 

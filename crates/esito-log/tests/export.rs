@@ -50,7 +50,7 @@ fn checkpoint(entries: &[Entry], size: u64) -> Checkpoint {
         size,
         root_hash: root(&leaf_hashes(&entries[..size as usize])),
         timestamp: "2024-03-02T10:00:00Z".to_owned(),
-        key_id: "key-1".to_owned(),
+        key_id: "0123456789abcdef".parse().expect("a test key id"),
     }
     .with_signature("bm90IGNoZWNrZWQgaGVyZQ==".to_owned())
 }
@@ -521,7 +521,7 @@ fn a_trusted_checkpoint_of_the_empty_log_is_extended_by_any_export() {
         size: 0,
         root_hash: empty_root(),
         timestamp: "2024-03-02T10:00:00Z".to_owned(),
-        key_id: "key-1".to_owned(),
+        key_id: "0123456789abcdef".parse().expect("a test key id"),
     }
     .with_signature("bm90IGNoZWNrZWQgaGVyZQ==".to_owned());
     let report = verify_trusting(&export_lines(&entries(5), &[]), trusting(trusted.clone()))

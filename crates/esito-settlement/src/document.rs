@@ -7,6 +7,7 @@
 
 use chrono::NaiveDate;
 use esito_domain::{ContractId, Money, Period, Rate, Share};
+use esito_log::Hash;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,8 @@ pub struct SettlementDocument {
     /// The log position the indicator values were computed as of.
     pub as_of: u64,
     /// The tree head at `as_of`.
-    pub root_hash: String,
+    #[schemars(with = "String")]
+    pub root_hash: Hash,
     pub final_settlement: bool,
     /// Rule lines in the order of the terms, then the period cap, the restatements and the
     /// contract cap (each only when it applies).

@@ -11,8 +11,6 @@ pub enum SettlementError {
     PaymentTermsInvalid(DomainError),
     #[error("the funder terms break a rule: {0}")]
     FunderTermsInvalid(DomainError),
-    #[error("a root hash is 64 lowercase hexadecimal digits (got {0:?})")]
-    RootHashMalformed(String),
     #[error("no value was given for indicator {indicator}, which the terms use")]
     IndicatorValueMissing { indicator: String },
     #[error("indicator {indicator} has the negative value {value}")]
@@ -95,7 +93,6 @@ impl SettlementError {
         match self {
             SettlementError::PaymentTermsInvalid(_) => "payment_terms_invalid",
             SettlementError::FunderTermsInvalid(_) => "funder_terms_invalid",
-            SettlementError::RootHashMalformed(_) => "root_hash_malformed",
             SettlementError::IndicatorValueMissing { .. } => "indicator_value_missing",
             SettlementError::IndicatorValueNegative { .. } => "indicator_value_negative",
             SettlementError::IndicatorValueNotRounded { .. } => "indicator_value_not_rounded",

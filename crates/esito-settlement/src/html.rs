@@ -65,7 +65,7 @@ fn write_page(page: &mut String, document: &SettlementDocument) -> std::fmt::Res
             ),
         ),
         ("As of log position", document.as_of.to_string()),
-        ("Tree head", document.root_hash.clone()),
+        ("Tree head", document.root_hash.to_string()),
         ("Final settlement", final_text.to_owned()),
     ] {
         writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(&value))?;

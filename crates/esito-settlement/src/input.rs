@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use esito_domain::{ContractId, FunderTerms, Money, PaymentTerms, Period};
+use esito_log::Hash;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +21,7 @@ pub struct SettlementInput {
     /// The log position the indicator values were computed as of.
     pub as_of: u64,
     /// The tree head (hex) of the log at `as_of`, so the document names what it was computed from.
-    pub root_hash: String,
+    pub root_hash: Hash,
     /// The payment terms in force for the period.
     pub payment_terms: PaymentTerms,
     /// The period's indicator values, by indicator id: every indicator a rule or the achievement

@@ -42,16 +42,12 @@ use rust_decimal::Decimal;
 
 use crate::arithmetic::{mul, plain, rounded_to_cent, sum};
 
-/// Length of a tree head written in hex: a SHA-256 digest.
-const ROOT_HASH_HEX_LENGTH: usize = 64;
-
 /// Computes the settlement of one closed period.
 ///
 /// Refuses, naming the rule, an input that is not whole or not consistent: terms that break
 /// their own rules, a value missing for an indicator the terms use, per-beneficiary counts that
 /// do not add up, a funder state that contradicts the terms.
 pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementError> {
-    check_root_hash(&input.root_hash)?;
     let terms = &input.payment_terms;
     terms
         .check()
@@ -125,7 +121,7 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         period_start_on: input.period.start_on(),
         period_end_on: input.period.end_on(),
         as_of: input.as_of,
-        root_hash: input.root_hash.clone(),
+        root_hash: input.root_hash,
         final_settlement: input.final_settlement,
         lines,
         period_net,
@@ -136,16 +132,4 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         uncovered,
         funder,
     })
-}
-
-fn check_root_hash(root_hash: &str) -> Result<(), SettlementError> {
-    let well_formed = root_hash.len() == ROOT_HASH_HEX_LENGTH
-        && root_hash
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-    if well_formed {
-        Ok(())
-    } else {
-        Err(SettlementError::RootHashMalformed(root_hash.to_owned()))
-    }
 }

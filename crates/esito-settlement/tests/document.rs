@@ -216,11 +216,18 @@ fn an_input_that_is_not_whole_is_refused_naming_the_rule() {
             value: d("0.1234567"),
         })
     );
-    let mut bad_hash = with_value(input(rules()), "exits", "1");
-    bad_hash.root_hash = "ABC".into();
-    assert_eq!(
-        settle(&bad_hash),
-        Err(SettlementError::RootHashMalformed("ABC".into()))
+    // A root hash is parsed as it is read: one that is not 64 lowercase hex digits never
+    // reaches `settle`.
+    let mut bad_hash = serde_json::to_value(with_value(input(rules()), "exits", "1"))
+        .expect("an input serializes");
+    bad_hash["root_hash"] = serde_json::json!("ABC");
+    let refused =
+        serde_json::from_value::<SettlementInput>(bad_hash).expect_err("ABC is not a hash");
+    assert!(
+        refused
+            .to_string()
+            .contains("a hash is 64 hex digits, found 3 bytes of text"),
+        "{refused}"
     );
     // A period is parsed from its label, so one that ends before it starts cannot be written:
     // an input naming a period that is not one is refused as it is read.

@@ -23,7 +23,7 @@ impl Store {
             .bind(db::to_i64(checkpoint.size)?)
             .bind(checkpoint.root_hash.to_string())
             .bind(&checkpoint.timestamp)
-            .bind(&checkpoint.key_id)
+            .bind(checkpoint.key_id.as_str())
             .bind(&checkpoint.signature)
             .execute(&store.pool)
             .await?;
@@ -49,7 +49,7 @@ impl Store {
     }
 }
 
-/// Reads a stored checkpoint; a tree head that does not parse is corrupt at its size.
+/// Reads a stored checkpoint; a tree head or a key id that does not parse is corrupt at its size.
 fn checkpoint(
     (contract_id, size, root_hash, timestamp, key_id, signature): CheckpointRow,
 ) -> Result<Checkpoint, StoreError> {
@@ -64,7 +64,12 @@ fn checkpoint(
             }
         })?,
         timestamp,
-        key_id,
+        key_id: key_id
+            .parse()
+            .map_err(|e: esito_log::KeyIdParseError| StoreError::Corrupt {
+                position: size,
+                reason: e.to_string(),
+            })?,
         signature,
     })
 }
@@ -90,7 +95,7 @@ mod tests {
         let read = checkpoint(row(root.to_string())).expect("a valid row");
         assert_eq!(read.size, 12);
         assert_eq!(read.root_hash, root);
-        assert_eq!(read.key_id, "0011223344556677");
+        assert_eq!(read.key_id.as_str(), "0011223344556677");
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub struct KeyRecord {
 /// after it is rotated away. `created_at` is when the store first recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
-    pub key_id: String,
+    pub key_id: esito_log::KeyId,
     /// Base64, as published at `/v1/checkpoint-key`.
     pub public_key: String,
     pub created_at: String,
@@ -138,7 +138,7 @@ pub enum KeyStanding {
     /// Replaced by a rotation: it must not sign again.
     Retired { retired_at: String },
     /// Another key is current; this one was not recorded.
-    OtherIsCurrent { key_id: String },
+    OtherIsCurrent { key_id: esito_log::KeyId },
 }
 
 /// A contract's head: the size of its log and the tree head over it.

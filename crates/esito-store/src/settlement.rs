@@ -67,7 +67,7 @@ impl Store {
         Ok(esito_books::settle(
             &books,
             period,
-            &head.root_hash.to_string(),
+            head.root_hash,
             &figures,
         )?)
     }

@@ -67,7 +67,8 @@ impl Store {
         write.commit().await
     }
 
-    /// Every public key that has signed checkpoints, oldest first.
+    /// Every public key that has signed checkpoints, oldest first; a key id that does not parse
+    /// was written behind the store's back.
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
         let rows: Vec<(String, String, String, Option<String>)> = each_backend!(self, Store(store) => {
             sqlx::query_as(
@@ -77,23 +78,24 @@ impl Store {
             .fetch_all(&store.pool)
             .await?
         });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(key_id, public_key, created_at, retired_at)| SigningKeyRecord {
-                    key_id,
+        rows.into_iter()
+            .map(|(key_id, public_key, created_at, retired_at)| {
+                Ok(SigningKeyRecord {
+                    key_id: key_id.parse().map_err(|e: esito_log::KeyIdParseError| {
+                        StoreError::Database(format!("signing_keys holds a malformed key id: {e}"))
+                    })?,
                     public_key,
                     created_at,
                     retired_at,
-                },
-            )
-            .collect())
+                })
+            })
+            .collect()
     }
 }
 
 /// Where `key_id` stands among the recorded keys.
 fn standing(key_id: &str, keys: &[SigningKeyRecord]) -> Result<KeyStanding, StoreError> {
-    if let Some(own) = keys.iter().find(|k| k.key_id == key_id) {
+    if let Some(own) = keys.iter().find(|k| k.key_id == *key_id) {
         return Ok(match &own.retired_at {
             Some(retired_at) => KeyStanding::Retired {
                 retired_at: retired_at.clone(),
@@ -115,7 +117,7 @@ mod tests {
 
     fn key(key_id: &str, retired_at: Option<&str>) -> SigningKeyRecord {
         SigningKeyRecord {
-            key_id: key_id.to_owned(),
+            key_id: key_id.parse().expect("a test key id"),
             public_key: format!("pk-{key_id}"),
             created_at: "2024-01-01T00:00:00Z".to_owned(),
             retired_at: retired_at.map(str::to_owned),
@@ -124,10 +126,11 @@ mod tests {
 
     #[test]
     fn a_key_stands_as_recorded_or_behind_the_current_one() {
-        let keys = [key("old", Some("2024-02-01T00:00:00Z")), key("new", None)];
-        assert_eq!(standing("new", &keys).expect("known"), KeyStanding::Current);
+        let (old, new) = ("0000000000000001", "0000000000000002");
+        let keys = [key(old, Some("2024-02-01T00:00:00Z")), key(new, None)];
+        assert_eq!(standing(new, &keys).expect("known"), KeyStanding::Current);
         assert_eq!(
-            standing("old", &keys).expect("known"),
+            standing(old, &keys).expect("known"),
             KeyStanding::Retired {
                 retired_at: "2024-02-01T00:00:00Z".to_owned()
             }
@@ -135,7 +138,7 @@ mod tests {
         assert_eq!(
             standing("other", &keys).expect("another is current"),
             KeyStanding::OtherIsCurrent {
-                key_id: "new".to_owned()
+                key_id: new.parse().expect("a test key id")
             }
         );
         assert!(standing("other", &keys[..1]).is_err());

@@ -1818,7 +1818,11 @@ async fn a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_t
 async fn every_signing_key_is_kept_and_at_most_one_is_current(fresh: Fresh) {
     use esito_store::KeyStanding;
     let store = fresh.store;
-    let (a, b, c) = (("aaaa", "key-a"), ("bbbb", "key-b"), ("cccc", "key-c"));
+    let (a, b, c) = (
+        ("aaaaaaaaaaaaaaaa", "key-a"),
+        ("bbbbbbbbbbbbbbbb", "key-b"),
+        ("cccccccccccccccc", "key-c"),
+    );
     assert_eq!(
         store.record_signing_key(a.0, a.1).await.expect("recorded"),
         KeyStanding::Current
@@ -1830,7 +1834,7 @@ async fn every_signing_key_is_kept_and_at_most_one_is_current(fresh: Fresh) {
     assert_eq!(
         store.record_signing_key(b.0, b.1).await.expect("answered"),
         KeyStanding::OtherIsCurrent {
-            key_id: a.0.to_owned()
+            key_id: a.0.parse().expect("a test key id")
         },
         "a second key does not become current by starting with it"
     );
@@ -1859,19 +1863,19 @@ async fn every_signing_key_is_kept_and_at_most_one_is_current(fresh: Fresh) {
     assert_eq!(
         listed,
         vec![
-            ("aaaa", "key-a", true),
-            ("bbbb", "key-b", true),
-            ("cccc", "key-c", false)
+            ("aaaaaaaaaaaaaaaa", "key-a", true),
+            ("bbbbbbbbbbbbbbbb", "key-b", true),
+            ("cccccccccccccccc", "key-c", false)
         ]
     );
     let retired_at = keys[0].retired_at.clone();
     // The database itself keeps them: no key is removed, changed or retired twice.
     let statements = [
         "DELETE FROM signing_keys",
-        "UPDATE signing_keys SET public_key = 'mallory' WHERE key_id = 'cccc'",
-        "UPDATE signing_keys SET retired_at = '2000-01-01T00:00:00Z' WHERE key_id = 'aaaa'",
-        "UPDATE signing_keys SET retired_at = NULL WHERE key_id = 'bbbb'",
-        "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ('dddd', 'key-d', 'now')",
+        "UPDATE signing_keys SET public_key = 'mallory' WHERE key_id = 'cccccccccccccccc'",
+        "UPDATE signing_keys SET retired_at = '2000-01-01T00:00:00Z' WHERE key_id = 'aaaaaaaaaaaaaaaa'",
+        "UPDATE signing_keys SET retired_at = NULL WHERE key_id = 'bbbbbbbbbbbbbbbb'",
+        "INSERT INTO signing_keys (key_id, public_key, created_at) VALUES ('dddddddddddddddd', 'key-d', 'now')",
     ];
     for statement in statements {
         let error = if fresh.url.starts_with("sqlite:") {

@@ -24,9 +24,6 @@ use crate::events::{
 use crate::period::Period;
 use crate::values::OccurredAt;
 
-/// Length of a SHA-256 written in hex.
-const SHA256_HEX_LENGTH: usize = 64;
-
 /// How far a period's settlement has gone, each step holding what it brought:
 /// calculated → validated → approved → paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,21 +284,6 @@ fn check_payment(state: &SettlementState, period: Period) -> Result<(), DomainEr
     }
 }
 
-fn check_sha256(field: &'static str, value: &str) -> Result<(), DomainError> {
-    let well_formed = value.len() == SHA256_HEX_LENGTH
-        && value
-            .chars()
-            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-    if well_formed {
-        Ok(())
-    } else {
-        Err(DomainError::HashMalformed {
-            field,
-            value: value.to_owned(),
-        })
-    }
-}
-
 /// The document must say what the command says it was computed from.
 fn check_document(calculated: &SettlementCalculated) -> Result<(), DomainError> {
     let document = &calculated.document;
@@ -351,18 +333,15 @@ pub(super) fn decide(
                 period_start_on: *period_start_on,
                 period_end_on: *period_end_on,
                 as_of: *as_of,
-                root_hash: root_hash.clone(),
+                root_hash: *root_hash,
                 checkpoint: checkpoint.clone(),
                 template: template.clone(),
-                definitions_sha256: definitions_sha256.clone(),
-                terms_sha256: terms_sha256.clone(),
+                definitions_sha256: *definitions_sha256,
+                terms_sha256: *terms_sha256,
                 final_settlement: *final_settlement,
                 document: document.clone(),
             };
             non_empty("template", template)?;
-            check_sha256("root_hash", root_hash)?;
-            check_sha256("definitions_sha256", definitions_sha256)?;
-            check_sha256("terms_sha256", terms_sha256)?;
             check_document(&calculated)?;
             check_period_of_the_contract(&calculated, context)?;
             if at.local_date() < *period_end_on {

@@ -1,6 +1,7 @@
 //! The payloads of a contract's settlement stream: calculated, validated, approved, paid.
 
 use chrono::NaiveDate;
+use esito_log::{Hash, KeyId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,8 @@ use crate::period::Period;
 pub struct SettlementCheckpoint {
     /// RFC 3339 in UTC.
     pub timestamp: String,
-    pub key_id: String,
+    #[schemars(with = "String")]
+    pub key_id: KeyId,
     /// Base64 of the Ed25519 signature.
     pub signature: String,
 }
@@ -33,17 +35,20 @@ pub struct SettlementCalculated {
     /// The log position the settlement was computed as of: the head when it was asked for.
     pub as_of: u64,
     /// The tree head (hex) at `as_of`.
-    pub root_hash: String,
+    #[schemars(with = "String")]
+    pub root_hash: Hash,
     /// The checkpoint signed at that moment; absent only when the service has no signing key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<SettlementCheckpoint>,
     /// The indicator-definition template under `projections/` the values were computed with.
     pub template: String,
     /// SHA-256 (hex) of that template's file.
-    pub definitions_sha256: String,
+    #[schemars(with = "String")]
+    pub definitions_sha256: Hash,
     /// SHA-256 (hex) of the RFC 8785 JSON of the terms in force for the period:
     /// `{"payment_terms": ..., "funder_terms": ...}` (`funder_terms` absent without a funder).
-    pub terms_sha256: String,
+    #[schemars(with = "String")]
+    pub terms_sha256: Hash,
     /// The last settlement of the contract's term: the funder's guarantee is called.
     pub final_settlement: bool,
     /// The settlement document (`schemas/settlement/SettlementDocument.json`), whole.

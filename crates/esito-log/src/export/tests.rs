@@ -93,7 +93,7 @@ fn export_lines(n: u64, checkpoint_sizes: &[u64]) -> Vec<String> {
             size,
             root_hash: crate::root(&leaves[..usize::try_from(size).expect("fits")]),
             timestamp: "2024-03-02T10:00:00Z".to_owned(),
-            key_id: "key-1".to_owned(),
+            key_id: "0123456789abcdef".parse().expect("a test key id"),
         }
         .with_signature("c2ln".to_owned());
         let line = ExportLine::Checkpoint(checkpoint);
@@ -414,7 +414,7 @@ fn hashes_kept(n: u64) -> (usize, usize) {
                 size: trusted,
                 root_hash: crate::root(&leaves[..usize::try_from(trusted).expect("fits")]),
                 timestamp: "2024-03-02T10:00:00Z".to_owned(),
-                key_id: "key-1".to_owned(),
+                key_id: "0123456789abcdef".parse().expect("a test key id"),
             }
             .with_signature("c2ln".to_owned()),
         ),

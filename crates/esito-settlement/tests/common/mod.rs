@@ -156,7 +156,7 @@ pub fn input(payment_terms: PaymentTerms) -> SettlementInput {
         contract_id: ContractId::parse("cuneo-communal-living").expect("a valid id"),
         period: q1_2024(),
         as_of: 1234,
-        root_hash: ROOT_HASH.to_owned(),
+        root_hash: ROOT_HASH.parse().expect("a test hash"),
         payment_terms,
         indicators: BTreeMap::new(),
         milestones: BTreeMap::new(),
