@@ -121,11 +121,13 @@ impl Store {
                 counts.insert(key, months[period.month_indexes()].iter().sum());
             }
         }
-        Ok(counts
+        // A key with no events in the period has a zero sum; a negative one is a broken row.
+        let counts = counts
             .into_iter()
-            .filter(|(_, events)| *events > 0)
-            .map(|(key, events)| (key, events.unsigned_abs()))
-            .collect())
+            .filter(|(_, events)| *events != 0)
+            .map(|(key, events)| Ok((key, db::to_u64(events)?)))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(counts)
     }
 
     /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound
@@ -239,7 +241,7 @@ impl Store {
                     let aggregate = totals
                         .entry((row.try_get(0)?, row.try_get(1)?))
                         .or_default();
-                    aggregate.count = row.try_get::<i64, _>(2)?.max(0).unsigned_abs();
+                    aggregate.count = db::to_u64(row.try_get::<i64, _>(2)?)?;
                     aggregate.sum = from_cents(row.try_get::<i64, _>(3)?);
                 }
                 for row in sqlx::query(DISTINCT_SQL)
@@ -251,7 +253,7 @@ impl Store {
                     totals
                         .entry((row.try_get(0)?, row.try_get(1)?))
                         .or_default()
-                        .distinct = row.try_get::<i64, _>(2)?.max(0).unsigned_abs();
+                        .distinct = db::to_u64(row.try_get::<i64, _>(2)?)?;
                 }
                 snapshot.totals = Some(totals);
             } else {
