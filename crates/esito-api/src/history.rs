@@ -3,9 +3,7 @@
 //! Invariant: an entry that cannot be read is refused (500, `corrupt`), never skipped: a
 //! decision made from a stream is made from all of it.
 
-use esito_domain::{
-    replay, Event, EventId, OccurredAt, Recorded, StreamId, StreamState, StreamType,
-};
+use esito_domain::{replay, Recorded, StreamId, StreamState, StreamType};
 use esito_store::StoredEntry;
 
 use crate::error::ApiError;
@@ -19,15 +17,7 @@ pub(crate) fn recorded(stored: &StoredEntry) -> Result<(esito_log::Entry, Record
     let unreadable = |reason: String| corrupt(stored.position.get(), reason);
     let entry: esito_log::Entry =
         serde_json::from_str(&stored.entry).map_err(|e| unreadable(e.to_string()))?;
-    let parse_id = |text: &str| EventId::parse_str(text).map_err(|e| unreadable(e.to_string()));
-    let recorded = Recorded {
-        event_id: parse_id(&entry.event_id)?,
-        corrects: entry.corrects.as_deref().map(parse_id).transpose()?,
-        occurred_at: OccurredAt::parse(&entry.occurred_at)
-            .map_err(|e| unreadable(e.to_string()))?,
-        event: Event::from_parts(&entry.event_type, entry.payload.clone())
-            .map_err(|e| unreadable(e.to_string()))?,
-    };
+    let (_, recorded) = esito_books::recorded(&entry).map_err(|e| unreadable(e.to_string()))?;
     Ok((entry, recorded))
 }
 
@@ -66,7 +56,7 @@ mod tests {
     use esito_domain::events::{
         EntryVoided, IseeBand, OrderChannel, OrderPlaced, ServiceFamily, TokenIssued,
     };
-    use esito_domain::Money;
+    use esito_domain::{Event, EventId, Money};
 
     use super::*;
 

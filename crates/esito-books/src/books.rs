@@ -43,7 +43,8 @@ pub struct Needed {
     pub per_beneficiary: Vec<String>,
 }
 
-fn recorded(entry: &Entry) -> Result<(StreamRef, Recorded), BooksError> {
+/// One entry of the log as the domain replays it: its stream and the typed event it records.
+pub fn recorded(entry: &Entry) -> Result<(StreamRef, Recorded), BooksError> {
     let unreadable = |reason: String| BooksError::EntryUnreadable {
         position: entry.position,
         reason,

@@ -21,6 +21,6 @@ mod error;
 mod gather;
 pub mod offline;
 
-pub use books::{Books, Needed, BOOK_STREAM_TYPES};
+pub use books::{recorded, Books, Needed, BOOK_STREAM_TYPES};
 pub use error::BooksError;
 pub use gather::{settle, settlement_input, terms_sha256, Figures, Gathered, Settled};
