@@ -306,6 +306,14 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
+    /// Whether the key with this hash has been found in the store (and so authenticated).
+    pub fn knows(&self, hash: &[u8; 32]) -> bool {
+        self.known
+            .read()
+            .expect("the key cache lock is never poisoned")
+            .contains_key(hash)
+    }
+
     pub async fn authenticate(
         &self,
         store: &Store,

@@ -3,6 +3,7 @@
 //! Invariant: a handler writes only through `Store::append`, after `Principal::check` allowed
 //! it; every failure leaves as problem+json (`error.rs`).
 
+pub mod access_log;
 pub mod auth;
 pub mod body;
 pub mod catalog;
@@ -247,6 +248,10 @@ pub fn router(state: Shared) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::observe,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access_log::record,
         ))
         .with_state(state)
 }
