@@ -1,6 +1,8 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
+mod backup;
 mod indicators;
+mod output;
 mod serve;
 mod settle;
 mod signing_key;
@@ -12,7 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use esito_cli::{connect, demo, load, DEFAULT_DATABASE};
+use esito_cli::logging::LogFormat;
+use esito_cli::{connect, connect_existing, demo, load, DEFAULT_DATABASE};
 use esito_domain::ContractId;
 
 #[derive(Parser)]
@@ -22,6 +25,10 @@ use esito_domain::ContractId;
     about = "The ledger of outcome-based social contracts"
 )]
 struct Cli {
+    /// How log lines are written to standard error: `json` (one object a line) or `text`.
+    /// Default: text on a terminal, JSON otherwise.
+    #[arg(long, global = true, env = "ESITO_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Commands,
 }
@@ -43,6 +50,9 @@ enum Commands {
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
+    /// Write a consistent copy of a SQLite store to a new file while the service may be
+    /// writing; for PostgreSQL, print the `pg_dump` invocation that does it.
+    Backup(backup::BackupArgs),
     /// Write a contract's export (JSON Lines) to standard output.
     Export {
         #[arg(long)]
@@ -151,16 +161,18 @@ enum KeysCommand {
 }
 
 fn main() -> ExitCode {
-    esito_cli::init_tracing();
     let cli = Cli::parse();
+    esito_cli::logging::init(cli.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
+        Err(error) if output::reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("esito: {error:#}");
+            // A database URL quoted anywhere in the chain shows no password.
+            eprintln!("esito: {}", esito_store::redacted(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
@@ -187,27 +199,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Demo { database } => {
             let store = connect(&database).await?;
             let summary = demo::load(&store).await?;
-            println!("{summary}");
-            println!("demo keys (public: for the demo only):");
+            output::line(summary)?;
+            output::line("demo keys (public: for the demo only):")?;
             for (role, key, provider) in demo::demo_keys() {
                 let scope = provider.map_or(String::new(), |p| format!(", provider {p}"));
-                println!("  {:<10} {key}{scope}", role.as_str());
+                output::line(format_args!("  {:<10} {key}{scope}", role.as_str()))?;
             }
         }
         Commands::Export { contract, database } => {
             let contract = ContractId::parse(&contract).context("--contract")?;
-            let store = connect(&database).await?;
+            let store = connect_existing(&database).await?;
             if store.head(&contract).await?.is_none() {
-                anyhow::bail!("contract {contract} has no entries in {database}");
+                anyhow::bail!(
+                    "contract {contract} has no entries in {}",
+                    esito_store::redacted(&database)
+                );
             }
             let mut out = BufWriter::new(std::io::stdout().lock());
             store.export(&contract, &mut out).await?;
             out.flush()?;
         }
         Commands::Rebuild { contract, database } => {
-            let store = connect(&database).await?;
+            let store = connect_existing(&database).await?;
             for (contract, size) in indicators::rebuild(&store, contract.as_deref()).await? {
-                println!("rebuilt: {contract}, {size} entries projected");
+                output::line(format_args!(
+                    "rebuilt: {contract}, {size} entries projected"
+                ))?;
             }
             if std::env::var_os("ESITO_REPORT_PEAK_MEMORY").is_some() {
                 report_peak_memory();
@@ -228,14 +245,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 (None, Some(contract)) => {
                     let contract = ContractId::parse(&contract).context("--contract")?;
-                    connect(&database)
+                    connect_existing(&database)
                         .await?
                         .indicators(&contract, period, as_of)
                         .await?
                 }
                 (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
             };
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            output::line(serde_json::to_string_pretty(&report)?)?;
         }
         Commands::Settle {
             offline,
@@ -250,7 +267,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let settled = match (offline, contract) {
                 (Some(file), _) => settle::offline(&file, period, as_of, definitions.as_deref())?,
                 (None, Some(contract)) => {
-                    settle::from_store(&connect(&database).await?, &contract, period).await?
+                    settle::from_store(&connect_existing(&database).await?, &contract, period)
+                        .await?
                 }
                 (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
             };
@@ -258,9 +276,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report_peak_memory();
             }
             if html {
-                print!("{}", esito_settlement::render_html(&settled.document));
+                output::text(&esito_settlement::render_html(&settled.document))?;
             } else {
-                println!("{}", serde_json::to_string_pretty(&settled.document)?);
+                output::line(serde_json::to_string_pretty(&settled.document)?)?;
             }
         }
         Commands::Verify(args) => return verify::run(args),
@@ -305,7 +323,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 provider.as_deref(),
             )
             .await?;
-            println!("{key}");
+            output::line(key)?;
         }
         Commands::Keys {
             command:
@@ -317,18 +335,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = connect(&database).await?;
             let rotation = signing_key::rotate(&signing_key, &store).await?;
             match rotation.old_key_id {
-                Some(old) => println!(
+                Some(old) => output::line(format_args!(
                     "signing key {} replaces {old} (kept as retired); restart esito serve",
                     rotation.new_key_id
-                ),
-                None => println!(
+                ))?,
+                None => output::line(format_args!(
                     "signing key {} (no key at {}: every recorded key is retired); restart esito serve",
                     rotation.new_key_id,
                     signing_key.display()
-                ),
+                ))?,
             }
         }
         Commands::Load(args) => load::run(args).await?,
+        Commands::Backup(args) => backup::run(args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -60,14 +60,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(match verdict {
         Ok(report) => {
-            println!(
-                "{}",
-                verified(&report, keys_given, trusted_signature_checked)
-            );
+            crate::output::line(verified(&report, keys_given, trusted_signature_checked))?;
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            println!("{}", failed(&failure));
+            crate::output::line(failed(&failure))?;
             ExitCode::FAILURE
         }
     })

@@ -11,7 +11,9 @@
 pub mod anchor;
 mod append;
 mod backend;
+mod backup;
 mod checkpoints;
+pub mod database_url;
 mod db;
 mod keys;
 mod ledger;
@@ -29,6 +31,8 @@ use esito_domain::{DomainError, EventId};
 use esito_log::merkle::tiles::ProofNodes;
 use esito_log::{Hash, Position};
 
+pub use backup::BackupError;
+pub use database_url::redacted;
 pub use ledger::BATCH_SIZE_MAX;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).
@@ -176,7 +180,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Store::Postgres(postgres::PgStore::connect(url).await?)
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(redacted(url)));
         };
         store.migrate().await?;
         Ok(store)
