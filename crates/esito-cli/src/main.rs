@@ -163,13 +163,16 @@ enum KeysCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     esito_cli::logging::init(cli.log_format);
+    // A command whose result is its standard output ends quietly when the reader goes away;
+    // the service and the load, whose output is no result, fail as on any other error.
+    let output_is_the_result = !matches!(cli.command, Commands::Serve { .. } | Commands::Load(_));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts");
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
-        Err(error) if output::reader_went_away(&error) => ExitCode::SUCCESS,
+        Err(error) if output_is_the_result && output::reader_went_away(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // A database URL quoted anywhere in the chain shows no password.
             eprintln!("esito: {}", esito_store::redacted(&format!("{error:#}")));
