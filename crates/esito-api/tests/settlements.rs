@@ -692,10 +692,14 @@ async fn the_service_and_the_offline_computation_agree_and_a_late_event_is_resta
         let as_of = view["as_of"].as_u64().expect("as_of");
         let offline = esito_books::offline::settlement(
             &definitions,
-            entries
-                .iter()
-                .cloned()
-                .map(Ok::<_, std::convert::Infallible>),
+            || {
+                Ok::<_, std::convert::Infallible>(
+                    entries
+                        .iter()
+                        .cloned()
+                        .map(Ok::<_, std::convert::Infallible>),
+                )
+            },
             period,
             as_of,
         )

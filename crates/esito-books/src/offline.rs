@@ -1,14 +1,19 @@
-//! The offline settlement: a period's settlement from a log's entries alone, as an evaluator
-//! computes it from an export: the indicators projected in memory, the books read from the
-//! same entries, the tree head rebuilt from their leaf hashes.
+//! The offline settlement and indicators: a period's figures from a log's entries alone, as an
+//! evaluator computes them from an export: the indicators projected by the store's own
+//! projector into rows held in memory, the books read from the same entries, the tree head
+//! rebuilt from their leaf hashes.
 //!
-//! Invariant: entries are read once, in position order, and not kept (but for the few of the
-//! books' streams), so memory grows with the indicators' facts, not with the log.
+//! Invariant: entries are read twice, in position order, and not kept (but for the few of the
+//! books' streams and those later entries supersede): memory grows with the projection's rows
+//! (indicators × months, keys per year), not with the log. The values are read from the rows
+//! exactly as the store reads its own, so offline and online documents are the same bytes.
+
+use std::collections::HashSet;
 
 use esito_domain::{ContractId, StreamType};
-use esito_indicators::facts::EntryView;
-use esito_indicators::{Definitions, MemoryProjection, Period};
+use esito_indicators::{Definitions, IndicatorReport, Period};
 use esito_log::{Entry, Frontier};
+use esito_projector::{Projected, ProjectorError, Streamed};
 
 use crate::books::{Books, BOOK_STREAM_TYPES};
 use crate::error::BooksError;
@@ -33,103 +38,216 @@ pub fn recorded_as_of<'a>(
         .last()
 }
 
-/// The settlement of `period` as of `as_of` from the log's entries in position order (entries
-/// after `as_of` are not read). The outer error is the reader's, the inner the log's or the
-/// settlement's.
-pub fn settlement<E>(
+/// What a first reading of a log up to `as_of` tells before it is projected: its contract,
+/// its size, the event ids its entries correct or void (whose entries the projection keeps),
+/// the books' entries, and, when asked for, the tree head.
+#[derive(Debug, Default)]
+struct Survey {
+    contract_id: Option<String>,
+    size: u64,
+    targets: HashSet<String>,
+    books: Vec<Entry>,
+    frontier: Option<Frontier>,
+}
+
+fn survey<E>(
+    entries: impl IntoIterator<Item = Result<Entry, E>>,
+    as_of: Option<u64>,
+    with_root: bool,
+) -> Result<Result<Survey, BooksError>, E> {
+    let mut survey = Survey {
+        frontier: with_root.then(Frontier::new),
+        ..Survey::default()
+    };
+    let mut canonical = Vec::with_capacity(1024);
+    for entry in entries {
+        let entry = entry?;
+        if as_of.is_some_and(|as_of| entry.position > as_of) {
+            break;
+        }
+        if entry.position != survey.size + 1 {
+            return Ok(Err(BooksError::EntriesOutOfOrder {
+                position: entry.position,
+                previous: survey.size,
+            }));
+        }
+        survey.size = entry.position;
+        if let Some(frontier) = &mut survey.frontier {
+            canonical.clear();
+            entry.write_canonical(&mut canonical);
+            frontier.push(esito_log::leaf_hash(&canonical));
+        }
+        survey
+            .contract_id
+            .get_or_insert_with(|| entry.contract_id.clone());
+        if let Some(target) = &entry.corrects {
+            survey.targets.insert(target.clone());
+        }
+        if with_root
+            && BOOK_STREAM_TYPES
+                .iter()
+                .any(|kind| kind.as_str() == entry.stream_type)
+        {
+            survey.books.push(entry);
+        }
+    }
+    Ok(Ok(survey))
+}
+
+/// The log up to `as_of` projected by the store's projector ([`Streamed`]), read a second
+/// time; the survey named the entries to keep.
+fn project<E>(
     definitions: &Definitions,
     entries: impl IntoIterator<Item = Result<Entry, E>>,
-    period: Period,
+    targets: HashSet<String>,
     as_of: u64,
-) -> Result<Result<Settled, BooksError>, E> {
-    let mut projection = MemoryProjection::new();
-    let mut frontier = Frontier::new();
-    let mut kept = Vec::new();
-    let mut contract_id = None;
-    let mut canonical = Vec::with_capacity(1024);
+) -> Result<Result<Projected, BooksError>, E> {
+    let unreadable = |error: ProjectorError| BooksError::EntryUnreadable {
+        position: error.position(),
+        reason: error.to_string(),
+    };
+    let mut projection = Streamed::new(definitions, targets);
     for entry in entries {
         let entry = entry?;
         if entry.position > as_of {
             break;
         }
-        if entry.position != frontier.size() + 1 {
-            return Ok(Err(BooksError::EntriesOutOfOrder {
-                position: entry.position,
-                previous: frontier.size(),
-            }));
-        }
-        canonical.clear();
-        entry.write_canonical(&mut canonical);
-        frontier.push(esito_log::leaf_hash(&canonical));
-        if let Err(error) = projection.apply(definitions, EntryView::from(&entry)) {
-            return Ok(Err(BooksError::EntryUnreadable {
-                position: entry.position,
-                reason: error.to_string(),
-            }));
-        }
-        if contract_id.is_none() {
-            contract_id = Some(entry.contract_id.clone());
-        }
-        if BOOK_STREAM_TYPES
-            .iter()
-            .any(|kind| kind.as_str() == entry.stream_type)
-        {
-            kept.push(entry);
+        if let Err(error) = projection.push(entry) {
+            return Ok(Err(unreadable(error)));
         }
     }
-    Ok(settle_projected(
+    Ok(projection.finish().map_err(unreadable))
+}
+
+/// The report of `period` from the projected rows.
+fn report(
+    definitions: &Definitions,
+    contract_id: &str,
+    projected: &Projected,
+    period: Period,
+) -> Result<IndicatorReport, BooksError> {
+    let mut inputs = projected
+        .inputs(period)
+        .map_err(|error| BooksError::EntryUnreadable {
+            position: error.position(),
+            reason: error.to_string(),
+        })?;
+    Ok(esito_indicators::report::build(
         definitions,
-        &projection,
-        &frontier,
         contract_id,
-        &kept,
+        projected.position(),
         period,
-        as_of,
+        |indicator| inputs.remove(&indicator.id).unwrap_or_default(),
     ))
 }
 
-fn settle_projected(
+/// The indicators of `period` as of `as_of` (default: the last entry) from a log's entries
+/// in position order, read twice (`read` gives them from the start each time). The outer
+/// error is the reader's, the inner the log's.
+pub fn indicators<I, E>(
     definitions: &Definitions,
-    projection: &MemoryProjection,
-    frontier: &Frontier,
-    contract_id: Option<String>,
-    kept: &[Entry],
+    mut read: impl FnMut() -> Result<I, E>,
+    period: Period,
+    as_of: Option<u64>,
+) -> Result<Result<IndicatorReport, BooksError>, E>
+where
+    I: IntoIterator<Item = Result<Entry, E>>,
+{
+    let survey = match survey(read()?, as_of, false)? {
+        Ok(survey) => survey,
+        Err(error) => return Ok(Err(error)),
+    };
+    let Some(contract_id) = survey.contract_id else {
+        return Ok(Err(BooksError::LogEmpty));
+    };
+    let as_of = as_of.unwrap_or(survey.size);
+    if as_of > survey.size {
+        return Ok(Err(BooksError::AsOfBeyondLog {
+            as_of,
+            size: survey.size,
+        }));
+    }
+    Ok(project(definitions, read()?, survey.targets, as_of)?
+        .and_then(|projected| report(definitions, &contract_id, &projected, period)))
+}
+
+/// The settlement of `period` as of `as_of` from the log's entries in position order, read
+/// twice (`read` gives them from the start each time; entries after `as_of` are not read).
+/// The outer error is the reader's, the inner the log's or the settlement's.
+pub fn settlement<I, E>(
+    definitions: &Definitions,
+    mut read: impl FnMut() -> Result<I, E>,
     period: Period,
     as_of: u64,
-) -> Result<Settled, BooksError> {
-    let contract_id = contract_id.ok_or(BooksError::LogEmpty)?;
-    if frontier.size() < as_of {
-        return Err(BooksError::AsOfBeyondLog {
+) -> Result<Result<Settled, BooksError>, E>
+where
+    I: IntoIterator<Item = Result<Entry, E>>,
+{
+    let survey = match survey(read()?, Some(as_of), true)? {
+        Ok(survey) => survey,
+        Err(error) => return Ok(Err(error)),
+    };
+    let Some(contract_id) = survey.contract_id.clone() else {
+        return Ok(Err(BooksError::LogEmpty));
+    };
+    if survey.size < as_of {
+        return Ok(Err(BooksError::AsOfBeyondLog {
             as_of,
-            size: frontier.size(),
-        });
+            size: survey.size,
+        }));
     }
-    let contract_id =
-        ContractId::parse(&contract_id).map_err(|error| BooksError::EntryUnreadable {
-            position: 1,
-            reason: error.to_string(),
-        })?;
-    let books = Books::from_entries(&contract_id, as_of, kept)?;
+    let contract_id = match ContractId::parse(&contract_id) {
+        Ok(contract_id) => contract_id,
+        Err(error) => {
+            return Ok(Err(BooksError::EntryUnreadable {
+                position: 1,
+                reason: error.to_string(),
+            }))
+        }
+    };
+    let books = match Books::from_entries(&contract_id, as_of, &survey.books) {
+        Ok(books) => books,
+        Err(error) => return Ok(Err(error)),
+    };
+    let projected = match project(definitions, read()?, survey.targets, as_of)? {
+        Ok(projected) => projected,
+        Err(error) => return Ok(Err(error)),
+    };
+    let root = survey
+        .frontier
+        .as_ref()
+        .expect("a survey with the root keeps its frontier")
+        .root();
+    Ok(settle_projected(definitions, &books, &projected, period)
+        .and_then(|figures| settle(&books, period, root, &figures)))
+}
+
+/// The figures the books need for `period`, from the projected rows: a report per needed
+/// period and each beneficiary's count where a rate card pays per beneficiary, as the store
+/// gives them.
+fn settle_projected(
+    definitions: &Definitions,
+    books: &Books,
+    projected: &Projected,
+    period: Period,
+) -> Result<Figures, BooksError> {
     let mut figures = Figures::new();
     for needed in books.needs(period)? {
-        let report = esito_indicators::report::build(
-            definitions,
-            contract_id.as_str(),
-            as_of,
-            needed.period,
-            |indicator| projection.inputs(indicator, needed.period, as_of),
-        );
         for id in &needed.per_beneficiary {
-            if let Some(indicator) = definitions.indicators.iter().find(|i| i.id == *id) {
-                let facts = projection
-                    .explain(indicator, needed.period, as_of)
-                    .into_iter()
-                    .cloned()
-                    .collect();
-                figures.insert_facts(needed.period, id, facts);
-            }
+            let counts = projected.key_counts(id, needed.period).map_err(|error| {
+                BooksError::EntryUnreadable {
+                    position: error.position(),
+                    reason: error.to_string(),
+                }
+            })?;
+            figures.insert_counts(needed.period, id, counts);
         }
-        figures.insert_report(report);
+        figures.insert_report(report(
+            definitions,
+            books.contract_id().as_str(),
+            projected,
+            needed.period,
+        )?);
     }
-    settle(&books, period, frontier.root(), &figures)
+    Ok(figures)
 }

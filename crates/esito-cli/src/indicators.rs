@@ -112,8 +112,8 @@ pub(crate) fn definitions(
     })
 }
 
-/// The indicators from an export alone: the export is verified first, then projected in
-/// memory with the definitions built into this binary (or the file given).
+/// The indicators from an export alone: the export is verified first, then projected by the
+/// store's projector into rows in memory, with the definitions built into this binary (or the file given).
 pub fn offline(
     file: &Path,
     period: Period,
@@ -123,6 +123,6 @@ pub fn offline(
     verified(file)?;
     let definitions = definitions(file, definitions_file)?;
     let report =
-        esito_indicators::offline::indicators(&definitions, export_entries(file)?, period, as_of)??;
+        esito_books::offline::indicators(&definitions, || export_entries(file), period, as_of)??;
     Ok(report)
 }

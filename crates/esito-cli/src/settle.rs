@@ -52,7 +52,7 @@ pub fn offline(
         None => recorded_as_of(file, period)?.unwrap_or(report.size),
     };
     let settled =
-        esito_books::offline::settlement(&definitions, export_entries(file)?, period, as_of)?
+        esito_books::offline::settlement(&definitions, || export_entries(file), period, as_of)?
             .with_context(|| format!("settling {period} as of position {as_of}"))?;
     Ok(settled)
 }

@@ -15,6 +15,7 @@ mod rebuild;
 mod rewind;
 mod rows;
 mod step;
+mod stream;
 mod templates;
 
 pub use delta::{cents, from_cents, month_of, month_range, Delta, Keys, MonthCounts, Months};
@@ -22,11 +23,12 @@ pub use distinct::{distinct_changes, DistinctChanges};
 pub use error::{Invariant, ProjectorError};
 pub use rebuild::{derive_chunk, DerivedChunk};
 pub use rewind::rewind;
-pub use rows::{aggregates_of, fact_from_row, inputs_by_indicator, part_of};
+pub use rows::{aggregates_of, fact_from_row, inputs_by_indicator, key_counts, part_of};
 pub use step::{
-    check_contiguous, derive_batch, derived, earlier_targets, parse_entry, plan_step, read_step,
-    stored_error, Advance, BatchFacts,
+    check_contiguous, derive_batch, derived, earlier_targets, missing_target, parse_entry,
+    plan_step, read_step, stored_error, Advance, BatchFacts,
 };
+pub use stream::{Projected, SpanFacts, Streamed};
 pub use templates::{
     after_templates, definitions_of, restart_for_definitions, ProjectionState, StepPlan,
 };

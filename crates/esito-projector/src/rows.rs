@@ -119,3 +119,37 @@ pub fn aggregates_of(
         .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
         .collect()
 }
+
+/// Each key's events of an indicator's main part in the period, from the rows per key of the
+/// period's year (keys with none left out): what caps per beneficiary count. A row that counts
+/// fewer than no events is a fault.
+pub fn key_counts(
+    keys: &Keys,
+    indicator: &str,
+    period: Period,
+) -> Result<BTreeMap<String, u64>, ProjectorError> {
+    let main = Part::Main.code();
+    let mut counts = BTreeMap::new();
+    for ((one, part, key), months) in keys {
+        if one != indicator || *part != main {
+            continue;
+        }
+        let events: i64 = months[period.month_indexes()].iter().sum();
+        match u64::try_from(events) {
+            Ok(0) => {}
+            Ok(events) => {
+                counts.insert(key.clone(), events);
+            }
+            Err(_) => {
+                return Err(Invariant::CountBelowZero {
+                    indicator: indicator.to_owned(),
+                    part: main,
+                    row: key.clone(),
+                    events,
+                }
+                .into())
+            }
+        }
+    }
+    Ok(counts)
+}

@@ -124,6 +124,22 @@ pub fn derive_batch(
     Ok(out)
 }
 
+/// The error for the first event a run supersedes that is neither in the run nor among the
+/// earlier entries given: an entry that corrects or voids what the log does not hold.
+pub fn missing_target(facts: &BatchFacts) -> Option<ProjectorError> {
+    let target = facts.missing.first()?;
+    let position = facts
+        .superseded
+        .iter()
+        .find(|(event_id, _)| event_id == target)
+        .map(|(_, position)| *position)
+        .expect("derive_batch records every event it finds missing as superseded");
+    Some(ProjectorError::Corrupt {
+        position,
+        reason: format!("it supersedes {target}, which is not in the log"),
+    })
+}
+
 /// Fails unless `positions` are `first`, `first + 1`, … in order, as the log's positions are.
 pub fn check_contiguous(
     first: u64,
@@ -183,17 +199,8 @@ pub fn plan_step(
     let mut facts = BatchFacts::default();
     if let Some(definitions) = definitions_of(state.template.as_deref())? {
         facts = derive_batch(definitions, &views, earlier, &mut delta)?;
-        if let Some(target) = facts.missing.first() {
-            let position = facts
-                .superseded
-                .iter()
-                .find(|(event_id, _)| event_id == target)
-                .map(|(_, position)| *position)
-                .expect("derive_batch records every event it finds missing as superseded");
-            return Err(ProjectorError::Corrupt {
-                position,
-                reason: format!("it supersedes {target}, which is not in the log"),
-            });
+        if let Some(error) = missing_target(&facts) {
+            return Err(error);
         }
     }
     if let Some(last) = views.last() {

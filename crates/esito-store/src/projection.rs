@@ -30,16 +30,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use esito_domain::ContractId;
-use esito_indicators::facts::{EntryView, Fact, Part};
+use esito_indicators::facts::{EntryView, Fact};
 use esito_indicators::stored::StoredEntry;
 use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period};
 use esito_log::Entry;
 use esito_projector::ProjectorError;
 pub(crate) use esito_projector::{
     after_templates, aggregates_of, cents, definitions_of, derived, distinct_changes,
-    earlier_targets, fact_from_row, from_cents, inputs_by_indicator, month_range, part_of,
-    plan_step, read_step, restart_for_definitions, rewind, stored_error, Advance, BatchFacts,
-    Delta, DerivedChunk, DistinctChanges, Keys, MonthCounts, Months, StepPlan,
+    earlier_targets, fact_from_row, from_cents, inputs_by_indicator, key_counts, month_range,
+    part_of, plan_step, read_step, restart_for_definitions, rewind, stored_error, Advance,
+    BatchFacts, Delta, DerivedChunk, DistinctChanges, Keys, MonthCounts, Months, StepPlan,
 };
 pub use esito_projector::{parse_entry, ProjectionState};
 

@@ -9,4 +9,5 @@ mod rebuild;
 mod rewind;
 mod rows;
 mod step;
+mod stream;
 mod templates;

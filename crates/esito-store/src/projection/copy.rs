@@ -91,7 +91,7 @@ pub(crate) async fn copy_rebuilt(
         copy.send(text.as_bytes()).await?;
         copy.finish().await?;
         let mut text = String::new();
-        for (fact, until) in &rebuilt.span_facts {
+        for (fact, until) in rebuilt.span_facts.all() {
             copy_text(&mut text, contract_id.as_str());
             text.push('\t');
             copy_text(&mut text, &fact.indicator);

@@ -115,19 +115,7 @@ impl Store {
         let snapshot = self
             .snapshot_as_of(contract_id, definitions, period, as_of, true)
             .await?;
-        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for ((one, part, key), months) in snapshot.keys {
-            if one == indicator && part == Part::Main.code() {
-                counts.insert(key, months[period.month_indexes()].iter().sum());
-            }
-        }
-        // A key with no events in the period has a zero sum; a negative one is a broken row.
-        let counts = counts
-            .into_iter()
-            .filter(|(_, events)| *events != 0)
-            .map(|(key, events)| Ok((key, db::to_u64(events)?)))
-            .collect::<Result<_, StoreError>>()?;
-        Ok(counts)
+        Ok(key_counts(&snapshot.keys, indicator, period).map_err(StoreError::from)?)
     }
 
     /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound

@@ -11,6 +11,7 @@ use super::step::{delete_rows, lock_checkpoint, save_state, write_rows};
 use super::*;
 use crate::backend::{each_backend, Conn};
 use crate::db;
+use esito_projector::SpanFacts;
 
 /// What a rebuild writes: every row of the contract's projection, derived from the whole log.
 #[derive(Debug, Default)]
@@ -18,7 +19,7 @@ pub(crate) struct Rebuilt {
     pub state: ProjectionState,
     pub delta: Delta,
     /// Facts of the parts that reach back, with the position they stop counting at.
-    pub span_facts: Vec<(Fact, Option<u64>)>,
+    pub span_facts: SpanFacts,
 }
 
 impl Store {
@@ -34,22 +35,10 @@ impl Store {
         let started = std::time::Instant::now();
         let state = self.templates_up_to(contract_id, head).await?;
         let definitions = definitions_of(state.template.as_deref())?;
-        let mut span_facts: Vec<(Fact, Option<u64>)> = Vec::new();
-        let mut span_index: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut span_facts = SpanFacts::default();
         let delta = self
             .derive_range(contract_id, definitions, 0, head, |facts, last_position| {
-                for fact in std::mem::take(&mut facts.span_facts) {
-                    span_index
-                        .entry(fact.event_id.clone())
-                        .or_default()
-                        .push(span_facts.len());
-                    span_facts.push((fact, None));
-                }
-                for (event_id, at) in &facts.superseded {
-                    for &index in span_index.get(event_id).into_iter().flatten() {
-                        span_facts[index].1.get_or_insert(*at);
-                    }
-                }
+                span_facts.add(facts);
                 progress(last_position);
             })
             .await?;
@@ -68,7 +57,7 @@ impl Store {
             entries = rebuilt.state.position,
             month_rows = rebuilt.delta.months.len(),
             key_rows = rebuilt.delta.keys.len(),
-            span_facts = rebuilt.span_facts.len(),
+            span_facts = rebuilt.span_facts.all().len(),
             read_and_derived_seconds = derived_in.as_secs_f64(),
             written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
             "projection rebuilt"
@@ -91,7 +80,7 @@ impl Store {
             // no COPY, and its INSERTs are calls in process.
             Conn::Postgres(conn) => copy_rebuilt(conn, contract_id, rebuilt).await?,
             conn @ Conn::Sqlite(_) => {
-                write_rows(conn, contract_id, &rebuilt.delta, &rebuilt.span_facts).await?
+                write_rows(conn, contract_id, &rebuilt.delta, rebuilt.span_facts.all()).await?
             }
         }
         save_state(write.conn(), contract_id, &rebuilt.state).await?;
