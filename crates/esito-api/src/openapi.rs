@@ -274,9 +274,10 @@ pub fn document() -> Value {
         "parameters": [contract_parameter(), { "name": "atomic", "in": "query", "schema": { "type": "boolean", "default": true } }],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["items"],
             "additionalProperties": false,
-            "properties": { "items": { "type": "array", "minItems": 1, "maxItems": 1000, "items": { "type": "object",
-                "required": ["type", "event_id", "occurred_at"],
-                "properties": { "type": { "type": "string" }, "event_id": event_id_schema(), "occurred_at": reference("OccurredAt") } } } } } } } },
+            "properties": { "items": { "type": "array", "minItems": 1, "maxItems": 1000, "items": {
+                "description": "A command object: `type` (as in the command schemas' titles), `event_id`, `occurred_at` and the \
+                    command's fields, as its endpoint takes them. An item that is not one is refused: the whole batch when \
+                    atomic, in its own answer otherwise, so the item is not constrained here" } } } } } } },
         "responses": errors(Map::from_iter([("200".to_owned(), ok("One answer per item", "BatchAnswer"))]), WRITE_ERRORS) } }));
     paths.insert(
         "/v1/contracts/{contract}/events".to_owned(),
