@@ -74,13 +74,16 @@ include-path-regex = "validate"
 headers = { Authorization = "Bearer esito_demo_evaluator" }
 
 [[operations]]
-include-path-regex = "(approve|pay|payment)"
+include-path-regex = "(approve|/pay$|settlement-payment)"
 headers = { Authorization = "Bearer esito_demo_payer" }
 
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 TOML
 
+# From the temporary directory, where Schemathesis keeps its cache of examples.
+venv=$PWD/$venv
+cd "$work"
 "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$url/openapi.json" \
     --url "$url" \
     --checks all \
