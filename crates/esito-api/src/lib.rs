@@ -180,10 +180,10 @@ type Shared = Arc<AppState>;
 
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics::render))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/metrics", get(metrics_page))
+        .route("/openapi.json", get(openapi_document))
         .route("/v1/checkpoint-key", get(reads::checkpoint_key))
         .route("/v1/checkpoint-keys", get(reads::checkpoint_keys))
         .route(
@@ -258,7 +258,25 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-async fn ready(State(state): State<Shared>) -> Response {
+async fn healthz(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+async fn metrics_page(state: State<Shared>, params: Params) -> Result<Response, ApiError> {
+    params.only(&[])?;
+    Ok(metrics::render(state).await)
+}
+
+async fn openapi_document(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
+    Ok(Json(openapi::document()))
+}
+
+async fn ready(State(state): State<Shared>, params: Params) -> Response {
+    if let Err(error) = params.only(&[]) {
+        return error.into_response();
+    }
     match state.store.contracts().await {
         Ok(_) => Json(json!({"status": "ready", "store": state.store.backend()})).into_response(),
         Err(error) => ApiError::new(ErrorCode::Unavailable, error.to_string()).into_response(),

@@ -352,26 +352,26 @@ pub fn document() -> Value {
         );
     }
     for (path, summary, answer, refusals) in [
-        ("/healthz", "Alive", ok("OK", "Health"), &[][..]),
+        ("/healthz", "Alive", ok("OK", "Health"), &["422"][..]),
         (
             "/readyz",
             "Ready: the database answers",
             ok("OK", "Health"),
-            &["503"][..],
+            &["422", "503"][..],
         ),
         (
             "/metrics",
             "Prometheus metrics",
             json!({ "description": "The Prometheus text format",
             "content": { "text/plain": { "schema": { "type": "string" } } } }),
-            &[][..],
+            &["422"][..],
         ),
         (
             "/openapi.json",
             "This document",
             json!({ "description": "OpenAPI 3.1",
             "content": { "application/json": { "schema": { "type": "object" } } } }),
-            &[][..],
+            &["422"][..],
         ),
     ] {
         paths.insert(

@@ -414,6 +414,18 @@ async fn each_bad_request_is_problem_json_with_its_code_and_field_and_writes_not
     for (what, call, status, code, field) in cases {
         refused(&fixture, what, call, status, code, field).await;
     }
+    // The routes outside /v1/ and the public ones read no query either.
+    for (path, parameter) in [
+        ("/healthz?verbose=1", "verbose"),
+        ("/readyz?verbose=1", "verbose"),
+        ("/metrics?name=x", "name"),
+        ("/openapi.json?v=2", "v"),
+        ("/v1/checkpoint-key?x=1", "x"),
+        ("/v1/checkpoint-keys?x=1", "x"),
+    ] {
+        let call = Call::get(path.to_owned());
+        refused(&fixture, path, call, 422, "unknown_field", Some(parameter)).await;
+    }
     // A limit at its maximum is served, not refused.
     let answer = send(
         &fixture.app,
