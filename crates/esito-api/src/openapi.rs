@@ -383,7 +383,11 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Esito", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "The ledger of outcome-based social contracts. Every write is an immutable event in a contract's log." },
+                  "description": "The ledger of outcome-based social contracts. Every write is an immutable event in a contract's log, \
+                      named by its event_id (or an Idempotency-Key header). Every refusal is application/problem+json \
+                      (the Problem schema) with a stable `code` and the `field` at fault: a body not sent as application/json \
+                      is 415 unsupported_media_type, an unknown path 404 not_found, a method a path does not list 405 \
+                      method_not_allowed with an Allow header, a query parameter an operation does not list 422 unknown_field." },
         "security": [{ "bearer": [] }],
         "paths": paths,
         "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },

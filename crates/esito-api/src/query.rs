@@ -183,7 +183,9 @@ mod tests {
 
     #[test]
     fn each_kind_of_bad_parameter_gets_its_code_and_names_itself() {
-        let cases: [(&[(&str, &str)], &str, &str); 7] = [
+        // (query, code, field)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: [Case; 7] = [
             (&[("limit", "abc")], "invalid_type", "limit"),
             (&[("limit", "-1")], "invalid_value", "limit"),
             (&[("limit", "0")], "invalid_value", "limit"),
