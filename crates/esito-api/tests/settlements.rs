@@ -819,6 +819,21 @@ async fn a_calculation_or_a_step_retried_under_its_event_id_is_recorded_once(fix
     )
     .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    // The retry comes in a later second than the time the service gave the first.
+    let recorded = fixture
+        .store
+        .entry_by_event_id(
+            &ContractId::parse(CONTRACT).expect("valid"),
+            uuid::Uuid::parse_str(first.json["event_id"].as_str().expect("an id")).expect("a UUID"),
+        )
+        .await
+        .expect("read")
+        .expect("recorded");
+    let entry: esito_log::Entry = serde_json::from_str(&recorded.entry).expect("an entry");
+    let first_at = chrono::DateTime::parse_from_rfc3339(&entry.occurred_at).expect("RFC 3339");
+    while chrono::Utc::now().timestamp() <= first_at.timestamp() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let again = call(
         &fixture.app,
         "POST",
