@@ -1,9 +1,63 @@
-//! Reading JSON bodies: a malformed body, an unknown, missing or ill-typed field each get
-//! their own code and name the field, as a JSON path.
+//! Reading JSON bodies: a body that is not declared JSON is refused before it is read; a
+//! malformed body, an unknown, missing or ill-typed field each get their own code and name
+//! the field, as a JSON path.
 
+use axum::body::HttpBody as _;
+use axum::extract::Request;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ErrorCode};
+
+/// Every request that carries a body must declare it JSON (`application/json`, or a type with
+/// the `+json` suffix, with at most a `charset=utf-8` parameter); any other is `415` and
+/// reaches no handler, so it writes nothing.
+pub async fn json_only(request: Request, next: Next) -> Response {
+    let body = request.body();
+    let empty = body.is_end_stream() || body.size_hint().exact() == Some(0);
+    if empty {
+        return next.run(request).await;
+    }
+    match declared_json(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn declared_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let refuse = |detail: String| {
+        Err(ApiError::new(ErrorCode::UnsupportedMediaType, detail).with_field("content-type"))
+    };
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return refuse("a body must be sent as Content-Type: application/json".to_owned());
+    };
+    let Ok(text) = value.to_str() else {
+        return refuse("the Content-Type header is not readable text".to_owned());
+    };
+    let mut parts = text.split(';');
+    let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if !json {
+        return refuse(format!(
+            "a body is JSON, sent as Content-Type: application/json, not `{text}`"
+        ));
+    }
+    for parameter in parts {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        let value = value.trim().trim_matches('"');
+        if !name.trim().eq_ignore_ascii_case("charset") || !value.eq_ignore_ascii_case("utf-8") {
+            return refuse(format!(
+                "JSON is UTF-8: `{}` is not a parameter of application/json here",
+                parameter.trim()
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Parses the raw body as JSON, refusing anything but an object.
 pub fn object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     ContractAlreadyExists,
     Internal,
     Unavailable,
+    NotFound,
+    MethodNotAllowed,
+    UnsupportedMediaType,
 }
 
 impl ErrorCode {
@@ -61,6 +64,9 @@ impl ErrorCode {
             ErrorCode::ContractAlreadyExists => "contract_already_exists",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
         }
     }
 
@@ -86,6 +92,9 @@ impl ErrorCode {
             ErrorCode::EventIdReused | ErrorCode::ContractAlreadyExists => StatusCode::CONFLICT,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 }

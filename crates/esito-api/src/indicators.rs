@@ -1,8 +1,6 @@
 //! The indicators: values per period as of a log position, and the facts that explain each.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use esito_indicators::{IndicatorReport, Period};
@@ -11,57 +9,19 @@ use serde_json::json;
 
 use crate::auth::Action;
 use crate::error::{ApiError, ErrorCode};
+use crate::query::{Params, Segments, POSITION_MAX};
 use crate::{contract_id, Shared};
 
 /// Facts per page of an explanation when the client names no limit, and the most it may ask.
 pub const EXPLAIN_PAGE_DEFAULT: u32 = 100;
 pub const EXPLAIN_PAGE_MAX: u32 = 1_000;
 
-/// The query parameters, each parsed with an error naming it; unknown ones are refused.
-struct Params(HashMap<String, String>);
-
-impl Params {
-    fn new(query: HashMap<String, String>, allowed: &[&str]) -> Result<Self, ApiError> {
-        if let Some(unknown) = query.keys().find(|key| !allowed.contains(&key.as_str())) {
-            return Err(ApiError::new(
-                ErrorCode::UnknownField,
-                format!(
-                    "unknown query parameter `{unknown}`: expected {}",
-                    allowed.join(", ")
-                ),
-            )
-            .with_field(unknown.clone()));
-        }
-        Ok(Self(query))
-    }
-
-    fn period(&self) -> Result<Period, ApiError> {
-        let text = self.0.get("period").ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::MissingField,
-                "period is required: `2024`, `2024-H1`, `2024-Q1` or `2024-03`",
-            )
-            .with_field("period")
-        })?;
-        text.parse().map_err(|e: esito_indicators::PeriodError| {
-            ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("period")
-        })
-    }
-
-    fn number(&self, name: &str) -> Result<Option<u64>, ApiError> {
-        self.0
-            .get(name)
-            .map(|text| {
-                text.parse::<u64>().map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::InvalidValue,
-                        format!("{name}: `{text}` is not a whole number of 0 or more"),
-                    )
-                    .with_field(name)
-                })
-            })
-            .transpose()
-    }
+/// The period of `params`, which must be given.
+fn period(params: &Params) -> Result<Period, ApiError> {
+    let text = params.required_text("period", "`2024`, `2024-H1`, `2024-Q1` or `2024-03`")?;
+    text.parse().map_err(|e: esito_indicators::PeriodError| {
+        ApiError::new(ErrorCode::InvalidValue, e.to_string()).with_field("period")
+    })
 }
 
 async fn report(
@@ -101,13 +61,13 @@ fn report_error(error: ReportError) -> ApiError {
 /// template for the period, as of log position N (default: the latest).
 pub async fn indicators(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<IndicatorReport>, ApiError> {
-    let params = Params::new(query, &["period", "as_of"])?;
-    let period = params.period()?;
-    let as_of = params.number("as_of")?;
+    let params = params.only(&["period", "as_of"])?;
+    let period = period(&params)?;
+    let as_of = params.integer("as_of", 0..=POSITION_MAX)?;
     Ok(Json(
         report(&state, &headers, &contract, period, as_of).await?,
     ))
@@ -117,19 +77,20 @@ pub async fn indicators(
 /// the facts behind one value, in position order, paged by position (`next_after`).
 pub async fn explain(
     State(state): State<Shared>,
-    Path((contract, indicator)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
+    Segments((contract, indicator)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let params = Params::new(query, &["period", "as_of", "after", "limit"])?;
-    let period = params.period()?;
+    let params = params.only(&["period", "as_of", "after", "limit"])?;
+    let period = period(&params)?;
     let limit = params
-        .number("limit")?
+        .integer("limit", 1..=u64::from(EXPLAIN_PAGE_MAX))?
         .map_or(EXPLAIN_PAGE_DEFAULT, |limit| {
-            limit.clamp(1, u64::from(EXPLAIN_PAGE_MAX)) as u32
+            u32::try_from(limit).expect("a limit is at most EXPLAIN_PAGE_MAX")
         });
-    let after = params.number("after")?.unwrap_or(0);
-    let report = report(&state, &headers, &contract, period, params.number("as_of")?).await?;
+    let after = params.integer("after", 0..=POSITION_MAX)?.unwrap_or(0);
+    let as_of = params.integer("as_of", 0..=POSITION_MAX)?;
+    let report = report(&state, &headers, &contract, period, as_of).await?;
     let Some(value) = report.indicators.iter().find(|value| value.id == indicator) else {
         return Err(ApiError::new(
             ErrorCode::UnknownIndicator,

@@ -9,9 +9,11 @@ pub mod body;
 pub mod catalog;
 pub mod error;
 mod history;
+pub mod idempotency;
 pub mod indicators;
 pub mod metrics;
 pub mod openapi;
+pub mod query;
 mod reads;
 pub mod settlements;
 
@@ -20,18 +22,18 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use esito_domain::{Command, ContractId, EventId, OccurredAt, StreamRef, StreamType, Submission};
 use esito_store::{AppendOutcome, Store};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{Action, KeyCache, Principal};
 use crate::error::{ApiError, ErrorCode};
+use crate::query::{Params, Segments};
 
 /// The largest body accepted: a full batch of commands fits well within it.
 pub const BODY_BYTES_MAX: usize = 1024 * 1024;
@@ -179,10 +181,10 @@ type Shared = Arc<AppState>;
 
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics::render))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/metrics", get(metrics_page))
+        .route("/openapi.json", get(openapi_document))
         .route("/v1/checkpoint-key", get(reads::checkpoint_key))
         .route("/v1/checkpoint-keys", get(reads::checkpoint_keys))
         .route(
@@ -239,11 +241,16 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/v1/contracts/{contract}/{list}", get(reads::list))
         .fallback(|| async {
+            ApiError::new(ErrorCode::NotFound, "no such endpoint: see /openapi.json")
+        })
+        // After every route: each path answers a method it does not serve with its `Allow`.
+        .method_not_allowed_fallback(|| async {
             ApiError::new(
-                ErrorCode::UnknownCommand,
-                "no such endpoint: see /openapi.json",
+                ErrorCode::MethodNotAllowed,
+                "this endpoint does not serve that method: see the Allow header and /openapi.json",
             )
         })
+        .layer(axum::middleware::from_fn(body::json_only))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -256,7 +263,25 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-async fn ready(State(state): State<Shared>) -> Response {
+async fn healthz(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
+    Ok(Json(json!({"status": "ok"})))
+}
+
+async fn metrics_page(state: State<Shared>, params: Params) -> Result<Response, ApiError> {
+    params.only(&[])?;
+    Ok(metrics::render(state).await)
+}
+
+async fn openapi_document(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
+    Ok(Json(openapi::document()))
+}
+
+async fn ready(State(state): State<Shared>, params: Params) -> Response {
+    if let Err(error) = params.only(&[]) {
+        return error.into_response();
+    }
     match state.store.contracts().await {
         Ok(_) => Json(json!({"status": "ready", "store": state.store.backend()})).into_response(),
         Err(error) => ApiError::new(ErrorCode::Unavailable, error.to_string()).into_response(),
@@ -280,12 +305,14 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-/// Builds a submission from a command's JSON object: `event_id` (optional: a retry with the
-/// same id is the same event), `occurred_at`, and the command's own fields.
+/// Builds a submission from a command's JSON object: `event_id` (required, unless `derived`
+/// from an `Idempotency-Key`: a retry with the same id is the same event), `occurred_at`, and
+/// the command's own fields.
 fn submission(
     mut fields: serde_json::Map<String, serde_json::Value>,
     command: &'static str,
     prefix: &str,
+    derived: Option<EventId>,
 ) -> Result<Submission, ApiError> {
     let at = |field: &str| {
         if prefix.is_empty() {
@@ -294,10 +321,7 @@ fn submission(
             format!("{prefix}.{field}")
         }
     };
-    let event_id: EventId = match fields.remove("event_id") {
-        Some(value) => body::parse(value, &at("event_id"))?,
-        None => EventId::new_v4(),
-    };
+    let event_id = idempotency::event_id(&mut fields, prefix, derived)?;
     let occurred_at: OccurredAt = match fields.remove("occurred_at") {
         Some(value) => body::parse(value, &at("occurred_at"))?,
         None => {
@@ -365,6 +389,17 @@ fn outcome_body(outcome: &AppendOutcome) -> serde_json::Value {
     })
 }
 
+/// The event id an `Idempotency-Key` header derives for `command`, when one is sent.
+fn derived_event_id(
+    headers: &HeaderMap,
+    principal: &Principal,
+    contract: &ContractId,
+    command: &str,
+) -> Result<Option<EventId>, ApiError> {
+    Ok(idempotency::key(headers)?
+        .map(|key| idempotency::derive(&principal.name, contract, command, &key)))
+}
+
 /// 201 with the event's position; a replay of an event already in the log answers the same,
 /// marked by `Idempotent-Replay: true`.
 fn created(outcome: &AppendOutcome) -> Response {
@@ -393,9 +428,11 @@ async fn append_one(
 
 async fn register_contract(
     State(state): State<Shared>,
+    params: Params,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let mut fields = body::object(&body_bytes(body)?)?;
     let contract = match fields.remove("contract_id") {
@@ -409,7 +446,8 @@ async fn register_contract(
         }
     };
     principal.check(&contract, Action::Command("RegisterContract"))?;
-    let submission = submission(fields, "RegisterContract", "")?;
+    let derived = derived_event_id(&headers, &principal, &contract, "RegisterContract")?;
+    let submission = submission(fields, "RegisterContract", "", derived)?;
     let response = append_one(&state, &contract, &principal, submission).await?;
     state
         .contracts
@@ -421,10 +459,12 @@ async fn register_contract(
 
 async fn command(
     State(state): State<Shared>,
-    Path((contract, command)): Path<(String, String)>,
+    Segments((contract, command)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
     let name = *catalog::catalog().by_path.get(&command).ok_or_else(|| {
@@ -435,34 +475,34 @@ async fn command(
     })?;
     principal.check(&contract, Action::Command(name))?;
     state.require_contract(&contract).await?;
-    let submission = submission(body::object(&body_bytes(body)?)?, name, "")?;
+    let derived = derived_event_id(&headers, &principal, &contract, name)?;
+    let submission = submission(body::object(&body_bytes(body)?)?, name, "", derived)?;
     check_provider(&state, &principal, &contract, &submission).await?;
     append_one(&state, &contract, &principal, submission).await
 }
 
-#[derive(Deserialize)]
-struct BatchQuery {
-    /// All or nothing (the default), or each command on its own.
-    #[serde(default = "atomic_default")]
-    atomic: bool,
-}
-
-fn atomic_default() -> bool {
-    true
-}
-
-/// Up to `BATCH_SIZE_MAX` commands: `{"items": [{"type": "PlaceOrder", "occurred_at": ..., ...}]}`.
+/// Up to `BATCH_SIZE_MAX` commands: `{"items": [{"type": "PlaceOrder", "event_id": ...,
+/// "occurred_at": ..., ...}]}`, all or nothing unless `?atomic=false`. Each item carries its
+/// own `event_id`: one `Idempotency-Key` would not say which item it is for.
 async fn batch(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
-    Query(query): Query<BatchQuery>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let atomic = params.only(&["atomic"])?.boolean("atomic")?.unwrap_or(true);
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
     principal.check(&contract, Action::SendBatch)?;
     state.require_contract(&contract).await?;
+    if headers.contains_key(idempotency::HEADER) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "Idempotency-Key: a batch's items each carry their own `event_id`",
+        )
+        .with_field(idempotency::HEADER));
+    }
     let mut fields = body::object(&body_bytes(body)?)?;
     let items = match fields.remove("items") {
         Some(serde_json::Value::Array(items)) => items,
@@ -502,7 +542,7 @@ async fn batch(
             }
         }
     }
-    if query.atomic {
+    if atomic {
         if let Some(first) = problems.first() {
             return Err(first.clone());
         }
@@ -601,7 +641,7 @@ async fn batch_item(
         }
     };
     principal.check(contract, Action::Command(name))?;
-    let submission = submission(fields, name, &prefix)?;
+    let submission = submission(fields, name, &prefix, None)?;
     check_provider(state, principal, contract, &submission).await?;
     Ok(submission)
 }

@@ -1,9 +1,160 @@
 //! The OpenAPI 3.1 document, generated from the domain's JSON Schemas: one path per command,
 //! the batch, the reads. Checked in as `schemas/openapi.json`; a test fails when they differ.
+//!
+//! Invariant: every response of every operation has a schema, problem+json ones included, and
+//! every status a handler can answer is listed (`scripts/schemathesis.sh` checks both against
+//! the running service).
 
 use serde_json::{json, Map, Value};
 
 use crate::catalog::{catalog, path_of};
+use crate::query::POSITION_MAX;
+
+/// What a write may be refused with: a malformed body, a key, a contract, a conflict, a body
+/// too large or not JSON, a bad field or a rule, the service.
+const WRITE_ERRORS: &[&str] = &[
+    "400", "401", "403", "404", "409", "413", "415", "422", "500", "503",
+];
+/// What a read may be refused with: a key, a contract, a bad query, the service.
+const READ_ERRORS: &[&str] = &["401", "403", "404", "422", "500", "503"];
+/// What a public read may be refused with: a bad query, the service.
+const PUBLIC_ERRORS: &[&str] = &["422", "500", "503"];
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// A 200 (or 201) answer in JSON, of the schema `name`.
+fn ok(description: &str, name: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": reference(name) } } })
+}
+
+fn hex_hash() -> Value {
+    json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" })
+}
+
+fn position() -> Value {
+    json!({ "type": "integer", "minimum": 1, "maximum": POSITION_MAX })
+}
+
+/// The schemas of the answers that are not generated from a type.
+fn answer_schemas(schemas: &mut Map<String, Value>) {
+    let cursor = json!({ "type": ["integer", "null"], "minimum": 1,
+        "description": "The `after` of the next page; null at the end" });
+    for (name, schema) in [
+        (
+            "EntryLine",
+            json!({ "type": "object", "required": ["position", "leaf_hash", "entry"],
+            "properties": { "position": position(), "leaf_hash": hex_hash(),
+                "entry": { "type": "object", "description": "The entry as hashed (docs/design.md §3)" } } }),
+        ),
+        (
+            "EventsPage",
+            json!({ "type": "object", "required": ["entries", "next_after"],
+            "properties": { "entries": { "type": "array", "items": reference("EntryLine") }, "next_after": cursor } }),
+        ),
+        (
+            "Stream",
+            json!({ "type": "object", "required": ["stream_type", "stream_id", "summary", "entries"],
+            "properties": { "stream_type": { "type": "string" }, "stream_id": { "type": "string" },
+                "summary": reference("StreamSummary"),
+                "entries": { "type": "array", "items": reference("EntryLine") } } }),
+        ),
+        (
+            "StreamSummary",
+            json!({ "type": "object", "required": ["events", "last_event", "fields"],
+            "properties": { "events": { "type": "array", "items": { "type": "string" } },
+                "last_event": { "type": ["string", "null"] }, "fields": { "type": "object" } } }),
+        ),
+        (
+            "ListPage",
+            json!({ "type": "object", "required": ["items", "next_after"],
+            "properties": { "items": { "type": "array", "items": { "type": "object", "required": ["id", "summary"],
+                "properties": { "id": { "type": "string" }, "summary": reference("StreamSummary") } } },
+                "next_after": { "type": ["string", "null"], "description": "The `after` of the next page; null at the end" } } }),
+        ),
+        (
+            "InclusionProof",
+            json!({ "type": "object", "required": ["leaf_index", "tree_size", "audit_path", "leaf_hash", "root_hash"],
+            "properties": { "leaf_index": { "type": "integer", "minimum": 0 }, "tree_size": position(),
+                "audit_path": { "type": "array", "items": hex_hash() }, "leaf_hash": hex_hash(), "root_hash": hex_hash() } }),
+        ),
+        (
+            "ConsistencyProof",
+            json!({ "type": "object", "required": ["first", "second", "consistency_path", "first_root", "second_root"],
+            "properties": { "first": position(), "second": position(),
+                "consistency_path": { "type": "array", "items": hex_hash() }, "first_root": hex_hash(), "second_root": hex_hash() } }),
+        ),
+        (
+            "Checkpoint",
+            json!({ "type": "object", "required": ["contract_id", "size", "root_hash", "timestamp", "key_id", "signature"],
+            "properties": { "contract_id": reference("ContractId"), "size": position(), "root_hash": hex_hash(),
+                "timestamp": { "type": "string", "format": "date-time" }, "key_id": { "type": "string", "pattern": "^[0-9a-f]{16}$" },
+                "signature": { "type": "string", "description": "Ed25519, base64" } } }),
+        ),
+        (
+            "CheckpointKey",
+            json!({ "type": "object", "required": ["key_id", "public_key"],
+            "properties": { "key_id": { "type": "string", "pattern": "^[0-9a-f]{16}$" },
+                "public_key": { "type": "string", "description": "Ed25519 public key, base64" } } }),
+        ),
+        (
+            "IndicatorReport",
+            json!({ "type": "object",
+            "required": ["contract_id", "as_of", "period", "start_on", "end_on", "template", "definitions_sha256", "indicators"],
+            "properties": { "contract_id": { "type": "string" }, "as_of": { "type": "integer", "minimum": 0 },
+                "period": { "type": "string" }, "start_on": { "type": "string", "format": "date" },
+                "end_on": { "type": "string", "format": "date" }, "template": { "type": "string" },
+                "definitions_sha256": hex_hash(),
+                "indicators": { "type": "array", "items": { "type": "object",
+                    "required": ["id", "area", "kind", "unit", "label", "value", "definitions_sha256"],
+                    "properties": { "id": { "type": "string" },
+                        "area": { "type": "string", "enum": ["reach", "utilisation", "change", "economic_proxy"] },
+                        "kind": { "type": "string" }, "unit": { "type": "string" }, "label": { "type": "object" },
+                        "value": { "description": "null when the indicator has no value (a ratio whose denominator is 0)" },
+                        "definitions_sha256": hex_hash(), "assumption": { "type": "string" } } } } } }),
+        ),
+        (
+            "Explanation",
+            json!({ "type": "object",
+            "required": ["contract_id", "indicator", "period", "as_of", "value", "definitions_sha256", "facts", "next_after"],
+            "properties": { "contract_id": { "type": "string" }, "indicator": { "type": "string" }, "period": { "type": "string" },
+                "as_of": { "type": "integer", "minimum": 0 }, "value": {}, "definitions_sha256": hex_hash(),
+                "facts": { "type": "array", "items": { "type": "object", "required": ["position", "event_id", "part"],
+                    "properties": { "position": position(), "event_id": { "type": "string" }, "part": { "type": "string" },
+                        "local_date": { "type": ["string", "null"] }, "key": { "type": ["string", "null"] },
+                        "amount": { "type": ["string", "null"] } } } },
+                "next_after": cursor } }),
+        ),
+        (
+            "SettlementList",
+            json!({ "type": "object", "required": ["contract_id", "settlements"],
+            "properties": { "contract_id": reference("ContractId"), "settlements": { "type": "array", "items": { "type": "object",
+                "required": ["period", "status", "calculations", "as_of", "final_settlement", "total"],
+                "properties": { "period": { "type": "string" },
+                    "status": { "type": "string", "enum": ["calculated", "validated", "approved", "paid"] },
+                    "calculations": { "type": "integer", "minimum": 1 }, "as_of": position(),
+                    "final_settlement": { "type": "boolean" }, "total": { "type": "string" },
+                    "total_with_vat": { "type": ["string", "null"] } } } } } }),
+        ),
+        (
+            "BatchAnswer",
+            json!({ "type": "object", "required": ["atomic", "items"],
+            "properties": { "atomic": { "type": "boolean" }, "items": { "type": "array", "items": { "type": "object",
+                "required": ["index"], "description": "Appended (with `status` 201 and `duplicate`), or a problem's fields",
+                "properties": { "index": { "type": "integer", "minimum": 0 }, "status": { "type": "integer" },
+                    "duplicate": { "type": "boolean" }, "event_id": { "type": "string", "format": "uuid" },
+                    "position": position(), "leaf_hash": hex_hash(), "code": { "type": "string" } } } } } }),
+        ),
+        (
+            "Health",
+            json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" },
+            "store": { "type": "string", "enum": ["sqlite", "postgres"] } } }),
+        ),
+    ] {
+        schemas.insert(name.to_owned(), schema);
+    }
+}
 
 fn problem() -> Value {
     json!({ "description": "RFC 9457 problem details with a stable `code` and the `field` at fault",
@@ -21,21 +172,21 @@ fn contract_parameter() -> Value {
     json!({ "name": "contract", "in": "path", "required": true, "schema": { "type": "string" } })
 }
 
-/// A command's request body: its own fields, with `event_id` (optional) and `occurred_at`.
+/// A command's request body: its own fields, with `event_id` and `occurred_at`.
 fn command_body(name: &str, schema: &Value, with_contract_id: bool) -> Value {
     let mut schema = schema.clone();
     let properties = schema["properties"]
         .as_object_mut()
         .expect("a command has properties");
     properties.remove("type");
-    properties.insert("event_id".to_owned(), json!({ "type": "string", "format": "uuid",
-        "description": "Chosen by the client to make a retry the same event; generated when absent." }));
+    properties.insert("event_id".to_owned(), event_id_schema());
     properties.insert(
         "occurred_at".to_owned(),
         json!({ "$ref": "#/components/schemas/OccurredAt" }),
     );
     let mut required: Vec<Value> = schema["required"].as_array().cloned().unwrap_or_default();
     required.retain(|r| r != "type");
+    required.push(json!("event_id"));
     required.push(json!("occurred_at"));
     if with_contract_id {
         schema["properties"]["contract_id"] = json!({ "$ref": "#/components/schemas/ContractId" });
@@ -44,6 +195,15 @@ fn command_body(name: &str, schema: &Value, with_contract_id: bool) -> Value {
     schema["required"] = Value::Array(required);
     schema["title"] = json!(name);
     schema
+}
+
+/// A write's event id: required, unless an `Idempotency-Key` header derives it.
+fn event_id_schema() -> Value {
+    json!({ "type": "string", "format": "uuid", "not": { "const": "00000000-0000-0000-0000-000000000000" },
+        "description": "Chosen by the client, so that a retry is the same event; the nil UUID is refused. \
+            Instead, an `Idempotency-Key` header (1 to 255 visible ASCII characters) derives it: UUIDv5 in the \
+            namespace a0b3c5e2-6f1d-5c8e-9b47-3d2e1f0a9c68 of the JSON array [principal, contract, command type, key] \
+            written without spaces (docs/design.md §2)." })
 }
 
 fn created() -> Value {
@@ -67,7 +227,7 @@ pub fn document() -> Value {
             "operationId": path_of(name).replace('-', "_"),
             "summary": name,
             "requestBody": { "required": true, "content": { "application/json": { "schema": reference } } },
-            "responses": errors(Map::from_iter([("201".to_owned(), created())]), &["400", "401", "403", "404", "409", "413", "422"]),
+            "responses": errors(Map::from_iter([("201".to_owned(), created())]), WRITE_ERRORS),
         });
         if *name == "RegisterContract" {
             paths.insert("/v1/contracts".to_owned(), json!({ "post": operation }));
@@ -95,70 +255,84 @@ pub fn document() -> Value {
         "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                         "code": { "type": "string" }, "detail": { "type": "string" }, "field": { "type": "string" },
                         "index": { "type": "integer" } } }));
-    let read = |summary: &str, extra: Value| {
+    answer_schemas(&mut schemas);
+    let read = |summary: &str, extra: Value, answer: &str| {
         let mut parameters = vec![contract_parameter()];
         if let Value::Array(more) = extra {
             parameters.extend(more);
         }
         json!({ "get": { "summary": summary, "parameters": parameters,
-            "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "OK" }))]), &["401", "403", "404"]) } })
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", answer))]), READ_ERRORS) } })
     };
-    let page = json!([{ "name": "after", "in": "query", "schema": { "type": "integer" } },
-                      { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);
+    let after = json!({ "name": "after", "in": "query", "schema": { "type": "integer", "minimum": 0, "maximum": POSITION_MAX },
+        "description": "The position after which the page starts" });
+    let limit = json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 },
+        "description": "At most 1,000: a larger one is refused, not clamped" });
+    let page = json!([after.clone(), limit.clone()]);
     paths.insert("/v1/contracts/{contract}/batch".to_owned(), json!({ "post": {
         "summary": "Up to 1,000 commands, all or nothing unless atomic=false; answered per item",
         "parameters": [contract_parameter(), { "name": "atomic", "in": "query", "schema": { "type": "boolean", "default": true } }],
         "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["items"],
-            "properties": { "items": { "type": "array", "maxItems": 1000, "items": { "type": "object", "required": ["type", "occurred_at"] } } } } } } },
-        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "One answer per item" }))]), &["400", "401", "403", "404", "409", "413", "422"]) } }));
+            "additionalProperties": false,
+            "properties": { "items": { "type": "array", "minItems": 1, "maxItems": 1000, "items": {
+                "description": "A command object: `type` (as in the command schemas' titles), `event_id`, `occurred_at` and the \
+                    command's fields, as its endpoint takes them. An item that is not one is refused: the whole batch when \
+                    atomic, in its own answer otherwise, so the item is not constrained here" } } } } } } },
+        "responses": errors(Map::from_iter([("200".to_owned(), ok("One answer per item", "BatchAnswer"))]), WRITE_ERRORS) } }));
     paths.insert(
         "/v1/contracts/{contract}/events".to_owned(),
-        read("Entries in position order, after a cursor", page.clone()),
+        read(
+            "Entries in position order, after a cursor",
+            page,
+            "EventsPage",
+        ),
     );
     paths.insert("/v1/contracts/{contract}/events/{event_id}".to_owned(),
-        read("One entry", json!([{ "name": "event_id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }])));
+        read("One entry", json!([{ "name": "event_id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }]), "EntryLine"));
     paths.insert("/v1/contracts/{contract}/streams/{stream_type}/{stream_id}".to_owned(),
         read("One stream's entries", json!([{ "name": "stream_type", "in": "path", "required": true, "schema": { "type": "string" } },
-                                              { "name": "stream_id", "in": "path", "required": true, "schema": { "type": "string" } }])));
+                                              { "name": "stream_id", "in": "path", "required": true, "schema": { "type": "string" } }]), "Stream"));
     paths.insert("/v1/contracts/{contract}/proofs/inclusion".to_owned(),
         read("RFC 9162 inclusion proof of the entry at a position in the tree of a size (default: the whole log)",
-             json!([{ "name": "position", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } },
-                    { "name": "size", "in": "query", "schema": { "type": "integer", "minimum": 1 } }])));
-    paths.insert("/v1/contracts/{contract}/proofs/consistency".to_owned(),
-        read("RFC 9162 consistency proof between two tree sizes",
-             json!([{ "name": "first", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } },
-                    { "name": "second", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 } }])));
+             json!([{ "name": "position", "in": "query", "required": true, "schema": position() },
+                    { "name": "size", "in": "query", "schema": position() }]), "InclusionProof"));
+    paths.insert(
+        "/v1/contracts/{contract}/proofs/consistency".to_owned(),
+        read(
+            "RFC 9162 consistency proof between two tree sizes",
+            json!([{ "name": "first", "in": "query", "required": true, "schema": position() },
+                    { "name": "second", "in": "query", "required": true, "schema": position() }]),
+            "ConsistencyProof",
+        ),
+    );
     paths.insert(
         "/v1/contracts/{contract}/checkpoints/latest".to_owned(),
-        read("The latest signed checkpoint", json!([])),
+        read("The latest signed checkpoint", json!([]), "Checkpoint"),
     );
     paths.insert("/v1/contracts/{contract}/checkpoints".to_owned(), json!({ "post": {
         "summary": "Sign a checkpoint of the current tree head now (admin)", "parameters": [contract_parameter()],
-        "responses": errors(Map::from_iter([("201".to_owned(), json!({ "description": "The checkpoint" }))]), &["401", "403", "404", "503"]) } }));
+        "responses": errors(Map::from_iter([("201".to_owned(), ok("The checkpoint", "Checkpoint"))]), READ_ERRORS) } }));
     paths.insert(
         "/v1/checkpoint-key".to_owned(),
         json!({ "get": { "summary": "The public key (base64) and key id that sign checkpoints",
-        "security": [], "responses": { "200": { "description": "OK" } } } }),
+        "security": [], "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", "CheckpointKey"))]), PUBLIC_ERRORS) } }),
     );
     let period = json!({ "name": "period", "in": "query", "required": true,
         "schema": { "type": "string", "pattern": "^[0-9]{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?$" },
         "description": "2024, 2024-H1, 2024-Q1 or 2024-03" });
-    let as_of = json!({ "name": "as_of", "in": "query", "schema": { "type": "integer", "minimum": 0 },
+    let as_of = json!({ "name": "as_of", "in": "query", "schema": { "type": "integer", "minimum": 0, "maximum": POSITION_MAX },
         "description": "The log position the values are computed as of (default: the latest)" });
     paths.insert("/v1/contracts/{contract}/indicators".to_owned(),
         read("Every indicator of the contract's template for a period, as of a log position: {as_of, period, indicators: [{id, area, value, ...}]}",
-             json!([period.clone(), as_of.clone()])));
+             json!([period.clone(), as_of.clone()]), "IndicatorReport"));
     paths.insert("/v1/contracts/{contract}/indicators/{indicator}/explain".to_owned(),
         read("The facts (entries with their positions) behind one indicator's value, paged by position",
              json!([{ "name": "indicator", "in": "path", "required": true, "schema": { "type": "string" } },
-                    period, as_of,
-                    { "name": "after", "in": "query", "schema": { "type": "integer" } },
-                    { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }])));
+                    period, as_of, after, limit]), "Explanation"));
     paths.insert(
         "/v1/checkpoint-keys".to_owned(),
         json!({ "get": { "summary": "Every public key that has signed checkpoints, oldest first, with when a rotation retired it: a checkpoint is checked with the key its key_id names",
-        "security": [], "responses": { "200": { "description": "OK",
-            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CheckpointKeys" } } } } } } }),
+        "security": [], "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", "CheckpointKeys"))]), PUBLIC_ERRORS) } }),
     );
     schemas.insert("CheckpointKeys".to_owned(), json!({ "type": "object", "required": ["keys"],
         "properties": { "keys": { "type": "array", "items": { "type": "object",
@@ -170,25 +344,50 @@ pub fn document() -> Value {
                                             "description": "null for the current key" } } } } } }));
     settlement_paths(&mut paths, &mut schemas);
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
-        let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" } },
-                            { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 1000 } }]);
+        let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" },
+                              "description": "The id after which the page starts" }, limit]);
         paths.insert(
             format!("/v1/contracts/{{contract}}/{list}"),
-            read(&format!("The {list}, by id"), cursor),
+            read(&format!("The {list}, by id"), cursor, "ListPage"),
         );
     }
-    for (path, summary) in [
-        ("/healthz", "Alive"),
-        ("/readyz", "Ready: the database answers"),
-        ("/metrics", "Prometheus metrics"),
-        ("/openapi.json", "This document"),
+    for (path, summary, answer, refusals) in [
+        ("/healthz", "Alive", ok("OK", "Health"), &["422"][..]),
+        (
+            "/readyz",
+            "Ready: the database answers",
+            ok("OK", "Health"),
+            &["422", "503"][..],
+        ),
+        (
+            "/metrics",
+            "Prometheus metrics",
+            json!({ "description": "The Prometheus text format",
+            "content": { "text/plain": { "schema": { "type": "string" } } } }),
+            &["422"][..],
+        ),
+        (
+            "/openapi.json",
+            "This document",
+            json!({ "description": "OpenAPI 3.1",
+            "content": { "application/json": { "schema": { "type": "object" } } } }),
+            &["422"][..],
+        ),
     ] {
-        paths.insert(path.to_owned(), json!({ "get": { "summary": summary, "security": [], "responses": { "200": { "description": "OK" } } } }));
+        paths.insert(
+            path.to_owned(),
+            json!({ "get": { "summary": summary, "security": [],
+            "responses": errors(Map::from_iter([("200".to_owned(), answer)]), refusals) } }),
+        );
     }
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Esito", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "The ledger of outcome-based social contracts. Every write is an immutable event in a contract's log." },
+                  "description": "The ledger of outcome-based social contracts. Every write is an immutable event in a contract's log, \
+                      named by its event_id (or an Idempotency-Key header). Every refusal is application/problem+json \
+                      (the Problem schema) with a stable `code` and the `field` at fault: a body not sent as application/json \
+                      is 415 unsupported_media_type, an unknown path 404 not_found, a method a path does not list 405 \
+                      method_not_allowed with an Allow header, a query parameter an operation does not list 422 unknown_field." },
         "security": [{ "bearer": [] }],
         "paths": paths,
         "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } },
@@ -244,24 +443,27 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
             "summary": "Calculate a period's settlement as of the head now, with a checkpoint signed of that tree head (payer, admin)",
             "parameters": [contract_parameter()],
             "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
-                "required": ["period"], "additionalProperties": false,
-                "properties": { "period": { "type": "string", "examples": ["2024-Q1"] } } } } } },
-            "responses": errors(Map::from_iter([("201".to_owned(), json!({ "description": "Calculated and recorded",
+                "required": ["period", "event_id"], "additionalProperties": false,
+                "properties": { "period": { "type": "string", "examples": ["2024-Q1"] }, "event_id": event_id_schema() } } } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), json!({ "description": "Calculated and recorded (or, with `Idempotent-Replay: true`, recorded before under this event id)",
                 "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Settlement" } } } }))]),
-                &["400", "401", "403", "404", "422"]) },
+                WRITE_ERRORS) },
         "get": {
             "summary": "Every period settled, in order: status and totals",
             "parameters": [contract_parameter()],
-            "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "OK" }))]), &["401", "403", "404"]) } }));
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", "SettlementList"))]), READ_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/settlements/{period}".to_owned(), json!({ "get": {
         "summary": "A settlement: JSON, or the printable page with Accept: text/html",
         "parameters": [contract_parameter(), period.clone()],
-        "responses": errors(Map::from_iter([("200".to_owned(), settlement_ok("The settlement"))]), &["401", "403", "404"]) } }));
-    paths.insert("/v1/contracts/{contract}/settlements/{period}/html".to_owned(), json!({ "get": {
+        "responses": errors(Map::from_iter([("200".to_owned(), settlement_ok("The settlement"))]), READ_ERRORS) } }));
+    paths.insert(
+        "/v1/contracts/{contract}/settlements/{period}/html".to_owned(),
+        json!({ "get": {
         "summary": "A settlement's printable page",
         "parameters": [contract_parameter(), period.clone()],
         "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "HTML",
-            "content": { "text/html": { "schema": { "type": "string" } } } }))]), &["401", "403", "404"]) } }));
+            "content": { "text/html": { "schema": { "type": "string" } } } }))]), READ_ERRORS) } }),
+    );
     let catalog = catalog();
     for (step, command, who) in [
         ("validate", "ValidateSettlement", "the evaluator"),
@@ -287,7 +489,7 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
             "summary": format!("{command} ({who}); occurred_at defaults to now"),
             "parameters": [contract_parameter(), period.clone()],
             "requestBody": { "required": true, "content": { "application/json": { "schema": body } } },
-            "responses": errors(Map::from_iter([("201".to_owned(), created())]), &["400", "401", "403", "404", "409", "422"]) } }));
+            "responses": errors(Map::from_iter([("201".to_owned(), created())]), WRITE_ERRORS) } }));
     }
 }
 

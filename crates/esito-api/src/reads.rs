@@ -1,6 +1,6 @@
 //! Reading: the log by position with a cursor, one event, one stream, and lists of streams.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use esito_domain::{StreamId, StreamRef, StreamType};
@@ -9,12 +9,13 @@ use esito_log::merkle::SubtreeHashes;
 use esito_log::{Hash, Position};
 use esito_store::ProofRead;
 use esito_store::StoredEntry;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use serde_json::value::RawValue;
 
 use crate::auth::{Action, TokenScope};
 use crate::error::{ApiError, ErrorCode};
+use crate::query::{Params, Segments, POSITION_MAX};
 use crate::{contract_id, history, Shared};
 
 /// Entries per page when the client names no limit, and the most it may ask for.
@@ -43,31 +44,27 @@ fn line(stored: StoredEntry) -> Result<EntryLine, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    after: Option<u64>,
-    limit: Option<u32>,
-}
-
-fn limit(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(PAGE_SIZE_DEFAULT).clamp(1, PAGE_SIZE_MAX)
+/// `limit`: from 1 to `PAGE_SIZE_MAX`, refused beyond, `PAGE_SIZE_DEFAULT` when absent.
+fn limit(params: &Params) -> Result<u32, ApiError> {
+    let limit = params.integer("limit", 1..=u64::from(PAGE_SIZE_MAX))?;
+    Ok(limit.map_or(PAGE_SIZE_DEFAULT, |limit| {
+        u32::try_from(limit).expect("a limit is at most PAGE_SIZE_MAX")
+    }))
 }
 
 /// `GET /v1/contracts/{id}/events?after=N&limit=L`: entries in position order; `next_after`
 /// is the cursor for the next page, absent at the end of the log.
 pub async fn events(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
-    Query(page): Query<Page>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = params.only(&["after", "limit"])?;
+    let limit = limit(&params)?;
+    let after = params.integer("after", 0..=POSITION_MAX)?.unwrap_or(0);
     let contract = state.open(&headers, &contract, Action::ReadLog).await?;
-    let limit = limit(page.limit);
-    let entries = state
-        .store
-        .entries(&contract, page.after.unwrap_or(0), limit)
-        .await?;
+    let entries = state.store.entries(&contract, after, limit).await?;
     let next_after = (entries.len() == limit as usize)
         .then(|| entries.last().map(|e| e.position))
         .flatten();
@@ -80,9 +77,11 @@ pub async fn events(
 /// `GET /v1/contracts/{id}/events/{event_id}`.
 pub async fn event(
     State(state): State<Shared>,
-    Path((contract, event_id)): Path<(String, String)>,
+    Segments((contract, event_id)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<EntryLine>, ApiError> {
+    params.only(&[])?;
     let contract = state.open(&headers, &contract, Action::ReadLog).await?;
     let unknown = || {
         ApiError::new(
@@ -111,9 +110,11 @@ fn stream_type(text: &str) -> Result<StreamType, ApiError> {
 /// `GET /v1/contracts/{id}/streams/{type}/{stream_id}`: every entry of one stream.
 pub async fn stream(
     State(state): State<Shared>,
-    Path((contract, kind, stream_id)): Path<(String, String, String)>,
+    Segments((contract, kind, stream_id)): Segments<(String, String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
     let contract = state.open(&headers, &contract, Action::ReadLog).await?;
     let stream_type = stream_type(&kind)?;
     let unknown = || {
@@ -179,32 +180,25 @@ const LISTS: [(&str, &str); 4] = [
     ("placements", "placement"),
 ];
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListPage {
-    after: Option<String>,
-    limit: Option<u32>,
-}
-
 /// `GET /v1/contracts/{id}/{beneficiaries|tokens|tenancies|placements}`, by id, with a cursor.
 /// A provider sees only the tokens issued to it.
 pub async fn list(
     State(state): State<Shared>,
-    Path((contract, list)): Path<(String, String)>,
-    Query(page): Query<ListPage>,
+    Segments((contract, list)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let Some((_, kind)) = LISTS.iter().find(|(path, _)| *path == list) else {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("no such endpoint: there is no list {list}; see /openapi.json"),
+        ));
+    };
+    let params = params.only(&["after", "limit"])?;
+    let limit = limit(&params)?;
+    let after = params.text("after");
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
-    let (_, kind) = LISTS
-        .iter()
-        .find(|(path, _)| *path == list)
-        .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnknownCommand,
-                format!("there is no list {list}"),
-            )
-        })?;
     let scope = if list == "tokens" {
         principal.check_tokens(&contract)?
     } else {
@@ -215,10 +209,9 @@ pub async fn list(
     let Some(stream_type) = StreamType::parse(kind) else {
         return Ok(Json(json!({ "items": [], "next_after": null })));
     };
-    let limit = limit(page.limit);
     let ids = state
         .store
-        .stream_ids(&contract, stream_type, page.after.as_deref(), limit)
+        .stream_ids(&contract, stream_type, after, limit)
         .await?;
     let next_after = (ids.len() == limit as usize)
         .then(|| ids.last().cloned())
@@ -251,13 +244,6 @@ pub async fn list(
         items.push(json!({ "id": id, "summary": summary }));
     }
     Ok(Json(json!({ "items": items, "next_after": next_after })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InclusionQuery {
-    position: u64,
-    size: Option<u64>,
 }
 
 fn tree_size_refused(field: &str, head_size: u64) -> ApiError {
@@ -328,20 +314,23 @@ fn checked_tree_head(
 /// stored subtrees: a few dozen hashes read at any size, with the head, in one statement.
 pub async fn inclusion(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
-    Query(query): Query<InclusionQuery>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = params.only(&["position", "size"])?;
+    let position = params.required_integer("position", 1..=POSITION_MAX)?;
+    let size = params.integer("size", 1..=POSITION_MAX)?;
     let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
-    let size = tree_size(&state, &contract, query.size, "size").await?;
-    if query.position == 0 || query.position > size {
+    let size = tree_size(&state, &contract, size, "size").await?;
+    if position > size {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
             format!("position: from 1 to the tree size {size}"),
         )
         .with_field("position"));
     }
-    let leaf_index = query.position - 1;
+    let leaf_index = position - 1;
     let (head, nodes) =
         proof_nodes(&state, &contract, size, &[leaf_index, size - 1], "size").await?;
     let proof = esito_log::InclusionProof::build(leaf_index, size, &nodes)
@@ -353,37 +342,33 @@ pub async fn inclusion(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyQuery {
-    first: u64,
-    second: u64,
-}
-
 /// `GET /v1/contracts/{id}/proofs/consistency?first=M&second=N`: RFC 9162 PROOF that the tree
 /// of size N extends the tree of size M, built from stored subtrees.
 pub async fn consistency(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
-    Query(query): Query<ConsistencyQuery>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = params.only(&["first", "second"])?;
+    let first = params.required_integer("first", 1..=POSITION_MAX)?;
+    let second = params.required_integer("second", 1..=POSITION_MAX)?;
     let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
-    let second = tree_size(&state, &contract, Some(query.second), "second").await?;
-    if query.first == 0 || query.first > second {
+    let second = tree_size(&state, &contract, Some(second), "second").await?;
+    if first > second {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
             format!("first: from 1 to second, {second}"),
         )
         .with_field("first"));
     }
-    let points = [query.first - 1, second - 1];
+    let points = [first - 1, second - 1];
     let (head, nodes) = proof_nodes(&state, &contract, second, &points, "second").await?;
-    let proof = esito_log::ConsistencyProof::build(query.first, second, &nodes)
+    let proof = esito_log::ConsistencyProof::build(first, second, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
     let second_root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
-    body["first_root"] = json!(nodes.head_at(query.first).to_string());
+    body["first_root"] = json!(nodes.head_at(first).to_string());
     body["second_root"] = json!(second_root.to_string());
     Ok(Json(body))
 }
@@ -391,7 +376,9 @@ pub async fn consistency(
 /// `GET /v1/checkpoint-key`: the public key that signs checkpoints (public, no key needed).
 pub async fn checkpoint_key(
     State(state): State<Shared>,
+    params: Params,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
     let key = state.checkpoint_key.as_ref().ok_or_else(|| {
         ApiError::new(ErrorCode::Unavailable, "this service signs no checkpoints")
     })?;
@@ -405,7 +392,9 @@ pub async fn checkpoint_key(
 /// is checked with the key its `key_id` names.
 pub async fn checkpoint_keys(
     State(state): State<Shared>,
+    params: Params,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    params.only(&[])?;
     let keys: Vec<serde_json::Value> = state
         .store
         .signing_keys()
@@ -422,9 +411,11 @@ pub async fn checkpoint_keys(
 /// `GET /v1/contracts/{id}/checkpoints/latest`.
 pub async fn latest_checkpoint(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<esito_log::Checkpoint>, ApiError> {
+    params.only(&[])?;
     let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
     let latest = state
         .store
@@ -443,9 +434,11 @@ pub async fn latest_checkpoint(
 /// `POST /v1/contracts/{id}/checkpoints`: the admin asks for a checkpoint now.
 pub async fn make_checkpoint(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<(axum::http::StatusCode, Json<esito_log::Checkpoint>), ApiError> {
+    params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
     principal.check(&contract, Action::MakeCheckpoint)?;

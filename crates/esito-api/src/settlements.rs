@@ -8,7 +8,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,13 +20,18 @@ use esito_domain::events::{
 use esito_domain::{ContractId, EventId, OccurredAt, StreamType, Submission};
 use esito_indicators::Period;
 use esito_settlement::SettlementDocument;
+use esito_store::AppendError;
 use esito_store::StoredEntry;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::auth::{Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT};
 use crate::error::{ApiError, ErrorCode};
-use crate::{append_one, body, body_bytes, contract_id, history, submission, AppState, Shared};
+use crate::query::{Params, Segments};
+use crate::{
+    append_one, body, body_bytes, contract_id, derived_event_id, history, idempotency, submission,
+    AppState, Shared,
+};
 
 /// The business time the service gives the events it writes itself: now, to the second.
 fn now() -> OccurredAt {
@@ -39,20 +44,29 @@ fn period(text: &str, field: &str) -> Result<Period, ApiError> {
     })
 }
 
-/// `POST /v1/contracts/{id}/settlements` with `{"period": P}`: the payer (or the admin) asks
-/// for the settlement of P as of the head now. The service signs a checkpoint of that tree head,
-/// computes the settlement and records it; 201 with the settlement as `GET` gives it.
+/// The command whose event id an `Idempotency-Key` on a calculation derives.
+const CALCULATE_SETTLEMENT: &str = "CalculateSettlement";
+
+/// `POST /v1/contracts/{id}/settlements` with `{"period": P, "event_id": E}` (or an
+/// `Idempotency-Key` header): the payer (or the admin) asks for the settlement of P as of the
+/// head now. The service signs a checkpoint of that tree head, computes the settlement and
+/// records it under E; 201 with the settlement as `GET` gives it. The same E again is answered
+/// with that settlement, `Idempotent-Replay: true`, and nothing is computed or written.
 pub async fn calculate(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
     principal.check(&contract, Action::CalculateSettlement)?;
     state.require_contract(&contract).await?;
     let mut fields = body::object(&body_bytes(body)?)?;
+    let derived = derived_event_id(&headers, &principal, &contract, CALCULATE_SETTLEMENT)?;
+    let event_id = idempotency::event_id(&mut fields, "", derived)?;
     let text: String = match fields.remove("period") {
         Some(value) => body::parse(value, "period")?,
         None => {
@@ -66,11 +80,14 @@ pub async fn calculate(
     if let Some(unknown) = fields.keys().next() {
         return Err(ApiError::new(
             ErrorCode::UnknownField,
-            format!("unknown field `{unknown}`, expected `period`"),
+            format!("unknown field `{unknown}`, expected `period` and `event_id`"),
         )
         .with_field(unknown.clone()));
     }
     let period = period(&text, "period")?;
+    if let Some(replay) = replayed_calculation(&state, &contract, event_id, period).await? {
+        return Ok(replay);
+    }
     let settled = state.store.settlement(&contract, period).await?;
     let checkpoint = state
         .sign_checkpoint_of(
@@ -85,7 +102,7 @@ pub async fn calculate(
             signature: checkpoint.signature,
         });
     let submission = Submission {
-        event_id: EventId::new_v4(),
+        event_id,
         occurred_at: now(),
         command: settled.command(checkpoint),
     };
@@ -97,9 +114,44 @@ pub async fn calculate(
             std::slice::from_ref(&submission),
         )
         .await;
+    // A retry that raced this one recorded its own calculation under the same id first.
+    if let Err(AppendError::EventIdReused { .. }) = &outcomes {
+        if let Some(replay) = replayed_calculation(&state, &contract, event_id, period).await? {
+            return Ok(replay);
+        }
+    }
     state.metrics.appended(outcomes)?;
     let view = view_of(&state, &contract, &period.to_string()).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The answer to a calculation whose event id is already in the log: the settlement, marked as
+/// a replay, when that event is the calculation of the same period; a conflict otherwise.
+async fn replayed_calculation(
+    state: &AppState,
+    contract: &ContractId,
+    event_id: EventId,
+    period: Period,
+) -> Result<Option<Response>, ApiError> {
+    let Some(stored) = state.store.entry_by_event_id(contract, event_id).await? else {
+        return Ok(None);
+    };
+    let (entry, _) = history::recorded(&stored)?;
+    let period = period.to_string();
+    if entry.event_type != "SettlementCalculated"
+        || entry.payload.get("period").and_then(Value::as_str) != Some(period.as_str())
+    {
+        return Err(ApiError::from(AppendError::EventIdReused {
+            index: 0,
+            event_id,
+        }));
+    }
+    let view = view_of(state, contract, &period).await?;
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    response
+        .headers_mut()
+        .insert("idempotent-replay", HeaderValue::from_static("true"));
+    Ok(Some(response))
 }
 
 /// The settlement stream's entries, parsed, and its state.
@@ -227,9 +279,11 @@ async fn view_of(
 /// `GET /v1/contracts/{id}/settlements`: every period settled, in order, at a glance.
 pub async fn list(
     State(state): State<Shared>,
-    Path(contract): Path<String>,
+    Segments(contract): Segments<String>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
+    params.only(&[])?;
     let contract = state
         .open(&headers, &contract, Action::ReadSettlements)
         .await?;
@@ -275,9 +329,11 @@ fn html(document: &SettlementDocument) -> Response {
 /// accepts `text/html`.
 pub async fn get(
     State(state): State<Shared>,
-    Path((contract, period)): Path<(String, String)>,
+    Segments((contract, period)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let contract = state
         .open(&headers, &contract, Action::ReadSettlements)
         .await?;
@@ -290,9 +346,11 @@ pub async fn get(
 /// `GET /v1/contracts/{id}/settlements/{period}/html`: the printable page.
 pub async fn page(
     State(state): State<Shared>,
-    Path((contract, period)): Path<(String, String)>,
+    Segments((contract, period)): Segments<(String, String)>,
+    params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let contract = state
         .open(&headers, &contract, Action::ReadSettlements)
         .await?;
@@ -324,14 +382,17 @@ const STEPS: [(&str, &str); 3] = [
 
 /// `POST /v1/contracts/{id}/settlements/{period}/{validate|approve|pay}`: the command of the
 /// step, its fields from the body (`as_of` for validate and approve, with an optional `note`
-/// to validate; `paid_on` and `reference` to pay), the period from the path, `occurred_at`
-/// now unless given. 201 as any command.
+/// to validate; `paid_on` and `reference` to pay), the period from the path, `event_id` (or
+/// an `Idempotency-Key`), `occurred_at` now unless given (a retry under an event id already in
+/// the log takes that event's, so it is the same event). 201 as any command.
 pub async fn step(
     State(state): State<Shared>,
-    Path((contract, period, step)): Path<(String, String, String)>,
+    Segments((contract, period, step)): Segments<(String, String, String)>,
+    params: Params,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
     let Some((_, name)) = STEPS.iter().find(|(path, _)| *path == step) else {
@@ -353,9 +414,15 @@ pub async fn step(
         }
     }
     fields.insert("period".to_owned(), json!(period));
+    let derived = derived_event_id(&headers, &principal, &contract, name)?;
+    let event_id = idempotency::event_id(&mut fields, "", derived)?;
     if !fields.contains_key("occurred_at") {
-        fields.insert("occurred_at".to_owned(), json!(now()));
+        let occurred_at = match state.store.entry_by_event_id(&contract, event_id).await? {
+            Some(stored) => json!(history::recorded(&stored)?.0.occurred_at),
+            None => json!(now()),
+        };
+        fields.insert("occurred_at".to_owned(), occurred_at);
     }
-    let submission = submission(fields, name, "")?;
+    let submission = submission(fields, name, "", Some(event_id))?;
     append_one(&state, &contract, &principal, submission).await
 }

@@ -148,6 +148,29 @@ async fn fixture(fresh: Fresh) -> Fixture {
     fresh.with_app(|store| esito_api::router(esito_api::AppState::new(store)))
 }
 
+/// A client that names every write: a JSON object sent without an `event_id` (a batch's
+/// items each) gets a new one, as a client sends a new write. What a write without one is
+/// answered is `strict_http.rs`'s to show.
+fn with_event_ids(body: String) -> String {
+    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(&body) else {
+        return body;
+    };
+    match fields.get_mut("items") {
+        Some(Value::Array(items)) => {
+            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                item.entry("event_id")
+                    .or_insert_with(|| json!(uuid::Uuid::new_v4()));
+            }
+        }
+        _ => {
+            fields
+                .entry("event_id")
+                .or_insert_with(|| json!(uuid::Uuid::new_v4()));
+        }
+    }
+    Value::Object(fields).to_string()
+}
+
 async fn call(
     app: &Router,
     method: &str,
@@ -155,6 +178,7 @@ async fn call(
     key: Option<&str>,
     body: Option<String>,
 ) -> (StatusCode, Value, bool) {
+    let body = body.map(with_event_ids);
     let mut request = Request::builder()
         .method(method)
         .uri(path)
@@ -1017,7 +1041,7 @@ async fn indicators_answer_as_the_offline_computation_and_bad_queries_name_their
             format!("/v1/contracts/{OWN}/indicators?period=2023&as_of=x"),
             Some(evaluator.as_str()),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
+            "invalid_type",
             Some("as_of"),
         ),
         (

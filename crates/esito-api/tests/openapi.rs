@@ -33,3 +33,34 @@ fn every_command_has_its_path_in_the_document() {
         );
     }
 }
+
+#[test]
+fn every_response_of_every_operation_has_a_schema() {
+    let document = esito_api::openapi::document();
+    let mut responses = 0;
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let answers = operation["responses"].as_object().expect("responses");
+            assert!(
+                answers.keys().any(|status| status.starts_with('2')),
+                "{method} {path} documents its success"
+            );
+            for (status, response) in answers {
+                let content = response["content"].as_object();
+                assert!(
+                    content.is_some_and(|content| !content.is_empty()
+                        && content.values().all(|media| media["schema"].is_object())),
+                    "{method} {path} {status} has a schema: {response}"
+                );
+                if !status.starts_with('2') {
+                    assert!(
+                        response["content"]["application/problem+json"]["schema"].is_object(),
+                        "{method} {path} {status} is problem+json"
+                    );
+                }
+                responses += 1;
+            }
+        }
+    }
+    assert!(responses > 500, "every operation was walked: {responses}");
+}

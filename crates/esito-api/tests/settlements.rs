@@ -25,6 +25,7 @@ both_stores!(
     the_steps_come_in_order_and_each_names_the_rule_it_breaks,
     a_settlement_reads_as_json_and_as_a_printable_page,
     the_service_and_the_offline_computation_agree_and_a_late_event_is_restated,
+    a_calculation_or_a_step_retried_under_its_event_id_is_recorded_once,
 );
 
 fn access(n: usize, when: &str) -> Submission {
@@ -108,6 +109,22 @@ async fn call(
     if let Some(accept) = accept {
         request = request.header("accept", accept);
     }
+    // A client that names every write: a body (a batch's items each) without an `event_id`
+    // gets a new one (what a write without one is answered is `strict_http.rs`'s to show).
+    let body = body.map(|mut body| {
+        let objects: Vec<&mut serde_json::Map<String, Value>> = match body.get_mut("items") {
+            Some(Value::Array(items)) => {
+                items.iter_mut().filter_map(Value::as_object_mut).collect()
+            }
+            _ => body.as_object_mut().into_iter().collect(),
+        };
+        for fields in objects {
+            fields
+                .entry("event_id")
+                .or_insert_with(|| json!(uuid::Uuid::new_v4()));
+        }
+        body
+    });
     let request = request
         .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
         .expect("a request");
@@ -716,4 +733,151 @@ async fn the_service_and_the_offline_computation_agree_and_a_late_event_is_resta
             json!(offline.definitions_sha256)
         );
     }
+}
+
+/// A payer whose request timed out sends it again: the calculation under the same event id (or
+/// the same `Idempotency-Key`) is answered with the settlement recorded the first time, and a
+/// step whose `occurred_at` the service chose is the same event too. Another period under the
+/// same id is a conflict.
+async fn a_calculation_or_a_step_retried_under_its_event_id_is_recorded_once(fixture: Fixture) {
+    let event_id = uuid::Uuid::new_v4();
+    let body = json!({"period": "2023-Q3", "event_id": event_id});
+    let before = size(&fixture.store).await;
+    let first = call(
+        &fixture.app,
+        "POST",
+        &settlements(),
+        Role::Payer,
+        Some(body.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = call(
+        &fixture.app,
+        "POST",
+        &settlements(),
+        Role::Payer,
+        Some(body),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.json),
+        (first.status, &first.json),
+        "the same answer"
+    );
+    assert_eq!(
+        size(&fixture.store).await,
+        before + 1,
+        "one calculation recorded"
+    );
+    assert_eq!(again.json["calculations"], json!(1));
+    let other = json!({"period": "2023-Q4", "event_id": event_id});
+    let conflict = call(
+        &fixture.app,
+        "POST",
+        &settlements(),
+        Role::Payer,
+        Some(other),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (conflict.status, conflict.json["code"].as_str()),
+        (StatusCode::CONFLICT, Some("event_id_reused")),
+        "{}",
+        conflict.text
+    );
+    assert_eq!(size(&fixture.store).await, before + 1);
+    // The same through an Idempotency-Key, sent twice.
+    let (status, replay, keyed_first) = keyed(&fixture.app, "payer-q3-recalculation").await;
+    assert_eq!(
+        (status, replay),
+        (StatusCode::CREATED, false),
+        "{keyed_first}"
+    );
+    let (status, replay, keyed_again) = keyed(&fixture.app, "payer-q3-recalculation").await;
+    assert_eq!(
+        (status, replay),
+        (StatusCode::CREATED, true),
+        "{keyed_again}"
+    );
+    assert_eq!(keyed_again, keyed_first);
+    assert_eq!(
+        keyed_first["calculations"],
+        json!(2),
+        "a second calculation, recorded once"
+    );
+    assert_eq!(size(&fixture.store).await, before + 2);
+    // A step without `occurred_at`, retried: the service's time of the first is kept.
+    let as_of = keyed_first["as_of"].as_u64().expect("as_of");
+    let validate = json!({"as_of": as_of, "event_id": uuid::Uuid::new_v4()});
+    let first = call(
+        &fixture.app,
+        "POST",
+        &step("2023-Q3", "validate"),
+        Role::Evaluator,
+        Some(validate.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    // The retry comes in a later second than the time the service gave the first.
+    let recorded = fixture
+        .store
+        .entry_by_event_id(
+            &ContractId::parse(CONTRACT).expect("valid"),
+            uuid::Uuid::parse_str(first.json["event_id"].as_str().expect("an id")).expect("a UUID"),
+        )
+        .await
+        .expect("read")
+        .expect("recorded");
+    let entry: esito_log::Entry = serde_json::from_str(&recorded.entry).expect("an entry");
+    let first_at = chrono::DateTime::parse_from_rfc3339(&entry.occurred_at).expect("RFC 3339");
+    while chrono::Utc::now().timestamp() <= first_at.timestamp() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let again = call(
+        &fixture.app,
+        "POST",
+        &step("2023-Q3", "validate"),
+        Role::Evaluator,
+        Some(validate),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.json),
+        (first.status, &first.json),
+        "{}",
+        again.text
+    );
+    assert_eq!(size(&fixture.store).await, before + 3);
+}
+
+/// A calculation of 2023-Q3 by the payer under an `Idempotency-Key`: status, replayed, body.
+async fn keyed(app: &Router, key: &str) -> (StatusCode, bool, Value) {
+    let request = Request::builder()
+        .method("POST")
+        .uri(settlements())
+        .header("content-type", "application/json")
+        .header(
+            "authorization",
+            format!("Bearer {}", router_fixture::key(Role::Payer)),
+        )
+        .header("idempotency-key", key)
+        .body(Body::from(json!({"period": "2023-Q3"}).to_string()))
+        .expect("a request");
+    let response = app.clone().oneshot(request).await.expect("answered");
+    let status = response.status();
+    let replay = response.headers().contains_key("idempotent-replay");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    (
+        status,
+        replay,
+        serde_json::from_slice(&bytes).expect("json"),
+    )
 }
