@@ -6,10 +6,12 @@ run:
 	cargo build --release -p esito-cli
 	scripts/run-demo.sh
 
-# Everything, on a fresh machine: unit tests, the store suite on SQLite and a real PostgreSQL, the CLI end to end.
+# Everything, on a fresh machine: unit tests, the store suite on SQLite and a real PostgreSQL, the CLI end to end,
+# and Schemathesis's checks against a demo service's own OpenAPI document (25 examples an operation).
 test:
 	cargo fmt --all -- --check
 	scripts/with-postgres.sh cargo test --workspace --all-targets
+	ESITO_BIN=target/debug/esito scripts/schemathesis.sh --max-examples 25
 
 # Benchmarks (release build) with their anchors measured in the same run; JSON under target/bench/.
 bench:
