@@ -13,6 +13,7 @@ mod append;
 mod backend;
 mod checkpoints;
 mod db;
+mod fault;
 mod keys;
 mod ledger;
 mod log;
@@ -41,6 +42,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the database refused the operation: {0}")]
     Database(String),
+    /// The database is down, unreachable, full, read-only or busy (`fault.rs`): nothing was
+    /// written, and the same request may succeed once it is back.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("migration {version} failed: {reason}")]
     Migration { version: u32, reason: String },
     #[error("stored entry at position {position} is unreadable: {reason}")]
@@ -53,7 +58,19 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        StoreError::Database(error.to_string())
+        if fault::is_unavailable(&error) {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error.to_string())
+        }
+    }
+}
+
+impl StoreError {
+    /// True when the database could not serve now (down, full, read-only, busy): a retry may
+    /// succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 
@@ -75,6 +92,13 @@ pub enum AppendError {
 impl From<sqlx::Error> for AppendError {
     fn from(error: sqlx::Error) -> Self {
         AppendError::Store(error.into())
+    }
+}
+
+impl AppendError {
+    /// True when the database could not serve now: nothing was written.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppendError::Store(error) if error.is_unavailable())
     }
 }
 
@@ -180,6 +204,16 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// For the tests of a full disk: from the next use of each connection on, a SQLite
+    /// database may hold at most `pages` pages (`max_page_count`, never below its size);
+    /// `None` lifts the limit. PostgreSQL is left as it is.
+    #[doc(hidden)]
+    pub fn limit_sqlite_pages(&self, pages: Option<u32>) {
+        if let Store::Sqlite(store) = self {
+            store.limit_pages(pages);
+        }
     }
 
     pub fn backend(&self) -> &'static str {

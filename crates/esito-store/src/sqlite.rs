@@ -7,6 +7,8 @@
 //! of spinning on `SQLITE_BUSY`) and `BEGIN IMMEDIATE` (so another process cannot interleave).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use esito_domain::{ContractId, EventId, StreamRef};
@@ -20,10 +22,11 @@ use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
 use crate::ledger::{self, Batch, Head, KnownEvent, PlanError, PlanInput, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
-use crate::{db, AppendError, AppendOutcome, StoreError};
+use crate::{db, fault, AppendError, AppendOutcome, StoreError};
 
-/// How long a writer waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a writer waits for another process's write lock before the database is answered
+/// as unavailable (`SQLITE_BUSY`): within the 2 s a fault is answered in.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// Event ids looked up per statement: SQLite's limit on host parameters is 32,766.
 const IDS_PER_QUERY: usize = 500;
 /// SQLite's limit on compound SELECTs is 500.
@@ -41,7 +44,12 @@ pub(crate) fn event_id(id: EventId) -> String {
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     writer: tokio::sync::Mutex<()>,
+    /// `max_page_count` for every connection (`Store::limit_sqlite_pages`); 0 when never set.
+    page_limit: Arc<AtomicU32>,
 }
+
+/// SQLite's largest `max_page_count`: the limit lifted.
+const PAGES_UNLIMITED: u32 = 4_294_967_294;
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -52,14 +60,34 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        let page_limit = Arc::new(AtomicU32::new(0));
+        let (on_connect, on_acquire) = (page_limit.clone(), page_limit.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(fault::ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _| {
+                let pages = on_connect.load(Ordering::Acquire);
+                Box::pin(async move { apply_page_limit(conn, pages).await })
+            })
+            .before_acquire(move |conn, _| {
+                let pages = on_acquire.load(Ordering::Acquire);
+                Box::pin(async move { apply_page_limit(conn, pages).await.map(|()| true) })
+            })
             .connect_with(options)
             .await?;
         Ok(Self {
             pool,
             writer: tokio::sync::Mutex::new(()),
+            page_limit,
         })
+    }
+
+    /// From the next use of each connection on, the database may hold at most `pages` pages
+    /// (SQLite's `max_page_count`, never below its size); `None` lifts the limit. A full
+    /// disk, made on purpose by the tests of faults.
+    pub(crate) fn limit_pages(&self, pages: Option<u32>) {
+        self.page_limit
+            .store(pages.unwrap_or(PAGES_UNLIMITED), Ordering::Release);
     }
 
     /// A write transaction: the in-process writer lock, then `BEGIN IMMEDIATE`, which takes
@@ -190,6 +218,16 @@ impl SqliteStore {
         }
         Ok(read.into_nodes())
     }
+}
+
+/// Sets `max_page_count` on a connection, unless no limit was ever set (0).
+async fn apply_page_limit(conn: &mut SqliteConnection, pages: u32) -> Result<(), sqlx::Error> {
+    if pages != 0 {
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Creates the contract's head if it is new and reads it. `BEGIN IMMEDIATE` already holds the
