@@ -16,7 +16,7 @@ use esito_log::merkle::Frontier;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
@@ -72,6 +72,14 @@ impl SqliteStore {
             .before_acquire(move |conn, _| {
                 let pages = on_acquire.load(Ordering::Acquire);
                 Box::pin(async move { apply_page_limit(conn, pages).await.map(|()| true) })
+            })
+            // A connection goes back to the pool only outside a transaction: when SQLite has
+            // already rolled back a failed one itself (a full disk, an I/O error), the
+            // rollback that dropping it queues fails, sqlx still counts a transaction open,
+            // and every later `BEGIN` on that connection would be refused. Such a connection
+            // is closed instead, and the pool opens a fresh one.
+            .after_release(|conn, _| {
+                Box::pin(async move { released_outside_a_transaction(conn).await })
             })
             .connect_with(options)
             .await?;
@@ -218,6 +226,13 @@ impl SqliteStore {
         }
         Ok(read.into_nodes())
     }
+}
+
+/// True when `conn` holds no transaction once the rollback that dropping a transaction
+/// queues has run: the ping is answered after every command queued before it.
+async fn released_outside_a_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
 }
 
 /// Sets `max_page_count` on a connection, unless no limit was ever set (0).
