@@ -21,6 +21,7 @@ mod migrate;
 pub(crate) mod postgres;
 pub mod projection;
 mod proofs;
+mod ready;
 pub mod settlement;
 mod signing_keys;
 pub(crate) mod sqlite;
@@ -31,6 +32,7 @@ use esito_log::merkle::tiles::ProofNodes;
 use esito_log::{Hash, Position};
 
 pub use ledger::BATCH_SIZE_MAX;
+pub use ready::READY_TIMEOUT;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).
 pub const PAGE_SIZE_MAX: u32 = 10_000;

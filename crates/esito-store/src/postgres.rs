@@ -63,6 +63,23 @@ impl PgStore {
         })
     }
 
+    /// Ready when the server answers and takes writes: neither a standby in recovery nor a
+    /// server whose transactions are read-only. A full disk fails writes with 53100, which
+    /// `fault.rs` classes as unavailable.
+    pub(crate) async fn check_ready(&self) -> Result<(), StoreError> {
+        let read_only: bool = sqlx::query_scalar(
+            "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if read_only {
+            return Err(StoreError::Unavailable(
+                "the database takes no writes: a standby, or read-only".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// A write transaction; the rows it must serialise on are locked by its statements
     /// (`ROW_LOCK`, the head's upsert), so writers of other contracts never wait.
     pub(crate) async fn begin_write(&self) -> Result<Write<'_>, StoreError> {

@@ -7,7 +7,7 @@
 //! of spinning on `SQLITE_BUSY`) and `BEGIN IMMEDIATE` (so another process cannot interleave).
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +46,9 @@ pub struct SqliteStore {
     writer: tokio::sync::Mutex<()>,
     /// `max_page_count` for every connection (`Store::limit_sqlite_pages`); 0 when never set.
     page_limit: Arc<AtomicU32>,
+    /// Set when an append failed because the file could not be written (full, read-only, an
+    /// I/O error, busy); cleared by the next write that commits. Readiness probes while set.
+    unwritable: AtomicBool,
 }
 
 /// SQLite's largest `max_page_count`: the limit lifted.
@@ -87,6 +90,7 @@ impl SqliteStore {
             pool,
             writer: tokio::sync::Mutex::new(()),
             page_limit,
+            unwritable: AtomicBool::new(false),
         })
     }
 
@@ -120,10 +124,51 @@ impl SqliteStore {
         Ok(Tx::Sqlite(self.pool.begin().await?))
     }
 
+    /// The append, noting whether the file took it: an append that failed as unavailable
+    /// marks the file unwritable until a write commits again (see `check_ready`).
+    pub(crate) async fn append(
+        &self,
+        batch: &Batch<'_>,
+    ) -> Result<Vec<AppendOutcome>, AppendError> {
+        let result = self.append_in_one_transaction(batch).await;
+        match &result {
+            Err(error) if error.is_unavailable() => self.unwritable.store(true, Ordering::Release),
+            Ok(outcomes) if outcomes.iter().any(|outcome| !outcome.duplicate) => {
+                self.unwritable.store(false, Ordering::Release);
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Ready when a statement is answered and, if the last append failed as unavailable, a
+    /// probe write of `probe_bytes` commits: a row written and deleted in one transaction
+    /// (`readiness_probe`), which needs as many free pages, and so fails on a full file.
+    pub(crate) async fn check_ready(&self, probe_bytes: i64) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        if !self.unwritable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut write = self.begin_write().await?;
+        let Tx::Sqlite(tx) = &mut write.tx else {
+            unreachable!("a SQLite store begins SQLite transactions")
+        };
+        sqlx::query("INSERT INTO readiness_probe (pad) VALUES (zeroblob($1))")
+            .bind(probe_bytes)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM readiness_probe")
+            .execute(&mut **tx)
+            .await?;
+        write.commit().await?;
+        self.unwritable.store(false, Ordering::Release);
+        Ok(())
+    }
+
     /// One transaction: the head created or read under the write lock, the known events and
     /// the streams read, the batch planned, the rows and completed subtrees inserted and the
     /// head moved.
-    pub(crate) async fn append(
+    async fn append_in_one_transaction(
         &self,
         batch: &Batch<'_>,
     ) -> Result<Vec<AppendOutcome>, AppendError> {

@@ -143,9 +143,29 @@ async fn a_full_sqlite_file_is_unavailable_and_writes_again_once_space_is_freed(
         assert!(error.is_unavailable(), "still unavailable: {error:?}");
     }
     assert_eq!(size(store, &cuneo).await, size_when_full);
+    // Reads still answer; readiness does not, as long as nothing can be written.
+    assert_eq!(
+        store
+            .entries(&cuneo, 0, 1)
+            .await
+            .expect("reads answer")
+            .len(),
+        1
+    );
+    for _ in 0..2 {
+        let error = store
+            .check_ready()
+            .await
+            .expect_err("a full file is not ready");
+        assert!(error.is_unavailable(), "{error:?}");
+    }
 
-    // Space is freed: the same store writes again, no restart.
+    // Space is freed: the same store is ready and writes again, no restart.
     store.limit_sqlite_pages(None);
+    store
+        .check_ready()
+        .await
+        .expect("ready once space is freed");
     for n in 0..20 {
         let submission = access(20_000 + n);
         store
