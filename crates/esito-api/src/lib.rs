@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod metrics;
 pub mod openapi;
 mod reads;
+mod ready;
 pub mod settlements;
 
 use std::collections::HashSet;
@@ -179,7 +180,7 @@ type Shared = Arc<AppState>;
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(ready))
+        .route("/readyz", get(ready::ready))
         .route("/metrics", get(metrics::render))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/v1/checkpoint-key", get(reads::checkpoint_key))
@@ -249,13 +250,6 @@ pub fn router(state: Shared) -> Router {
             metrics::observe,
         ))
         .with_state(state)
-}
-
-async fn ready(State(state): State<Shared>) -> Response {
-    match state.store.contracts().await {
-        Ok(_) => Json(json!({"status": "ready", "store": state.store.backend()})).into_response(),
-        Err(error) => ApiError::new(ErrorCode::Unavailable, error.to_string()).into_response(),
-    }
 }
 
 fn contract_id(text: &str) -> Result<ContractId, ApiError> {
