@@ -94,7 +94,7 @@ async fn a_full_database_is_503_with_retry_after_and_readyz_tells_only_an_admin_
         OPERATOR,
         "operator",
         Role::Operator,
-        &[faults.clone()],
+        std::slice::from_ref(&faults),
         None,
     )
     .await
