@@ -550,6 +550,11 @@ fn postgres_stopped_under_writers_is_503_within_2_s_and_the_service_writes_again
         assert_eq!(*status, 503, "while down, every answer is 503");
         assert!(*took < FAULT_ANSWER_MAX, "a 503 after {took:?}");
     }
+    eprintln!(
+        "PostgreSQL down: {} answers, all 503, the slowest after {:?}",
+        while_down.len(),
+        while_down.iter().map(|a| a.1).max().unwrap_or_default()
+    );
 
     postgres.start();
     let before = writers.acknowledged();
@@ -671,6 +676,11 @@ fn sqlite_on_a_full_disk_is_503_within_2_s_and_writes_again_once_space_is_freed(
         assert_eq!(*status, 503, "while full, every write is 503");
         assert!(*took < FAULT_ANSWER_MAX, "a 503 after {took:?}");
     }
+    eprintln!(
+        "SQLite disk full: {} answers, all 503, the slowest after {:?}",
+        while_full.len(),
+        while_full.iter().map(|a| a.1).max().unwrap_or_default()
+    );
 
     std::fs::remove_file(&filler).expect("the filler goes");
     let before = writers.acknowledged();

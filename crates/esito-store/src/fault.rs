@@ -9,8 +9,10 @@
 use std::time::Duration;
 
 /// How long a request waits for a connection from a pool, and a new connection for the
-/// database to answer: a database that is down is answered as unavailable well within 2 s.
-pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1_500);
+/// database to answer: a database that is down is answered as unavailable within 2 s. The pool
+/// retries a refused connection until this deadline, so a request to a stopped PostgreSQL takes
+/// all of it: 1 s leaves a margin for a loaded machine.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// PostgreSQL's SQLSTATEs of a server that cannot serve now: class 08 (connection exception)
 /// by its prefix, and these: the server shutting down or starting (57P01 admin shutdown, 57P02

@@ -26,7 +26,7 @@ use crate::{db, fault, AppendError, AppendOutcome, StoreError};
 
 /// How long a writer waits for another process's write lock before the database is answered
 /// as unavailable (`SQLITE_BUSY`): within the 2 s a fault is answered in.
-const BUSY_TIMEOUT: Duration = Duration::from_millis(1_500);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Event ids looked up per statement: SQLite's limit on host parameters is 32,766.
 const IDS_PER_QUERY: usize = 500;
 /// SQLite's limit on compound SELECTs is 500.
