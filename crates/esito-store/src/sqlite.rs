@@ -1,6 +1,7 @@
 //! What only SQLite does: the embedded default, one file, WAL with `synchronous=FULL`; its
 //! writers serialised in process; its append in one `BEGIN IMMEDIATE` transaction; proofs'
-//! nodes read by a compound SELECT. Every query both databases share is written once in the
+//! nodes read by a compound SELECT; a pool that never lends a connection left inside a
+//! transaction, and a readiness probe that writes. Every query both databases share is written once in the
 //! modules by purpose (ADR 0008).
 //!
 //! Invariant: appends are serialised twice over: an in-process mutex (so writers queue instead
