@@ -1,5 +1,6 @@
 //! Faults under the real binary, with writers that keep writing: a PostgreSQL of the test's own
-//! stopped and started again, a SQLite disk that fills and is freed, and `esito serve` killed
+//! stopped and started again, then set read-only and writable again, a SQLite disk that fills
+//! and is freed, and `esito serve` killed
 //! with SIGKILL at random moments, twenty times on each store. While the database cannot
 //! serve, every answer is 503 within 2 s and `/readyz` tells no database text; once it is back
 //! the same service writes again; and every acknowledged event is in an export that verifies,
@@ -486,6 +487,37 @@ impl OwnPostgres {
     fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
+
+    /// Runs `statement` with psql, in a session that may write whatever the server's default.
+    fn sql(&self, statement: &str) {
+        let connection = format!(
+            "host=127.0.0.1 port={} user=postgres dbname=postgres \
+             options='-c default_transaction_read_only=off'",
+            self.port
+        );
+        self.run(
+            "psql",
+            &[
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                &connection,
+                "-c",
+                statement,
+            ],
+        );
+    }
+
+    /// Every session, those open included, reads only (`default_transaction_read_only`), or
+    /// writes again.
+    fn set_read_only(&self, read_only: bool) {
+        self.sql(&format!(
+            "ALTER SYSTEM SET default_transaction_read_only = {}",
+            if read_only { "on" } else { "off" }
+        ));
+        self.sql("SELECT pg_reload_conf()");
+    }
 }
 
 impl Drop for OwnPostgres {
@@ -506,7 +538,8 @@ impl Drop for OwnPostgres {
 }
 
 #[test]
-fn postgres_stopped_under_writers_is_503_within_2_s_and_the_service_writes_again_once_it_is_back() {
+fn postgres_stopped_or_read_only_under_writers_is_503_within_2_s_and_the_service_writes_again_once_it_is_back(
+) {
     let _turn = one_at_a_time();
     let dir = tempfile::tempdir().expect("tempdir");
     let postgres = OwnPostgres::start_new();
@@ -564,6 +597,49 @@ fn postgres_stopped_under_writers_is_503_within_2_s_and_the_service_writes_again
         |s| s.acknowledged.len() >= before + 50,
     );
     wait_until_ready(port, Duration::from_secs(10));
+
+    // Read-only (as a standby, or a server set so): 503 and not ready, then writes again.
+    postgres.set_read_only(true);
+    let read_only_at = Instant::now();
+    writers.wait_for(Duration::from_secs(10), "a 503 while read-only", |s| {
+        s.answers.iter().any(|a| a.0 >= read_only_at && a.2 == 503)
+    });
+    let first_refusal = writers
+        .answers_since(read_only_at)
+        .into_iter()
+        .find(|a| a.2 == 503)
+        .map_or(read_only_at, |a| a.0);
+    assert_not_ready(port, &server);
+    std::thread::sleep(Duration::from_secs(1));
+    let refused_read_only = writers.answers_since(first_refusal);
+    assert!(
+        refused_read_only.len() >= 5,
+        "{} answers",
+        refused_read_only.len()
+    );
+    for (_, took, status) in &refused_read_only {
+        assert_eq!(
+            *status, 503,
+            "once refused, every write is 503 while read-only"
+        );
+        assert!(*took < FAULT_ANSWER_MAX, "a 503 after {took:?}");
+    }
+    postgres.set_read_only(false);
+    let before = writers.acknowledged();
+    writers.wait_for(Duration::from_secs(30), "writes again once writable", |s| {
+        s.acknowledged.len() >= before + 20
+    });
+    wait_until_ready(port, Duration::from_secs(10));
+    eprintln!(
+        "PostgreSQL read-only: {} answers from the first 503 on, all 503, the slowest after {:?}",
+        refused_read_only.len(),
+        refused_read_only
+            .iter()
+            .map(|a| a.1)
+            .max()
+            .unwrap_or_default()
+    );
+
     let seen = writers.finish();
     assert!(
         seen.unexpected.is_empty(),
