@@ -109,7 +109,12 @@ pub struct ApiError {
     pub field: Option<String>,
     /// For a batch: the index of the command at fault.
     pub index: Option<usize>,
+    /// Seconds after which the same request may succeed, sent as `Retry-After`.
+    pub retry_after_seconds: Option<u32>,
 }
+
+/// What a client is told to wait before sending again a request the database could not serve.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
@@ -119,6 +124,20 @@ impl ApiError {
             detail: detail.into(),
             field: None,
             index: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    /// 503 `unavailable` with `Retry-After`: the database is down, full, read-only or busy,
+    /// nothing was written, and the same request (the same `event_id`) may be sent again.
+    pub fn database_unavailable() -> Self {
+        Self {
+            retry_after_seconds: Some(RETRY_AFTER_SECONDS),
+            ..ApiError::new(
+                ErrorCode::Unavailable,
+                "the database cannot serve now and nothing was written: send the same \
+                 request, with the same event_id, again after Retry-After seconds",
+            )
         }
     }
 
@@ -140,6 +159,7 @@ impl ApiError {
             detail: error.to_string(),
             field: None,
             index: None,
+            retry_after_seconds: None,
         }
     }
 
@@ -179,7 +199,8 @@ impl From<AppendError> for ApiError {
                 ),
             )
             .with_field("items"),
-            AppendError::Corrupt { .. } | AppendError::Store(_) => internal(&error),
+            AppendError::Store(error) => error.into(),
+            AppendError::Corrupt { .. } => internal(&error),
         }
     }
 }
@@ -198,9 +219,16 @@ impl From<SettlementFailure> for ApiError {
                 detail: error.to_string(),
                 field: None,
                 index: None,
+                retry_after_seconds: None,
             },
             SettlementFailure::Report(ReportError::NoDefinitions { .. }) => {
                 ApiError::new(ErrorCode::NoIndicatorDefinitions, failure.to_string())
+            }
+            SettlementFailure::Store(error)
+            | SettlementFailure::Report(ReportError::Store(error))
+                if error.is_unavailable() =>
+            {
+                error.into()
             }
             SettlementFailure::Books(_)
             | SettlementFailure::Report(_)
@@ -211,7 +239,14 @@ impl From<SettlementFailure> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        internal(&error)
+        if error.is_unavailable() {
+            // The cause goes to the log inside the request's span; the client learns only that
+            // it may send the request again.
+            tracing::warn!(%error, "database unavailable");
+            ApiError::database_unavailable()
+        } else {
+            internal(&error)
+        }
     }
 }
 
@@ -231,6 +266,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

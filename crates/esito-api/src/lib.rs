@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod query;
 mod reads;
+mod ready;
 pub mod settlements;
 
 use std::collections::HashSet;
@@ -182,7 +183,7 @@ type Shared = Arc<AppState>;
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(ready))
+        .route("/readyz", get(ready::ready))
         .route("/metrics", get(metrics_page))
         .route("/openapi.json", get(openapi_document))
         .route("/v1/checkpoint-key", get(reads::checkpoint_key))
@@ -276,16 +277,6 @@ async fn metrics_page(state: State<Shared>, params: Params) -> Result<Response, 
 async fn openapi_document(params: Params) -> Result<Json<serde_json::Value>, ApiError> {
     params.only(&[])?;
     Ok(Json(openapi::document()))
-}
-
-async fn ready(State(state): State<Shared>, params: Params) -> Response {
-    if let Err(error) = params.only(&[]) {
-        return error.into_response();
-    }
-    match state.store.contracts().await {
-        Ok(_) => Json(json!({"status": "ready", "store": state.store.backend()})).into_response(),
-        Err(error) => ApiError::new(ErrorCode::Unavailable, error.to_string()).into_response(),
-    }
 }
 
 fn contract_id(text: &str) -> Result<ContractId, ApiError> {

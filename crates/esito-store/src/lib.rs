@@ -15,6 +15,7 @@ mod backup;
 mod checkpoints;
 pub mod database_url;
 mod db;
+mod fault;
 mod keys;
 mod ledger;
 mod log;
@@ -22,6 +23,7 @@ mod migrate;
 pub(crate) mod postgres;
 pub mod projection;
 mod proofs;
+mod ready;
 pub mod settlement;
 mod signing_keys;
 pub(crate) mod sqlite;
@@ -34,6 +36,7 @@ use esito_log::{Hash, Position};
 pub use backup::BackupError;
 pub use database_url::redacted;
 pub use ledger::BATCH_SIZE_MAX;
+pub use ready::READY_TIMEOUT;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).
 pub const PAGE_SIZE_MAX: u32 = 10_000;
@@ -45,6 +48,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the database refused the operation: {0}")]
     Database(String),
+    /// The database is down, unreachable, full, read-only or busy (`fault.rs`): nothing was
+    /// written, and the same request may succeed once it is back.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("migration {version} failed: {reason}")]
     Migration { version: u32, reason: String },
     #[error("stored entry at position {position} is unreadable: {reason}")]
@@ -57,7 +64,19 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        StoreError::Database(error.to_string())
+        if fault::is_unavailable(&error) {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error.to_string())
+        }
+    }
+}
+
+impl StoreError {
+    /// True when the database could not serve now (down, full, read-only, busy): a retry may
+    /// succeed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
     }
 }
 
@@ -79,6 +98,13 @@ pub enum AppendError {
 impl From<sqlx::Error> for AppendError {
     fn from(error: sqlx::Error) -> Self {
         AppendError::Store(error.into())
+    }
+}
+
+impl AppendError {
+    /// True when the database could not serve now: nothing was written.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppendError::Store(error) if error.is_unavailable())
     }
 }
 
@@ -184,6 +210,16 @@ impl Store {
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// For the tests of a full disk: from the next use of each connection on, a SQLite
+    /// database may hold at most `pages` pages (`max_page_count`, never below its size);
+    /// `None` lifts the limit. PostgreSQL is left as it is.
+    #[doc(hidden)]
+    pub fn limit_sqlite_pages(&self, pages: Option<u32>) {
+        if let Store::Sqlite(store) = self {
+            store.limit_pages(pages);
+        }
     }
 
     pub fn backend(&self) -> &'static str {

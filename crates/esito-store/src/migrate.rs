@@ -18,9 +18,10 @@ const SQLITE: &[(u32, &str, &str)] = &[
     (5, "signing keys", include_str!("../../../migrations/sqlite/0005_signing_keys.sql")),
     (10, "projection", include_str!("../../../migrations/sqlite/0010_projection.sql")),
     (11, "projection by year", include_str!("../../../migrations/sqlite/0011_projection_by_year.sql")),
+    (12, "readiness probe", include_str!("../../../migrations/sqlite/0012_readiness_probe.sql")),
 ];
 
-/// (version, name, SQL) for PostgreSQL.
+/// (version, name, SQL) for PostgreSQL: no readiness probe table (see its SQLite migration).
 #[rustfmt::skip]
 const POSTGRES: &[(u32, &str, &str)] = &[
     (1, "log", include_str!("../../../migrations/postgres/0001_log.sql")),

@@ -11,7 +11,6 @@
 //! before n (docs/design.md §11, defect 4).
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use esito_domain::{ContractId, EventId};
 use esito_log::merkle::tiles::{NodeRange, StoredNode};
@@ -24,11 +23,10 @@ use crate::backend::{Conn, Tx, Write};
 use crate::ledger::{self, Batch, Head, KnownEvent, NewRow, Plan, PlanError, PlanInput, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
 use crate::views::Views;
-use crate::{db, AppendError, AppendOutcome, StoreError};
+use crate::{db, fault, AppendError, AppendOutcome, StoreError};
 
 /// Connections in the pool: enough for concurrent writers to queue on the row lock, not on the pool.
 const POOL_SIZE: u32 = 16;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Optimistic appends tried before taking the head's lock up front.
 const OPTIMISTIC_ATTEMPTS: usize = 3;
 
@@ -54,13 +52,32 @@ impl PgStore {
             // A ping before every use would double the round trips of an append; a broken
             // connection fails its statement instead, and the pool replaces it.
             .test_before_acquire(false)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A server that is down is answered as unavailable within 2 s, not after 30 s of
+            // retried connections: the pool's wait bounds a new connection's too.
+            .acquire_timeout(fault::ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         Ok(Self {
             pool,
             views: Views::default(),
         })
+    }
+
+    /// Ready when the server answers and takes writes: neither a standby in recovery nor a
+    /// server whose transactions are read-only. A full disk fails writes with 53100, which
+    /// `fault.rs` classes as unavailable.
+    pub(crate) async fn check_ready(&self) -> Result<(), StoreError> {
+        let read_only: bool = sqlx::query_scalar(
+            "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if read_only {
+            return Err(StoreError::Unavailable(
+                "the database takes no writes: a standby, or read-only".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     /// A write transaction; the rows it must serialise on are locked by its statements

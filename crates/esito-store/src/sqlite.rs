@@ -1,12 +1,15 @@
 //! What only SQLite does: the embedded default, one file, WAL with `synchronous=FULL`; its
 //! writers serialised in process; its append in one `BEGIN IMMEDIATE` transaction; proofs'
-//! nodes read by a compound SELECT. Every query both databases share is written once in the
+//! nodes read by a compound SELECT; a pool that never lends a connection left inside a
+//! transaction, and a readiness probe that writes. Every query both databases share is written once in the
 //! modules by purpose (ADR 0008).
 //!
 //! Invariant: appends are serialised twice over: an in-process mutex (so writers queue instead
 //! of spinning on `SQLITE_BUSY`) and `BEGIN IMMEDIATE` (so another process cannot interleave).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use esito_domain::{ContractId, EventId, StreamRef};
@@ -14,16 +17,17 @@ use esito_log::merkle::Frontier;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
 use crate::ledger::{self, Batch, Head, KnownEvent, PlanError, PlanInput, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
-use crate::{db, AppendError, AppendOutcome, StoreError};
+use crate::{db, fault, AppendError, AppendOutcome, StoreError};
 
-/// How long a writer waits for another process's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a writer waits for another process's write lock before the database is answered
+/// as unavailable (`SQLITE_BUSY`): within the 2 s a fault is answered in.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Event ids looked up per statement: SQLite's limit on host parameters is 32,766.
 const IDS_PER_QUERY: usize = 500;
 /// SQLite's limit on compound SELECTs is 500.
@@ -41,7 +45,15 @@ pub(crate) fn event_id(id: EventId) -> String {
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     writer: tokio::sync::Mutex<()>,
+    /// `max_page_count` for every connection (`Store::limit_sqlite_pages`); 0 when never set.
+    page_limit: Arc<AtomicU32>,
+    /// Set when an append failed because the file could not be written (full, read-only, an
+    /// I/O error, busy); cleared by the next write that commits. Readiness probes while set.
+    unwritable: AtomicBool,
 }
+
+/// SQLite's largest `max_page_count`: the limit lifted.
+const PAGES_UNLIMITED: u32 = 4_294_967_294;
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -52,14 +64,43 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
+        let page_limit = Arc::new(AtomicU32::new(0));
+        let (on_connect, on_acquire) = (page_limit.clone(), page_limit.clone());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(fault::ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _| {
+                let pages = on_connect.load(Ordering::Acquire);
+                Box::pin(async move { apply_page_limit(conn, pages).await })
+            })
+            .before_acquire(move |conn, _| {
+                let pages = on_acquire.load(Ordering::Acquire);
+                Box::pin(async move { apply_page_limit(conn, pages).await.map(|()| true) })
+            })
+            // A connection goes back to the pool only outside a transaction: when SQLite has
+            // already rolled back a failed one itself (a full disk, an I/O error), the
+            // rollback that dropping it queues fails, sqlx still counts a transaction open,
+            // and every later `BEGIN` on that connection would be refused. Such a connection
+            // is closed instead, and the pool opens a fresh one.
+            .after_release(|conn, _| {
+                Box::pin(async move { released_outside_a_transaction(conn).await })
+            })
             .connect_with(options)
             .await?;
         Ok(Self {
             pool,
             writer: tokio::sync::Mutex::new(()),
+            page_limit,
+            unwritable: AtomicBool::new(false),
         })
+    }
+
+    /// From the next use of each connection on, the database may hold at most `pages` pages
+    /// (SQLite's `max_page_count`, never below its size); `None` lifts the limit. A full
+    /// disk, made on purpose by the tests of faults.
+    pub(crate) fn limit_pages(&self, pages: Option<u32>) {
+        self.page_limit
+            .store(pages.unwrap_or(PAGES_UNLIMITED), Ordering::Release);
     }
 
     /// A write transaction: the in-process writer lock, then `BEGIN IMMEDIATE`, which takes
@@ -84,10 +125,51 @@ impl SqliteStore {
         Ok(Tx::Sqlite(self.pool.begin().await?))
     }
 
+    /// The append, noting whether the file took it: an append that failed as unavailable
+    /// marks the file unwritable until a write commits again (see `check_ready`).
+    pub(crate) async fn append(
+        &self,
+        batch: &Batch<'_>,
+    ) -> Result<Vec<AppendOutcome>, AppendError> {
+        let result = self.append_in_one_transaction(batch).await;
+        match &result {
+            Err(error) if error.is_unavailable() => self.unwritable.store(true, Ordering::Release),
+            Ok(outcomes) if outcomes.iter().any(|outcome| !outcome.duplicate) => {
+                self.unwritable.store(false, Ordering::Release);
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Ready when a statement is answered and, if the last append failed as unavailable, a
+    /// probe write of `probe_bytes` commits: a row written and deleted in one transaction
+    /// (`readiness_probe`), which needs as many free pages, and so fails on a full file.
+    pub(crate) async fn check_ready(&self, probe_bytes: i64) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        if !self.unwritable.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut write = self.begin_write().await?;
+        let Tx::Sqlite(tx) = &mut write.tx else {
+            unreachable!("a SQLite store begins SQLite transactions")
+        };
+        sqlx::query("INSERT INTO readiness_probe (pad) VALUES (zeroblob($1))")
+            .bind(probe_bytes)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query("DELETE FROM readiness_probe")
+            .execute(&mut **tx)
+            .await?;
+        write.commit().await?;
+        self.unwritable.store(false, Ordering::Release);
+        Ok(())
+    }
+
     /// One transaction: the head created or read under the write lock, the known events and
     /// the streams read, the batch planned, the rows and completed subtrees inserted and the
     /// head moved.
-    pub(crate) async fn append(
+    async fn append_in_one_transaction(
         &self,
         batch: &Batch<'_>,
     ) -> Result<Vec<AppendOutcome>, AppendError> {
@@ -190,6 +272,23 @@ impl SqliteStore {
         }
         Ok(read.into_nodes())
     }
+}
+
+/// True when `conn` holds no transaction once the rollback that dropping a transaction
+/// queues has run: the ping is answered after every command queued before it.
+async fn released_outside_a_transaction(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
+/// Sets `max_page_count` on a connection, unless no limit was ever set (0).
+async fn apply_page_limit(conn: &mut SqliteConnection, pages: u32) -> Result<(), sqlx::Error> {
+    if pages != 0 {
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Creates the contract's head if it is new and reads it. `BEGIN IMMEDIATE` already holds the
