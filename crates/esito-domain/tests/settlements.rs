@@ -119,8 +119,13 @@ fn framework() -> TestFramework<SettlementState> {
 
 #[tokio::test]
 async fn a_period_is_calculated_after_it_ends_even_after_the_term() {
+    let given: Vec<Event> = ["2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2", "2024-Q3"]
+        .into_iter()
+        .zip(1..)
+        .flat_map(|(label, n)| approved_settlement(label, n * 10))
+        .collect();
     framework()
-        .given_no_previous_events()
+        .given(given)
         .when_async(later(calculate("2024-Q4", 120)))
         .await
         .then_expect_events(vec![Event::SettlementCalculated(calculated(
@@ -191,6 +196,48 @@ async fn a_period_after_the_term_is_refused() {
             term_start_on: date("2023-07-01"),
             term_end_on: date("2024-12-31"),
         });
+}
+
+#[tokio::test]
+async fn the_first_settlement_is_of_the_contracts_first_period() {
+    // 2024-Q1 first would leave 2023-Q3 and 2023-Q4 never settled: each later period must
+    // follow on from the one before it.
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2024-Q1", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: period("2024-Q1"),
+            start_on: date("2024-01-01"),
+            expected_start_on: date("2023-07-01"),
+        });
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q3", 40)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 40))]);
+}
+
+#[tokio::test]
+async fn a_term_that_starts_within_a_period_is_first_settled_for_that_period() {
+    // The term starts on 15 August: its first quarter is 2023-Q3, from 1 July.
+    let mut registration = registration();
+    registration.term_start_on = date("2023-08-15");
+    let contract = contract_after(vec![Event::ContractRegistered(registration)]);
+    TestFramework::<SettlementState>::with(context_with(contract.clone()))
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q4", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: period("2023-Q4"),
+            start_on: date("2023-10-01"),
+            expected_start_on: date("2023-07-01"),
+        });
+    TestFramework::<SettlementState>::with(context_with(contract))
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q3", 40)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 40))]);
 }
 
 #[tokio::test]

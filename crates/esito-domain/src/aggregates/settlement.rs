@@ -3,7 +3,8 @@
 //! is a rule.
 //!
 //! Invariants (`decide` checks them, `evolve` asserts them again):
-//! - periods are settled in order, each starting the day the one before ended, and the next is
+//! - periods are settled in order from the contract's first period (`decide` alone checks that
+//!   one: it reads the contract), each starting the day the one before ended, and the next is
 //!   calculated only once the one before is approved: so the figures a calculation carries
 //!   forward (what was paid, each beneficiary's count, the funder's account) are final;
 //! - a period is calculated again only before it is approved; each calculation is as of a log
@@ -350,6 +351,7 @@ pub(super) fn decide(
                     end_on: *period_end_on,
                 });
             }
+            check_first_period(state, &calculated, context)?;
             check_calculation(state, *period, *period_start_on, *as_of)?;
             Ok(Event::SettlementCalculated(calculated))
         }
@@ -398,6 +400,32 @@ pub(super) fn decide(
         }
         other => Err(does_not_fit(other)),
     }
+}
+
+/// The first settlement of a contract is of its first period, the one holding the term's first
+/// day: every later one then follows on from it, so no period of the term is ever left
+/// unsettled behind a later one.
+fn check_first_period(
+    state: &SettlementState,
+    calculated: &SettlementCalculated,
+    context: &DecisionContext,
+) -> Result<(), DomainError> {
+    if !state.periods.is_empty() {
+        return Ok(());
+    }
+    let contract = context
+        .contract
+        .contract()
+        .ok_or(DomainError::ContractNotRegistered)?;
+    let first = contract.first_period();
+    if calculated.period != first {
+        return Err(DomainError::SettlementPeriodOutOfOrder {
+            period: calculated.period,
+            start_on: calculated.period_start_on,
+            expected_start_on: first.start_on(),
+        });
+    }
+    Ok(())
 }
 
 /// The period is one of the contract's: of the kind the terms settle by on its first day, its
