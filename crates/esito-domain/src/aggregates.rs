@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use crate::commands::{Command, Submission};
 use crate::errors::DomainError;
 use crate::events::*;
-use crate::values::{EventId, OccurredAt, StreamId};
+use crate::values::{EventId, Money, OccurredAt, StreamId};
 
 pub use access::AccessState;
 pub use beneficiary::{Beneficiary, BeneficiaryState};
@@ -194,6 +194,16 @@ fn check_registered_beneficiary<'a>(
         _ => Err(DomainError::UnknownBeneficiary {
             beneficiary_id: beneficiary_id.clone(),
         }),
+    }
+}
+
+/// An amount that records money moving (a payment, a charge, a price): zero would record
+/// that nothing happened.
+fn positive(field: &'static str, amount: Money) -> Result<(), DomainError> {
+    if amount.is_positive() {
+        Ok(())
+    } else {
+        Err(DomainError::AmountNotPositive { field })
     }
 }
 

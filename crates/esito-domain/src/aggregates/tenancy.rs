@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{check_registered_beneficiary, does_not_fit, inconsistent, DecisionContext};
+use super::{check_registered_beneficiary, does_not_fit, inconsistent, positive, DecisionContext};
 use super::{StreamState, UnitState};
 use crate::commands::Command;
 use crate::errors::DomainError;
@@ -155,6 +155,7 @@ pub(super) fn decide(
             month,
             amount,
         } => {
+            positive("amount", *amount)?;
             let (started, rent) = active(tenancy_id, state)?;
             if rent.charged.contains_key(month) {
                 return Err(DomainError::RentAlreadyCharged { month: *month });
@@ -175,6 +176,7 @@ pub(super) fn decide(
             month,
             amount,
         } => {
+            positive("amount", *amount)?;
             let (_, rent) = active(tenancy_id, state)?;
             let charged = rent
                 .charged
