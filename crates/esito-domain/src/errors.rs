@@ -324,6 +324,16 @@ pub enum DomainError {
     #[error("the settlement of {period} is already paid")]
     SettlementAlreadyPaid { period: Period },
     #[error(
+        "the settlement of {period} is {status}: only a calculated settlement, not yet \
+         validated, is withdrawn"
+    )]
+    SettlementNotWithdrawable {
+        period: Period,
+        status: &'static str,
+    },
+    #[error("the settlement of {period} was withdrawn: calculate it again")]
+    SettlementWithdrawn { period: Period },
+    #[error(
         "settlement events are never corrected or voided: a later settlement restates what \
          changed"
     )]
@@ -442,6 +452,8 @@ impl DomainError {
             DomainError::SettlementAlreadyApproved { .. } => "settlement_already_approved",
             DomainError::SettlementNotApproved { .. } => "settlement_not_approved",
             DomainError::SettlementAlreadyPaid { .. } => "settlement_already_paid",
+            DomainError::SettlementNotWithdrawable { .. } => "settlement_not_withdrawable",
+            DomainError::SettlementWithdrawn { .. } => "settlement_withdrawn",
             DomainError::SettlementEventsAreFinal => "settlement_events_are_final",
         }
     }

@@ -11,7 +11,9 @@
 //!   position no earlier than the one before;
 //! - validation and approval name the calculation they act on (its `as_of`), so neither applies
 //!   to figures its author did not see;
-//! - calculated → validated → approved → paid, each step once.
+//! - calculated → validated → approved → paid, each step once; a calculated settlement, not yet
+//!   validated, may instead be withdrawn by the payer, and stands withdrawn until the period is
+//!   calculated again.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -21,12 +23,13 @@ use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
     Event, SettlementApproved, SettlementCalculated, SettlementPaid, SettlementValidated,
+    SettlementWithdrawn,
 };
 use crate::period::Period;
 use crate::values::OccurredAt;
 
 /// How far a period's settlement has gone, each step holding what it brought:
-/// calculated → validated → approved → paid.
+/// calculated → validated → approved → paid, or calculated → withdrawn (→ calculated again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SettlementStatus {
@@ -41,6 +44,10 @@ pub enum SettlementStatus {
         validated: SettlementValidated,
         paid: SettlementPaid,
     },
+    /// Withdrawn by the payer before validation: nothing follows but a new calculation.
+    Withdrawn {
+        withdrawn: SettlementWithdrawn,
+    },
 }
 
 impl SettlementStatus {
@@ -50,6 +57,7 @@ impl SettlementStatus {
             SettlementStatus::Validated { .. } => "validated",
             SettlementStatus::Approved { .. } => "approved",
             SettlementStatus::Paid { .. } => "paid",
+            SettlementStatus::Withdrawn { .. } => "withdrawn",
         }
     }
 
@@ -64,7 +72,7 @@ impl SettlementStatus {
     /// The validation of the calculation in force, once there is one.
     pub fn validated(&self) -> Option<&SettlementValidated> {
         match self {
-            SettlementStatus::Calculated => None,
+            SettlementStatus::Calculated | SettlementStatus::Withdrawn { .. } => None,
             SettlementStatus::Validated { validated }
             | SettlementStatus::Approved { validated }
             | SettlementStatus::Paid { validated, .. } => Some(validated),
@@ -75,6 +83,14 @@ impl SettlementStatus {
     pub fn paid(&self) -> Option<&SettlementPaid> {
         match self {
             SettlementStatus::Paid { paid, .. } => Some(paid),
+            _ => None,
+        }
+    }
+
+    /// The withdrawal, while the settlement stands withdrawn.
+    pub fn withdrawn(&self) -> Option<&SettlementWithdrawn> {
+        match self {
+            SettlementStatus::Withdrawn { withdrawn } => Some(withdrawn),
             _ => None,
         }
     }
@@ -159,6 +175,12 @@ impl SettlementState {
                 settlement.status = SettlementStatus::Paid {
                     validated: validated.clone(),
                     paid: paid.clone(),
+                };
+            }
+            Event::SettlementWithdrawn(withdrawn) => {
+                asserted(check_withdrawal(self, withdrawn.period, withdrawn.as_of))?;
+                self.period_mut(withdrawn.period).status = SettlementStatus::Withdrawn {
+                    withdrawn: withdrawn.clone(),
                 };
             }
             _ => {
@@ -260,6 +282,7 @@ fn check_validation(
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
+        SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementWithdrawn { period }),
     }
 }
 
@@ -271,17 +294,39 @@ fn check_approval(state: &SettlementState, period: Period, as_of: u64) -> Result
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
+        SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementWithdrawn { period }),
     }
 }
 
 fn check_payment(state: &SettlementState, period: Period) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
     match settlement.status {
-        SettlementStatus::Calculated | SettlementStatus::Validated { .. } => {
-            Err(DomainError::SettlementNotApproved { period })
-        }
+        SettlementStatus::Calculated
+        | SettlementStatus::Validated { .. }
+        | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotApproved { period }),
         SettlementStatus::Approved { .. } => Ok(()),
         SettlementStatus::Paid { .. } => Err(DomainError::SettlementAlreadyPaid { period }),
+    }
+}
+
+/// Only a calculated settlement, not yet validated, is withdrawn, naming the calculation: once
+/// the evaluator has validated it, the figures are the evaluator's to refuse, not the payer's
+/// to take back.
+fn check_withdrawal(
+    state: &SettlementState,
+    period: Period,
+    as_of: u64,
+) -> Result<(), DomainError> {
+    let settlement = settlement_of(state, period)?;
+    match settlement.status {
+        SettlementStatus::Calculated => check_names_the_calculation(settlement, as_of),
+        SettlementStatus::Validated { .. }
+        | SettlementStatus::Approved { .. }
+        | SettlementStatus::Paid { .. }
+        | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotWithdrawable {
+            period,
+            status: settlement.status.as_str(),
+        }),
     }
 }
 
@@ -396,6 +441,19 @@ pub(super) fn decide(
                 period: *period,
                 paid_on: *paid_on,
                 reference: reference.clone(),
+            }))
+        }
+        Command::WithdrawSettlement {
+            period,
+            as_of,
+            reason,
+        } => {
+            check_withdrawal(state, *period, *as_of)?;
+            non_empty("reason", reason)?;
+            Ok(Event::SettlementWithdrawn(SettlementWithdrawn {
+                period: *period,
+                as_of: *as_of,
+                reason: reason.clone(),
             }))
         }
         other => Err(does_not_fit(other)),
