@@ -341,6 +341,36 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The field of the command the rule finds at fault, as the command names it (`amount`,
+    /// `tariffs.a`, `period`); `None` when the rule is about the stream, not one field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            DomainError::FieldEmpty { field }
+            | DomainError::FieldDateOutsideContractTerm { field, .. }
+            | DomainError::DateBeforeLatestChange { field, .. }
+            | DomainError::DateBeforeStart { field, .. }
+            | DomainError::DateAfterOccurrence { field, .. }
+            | DomainError::AmountNotPositive { field }
+            | DomainError::DuplicateInList { field, .. }
+            | DomainError::SharesDoNotSumToOne { field, .. } => Some(field),
+            DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
+            DomainError::PriceIsNotTheTariff { .. } => Some("price"),
+            DomainError::RefundAbovePrice { .. } | DomainError::RentOverpaid { .. } => {
+                Some("amount")
+            }
+            DomainError::SettlementPeriodNotOfTheContract { .. }
+            | DomainError::SettlementPeriodOutsideTerm { .. }
+            | DomainError::SettlementPeriodNotClosed { .. }
+            | DomainError::SettlementPeriodOutOfOrder { .. }
+            | DomainError::PreviousSettlementNotApproved { .. }
+            | DomainError::SettlementNotCalculated { .. }
+            | DomainError::SettlementNotWithdrawable { .. }
+            | DomainError::SettlementWithdrawn { .. } => Some("period"),
+            DomainError::SettlementRecalculated { .. } => Some("as_of"),
+            _ => None,
+        }
+    }
+
     /// The stable code of the broken rule, as clients and metrics see it.
     pub fn code(&self) -> &'static str {
         match self {
