@@ -173,6 +173,21 @@ pub struct DecisionContext {
     pub reads: BTreeMap<StreamRef, StreamState>,
     /// For a correction or a void: the stream's history, before this command.
     pub target_history: Vec<Recorded>,
+    /// When `peers_read` names the target's type: every other stream of that type, by id,
+    /// with its history (a tenancy's dates are its events' `occurred_at`).
+    pub peers: BTreeMap<StreamId, Vec<Recorded>>,
+}
+
+/// The type of the streams whose every history `decide` compares with the target's, for this
+/// command on a stream of `target` type; the caller loads them into `DecisionContext::peers`.
+/// A tenancy's start, and a correction or a void of a tenancy's event, are compared with every
+/// tenancy: a unit is let to one tenancy at a time.
+pub fn peers_read(command: &Command, target: StreamType) -> Option<StreamType> {
+    let compared = matches!(
+        command,
+        Command::StartTenancy { .. } | Command::CorrectEvent { .. } | Command::VoidEvent { .. }
+    );
+    (compared && target == StreamType::Tenancy).then_some(StreamType::Tenancy)
 }
 
 impl DecisionContext {
@@ -261,14 +276,22 @@ pub fn decide(
                     replacement: "EntryVoided".to_owned(),
                 });
             }
-            check_correction(*corrects, replacement.clone(), at, target, context)?
+            let event = check_correction(*corrects, replacement.clone(), at, target, context)?;
+            if let StreamState::Tenancy(_) = target {
+                tenancy::check_letting_after(*corrects, &event, at, context, "corrects")?;
+            }
+            event
         }
         (Command::VoidEvent { voids, reason }, target) => {
             non_empty("reason", reason)?;
             let void = Event::EntryVoided(EntryVoided {
                 reason: reason.clone(),
             });
-            check_correction(*voids, void, at, target, context)?
+            let event = check_correction(*voids, void, at, target, context)?;
+            if let StreamState::Tenancy(_) = target {
+                tenancy::check_letting_after(*voids, &event, at, context, "voids")?;
+            }
+            event
         }
         (command, StreamState::Contract(state)) => contract::decide(command, state)?,
         (command, StreamState::Provider(state)) => catalogue::decide_provider(command, at, state)?,
@@ -284,7 +307,7 @@ pub fn decide(
         (command, StreamState::Phase(state)) => phase::decide(command, at, state, context)?,
         (command, StreamState::Order(state)) => order::decide(command, at, state, context)?,
         (command, StreamState::Unit(state)) => unit::decide(command, state)?,
-        (command, StreamState::Tenancy(state)) => tenancy::decide(command, state, context)?,
+        (command, StreamState::Tenancy(state)) => tenancy::decide(command, at, state, context)?,
         (command, StreamState::Access(state)) => access::decide(command, state, context)?,
     };
     Ok(event)

@@ -95,6 +95,17 @@ pub enum DomainError {
     RentNotCharged { month: Month },
     #[error("payments for {month} would exceed the rent charged, {charged}")]
     RentOverpaid { month: Month, charged: Money },
+    #[error(
+        "unit {unit_id} would be let to two tenancies at once from {from}: tenancy \
+         {other_tenancy_id} holds it then, and a unit is let to one tenancy at a time"
+    )]
+    UnitLetTwice {
+        /// The command's field that would do it: `unit_id` of a start, `voids` or `corrects`.
+        field: &'static str,
+        unit_id: StreamId,
+        other_tenancy_id: StreamId,
+        from: NaiveDate,
+    },
     #[error("access {access_id} is already recorded")]
     AccessAlreadyRecorded { access_id: StreamId },
     #[error("event {event_id} is not in this contract")]
@@ -352,7 +363,8 @@ impl DomainError {
             | DomainError::DateAfterOccurrence { field, .. }
             | DomainError::AmountNotPositive { field }
             | DomainError::DuplicateInList { field, .. }
-            | DomainError::SharesDoNotSumToOne { field, .. } => Some(field),
+            | DomainError::SharesDoNotSumToOne { field, .. }
+            | DomainError::UnitLetTwice { field, .. } => Some(field),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
             DomainError::PriceIsNotTheTariff { .. } => Some("price"),
             DomainError::RefundAbovePrice { .. } | DomainError::RentOverpaid { .. } => {
@@ -411,6 +423,7 @@ impl DomainError {
             DomainError::RentAlreadyCharged { .. } => "rent_already_charged",
             DomainError::RentNotCharged { .. } => "rent_not_charged",
             DomainError::RentOverpaid { .. } => "rent_overpaid",
+            DomainError::UnitLetTwice { .. } => "unit_let_twice",
             DomainError::AccessAlreadyRecorded { .. } => "access_already_recorded",
             DomainError::CorrectedEventNotFound { .. } => "corrected_event_not_found",
             DomainError::CorrectedEventNotEffective { .. } => "corrected_event_not_effective",

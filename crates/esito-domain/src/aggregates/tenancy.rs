@@ -3,21 +3,25 @@
 //!
 //! Invariant: the rent charged for a month never exceeds the pact's cap and is charged once;
 //! what is paid for a month never exceeds what was charged for it; after the end, only
-//! payments of rent already charged follow.
+//! payments of rent already charged follow. A unit is let to one tenancy at a time: no local
+//! day lies in two tenancies of one unit (from the start's day up to, not including, the end's,
+//! as occupancy counts them), whether by a start, a correction or a void; `decide` checks it
+//! against every other tenancy (`DecisionContext::peers`), so occupancy never exceeds 1.
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{check_registered_beneficiary, does_not_fit, inconsistent, positive, DecisionContext};
-use super::{StreamState, UnitState};
+use super::{effective_events, Recorded, StreamState, UnitState};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
     Event, RentCharged, RentPaid, StreamType, TenancyEnded, TenancyStarted, TenantMilestoneReached,
 };
-use crate::values::{Money, Month, StreamId};
+use crate::values::{EventId, Money, Month, OccurredAt, StreamId};
 
 /// The rent of a tenancy: charged and paid so far, by month.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +100,97 @@ impl TenancyState {
     }
 }
 
+/// A tenancy's hold on its unit: the local days from its start's up to, not including, its
+/// end's (open while it runs), as the occupancy indicator counts them (docs/design.md §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Letting {
+    unit_id: StreamId,
+    from: NaiveDate,
+    until: Option<NaiveDate>,
+}
+
+impl Letting {
+    /// True when both hold the same unit on some day. A letting of no day holds none.
+    fn overlaps(&self, other: &Letting) -> bool {
+        let holds_a_day = |letting: &Letting| letting.until != Some(letting.from);
+        self.unit_id == other.unit_id
+            && holds_a_day(self)
+            && holds_a_day(other)
+            && other.until.is_none_or(|until| self.from < until)
+            && self.until.is_none_or(|until| other.from < until)
+    }
+}
+
+/// A tenancy's letting from its history, corrections applied and voids left out: `None`
+/// before it starts.
+fn letting_of(history: &[Recorded]) -> Result<Option<Letting>, DomainError> {
+    let mut letting = None;
+    for recorded in effective_events(history)? {
+        match &recorded.event {
+            Event::TenancyStarted(started) => {
+                letting = Some(Letting {
+                    unit_id: started.unit_id.clone(),
+                    from: recorded.occurred_at.local_date(),
+                    until: None,
+                })
+            }
+            Event::TenancyEnded(_) => {
+                if let Some(letting) = &mut letting {
+                    letting.until = Some(recorded.occurred_at.local_date());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(letting)
+}
+
+/// Refuses a letting that holds its unit on a day another tenancy holds it; `field` is the
+/// command's field that would do it.
+fn check_let_alone(
+    letting: &Letting,
+    context: &DecisionContext,
+    field: &'static str,
+) -> Result<(), DomainError> {
+    for (tenancy_id, history) in &context.peers {
+        if let Some(other) = letting_of(history)? {
+            if letting.overlaps(&other) {
+                return Err(DomainError::UnitLetTwice {
+                    field,
+                    unit_id: letting.unit_id.clone(),
+                    other_tenancy_id: tenancy_id.clone(),
+                    from: letting.from.max(other.from),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After a correction or void of one of the tenancy's events (`replacing` it with `event`,
+/// recorded at `at`), the tenancy's unit is still let to it alone: a void of an end whose unit
+/// was let again since, or a correction that moves a start or an end over another tenancy's
+/// days, is refused.
+pub(super) fn check_letting_after(
+    replacing: EventId,
+    event: &Event,
+    at: OccurredAt,
+    context: &DecisionContext,
+    field: &'static str,
+) -> Result<(), DomainError> {
+    let mut history = context.target_history.clone();
+    history.push(Recorded {
+        event_id: EventId::nil(),
+        corrects: Some(replacing),
+        occurred_at: at,
+        event: event.clone(),
+    });
+    match letting_of(&history)? {
+        Some(letting) => check_let_alone(&letting, context, field),
+        None => Ok(()),
+    }
+}
+
 /// The start and the rent of an active tenancy; else the rule that refuses acting on it.
 fn active<'a>(
     tenancy_id: &StreamId,
@@ -114,6 +209,7 @@ fn active<'a>(
 
 pub(super) fn decide(
     command: &Command,
+    at: OccurredAt,
     state: &TenancyState,
     context: &DecisionContext,
 ) -> Result<Event, DomainError> {
@@ -144,6 +240,12 @@ pub(super) fn decide(
                     rent_cap: pact.rent_cap,
                 });
             }
+            let letting = Letting {
+                unit_id: unit_id.clone(),
+                from: at.local_date(),
+                until: None,
+            };
+            check_let_alone(&letting, context, "unit_id")?;
             Ok(Event::TenancyStarted(TenancyStarted {
                 unit_id: unit_id.clone(),
                 beneficiary_id: beneficiary_id.clone(),
