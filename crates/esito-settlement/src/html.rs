@@ -65,13 +65,13 @@ fn write_page(
          <h1>Settlement of {contract}, period {period}</h1>\n"
     )?;
     if let Some(reason) = withdrawn {
-        write!(
+        writeln!(
             page,
             "<p class=\"withdrawn\"><strong>Liquidazione ritirata / Settlement withdrawn.</strong> \
              L'ente pagatore ha ritirato questa liquidazione prima della validazione: le cifre \
              non valgono come liquidazione finché il periodo non è calcolato di nuovo. The payer \
              withdrew this settlement before it was validated: its figures stand for nothing \
-             until the period is calculated again. Motivo / Reason: {}</p>\n",
+             until the period is calculated again. Motivo / Reason: {}</p>",
             escape(reason)
         )?;
     }
