@@ -24,6 +24,7 @@ both_stores!(
     an_instant_finer_than_a_nanosecond_is_refused_naming_the_field,
     a_flat_is_never_let_to_two_tenancies_at_once_so_its_occupancy_never_exceeds_one,
     voiding_the_end_of_a_tenancy_whose_flat_was_let_again_is_refused,
+    a_flat_is_let_only_on_days_it_is_available,
 );
 
 fn id(text: &str) -> StreamId {
@@ -433,4 +434,70 @@ async fn voiding_the_end_of_a_tenancy_whose_flat_was_let_again_is_refused(fixtur
     );
     // 8 January to 1 February (24 days) and from 15 February (46 days) of 91: 0.769231.
     assert_eq!(value, "0.769231");
+}
+
+async fn a_flat_is_let_only_on_days_it_is_available(fixture: Fixture) {
+    // flat-2 is lent to the programme from 1 February.
+    let flat_2 = accepted(
+        &fixture,
+        "make-unit-available",
+        json!({"event_id": "1c9f1f4e-7f55-4f0b-8d0e-5b3f7c1a0031",
+               "occurred_at": "2024-02-01T09:00:00+01:00",
+               "unit_id": "flat-2", "label": "Via Roma 2", "lent_by": "Comune"}),
+    )
+    .await;
+    let start = |at: &str, event_id: &str| {
+        json!({"event_id": event_id, "occurred_at": at, "tenancy_id": "ten-c",
+               "unit_id": "flat-2", "beneficiary_id": "ben-2",
+               "pact": {"monthly_rent": "250.00", "rent_cap": "300.00",
+                        "housing_accompaniment": true, "financial_education": true}})
+    };
+    // A tenancy dated before would count occupied days the flat was not available.
+    refused(
+        &fixture,
+        "start-tenancy",
+        start(
+            "2024-01-20T10:00:00+01:00",
+            "1c9f1f4e-7f55-4f0b-8d0e-5b3f7c1a0032",
+        ),
+        "tenancy_before_unit_available",
+        "unit_id",
+    )
+    .await;
+    accepted(
+        &fixture,
+        "start-tenancy",
+        start(
+            "2024-02-05T10:00:00+01:00",
+            "1c9f1f4e-7f55-4f0b-8d0e-5b3f7c1a0033",
+        ),
+    )
+    .await;
+    // Nor may the flat's availability move after, or vanish under, a tenancy it holds.
+    refused(
+        &fixture,
+        "correct-event",
+        json!({"event_id": "1c9f1f4e-7f55-4f0b-8d0e-5b3f7c1a0034",
+               "occurred_at": "2024-02-10T09:00:00+01:00", "corrects": flat_2,
+               "replacement": {"event_type": "UnitMadeAvailable",
+                               "payload": {"label": "Via Roma 2", "lent_by": "Comune"}}}),
+        "tenancy_before_unit_available",
+        "corrects",
+    )
+    .await;
+    refused(
+        &fixture,
+        "void-event",
+        json!({"event_id": "1c9f1f4e-7f55-4f0b-8d0e-5b3f7c1a0035",
+               "occurred_at": "2024-03-01T09:00:00+01:00", "voids": flat_2,
+               "reason": "recorded by mistake"}),
+        "tenancy_before_unit_available",
+        "voids",
+    )
+    .await;
+    // flat-1 all 91 days, let 8 January on (84); flat-2 from 1 February (60), let from
+    // 5 February (56): 140 / 151 = 0.927152.
+    let value = occupancy(&fixture).await;
+    assert!(at_most_one(&value), "occupancy {value}");
+    assert_eq!(value, "0.927152");
 }

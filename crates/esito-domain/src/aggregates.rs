@@ -173,21 +173,31 @@ pub struct DecisionContext {
     pub reads: BTreeMap<StreamRef, StreamState>,
     /// For a correction or a void: the stream's history, before this command.
     pub target_history: Vec<Recorded>,
-    /// When `peers_read` names the target's type: every other stream of that type, by id,
-    /// with its history (a tenancy's dates are its events' `occurred_at`).
-    pub peers: BTreeMap<StreamId, Vec<Recorded>>,
+    /// Every stream of each type `peers_read` names, but the target, with its history: the
+    /// rules read their events' dates (`occurred_at`), which a stream's state does not keep.
+    pub peers: BTreeMap<StreamRef, Vec<Recorded>>,
+    /// The stream the command writes to, when the caller names it: a correction of a unit's
+    /// event compares the tenancies of that unit.
+    pub target: Option<StreamRef>,
 }
 
-/// The type of the streams whose every history `decide` compares with the target's, for this
+/// The types of the streams whose every history `decide` reads, besides the target's, for this
 /// command on a stream of `target` type; the caller loads them into `DecisionContext::peers`.
-/// A tenancy's start, and a correction or a void of a tenancy's event, are compared with every
-/// tenancy: a unit is let to one tenancy at a time.
-pub fn peers_read(command: &Command, target: StreamType) -> Option<StreamType> {
-    let compared = matches!(
+/// A unit is let to one tenancy at a time, on days it is available: a tenancy's start, and a
+/// correction or a void of a tenancy's event, read every tenancy and every unit; a correction
+/// or a void of a unit's event reads every tenancy.
+pub fn peers_read(command: &Command, target: StreamType) -> &'static [StreamType] {
+    let correction = matches!(
         command,
-        Command::StartTenancy { .. } | Command::CorrectEvent { .. } | Command::VoidEvent { .. }
+        Command::CorrectEvent { .. } | Command::VoidEvent { .. }
     );
-    (compared && target == StreamType::Tenancy).then_some(StreamType::Tenancy)
+    match target {
+        StreamType::Tenancy if correction || matches!(command, Command::StartTenancy { .. }) => {
+            &[StreamType::Tenancy, StreamType::Unit]
+        }
+        StreamType::Unit if correction => &[StreamType::Tenancy],
+        _ => &[],
+    }
 }
 
 impl DecisionContext {
@@ -277,9 +287,7 @@ pub fn decide(
                 });
             }
             let event = check_correction(*corrects, replacement.clone(), at, target, context)?;
-            if let StreamState::Tenancy(_) = target {
-                tenancy::check_letting_after(*corrects, &event, at, context, "corrects")?;
-            }
+            tenancy::check_lettings_after(*corrects, &event, at, target, context, "corrects")?;
             event
         }
         (Command::VoidEvent { voids, reason }, target) => {
@@ -288,9 +296,7 @@ pub fn decide(
                 reason: reason.clone(),
             });
             let event = check_correction(*voids, void, at, target, context)?;
-            if let StreamState::Tenancy(_) = target {
-                tenancy::check_letting_after(*voids, &event, at, context, "voids")?;
-            }
+            tenancy::check_lettings_after(*voids, &event, at, target, context, "voids")?;
             event
         }
         (command, StreamState::Contract(state)) => contract::decide(command, state)?,

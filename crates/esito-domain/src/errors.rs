@@ -106,6 +106,18 @@ pub enum DomainError {
         other_tenancy_id: StreamId,
         from: NaiveDate,
     },
+    #[error(
+        "a tenancy would hold unit {unit_id} from {from}, a day the unit is not available to \
+         the programme (available from {})",
+        .available_on.map_or_else(|| "no day".to_owned(), |on| on.to_string())
+    )]
+    TenancyBeforeUnitAvailable {
+        /// The command's field that would do it: `unit_id` of a start, `voids` or `corrects`.
+        field: &'static str,
+        unit_id: StreamId,
+        from: NaiveDate,
+        available_on: Option<NaiveDate>,
+    },
     #[error("access {access_id} is already recorded")]
     AccessAlreadyRecorded { access_id: StreamId },
     #[error("event {event_id} is not in this contract")]
@@ -364,7 +376,8 @@ impl DomainError {
             | DomainError::AmountNotPositive { field }
             | DomainError::DuplicateInList { field, .. }
             | DomainError::SharesDoNotSumToOne { field, .. }
-            | DomainError::UnitLetTwice { field, .. } => Some(field),
+            | DomainError::UnitLetTwice { field, .. }
+            | DomainError::TenancyBeforeUnitAvailable { field, .. } => Some(field),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
             DomainError::PriceIsNotTheTariff { .. } => Some("price"),
             DomainError::RefundAbovePrice { .. } | DomainError::RentOverpaid { .. } => {
@@ -424,6 +437,7 @@ impl DomainError {
             DomainError::RentNotCharged { .. } => "rent_not_charged",
             DomainError::RentOverpaid { .. } => "rent_overpaid",
             DomainError::UnitLetTwice { .. } => "unit_let_twice",
+            DomainError::TenancyBeforeUnitAvailable { .. } => "tenancy_before_unit_available",
             DomainError::AccessAlreadyRecorded { .. } => "access_already_recorded",
             DomainError::CorrectedEventNotFound { .. } => "corrected_event_not_found",
             DomainError::CorrectedEventNotEffective { .. } => "corrected_event_not_effective",

@@ -1,8 +1,9 @@
-//! A unit is let to one tenancy at a time: a start, a correction or a void that would leave a
-//! local day in two tenancies of one unit is refused, so a flat's occupancy never exceeds 1.
-//! `decide` compares the tenancy with every other (`DecisionContext::peers`), by the local
-//! dates of their events, as occupancy counts them: from the start's day up to, not including,
-//! the end's.
+//! A unit is let to one tenancy at a time, on days it is available: a start, a correction or
+//! a void that would leave a local day in two tenancies of one unit, or in a tenancy before its
+//! unit is available, is refused, so a flat's occupancy never exceeds 1. `decide` compares the
+//! tenancy with every other and with its unit (`DecisionContext::peers`), by the local dates of
+//! their events, as occupancy counts them: from the start's day up to, not including, the
+//! end's.
 
 mod common;
 
@@ -54,8 +55,19 @@ fn ended(when: &str) -> Recorded {
     )
 }
 
-/// The context of a start: `flat-1` and `flat-2` available, `ben-1` registered, and the other
-/// tenancies with their histories.
+/// A unit made available to the programme on that day.
+fn made_available(when: &str) -> Vec<Recorded> {
+    vec![recorded_at(
+        when,
+        Event::UnitMadeAvailable(UnitMadeAvailable {
+            label: "Via Roma".into(),
+            lent_by: "Comune".into(),
+        }),
+    )]
+}
+
+/// The context of a start: `flat-1` and `flat-2` available since 1 January 2024, `ben-1`
+/// registered, and the other tenancies with their histories.
 fn context_with_peers(peers: Vec<(&str, Vec<Recorded>)>) -> DecisionContext {
     let available = |label: &str| {
         StreamState::Unit(UnitState::Available {
@@ -78,7 +90,13 @@ fn context_with_peers(peers: Vec<(&str, Vec<Recorded>)>) -> DecisionContext {
     );
     context.peers = peers
         .into_iter()
-        .map(|(tenancy, history)| (id(tenancy), history))
+        .map(|(tenancy, history)| (StreamRef::new(StreamType::Tenancy, id(tenancy)), history))
+        .chain(["flat-1", "flat-2"].map(|unit| {
+            (
+                StreamRef::new(StreamType::Unit, id(unit)),
+                made_available("2024-01-01T08:00:00+01:00"),
+            )
+        }))
         .collect::<BTreeMap<_, _>>();
     context
 }
@@ -106,7 +124,7 @@ fn a_start_and_a_correction_or_void_of_a_tenancy_read_every_tenancy() {
             &start("flat-1", "2024-01-08T10:00:00+01:00").command,
             StreamType::Tenancy
         ),
-        Some(StreamType::Tenancy)
+        [StreamType::Tenancy, StreamType::Unit]
     );
     let void = Command::VoidEvent {
         voids: EventId::new_v4(),
@@ -114,15 +132,16 @@ fn a_start_and_a_correction_or_void_of_a_tenancy_read_every_tenancy() {
     };
     assert_eq!(
         peers_read(&void, StreamType::Tenancy),
-        Some(StreamType::Tenancy)
+        [StreamType::Tenancy, StreamType::Unit]
     );
-    assert_eq!(peers_read(&void, StreamType::Order), None);
+    assert_eq!(peers_read(&void, StreamType::Unit), [StreamType::Tenancy]);
+    assert_eq!(peers_read(&void, StreamType::Order), []);
     let payment = Command::RecordRentPayment {
         tenancy_id: id("ten-a"),
         month: esito_domain::Month::parse("2024-01").expect("a month"),
         amount: money("250.00"),
     };
-    assert_eq!(peers_read(&payment, StreamType::Tenancy), None);
+    assert_eq!(peers_read(&payment, StreamType::Tenancy), []);
 }
 
 #[test]
@@ -232,7 +251,9 @@ fn voiding_the_end_of_a_tenancy_whose_unit_was_let_again_is_refused() {
     );
     // Before ten-b, the same void was the tenancy's own business.
     let mut alone = context.clone();
-    alone.peers.clear();
+    alone
+        .peers
+        .retain(|stream, _| stream.stream_type != StreamType::Tenancy);
     assert!(decide(&void, &state_of(&ten_a), &alone).is_ok());
 }
 
@@ -284,6 +305,98 @@ fn a_correction_that_moves_an_end_or_a_start_over_another_tenancy_is_refused() {
         decide(&start_corrected, &state_of(&ten_b), &context_of_b),
         Err(DomainError::UnitLetTwice {
             field: "corrects",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_tenancy_holds_its_unit_only_on_days_the_unit_is_available() {
+    let mut context = context_with_peers(vec![]);
+    context.peers.insert(
+        StreamRef::new(StreamType::Unit, id("flat-2")),
+        made_available("2024-02-01T09:00:00+01:00"),
+    );
+    assert_eq!(
+        decide(
+            &start("flat-2", "2024-01-20T10:00:00+01:00"),
+            &not_started(),
+            &context
+        ),
+        Err(DomainError::TenancyBeforeUnitAvailable {
+            field: "unit_id",
+            unit_id: id("flat-2"),
+            from: date("2024-01-20"),
+            available_on: Some(date("2024-02-01")),
+        })
+    );
+    assert!(decide(
+        &start("flat-2", "2024-02-01T10:00:00+01:00"),
+        &not_started(),
+        &context
+    )
+    .is_ok());
+    // A unit whose availability was voided is available on no day.
+    context
+        .peers
+        .insert(StreamRef::new(StreamType::Unit, id("flat-2")), Vec::new());
+    assert!(matches!(
+        decide(
+            &start("flat-2", "2024-02-05T10:00:00+01:00"),
+            &not_started(),
+            &context
+        ),
+        Err(DomainError::TenancyBeforeUnitAvailable {
+            available_on: None,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_units_availability_is_not_moved_after_or_voided_under_a_tenancy_it_holds() {
+    let flat = made_available("2024-01-01T08:00:00+01:00");
+    let mut context = context_with_peers(vec![(
+        "ten-a",
+        vec![started("flat-1", "2024-01-08T10:00:00+01:00")],
+    )]);
+    context
+        .peers
+        .remove(&StreamRef::new(StreamType::Unit, id("flat-1")));
+    context.target = Some(StreamRef::new(StreamType::Unit, id("flat-1")));
+    context.target_history = flat.clone();
+    let state = esito_domain::replay(StreamType::Unit, &flat).expect("a unit");
+    let moved = |when: &str| {
+        submit(
+            when,
+            Command::CorrectEvent {
+                corrects: flat[0].event_id,
+                replacement: flat[0].event.clone(),
+            },
+        )
+    };
+    assert_eq!(
+        decide(&moved("2024-01-15T08:00:00+01:00"), &state, &context),
+        Err(DomainError::TenancyBeforeUnitAvailable {
+            field: "corrects",
+            unit_id: id("flat-1"),
+            from: date("2024-01-08"),
+            available_on: Some(date("2024-01-15")),
+        })
+    );
+    assert!(decide(&moved("2024-01-05T08:00:00+01:00"), &state, &context).is_ok());
+    let void = submit(
+        "2024-03-01T08:00:00+01:00",
+        Command::VoidEvent {
+            voids: flat[0].event_id,
+            reason: "recorded by mistake".into(),
+        },
+    );
+    assert!(matches!(
+        decide(&void, &state, &context),
+        Err(DomainError::TenancyBeforeUnitAvailable {
+            field: "voids",
+            available_on: None,
             ..
         })
     ));

@@ -252,9 +252,9 @@ pub(crate) enum PlanError {
     /// A command reads streams that only its other reads could name (an order reads the
     /// provider of its product): fetch these too, and plan again.
     NeedStreams(Vec<StreamRef>),
-    /// A command's rules compare its stream with every stream of this type (a tenancy's start
-    /// with every tenancy, `esito_domain::peers_read`): fetch them all, in the same snapshot
-    /// as the head, and plan again with the type in `PlanInput::every_stream_of`.
+    /// A command's rules read every stream of this type (a tenancy's start, every tenancy and
+    /// unit: `esito_domain::peers_read`): fetch them all, in the same snapshot as the head,
+    /// and plan again with the type in `PlanInput::every_stream_of`.
     NeedStreamsOfType(StreamType),
 }
 
@@ -358,17 +358,19 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             let state = state_of(&read)?;
             context.reads.insert(read, state);
         }
-        if let Some(kind) = peers_read(&submission.command, target.stream_type) {
-            if loaded.is_some() && !every_stream_of.contains(&kind) {
-                return Err(PlanError::NeedStreamsOfType(kind));
+        let kinds = peers_read(&submission.command, target.stream_type);
+        if let Some(kind) = kinds.iter().find(|kind| !every_stream_of.contains(kind)) {
+            if loaded.is_some() {
+                return Err(PlanError::NeedStreamsOfType(*kind));
             }
-            // Every stream of the type is in `histories`, those this batch began included.
-            context.peers = histories
-                .iter()
-                .filter(|(stream, _)| stream.stream_type == kind && **stream != target)
-                .map(|(stream, history)| (stream.stream_id.clone(), history.clone()))
-                .collect();
         }
+        // Every stream of those types is in `histories`, those this batch began included.
+        context.peers = histories
+            .iter()
+            .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
+            .map(|(stream, history)| (stream.clone(), history.clone()))
+            .collect();
+        context.target = Some(target.clone());
         let target_state = state_of(&target)?;
         let corrects = submission.command.corrects();
         if corrects.is_some() {

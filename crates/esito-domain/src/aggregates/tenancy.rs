@@ -3,10 +3,11 @@
 //!
 //! Invariant: the rent charged for a month never exceeds the pact's cap and is charged once;
 //! what is paid for a month never exceeds what was charged for it; after the end, only
-//! payments of rent already charged follow. A unit is let to one tenancy at a time: no local
-//! day lies in two tenancies of one unit (from the start's day up to, not including, the end's,
-//! as occupancy counts them), whether by a start, a correction or a void; `decide` checks it
-//! against every other tenancy (`DecisionContext::peers`), so occupancy never exceeds 1.
+//! payments of rent already charged follow. A unit is let to one tenancy at a time, on days
+//! it is available: no local day lies in two tenancies of one unit (from the start's day up to,
+//! not including, the end's, as occupancy counts them) nor in a tenancy before its unit is
+//! available, whether by a start, a correction or a void; `decide` checks it against every
+//! other tenancy and unit (`DecisionContext::peers`), so occupancy never exceeds 1.
 
 use std::collections::BTreeMap;
 
@@ -19,7 +20,8 @@ use super::{effective_events, Recorded, StreamState, UnitState};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
-    Event, RentCharged, RentPaid, StreamType, TenancyEnded, TenancyStarted, TenantMilestoneReached,
+    Event, RentCharged, RentPaid, StreamRef, StreamType, TenancyEnded, TenancyStarted,
+    TenantMilestoneReached,
 };
 use crate::values::{EventId, Money, Month, OccurredAt, StreamId};
 
@@ -145,15 +147,48 @@ fn letting_of(history: &[Recorded]) -> Result<Option<Letting>, DomainError> {
     Ok(letting)
 }
 
-/// Refuses a letting that holds its unit on a day another tenancy holds it; `field` is the
-/// command's field that would do it.
-fn check_let_alone(
+/// The day a unit is available to the programme from, by its history (corrections applied,
+/// voids left out): `None` when it is not.
+fn available_on(history: &[Recorded]) -> Result<Option<NaiveDate>, DomainError> {
+    Ok(effective_events(history)?
+        .into_iter()
+        .find(|recorded| matches!(recorded.event, Event::UnitMadeAvailable(_)))
+        .map(|recorded| recorded.occurred_at.local_date()))
+}
+
+/// The other tenancies (`DecisionContext::peers`), each with its letting.
+fn other_lettings(
+    context: &DecisionContext,
+) -> impl Iterator<Item = Result<(&StreamId, Option<Letting>), DomainError>> {
+    context
+        .peers
+        .iter()
+        .filter(|(stream, _)| stream.stream_type == StreamType::Tenancy)
+        .map(|(stream, history)| Ok((&stream.stream_id, letting_of(history)?)))
+}
+
+/// Refuses a letting that holds its unit on a day the unit is not available, or on a day
+/// another tenancy holds it; `field` is the command's field that would do it.
+fn check_letting(
     letting: &Letting,
     context: &DecisionContext,
     field: &'static str,
 ) -> Result<(), DomainError> {
-    for (tenancy_id, history) in &context.peers {
-        if let Some(other) = letting_of(history)? {
+    let unit = StreamRef::new(StreamType::Unit, letting.unit_id.clone());
+    let available = match context.peers.get(&unit) {
+        Some(history) => available_on(history)?,
+        None => None,
+    };
+    if available.is_none_or(|on| letting.from < on) {
+        return Err(DomainError::TenancyBeforeUnitAvailable {
+            field,
+            unit_id: letting.unit_id.clone(),
+            from: letting.from,
+            available_on: available,
+        });
+    }
+    for other in other_lettings(context) {
+        if let (tenancy_id, Some(other)) = other? {
             if letting.overlaps(&other) {
                 return Err(DomainError::UnitLetTwice {
                     field,
@@ -167,14 +202,16 @@ fn check_let_alone(
     Ok(())
 }
 
-/// After a correction or void of one of the tenancy's events (`replacing` it with `event`,
-/// recorded at `at`), the tenancy's unit is still let to it alone: a void of an end whose unit
-/// was let again since, or a correction that moves a start or an end over another tenancy's
-/// days, is refused.
-pub(super) fn check_letting_after(
+/// After a correction or void (`replacing` an event with `event`, recorded at `at`) of a
+/// tenancy's event, the tenancy still holds its unit alone and on days it is available; of a
+/// unit's event, the unit is still available on every day its tenancies hold it. So a void of
+/// an end whose unit was let again since, a correction that moves a start or an end over
+/// another tenancy's days, or a unit's availability moved after a tenancy's start, is refused.
+pub(super) fn check_lettings_after(
     replacing: EventId,
     event: &Event,
     at: OccurredAt,
+    target: &StreamState,
     context: &DecisionContext,
     field: &'static str,
 ) -> Result<(), DomainError> {
@@ -185,9 +222,30 @@ pub(super) fn check_letting_after(
         occurred_at: at,
         event: event.clone(),
     });
-    match letting_of(&history)? {
-        Some(letting) => check_let_alone(&letting, context, field),
-        None => Ok(()),
+    match (target, &context.target) {
+        (StreamState::Tenancy(_), _) => match letting_of(&history)? {
+            Some(letting) => check_letting(&letting, context, field),
+            None => Ok(()),
+        },
+        (StreamState::Unit(_), Some(unit)) => {
+            let available = available_on(&history)?;
+            for other in other_lettings(context) {
+                if let (_, Some(letting)) = other? {
+                    if letting.unit_id == unit.stream_id
+                        && available.is_none_or(|on| letting.from < on)
+                    {
+                        return Err(DomainError::TenancyBeforeUnitAvailable {
+                            field,
+                            unit_id: letting.unit_id,
+                            from: letting.from,
+                            available_on: available,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
@@ -245,7 +303,7 @@ pub(super) fn decide(
                 from: at.local_date(),
                 until: None,
             };
-            check_let_alone(&letting, context, "unit_id")?;
+            check_letting(&letting, context, "unit_id")?;
             Ok(Event::TenancyStarted(TenancyStarted {
                 unit_id: unit_id.clone(),
                 beneficiary_id: beneficiary_id.clone(),
