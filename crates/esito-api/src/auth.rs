@@ -133,6 +133,8 @@ pub const VALIDATE_SETTLEMENT: &str = "ValidateSettlement";
 /// payer's act, and so its record.
 pub const APPROVE_SETTLEMENT: &str = "ApproveSettlement";
 pub const RECORD_SETTLEMENT_PAYMENT: &str = "RecordSettlementPayment";
+/// Only the payer withdraws a calculated settlement it asked for, before it is validated.
+pub const WITHDRAW_SETTLEMENT: &str = "WithdrawSettlement";
 
 /// The kinds of command the table tells apart, each sent by the same roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +143,7 @@ enum CommandKind {
     Service,
     /// `VALIDATE_SETTLEMENT`.
     Validation,
-    /// `APPROVE_SETTLEMENT` and `RECORD_SETTLEMENT_PAYMENT`.
+    /// `APPROVE_SETTLEMENT`, `RECORD_SETTLEMENT_PAYMENT` and `WITHDRAW_SETTLEMENT`.
     PayerStep,
     /// `ADMIN_COMMANDS`.
     ContractShaping,
@@ -159,7 +161,13 @@ impl CommandKind {
             CommandKind::Service
         } else if name == VALIDATE_SETTLEMENT {
             CommandKind::Validation
-        } else if [APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT].contains(&name) {
+        } else if [
+            APPROVE_SETTLEMENT,
+            RECORD_SETTLEMENT_PAYMENT,
+            WITHDRAW_SETTLEMENT,
+        ]
+        .contains(&name)
+        {
             CommandKind::PayerStep
         } else if ADMIN_COMMANDS.contains(&name) {
             CommandKind::ContractShaping

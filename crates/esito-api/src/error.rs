@@ -151,13 +151,13 @@ impl ApiError {
         self
     }
 
-    /// A domain rule, by its own stable code.
+    /// A domain rule, by its own stable code, with the field the rule names, if it names one.
     pub fn rule(error: &DomainError) -> Self {
         Self {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: error.code(),
             detail: error.to_string(),
-            field: None,
+            field: error.field().map(str::to_owned),
             index: None,
             retry_after_seconds: None,
         }

@@ -394,7 +394,8 @@ pub fn document() -> Value {
     })
 }
 
-/// The settlements: calculated on request, validated, approved, paid, read as JSON or HTML.
+/// The settlements: calculated on request, validated, approved, paid or withdrawn, read as JSON
+/// or HTML.
 fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let period = json!({ "name": "period", "in": "path", "required": true,
         "schema": { "type": "string", "examples": ["2024-Q1"] } });
@@ -418,7 +419,7 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
         "properties": {
             "contract_id": { "$ref": "#/components/schemas/ContractId" },
             "period": { "type": "string" },
-            "status": { "type": "string", "enum": ["calculated", "validated", "approved", "paid"] },
+            "status": { "type": "string", "enum": ["calculated", "validated", "approved", "paid", "withdrawn"] },
             "calculations": { "type": "integer", "minimum": 1, "description": "How many times the period was calculated; the latest is in force." },
             "as_of": { "type": "integer", "minimum": 1, "description": "The log position the settlement was computed as of." },
             "root_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
@@ -431,6 +432,7 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
             "final_settlement": { "type": "boolean" },
             "validated": { "type": ["object", "null"] },
             "paid": { "type": ["object", "null"] },
+            "withdrawn": { "type": ["object", "null"], "description": "While the settlement stands withdrawn: the period, the as_of withdrawn and the payer's reason." },
             "events": { "type": "array", "items": { "type": "object" } },
             "document": { "$ref": "#/components/schemas/SettlementDocument" } } }));
     let settlement_ok = |description: &str| {
@@ -476,6 +478,11 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
             "pay",
             "RecordSettlementPayment",
             "the payer; the settlement must be approved",
+        ),
+        (
+            "withdraw",
+            "WithdrawSettlement",
+            "the payer; the settlement must be calculated, not yet validated",
         ),
     ] {
         let mut body = rewrite_refs(command_body(command, &catalog.schemas[command], false));

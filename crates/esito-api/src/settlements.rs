@@ -1,6 +1,7 @@
 //! Settlements (docs/design.md §5): a period's settlement calculated by the service as of the
 //! head, with a checkpoint signed of that tree head; validated by the evaluator, approved and
-//! paid by the payer; read as JSON or as a printable page.
+//! paid by the payer, or withdrawn by the payer before validation; read as JSON or as a
+//! printable page.
 //!
 //! Invariant: the service alone writes `SettlementCalculated`, with the document `esito-books`
 //! computed from the log as of the head it read; every step is one event, decided by the
@@ -15,9 +16,12 @@ use axum::Json;
 use chrono::SubsecRound;
 use esito_domain::aggregates::{PeriodSettlement, SettlementState};
 use esito_domain::events::{
-    settlement_stream, SettlementCheckpoint, SettlementPaid, SettlementValidated,
+    contract_stream, settlement_stream, SettlementCheckpoint, SettlementPaid, SettlementValidated,
+    SettlementWithdrawn,
 };
-use esito_domain::{ContractId, EventId, OccurredAt, StreamType, Submission};
+use esito_domain::{
+    ContractId, DecisionContext, EventId, OccurredAt, StreamState, StreamType, Submission,
+};
 use esito_indicators::Period;
 use esito_settlement::SettlementDocument;
 use esito_store::AppendError;
@@ -25,7 +29,9 @@ use esito_store::StoredEntry;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::auth::{Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT};
+use crate::auth::{
+    Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT, WITHDRAW_SETTLEMENT,
+};
 use crate::error::{ApiError, ErrorCode};
 use crate::query::{Params, Segments};
 use crate::{
@@ -89,6 +95,9 @@ pub async fn calculate(
         return Ok(replay);
     }
     let settled = state.store.settlement(&contract, period).await?;
+    // The settlement stream's rules first, so that a refused calculation signs no checkpoint
+    // either; the append decides again against the head it writes at.
+    check_calculation(&state, &contract, &settled.command(None)).await?;
     let checkpoint = state
         .sign_checkpoint_of(
             &contract,
@@ -154,6 +163,35 @@ async fn replayed_calculation(
     Ok(Some(response))
 }
 
+/// Refuses, as the append would, a calculation the settlement stream's rules refuse.
+async fn check_calculation(
+    state: &AppState,
+    contract: &ContractId,
+    command: &esito_domain::Command,
+) -> Result<(), ApiError> {
+    let (_, settlements) = settlements(state, contract).await?;
+    let stored = state
+        .store
+        .stream_entries(contract, &contract_stream(contract))
+        .await?;
+    let StreamState::Contract(contract_state) = history::replayed(StreamType::Contract, &stored)?
+    else {
+        unreachable!("the contract stream replays into a contract");
+    };
+    let submission = Submission {
+        event_id: EventId::new_v4(),
+        occurred_at: now(),
+        command: command.clone(),
+    };
+    let context = DecisionContext {
+        contract: contract_state,
+        ..Default::default()
+    };
+    esito_domain::decide(&submission, &StreamState::Settlement(settlements), &context)
+        .map(drop)
+        .map_err(|error| ApiError::rule(&error))
+}
+
 /// The settlement stream's entries, parsed, and its state.
 async fn settlements(
     state: &AppState,
@@ -213,6 +251,8 @@ struct SettlementView {
     final_settlement: bool,
     validated: Option<SettlementValidated>,
     paid: Option<SettlementPaid>,
+    /// While the settlement stands withdrawn: the withdrawal, with its reason.
+    withdrawn: Option<SettlementWithdrawn>,
     events: Vec<Value>,
     document: SettlementDocument,
 }
@@ -271,6 +311,7 @@ async fn view_of(
         final_settlement: calculated.final_settlement,
         validated: settlement.status.validated().cloned(),
         paid: settlement.status.paid().cloned(),
+        withdrawn: settlement.status.withdrawn().cloned(),
         events,
         document: document_of(settlement)?,
     })
@@ -316,8 +357,13 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-fn html(document: &SettlementDocument) -> Response {
-    let mut response = esito_settlement::render_html(document).into_response();
+/// The printable page; a withdrawn settlement's says so, with the reason.
+fn html(document: &SettlementDocument, withdrawn: Option<&SettlementWithdrawn>) -> Response {
+    let page = match withdrawn {
+        Some(withdrawn) => esito_settlement::render_html_withdrawn(document, &withdrawn.reason),
+        None => esito_settlement::render_html(document),
+    };
+    let mut response = page.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -370,21 +416,26 @@ async fn page_of(
                 .map_err(|_| unknown_settlement(contract, period))?,
         )
         .ok_or_else(|| unknown_settlement(contract, period))?;
-    Ok(html(&document_of(settlement)?))
+    Ok(html(
+        &document_of(settlement)?,
+        settlement.status.withdrawn(),
+    ))
 }
 
 /// The steps after the calculation, each one role's and one command's.
-const STEPS: [(&str, &str); 3] = [
+const STEPS: [(&str, &str); 4] = [
     ("validate", VALIDATE_SETTLEMENT),
     ("approve", APPROVE_SETTLEMENT),
     ("pay", RECORD_SETTLEMENT_PAYMENT),
+    ("withdraw", WITHDRAW_SETTLEMENT),
 ];
 
-/// `POST /v1/contracts/{id}/settlements/{period}/{validate|approve|pay}`: the command of the
-/// step, its fields from the body (`as_of` for validate and approve, with an optional `note`
-/// to validate; `paid_on` and `reference` to pay), the period from the path, `event_id` (or
-/// an `Idempotency-Key`), `occurred_at` now unless given (a retry under an event id already in
-/// the log takes that event's, so it is the same event). 201 as any command.
+/// `POST /v1/contracts/{id}/settlements/{period}/{validate|approve|pay|withdraw}`: the command
+/// of the step, its fields from the body (`as_of` for validate, approve and withdraw, with an
+/// optional `note` to validate and a `reason` to withdraw; `paid_on` and `reference` to pay),
+/// the period from the path, `event_id` (or an `Idempotency-Key`), `occurred_at` now unless
+/// given (a retry under an event id already in the log takes that event's, so it is the same
+/// event). 201 as any command.
 pub async fn step(
     State(state): State<Shared>,
     Segments((contract, period, step)): Segments<(String, String, String)>,
@@ -398,7 +449,7 @@ pub async fn step(
     let Some((_, name)) = STEPS.iter().find(|(path, _)| *path == step) else {
         return Err(ApiError::new(
             ErrorCode::UnknownCommand,
-            format!("a settlement is validated, approved or paid, not `{step}`"),
+            format!("a settlement is validated, approved, paid or withdrawn, not `{step}`"),
         ));
     };
     principal.check(&contract, Action::Command(name))?;

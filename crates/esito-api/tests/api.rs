@@ -719,10 +719,17 @@ async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture
                 let given = match (role, name) {
                     // Each step of a settlement is one role's, the admin's key included.
                     (Evaluator, "ValidateSettlement") => true,
-                    (Payer, "ApproveSettlement" | "RecordSettlementPayment") => true,
-                    (_, "ValidateSettlement" | "ApproveSettlement" | "RecordSettlementPayment") => {
-                        false
-                    }
+                    (
+                        Payer,
+                        "ApproveSettlement" | "RecordSettlementPayment" | "WithdrawSettlement",
+                    ) => true,
+                    (
+                        _,
+                        "ValidateSettlement"
+                        | "ApproveSettlement"
+                        | "RecordSettlementPayment"
+                        | "WithdrawSettlement",
+                    ) => false,
                     (Admin, _) => true,
                     (Operator, _) => !admin_only.contains(&name),
                     (Provider, _) => provider_may.contains(&name),
@@ -1312,7 +1319,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 47] = [
+const COMMAND_TABLE: [(&str, &str); 48] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1358,6 +1365,7 @@ const COMMAND_TABLE: [(&str, &str); 47] = [
     ("ValidateSettlement", "-----y"),
     ("ApproveSettlement", "---y--"),
     ("RecordSettlementPayment", "---y--"),
+    ("WithdrawSettlement", "---y--"),
     ("CorrectEvent", "yy----"),
     ("VoidEvent", "yy----"),
     // Not a command of the domain: refused to every role, as any name the table does not know.
@@ -1602,6 +1610,13 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             "/settlements/2023-Q3/pay",
             Some(json!({"paid_on": "2023-10-30", "reference": "walk"})),
             vec![Action::Command("RecordSettlementPayment")],
+        ),
+        route(
+            "/v1/contracts/{contract}/settlements/{period}/withdraw",
+            "POST",
+            "/settlements/2023-Q3/withdraw",
+            Some(json!({"as_of": 1, "reason": "walk"})),
+            vec![Action::Command("WithdrawSettlement")],
         ),
         route(
             "/v1/contracts/{contract}/beneficiaries",

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use crate::commands::{Command, Submission};
 use crate::errors::DomainError;
 use crate::events::*;
-use crate::values::{EventId, OccurredAt, StreamId};
+use crate::values::{EventId, Money, OccurredAt, StreamId};
 
 pub use access::AccessState;
 pub use beneficiary::{Beneficiary, BeneficiaryState};
@@ -173,6 +173,31 @@ pub struct DecisionContext {
     pub reads: BTreeMap<StreamRef, StreamState>,
     /// For a correction or a void: the stream's history, before this command.
     pub target_history: Vec<Recorded>,
+    /// Every stream of each type `peers_read` names, but the target, with its history: the
+    /// rules read their events' dates (`occurred_at`), which a stream's state does not keep.
+    pub peers: BTreeMap<StreamRef, Vec<Recorded>>,
+    /// The stream the command writes to, when the caller names it: a correction of a unit's
+    /// event compares the tenancies of that unit.
+    pub target: Option<StreamRef>,
+}
+
+/// The types of the streams whose every history `decide` reads, besides the target's, for this
+/// command on a stream of `target` type; the caller loads them into `DecisionContext::peers`.
+/// A unit is let to one tenancy at a time, on days it is available: a tenancy's start, and a
+/// correction or a void of a tenancy's event, read every tenancy and every unit; a correction
+/// or a void of a unit's event reads every tenancy.
+pub fn peers_read(command: &Command, target: StreamType) -> &'static [StreamType] {
+    let correction = matches!(
+        command,
+        Command::CorrectEvent { .. } | Command::VoidEvent { .. }
+    );
+    match target {
+        StreamType::Tenancy if correction || matches!(command, Command::StartTenancy { .. }) => {
+            &[StreamType::Tenancy, StreamType::Unit]
+        }
+        StreamType::Unit if correction => &[StreamType::Tenancy],
+        _ => &[],
+    }
 }
 
 impl DecisionContext {
@@ -194,6 +219,16 @@ fn check_registered_beneficiary<'a>(
         _ => Err(DomainError::UnknownBeneficiary {
             beneficiary_id: beneficiary_id.clone(),
         }),
+    }
+}
+
+/// An amount that records money moving (a payment, a charge, a price): zero would record
+/// that nothing happened.
+fn positive(field: &'static str, amount: Money) -> Result<(), DomainError> {
+    if amount.is_positive() {
+        Ok(())
+    } else {
+        Err(DomainError::AmountNotPositive { field })
     }
 }
 
@@ -251,14 +286,18 @@ pub fn decide(
                     replacement: "EntryVoided".to_owned(),
                 });
             }
-            check_correction(*corrects, replacement.clone(), at, target, context)?
+            let event = check_correction(*corrects, replacement.clone(), at, target, context)?;
+            tenancy::check_lettings_after(*corrects, &event, at, target, context, "corrects")?;
+            event
         }
         (Command::VoidEvent { voids, reason }, target) => {
             non_empty("reason", reason)?;
             let void = Event::EntryVoided(EntryVoided {
                 reason: reason.clone(),
             });
-            check_correction(*voids, void, at, target, context)?
+            let event = check_correction(*voids, void, at, target, context)?;
+            tenancy::check_lettings_after(*voids, &event, at, target, context, "voids")?;
+            event
         }
         (command, StreamState::Contract(state)) => contract::decide(command, state)?,
         (command, StreamState::Provider(state)) => catalogue::decide_provider(command, at, state)?,
@@ -274,7 +313,7 @@ pub fn decide(
         (command, StreamState::Phase(state)) => phase::decide(command, at, state, context)?,
         (command, StreamState::Order(state)) => order::decide(command, at, state, context)?,
         (command, StreamState::Unit(state)) => unit::decide(command, state)?,
-        (command, StreamState::Tenancy(state)) => tenancy::decide(command, state, context)?,
+        (command, StreamState::Tenancy(state)) => tenancy::decide(command, at, state, context)?,
         (command, StreamState::Access(state)) => access::decide(command, state, context)?,
     };
     Ok(event)

@@ -298,6 +298,13 @@ pub enum Command {
         paid_on: NaiveDate,
         reference: String,
     },
+    /// The payer's: the calculation as of `as_of`, not yet validated, is withdrawn; the period
+    /// may then be calculated again.
+    WithdrawSettlement {
+        period: Period,
+        as_of: u64,
+        reason: String,
+    },
     /// Supersedes an earlier event with a corrected payload of the same type, in its stream.
     CorrectEvent {
         corrects: EventId,
@@ -380,6 +387,7 @@ impl Command {
             Command::ValidateSettlement { .. } => "ValidateSettlement",
             Command::ApproveSettlement { .. } => "ApproveSettlement",
             Command::RecordSettlementPayment { .. } => "RecordSettlementPayment",
+            Command::WithdrawSettlement { .. } => "WithdrawSettlement",
             Command::CorrectEvent { .. } => "CorrectEvent",
             Command::VoidEvent { .. } => "VoidEvent",
         }
@@ -435,9 +443,8 @@ impl Command {
             Command::CalculateSettlement { .. }
             | Command::ValidateSettlement { .. }
             | Command::ApproveSettlement { .. }
-            | Command::RecordSettlementPayment { .. } => {
-                crate::events::settlement_stream(contract_id)
-            }
+            | Command::RecordSettlementPayment { .. }
+            | Command::WithdrawSettlement { .. } => crate::events::settlement_stream(contract_id),
             Command::CorrectEvent { corrects: id, .. } | Command::VoidEvent { voids: id, .. } => {
                 return Target::StreamOfEvent(*id)
             }
@@ -527,6 +534,7 @@ impl Command {
                 | Command::ValidateSettlement { .. }
                 | Command::ApproveSettlement { .. }
                 | Command::RecordSettlementPayment { .. }
+                | Command::WithdrawSettlement { .. }
         )
     }
 

@@ -95,6 +95,29 @@ pub enum DomainError {
     RentNotCharged { month: Month },
     #[error("payments for {month} would exceed the rent charged, {charged}")]
     RentOverpaid { month: Month, charged: Money },
+    #[error(
+        "unit {unit_id} would be let to two tenancies at once from {from}: tenancy \
+         {other_tenancy_id} holds it then, and a unit is let to one tenancy at a time"
+    )]
+    UnitLetTwice {
+        /// The command's field that would do it: `unit_id` of a start, `voids` or `corrects`.
+        field: &'static str,
+        unit_id: StreamId,
+        other_tenancy_id: StreamId,
+        from: NaiveDate,
+    },
+    #[error(
+        "a tenancy would hold unit {unit_id} from {from}, a day the unit is not available to \
+         the programme (available from {})",
+        .available_on.map_or_else(|| "no day".to_owned(), |on| on.to_string())
+    )]
+    TenancyBeforeUnitAvailable {
+        /// The command's field that would do it: `unit_id` of a start, `voids` or `corrects`.
+        field: &'static str,
+        unit_id: StreamId,
+        from: NaiveDate,
+        available_on: Option<NaiveDate>,
+    },
     #[error("access {access_id} is already recorded")]
     AccessAlreadyRecorded { access_id: StreamId },
     #[error("event {event_id} is not in this contract")]
@@ -324,6 +347,16 @@ pub enum DomainError {
     #[error("the settlement of {period} is already paid")]
     SettlementAlreadyPaid { period: Period },
     #[error(
+        "the settlement of {period} is {status}: only a calculated settlement, not yet \
+         validated, is withdrawn"
+    )]
+    SettlementNotWithdrawable {
+        period: Period,
+        status: &'static str,
+    },
+    #[error("the settlement of {period} was withdrawn: calculate it again")]
+    SettlementWithdrawn { period: Period },
+    #[error(
         "settlement events are never corrected or voided: a later settlement restates what \
          changed"
     )]
@@ -331,6 +364,38 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// The field of the command the rule finds at fault, as the command names it (`amount`,
+    /// `tariffs.a`, `period`); `None` when the rule is about the stream, not one field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            DomainError::FieldEmpty { field }
+            | DomainError::FieldDateOutsideContractTerm { field, .. }
+            | DomainError::DateBeforeLatestChange { field, .. }
+            | DomainError::DateBeforeStart { field, .. }
+            | DomainError::DateAfterOccurrence { field, .. }
+            | DomainError::AmountNotPositive { field }
+            | DomainError::DuplicateInList { field, .. }
+            | DomainError::SharesDoNotSumToOne { field, .. }
+            | DomainError::UnitLetTwice { field, .. }
+            | DomainError::TenancyBeforeUnitAvailable { field, .. } => Some(field),
+            DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
+            DomainError::PriceIsNotTheTariff { .. } => Some("price"),
+            DomainError::RefundAbovePrice { .. } | DomainError::RentOverpaid { .. } => {
+                Some("amount")
+            }
+            DomainError::SettlementPeriodNotOfTheContract { .. }
+            | DomainError::SettlementPeriodOutsideTerm { .. }
+            | DomainError::SettlementPeriodNotClosed { .. }
+            | DomainError::SettlementPeriodOutOfOrder { .. }
+            | DomainError::PreviousSettlementNotApproved { .. }
+            | DomainError::SettlementNotCalculated { .. }
+            | DomainError::SettlementNotWithdrawable { .. }
+            | DomainError::SettlementWithdrawn { .. } => Some("period"),
+            DomainError::SettlementRecalculated { .. } => Some("as_of"),
+            _ => None,
+        }
+    }
+
     /// The stable code of the broken rule, as clients and metrics see it.
     pub fn code(&self) -> &'static str {
         match self {
@@ -371,6 +436,8 @@ impl DomainError {
             DomainError::RentAlreadyCharged { .. } => "rent_already_charged",
             DomainError::RentNotCharged { .. } => "rent_not_charged",
             DomainError::RentOverpaid { .. } => "rent_overpaid",
+            DomainError::UnitLetTwice { .. } => "unit_let_twice",
+            DomainError::TenancyBeforeUnitAvailable { .. } => "tenancy_before_unit_available",
             DomainError::AccessAlreadyRecorded { .. } => "access_already_recorded",
             DomainError::CorrectedEventNotFound { .. } => "corrected_event_not_found",
             DomainError::CorrectedEventNotEffective { .. } => "corrected_event_not_effective",
@@ -442,6 +509,8 @@ impl DomainError {
             DomainError::SettlementAlreadyApproved { .. } => "settlement_already_approved",
             DomainError::SettlementNotApproved { .. } => "settlement_not_approved",
             DomainError::SettlementAlreadyPaid { .. } => "settlement_already_paid",
+            DomainError::SettlementNotWithdrawable { .. } => "settlement_not_withdrawable",
+            DomainError::SettlementWithdrawn { .. } => "settlement_withdrawn",
             DomainError::SettlementEventsAreFinal => "settlement_events_are_final",
         }
     }

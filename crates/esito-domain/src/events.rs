@@ -183,6 +183,7 @@ events! {
     SettlementApproved => Settlement,
     SettlementPaid => Settlement,
     EntryVoided => any,
+    SettlementWithdrawn => Settlement,
 }
 
 /// Every event type is at version 1 of its payload.

@@ -13,7 +13,9 @@ pub mod period;
 pub mod terms;
 pub mod values;
 
-pub use aggregates::{decide, effective_events, replay, DecisionContext, Recorded, StreamState};
+pub use aggregates::{
+    decide, effective_events, peers_read, replay, DecisionContext, Recorded, StreamState,
+};
 pub use commands::{Command, Submission, Target};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};

@@ -35,6 +35,8 @@ pub enum ValueError {
     AmountHasTooManyDecimals(String),
     #[error("an instant is RFC 3339 with an explicit offset, such as 2024-03-02T10:15:00+01:00 (got {0:?})")]
     MalformedInstant(String),
+    #[error("an instant has at most {INSTANT_DECIMALS_MAX} decimal places of seconds, a nanosecond: finer is not kept, so it is refused rather than cut (got {0:?})")]
+    InstantTooPrecise(String),
     #[error("a date is written YYYY-MM-DD (got {0:?})")]
     MalformedDate(String),
     #[error("a month is written YYYY-MM (got {0:?})")]
@@ -327,11 +329,18 @@ rate_newtype_impls! {
 #[serde(try_from = "String", into = "String")]
 pub struct OccurredAt(DateTime<FixedOffset>);
 
+/// Most decimal places of an instant's seconds: chrono keeps nanoseconds and would silently
+/// drop any place after the ninth.
+pub const INSTANT_DECIMALS_MAX: usize = 9;
+
 impl OccurredAt {
     pub fn parse(text: &str) -> Result<Self, ValueError> {
-        DateTime::parse_from_rfc3339(text)
-            .map(Self)
-            .map_err(|_| ValueError::MalformedInstant(text.to_owned()))
+        let instant = DateTime::parse_from_rfc3339(text)
+            .map_err(|_| ValueError::MalformedInstant(text.to_owned()))?;
+        if second_decimals(text) > INSTANT_DECIMALS_MAX {
+            return Err(ValueError::InstantTooPrecise(text.to_owned()));
+        }
+        Ok(Self(instant))
     }
     pub fn new(instant: DateTime<FixedOffset>) -> Self {
         Self(instant)
@@ -353,6 +362,14 @@ impl OccurredAt {
         self.0
     }
 }
+/// How many decimal places the seconds of an RFC 3339 instant have: the digits after the `.`
+/// that follows the time's seconds (the date has no `.`).
+fn second_decimals(text: &str) -> usize {
+    text.split_once('.').map_or(0, |(_, fraction)| {
+        fraction.chars().take_while(char::is_ascii_digit).count()
+    })
+}
+
 impl TryFrom<String> for OccurredAt {
     type Error = ValueError;
     fn try_from(text: String) -> Result<Self, ValueError> {

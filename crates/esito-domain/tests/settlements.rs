@@ -119,8 +119,13 @@ fn framework() -> TestFramework<SettlementState> {
 
 #[tokio::test]
 async fn a_period_is_calculated_after_it_ends_even_after_the_term() {
+    let given: Vec<Event> = ["2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2", "2024-Q3"]
+        .into_iter()
+        .zip(1..)
+        .flat_map(|(label, n)| approved_settlement(label, n * 10))
+        .collect();
     framework()
-        .given_no_previous_events()
+        .given(given)
         .when_async(later(calculate("2024-Q4", 120)))
         .await
         .then_expect_events(vec![Event::SettlementCalculated(calculated(
@@ -191,6 +196,48 @@ async fn a_period_after_the_term_is_refused() {
             term_start_on: date("2023-07-01"),
             term_end_on: date("2024-12-31"),
         });
+}
+
+#[tokio::test]
+async fn the_first_settlement_is_of_the_contracts_first_period() {
+    // 2024-Q1 first would leave 2023-Q3 and 2023-Q4 never settled: each later period must
+    // follow on from the one before it.
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2024-Q1", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: period("2024-Q1"),
+            start_on: date("2024-01-01"),
+            expected_start_on: date("2023-07-01"),
+        });
+    framework()
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q3", 40)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 40))]);
+}
+
+#[tokio::test]
+async fn a_term_that_starts_within_a_period_is_first_settled_for_that_period() {
+    // The term starts on 15 August: its first quarter is 2023-Q3, from 1 July.
+    let mut registration = registration();
+    registration.term_start_on = date("2023-08-15");
+    let contract = contract_after(vec![Event::ContractRegistered(registration)]);
+    TestFramework::<SettlementState>::with(context_with(contract.clone()))
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q4", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: period("2023-Q4"),
+            start_on: date("2023-10-01"),
+            expected_start_on: date("2023-07-01"),
+        });
+    TestFramework::<SettlementState>::with(context_with(contract))
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q3", 40)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 40))]);
 }
 
 #[tokio::test]
@@ -617,4 +664,194 @@ fn a_stored_settlement_calculation_reads_back_to_the_same_bytes_with_its_hashes_
     let short_key = text.replace("0123456789abcdef", "key-1");
     let payload: serde_json::Value = serde_json::from_str(&short_key).expect("a payload");
     Event::from_parts("SettlementCalculated", payload).expect_err("key-1 is not a key id");
+}
+
+fn withdraw(label: &str, as_of: u64, reason: &str) -> Command {
+    Command::WithdrawSettlement {
+        period: period(label),
+        as_of,
+        reason: reason.into(),
+    }
+}
+
+fn withdrawn(label: &str, as_of: u64) -> Event {
+    Event::SettlementWithdrawn(SettlementWithdrawn {
+        period: period(label),
+        as_of,
+        reason: "a delivery was recorded twice".into(),
+    })
+}
+
+#[tokio::test]
+async fn a_calculated_settlement_is_withdrawn_with_its_reason_and_calculated_again() {
+    framework()
+        .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
+        .when_async(later(withdraw(
+            "2023-Q3",
+            10,
+            "a delivery was recorded twice",
+        )))
+        .await
+        .then_expect_events(vec![withdrawn("2023-Q3", 10)]);
+    // Mended: the period is calculated again, and the new calculation goes the usual way.
+    framework()
+        .given(vec![
+            Event::SettlementCalculated(calculated("2023-Q3", 10)),
+            withdrawn("2023-Q3", 10),
+        ])
+        .when_async(later(calculate("2023-Q3", 14)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 14))]);
+}
+
+#[tokio::test]
+async fn a_withdrawal_gives_its_reason_and_names_the_calculation_it_withdraws() {
+    framework()
+        .given(vec![Event::SettlementCalculated(calculated("2023-Q3", 10))])
+        .when_async(later(withdraw("2023-Q3", 10, "  ")))
+        .await
+        .then_expect_error(DomainError::FieldEmpty { field: "reason" });
+    framework()
+        .given(vec![
+            Event::SettlementCalculated(calculated("2023-Q3", 10)),
+            Event::SettlementCalculated(calculated("2023-Q3", 12)),
+        ])
+        .when_async(later(withdraw("2023-Q3", 10, "wrong figures")))
+        .await
+        .then_expect_error(DomainError::SettlementRecalculated {
+            period: period("2023-Q3"),
+            as_of: 10,
+            current_as_of: 12,
+        });
+    framework()
+        .given_no_previous_events()
+        .when_async(later(withdraw("2023-Q3", 10, "wrong figures")))
+        .await
+        .then_expect_error(DomainError::SettlementNotCalculated {
+            period: period("2023-Q3"),
+        });
+}
+
+#[tokio::test]
+async fn a_validated_approved_paid_or_withdrawn_settlement_is_not_withdrawn() {
+    let calculated_and_validated = vec![
+        Event::SettlementCalculated(calculated("2023-Q3", 10)),
+        validated("2023-Q3", 10),
+    ];
+    let mut paid_settlement = approved_settlement("2023-Q3", 10);
+    paid_settlement.push(paid("2023-Q3"));
+    let twice = vec![
+        Event::SettlementCalculated(calculated("2023-Q3", 10)),
+        withdrawn("2023-Q3", 10),
+    ];
+    for (given, status) in [
+        (calculated_and_validated, "validated"),
+        (approved_settlement("2023-Q3", 10), "approved"),
+        (paid_settlement, "paid"),
+        (twice, "withdrawn"),
+    ] {
+        framework()
+            .given(given)
+            .when_async(later(withdraw("2023-Q3", 10, "wrong figures")))
+            .await
+            .then_expect_error(DomainError::SettlementNotWithdrawable {
+                period: period("2023-Q3"),
+                status,
+            });
+    }
+}
+
+#[tokio::test]
+async fn a_withdrawn_settlement_is_not_validated_approved_paid_or_followed() {
+    let given = vec![
+        Event::SettlementCalculated(calculated("2023-Q3", 10)),
+        withdrawn("2023-Q3", 10),
+    ];
+    framework()
+        .given(given.clone())
+        .when_async(later(Command::ValidateSettlement {
+            period: period("2023-Q3"),
+            as_of: 10,
+            note: None,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementWithdrawn {
+            period: period("2023-Q3"),
+        });
+    framework()
+        .given(given.clone())
+        .when_async(later(Command::ApproveSettlement {
+            period: period("2023-Q3"),
+            as_of: 10,
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementWithdrawn {
+            period: period("2023-Q3"),
+        });
+    framework()
+        .given(given.clone())
+        .when_async(later(Command::RecordSettlementPayment {
+            period: period("2023-Q3"),
+            paid_on: date("2025-02-03"),
+            reference: "mandato 118/2025".into(),
+        }))
+        .await
+        .then_expect_error(DomainError::SettlementNotApproved {
+            period: period("2023-Q3"),
+        });
+    framework()
+        .given(given)
+        .when_async(later(calculate("2023-Q4", 20)))
+        .await
+        .then_expect_error(DomainError::PreviousSettlementNotApproved {
+            previous: period("2023-Q3"),
+        });
+}
+
+#[test]
+fn a_withdrawn_settlement_keeps_its_withdrawal_until_it_is_calculated_again() {
+    let status_after = |history: &[esito_domain::Recorded]| {
+        let Ok(StreamState::Settlement(state)) =
+            esito_domain::replay(StreamType::Settlement, history)
+        else {
+            panic!("the settlement stream replays");
+        };
+        state
+            .period(period("2023-Q3"))
+            .expect("2023-Q3 is calculated")
+            .clone()
+    };
+    let mut history = vec![
+        recorded(Event::SettlementCalculated(calculated("2023-Q3", 10))),
+        recorded(withdrawn("2023-Q3", 10)),
+    ];
+    let Event::SettlementWithdrawn(withdrawal) = withdrawn("2023-Q3", 10) else {
+        unreachable!("withdrawn makes a withdrawal");
+    };
+    let settlement = status_after(&history);
+    assert_eq!(
+        settlement.status,
+        SettlementStatus::Withdrawn {
+            withdrawn: withdrawal.clone()
+        }
+    );
+    assert_eq!(settlement.status.as_str(), "withdrawn");
+    assert_eq!(settlement.status.withdrawn(), Some(&withdrawal));
+    assert!(!settlement.status.is_approved());
+    history.push(recorded(Event::SettlementCalculated(calculated(
+        "2023-Q3", 12,
+    ))));
+    let settlement = status_after(&history);
+    assert_eq!(settlement.status, SettlementStatus::Calculated);
+    assert_eq!(settlement.calculations, 2);
+    // A withdrawal the stream cannot follow does not replay.
+    let validated_then_withdrawn = vec![
+        recorded(Event::SettlementCalculated(calculated("2023-Q3", 10))),
+        recorded(validated("2023-Q3", 10)),
+        recorded(withdrawn("2023-Q3", 10)),
+    ];
+    assert!(matches!(
+        esito_domain::replay(StreamType::Settlement, &validated_then_withdrawn),
+        Err(DomainError::EventInconsistentWithStream { .. })
+    ));
 }

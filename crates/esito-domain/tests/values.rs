@@ -1,7 +1,7 @@
 //! The decimal value types at the boundary: rates, shares and money parse from decimal strings
 //! only, refuse what breaks their rule, and read back what they write.
 
-use esito_domain::{Money, Rate, Share, ValueError};
+use esito_domain::{Money, OccurredAt, Rate, Share, ValueError};
 use rust_decimal::Decimal;
 
 #[test]
@@ -102,4 +102,20 @@ fn money_is_rounded_to_the_cent_half_away_from_zero() {
     assert_eq!(rounded("0.0049"), "0.00");
     assert_eq!(rounded("660.0066"), "660.01");
     assert!(Money::rounded("-0.5".parse::<Decimal>().expect("decimal")).is_err());
+}
+
+#[test]
+fn an_instant_finer_than_a_nanosecond_is_refused_not_truncated() {
+    let twelve = "2024-03-02T10:15:00.123456789012+01:00";
+    assert_eq!(
+        OccurredAt::parse(twelve),
+        Err(ValueError::InstantTooPrecise(twelve.into()))
+    );
+    let error = serde_json::from_str::<OccurredAt>(&format!("\"{twelve}\"")).expect_err("refused");
+    assert!(error.to_string().contains("nanosecond"), "{error}");
+    // Nine places, a nanosecond, are kept as they were given.
+    let nine = OccurredAt::parse("2024-03-02T10:15:00.123456789+01:00").expect("nanoseconds");
+    assert_eq!(String::from(nine), "2024-03-02T10:15:00.123456789+01:00");
+    assert!(OccurredAt::parse("2024-03-02T10:15:00+01:00").is_ok());
+    assert!(OccurredAt::parse("2024-03-02T10:15:00.5Z").is_ok());
 }

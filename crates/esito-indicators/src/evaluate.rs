@@ -71,12 +71,42 @@ impl Inputs {
 }
 
 /// True when a fact contributes to the indicator's value for the period: the facts that
-/// explain a value.
-pub fn contributes(fact: &Fact, period: Period) -> bool {
-    if fact.part.is_periodic() {
-        period.contains(fact.local_date)
-    } else {
-        fact.local_date < period.end_on()
+/// explain a value. A distinct count counts keys, so a fact without one (an access of no
+/// beneficiary) is no part of it; a sum adds amounts, so a fact without one adds nothing.
+pub fn contributes(indicator: &Indicator, fact: &Fact, period: Period) -> bool {
+    if !fact.part.is_periodic() {
+        return fact.local_date < period.end_on();
+    }
+    if !period.contains(fact.local_date) {
+        return false;
+    }
+    let measure = match (&indicator.kind, fact.part) {
+        (Kind::Distinct { .. }, _) => Some(MeasureOf::Key),
+        (Kind::Sum { .. }, _) => Some(MeasureOf::Amount),
+        (Kind::Ratio { numerator, .. }, Part::Numerator) => MeasureOf::of(&numerator.1),
+        (Kind::Ratio { denominator, .. }, Part::Denominator) => MeasureOf::of(&denominator.1),
+        _ => None,
+    };
+    match measure {
+        Some(MeasureOf::Key) => fact.key.is_some(),
+        Some(MeasureOf::Amount) => fact.amount.is_some(),
+        None => true,
+    }
+}
+
+/// What of a periodic fact a value reads, beyond the fact itself being there.
+enum MeasureOf {
+    Key,
+    Amount,
+}
+
+impl MeasureOf {
+    fn of(measure: &Measure) -> Option<Self> {
+        match measure {
+            Measure::Count => None,
+            Measure::Distinct(_) => Some(MeasureOf::Key),
+            Measure::Sum(_) => Some(MeasureOf::Amount),
+        }
     }
 }
 

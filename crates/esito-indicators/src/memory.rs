@@ -85,7 +85,7 @@ impl MemoryProjection {
     ) -> Vec<&'a Fact> {
         let mut facts: Vec<&Fact> = self
             .counting(&indicator.id, as_of)
-            .filter(|fact| contributes(fact, period))
+            .filter(|fact| contributes(indicator, fact, period))
             .collect();
         facts.sort_by_key(|fact| (fact.position, fact.part));
         facts

@@ -524,3 +524,59 @@ fn the_methodology_names_each_definitions_file_by_its_current_sha256() {
         );
     }
 }
+
+const ACCESSES: &str = r#"
+template = "t"
+title = { it = "t", en = "t" }
+
+[[indicator]]
+id = "centre_users"
+area = "reach"
+kind = "distinct"
+unit = "people"
+label = { it = "u", en = "u" }
+events = ["AccessRecorded"]
+field = "beneficiary_id"
+"#;
+
+#[test]
+fn a_distinct_counts_explanation_lists_only_the_facts_that_count() {
+    let definitions = Definitions::parse(ACCESSES).expect("valid definitions");
+    let access = |position: u64, beneficiary: Option<&str>| {
+        let mut payload =
+            json!({"channel": "in_person", "need": "housing", "outcome": "information_only"});
+        if let Some(beneficiary) = beneficiary {
+            payload["beneficiary_id"] = json!(beneficiary);
+        }
+        entry(
+            position,
+            "AccessRecorded",
+            &format!("a{position}"),
+            "2024-02-01",
+            payload,
+        )
+    };
+    // Two people, and a walk-in who left no pseudonym: the walk-in is no one the distinct
+    // count counts, so the explanation leaves the access out.
+    let log = [
+        access(1, Some("b1")),
+        access(2, None),
+        access(3, Some("b2")),
+        access(4, Some("b1")),
+    ];
+    let projection = project(&definitions, &log);
+    let indicator = definitions.indicator("centre_users").expect("defined");
+    let period: Period = "2024-Q1".parse().expect("a period");
+    assert_eq!(
+        value_of(&definitions, &projection, "centre_users", "2024-Q1", 4),
+        Some(Value::Count(2))
+    );
+    let explained = projection.explain(indicator, period, 4);
+    let positions: Vec<u64> = explained.iter().map(|fact| fact.position).collect();
+    assert_eq!(positions, [1, 3, 4]);
+    let keys: std::collections::BTreeSet<_> = explained
+        .iter()
+        .filter_map(|fact| fact.key.as_deref())
+        .collect();
+    assert_eq!(keys.len(), 2, "the explanation's people are the value");
+}

@@ -15,7 +15,7 @@ vertical-align:top}td.amount,th.amount{text-align:right;white-space:nowrap;\
 font-variant-numeric:tabular-nums}td.arithmetic{font-family:Menlo,Consolas,monospace;\
 font-size:.9em}tr.total td{font-weight:bold}dl{display:grid;grid-template-columns:max-content \
 auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0;word-break:break-all}ul{margin:.2em 0;\
-padding-left:1.2em}@media print{body{margin:0;max-width:none}h2{break-after:avoid}\
+padding-left:1.2em}p.withdrawn{border:2px solid #a00;padding:.5em;color:#a00}@media print{body{margin:0;max-width:none}h2{break-after:avoid}\
 tr{break-inside:avoid}}";
 
 /// Escapes the five characters that are markup in HTML text and attribute values.
@@ -38,19 +38,44 @@ pub(crate) fn escape(text: &str) -> String {
 pub fn render_html(document: &SettlementDocument) -> String {
     let mut page = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason only.
-    let _ = write_page(&mut page, document);
+    let _ = write_page(&mut page, document, None);
     page
 }
 
-fn write_page(page: &mut String, document: &SettlementDocument) -> std::fmt::Result {
+/// The page of a settlement the payer withdrew: the same figures, under a notice, in Italian
+/// first, that they stand for nothing, with the reason given.
+pub fn render_html_withdrawn(document: &SettlementDocument, reason: &str) -> String {
+    let mut page = String::new();
+    // Writing to a String cannot fail; the results are ignored for that reason only.
+    let _ = write_page(&mut page, document, Some(reason));
+    page
+}
+
+fn write_page(
+    page: &mut String,
+    document: &SettlementDocument,
+    withdrawn: Option<&str>,
+) -> std::fmt::Result {
     let contract = escape(document.contract_id.as_str());
     let period = escape(&document.period.to_string());
     write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <title>Settlement {contract} {period}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>Settlement of {contract}, period {period}</h1>\n<dl>\n"
+         <h1>Settlement of {contract}, period {period}</h1>\n"
     )?;
+    if let Some(reason) = withdrawn {
+        writeln!(
+            page,
+            "<p class=\"withdrawn\"><strong>Liquidazione ritirata / Settlement withdrawn.</strong> \
+             L'ente pagatore ha ritirato questa liquidazione prima della validazione: le cifre \
+             non valgono come liquidazione finché il periodo non è calcolato di nuovo. The payer \
+             withdrew this settlement before it was validated: its figures stand for nothing \
+             until the period is calculated again. Motivo / Reason: {}</p>",
+            escape(reason)
+        )?;
+    }
+    page.push_str("<dl>\n");
     let final_text = if document.final_settlement {
         "yes"
     } else {

@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use esito_settlement::{
-    render_html, settle, IndicatorValue, Restatement, SettlementDocument, SettlementError,
-    SettlementInput,
+    render_html, render_html_withdrawn, settle, IndicatorValue, Restatement, SettlementDocument,
+    SettlementError, SettlementInput,
 };
 
 #[test]
@@ -260,5 +260,25 @@ fn an_input_that_is_not_whole_is_refused_naming_the_rule() {
     assert_eq!(
         settle(&with_value(input(shares), "exits", "1")).map_err(|e| e.code()),
         Err("payment_terms_invalid")
+    );
+}
+
+#[test]
+fn the_page_of_a_withdrawn_settlement_says_so_in_italian_first_with_the_reason() {
+    let document = settled(&everything());
+    let page = render_html_withdrawn(&document, "<b>doppia</b> consegna");
+    let notice = page
+        .find("Liquidazione ritirata / Settlement withdrawn.")
+        .expect("the page says it is withdrawn");
+    assert!(notice < page.find("<dl>").expect("the figures follow"));
+    assert!(page.contains("Motivo / Reason: &lt;b&gt;doppia&lt;/b&gt; consegna"));
+    assert!(!page.contains("<b>doppia"));
+    // The same figures as the page of the settlement in force.
+    let plain = render_html(&document);
+    assert!(!plain.contains("ritirata"));
+    assert_eq!(
+        page.matches("<tr").count(),
+        plain.matches("<tr").count(),
+        "the same lines"
     );
 }

@@ -10,8 +10,8 @@ use esito_domain::commands::Target;
 use esito_domain::events::contract_stream;
 use esito_domain::values::format_recorded_at;
 use esito_domain::{
-    decide, replay, ContractId, DecisionContext, Event, EventId, Recorded, StreamRef, StreamState,
-    StreamType, Submission, SCHEMA_VERSION,
+    decide, peers_read, replay, ContractId, DecisionContext, Event, EventId, Recorded, StreamRef,
+    StreamState, StreamType, Submission, SCHEMA_VERSION,
 };
 use esito_log::merkle::tiles::{self, StoredNode};
 use esito_log::merkle::Frontier;
@@ -252,6 +252,10 @@ pub(crate) enum PlanError {
     /// A command reads streams that only its other reads could name (an order reads the
     /// provider of its product): fetch these too, and plan again.
     NeedStreams(Vec<StreamRef>),
+    /// A command's rules read every stream of this type (a tenancy's start, every tenancy and
+    /// unit: `esito_domain::peers_read`): fetch them all, in the same snapshot as the head,
+    /// and plan again with the type in `PlanInput::every_stream_of`.
+    NeedStreamsOfType(StreamType),
 }
 
 impl From<AppendError> for PlanError {
@@ -273,6 +277,8 @@ pub(crate) struct PlanInput<'a> {
     /// The streams whose histories were fetched (absent from `histories` means empty); `None`
     /// takes every stream missing from `histories` as empty.
     pub loaded: Option<&'a BTreeSet<StreamRef>>,
+    /// The stream types of which every stream of the contract was fetched.
+    pub every_stream_of: BTreeSet<StreamType>,
 }
 
 /// Decides every new submission in order, each seeing the events of those before it.
@@ -290,6 +296,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         resolved,
         mut histories,
         loaded,
+        every_stream_of,
     } = input;
     let mut appended = Vec::new();
     let mut states: BTreeMap<StreamRef, StreamState> = BTreeMap::new();
@@ -351,6 +358,19 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
             let state = state_of(&read)?;
             context.reads.insert(read, state);
         }
+        let kinds = peers_read(&submission.command, target.stream_type);
+        if let Some(kind) = kinds.iter().find(|kind| !every_stream_of.contains(kind)) {
+            if loaded.is_some() {
+                return Err(PlanError::NeedStreamsOfType(*kind));
+            }
+        }
+        // Every stream of those types is in `histories`, those this batch began included.
+        context.peers = histories
+            .iter()
+            .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
+            .map(|(stream, history)| (stream.clone(), history.clone()))
+            .collect();
+        context.target = Some(target.clone());
         let target_state = state_of(&target)?;
         let corrects = submission.command.corrects();
         if corrects.is_some() {
@@ -531,10 +551,12 @@ mod tests {
             resolved,
             histories,
             loaded: None,
+            every_stream_of: BTreeSet::new(),
         })
         .map_err(|error| match error {
             PlanError::Append(error) => error,
             PlanError::NeedStreams(streams) => panic!("every stream was loaded: {streams:?}"),
+            PlanError::NeedStreamsOfType(kind) => panic!("every stream was loaded: {kind:?}"),
         })
     }
 
@@ -768,6 +790,7 @@ mod tests {
             resolved,
             histories,
             loaded: Some(&loaded),
+            every_stream_of: BTreeSet::new(),
         });
         assert!(matches!(asked, Err(PlanError::NeedStreams(streams)) if streams == [provider]));
     }

@@ -169,6 +169,9 @@ impl PgStore {
                 resolved: resolved.clone(),
                 histories,
                 loaded: Some(&present),
+                // The view cannot tell that it holds every stream of a type: such a command
+                // is planned on a snapshot read from the log.
+                every_stream_of: std::collections::BTreeSet::new(),
             });
             match planned {
                 Ok(plan) => break (plan, expected_size),
@@ -403,11 +406,18 @@ async fn plan_on_snapshot(
     batch: &Batch<'_>,
 ) -> Result<(Plan, u64, ledger::Histories), AppendError> {
     let mut streams = ledger::streams_named(batch);
+    let mut every_stream_of = std::collections::BTreeSet::new();
     loop {
-        let snapshot = read_snapshot(&mut *connection, batch, &streams).await?;
+        let snapshot = read_snapshot(&mut *connection, batch, &streams, &every_stream_of).await?;
         let expected_size = snapshot.head.size;
         let resolved = ledger::resolve(batch, &snapshot.known)?;
         let read = ledger::histories(&snapshot.streams)?;
+        // The streams of a type read whole are loaded too, as their rows came back.
+        streams.extend(
+            read.keys()
+                .filter(|stream| every_stream_of.contains(&stream.stream_type))
+                .cloned(),
+        );
         let planned = ledger::plan(PlanInput {
             batch,
             recorded_at: chrono::Utc::now(),
@@ -415,10 +425,14 @@ async fn plan_on_snapshot(
             resolved,
             histories: read.clone(),
             loaded: Some(&streams),
+            every_stream_of: every_stream_of.clone(),
         });
         match planned {
             Ok(plan) => return Ok((plan, expected_size, read)),
             Err(PlanError::NeedStreams(more)) => streams.extend(more),
+            Err(PlanError::NeedStreamsOfType(kind)) => {
+                every_stream_of.insert(kind);
+            }
             Err(PlanError::Append(error)) => return Err(error),
         }
     }
@@ -452,6 +466,7 @@ async fn read_snapshot(
     connection: &mut PgConnection,
     batch: &Batch<'_>,
     streams: &std::collections::BTreeSet<esito_domain::StreamRef>,
+    every_stream_of: &std::collections::BTreeSet<esito_domain::StreamType>,
 ) -> Result<Snapshot, AppendError> {
     let contract_id = batch.contract_id;
     let mut ids: Vec<uuid::Uuid> = batch.submissions.iter().map(|s| s.event_id).collect();
@@ -463,6 +478,7 @@ async fn read_snapshot(
     ids.extend(&corrected);
     let types: Vec<&str> = streams.iter().map(|s| s.stream_type.as_str()).collect();
     let stream_ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();
+    let whole_types: Vec<&str> = every_stream_of.iter().map(|kind| kind.as_str()).collect();
     let rows = sqlx::query(
         // LATERAL with OFFSET 0 (which keeps the planner from flattening it into a join that
         // scans the whole contract): one index lookup per stream, however long the log.
@@ -470,6 +486,9 @@ async fn read_snapshot(
              SELECT * FROM UNNEST($2::text[], $3::text[]) AS s(stream_type, stream_id)
              UNION
              SELECT stream_type, stream_id FROM log_entries WHERE contract_id = $1 AND event_id = ANY($5)
+             UNION
+             SELECT stream_type, stream_id FROM log_entries
+              WHERE contract_id = $1 AND stream_type = ANY($6) AND stream_seq = 1
          )
          SELECT 0 AS kind, size AS position, NULL::uuid AS event_id, NULL::text AS stream_type,
                 NULL::text AS stream_id, frontier AS bytes, NULL::bytea AS leaf_hash, NULL::text AS entry
@@ -490,6 +509,7 @@ async fn read_snapshot(
     .bind(&stream_ids)
     .bind(&ids)
     .bind(&corrected)
+    .bind(&whole_types)
     .fetch_all(connection)
     .await?;
     let mut snapshot = Snapshot {

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esito_domain::{ContractId, EventId, StreamRef};
+use esito_domain::{ContractId, EventId, StreamId, StreamRef, StreamType};
 use esito_log::merkle::Frontier;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -194,6 +194,7 @@ impl SqliteStore {
         let known = known_events(tx, contract_id, &ids).await?;
         let resolved = ledger::resolve(batch, &known)?;
         let mut streams = ledger::streams_needed(batch, &resolved);
+        let mut every_stream_of = std::collections::BTreeSet::new();
         let now = chrono::Utc::now();
         let plan = loop {
             let rows = stream_rows(tx, contract_id, streams.iter().cloned().collect()).await?;
@@ -204,10 +205,16 @@ impl SqliteStore {
                 resolved: resolved.clone(),
                 histories: ledger::histories(&rows)?,
                 loaded: Some(&streams),
+                every_stream_of: every_stream_of.clone(),
             });
             match planned {
                 Ok(plan) => break plan,
                 Err(PlanError::NeedStreams(more)) => streams.extend(more),
+                Err(PlanError::NeedStreamsOfType(kind)) => {
+                    // Under the write lock: no stream of the type can begin meanwhile.
+                    streams.extend(streams_of_type(tx, contract_id, kind).await?);
+                    every_stream_of.insert(kind);
+                }
                 Err(PlanError::Append(error)) => return Err(error),
             }
         };
@@ -353,6 +360,32 @@ async fn known_events(
 }
 
 /// Every stored event of `streams`, in position order.
+/// Every stream of one type the contract's log holds: those with a first event.
+async fn streams_of_type(
+    tx: &mut SqliteConnection,
+    contract_id: &ContractId,
+    kind: StreamType,
+) -> Result<Vec<StreamRef>, AppendError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT stream_id FROM log_entries
+         WHERE contract_id = $1 AND stream_type = $2 AND stream_seq = 1",
+    )
+    .bind(contract_id.as_str())
+    .bind(kind.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    ids.iter()
+        .map(|id| {
+            StreamId::parse(id)
+                .map(|id| StreamRef::new(kind, id))
+                .map_err(|error| AppendError::Corrupt {
+                    position: 0,
+                    reason: format!("a stored stream id does not parse: {error}"),
+                })
+        })
+        .collect()
+}
+
 async fn stream_rows(
     tx: &mut SqliteConnection,
     contract_id: &ContractId,

@@ -1,6 +1,9 @@
 //! What the API's test binaries share beyond `esito-testkit`: the fixture over a router, a key
 //! for each role on the contract under test, and payment terms to settle it by.
 
+// Each test binary includes this module and uses a different part of it.
+#![allow(dead_code)]
+
 use axum::Router;
 use esito_api::auth::{store_key, Role};
 use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use esito_domain::aggregates::due_date;
 use esito_domain::events::{contract_stream, AssessmentScores, IseeBand, PathExitReason};
 use esito_domain::{
-    decide, DecisionContext, Money, Month, Rate, Share, StreamId, StreamRef, StreamState,
+    decide, peers_read, DecisionContext, Money, Month, Rate, Recorded, Share, StreamId, StreamRef,
+    StreamState,
 };
 
 use super::*;
@@ -55,6 +56,8 @@ fn replay_through_the_domain(
     submissions: &[Submission],
 ) -> Result<(), String> {
     let mut states: BTreeMap<StreamRef, StreamState> = BTreeMap::new();
+    // Each stream's events, for the rules that read their dates (`peers_read`).
+    let mut histories: BTreeMap<StreamRef, Vec<Recorded>> = BTreeMap::new();
     let state_of = |states: &BTreeMap<StreamRef, StreamState>, stream: &StreamRef| {
         states
             .get(stream)
@@ -90,8 +93,21 @@ fn replay_through_the_domain(
             let state = state_of(&states, &read);
             context.reads.insert(read, state);
         }
+        let kinds = peers_read(&submission.command, target.stream_type);
+        context.peers = histories
+            .iter()
+            .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
+            .map(|(stream, history)| (stream.clone(), history.clone()))
+            .collect();
+        context.target = Some(target.clone());
         let event = decide(submission, &state_of(&states, &target), &context)
             .map_err(|error| refused(error.to_string()))?;
+        histories.entry(target.clone()).or_default().push(Recorded {
+            event_id: submission.event_id,
+            corrects: None,
+            occurred_at: submission.occurred_at,
+            event: event.clone(),
+        });
         states
             .entry(target.clone())
             .or_insert_with(|| StreamState::empty(target.stream_type))

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{does_not_fit, inconsistent, non_empty, DecisionContext, StreamState};
+use super::{does_not_fit, inconsistent, non_empty, positive, DecisionContext, StreamState};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
@@ -281,6 +281,24 @@ pub(super) fn missing_band(tariffs: &BTreeMap<IseeBand, Money>) -> Option<IseeBa
         .find(|band| !tariffs.contains_key(band))
 }
 
+/// Every band has a tariff, and each is a price above zero: an order's price is its band's
+/// tariff, and a price of zero would record a sale of nothing.
+fn check_tariffs(tariffs: &BTreeMap<IseeBand, Money>) -> Result<(), DomainError> {
+    if let Some(band) = missing_band(tariffs) {
+        return Err(DomainError::TariffMissingForBand { band });
+    }
+    for (band, tariff) in tariffs {
+        let field = match band {
+            IseeBand::A => "tariffs.a",
+            IseeBand::B => "tariffs.b",
+            IseeBand::C => "tariffs.c",
+            IseeBand::D => "tariffs.d",
+        };
+        positive(field, *tariff)?;
+    }
+    Ok(())
+}
+
 /// Refuses a provider suspended on `date`. A provider stream the caller did not load (or one
 /// with no events) is taken as not suspended.
 pub(super) fn check_not_suspended(
@@ -435,9 +453,7 @@ pub(super) fn decide_product(
                 }
             }
             check_not_suspended(context, provider_id, date)?;
-            if let Some(band) = missing_band(tariffs) {
-                return Err(DomainError::TariffMissingForBand { band });
-            }
+            check_tariffs(tariffs)?;
             Ok(Event::ProductListed(ProductListed {
                 provider_id: provider_id.clone(),
                 name: name.clone(),
@@ -450,9 +466,7 @@ pub(super) fn decide_product(
             tariffs,
         } => {
             listed_product(product_id, state)?;
-            if let Some(band) = missing_band(tariffs) {
-                return Err(DomainError::TariffMissingForBand { band });
-            }
+            check_tariffs(tariffs)?;
             if let Some(latest_on) = state.latest_price_change_on() {
                 if date < latest_on {
                     return Err(DomainError::DateBeforeLatestChange {

@@ -11,6 +11,7 @@ use super::{does_not_fit, inconsistent, non_empty};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{ContractAmended, ContractRegistered, Event};
+use crate::period::Period;
 use crate::terms::{ContractChange, ContractTerms};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,13 @@ impl Contract {
             }
         }
         terms
+    }
+
+    /// The contract's first period: the one holding the term's first day, of the kind in force
+    /// that day. Its settlement is the first.
+    pub fn first_period(&self) -> Period {
+        let start_on = self.registered.term_start_on;
+        Period::containing(self.terms_on(start_on).period_kind, start_on)
     }
 
     /// The `effective_on` of the latest amendment: a new one may not be dated before it.

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    catalogue, check_registered_beneficiary, does_not_fit, inconsistent, non_empty,
+    catalogue, check_registered_beneficiary, does_not_fit, inconsistent, non_empty, positive,
     DecisionContext, StreamState,
 };
 use crate::commands::Command;
@@ -191,6 +191,7 @@ pub(super) fn decide(
             channel,
             price,
         } => {
+            positive("price", *price)?;
             if *state != OrderState::NotPlaced {
                 return Err(DomainError::OrderAlreadyPlaced {
                     order_id: order_id.clone(),
@@ -320,6 +321,7 @@ pub(super) fn decide(
             Ok(Event::TokenExpired(TokenExpired {}))
         }
         Command::RefundToken { order_id, amount } => {
+            positive("amount", *amount)?;
             let price = match state {
                 OrderState::TokenIssued { placed, .. } | OrderState::Expired { placed, .. } => {
                     placed.price

@@ -3,14 +3,17 @@
 //! is a rule.
 //!
 //! Invariants (`decide` checks them, `evolve` asserts them again):
-//! - periods are settled in order, each starting the day the one before ended, and the next is
+//! - periods are settled in order from the contract's first period (`decide` alone checks that
+//!   one: it reads the contract), each starting the day the one before ended, and the next is
 //!   calculated only once the one before is approved: so the figures a calculation carries
 //!   forward (what was paid, each beneficiary's count, the funder's account) are final;
 //! - a period is calculated again only before it is approved; each calculation is as of a log
 //!   position no earlier than the one before;
 //! - validation and approval name the calculation they act on (its `as_of`), so neither applies
 //!   to figures its author did not see;
-//! - calculated → validated → approved → paid, each step once.
+//! - calculated → validated → approved → paid, each step once; a calculated settlement, not yet
+//!   validated, may instead be withdrawn by the payer, and stands withdrawn until the period is
+//!   calculated again.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -20,12 +23,13 @@ use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
     Event, SettlementApproved, SettlementCalculated, SettlementPaid, SettlementValidated,
+    SettlementWithdrawn,
 };
 use crate::period::Period;
 use crate::values::OccurredAt;
 
 /// How far a period's settlement has gone, each step holding what it brought:
-/// calculated → validated → approved → paid.
+/// calculated → validated → approved → paid, or calculated → withdrawn (→ calculated again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SettlementStatus {
@@ -40,6 +44,10 @@ pub enum SettlementStatus {
         validated: SettlementValidated,
         paid: SettlementPaid,
     },
+    /// Withdrawn by the payer before validation: nothing follows but a new calculation.
+    Withdrawn {
+        withdrawn: SettlementWithdrawn,
+    },
 }
 
 impl SettlementStatus {
@@ -49,6 +57,7 @@ impl SettlementStatus {
             SettlementStatus::Validated { .. } => "validated",
             SettlementStatus::Approved { .. } => "approved",
             SettlementStatus::Paid { .. } => "paid",
+            SettlementStatus::Withdrawn { .. } => "withdrawn",
         }
     }
 
@@ -63,7 +72,7 @@ impl SettlementStatus {
     /// The validation of the calculation in force, once there is one.
     pub fn validated(&self) -> Option<&SettlementValidated> {
         match self {
-            SettlementStatus::Calculated => None,
+            SettlementStatus::Calculated | SettlementStatus::Withdrawn { .. } => None,
             SettlementStatus::Validated { validated }
             | SettlementStatus::Approved { validated }
             | SettlementStatus::Paid { validated, .. } => Some(validated),
@@ -74,6 +83,14 @@ impl SettlementStatus {
     pub fn paid(&self) -> Option<&SettlementPaid> {
         match self {
             SettlementStatus::Paid { paid, .. } => Some(paid),
+            _ => None,
+        }
+    }
+
+    /// The withdrawal, while the settlement stands withdrawn.
+    pub fn withdrawn(&self) -> Option<&SettlementWithdrawn> {
+        match self {
+            SettlementStatus::Withdrawn { withdrawn } => Some(withdrawn),
             _ => None,
         }
     }
@@ -158,6 +175,12 @@ impl SettlementState {
                 settlement.status = SettlementStatus::Paid {
                     validated: validated.clone(),
                     paid: paid.clone(),
+                };
+            }
+            Event::SettlementWithdrawn(withdrawn) => {
+                asserted(check_withdrawal(self, withdrawn.period, withdrawn.as_of))?;
+                self.period_mut(withdrawn.period).status = SettlementStatus::Withdrawn {
+                    withdrawn: withdrawn.clone(),
                 };
             }
             _ => {
@@ -259,6 +282,7 @@ fn check_validation(
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
+        SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementWithdrawn { period }),
     }
 }
 
@@ -270,17 +294,39 @@ fn check_approval(state: &SettlementState, period: Period, as_of: u64) -> Result
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
+        SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementWithdrawn { period }),
     }
 }
 
 fn check_payment(state: &SettlementState, period: Period) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
     match settlement.status {
-        SettlementStatus::Calculated | SettlementStatus::Validated { .. } => {
-            Err(DomainError::SettlementNotApproved { period })
-        }
+        SettlementStatus::Calculated
+        | SettlementStatus::Validated { .. }
+        | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotApproved { period }),
         SettlementStatus::Approved { .. } => Ok(()),
         SettlementStatus::Paid { .. } => Err(DomainError::SettlementAlreadyPaid { period }),
+    }
+}
+
+/// Only a calculated settlement, not yet validated, is withdrawn, naming the calculation: once
+/// the evaluator has validated it, the figures are the evaluator's to refuse, not the payer's
+/// to take back.
+fn check_withdrawal(
+    state: &SettlementState,
+    period: Period,
+    as_of: u64,
+) -> Result<(), DomainError> {
+    let settlement = settlement_of(state, period)?;
+    match settlement.status {
+        SettlementStatus::Calculated => check_names_the_calculation(settlement, as_of),
+        SettlementStatus::Validated { .. }
+        | SettlementStatus::Approved { .. }
+        | SettlementStatus::Paid { .. }
+        | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotWithdrawable {
+            period,
+            status: settlement.status.as_str(),
+        }),
     }
 }
 
@@ -350,6 +396,7 @@ pub(super) fn decide(
                     end_on: *period_end_on,
                 });
             }
+            check_first_period(state, &calculated, context)?;
             check_calculation(state, *period, *period_start_on, *as_of)?;
             Ok(Event::SettlementCalculated(calculated))
         }
@@ -396,8 +443,47 @@ pub(super) fn decide(
                 reference: reference.clone(),
             }))
         }
+        Command::WithdrawSettlement {
+            period,
+            as_of,
+            reason,
+        } => {
+            check_withdrawal(state, *period, *as_of)?;
+            non_empty("reason", reason)?;
+            Ok(Event::SettlementWithdrawn(SettlementWithdrawn {
+                period: *period,
+                as_of: *as_of,
+                reason: reason.clone(),
+            }))
+        }
         other => Err(does_not_fit(other)),
     }
+}
+
+/// The first settlement of a contract is of its first period, the one holding the term's first
+/// day: every later one then follows on from it, so no period of the term is ever left
+/// unsettled behind a later one.
+fn check_first_period(
+    state: &SettlementState,
+    calculated: &SettlementCalculated,
+    context: &DecisionContext,
+) -> Result<(), DomainError> {
+    if !state.periods.is_empty() {
+        return Ok(());
+    }
+    let contract = context
+        .contract
+        .contract()
+        .ok_or(DomainError::ContractNotRegistered)?;
+    let first = contract.first_period();
+    if calculated.period != first {
+        return Err(DomainError::SettlementPeriodOutOfOrder {
+            period: calculated.period,
+            start_on: calculated.period_start_on,
+            expected_start_on: first.start_on(),
+        });
+    }
+    Ok(())
 }
 
 /// The period is one of the contract's: of the kind the terms settle by on its first day, its

@@ -1,4 +1,5 @@
-//! The payloads of a contract's settlement stream: calculated, validated, approved, paid.
+//! The payloads of a contract's settlement stream: calculated, validated, approved, paid, or
+//! withdrawn before it is validated.
 
 use chrono::NaiveDate;
 use esito_log::{Hash, KeyId};
@@ -84,4 +85,16 @@ pub struct SettlementPaid {
     pub paid_on: NaiveDate,
     /// The payment order or transfer that paid it.
     pub reference: String,
+}
+
+/// The payer withdrew the calculated settlement before the evaluator validated it (a fault
+/// found in the log, say): it stands withdrawn until the period is calculated again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementWithdrawn {
+    pub period: Period,
+    /// The `as_of` of the calculation withdrawn.
+    pub as_of: u64,
+    /// Why it was withdrawn, as the payer wrote it.
+    pub reason: String,
 }
