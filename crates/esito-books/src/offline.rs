@@ -20,8 +20,8 @@ use crate::error::BooksError;
 use crate::gather::{settle, Figures, Settled};
 
 /// The `as_of` of the calculation of `period` in force in the log: what an evaluator
-/// re-computes by default. `None` when the log holds no settlement of the period. Only
-/// settlement entries are looked at.
+/// re-computes by default. `None` when the log holds no settlement of the period, or when its
+/// last calculation was withdrawn. Only settlement entries are looked at.
 pub fn recorded_as_of<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
     period: Period,
@@ -31,11 +31,13 @@ pub fn recorded_as_of<'a>(
         .into_iter()
         .filter(|entry| {
             entry.stream_type == StreamType::Settlement.as_str()
-                && entry.event_type == "SettlementCalculated"
                 && entry.payload.get("period").and_then(|p| p.as_str()) == Some(label.as_str())
         })
-        .filter_map(|entry| entry.payload.get("as_of").and_then(|as_of| as_of.as_u64()))
-        .last()
+        .fold(None, |in_force, entry| match entry.event_type.as_str() {
+            "SettlementCalculated" => entry.payload.get("as_of").and_then(|as_of| as_of.as_u64()),
+            "SettlementWithdrawn" => None,
+            _ => in_force,
+        })
 }
 
 /// What a first reading of a log up to `as_of` tells before it is projected: its contract,

@@ -215,6 +215,30 @@ fn the_evaluator_recomputes_the_calculation_in_force_by_default() {
 }
 
 #[test]
+fn a_withdrawn_calculation_is_not_in_force_until_the_period_is_calculated_again() {
+    let mut log = log();
+    let q4: Period = "2023-Q4".parse().expect("a period");
+    log.push(entry(
+        8,
+        StreamType::Settlement,
+        CONTRACT,
+        Event::SettlementWithdrawn(esito_domain::events::SettlementWithdrawn {
+            period: q4,
+            as_of: 7,
+            reason: "consegna registrata due volte".into(),
+        }),
+    ));
+    assert_eq!(esito_books::offline::recorded_as_of(&log, q4), None);
+    log.push(entry(
+        9,
+        StreamType::Settlement,
+        CONTRACT,
+        calculated("2023-Q4", "2023-10-01", "2024-01-01", 8),
+    ));
+    assert_eq!(esito_books::offline::recorded_as_of(&log, q4), Some(8));
+}
+
+#[test]
 fn the_terms_hash_is_the_sha256_of_their_canonical_json() {
     let payment_terms = PaymentTerms {
         rules: vec![PaymentRule::Milestone {
