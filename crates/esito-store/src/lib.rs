@@ -13,6 +13,7 @@ mod append;
 mod backend;
 mod checkpoints;
 mod db;
+mod group;
 mod keys;
 mod ledger;
 mod log;
@@ -29,6 +30,7 @@ use esito_domain::{DomainError, EventId};
 use esito_log::merkle::tiles::ProofNodes;
 use esito_log::{Hash, Position};
 
+pub use group::GroupStats;
 pub use ledger::BATCH_SIZE_MAX;
 
 /// Rows per page when the log is read in order (exports, the events endpoint).

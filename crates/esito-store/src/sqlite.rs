@@ -18,9 +18,11 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
-use crate::ledger::{self, Batch, Head, KnownEvent, PlanError, PlanInput, StreamRow};
+use crate::group::plan::{self, GroupInput, Loaded};
+use crate::group::{Answer, Groups};
+use crate::ledger::{self, Batch, Head, KnownEvent, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
-use crate::{db, AppendError, AppendOutcome, StoreError};
+use crate::{db, AppendError, StoreError};
 
 /// How long a writer waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +43,7 @@ pub(crate) fn event_id(id: EventId) -> String {
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
     writer: tokio::sync::Mutex<()>,
+    pub(crate) groups: Groups,
 }
 
 impl SqliteStore {
@@ -59,6 +62,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer: tokio::sync::Mutex::new(()),
+            groups: Groups::default(),
         })
     }
 
@@ -84,49 +88,45 @@ impl SqliteStore {
         Ok(Tx::Sqlite(self.pool.begin().await?))
     }
 
-    /// One transaction: the head created or read under the write lock, the known events and
-    /// the streams read, the batch planned, the rows and completed subtrees inserted and the
-    /// head moved.
-    pub(crate) async fn append(
-        &self,
-        batch: &Batch<'_>,
-    ) -> Result<Vec<AppendOutcome>, AppendError> {
-        let contract_id = batch.contract_id;
+    /// One transaction for a group of batches (`group.rs`): the head created or read under the
+    /// write lock, the known events and the streams read, each batch planned in order, the
+    /// accepted rows and completed subtrees inserted and the head moved. One answer per batch.
+    pub(crate) async fn append(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        let contract_id = group[0].contract_id;
         let mut write = self.begin_write().await?;
         let Tx::Sqlite(tx) = &mut write.tx else {
             unreachable!("a SQLite store begins SQLite transactions")
         };
         let head = lock_head(tx, contract_id).await?;
-        let mut ids: Vec<String> = batch
-            .submissions
-            .iter()
-            .map(|s| s.event_id.to_string())
+        let submissions = || group.iter().flat_map(|batch| batch.submissions);
+        let corrected: Vec<EventId> = submissions().filter_map(|s| s.command.corrects()).collect();
+        let ids: Vec<String> = submissions()
+            .map(|s| s.event_id)
+            .chain(corrected.iter().copied())
+            .map(|id| id.to_string())
             .collect();
-        ids.extend(
-            batch
-                .submissions
-                .iter()
-                .filter_map(|s| s.command.corrects())
-                .map(|id| id.to_string()),
-        );
         let known = known_events(tx, contract_id, &ids).await?;
-        let resolved = ledger::resolve(batch, &known)?;
-        let mut streams = ledger::streams_needed(batch, &resolved);
+        let mut streams = plan::streams_named(group);
+        streams.extend(
+            known
+                .iter()
+                .filter(|k| corrected.contains(&k.event_id))
+                .map(|k| k.stream.clone()),
+        );
         let now = chrono::Utc::now();
         let plan = loop {
             let rows = stream_rows(tx, contract_id, streams.iter().cloned().collect()).await?;
-            let planned = ledger::plan(PlanInput {
-                batch,
+            let planned = plan::plan_group(GroupInput {
+                batches: group,
                 recorded_at: now,
                 head: head.clone(),
-                resolved: resolved.clone(),
+                known: known.clone(),
                 histories: ledger::histories(&rows)?,
-                loaded: Some(&streams),
+                loaded: Loaded::Read(&streams),
             });
             match planned {
                 Ok(plan) => break plan,
-                Err(PlanError::NeedStreams(more)) => streams.extend(more),
-                Err(PlanError::Append(error)) => return Err(error),
+                Err(more) => streams.extend(more),
             }
         };
         if !plan.rows.is_empty() {
@@ -141,7 +141,7 @@ impl SqliteStore {
             advance_head(Conn::Sqlite(tx), contract_id, &plan.head).await?;
             write.commit().await?;
         }
-        Ok(plan.outcomes)
+        Ok(plan.answers)
     }
 
     /// The leaf hashes and stored subtree roots in `ranges`, and with `head` the contract's
