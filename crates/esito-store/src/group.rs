@@ -442,7 +442,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_group_that_fails_at_the_database_is_written_again_one_request_at_a_time() {
+    async fn a_group_that_fails_at_the_database_is_written_again_each_request_alone() {
         let (groups, backend) = (Arc::new(Groups::default()), Arc::new(Backend::default()));
         let first = spawn_appends(&groups, &backend, 1, true);
         tokio::time::timeout(Duration::from_secs(5), async {
