@@ -103,8 +103,8 @@ impl PgStore {
     /// Three ways, cheapest first. From the cached view: decide, then write and commit in one
     /// statement that succeeds only if the head has not moved (one round trip). Optimistic: the
     /// same after reading the head and streams in one statement (two round trips). After
-    /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds.
-    /// A group of batches (`group.rs`) is planned and written as one: one answer per batch.
+    /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds. A group of
+    /// batches (`group.rs`) takes them as one batch would: one answer per batch.
     pub(crate) async fn append(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
         if let Some(answers) = self.append_from_view(group).await? {
             return Ok(answers);
