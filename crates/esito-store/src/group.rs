@@ -75,7 +75,7 @@ impl Request {
 /// How many requests were written in groups, and the largest group, since the store opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GroupStats {
-    /// Calls of `Store::append` that reached the queue.
+    /// Calls of `Store::append` that reached the queue: each is counted once it leads or waits.
     pub requests: u64,
     /// Groups planned and written, each in one transaction.
     pub groups: u64,
@@ -150,7 +150,6 @@ impl Groups {
         F: Fn(Vec<Arc<Request>>) -> Fut,
         Fut: Future<Output = Result<Vec<Answer>, AppendError>>,
     {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let mut ticket = self.enqueue(contract_id, &request);
         if let Some(reply) = ticket.reply.as_mut() {
             let signal = reply.await;
@@ -225,6 +224,8 @@ impl Groups {
                 ticket.leading = true;
             }
         }
+        // Counted under the lock, once queued or leading: whoever reads the count finds it so.
+        self.requests.fetch_add(1, Ordering::Relaxed);
         ticket
     }
 

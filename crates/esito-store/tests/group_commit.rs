@@ -201,7 +201,7 @@ impl HeadHeld {
     }
 }
 
-/// Waits until `count` appends have reached the store's queue (a bound, not a speed).
+/// Waits until `count` appends lead or wait in the store's queue (a bound, not a speed).
 async fn until_requests(store: &Store, count: u64) {
     tokio::time::timeout(Duration::from_secs(10), async {
         while store.group_stats().requests < count {
@@ -210,8 +210,6 @@ async fn until_requests(store: &Store, count: u64) {
     })
     .await
     .expect("the appends reach the queue within 10 s");
-    // The count moves just before a request joins its queue.
-    tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
 // ---------------------------------------------------------------------------------------------
