@@ -32,7 +32,7 @@ impl Client {
     }
 
     /// POSTs `body` to `path`; returns the status.
-    async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<u16> {
+    pub async fn post(&mut self, path: &str, body: &str) -> anyhow::Result<u16> {
         let (status, _) = self.send("POST", path, body).await?;
         Ok(status)
     }
@@ -81,7 +81,8 @@ impl Client {
     }
 }
 
-fn access_body(access_id: &str, sequence: usize) -> String {
+/// The body of `POST …/commands/record-access`: a synthetic access with its event id.
+pub fn access_body(access_id: &str, sequence: usize) -> String {
     let submission = esito_cli::load::access(access_id, sequence);
     let mut body = serde_json::to_value(&submission.command).expect("a command serializes");
     let fields = body.as_object_mut().expect("a command is an object");

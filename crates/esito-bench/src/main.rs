@@ -10,6 +10,7 @@
 mod api;
 mod appends;
 mod data;
+mod hot;
 mod indicators;
 mod proofs;
 mod settlement;
@@ -54,8 +55,11 @@ struct BenchArgs {
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
     /// Measure only the indicators' projection (rebuild and queries), on PostgreSQL.
-    #[arg(long, conflicts_with = "only_stored_entry")]
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot"])]
     only_indicators: bool,
+    /// Measure only one hot contract: 64 HTTP clients writing to one contract, on PostgreSQL.
+    #[arg(long, conflicts_with = "only_stored_entry")]
+    only_hot: bool,
     /// Measure only how fast stored entries are read into facts (no database).
     #[arg(long)]
     only_stored_entry: bool,
@@ -134,6 +138,15 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             &stored_entry::measure(args.stored_entries)?,
         );
     }
+    if args.only_hot {
+        let base = args
+            .postgres
+            .as_deref()
+            .context("--only-hot measures PostgreSQL: set DATABASE_URL")?;
+        hot(base, duration, &args.out).await?;
+        println!("(*) raw INSERTs of rows shaped like the log's (same columns, keys and indexes, as many bytes)");
+        return Ok(());
+    }
     if args.only_indicators {
         let base = args
             .postgres
@@ -163,6 +176,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let api_url = anchor::scratch_postgres(base, "esito_bench_api").await?;
             let api = crate::api::measure(&api_url, duration).await?;
             write(&args.out, "api.json", &api)?;
+            hot(base, duration, &args.out).await?;
             crate::indicators::measure(base, args.indicator_events, &args.out).await?;
             let proofs_url = anchor::scratch_postgres(base, "esito_bench_proofs").await?;
             proofs = crate::proofs::measure(&proofs_url, args.verify_entries).await?;
@@ -190,6 +204,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     write(&args.out, "settlement.json", &settlement)?;
     let stored_entry = stored_entry::measure(args.stored_entries)?;
     write(&args.out, "stored_entry.json", &stored_entry)
+}
+
+/// The hot contract's section (`hot.rs`), on scratch schemas of its own; `hot.json`.
+async fn hot(base: &str, duration: Duration, out: &std::path::Path) -> anyhow::Result<()> {
+    let url = anchor::scratch_postgres(base, "esito_bench_hot").await?;
+    let anchor_url = anchor::scratch_postgres(base, "esito_bench_hot_anchor").await?;
+    let report = crate::hot::measure(&url, &anchor_url, duration).await?;
+    write(out, "hot.json", &report)
 }
 
 /// Writes a section's results as pretty JSON in `out` and says so.

@@ -1,15 +1,20 @@
-//! The append on either database: the batch checked and digested once, then handed to the
-//! backend, whose transaction (SQLite) or three ways (PostgreSQL, ADR 0002) read, call
-//! [`ledger::plan`] and write; and the decoders of the rows both read for it.
+//! The append on either database: the batch checked and digested once, then queued with the
+//! contract's other appends (`group.rs`) and handed, as a group, to the backend, whose
+//! transaction (SQLite) or three ways (PostgreSQL, ADR 0002) read, plan each batch in order
+//! (`group::plan`, which calls [`ledger::plan`]) and write; and the decoders of the rows both
+//! read for it.
 //!
 //! Invariant: the backends differ in how they read and write, never in what they decide:
 //! every decision is `ledger::resolve` and `ledger::plan`, pure and the same for both.
+
+use std::sync::Arc;
 
 use esito_domain::{ContractId, EventId, Submission};
 use esito_log::merkle::Frontier;
 use esito_log::Hash;
 
 use crate::backend::{each_backend, Conn};
+use crate::group::{GroupStats, Request};
 use crate::ledger::{Batch, Head, KnownEvent, NewRow, BATCH_SIZE_MAX};
 use crate::log::stream_ref;
 use crate::{db, AppendError, AppendOutcome, Store};
@@ -18,8 +23,10 @@ use crate::{db, AppendError, AppendOutcome, Store};
 const ENTRIES_PER_INSERT: usize = 500;
 
 impl Store {
-    /// Appends a batch of commands to one contract's log in one transaction, all or nothing.
-    /// `principal` is recorded as `recorded_by`.
+    /// Appends a batch of commands to one contract's log, all or nothing. `principal` is
+    /// recorded as `recorded_by`. Concurrent appends to one contract are written together, in
+    /// one transaction (`group.rs`); each is decided after the ones before it and answered
+    /// alone, as if they had come one after the other.
     pub async fn append(
         &self,
         contract_id: &ContractId,
@@ -31,8 +38,20 @@ impl Store {
                 size: submissions.len(),
             });
         }
-        let batch = Batch::new(contract_id, principal, submissions);
-        each_backend!(self, Store(store) => store.append(&batch).await)
+        let request = Arc::new(Request::new(principal, submissions));
+        each_backend!(self, Store(store) => {
+            let write = move |requests: Vec<Arc<Request>>| async move {
+                let batches: Vec<Batch<'_>> =
+                    requests.iter().map(|request| request.batch(contract_id)).collect();
+                store.append(&batches).await
+            };
+            store.groups.submit(contract_id, request, write).await
+        })
+    }
+
+    /// How this store's appends were grouped since it opened.
+    pub fn group_stats(&self) -> GroupStats {
+        each_backend!(self, Store(store) => store.groups.stats())
     }
 }
 

@@ -95,6 +95,8 @@ pub(crate) struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
+    /// A batch with its digests computed (the store's own requests carry theirs: `group.rs`).
+    #[cfg(test)]
     pub(crate) fn new(
         contract_id: &'a ContractId,
         principal: &'a str,
@@ -469,17 +471,17 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use esito_domain::events::{PeriodKind, ServiceFamily};
     use esito_domain::{Command, DomainError, OccurredAt, StreamId};
 
     use super::*;
 
-    fn contract() -> ContractId {
+    pub(crate) fn contract() -> ContractId {
         ContractId::parse("cuneo").expect("a contract id")
     }
 
-    fn submit(command: Command) -> Submission {
+    pub(crate) fn submit(command: Command) -> Submission {
         Submission {
             event_id: EventId::new_v4(),
             occurred_at: OccurredAt::parse("2023-07-01T10:00:00+02:00").expect("an instant"),
@@ -487,7 +489,7 @@ mod tests {
         }
     }
 
-    fn registration() -> Submission {
+    pub(crate) fn registration() -> Submission {
         submit(Command::RegisterContract {
             title: "Communal Living".into(),
             template: "cuneo".into(),
@@ -501,7 +503,7 @@ mod tests {
         })
     }
 
-    fn accreditation(provider: &str) -> Submission {
+    pub(crate) fn accreditation(provider: &str) -> Submission {
         submit(Command::AccreditProvider {
             provider_id: StreamId::parse(provider).expect("a provider id"),
             name: "Cucina Solidale".into(),
@@ -509,33 +511,33 @@ mod tests {
         })
     }
 
-    fn suspension(provider: &str) -> Submission {
+    pub(crate) fn suspension(provider: &str) -> Submission {
         submit(Command::SuspendProvider {
             provider_id: StreamId::parse(provider).expect("a provider id"),
             reason: "accreditation lapsed".into(),
         })
     }
 
-    fn void(event_id: EventId) -> Submission {
+    pub(crate) fn void(event_id: EventId) -> Submission {
         submit(Command::VoidEvent {
             voids: event_id,
             reason: "recorded twice".into(),
         })
     }
 
-    fn empty_head() -> Head {
+    pub(crate) fn empty_head() -> Head {
         Head {
             size: 0,
             frontier: Frontier::default(),
         }
     }
 
-    fn recorded_at() -> chrono::DateTime<chrono::Utc> {
+    pub(crate) fn recorded_at() -> chrono::DateTime<chrono::Utc> {
         "2024-03-01T12:00:00.123456Z".parse().expect("an instant")
     }
 
     /// Resolves and plans `submissions` on `head` and `histories` (every stream loaded).
-    fn plan_on(
+    pub(crate) fn plan_on(
         submissions: &[Submission],
         known: &[KnownEvent],
         head: Head,
@@ -561,7 +563,7 @@ mod tests {
     }
 
     /// The histories a plan leaves behind, for the next one.
-    fn histories_after(plan: &Plan) -> Histories {
+    pub(crate) fn histories_after(plan: &Plan) -> Histories {
         let mut histories = Histories::new();
         for (stream, recorded) in &plan.appended {
             histories

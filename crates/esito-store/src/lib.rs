@@ -16,6 +16,7 @@ mod checkpoints;
 pub mod database_url;
 mod db;
 mod fault;
+mod group;
 mod keys;
 mod ledger;
 mod log;
@@ -35,6 +36,7 @@ use esito_log::{Hash, Position};
 
 pub use backup::BackupError;
 pub use database_url::redacted;
+pub use group::GroupStats;
 pub use ledger::BATCH_SIZE_MAX;
 pub use ready::READY_TIMEOUT;
 

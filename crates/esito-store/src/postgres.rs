@@ -20,10 +20,12 @@ use sqlx::{PgConnection, Row};
 
 use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
-use crate::ledger::{self, Batch, Head, KnownEvent, NewRow, Plan, PlanError, PlanInput, StreamRow};
+use crate::group::plan::{self, GroupInput, GroupPlan, Loaded, Need};
+use crate::group::{Answer, Groups};
+use crate::ledger::{self, Batch, Head, KnownEvent, NewRow, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
 use crate::views::Views;
-use crate::{db, fault, AppendError, AppendOutcome, StoreError};
+use crate::{db, fault, AppendError, StoreError};
 
 /// Connections in the pool: enough for concurrent writers to queue on the row lock, not on the pool.
 const POOL_SIZE: u32 = 16;
@@ -42,6 +44,7 @@ pub(crate) fn event_id(id: EventId) -> EventId {
 pub struct PgStore {
     pub(crate) pool: PgPool,
     views: Views,
+    pub(crate) groups: Groups,
 }
 
 impl PgStore {
@@ -60,6 +63,7 @@ impl PgStore {
         Ok(Self {
             pool,
             views: Views::default(),
+            groups: Groups::default(),
         })
     }
 
@@ -116,40 +120,35 @@ impl PgStore {
     /// Three ways, cheapest first. From the cached view: decide, then write and commit in one
     /// statement that succeeds only if the head has not moved (one round trip). Optimistic: the
     /// same after reading the head and streams in one statement (two round trips). After
-    /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds.
-    pub(crate) async fn append(
-        &self,
-        batch: &Batch<'_>,
-    ) -> Result<Vec<AppendOutcome>, AppendError> {
-        if let Some(outcomes) = self.append_from_view(batch).await? {
-            return Ok(outcomes);
+    /// `OPTIMISTIC_ATTEMPTS` lost races, the locked path, which always succeeds. A group of
+    /// batches (`group.rs`) takes them as one batch would: one answer per batch.
+    pub(crate) async fn append(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        if let Some(answers) = self.append_from_view(group).await? {
+            return Ok(answers);
         }
         for _ in 0..OPTIMISTIC_ATTEMPTS {
-            if let Some(outcomes) = self.append_optimistic(batch).await? {
-                return Ok(outcomes);
+            if let Some(answers) = self.append_optimistic(group).await? {
+                return Ok(answers);
             }
         }
-        self.append_locked(batch).await
+        self.append_locked(group).await
     }
 
     /// `None` whenever the view cannot decide alone: the caller then reads the log. A rejection
     /// is never answered from here, since a stream missing from the view may exist.
     async fn append_from_view(
         &self,
-        batch: &Batch<'_>,
-    ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
-        let contract_id = batch.contract_id;
-        if batch
-            .submissions
+        group: &[Batch<'_>],
+    ) -> Result<Option<Vec<Answer>>, AppendError> {
+        let contract_id = group[0].contract_id;
+        if group
             .iter()
+            .flat_map(|batch| batch.submissions)
             .any(|s| s.command.corrects().is_some())
         {
             return Ok(None);
         }
-        let Ok(resolved) = ledger::resolve(batch, &[]) else {
-            return Ok(None);
-        };
-        let mut streams = ledger::streams_named(batch);
+        let mut streams = plan::streams_named(group);
         let now = chrono::Utc::now();
         let (plan, expected_size) = loop {
             let Some((head, histories)) =
@@ -161,27 +160,27 @@ impl PgStore {
             // A stream the view lacks is taken as empty only where the database would refuse a
             // wrong guess (the target) or the guess can only refuse (the command's reads). A
             // stream read through another, such as an order's provider, must be in the view.
-            let present: std::collections::BTreeSet<_> = histories.keys().cloned().collect();
-            let planned = ledger::plan(PlanInput {
-                batch,
+            let planned = plan::plan_group(GroupInput {
+                batches: group,
                 recorded_at: now,
                 head,
-                resolved: resolved.clone(),
+                known: Vec::new(),
                 histories,
-                loaded: Some(&present),
+                loaded: Loaded::View,
                 // The view cannot tell that it holds every stream of a type: such a command
                 // is planned on a snapshot read from the log.
                 every_stream_of: std::collections::BTreeSet::new(),
             });
             match planned {
                 Ok(plan) => break (plan, expected_size),
-                Err(PlanError::NeedStreams(more)) if !more.iter().all(|s| streams.contains(s)) => {
+                Err(Need::Streams(more)) if !more.iter().all(|s| streams.contains(s)) => {
                     streams.extend(more)
                 }
                 Err(_) => return Ok(None),
             }
         };
-        if plan.rows.is_empty() {
+        // A refusal is never answered from the view: a stream it lacks may exist.
+        if plan.rows.is_empty() || plan.refused() {
             return Ok(None);
         }
         match self
@@ -191,7 +190,7 @@ impl PgStore {
             Ok(true) => {
                 self.views
                     .committed(contract_id, expected_size, &plan.head, None, &plan.appended);
-                Ok(Some(plan.outcomes))
+                Ok(Some(plan.answers))
             }
             Ok(false) => {
                 self.views.forget(contract_id);
@@ -208,14 +207,14 @@ impl PgStore {
 
     async fn append_optimistic(
         &self,
-        batch: &Batch<'_>,
-    ) -> Result<Option<Vec<AppendOutcome>>, AppendError> {
-        let contract_id = batch.contract_id;
+        group: &[Batch<'_>],
+    ) -> Result<Option<Vec<Answer>>, AppendError> {
+        let contract_id = group[0].contract_id;
         let mut connection = self.pool.acquire().await?;
-        let (plan, expected_size, read) = plan_on_snapshot(&mut connection, batch).await?;
+        let (plan, expected_size, read) = plan_on_snapshot(&mut connection, group).await?;
         drop(connection);
         if plan.rows.is_empty() {
-            return Ok(Some(plan.outcomes));
+            return Ok(Some(plan.answers));
         }
         if !self
             .write_if_head_at(contract_id, expected_size, &plan)
@@ -230,7 +229,7 @@ impl PgStore {
             Some(read),
             &plan.appended,
         );
-        Ok(Some(plan.outcomes))
+        Ok(Some(plan.answers))
     }
 
     /// Inserts the plan's rows and moves the head, committing, if the head is still at
@@ -239,7 +238,7 @@ impl PgStore {
         &self,
         contract_id: &ContractId,
         expected_size: u64,
-        plan: &Plan,
+        plan: &GroupPlan,
     ) -> Result<bool, sqlx::Error> {
         // One statement, so one round trip that also commits. Taking the head's row lock, the
         // size is compared on the latest committed version (not the statement's snapshot):
@@ -331,12 +330,12 @@ impl PgStore {
 
     /// The pessimistic path: take the head's row lock first, then read, decide and write in
     /// one transaction. Used when optimistic attempts keep losing to other writers.
-    async fn append_locked(&self, batch: &Batch<'_>) -> Result<Vec<AppendOutcome>, AppendError> {
-        let contract_id = batch.contract_id;
+    async fn append_locked(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        let contract_id = group[0].contract_id;
         let mut tx = self.pool.begin().await?;
         lock_head(&mut tx, contract_id).await?;
         // Read after the lock: this statement's snapshot includes every earlier commit.
-        let (plan, expected_size, read) = plan_on_snapshot(&mut tx, batch).await?;
+        let (plan, expected_size, read) = plan_on_snapshot(&mut tx, group).await?;
         if !plan.rows.is_empty() {
             insert_entries(Conn::Postgres(&mut tx), contract_id, &plan.rows).await?;
             advance_head(Conn::Postgres(&mut tx), contract_id, &plan.head).await?;
@@ -356,7 +355,7 @@ impl PgStore {
                 &plan.appended,
             );
         }
-        Ok(plan.outcomes)
+        Ok(plan.answers)
     }
 
     /// The leaf hashes and stored subtree roots in `ranges`, and with `head` the contract's
@@ -398,19 +397,18 @@ impl PgStore {
     }
 }
 
-/// Reads a snapshot and plans the batch on it; reads again with more streams when a command
+/// Reads a snapshot and plans the group on it; reads again with more streams when a command
 /// reads a stream only its other reads name. Returns the plan, the head size it was decided
 /// against, and the histories read.
 async fn plan_on_snapshot(
     connection: &mut PgConnection,
-    batch: &Batch<'_>,
-) -> Result<(Plan, u64, ledger::Histories), AppendError> {
-    let mut streams = ledger::streams_named(batch);
+    group: &[Batch<'_>],
+) -> Result<(GroupPlan, u64, ledger::Histories), AppendError> {
+    let mut streams = plan::streams_named(group);
     let mut every_stream_of = std::collections::BTreeSet::new();
     loop {
-        let snapshot = read_snapshot(&mut *connection, batch, &streams, &every_stream_of).await?;
+        let snapshot = read_snapshot(&mut *connection, group, &streams, &every_stream_of).await?;
         let expected_size = snapshot.head.size;
-        let resolved = ledger::resolve(batch, &snapshot.known)?;
         let read = ledger::histories(&snapshot.streams)?;
         // The streams of a type read whole are loaded too, as their rows came back.
         streams.extend(
@@ -418,22 +416,21 @@ async fn plan_on_snapshot(
                 .filter(|stream| every_stream_of.contains(&stream.stream_type))
                 .cloned(),
         );
-        let planned = ledger::plan(PlanInput {
-            batch,
+        let planned = plan::plan_group(GroupInput {
+            batches: group,
             recorded_at: chrono::Utc::now(),
             head: snapshot.head,
-            resolved,
+            known: snapshot.known,
             histories: read.clone(),
-            loaded: Some(&streams),
+            loaded: Loaded::Read(&streams),
             every_stream_of: every_stream_of.clone(),
         });
         match planned {
             Ok(plan) => return Ok((plan, expected_size, read)),
-            Err(PlanError::NeedStreams(more)) => streams.extend(more),
-            Err(PlanError::NeedStreamsOfType(kind)) => {
+            Err(Need::Streams(more)) => streams.extend(more),
+            Err(Need::StreamsOfType(kind)) => {
                 every_stream_of.insert(kind);
             }
-            Err(PlanError::Append(error)) => return Err(error),
         }
     }
 }
@@ -453,8 +450,8 @@ async fn lock_head(tx: &mut PgConnection, contract_id: &ContractId) -> Result<()
     Ok(())
 }
 
-/// What one statement saw: the head, the events already stored under the batch's ids (and
-/// the ids it corrects), and every event of the streams the batch writes or reads.
+/// What one statement saw: the head, the events already stored under the group's ids (and
+/// the ids it corrects), and every event of the streams the group writes or reads.
 struct Snapshot {
     head: Head,
     known: Vec<KnownEvent>,
@@ -464,17 +461,14 @@ struct Snapshot {
 /// Reads everything `decide` needs in one statement, so in one consistent snapshot.
 async fn read_snapshot(
     connection: &mut PgConnection,
-    batch: &Batch<'_>,
+    group: &[Batch<'_>],
     streams: &std::collections::BTreeSet<esito_domain::StreamRef>,
     every_stream_of: &std::collections::BTreeSet<esito_domain::StreamType>,
 ) -> Result<Snapshot, AppendError> {
-    let contract_id = batch.contract_id;
-    let mut ids: Vec<uuid::Uuid> = batch.submissions.iter().map(|s| s.event_id).collect();
-    let corrected: Vec<uuid::Uuid> = batch
-        .submissions
-        .iter()
-        .filter_map(|s| s.command.corrects())
-        .collect();
+    let contract_id = group[0].contract_id;
+    let submissions = || group.iter().flat_map(|batch| batch.submissions);
+    let mut ids: Vec<uuid::Uuid> = submissions().map(|s| s.event_id).collect();
+    let corrected: Vec<uuid::Uuid> = submissions().filter_map(|s| s.command.corrects()).collect();
     ids.extend(&corrected);
     let types: Vec<&str> = streams.iter().map(|s| s.stream_type.as_str()).collect();
     let stream_ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();

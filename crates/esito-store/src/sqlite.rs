@@ -21,9 +21,11 @@ use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::append::{advance_head, head_from_row, insert_entries, known_event};
 use crate::backend::{Conn, Tx, Write};
-use crate::ledger::{self, Batch, Head, KnownEvent, PlanError, PlanInput, StreamRow};
+use crate::group::plan::{self, GroupInput, Loaded, Need};
+use crate::group::{Answer, Groups};
+use crate::ledger::{self, Batch, Head, KnownEvent, StreamRow};
 use crate::proofs::{insert_subtrees, Nodes, NodesRead, NodesWanted, SUBTREE_IS_NEW};
-use crate::{db, fault, AppendError, AppendOutcome, StoreError};
+use crate::{db, fault, AppendError, StoreError};
 
 /// How long a writer waits for another process's write lock before the database is answered
 /// as unavailable (`SQLITE_BUSY`): within the 2 s a fault is answered in.
@@ -50,6 +52,7 @@ pub struct SqliteStore {
     /// Set when an append failed because the file could not be written (full, read-only, an
     /// I/O error, busy); cleared by the next write that commits. Readiness probes while set.
     unwritable: AtomicBool,
+    pub(crate) groups: Groups,
 }
 
 /// SQLite's largest `max_page_count`: the limit lifted.
@@ -92,6 +95,7 @@ impl SqliteStore {
             writer: tokio::sync::Mutex::new(()),
             page_limit,
             unwritable: AtomicBool::new(false),
+            groups: Groups::default(),
         })
     }
 
@@ -127,14 +131,17 @@ impl SqliteStore {
 
     /// The append, noting whether the file took it: an append that failed as unavailable
     /// marks the file unwritable until a write commits again (see `check_ready`).
-    pub(crate) async fn append(
-        &self,
-        batch: &Batch<'_>,
-    ) -> Result<Vec<AppendOutcome>, AppendError> {
-        let result = self.append_in_one_transaction(batch).await;
+    pub(crate) async fn append(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        let result = self.append_in_one_transaction(group).await;
         match &result {
             Err(error) if error.is_unavailable() => self.unwritable.store(true, Ordering::Release),
-            Ok(outcomes) if outcomes.iter().any(|outcome| !outcome.duplicate) => {
+            Ok(answers)
+                if answers
+                    .iter()
+                    .flatten()
+                    .flatten()
+                    .any(|outcome| !outcome.duplicate) =>
+            {
                 self.unwritable.store(false, Ordering::Release);
             }
             _ => {}
@@ -166,56 +173,55 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// One transaction: the head created or read under the write lock, the known events and
-    /// the streams read, the batch planned, the rows and completed subtrees inserted and the
-    /// head moved.
+    /// One transaction for a group of batches (`group.rs`): the head created or read under the
+    /// write lock, the known events and the streams read, each batch planned in order, the
+    /// accepted rows and completed subtrees inserted and the head moved. One answer per batch.
     async fn append_in_one_transaction(
         &self,
-        batch: &Batch<'_>,
-    ) -> Result<Vec<AppendOutcome>, AppendError> {
-        let contract_id = batch.contract_id;
+        group: &[Batch<'_>],
+    ) -> Result<Vec<Answer>, AppendError> {
+        let contract_id = group[0].contract_id;
         let mut write = self.begin_write().await?;
         let Tx::Sqlite(tx) = &mut write.tx else {
             unreachable!("a SQLite store begins SQLite transactions")
         };
         let head = lock_head(tx, contract_id).await?;
-        let mut ids: Vec<String> = batch
-            .submissions
-            .iter()
-            .map(|s| s.event_id.to_string())
+        let submissions = || group.iter().flat_map(|batch| batch.submissions);
+        let corrected: Vec<EventId> = submissions().filter_map(|s| s.command.corrects()).collect();
+        let ids: Vec<String> = submissions()
+            .map(|s| s.event_id)
+            .chain(corrected.iter().copied())
+            .map(|id| id.to_string())
             .collect();
-        ids.extend(
-            batch
-                .submissions
-                .iter()
-                .filter_map(|s| s.command.corrects())
-                .map(|id| id.to_string()),
-        );
         let known = known_events(tx, contract_id, &ids).await?;
-        let resolved = ledger::resolve(batch, &known)?;
-        let mut streams = ledger::streams_needed(batch, &resolved);
+        let mut streams = plan::streams_named(group);
+        streams.extend(
+            known
+                .iter()
+                .filter(|k| corrected.contains(&k.event_id))
+                .map(|k| k.stream.clone()),
+        );
         let mut every_stream_of = std::collections::BTreeSet::new();
         let now = chrono::Utc::now();
         let plan = loop {
             let rows = stream_rows(tx, contract_id, streams.iter().cloned().collect()).await?;
-            let planned = ledger::plan(PlanInput {
-                batch,
+            let planned = plan::plan_group(GroupInput {
+                batches: group,
                 recorded_at: now,
                 head: head.clone(),
-                resolved: resolved.clone(),
+                known: known.clone(),
                 histories: ledger::histories(&rows)?,
-                loaded: Some(&streams),
+                loaded: Loaded::Read(&streams),
                 every_stream_of: every_stream_of.clone(),
             });
             match planned {
                 Ok(plan) => break plan,
-                Err(PlanError::NeedStreams(more)) => streams.extend(more),
-                Err(PlanError::NeedStreamsOfType(kind)) => {
+                Err(Need::Streams(more)) => streams.extend(more),
+                Err(Need::StreamsOfType(kind)) => {
                     // Under the write lock: no stream of the type can begin meanwhile.
                     streams.extend(streams_of_type(tx, contract_id, kind).await?);
                     every_stream_of.insert(kind);
                 }
-                Err(PlanError::Append(error)) => return Err(error),
             }
         };
         if !plan.rows.is_empty() {
@@ -230,7 +236,7 @@ impl SqliteStore {
             advance_head(Conn::Sqlite(tx), contract_id, &plan.head).await?;
             write.commit().await?;
         }
-        Ok(plan.outcomes)
+        Ok(plan.answers)
     }
 
     /// The leaf hashes and stored subtree roots in `ranges`, and with `head` the contract's
