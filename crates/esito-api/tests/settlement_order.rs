@@ -100,7 +100,10 @@ async fn call(app: &Router, method: &str, path: &str, role: Role, body: Option<V
             },
         )
         .header("authorization", format!("Bearer {}", key(role)))
-        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
+        .body(
+            body.map(esito_testkit::with_event_ids)
+                .map_or_else(Body::empty, |body| Body::from(body.to_string())),
+        )
         .expect("a request");
     let response = app
         .clone()

@@ -18,7 +18,9 @@
 //!   (`postgres.rs`);
 //! - a group the database fails to write is not answered with one error for all: each of its
 //!   requests is written again alone, and gets its own answer (event ids make that safe whether
-//!   or not the group committed);
+//!   or not the group committed); but a database that cannot serve now (down, full, read-only)
+//!   is answered unavailable to every request of the group at once, so that none waits for
+//!   more than one time-out;
 //! - a leader whose caller goes away (its future dropped) hands the lead on, and the requests it
 //!   had taken are written again alone, as above.
 
@@ -188,6 +190,17 @@ impl Groups {
                 own
             }
             Err(error) if others.is_empty() => Err(error),
+            // A database that cannot serve now fails each request alike, and writing them
+            // again one by one would only make each wait its own time-out: all are answered
+            // at once, unavailable, and their clients retry with the same event ids.
+            Err(error) if error.is_unavailable() => {
+                for pending in others {
+                    let _ = pending.reply.send(Signal::Done(Err(AppendError::Store(
+                        crate::StoreError::Unavailable(error.to_string()),
+                    ))));
+                }
+                Err(error)
+            }
             Err(error) => {
                 tracing::warn!(%error, requests = others.len() + 1, "a group failed at the database: each request is written again alone");
                 for pending in others {
@@ -467,6 +480,56 @@ mod tests {
             [1, 1, 1, 1, 1, 4],
             "the group of four, then each alone"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_the_database_cannot_serve_is_answered_unavailable_at_once_not_one_by_one() {
+        let (groups, backend) = (Arc::new(Groups::default()), Arc::new(Backend::default()));
+        let spawn = |count: usize| -> Vec<tokio::task::JoinHandle<()>> {
+            (0..count)
+                .map(|_| {
+                    let (groups, backend) = (groups.clone(), backend.clone());
+                    tokio::spawn(async move {
+                        let (_, request) = request();
+                        let answer = groups
+                            .submit(&contract(), request, |requests| {
+                                let backend = backend.clone();
+                                async move {
+                                    backend
+                                        .groups
+                                        .lock()
+                                        .expect("not poisoned")
+                                        .push(requests.len());
+                                    backend.permits.acquire().await.expect("open").forget();
+                                    Err(AppendError::Store(crate::StoreError::Unavailable(
+                                        "the database is down".into(),
+                                    )))
+                                }
+                            })
+                            .await;
+                        assert!(
+                            answer.expect_err("nothing is written").is_unavailable(),
+                            "each request is answered unavailable"
+                        );
+                    })
+                })
+                .collect()
+        };
+        let first = spawn(1);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while backend.seen().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the first write starts");
+        let rest = spawn(4);
+        until_waiting(&groups, 4).await;
+        backend.permits.add_permits(100);
+        for task in first.into_iter().chain(rest) {
+            task.await.expect("answered");
+        }
+        assert_eq!(backend.seen(), [1, 4], "the group of four is tried once");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,3 +163,23 @@ pub fn submit(when: &str, command: Command) -> Submission {
         command,
     }
 }
+
+/// A write's JSON body as a client that names every write sends it: the body (or each item of
+/// a batch) without an `event_id` gets a new one. What a write without one is answered is
+/// `esito-api/tests/strict_http.rs`'s to show.
+pub fn with_event_ids(mut body: serde_json::Value) -> serde_json::Value {
+    let objects: Vec<&mut serde_json::Map<String, serde_json::Value>> = match body.get_mut("items")
+    {
+        Some(serde_json::Value::Array(items)) => items
+            .iter_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+            .collect(),
+        _ => body.as_object_mut().into_iter().collect(),
+    };
+    for fields in objects {
+        fields
+            .entry("event_id")
+            .or_insert_with(|| serde_json::json!(uuid::Uuid::new_v4()));
+    }
+    body
+}
