@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 // The settlement terms of the shared fixture are not needed here.
-#[allow(dead_code)]
 mod router_fixture;
 use esito_testkit::{both_stores, id, submit, Fresh};
 use router_fixture::{key, Fixture};
