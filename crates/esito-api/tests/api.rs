@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 mod router_fixture;
 use esito_testkit::{both_stores, id, money, submit, Fresh};
-use router_fixture::{key, Fixture};
+use router_fixture::{key, log_size, register_contract, Fixture};
 
 const OWN: &str = "own-contract";
 const OTHER: &str = "other-contract";
@@ -44,20 +44,7 @@ fn contract_fixture() -> Vec<Submission> {
         .map(|band| (band, money("6.00")))
         .collect();
     let mut submissions = vec![
-        submit(
-            "2023-07-01T09:00:00+02:00",
-            Command::RegisterContract {
-                title: "Test".into(),
-                template: "cuneo".into(),
-                payer: "Comune".into(),
-                funder: None,
-                operator: "Operatore".into(),
-                evaluator: "Valutatore".into(),
-                term_start_on: "2023-07-01".parse().expect("date"),
-                term_end_on: "2024-12-31".parse().expect("date"),
-                period_kind: PeriodKind::Quarter,
-            },
-        ),
+        register_contract("Test"),
         submit(
             "2023-07-01T10:00:00+02:00",
             Command::AccreditProvider {
@@ -189,21 +176,10 @@ async fn call(
     let request = request
         .body(body.map_or_else(Body::empty, Body::from))
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let replay = response.headers().contains_key("idempotent-replay");
-    let problem = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v == "application/problem+json");
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let answer = router_fixture::send(app, request).await;
+    let (status, value) = (answer.status, answer.json);
+    let replay = answer.headers.contains_key("idempotent-replay");
+    let problem = answer.content_type == "application/problem+json";
     if status.is_client_error() || status.is_server_error() {
         assert!(problem, "{status} is problem+json: {value}");
         assert!(value["code"].is_string(), "{status} has a code: {value}");
@@ -212,11 +188,7 @@ async fn call(
 }
 
 async fn size(store: &Store, contract: &str) -> u64 {
-    store
-        .head(&ContractId::parse(contract).expect("valid"))
-        .await
-        .expect("head")
-        .map_or(0, |h| h.size)
+    log_size(store, &ContractId::parse(contract).expect("valid")).await
 }
 
 fn access_body(n: usize) -> String {
