@@ -135,27 +135,13 @@ async fn fixture(fresh: Fresh) -> Fixture {
     fresh.with_app(|store| esito_api::router(esito_api::AppState::new(store)))
 }
 
-/// A client that names every write: a JSON object sent without an `event_id` (a batch's
-/// items each) gets a new one, as a client sends a new write. What a write without one is
-/// answered is `strict_http.rs`'s to show.
+/// A client that names every write (`router_fixture::with_event_ids`); a body that is not a
+/// JSON object goes as it is.
 fn with_event_ids(body: String) -> String {
-    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(&body) else {
-        return body;
-    };
-    match fields.get_mut("items") {
-        Some(Value::Array(items)) => {
-            for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                item.entry("event_id")
-                    .or_insert_with(|| json!(uuid::Uuid::new_v4()));
-            }
-        }
-        _ => {
-            fields
-                .entry("event_id")
-                .or_insert_with(|| json!(uuid::Uuid::new_v4()));
-        }
+    match serde_json::from_str::<Value>(&body) {
+        Ok(fields @ Value::Object(_)) => router_fixture::with_event_ids(fields).to_string(),
+        _ => body,
     }
-    Value::Object(fields).to_string()
 }
 
 async fn call(

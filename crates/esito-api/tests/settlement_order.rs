@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 mod router_fixture;
 use esito_testkit::{both_stores, submit, Fresh};
 use router_fixture::{
-    centre_access, key, log_size, rate_card_from_the_start, register_contract, Answer, Fixture,
+    centre_access, key, log_size, rate_card_from_the_start, register_contract, with_event_ids,
+    Answer, Fixture,
 };
 
 const CONTRACT: &str = "ordered-contract";
@@ -64,7 +65,10 @@ async fn call(app: &Router, method: &str, path: &str, role: Role, body: Option<V
             },
         )
         .header("authorization", format!("Bearer {}", key(role)))
-        .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
+        .body(
+            body.map(with_event_ids)
+                .map_or_else(Body::empty, |body| Body::from(body.to_string())),
+        )
         .expect("a request");
     router_fixture::send(app, request).await
 }

@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 mod router_fixture;
 use esito_testkit::{both_stores, submit, Fresh};
 use router_fixture::{
-    centre_access, key, log_size, rate_card_from_the_start, register_contract, Answer, Fixture,
+    centre_access, key, log_size, rate_card_from_the_start, register_contract, with_event_ids,
+    Answer, Fixture,
 };
 
 const CONTRACT: &str = "settled-contract";
@@ -72,22 +73,7 @@ async fn call(
     if let Some(accept) = accept {
         request = request.header("accept", accept);
     }
-    // A client that names every write: a body (a batch's items each) without an `event_id`
-    // gets a new one (what a write without one is answered is `strict_http.rs`'s to show).
-    let body = body.map(|mut body| {
-        let objects: Vec<&mut serde_json::Map<String, Value>> = match body.get_mut("items") {
-            Some(Value::Array(items)) => {
-                items.iter_mut().filter_map(Value::as_object_mut).collect()
-            }
-            _ => body.as_object_mut().into_iter().collect(),
-        };
-        for fields in objects {
-            fields
-                .entry("event_id")
-                .or_insert_with(|| json!(uuid::Uuid::new_v4()));
-        }
-        body
-    });
+    let body = body.map(with_event_ids);
     let request = request
         .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
         .expect("a request");

@@ -1,6 +1,6 @@
 //! What the API's test binaries share beyond `esito-testkit`: the fixture over a router, a key
 //! for each role on the contract under test, the contract registered and the accesses it
-//! counts, payment terms to settle it by, a request sent and its answer read whole, and the
+//! counts, payment terms to settle it by, a client that names every write, a request sent and its answer read whole, and the
 //! log's size that a refusal must leave as it was.
 
 // Each test binary includes this module and uses a different part of it.
@@ -18,7 +18,7 @@ use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
 use esito_domain::{Command, ContractId, Money, Rate, StreamId, Submission};
 use esito_store::Store;
 use esito_testkit::{submit, Fresh};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 /// The router under test over a fresh store.
@@ -164,4 +164,20 @@ pub async fn log_size(store: &Store, contract: &ContractId) -> u64 {
         .await
         .expect("head")
         .map_or(0, |head| head.size)
+}
+
+/// A client that names every write: a JSON object sent without an `event_id` (a batch's items
+/// each) gets a new one, as a client sends a new write. What a write without one is answered
+/// is `strict_http.rs`'s to show.
+pub fn with_event_ids(mut body: Value) -> Value {
+    let objects: Vec<&mut serde_json::Map<String, Value>> = match body.get_mut("items") {
+        Some(Value::Array(items)) => items.iter_mut().filter_map(Value::as_object_mut).collect(),
+        _ => body.as_object_mut().into_iter().collect(),
+    };
+    for fields in objects {
+        fields
+            .entry("event_id")
+            .or_insert_with(|| json!(uuid::Uuid::new_v4()));
+    }
+    body
 }
