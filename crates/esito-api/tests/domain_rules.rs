@@ -12,7 +12,7 @@ use esito_store::Store;
 use serde_json::{json, Value};
 
 mod router_fixture;
-use esito_testkit::{both_stores, id, money, submit, Fresh};
+use esito_testkit::{both_stores, id, money, pact, submit, Fresh};
 use router_fixture::{key, log_size, register_contract, Answer, Fixture};
 
 const CONTRACT: &str = "rules-contract";
@@ -25,15 +25,6 @@ both_stores!(
     voiding_the_end_of_a_tenancy_whose_flat_was_let_again_is_refused,
     a_flat_is_let_only_on_days_it_is_available,
 );
-
-fn pact() -> Pact {
-    Pact {
-        monthly_rent: money("250.00"),
-        rent_cap: money("300.00"),
-        housing_accompaniment: true,
-        financial_education: true,
-    }
-}
 
 /// A Cuneo contract from 2023-07-01 with one flat, `flat-1`, two beneficiaries, and tenancy
 /// `ten-a` of `ben-1` in the flat since 2024-01-08, January's rent charged.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use esito_domain::events::*;
 use esito_domain::{Command, ContractId, DomainError, EventId, Money, Month, Submission};
 use esito_store::{AppendError, Store};
-use esito_testkit::{at, both_stores as store_suite, contract, id, money, submit, Fresh};
+use esito_testkit::{at, both_stores as store_suite, contract, id, money, pact, submit, Fresh};
 
 mod store_fixture;
 use store_fixture::{access, export_verifies, positions_and_ids, registration, size};
@@ -130,12 +130,7 @@ fn catalogue_and_tenancy() -> Vec<Submission> {
                 tenancy_id: id("ten-1"),
                 unit_id: id("flat-1"),
                 beneficiary_id: id("ben-1"),
-                pact: Pact {
-                    monthly_rent: money("250.00"),
-                    rent_cap: money("300.00"),
-                    housing_accompaniment: true,
-                    financial_education: true,
-                },
+                pact: pact(),
             },
         ),
         submit(
@@ -1000,12 +995,7 @@ fn command_for(step: &Step, made: &Made, n: usize) -> Option<(Submission, Option
                 tenancy_id: id(&format!("ten-{n}")),
                 unit_id: id(&format!("flat-{}", unit + 1)),
                 beneficiary_id: who(*unit),
-                pact: Pact {
-                    monthly_rent: money("250.00"),
-                    rent_cap: money("300.00"),
-                    housing_accompaniment: true,
-                    financial_education: true,
-                },
+                pact: pact(),
             },
             Some("tenancy"),
         ),

@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use esito_domain::events::Pact;
 use esito_domain::{Command, ContractId, EventId, Money, OccurredAt, StreamId, Submission};
 use esito_store::Store;
 
@@ -153,6 +154,17 @@ pub fn at(text: &str) -> OccurredAt {
 /// A contract id the test wrote.
 pub fn contract(name: &str) -> ContractId {
     ContractId::parse(name).expect("test contract ids are valid")
+}
+
+/// A tenancy's pact: 250 euro a month, at most 300, with housing accompaniment and financial
+/// education.
+pub fn pact() -> Pact {
+    Pact {
+        monthly_rent: money("250.00"),
+        rent_cap: money("300.00"),
+        housing_accompaniment: true,
+        financial_education: true,
+    }
 }
 
 /// The command as of `when`, under a new event id.
