@@ -188,6 +188,24 @@ fn access(event_id: &str) -> String {
     )
 }
 
+/// `esito serve` on `database`, `contract` registered under a new admin key, and `count`
+/// writers on it that have had 50 writes acknowledged: the server and the writers.
+fn serve_with_writers(
+    database: &str,
+    dir: &Path,
+    contract: &str,
+    count: usize,
+) -> (Server, Writers) {
+    let key = admin_key(database);
+    let server = Server::start(database, dir);
+    register(server.port, &key, contract);
+    let writers = Writers::start(server.port, &key, contract, count, false);
+    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
+        s.acknowledged.len() >= 50
+    });
+    (server, writers)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Writers
 
@@ -544,14 +562,8 @@ fn postgres_stopped_or_read_only_under_writers_is_503_within_2_s_and_the_service
     let dir = tempfile::tempdir().expect("tempdir");
     let postgres = OwnPostgres::start_new();
     let database = postgres.url();
-    let key = admin_key(&database);
-    let server = Server::start(&database, dir.path());
+    let (server, writers) = serve_with_writers(&database, dir.path(), "pg-faults", 4);
     let port = server.port;
-    register(port, &key, "pg-faults");
-    let writers = Writers::start(port, &key, "pg-faults", 4, false);
-    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
-        s.acknowledged.len() >= 50
-    });
 
     postgres.stop();
     let stopped_at = Instant::now();
@@ -723,14 +735,8 @@ fn sqlite_on_a_full_disk_is_503_within_2_s_and_writes_again_once_space_is_freed(
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let database = format!("sqlite://{}", disk.path().join("esito.db").display());
-    let key = admin_key(&database);
-    let server = Server::start(&database, dir.path());
+    let (server, writers) = serve_with_writers(&database, dir.path(), "full-disk", 3);
     let port = server.port;
-    register(port, &key, "full-disk");
-    let writers = Writers::start(port, &key, "full-disk", 3, false);
-    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
-        s.acknowledged.len() >= 50
-    });
 
     let filler = disk.fill();
     let filled_at = Instant::now();
