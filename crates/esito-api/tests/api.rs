@@ -152,16 +152,7 @@ async fn call(
     body: Option<String>,
 ) -> (StatusCode, Value, bool) {
     let body = body.map(with_event_ids);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        request = request.header("authorization", format!("Bearer {key}"));
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("a request");
+    let request = router_fixture::json_request(method, path, key, body);
     let answer = router_fixture::send(app, request).await;
     let (status, value) = (answer.status, answer.json);
     let replay = answer.headers.contains_key("idempotent-replay");

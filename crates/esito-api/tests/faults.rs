@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use esito_api::auth::{store_key, Role};
 use esito_testkit::{contract, fresh_sqlite};
@@ -33,16 +32,7 @@ async fn call(
     key: Option<&str>,
     body: Option<String>,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        request = request.header("authorization", format!("Bearer {key}"));
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("a request");
+    let request = router_fixture::json_request(method, path, key, body);
     let started = Instant::now();
     let answer = router_fixture::send(app, request).await;
     let took = started.elapsed();

@@ -130,6 +130,26 @@ pub struct Answer {
     pub json: Value,
 }
 
+/// A request declared JSON, with the bearer `key` when there is one, and `body` when there is
+/// one, sent as it is.
+pub fn json_request(
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<String>,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    request
+        .body(body.map_or_else(Body::empty, Body::from))
+        .expect("a request")
+}
+
 /// Sends `request` to the router and reads the answer.
 pub async fn send(app: &Router, request: Request<Body>) -> Answer {
     let response = app
