@@ -11,8 +11,6 @@ use esito_domain::{ContractId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
 
-// The settlement terms of the shared fixture are not needed here.
-#[allow(dead_code)]
 mod router_fixture;
 use esito_testkit::{both_stores, Fresh};
 use router_fixture::{centre_access, key, log_size, register_contract, Answer, Fixture};
