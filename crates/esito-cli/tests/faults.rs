@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 /// What the service must answer within while its database cannot serve.
 const FAULT_ANSWER_MAX: Duration = Duration::from_secs(2);
@@ -31,14 +34,6 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 
 fn esito(args: &[&str]) -> Output {
     Command::new(ESITO).args(args).output().expect("esito runs")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port()
 }
 
 fn is_root() -> bool {
@@ -115,20 +110,13 @@ impl Server {
     fn start(database: &str, dir: &Path) -> Server {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
-        let child = Command::new(ESITO)
-            .args([
-                "serve",
-                "--database",
-                database,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .arg("--signing-key")
-            .arg(dir.join("signing.key"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("esito serve starts");
+        let child = spawn_serve(
+            database,
+            port,
+            &dir.join("signing.key"),
+            &[],
+            Stdio::from(std::fs::File::create(&log).expect("a log file")),
+        );
         let mut server = Server { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(60);
         while request(port, "GET", "/healthz", None, "").is_none() {

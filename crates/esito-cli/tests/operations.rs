@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use esito_testkit::sqlite_url;
 
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 const CUNEO: &str = "cuneo-communal-living";
 const DEMO_ADMIN: &str = "esito_demo_admin";
@@ -61,21 +64,8 @@ impl Server {
     /// Starts `esito serve` with `extra` arguments, standard error to `stderr`; returns once it
     /// answers `/healthz`.
     fn start(database: &str, signing_key: &Path, extra: &[&str], stderr: Stdio) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = Command::new(ESITO)
-            .args(["serve", "--database", database, "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--signing-key")
-            .arg(signing_key)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("esito serve starts");
+        let port = free_port();
+        let child = spawn_serve(database, port, signing_key, extra, stderr);
         let server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.request("GET", "/healthz", &[], "").is_none() {
