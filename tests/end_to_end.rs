@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use esito_testkit::sqlite_url;
 
+#[path = "../crates/esito-cli/tests/serve_process/mod.rs"]
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 
 fn esito(args: &[&str]) -> Output {
@@ -296,24 +300,14 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 #[test]
 fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut server = Command::new(ESITO)
-        .args([
-            "serve",
-            "--database",
-            &sqlite_url(dir.path()),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .arg("--signing-key")
-        .arg(dir.path().join("signing.key"))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("esito serve starts");
+    let port = free_port();
+    let mut server = spawn_serve(
+        &sqlite_url(dir.path()),
+        port,
+        &dir.path().join("signing.key"),
+        &[],
+        Stdio::null(),
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     let health = loop {
         if let Some(response) = http_get(port, "/healthz") {
@@ -369,25 +363,8 @@ fn load_demo(database: &str) {
 /// Starts `esito serve` on `database` signing with the key in `signing_key` (made if missing);
 /// returns the server and its port once it answers.
 fn serve(database: &str, signing_key: &Path) -> (Server, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let server = Command::new(ESITO)
-        .args([
-            "serve",
-            "--database",
-            database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .arg("--signing-key")
-        .arg(signing_key)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("esito serve starts");
+    let port = free_port();
+    let server = spawn_serve(database, port, signing_key, &[], Stdio::null());
     let server = Server(server);
     let deadline = Instant::now() + Duration::from_secs(30);
     while http_get(port, "/healthz").is_none() {

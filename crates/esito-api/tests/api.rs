@@ -15,7 +15,7 @@ use tower::ServiceExt;
 
 mod router_fixture;
 use esito_testkit::{both_stores, id, money, submit, Fresh};
-use router_fixture::{key, Fixture};
+use router_fixture::{key, log_size, register_contract, Fixture};
 
 const OWN: &str = "own-contract";
 const OTHER: &str = "other-contract";
@@ -44,20 +44,7 @@ fn contract_fixture() -> Vec<Submission> {
         .map(|band| (band, money("6.00")))
         .collect();
     let mut submissions = vec![
-        submit(
-            "2023-07-01T09:00:00+02:00",
-            Command::RegisterContract {
-                title: "Test".into(),
-                template: "cuneo".into(),
-                payer: "Comune".into(),
-                funder: None,
-                operator: "Operatore".into(),
-                evaluator: "Valutatore".into(),
-                term_start_on: "2023-07-01".parse().expect("date"),
-                term_end_on: "2024-12-31".parse().expect("date"),
-                period_kind: PeriodKind::Quarter,
-            },
-        ),
+        register_contract("Test"),
         submit(
             "2023-07-01T10:00:00+02:00",
             Command::AccreditProvider {
@@ -148,27 +135,13 @@ async fn fixture(fresh: Fresh) -> Fixture {
     fresh.with_app(|store| esito_api::router(esito_api::AppState::new(store)))
 }
 
-/// A client that names every write: a JSON object sent without an `event_id` (a batch's
-/// items each) gets a new one, as a client sends a new write. What a write without one is
-/// answered is `strict_http.rs`'s to show.
+/// A client that names every write (`router_fixture::with_event_ids`); a body that is not a
+/// JSON object goes as it is.
 fn with_event_ids(body: String) -> String {
-    let Ok(Value::Object(mut fields)) = serde_json::from_str::<Value>(&body) else {
-        return body;
-    };
-    match fields.get_mut("items") {
-        Some(Value::Array(items)) => {
-            for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                item.entry("event_id")
-                    .or_insert_with(|| json!(uuid::Uuid::new_v4()));
-            }
-        }
-        _ => {
-            fields
-                .entry("event_id")
-                .or_insert_with(|| json!(uuid::Uuid::new_v4()));
-        }
+    match serde_json::from_str::<Value>(&body) {
+        Ok(fields @ Value::Object(_)) => router_fixture::with_event_ids(fields).to_string(),
+        _ => body,
     }
-    Value::Object(fields).to_string()
 }
 
 async fn call(
@@ -179,31 +152,11 @@ async fn call(
     body: Option<String>,
 ) -> (StatusCode, Value, bool) {
     let body = body.map(with_event_ids);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        request = request.header("authorization", format!("Bearer {key}"));
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let replay = response.headers().contains_key("idempotent-replay");
-    let problem = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|v| v == "application/problem+json");
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let request = router_fixture::json_request(method, path, key, body);
+    let answer = router_fixture::send(app, request).await;
+    let (status, value) = (answer.status, answer.json);
+    let replay = answer.headers.contains_key("idempotent-replay");
+    let problem = answer.content_type == "application/problem+json";
     if status.is_client_error() || status.is_server_error() {
         assert!(problem, "{status} is problem+json: {value}");
         assert!(value["code"].is_string(), "{status} has a code: {value}");
@@ -212,11 +165,7 @@ async fn call(
 }
 
 async fn size(store: &Store, contract: &str) -> u64 {
-    store
-        .head(&ContractId::parse(contract).expect("valid"))
-        .await
-        .expect("head")
-        .map_or(0, |h| h.size)
+    log_size(store, &ContractId::parse(contract).expect("valid")).await
 }
 
 fn access_body(n: usize) -> String {

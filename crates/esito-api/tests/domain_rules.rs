@@ -7,14 +7,13 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::Role;
 use esito_domain::events::*;
-use esito_domain::{Command, ContractId, Money, StreamId, Submission};
+use esito_domain::{Command, ContractId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 mod router_fixture;
-use esito_testkit::{both_stores, submit, Fresh};
-use router_fixture::{key, Fixture};
+use esito_testkit::{both_stores, id, money, pact, submit, Fresh};
+use router_fixture::{key, log_size, register_contract, Answer, Fixture};
 
 const CONTRACT: &str = "rules-contract";
 
@@ -26,23 +25,6 @@ both_stores!(
     voiding_the_end_of_a_tenancy_whose_flat_was_let_again_is_refused,
     a_flat_is_let_only_on_days_it_is_available,
 );
-
-fn id(text: &str) -> StreamId {
-    StreamId::parse(text).expect("valid")
-}
-
-fn money(text: &str) -> Money {
-    Money::parse(text).expect("valid")
-}
-
-fn pact() -> Pact {
-    Pact {
-        monthly_rent: money("250.00"),
-        rent_cap: money("300.00"),
-        housing_accompaniment: true,
-        financial_education: true,
-    }
-}
 
 /// A Cuneo contract from 2023-07-01 with one flat, `flat-1`, two beneficiaries, and tenancy
 /// `ten-a` of `ben-1` in the flat since 2024-01-08, January's rent charged.
@@ -60,20 +42,7 @@ fn contract_fixture() -> Vec<Submission> {
         )
     };
     vec![
-        submit(
-            "2023-07-01T09:00:00+02:00",
-            Command::RegisterContract {
-                title: "Rules".into(),
-                template: "cuneo".into(),
-                payer: "Comune".into(),
-                funder: None,
-                operator: "Operatore".into(),
-                evaluator: "Valutatore".into(),
-                term_start_on: "2023-07-01".parse().expect("date"),
-                term_end_on: "2024-12-31".parse().expect("date"),
-                period_kind: PeriodKind::Quarter,
-            },
-        ),
+        register_contract("Rules"),
         submit(
             "2024-01-01T08:00:00+01:00",
             Command::MakeUnitAvailable {
@@ -105,23 +74,17 @@ fn contract_fixture() -> Vec<Submission> {
 }
 
 async fn fixture(fresh: Fresh) -> Fixture {
-    fresh
-        .store
-        .append(&contract(), "fixture", &contract_fixture())
-        .await
-        .expect("the fixture is valid");
-    router_fixture::store_role_keys(&fresh.store, &contract()).await;
-    fresh.with_app(|store| esito_api::router(esito_api::AppState::new(store)))
+    router_fixture::serve(
+        fresh,
+        &contract(),
+        &contract_fixture(),
+        esito_api::AppState::new,
+    )
+    .await
 }
 
 fn contract() -> ContractId {
     ContractId::parse(CONTRACT).expect("valid")
-}
-
-struct Answer {
-    status: StatusCode,
-    text: String,
-    json: Value,
 }
 
 async fn call(app: &Router, method: &str, path: &str, body: Option<Value>) -> Answer {
@@ -132,26 +95,11 @@ async fn call(app: &Router, method: &str, path: &str, body: Option<Value>) -> An
         .header("authorization", format!("Bearer {}", key(Role::Operator)))
         .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer { status, text, json }
+    router_fixture::send(app, request).await
 }
 
 async fn size(store: &Store) -> u64 {
-    store
-        .head(&contract())
-        .await
-        .expect("head")
-        .map_or(0, |head| head.size)
+    log_size(store, &contract()).await
 }
 
 fn command(name: &str) -> String {

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use esito_api::auth::{store_key, Role};
-use esito_domain::events::PeriodKind;
-use esito_domain::Command;
-use esito_testkit::{contract, fresh_sqlite, submit};
+use esito_testkit::{contract, fresh_sqlite};
 use serde_json::Value;
-use tower::ServiceExt;
+
+mod router_fixture;
+use router_fixture::register_contract;
 
 const ADMIN: &str = "faults-admin";
 const OPERATOR: &str = "faults-operator";
@@ -33,41 +32,18 @@ async fn call(
     key: Option<&str>,
     body: Option<String>,
 ) -> Answer {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("content-type", "application/json");
-    if let Some(key) = key {
-        request = request.header("authorization", format!("Bearer {key}"));
-    }
-    let request = request
-        .body(body.map_or_else(Body::empty, Body::from))
-        .expect("a request");
+    let request = router_fixture::json_request(method, path, key, body);
     let started = Instant::now();
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
+    let answer = router_fixture::send(app, request).await;
     let took = started.elapsed();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|value| value.to_str().expect("ASCII").to_owned())
-    };
-    let (status, content_type, retry_after) = (
-        response.status(),
-        header("content-type").unwrap_or_default(),
-        header("retry-after"),
-    );
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("a body");
+    let retry_after = answer
+        .headers
+        .get("retry-after")
+        .map(|value| value.to_str().expect("ASCII").to_owned());
     Answer {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        content_type,
+        status: answer.status,
+        body: answer.json,
+        content_type: answer.content_type,
         retry_after,
         took,
     }
@@ -99,20 +75,7 @@ async fn a_full_database_is_503_with_retry_after_and_readyz_tells_only_an_admin_
     )
     .await
     .expect("a key");
-    let registration = submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Faults".into(),
-            template: "cuneo".into(),
-            payer: "Comune".into(),
-            funder: None,
-            operator: "Operatore".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    );
+    let registration = register_contract("Faults");
     store
         .append(&faults, "admin", &[registration])
         .await

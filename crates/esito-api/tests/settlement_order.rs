@@ -7,15 +7,16 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::Role;
-use esito_domain::events::*;
-use esito_domain::{Command, ContractId, StreamId, Submission};
+use esito_domain::{ContractId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 mod router_fixture;
 use esito_testkit::{both_stores, submit, Fresh};
-use router_fixture::{key, rate_card_from_the_start, Fixture};
+use router_fixture::{
+    centre_access, key, log_size, rate_card_from_the_start, register_contract, with_event_ids,
+    Answer, Fixture,
+};
 
 const CONTRACT: &str = "ordered-contract";
 const SEED: [u8; 32] = [9; 32];
@@ -30,60 +31,24 @@ both_stores!(
 /// A contract from 2023-07-01, settled by quarter, paying 10 euro per access to the centre:
 /// two accesses in 2023-Q3, one in 2024-Q1.
 fn contract_fixture() -> Vec<Submission> {
-    let access = |n: usize, when: &str| {
-        submit(
-            when,
-            Command::RecordAccess {
-                access_id: StreamId::parse(&format!("acc-{n}")).expect("valid"),
-                beneficiary_id: None,
-                channel: AccessChannel::InPerson,
-                need: NeedCategory::ElderlyCare,
-                outcome: AccessOutcome::InformationOnly,
-            },
-        )
-    };
     vec![
-        submit(
-            "2023-07-01T09:00:00+02:00",
-            Command::RegisterContract {
-                title: "Ordered".into(),
-                template: "cuneo".into(),
-                payer: "Comune".into(),
-                funder: None,
-                operator: "Operatore".into(),
-                evaluator: "Valutatore".into(),
-                term_start_on: "2023-07-01".parse().expect("date"),
-                term_end_on: "2024-12-31".parse().expect("date"),
-                period_kind: PeriodKind::Quarter,
-            },
-        ),
+        register_contract("Ordered"),
         submit(
             "2023-07-01T09:05:00+02:00",
             rate_card_from_the_start("centre_accesses", "10", None),
         ),
-        access(1, "2023-08-10T10:00:00+02:00"),
-        access(2, "2023-09-10T10:00:00+02:00"),
-        access(3, "2024-02-10T10:00:00+01:00"),
+        centre_access(1, "2023-08-10T10:00:00+02:00"),
+        centre_access(2, "2023-09-10T10:00:00+02:00"),
+        centre_access(3, "2024-02-10T10:00:00+01:00"),
     ]
 }
 
 async fn fixture(fresh: Fresh) -> Fixture {
-    let contract = ContractId::parse(CONTRACT).expect("valid");
-    fresh
-        .store
-        .append(&contract, "fixture", &contract_fixture())
-        .await
-        .expect("the fixture is valid");
-    router_fixture::store_role_keys(&fresh.store, &contract).await;
     let key = esito_log::signing::CheckpointKey::from_seed(SEED);
-    fresh.with_app(|store| esito_api::router(esito_api::AppState::with_checkpoint_key(store, key)))
-}
-
-/// A response: its status and body (JSON when it is).
-struct Answer {
-    status: StatusCode,
-    text: String,
-    json: Value,
+    router_fixture::serve(fresh, &contract(), &contract_fixture(), |store| {
+        esito_api::AppState::with_checkpoint_key(store, key)
+    })
+    .await
 }
 
 async fn call(app: &Router, method: &str, path: &str, role: Role, body: Option<Value>) -> Answer {
@@ -101,22 +66,11 @@ async fn call(app: &Router, method: &str, path: &str, role: Role, body: Option<V
         )
         .header("authorization", format!("Bearer {}", key(role)))
         .body(
-            body.map(esito_testkit::with_event_ids)
+            body.map(with_event_ids)
                 .map_or_else(Body::empty, |body| Body::from(body.to_string())),
         )
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer { status, text, json }
+    router_fixture::send(app, request).await
 }
 
 fn contract() -> ContractId {
@@ -125,11 +79,7 @@ fn contract() -> ContractId {
 
 /// The log's size and the checkpoints kept: what a refusal must leave as it was.
 async fn written(store: &Store) -> (u64, usize) {
-    let size = store
-        .head(&contract())
-        .await
-        .expect("head")
-        .map_or(0, |head| head.size);
+    let size = log_size(store, &contract()).await;
     let checkpoints = store
         .checkpoints(&contract())
         .await

@@ -6,15 +6,16 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::Role;
-use esito_domain::events::*;
-use esito_domain::{Command, ContractId, StreamId, Submission};
+use esito_domain::{ContractId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 mod router_fixture;
 use esito_testkit::{both_stores, submit, Fresh};
-use router_fixture::{key, rate_card_from_the_start, Fixture};
+use router_fixture::{
+    centre_access, key, log_size, rate_card_from_the_start, register_contract, with_event_ids,
+    Answer, Fixture,
+};
 
 const CONTRACT: &str = "settled-contract";
 const SEED: [u8; 32] = [7; 32];
@@ -28,69 +29,32 @@ both_stores!(
     a_calculation_or_a_step_retried_under_its_event_id_is_recorded_once,
 );
 
-fn access(n: usize, when: &str) -> Submission {
-    submit(
-        when,
-        Command::RecordAccess {
-            access_id: StreamId::parse(&format!("acc-{n}")).expect("valid"),
-            beneficiary_id: None,
-            channel: AccessChannel::InPerson,
-            need: NeedCategory::ElderlyCare,
-            outcome: AccessOutcome::InformationOnly,
-        },
-    )
-}
-
 /// A contract settled by quarter that pays 10 euro per access to the centre, at most 60 euro a
 /// quarter: five accesses in 2023-Q3, three in 2023-Q4.
 fn contract_fixture() -> Vec<Submission> {
     let mut submissions = vec![
-        submit(
-            "2023-07-01T09:00:00+02:00",
-            Command::RegisterContract {
-                title: "Settled".into(),
-                template: "cuneo".into(),
-                payer: "Comune".into(),
-                funder: None,
-                operator: "Operatore".into(),
-                evaluator: "Valutatore".into(),
-                term_start_on: "2023-07-01".parse().expect("date"),
-                term_end_on: "2024-12-31".parse().expect("date"),
-                period_kind: PeriodKind::Quarter,
-            },
-        ),
+        register_contract("Settled"),
         submit(
             "2023-07-01T09:05:00+02:00",
             rate_card_from_the_start("centre_accesses", "10", Some("60.00")),
         ),
     ];
     for n in 0..5 {
-        submissions.push(access(n, "2023-08-10T10:00:00+02:00"));
+        submissions.push(centre_access(n, "2023-08-10T10:00:00+02:00"));
     }
     for n in 5..8 {
-        submissions.push(access(n, "2023-11-10T10:00:00+01:00"));
+        submissions.push(centre_access(n, "2023-11-10T10:00:00+01:00"));
     }
     submissions
 }
 
 async fn fixture(fresh: Fresh) -> Fixture {
     let contract = ContractId::parse(CONTRACT).expect("valid");
-    fresh
-        .store
-        .append(&contract, "fixture", &contract_fixture())
-        .await
-        .expect("the fixture is valid");
-    router_fixture::store_role_keys(&fresh.store, &contract).await;
     let key = esito_log::signing::CheckpointKey::from_seed(SEED);
-    fresh.with_app(|store| esito_api::router(esito_api::AppState::with_checkpoint_key(store, key)))
-}
-
-/// A response: its status, content type and body (JSON when it is).
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    text: String,
-    json: Value,
+    router_fixture::serve(fresh, &contract, &contract_fixture(), |store| {
+        esito_api::AppState::with_checkpoint_key(store, key)
+    })
+    .await
 }
 
 async fn call(
@@ -109,44 +73,23 @@ async fn call(
     if let Some(accept) = accept {
         request = request.header("accept", accept);
     }
-    let body = body.map(esito_testkit::with_event_ids);
+    let body = body.map(with_event_ids);
     let request = request
         .body(body.map_or_else(Body::empty, |body| Body::from(body.to_string())))
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    if status.is_client_error() || status.is_server_error() {
-        assert_eq!(content_type, "application/problem+json", "{status}: {text}");
+    let answer = router_fixture::send(app, request).await;
+    if answer.status.is_client_error() || answer.status.is_server_error() {
+        assert_eq!(
+            answer.content_type, "application/problem+json",
+            "{}: {}",
+            answer.status, answer.text
+        );
     }
-    Answer {
-        status,
-        content_type,
-        text,
-        json,
-    }
+    answer
 }
 
 async fn size(store: &Store) -> u64 {
-    store
-        .head(&ContractId::parse(CONTRACT).expect("valid"))
-        .await
-        .expect("head")
-        .map_or(0, |h| h.size)
+    log_size(store, &ContractId::parse(CONTRACT).expect("valid")).await
 }
 
 fn settlements() -> String {
@@ -625,7 +568,7 @@ async fn the_service_and_the_offline_computation_agree_and_a_late_event_is_resta
         .append(
             &contract,
             "operator",
-            &[access(99, "2023-09-29T18:00:00+02:00")],
+            &[centre_access(99, "2023-09-29T18:00:00+02:00")],
         )
         .await
         .expect("the late access");
@@ -854,15 +797,10 @@ async fn keyed(app: &Router, key: &str) -> (StatusCode, bool, Value) {
         .header("idempotency-key", key)
         .body(Body::from(json!({"period": "2023-Q3"}).to_string()))
         .expect("a request");
-    let response = app.clone().oneshot(request).await.expect("answered");
-    let status = response.status();
-    let replay = response.headers().contains_key("idempotent-replay");
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
+    let answer = router_fixture::send(app, request).await;
     (
-        status,
-        replay,
-        serde_json::from_slice(&bytes).expect("json"),
+        answer.status,
+        answer.headers.contains_key("idempotent-replay"),
+        serde_json::from_str(&answer.text).expect("json"),
     )
 }

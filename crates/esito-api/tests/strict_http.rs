@@ -7,16 +7,13 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use esito_api::auth::Role;
-use esito_domain::events::*;
-use esito_domain::{Command, ContractId, Submission};
+use esito_domain::{ContractId, Submission};
 use esito_store::Store;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-// The settlement terms of the shared fixture are not needed here.
 mod router_fixture;
-use esito_testkit::{both_stores, id, submit, Fresh};
-use router_fixture::{key, Fixture};
+use esito_testkit::{both_stores, Fresh};
+use router_fixture::{centre_access, key, log_size, register_contract, Answer, Fixture};
 
 const CONTRACT: &str = "strict-contract";
 
@@ -32,39 +29,11 @@ both_stores!(
 
 async fn fixture(fresh: Fresh) -> Fixture {
     let contract = ContractId::parse(CONTRACT).expect("valid");
-    let mut submissions: Vec<Submission> = vec![submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Strict".into(),
-            template: "cuneo".into(),
-            payer: "Comune".into(),
-            funder: None,
-            operator: "Operatore".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    )];
+    let mut submissions: Vec<Submission> = vec![register_contract("Strict")];
     for n in 0..3 {
-        submissions.push(submit(
-            "2023-08-10T10:00:00+02:00",
-            Command::RecordAccess {
-                access_id: id(&format!("acc-{n}")),
-                beneficiary_id: None,
-                channel: AccessChannel::InPerson,
-                need: NeedCategory::ElderlyCare,
-                outcome: AccessOutcome::InformationOnly,
-            },
-        ));
+        submissions.push(centre_access(n, "2023-08-10T10:00:00+02:00"));
     }
-    fresh
-        .store
-        .append(&contract, "fixture", &submissions)
-        .await
-        .expect("the fixture is valid");
-    router_fixture::store_role_keys(&fresh.store, &contract).await;
-    fresh.with_app(|store| esito_api::router(esito_api::AppState::new(store)))
+    router_fixture::serve(fresh, &contract, &submissions, esito_api::AppState::new).await
 }
 
 /// A request: method, path, key, headers (name, value), body.
@@ -126,14 +95,6 @@ impl<'a> Call<'a> {
     }
 }
 
-/// An answer: status, headers, body as JSON (null when it is not).
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    json: Value,
-    text: String,
-}
-
 async fn send(app: &Router, call: Call<'_>) -> Answer {
     let mut request = Request::builder().method(call.method).uri(&call.path);
     if let Some(role) = call.role {
@@ -145,31 +106,11 @@ async fn send(app: &Router, call: Call<'_>) -> Answer {
     let request = request
         .body(call.body.map_or_else(Body::empty, Body::from))
         .expect("a request");
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    Answer {
-        status,
-        headers,
-        json: serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    }
+    router_fixture::send(app, request).await
 }
 
 async fn size(store: &Store) -> u64 {
-    store
-        .head(&ContractId::parse(CONTRACT).expect("valid"))
-        .await
-        .expect("head")
-        .map_or(0, |h| h.size)
+    log_size(store, &ContractId::parse(CONTRACT).expect("valid")).await
 }
 
 fn contract_path(rest: &str) -> String {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use esito_api::auth::Role;
+use esito_domain::ContractId;
 use esito_store::Store;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -92,6 +93,57 @@ pub fn access_body(access_id: &str, sequence: usize) -> String {
     body.to_string()
 }
 
+/// The API served in-process on a port of loopback over `count` load contracts of `store`
+/// (registered if missing), with `key` an operator's key of them: the port, the server's task
+/// (aborted when the measurement ends) and the contracts.
+pub async fn serve_load_contracts(
+    store: &Arc<Store>,
+    count: usize,
+    key: &str,
+) -> anyhow::Result<(
+    u16,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    Vec<ContractId>,
+)> {
+    let contracts = esito_cli::load::register_load_contracts(store, count).await?;
+    if store
+        .key_by_hash(&esito_api::auth::key_hash(key))
+        .await?
+        .is_none()
+    {
+        esito_api::auth::store_key(store, key, "bench", Role::Operator, &contracts, None).await?;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let app = esito_api::router(esito_api::AppState::new(store.clone()));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((port, server, contracts))
+}
+
+/// One keep-alive client with `key` POSTing accesses to `path`, one at a time, until
+/// `deadline`, the `n`th under the access id `access_id(n)`; every answer must be 201. The
+/// latency of each append, in the order sent.
+pub async fn appends_until(
+    port: u16,
+    key: &'static str,
+    path: &str,
+    deadline: Instant,
+    access_id: impl Fn(usize) -> String,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut connection = Client::connect(port, key).await?;
+    let mut latencies = Vec::new();
+    let mut n = 0;
+    while Instant::now() < deadline {
+        let body = access_body(&access_id(n), n);
+        let started = Instant::now();
+        let status = connection.post(path, &body).await?;
+        anyhow::ensure!(status == 201, "an append answered {status}");
+        latencies.push(started.elapsed());
+        n += 1;
+    }
+    Ok(latencies)
+}
+
 /// The `p` quantile of sorted latencies, in milliseconds.
 pub fn percentile(sorted: &[Duration], percent: usize) -> f64 {
     if sorted.is_empty() {
@@ -105,19 +157,7 @@ pub fn percentile(sorted: &[Duration], percent: usize) -> f64 {
 pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json::Value> {
     println!("api (postgres, {CLIENTS} clients over {CLIENTS} contracts):");
     let store = Arc::new(Store::connect(url).await?);
-    let contracts = esito_cli::load::register_load_contracts(&store, CLIENTS).await?;
-    if store
-        .key_by_hash(&esito_api::auth::key_hash(BENCH_KEY))
-        .await?
-        .is_none()
-    {
-        esito_api::auth::store_key(&store, BENCH_KEY, "bench", Role::Operator, &contracts, None)
-            .await?;
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let app = esito_api::router(esito_api::AppState::new(store.clone()));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (port, server, contracts) = serve_load_contracts(&store, CLIENTS, BENCH_KEY).await?;
 
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let http = |seconds: Duration| {
@@ -131,21 +171,10 @@ pub async fn measure(url: &str, duration: Duration) -> anyhow::Result<serde_json
                         run.clone(),
                     );
                     tokio::spawn(async move {
-                        let mut connection = Client::connect(port, BENCH_KEY).await?;
-                        let mut latencies = Vec::new();
-                        let mut n = 0;
-                        while Instant::now() < deadline {
-                            let body = access_body(
-                                &format!("{run}-h{client}-{n}-{}", seconds.as_millis()),
-                                n,
-                            );
-                            let started = Instant::now();
-                            let status = connection.post(&path, &body).await?;
-                            anyhow::ensure!(status == 201, "an append answered {status}");
-                            latencies.push(started.elapsed());
-                            n += 1;
-                        }
-                        anyhow::Ok(latencies)
+                        appends_until(port, BENCH_KEY, &path, deadline, |n| {
+                            format!("{run}-h{client}-{n}-{}", seconds.as_millis())
+                        })
+                        .await
                     })
                 })
                 .collect();

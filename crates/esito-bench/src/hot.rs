@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use esito_api::auth::Role;
 use esito_store::{anchor, Store};
 use serde_json::json;
 
-use crate::api::{access_body, percentile, Client};
+use crate::api::{appends_until, percentile, serve_load_contracts};
 use crate::line;
 
 const HOT_CLIENTS: usize = 64;
@@ -56,18 +55,10 @@ async fn http_appends(
         .map(|client| {
             let (path, run) = (path.to_owned(), run.clone());
             tokio::spawn(async move {
-                let mut connection = Client::connect(port, HOT_KEY).await?;
-                let mut latencies = Vec::new();
-                let mut n = 0;
-                while Instant::now() < deadline {
-                    let body = access_body(&format!("{run}-hot{client}-{n}"), n);
-                    let started = Instant::now();
-                    let status = connection.post(&path, &body).await?;
-                    anyhow::ensure!(status == 201, "an append answered {status}");
-                    latencies.push(started.elapsed());
-                    n += 1;
-                }
-                anyhow::Ok(latencies)
+                appends_until(port, HOT_KEY, &path, deadline, |n| {
+                    format!("{run}-hot{client}-{n}")
+                })
+                .await
             })
         })
         .collect();
@@ -89,19 +80,7 @@ pub async fn measure(
 ) -> anyhow::Result<serde_json::Value> {
     println!("hot contract (postgres, {HOT_CLIENTS} HTTP clients on one contract):");
     let store = Arc::new(Store::connect(url).await?);
-    let contracts = esito_cli::load::register_load_contracts(&store, 1).await?;
-    if store
-        .key_by_hash(&esito_api::auth::key_hash(HOT_KEY))
-        .await?
-        .is_none()
-    {
-        esito_api::auth::store_key(&store, HOT_KEY, "bench", Role::Operator, &contracts, None)
-            .await?;
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let port = listener.local_addr()?.port();
-    let app = esito_api::router(esito_api::AppState::new(store.clone()));
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (port, server, contracts) = serve_load_contracts(&store, 1, HOT_KEY).await?;
     let path = format!("/v1/contracts/{}/commands/record-access", contracts[0]);
 
     // Each figure after a warm-up of its own and a checkpoint, as the other sections.

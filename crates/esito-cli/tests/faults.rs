@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 /// What the service must answer within while its database cannot serve.
 const FAULT_ANSWER_MAX: Duration = Duration::from_secs(2);
@@ -31,14 +34,6 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 
 fn esito(args: &[&str]) -> Output {
     Command::new(ESITO).args(args).output().expect("esito runs")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("its address")
-        .port()
 }
 
 fn is_root() -> bool {
@@ -115,20 +110,13 @@ impl Server {
     fn start(database: &str, dir: &Path) -> Server {
         let port = free_port();
         let log = dir.join(format!("serve-{port}.log"));
-        let child = Command::new(ESITO)
-            .args([
-                "serve",
-                "--database",
-                database,
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .arg("--signing-key")
-            .arg(dir.join("signing.key"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("a log file"))
-            .spawn()
-            .expect("esito serve starts");
+        let child = spawn_serve(
+            database,
+            port,
+            &dir.join("signing.key"),
+            &[],
+            Stdio::from(std::fs::File::create(&log).expect("a log file")),
+        );
         let mut server = Server { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(60);
         while request(port, "GET", "/healthz", None, "").is_none() {
@@ -186,6 +174,24 @@ fn access(event_id: &str) -> String {
     format!(
         r#"{{"event_id":"{event_id}","occurred_at":"2024-03-12T10:00:00+01:00","access_id":"acc-{event_id}","channel":"phone","need":"housing","outcome":{{"kind":"information_only"}}}}"#
     )
+}
+
+/// `esito serve` on `database`, `contract` registered under a new admin key, and `count`
+/// writers on it that have had 50 writes acknowledged: the server and the writers.
+fn serve_with_writers(
+    database: &str,
+    dir: &Path,
+    contract: &str,
+    count: usize,
+) -> (Server, Writers) {
+    let key = admin_key(database);
+    let server = Server::start(database, dir);
+    register(server.port, &key, contract);
+    let writers = Writers::start(server.port, &key, contract, count, false);
+    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
+        s.acknowledged.len() >= 50
+    });
+    (server, writers)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,14 +550,8 @@ fn postgres_stopped_or_read_only_under_writers_is_503_within_2_s_and_the_service
     let dir = tempfile::tempdir().expect("tempdir");
     let postgres = OwnPostgres::start_new();
     let database = postgres.url();
-    let key = admin_key(&database);
-    let server = Server::start(&database, dir.path());
+    let (server, writers) = serve_with_writers(&database, dir.path(), "pg-faults", 4);
     let port = server.port;
-    register(port, &key, "pg-faults");
-    let writers = Writers::start(port, &key, "pg-faults", 4, false);
-    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
-        s.acknowledged.len() >= 50
-    });
 
     postgres.stop();
     let stopped_at = Instant::now();
@@ -723,14 +723,8 @@ fn sqlite_on_a_full_disk_is_503_within_2_s_and_writes_again_once_space_is_freed(
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let database = format!("sqlite://{}", disk.path().join("esito.db").display());
-    let key = admin_key(&database);
-    let server = Server::start(&database, dir.path());
+    let (server, writers) = serve_with_writers(&database, dir.path(), "full-disk", 3);
     let port = server.port;
-    register(port, &key, "full-disk");
-    let writers = Writers::start(port, &key, "full-disk", 3, false);
-    writers.wait_for(Duration::from_secs(60), "50 acknowledged", |s| {
-        s.acknowledged.len() >= 50
-    });
 
     let filler = disk.fill();
     let filled_at = Instant::now();

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use esito_testkit::sqlite_url;
 
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
 const ESITO: &str = env!("CARGO_BIN_EXE_esito");
 const CUNEO: &str = "cuneo-communal-living";
 const DEMO_ADMIN: &str = "esito_demo_admin";
@@ -61,21 +64,8 @@ impl Server {
     /// Starts `esito serve` with `extra` arguments, standard error to `stderr`; returns once it
     /// answers `/healthz`.
     fn start(database: &str, signing_key: &Path, extra: &[&str], stderr: Stdio) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("a free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = Command::new(ESITO)
-            .args(["serve", "--database", database, "--listen"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--signing-key")
-            .arg(signing_key)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("esito serve starts");
+        let port = free_port();
+        let child = spawn_serve(database, port, signing_key, extra, stderr);
         let server = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.request("GET", "/healthz", &[], "").is_none() {
@@ -447,13 +437,15 @@ fn text_logs_written_to_a_file_carry_no_colour_codes() {
 
 // Backup and restore.
 
-#[test]
-fn a_sqlite_backup_taken_during_writes_restores_to_a_log_extending_the_checkpoint_signed_before() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_url(dir.path());
-    load_demo(&database);
+/// The demo loaded into `database` and served, signing with the key in `dir`: the server, its
+/// public key, and `dir/trusted.json`, a checkpoint of Cuneo it signed now.
+fn serve_the_demo_with_a_trusted_checkpoint(
+    database: &str,
+    dir: &tempfile::TempDir,
+) -> (Server, String, PathBuf) {
+    load_demo(database);
     let server = Server::start(
-        &database,
+        database,
         &dir.path().join("signing.key"),
         &[],
         Stdio::null(),
@@ -461,6 +453,33 @@ fn a_sqlite_backup_taken_during_writes_restores_to_a_log_extending_the_checkpoin
     let public_key = public_key(&server);
     let trusted = dir.path().join("trusted.json");
     std::fs::write(&trusted, checkpoint_now(&server)).expect("written");
+    (server, public_key, trusted)
+}
+
+/// Cuneo's log in the restored `database`, exported to `file`, extends the checkpoint in
+/// `trusted` (the demo's 962 entries), its signature checked with `public_key`.
+fn export_extends_the_trusted_checkpoint(
+    database: &str,
+    file: &Path,
+    trusted: &Path,
+    public_key: &str,
+) {
+    export(database, CUNEO, file);
+    let verdict = verify_against(file, trusted, public_key);
+    succeeded(&verdict, "verify the restored export");
+    assert!(
+        text(&verdict.stdout)
+            .contains(", extends trusted checkpoint at size 962 (signature checked)"),
+        "{}",
+        text(&verdict.stdout)
+    );
+}
+
+#[test]
+fn a_sqlite_backup_taken_during_writes_restores_to_a_log_extending_the_checkpoint_signed_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    let (server, public_key, trusted) = serve_the_demo_with_a_trusted_checkpoint(&database, &dir);
 
     let (stop, acknowledged, writer) = keep_writing(server.port);
     wait_for(&acknowledged, 5);
@@ -502,15 +521,7 @@ fn a_sqlite_backup_taken_during_writes_restores_to_a_log_extending_the_checkpoin
     std::fs::copy(&backup, restored_dir.path().join("esito.db")).expect("copied");
     let restored = sqlite_url(restored_dir.path());
     let file = restored_dir.path().join("cuneo.jsonl");
-    export(&restored, CUNEO, &file);
-    let verdict = verify_against(&file, &trusted, &public_key);
-    succeeded(&verdict, "verify the restored export");
-    assert!(
-        text(&verdict.stdout)
-            .contains(", extends trusted checkpoint at size 962 (signature checked)"),
-        "{}",
-        text(&verdict.stdout)
-    );
+    export_extends_the_trusted_checkpoint(&restored, &file, &trusted, &public_key);
     // One consistent snapshot: every write acknowledged before the backup began, and none but
     // those committed before it ended (the one writer has at most one more in flight).
     let entries = entries_in(&file);
@@ -559,16 +570,7 @@ fn a_postgres_dump_taken_during_writes_restores_to_a_log_extending_the_checkpoin
         .1
         .to_owned();
     let dir = tempfile::tempdir().expect("tempdir");
-    load_demo(&database);
-    let server = Server::start(
-        &database,
-        &dir.path().join("signing.key"),
-        &[],
-        Stdio::null(),
-    );
-    let public_key = public_key(&server);
-    let trusted = dir.path().join("trusted.json");
-    std::fs::write(&trusted, checkpoint_now(&server)).expect("written");
+    let (server, public_key, trusted) = serve_the_demo_with_a_trusted_checkpoint(&database, &dir);
 
     // As docs/operations.md says: pg_dump's custom format, while the service writes.
     let (stop, acknowledged, writer) = keep_writing(server.port);
@@ -610,15 +612,7 @@ fn a_postgres_dump_taken_during_writes_restores_to_a_log_extending_the_checkpoin
     );
     let restored = format!("{restored_base}?options[search_path]={schema}");
     let file = dir.path().join("cuneo.jsonl");
-    export(&restored, CUNEO, &file);
-    let verdict = verify_against(&file, &trusted, &public_key);
-    succeeded(&verdict, "verify the restored export");
-    assert!(
-        text(&verdict.stdout)
-            .contains(", extends trusted checkpoint at size 962 (signature checked)"),
-        "{}",
-        text(&verdict.stdout)
-    );
+    export_extends_the_trusted_checkpoint(&restored, &file, &trusted, &public_key);
     assert!(
         (962..=962 + after + 1).contains(&entries_in(&file)),
         "the dump holds no write acknowledged after it ended"

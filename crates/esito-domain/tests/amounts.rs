@@ -21,12 +21,7 @@ fn active_tenancy() -> Vec<Event> {
         Event::TenancyStarted(TenancyStarted {
             unit_id: id("flat-1"),
             beneficiary_id: id("ben-1"),
-            pact: Pact {
-                monthly_rent: money("250.00"),
-                rent_cap: money("300.00"),
-                housing_accompaniment: true,
-                financial_education: true,
-            },
+            pact: pact(),
         }),
         Event::RentCharged(RentCharged {
             month: month("2024-01"),

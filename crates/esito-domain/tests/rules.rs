@@ -8,24 +8,10 @@ use esito_domain::events::*;
 use esito_domain::{
     decide, replay, Command, DecisionContext, DomainError, Event, Recorded, Submission,
 };
-use esito_domain::{EventId, Money, Month, OccurredAt, StreamId};
+use esito_domain::{EventId, Money, Month};
 
-fn id(text: &str) -> StreamId {
-    StreamId::parse(text).expect("test ids are valid")
-}
-fn money(text: &str) -> Money {
-    Money::parse(text).expect("test amounts are valid")
-}
-fn at(text: &str) -> OccurredAt {
-    OccurredAt::parse(text).expect("test instants are valid")
-}
-fn submit(when: &str, command: Command) -> Submission {
-    Submission {
-        event_id: EventId::new_v4(),
-        occurred_at: at(when),
-        command,
-    }
-}
+mod common;
+use common::{at, id, money, pact, submit};
 
 fn contract() -> ContractState {
     ContractState::Registered(Contract {
@@ -148,12 +134,7 @@ fn ended_tenancy() -> Vec<Event> {
         Event::TenancyStarted(TenancyStarted {
             unit_id: id("flat-1"),
             beneficiary_id: id("ben-1"),
-            pact: Pact {
-                monthly_rent: money("250.00"),
-                rent_cap: money("300.00"),
-                housing_accompaniment: true,
-                financial_education: true,
-            },
+            pact: pact(),
         }),
         Event::RentCharged(RentCharged {
             month: Month::parse("2024-01").expect("month"),

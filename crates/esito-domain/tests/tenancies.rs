@@ -17,15 +17,6 @@ use esito_domain::{
     StreamState,
 };
 
-fn pact() -> Pact {
-    Pact {
-        monthly_rent: money("250.00"),
-        rent_cap: money("300.00"),
-        housing_accompaniment: true,
-        financial_education: true,
-    }
-}
-
 fn recorded_at(when: &str, event: Event) -> Recorded {
     Recorded {
         event_id: EventId::new_v4(),

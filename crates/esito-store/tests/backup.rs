@@ -4,40 +4,11 @@
 
 use std::sync::Arc;
 
-use esito_domain::events::*;
-use esito_domain::{Command, EventId, Submission};
 use esito_store::{BackupError, Store};
-use esito_testkit::{contract, id, submit};
+use esito_testkit::contract;
 
-fn registration() -> Submission {
-    submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Communal Living".into(),
-            template: "cuneo".into(),
-            payer: "Comune di Cuneo".into(),
-            funder: None,
-            operator: "Open House".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    )
-}
-
-fn access() -> Submission {
-    submit(
-        "2024-01-15T10:00:00+01:00",
-        Command::RecordAccess {
-            access_id: id(&format!("acc-{}", EventId::new_v4().simple())),
-            beneficiary_id: None,
-            channel: AccessChannel::InPerson,
-            need: NeedCategory::ElderlyCare,
-            outcome: AccessOutcome::InformationOnly,
-        },
-    )
-}
+mod store_fixture;
+use store_fixture::{access, registration};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_copy_taken_during_appends_is_a_prefix_of_the_log_with_its_tree_heads() {
@@ -48,18 +19,18 @@ async fn a_sqlite_copy_taken_during_appends_is_a_prefix_of_the_log_with_its_tree
         .append(&cuneo, "test", &[registration()])
         .await
         .expect("registered");
-    for _ in 0..20 {
+    for n in 0..20 {
         store
-            .append(&cuneo, "test", &[access()])
+            .append(&cuneo, "test", &[access(n)])
             .await
             .expect("appended");
     }
     let writing = {
         let (store, cuneo) = (store.clone(), cuneo.clone());
         tokio::spawn(async move {
-            for _ in 0..50 {
+            for n in 0..50 {
                 store
-                    .append(&cuneo, "test", &[access()])
+                    .append(&cuneo, "test", &[access(n)])
                     .await
                     .expect("appended");
             }

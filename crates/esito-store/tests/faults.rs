@@ -5,49 +5,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use esito_domain::events::*;
-use esito_domain::{Command, ContractId, EventId, Submission};
+use esito_domain::{ContractId, EventId};
 use esito_store::Store;
-use esito_testkit::{contract, fresh_sqlite, id, submit};
+use esito_testkit::{contract, fresh_sqlite};
 use sqlx::Connection;
 
-fn registration() -> Submission {
-    submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Communal Living".into(),
-            template: "cuneo".into(),
-            payer: "Comune di Cuneo".into(),
-            funder: Some("CRC Innova".into()),
-            operator: "Open House".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    )
-}
-
-fn access(n: usize) -> Submission {
-    submit(
-        "2024-01-15T10:00:00+01:00",
-        Command::RecordAccess {
-            access_id: id(&format!("acc-{n}-{}", EventId::new_v4().simple())),
-            beneficiary_id: None,
-            channel: AccessChannel::InPerson,
-            need: NeedCategory::ElderlyCare,
-            outcome: AccessOutcome::InformationOnly,
-        },
-    )
-}
-
-async fn size(store: &Store, contract: &ContractId) -> u64 {
-    store
-        .head(contract)
-        .await
-        .expect("head reads")
-        .map_or(0, |head| head.size)
-}
+mod store_fixture;
+use store_fixture::{access, export_verifies, registration, size};
 
 /// The pages the SQLite file at `url` holds now, read on a connection of its own.
 async fn page_count(url: &str) -> u32 {
@@ -89,12 +53,7 @@ async fn check_log(store: &Store, contract: &ContractId, acknowledged: &[EventId
         acknowledged.iter().collect(),
         "the log holds exactly the acknowledged events"
     );
-    let mut export = Vec::new();
-    store
-        .export(contract, &mut export)
-        .await
-        .expect("export writes");
-    let report = esito_log::verify_export(export.as_slice(), |_| {}).expect("the export verifies");
+    let report = export_verifies(store, contract).await;
     assert_eq!(report.size, entries.len() as u64);
 }
 

@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use esito_domain::events::*;
-use esito_domain::{Command, ContractId, DomainError, EventId, Submission};
+use esito_domain::{ContractId, DomainError, Submission};
 use esito_store::{AppendError, AppendOutcome, GroupStats, Store};
-use esito_testkit::{both_stores, contract, id, submit, Fresh};
+use esito_testkit::{both_stores, contract, Fresh};
+
+mod store_fixture;
+use store_fixture::{access, export_verifies, registration, stored};
 
 both_stores!(
     sixty_four_writers_on_one_contract_are_each_acknowledged_once_at_gap_free_positions,
@@ -24,37 +26,6 @@ both_stores!(
 
 const WRITERS: usize = 64;
 const APPENDS_PER_WRITER: usize = 8;
-
-fn registration() -> Submission {
-    submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Communal Living".into(),
-            template: "cuneo".into(),
-            payer: "Comune di Cuneo".into(),
-            funder: None,
-            operator: "Open House".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    )
-}
-
-/// A centre access in a stream of its own, as the desk records them.
-fn access() -> Submission {
-    submit(
-        "2024-01-15T10:00:00+01:00",
-        Command::RecordAccess {
-            access_id: id(&format!("acc-{}", EventId::new_v4().simple())),
-            beneficiary_id: None,
-            channel: AccessChannel::InPerson,
-            need: NeedCategory::ElderlyCare,
-            outcome: AccessOutcome::InformationOnly,
-        },
-    )
-}
 
 /// What a writer asked and was answered.
 type Acknowledged = Vec<(Submission, Result<AppendOutcome, AppendError>)>;
@@ -72,26 +43,6 @@ async fn append_one(
             outcomes[0].clone()
         });
     (submission, answer)
-}
-
-/// Every stored entry: position, event id, leaf hash, in position order.
-async fn stored(store: &Store, contract_id: &ContractId) -> Vec<(u64, String, esito_log::Hash)> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store
-            .entries(contract_id, after, 1000)
-            .await
-            .expect("entries read");
-        let Some(last) = page.last() else { return out };
-        after = last.position.get();
-        for entry in page {
-            let parsed: esito_log::Entry =
-                serde_json::from_str(&entry.entry).expect("stored entries parse");
-            assert_eq!(parsed.position, entry.position);
-            out.push((entry.position.get(), parsed.event_id, entry.leaf_hash));
-        }
-    }
 }
 
 /// The log holds exactly the registration and every acknowledged event, once each, at
@@ -125,12 +76,7 @@ async fn check_log(store: &Store, contract_id: &ContractId, acknowledged: &Ackno
         entries.len(),
         "the log holds the registration and the acknowledged events, nothing else"
     );
-    let mut export = Vec::new();
-    store
-        .export(contract_id, &mut export)
-        .await
-        .expect("export writes");
-    let report = esito_log::verify_export(export.as_slice(), |_| {}).expect("the export verifies");
+    let report = export_verifies(store, contract_id).await;
     assert_eq!(report.size, entries.len() as u64);
     report.size
 }
@@ -147,8 +93,8 @@ fn spawn_writers(
             let (store, contract_id) = (store.clone(), contract_id.clone());
             tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
-                for _ in 0..appends {
-                    acknowledged.push(append_one(&store, &contract_id, access()).await);
+                for n in 0..appends {
+                    acknowledged.push(append_one(&store, &contract_id, access(n)).await);
                 }
                 acknowledged
             })
@@ -300,7 +246,7 @@ async fn the_same_event_id_sent_twice_in_one_group_is_one_entry(fresh: Fresh) {
     let first = spawn_writers(&store, &hot, 1, 1);
     until_requests(&store, 2).await;
     // 32 accesses, each sent by two writers at once, all queued behind the first writer.
-    let accesses: Vec<Submission> = (0..WRITERS / 2).map(|_| access()).collect();
+    let accesses: Vec<Submission> = (0..WRITERS / 2).map(access).collect();
     let tasks: Vec<_> = accesses
         .iter()
         .chain(&accesses)
@@ -365,7 +311,7 @@ async fn two_instances_with_thirty_two_writers_each_on_one_contract_lose_nothing
                 let submission = if n == APPENDS_PER_WRITER / 2 {
                     registration()
                 } else {
-                    access()
+                    access(n)
                 };
                 acknowledged.push(append_one(&store, &hot, submission).await);
             }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use esito_domain::events::*;
 use esito_domain::{Command, ContractId, DomainError, EventId, Money, Month, Submission};
 use esito_store::{AppendError, Store};
-use esito_testkit::{at, both_stores as store_suite, contract, id, money, submit, Fresh};
+use esito_testkit::{at, both_stores as store_suite, contract, id, money, pact, submit, Fresh};
+
+mod store_fixture;
+use store_fixture::{access, export_verifies, positions_and_ids, registration, size};
 
 store_suite!(
     eight_writers_on_one_contract_get_gap_free_positions,
@@ -33,36 +36,6 @@ store_suite!(
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
-
-fn registration() -> Submission {
-    submit(
-        "2023-07-01T09:00:00+02:00",
-        Command::RegisterContract {
-            title: "Communal Living".into(),
-            template: "cuneo".into(),
-            payer: "Comune di Cuneo".into(),
-            funder: Some("CRC Innova".into()),
-            operator: "Open House".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("date"),
-            term_end_on: "2024-12-31".parse().expect("date"),
-            period_kind: PeriodKind::Quarter,
-        },
-    )
-}
-
-fn access(n: usize) -> Submission {
-    submit(
-        "2024-01-15T10:00:00+01:00",
-        Command::RecordAccess {
-            access_id: id(&format!("acc-{n}-{}", EventId::new_v4().simple())),
-            beneficiary_id: None,
-            channel: AccessChannel::InPerson,
-            need: NeedCategory::ElderlyCare,
-            outcome: AccessOutcome::InformationOnly,
-        },
-    )
-}
 
 /// A contract with one provider, one product, one client, one flat and a tenancy.
 fn catalogue_and_tenancy() -> Vec<Submission> {
@@ -157,12 +130,7 @@ fn catalogue_and_tenancy() -> Vec<Submission> {
                 tenancy_id: id("ten-1"),
                 unit_id: id("flat-1"),
                 beneficiary_id: id("ben-1"),
-                pact: Pact {
-                    monthly_rent: money("250.00"),
-                    rent_cap: money("300.00"),
-                    housing_accompaniment: true,
-                    financial_education: true,
-                },
+                pact: pact(),
             },
         ),
         submit(
@@ -206,43 +174,6 @@ fn order_with_token(order_id: &str) -> Vec<Submission> {
             },
         ),
     ]
-}
-
-async fn size(store: &Store, contract: &ContractId) -> u64 {
-    store
-        .head(contract)
-        .await
-        .expect("head reads")
-        .map_or(0, |head| head.size)
-}
-
-/// Every entry of the contract, parsed: (position, event id) in position order.
-async fn positions_and_ids(store: &Store, contract: &ContractId) -> Vec<(u64, String)> {
-    let mut out = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store
-            .entries(contract, after, 1000)
-            .await
-            .expect("entries read");
-        let Some(last) = page.last() else { return out };
-        after = last.position.get();
-        for stored in page {
-            let entry: esito_log::Entry =
-                serde_json::from_str(&stored.entry).expect("stored entries parse");
-            assert_eq!(entry.position, stored.position);
-            out.push((stored.position.get(), entry.event_id));
-        }
-    }
-}
-
-async fn export_verifies(store: &Store, contract: &ContractId) -> esito_log::VerifyReport {
-    let mut export = Vec::new();
-    store
-        .export(contract, &mut export)
-        .await
-        .expect("export writes");
-    esito_log::verify_export(export.as_slice(), |_| {}).expect("the export verifies")
 }
 
 const WRITERS: usize = 8;
@@ -1064,12 +995,7 @@ fn command_for(step: &Step, made: &Made, n: usize) -> Option<(Submission, Option
                 tenancy_id: id(&format!("ten-{n}")),
                 unit_id: id(&format!("flat-{}", unit + 1)),
                 beneficiary_id: who(*unit),
-                pact: Pact {
-                    monthly_rent: money("250.00"),
-                    rent_cap: money("300.00"),
-                    housing_accompaniment: true,
-                    financial_education: true,
-                },
+                pact: pact(),
             },
             Some("tenancy"),
         ),

@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use esito_domain::events::Pact;
 use esito_domain::{Command, ContractId, EventId, Money, OccurredAt, StreamId, Submission};
 use esito_store::Store;
 
@@ -155,6 +156,17 @@ pub fn contract(name: &str) -> ContractId {
     ContractId::parse(name).expect("test contract ids are valid")
 }
 
+/// A tenancy's pact: 250 euro a month, at most 300, with housing accompaniment and financial
+/// education.
+pub fn pact() -> Pact {
+    Pact {
+        monthly_rent: money("250.00"),
+        rent_cap: money("300.00"),
+        housing_accompaniment: true,
+        financial_education: true,
+    }
+}
+
 /// The command as of `when`, under a new event id.
 pub fn submit(when: &str, command: Command) -> Submission {
     Submission {
@@ -162,24 +174,4 @@ pub fn submit(when: &str, command: Command) -> Submission {
         occurred_at: at(when),
         command,
     }
-}
-
-/// A write's JSON body as a client that names every write sends it: the body (or each item of
-/// a batch) without an `event_id` gets a new one. What a write without one is answered is
-/// `esito-api/tests/strict_http.rs`'s to show.
-pub fn with_event_ids(mut body: serde_json::Value) -> serde_json::Value {
-    let objects: Vec<&mut serde_json::Map<String, serde_json::Value>> = match body.get_mut("items")
-    {
-        Some(serde_json::Value::Array(items)) => items
-            .iter_mut()
-            .filter_map(serde_json::Value::as_object_mut)
-            .collect(),
-        _ => body.as_object_mut().into_iter().collect(),
-    };
-    for fields in objects {
-        fields
-            .entry("event_id")
-            .or_insert_with(|| serde_json::json!(uuid::Uuid::new_v4()));
-    }
-    body
 }

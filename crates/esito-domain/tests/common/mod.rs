@@ -30,6 +30,16 @@ pub fn date(text: &str) -> NaiveDate {
 pub fn at(text: &str) -> OccurredAt {
     OccurredAt::parse(text).expect("test instants are valid")
 }
+/// A tenancy's pact: 250 euro a month, at most 300, with housing accompaniment and financial
+/// education.
+pub fn pact() -> Pact {
+    Pact {
+        monthly_rent: money("250.00"),
+        rent_cap: money("300.00"),
+        housing_accompaniment: true,
+        financial_education: true,
+    }
+}
 pub fn submit(when: &str, command: Command) -> Submission {
     Submission {
         event_id: EventId::new_v4(),
