@@ -15,21 +15,6 @@ fn month(text: &str) -> Month {
     Month::parse(text).expect("a test month")
 }
 
-/// A tenancy under way with January's rent charged.
-fn active_tenancy() -> Vec<Event> {
-    vec![
-        Event::TenancyStarted(TenancyStarted {
-            unit_id: id("flat-1"),
-            beneficiary_id: id("ben-1"),
-            pact: pact(),
-        }),
-        Event::RentCharged(RentCharged {
-            month: month("2024-01"),
-            amount: money("250.00"),
-        }),
-    ]
-}
-
 #[tokio::test]
 async fn a_rent_payment_of_zero_is_refused_naming_the_amount() {
     TestFramework::<TenancyState>::with(context())

@@ -11,7 +11,7 @@ use esito_domain::{
 use esito_domain::{EventId, Money, Month};
 
 mod common;
-use common::{at, id, money, pact, submit};
+use common::{active_tenancy, at, id, money, submit};
 
 fn contract() -> ContractState {
     ContractState::Registered(Contract {
@@ -129,21 +129,13 @@ async fn a_date_outside_the_contracts_term_is_refused() {
         });
 }
 
+/// The tenancy of `active_tenancy`, ended.
 fn ended_tenancy() -> Vec<Event> {
-    vec![
-        Event::TenancyStarted(TenancyStarted {
-            unit_id: id("flat-1"),
-            beneficiary_id: id("ben-1"),
-            pact: pact(),
-        }),
-        Event::RentCharged(RentCharged {
-            month: Month::parse("2024-01").expect("month"),
-            amount: money("250.00"),
-        }),
-        Event::TenancyEnded(TenancyEnded {
-            reason: TenancyEndReason::MovedToPrivateMarket,
-        }),
-    ]
+    let mut events = active_tenancy();
+    events.push(Event::TenancyEnded(TenancyEnded {
+        reason: TenancyEndReason::MovedToPrivateMarket,
+    }));
+    events
 }
 
 #[tokio::test]

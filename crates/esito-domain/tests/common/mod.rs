@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use esito_domain::aggregates::{Beneficiary, BeneficiaryState, ContractState, ProviderState};
 use esito_domain::events::*;
 use esito_domain::{
-    replay, Command, DecisionContext, Event, EventId, Money, OccurredAt, Rate, Recorded, Share,
-    StreamId, StreamState, Submission,
+    replay, Command, DecisionContext, Event, EventId, Money, Month, OccurredAt, Rate, Recorded,
+    Share, StreamId, StreamState, Submission,
 };
 
 pub fn id(text: &str) -> StreamId {
@@ -39,6 +39,20 @@ pub fn pact() -> Pact {
         housing_accompaniment: true,
         financial_education: true,
     }
+}
+/// A tenancy of `ben-1` in `flat-1` under way, January 2024's rent charged.
+pub fn active_tenancy() -> Vec<Event> {
+    vec![
+        Event::TenancyStarted(TenancyStarted {
+            unit_id: id("flat-1"),
+            beneficiary_id: id("ben-1"),
+            pact: pact(),
+        }),
+        Event::RentCharged(RentCharged {
+            month: Month::parse("2024-01").expect("a test month"),
+            amount: money("250.00"),
+        }),
+    ]
 }
 pub fn submit(when: &str, command: Command) -> Submission {
     Submission {
