@@ -191,7 +191,7 @@ fn access(event_id: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Writers
 
-/// What the writers saw: the event ids acknowledged (201, or 200 for a replay), every answer's
+/// What the writers saw: the event ids acknowledged (201, a replay included), every answer's
 /// (asked at, took, status), and anything that was neither.
 #[derive(Default)]
 struct Seen {
@@ -240,7 +240,7 @@ impl Writers {
                         let mut seen = seen.lock().expect("lock");
                         seen.answers.push((reply.began, reply.took, reply.status));
                         match reply.status {
-                            200 | 201 => seen.acknowledged.push(event_id),
+                            201 => seen.acknowledged.push(event_id),
                             503 if reply.header("retry-after").is_some()
                                 && reply.json()["code"] == "unavailable" =>
                             {
