@@ -128,15 +128,16 @@ impl ApiError {
         }
     }
 
-    /// 503 `unavailable` with `Retry-After`: the database is down, full, read-only or busy,
-    /// nothing was written, and the same request (the same `event_id`) may be sent again.
+    /// 503 `unavailable` with `Retry-After`: the database is down, full, read-only or busy, the
+    /// request is not acknowledged, and the same request (the same `event_id`) may be sent
+    /// again: it is written once, or answered as the replay of a commit whose answer was lost.
     pub fn database_unavailable() -> Self {
         Self {
             retry_after_seconds: Some(RETRY_AFTER_SECONDS),
             ..ApiError::new(
                 ErrorCode::Unavailable,
-                "the database cannot serve now and nothing was written: send the same \
-                 request, with the same event_id, again after Retry-After seconds",
+                "the database cannot serve now and the request is not acknowledged: send the \
+                 same request, with the same event_id, again after Retry-After seconds",
             )
         }
     }

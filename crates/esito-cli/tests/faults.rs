@@ -197,7 +197,7 @@ fn serve_with_writers(
 // ---------------------------------------------------------------------------------------------
 // Writers
 
-/// What the writers saw: the event ids acknowledged (201, or 200 for a replay), every answer's
+/// What the writers saw: the event ids acknowledged (201, a replay included), every answer's
 /// (asked at, took, status), and anything that was neither.
 #[derive(Default)]
 struct Seen {
@@ -246,7 +246,7 @@ impl Writers {
                         let mut seen = seen.lock().expect("lock");
                         seen.answers.push((reply.began, reply.took, reply.status));
                         match reply.status {
-                            200 | 201 => seen.acknowledged.push(event_id),
+                            201 => seen.acknowledged.push(event_id),
                             503 if reply.header("retry-after").is_some()
                                 && reply.json()["code"] == "unavailable" =>
                             {

@@ -50,8 +50,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("the database refused the operation: {0}")]
     Database(String),
-    /// The database is down, unreachable, full, read-only or busy (`fault.rs`): nothing was
-    /// written, and the same request may succeed once it is back.
+    /// The database is down, unreachable, full, read-only or busy (`fault.rs`): the request is
+    /// not acknowledged, and the same request may succeed once it is back (as a replay, if a
+    /// commit went through and only its answer was lost).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("migration {version} failed: {reason}")]
@@ -104,7 +105,7 @@ impl From<sqlx::Error> for AppendError {
 }
 
 impl AppendError {
-    /// True when the database could not serve now: nothing was written.
+    /// True when the database could not serve now: the append is not acknowledged.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, AppendError::Store(error) if error.is_unavailable())
     }
