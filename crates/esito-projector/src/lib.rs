@@ -17,6 +17,7 @@ mod rows;
 mod step;
 mod stream;
 mod templates;
+mod versions;
 
 pub use delta::{cents, from_cents, month_of, month_range, Delta, Keys, MonthCounts, Months};
 pub use distinct::{distinct_changes, DistinctChanges};
@@ -31,4 +32,8 @@ pub use step::{
 pub use stream::{Projected, SpanFacts, Streamed};
 pub use templates::{
     after_templates, definitions_of, restart_for_definitions, ProjectionState, StepPlan,
+};
+pub use versions::{
+    block_end, block_of, rewind_aggregates, room_in_block, step_versions, Running, Versions,
+    BLOCK_ENTRIES,
 };

@@ -36,10 +36,11 @@ use esito_indicators::{Aggregate, Definitions, Inputs, MemoryProjection, Period}
 use esito_log::Entry;
 use esito_projector::ProjectorError;
 pub(crate) use esito_projector::{
-    after_templates, aggregates_of, cents, definitions_of, derived, distinct_changes,
+    after_templates, aggregates_of, block_of, cents, definitions_of, derived, distinct_changes,
     earlier_targets, fact_from_row, from_cents, inputs_by_indicator, key_counts, month_range,
-    part_of, plan_step, read_step, restart_for_definitions, rewind, stored_error, Advance,
-    BatchFacts, Delta, DerivedChunk, DistinctChanges, Keys, MonthCounts, Months, StepPlan,
+    part_of, plan_step, read_step, restart_for_definitions, rewind, rewind_aggregates,
+    room_in_block, step_versions, stored_error, Advance, BatchFacts, Delta, DerivedChunk,
+    DistinctChanges, Keys, MonthCounts, Months, Running, StepPlan, Versions,
 };
 pub use esito_projector::{parse_entry, ProjectionState};
 
@@ -119,6 +120,18 @@ pub(crate) struct Snapshot {
     /// The rows per key of the period's year.
     pub keys: Keys,
     pub span: Vec<Fact>,
+    /// The rows as of the end of an earlier position's block, when read for one.
+    pub at_block: Option<AtBlock>,
+}
+
+/// The rows as of `end`, the end of an earlier position's block or the checkpoint: the period's
+/// monthly rows and distinct counts, and the rows per key of its year that the block touched.
+#[derive(Debug, Default)]
+pub(crate) struct AtBlock {
+    pub end: u64,
+    pub months: Months,
+    pub distinct: BTreeMap<(String, i16), i64>,
+    pub keys: Keys,
 }
 
 /// The highest part code that counts only within its period.
@@ -160,11 +173,14 @@ pub(crate) const SAVE_STATE_SQL: &str = "UPDATE projector_checkpoints
     SET position = $1, template = $2, template_named_at = $3, definitions_sha256 = $4
     WHERE contract_id = $5";
 
-pub(crate) const DELETE_SQL: [&str; 4] = [
+pub(crate) const DELETE_SQL: [&str; 7] = [
     "DELETE FROM indicator_facts WHERE contract_id = $1",
     "DELETE FROM indicator_months WHERE contract_id = $1",
     "DELETE FROM indicator_keys WHERE contract_id = $1",
     "DELETE FROM indicator_distinct WHERE contract_id = $1",
+    "DELETE FROM indicator_month_versions WHERE contract_id = $1",
+    "DELETE FROM indicator_distinct_versions WHERE contract_id = $1",
+    "DELETE FROM indicator_key_versions WHERE contract_id = $1",
 ];
 
 pub(crate) const INSERT_FACTS_SQL: &str = "INSERT INTO indicator_facts
@@ -175,7 +191,8 @@ pub(crate) const UPSERT_MONTHS_SQL: &str =
 pub(crate) const UPSERT_MONTHS_TAIL: &str =
     " ON CONFLICT (contract_id, indicator, part, month) DO UPDATE
     SET events = indicator_months.events + excluded.events,
-        amount_cents = indicator_months.amount_cents + excluded.amount_cents";
+        amount_cents = indicator_months.amount_cents + excluded.amount_cents
+    RETURNING indicator, part, month, events, amount_cents";
 
 pub(crate) const UPSERT_KEYS_SQL: &str = "INSERT INTO indicator_keys
     (contract_id, indicator, part, year, fact_key, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) ";
@@ -200,13 +217,62 @@ pub(crate) const UPSERT_DISTINCT_SQL: &str =
     "INSERT INTO indicator_distinct (contract_id, indicator, part, period, keys) ";
 pub(crate) const UPSERT_DISTINCT_TAIL: &str =
     " ON CONFLICT (contract_id, indicator, part, period) DO UPDATE
-    SET keys = indicator_distinct.keys + excluded.keys";
+    SET keys = indicator_distinct.keys + excluded.keys
+    RETURNING indicator, part, period, keys";
 
 pub(crate) const DELETE_KEY_SQL: &str = "DELETE FROM indicator_keys
     WHERE contract_id = $1 AND indicator = $2 AND part = $3 AND year = $4 AND fact_key = $5";
 
 pub(crate) const PRUNE_DISTINCT_SQL: &str =
     "DELETE FROM indicator_distinct WHERE contract_id = $1 AND keys = 0";
+
+/// A block's versions of monthly rows, as the rows stand after a step (or a rebuild's block).
+pub(crate) const UPSERT_MONTH_VERSIONS_SQL: &str = "INSERT INTO indicator_month_versions
+    (contract_id, indicator, part, month, block, events, amount_cents) ";
+pub(crate) const UPSERT_MONTH_VERSIONS_TAIL: &str =
+    " ON CONFLICT (contract_id, indicator, part, month, block) DO UPDATE
+    SET events = excluded.events, amount_cents = excluded.amount_cents";
+
+pub(crate) const UPSERT_DISTINCT_VERSIONS_SQL: &str = "INSERT INTO indicator_distinct_versions
+    (contract_id, indicator, part, period, block, keys) ";
+pub(crate) const UPSERT_DISTINCT_VERSIONS_TAIL: &str =
+    " ON CONFLICT (contract_id, indicator, part, period, block) DO UPDATE SET keys = excluded.keys";
+
+pub(crate) const UPSERT_KEY_VERSIONS_SQL: &str = "INSERT INTO indicator_key_versions
+    (contract_id, block, year, indicator, part, fact_key, m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) ";
+pub(crate) const UPSERT_KEY_VERSIONS_TAIL: &str =
+    " ON CONFLICT (contract_id, block, year, indicator, part, fact_key) DO UPDATE SET
+        m01 = excluded.m01, m02 = excluded.m02, m03 = excluded.m03, m04 = excluded.m04,
+        m05 = excluded.m05, m06 = excluded.m06, m07 = excluded.m07, m08 = excluded.m08,
+        m09 = excluded.m09, m10 = excluded.m10, m11 = excluded.m11, m12 = excluded.m12";
+
+/// The monthly rows of a period's months as of the end of a block: each row's latest version
+/// at or before it (an index seek per row; rows made later have none and are left out).
+pub(crate) const MONTHS_AT_SQL: &str =
+    "SELECT m.indicator, m.part, m.month, v.events, v.amount_cents
+    FROM indicator_months m JOIN indicator_month_versions v
+      ON v.contract_id = m.contract_id AND v.indicator = m.indicator AND v.part = m.part
+     AND v.month = m.month
+    WHERE m.contract_id = $1 AND m.month >= $2 AND m.month < $3
+      AND v.block = (SELECT MAX(w.block) FROM indicator_month_versions w
+          WHERE w.contract_id = m.contract_id AND w.indicator = m.indicator
+            AND w.part = m.part AND w.month = m.month AND w.block <= $4)";
+
+/// A period's distinct counts as of the end of a block: for each (indicator, part) with
+/// monthly rows in the period (a distinct count needs them), its latest version at or before.
+pub(crate) const DISTINCT_AT_SQL: &str = "SELECT g.indicator, g.part, v.keys
+    FROM (SELECT DISTINCT indicator, part FROM indicator_months
+          WHERE contract_id = $1 AND month >= $2 AND month < $3) g
+    JOIN indicator_distinct_versions v
+      ON v.contract_id = $1 AND v.indicator = g.indicator AND v.part = g.part AND v.period = $4
+    WHERE v.block = (SELECT MAX(w.block) FROM indicator_distinct_versions w
+          WHERE w.contract_id = $1 AND w.indicator = g.indicator AND w.part = g.part
+            AND w.period = $4 AND w.block <= $5)";
+
+/// The rows per key of one year that one block touched, as its end left them.
+pub(crate) const KEYS_AT_SQL: &str = "SELECT indicator, part, fact_key,
+        m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12
+    FROM indicator_key_versions WHERE contract_id = $1 AND block = $2 AND year = $3";
 
 /// Rows per INSERT: at most 9 parameters each, under SQLite's 32,766.
 pub(crate) const ROWS_PER_INSERT: usize = 2_000;

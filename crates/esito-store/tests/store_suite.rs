@@ -28,6 +28,7 @@ store_suite!(
     running_projection_rebuild_offline_and_naive_agree_at_every_position,
     a_projector_that_fails_before_its_commit_loses_nothing_and_counts_nothing_twice,
     a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_offline,
+    values_as_of_positions_in_earlier_blocks_equal_those_of_the_log_prefix,
     proofs_from_stored_subtrees_equal_proofs_from_every_leaf_up_to_600_entries,
     proofs_across_the_second_stored_level_equal_proofs_from_every_leaf,
     a_log_whose_subtrees_were_never_stored_gets_the_same_proofs_and_keeps_the_subtrees,
@@ -1482,6 +1483,156 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
 
 /// Appends `count` accesses in batches whose sizes cycle through `batches`, so that subtrees
 /// complete inside batches, at their last entry and across them.
+/// The offline computation's indicators for `period` from the entries up to `as_of`.
+fn offline_report(
+    definitions: &esito_indicators::Definitions,
+    entries: &[esito_log::Entry],
+    period: esito_indicators::Period,
+    as_of: u64,
+) -> esito_indicators::IndicatorReport {
+    esito_indicators::offline::indicators(
+        definitions,
+        entries
+            .iter()
+            .cloned()
+            .map(Ok::<_, std::convert::Infallible>),
+        period,
+        Some(as_of),
+    )
+    .expect("the entries read")
+    .expect("the offline computation")
+}
+
+async fn values_as_of_positions_in_earlier_blocks_equal_those_of_the_log_prefix(fresh: Fresh) {
+    let store = fresh.store;
+    let cuneo = contract("blocks");
+    let block = esito_projector::BLOCK_ENTRIES as usize;
+    let mut fixture = projection_fixture();
+    for n in 5..=60 {
+        fixture.push(submit(
+            "2023-07-02T10:00:00+02:00",
+            Command::RegisterBeneficiary {
+                beneficiary_id: id(&format!("ben-{n}")),
+                isee_band: IseeBand::B,
+                household_size: 1,
+                age_band: AgeBand::From80,
+                flags: vec![],
+            },
+        ));
+    }
+    store
+        .append(&cuneo, "operator", &fixture)
+        .await
+        .expect("fixture");
+    // Accesses of sixty people over eighteen months, so that the rows per key and the distinct
+    // counts change in every block; later, corrections and voids of accesses blocks back.
+    let access = |n: usize| {
+        let day = (n * 547 / (3 * block)) as u16;
+        submit(
+            &on_day(day),
+            Command::RecordAccess {
+                access_id: id(&format!("acc-{n}")),
+                beneficiary_id: Some(id(&format!("ben-{}", 1 + (n * 7) % 60))),
+                channel: AccessChannel::InPerson,
+                need: NeedCategory::ElderlyCare,
+                outcome: AccessOutcome::InformationOnly,
+            },
+        )
+    };
+    let mut accesses = Vec::new();
+    let total = 3 * block - fixture.len() - 40;
+    for start in (0..total).step_by(500) {
+        let batch: Vec<Submission> = (start..(start + 500).min(total)).map(access).collect();
+        for outcome in store
+            .append(&cuneo, "operator", &batch)
+            .await
+            .expect("accesses")
+        {
+            accesses.push(outcome.event_id);
+        }
+        // The running projector, in steps that end within blocks and at their ends.
+        while store
+            .project_step_with(&cuneo, 700, esito_store::projection::Fault::None)
+            .await
+            .expect("a step")
+            .applied
+            > 0
+        {}
+    }
+    let mut late = Vec::new();
+    for n in 0..80 {
+        let target = accesses[(n * 97) % accesses.len()];
+        let command = if n % 2 == 0 {
+            Command::VoidEvent {
+                voids: target,
+                reason: "recorded by mistake".into(),
+            }
+        } else {
+            Command::CorrectEvent {
+                corrects: target,
+                replacement: Event::AccessRecorded(AccessRecorded {
+                    beneficiary_id: Some(id(&format!("ben-{}", 1 + n % 3))),
+                    channel: AccessChannel::Phone,
+                    need: NeedCategory::Other,
+                    outcome: AccessOutcome::InformationOnly,
+                }),
+            }
+        };
+        late.push(submit(&on_day(540), command));
+    }
+    for one in &late {
+        // Some targets were voided by an earlier one: refused, and left out.
+        let _ = store
+            .append(&cuneo, "operator", std::slice::from_ref(one))
+            .await;
+    }
+    let entries = all_entries(&store, &cuneo).await;
+    let head = entries.len() as u64;
+    assert!(head > 3 * block as u64, "the log spans four blocks: {head}");
+    let definitions = esito_indicators::templates::embedded("cuneo")
+        .expect("cuneo is embedded")
+        .expect("cuneo parses");
+    let mut positions: BTreeSet<u64> = (1..=3)
+        .flat_map(|b| {
+            let end = (b * block) as u64;
+            [end - 1, end, end + 1]
+        })
+        .collect();
+    positions.extend((0..12).map(|n| 1 + (n * 1_009) % head));
+    positions.extend([1, head - 1, head]);
+    let check = |label: &'static str| {
+        let store = &store;
+        let cuneo = &cuneo;
+        let entries = &entries;
+        let definitions = &definitions;
+        let positions = &positions;
+        async move {
+            for as_of in positions {
+                for period in PERIODS {
+                    let period: esito_indicators::Period = period.parse().expect("period");
+                    let report = store
+                        .indicators(cuneo, period, Some(*as_of))
+                        .await
+                        .expect("indicators");
+                    assert_eq!(
+                        report,
+                        offline_report(definitions, entries, period, *as_of),
+                        "{label}: as of {as_of}, {period}"
+                    );
+                }
+            }
+        }
+    };
+    check("running").await;
+    store.reset_projection(&cuneo).await.expect("reset");
+    check("projected again").await;
+    store
+        .rebuild_projection(&cuneo, |_| {})
+        .await
+        .expect("rebuild");
+    check("rebuilt at once").await;
+}
+
 async fn append_accesses(store: &Store, contract: &ContractId, count: usize, batches: &[usize]) {
     let mut done = 0;
     for batch in batches.iter().cycle() {

@@ -35,7 +35,7 @@ pub(crate) async fn copy_rebuilt(
 ) -> Result<(), StoreError> {
     {
         let mut text = String::new();
-        for ((indicator, part, month), (events, cents)) in &rebuilt.delta.months {
+        for ((indicator, part, month), (events, cents)) in &rebuilt.rows.rows.months {
             if (*events, *cents) == (0, 0) {
                 continue;
             }
@@ -56,7 +56,7 @@ pub(crate) async fn copy_rebuilt(
                 "m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) FROM STDIN"
             ))
             .await?;
-        for ((indicator, part, year, key), counts) in &rebuilt.delta.keys {
+        for ((indicator, part, year, key), counts) in &rebuilt.rows.rows.keys {
             if *counts == [0; 12] {
                 continue;
             }
@@ -77,10 +77,13 @@ pub(crate) async fn copy_rebuilt(
         copy.send(text.as_bytes()).await?;
         copy.finish().await?;
         let mut text = String::new();
-        for ((indicator, part, period), keys) in rebuilt.delta.distinct_counts() {
+        for ((indicator, part, period), keys) in &rebuilt.rows.distinct {
+            if *keys == 0 {
+                continue;
+            }
             copy_text(&mut text, contract_id.as_str());
             text.push('\t');
-            copy_text(&mut text, &indicator);
+            copy_text(&mut text, indicator);
             let _ = writeln!(text, "\t{part}\t{period}\t{keys}");
         }
         let mut copy = tx
@@ -124,6 +127,77 @@ pub(crate) async fn copy_rebuilt(
         copy.send(text.as_bytes()).await?;
         copy.finish().await?;
     }
+    copy_versions(tx, contract_id, &rebuilt.versions).await
+}
+
+/// Writes a rebuild's versions of the rows, block by block, by COPY.
+async fn copy_versions(
+    tx: &mut PgConnection,
+    contract_id: &ContractId,
+    versions: &[(u64, Versions)],
+) -> Result<(), StoreError> {
+    let mut text = String::new();
+    let mut copy = tx
+        .copy_in_raw("COPY indicator_month_versions (contract_id, indicator, part, month, block, events, amount_cents) FROM STDIN")
+        .await?;
+    for (block, one) in versions {
+        for ((indicator, part, month), (events, cents)) in &one.months {
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, indicator);
+            let _ = writeln!(text, "\t{part}\t{month}\t{block}\t{events}\t{cents}");
+        }
+        if text.len() > 1 << 20 {
+            copy.send(text.as_bytes()).await?;
+            text.clear();
+        }
+    }
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await?;
+    text.clear();
+    let mut copy = tx
+        .copy_in_raw("COPY indicator_distinct_versions (contract_id, indicator, part, period, block, keys) FROM STDIN")
+        .await?;
+    for (block, one) in versions {
+        for ((indicator, part, period), keys) in &one.distinct {
+            copy_text(&mut text, contract_id.as_str());
+            text.push('\t');
+            copy_text(&mut text, indicator);
+            let _ = writeln!(text, "\t{part}\t{period}\t{block}\t{keys}");
+        }
+        if text.len() > 1 << 20 {
+            copy.send(text.as_bytes()).await?;
+            text.clear();
+        }
+    }
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await?;
+    text.clear();
+    let mut copy = tx
+        .copy_in_raw(concat!(
+            "COPY indicator_key_versions (contract_id, block, year, indicator, part, fact_key, ",
+            "m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) FROM STDIN"
+        ))
+        .await?;
+    for (block, one) in versions {
+        for ((indicator, part, year, key), counts) in &one.keys {
+            copy_text(&mut text, contract_id.as_str());
+            let _ = write!(text, "\t{block}\t{year}\t");
+            copy_text(&mut text, indicator);
+            let _ = write!(text, "\t{part}\t");
+            copy_text(&mut text, key);
+            for events in counts {
+                let _ = write!(text, "\t{events}");
+            }
+            text.push('\n');
+        }
+        if text.len() > 1 << 20 {
+            copy.send(text.as_bytes()).await?;
+            text.clear();
+        }
+    }
+    copy.send(text.as_bytes()).await?;
+    copy.finish().await?;
     Ok(())
 }
 

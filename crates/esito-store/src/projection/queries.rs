@@ -9,6 +9,7 @@ use sqlx::Row;
 use super::*;
 use crate::backend::{each_backend, Conn};
 use crate::db;
+use esito_projector::block_end;
 
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
@@ -129,15 +130,23 @@ impl Store {
         with_keys: bool,
     ) -> Result<Snapshot, StoreError> {
         let mut snapshot = self.snapshot(contract_id, period, as_of, with_keys).await?;
-        if snapshot.totals.is_none() && as_of < snapshot.checkpoint {
+        if let Some(at) = snapshot.at_block.take() {
+            let suffix = if at.end > as_of {
+                self.derive_suffix(contract_id, Some(definitions), as_of, at.end)
+                    .await?
+            } else {
+                Delta::default()
+            };
+            let aggregates = rewind_aggregates(period, at.months, at.distinct, &at.keys, suffix)?;
+            snapshot.totals = Some(
+                aggregates
+                    .into_iter()
+                    .map(|(indicator, part, aggregate)| ((indicator, part.code()), aggregate))
+                    .collect(),
+            );
+        } else if snapshot.totals.is_none() && as_of < snapshot.checkpoint {
             let suffix = self
-                .derive_range(
-                    contract_id,
-                    Some(definitions),
-                    as_of,
-                    snapshot.checkpoint,
-                    |_, _| {},
-                )
+                .derive_suffix(contract_id, Some(definitions), as_of, snapshot.checkpoint)
                 .await?;
             rewind(period, &mut snapshot.months, &mut snapshot.keys, suffix);
             let (first, end) = month_range(period);
@@ -192,8 +201,9 @@ impl Store {
 
     /// What a value is computed from, read in one snapshot so that the checkpoint and
     /// the rows agree: the periodic parts' totals when `as_of` is the checkpoint (and
-    /// keys are not asked for), else the rows per month and key to rewind; and the
-    /// facts of the parts that reach back, counting as of `as_of`.
+    /// keys are not asked for); when it is earlier, the rows as of the end of its block
+    /// (`at_block`), or, when keys are asked for, every row per month and key of the period
+    /// to rewind; and the facts of the parts that reach back, counting as of `as_of`.
     async fn snapshot(
         &self,
         contract_id: &ContractId,
@@ -212,7 +222,7 @@ impl Store {
                 .await?
                 .unwrap_or(0),
             )?;
-            let (first, end) = month_range(period);
+            let (first, end_month) = month_range(period);
             let mut snapshot = Snapshot {
                 checkpoint,
                 ..Default::default()
@@ -222,7 +232,7 @@ impl Store {
                 for row in sqlx::query(MONTH_TOTALS_SQL)
                     .bind(contract_id.as_str())
                     .bind(&first)
-                    .bind(&end)
+                    .bind(&end_month)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -244,11 +254,53 @@ impl Store {
                         .distinct = db::to_u64(row.try_get::<i64, _>(2)?)?;
                 }
                 snapshot.totals = Some(totals);
+            } else if as_of < checkpoint && !with_keys {
+                let end = block_end(as_of).min(checkpoint);
+                let block = db::to_i64(block_of(end))?;
+                let mut at = AtBlock { end, ..Default::default() };
+                for row in sqlx::query(MONTHS_AT_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end_month)
+                    .bind(block)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    at.months.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        (row.try_get(3)?, row.try_get(4)?),
+                    );
+                }
+                for row in sqlx::query(DISTINCT_AT_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&first)
+                    .bind(&end_month)
+                    .bind(period.to_string())
+                    .bind(block)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    at.distinct
+                        .insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+                }
+                for row in sqlx::query(KEYS_AT_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(block)
+                    .bind(period.year())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    at.keys.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        month_counts(&row, 3)?,
+                    );
+                }
+                snapshot.at_block = Some(at);
             } else {
                 for row in sqlx::query(MONTHS_SQL)
                     .bind(contract_id.as_str())
                     .bind(&first)
-                    .bind(&end)
+                    .bind(&end_month)
                     .fetch_all(&mut *tx)
                     .await?
                 {
@@ -263,13 +315,10 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?
                 {
-                    let mut counts: MonthCounts = [0; 12];
-                    for (month, events) in counts.iter_mut().enumerate() {
-                        *events = row.try_get(3 + month)?;
-                    }
-                    snapshot
-                        .keys
-                        .insert((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?), counts);
+                    snapshot.keys.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        month_counts(&row, 3)?,
+                    );
                 }
             }
             for row in sqlx::query(SPAN_FACTS_SQL)
@@ -295,4 +344,17 @@ impl Store {
         tx.commit().await?;
         Ok(snapshot)
     }
+}
+
+/// Twelve monthly counts read from a row's columns from `first` on.
+fn month_counts<R: Row>(row: &R, first: usize) -> Result<MonthCounts, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut counts: MonthCounts = [0; 12];
+    for (month, events) in counts.iter_mut().enumerate() {
+        *events = row.try_get(first + month)?;
+    }
+    Ok(counts)
 }

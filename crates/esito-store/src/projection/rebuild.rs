@@ -7,7 +7,7 @@
 //! ends with (`templates_up_to`), as the running projector would after its restarts.
 
 use super::copy::copy_rebuilt;
-use super::step::{delete_rows, lock_checkpoint, save_state, write_rows};
+use super::step::{delete_rows, lock_checkpoint, save_state, write_rows, write_versions};
 use super::*;
 use crate::backend::{each_backend, Conn};
 use crate::db;
@@ -17,7 +17,10 @@ use esito_projector::SpanFacts;
 #[derive(Debug, Default)]
 pub(crate) struct Rebuilt {
     pub state: ProjectionState,
-    pub delta: Delta,
+    /// The monthly rows, the rows per key and the distinct counts.
+    pub rows: Running,
+    /// Each block's versions, by block.
+    pub versions: Vec<(u64, Versions)>,
     /// Facts of the parts that reach back, with the position they stop counting at.
     pub span_facts: SpanFacts,
 }
@@ -36,18 +39,28 @@ impl Store {
         let state = self.templates_up_to(contract_id, head).await?;
         let definitions = definitions_of(state.template.as_deref())?;
         let mut span_facts = SpanFacts::default();
-        let delta = self
-            .derive_range(contract_id, definitions, 0, head, |facts, last_position| {
+        let mut rows = Running::default();
+        let mut versions = Vec::new();
+        // The chunks end at blocks' ends, so each is (part of) one block.
+        self.derive_range(
+            contract_id,
+            definitions,
+            0,
+            head,
+            |facts, delta, last_position| {
                 span_facts.add(facts);
+                versions.push((block_of(last_position), rows.add_block(delta)));
                 progress(last_position);
-            })
-            .await?;
+            },
+        )
+        .await?;
         let rebuilt = Rebuilt {
             state: ProjectionState {
                 position: head,
                 ..state
             },
-            delta,
+            rows,
+            versions,
             span_facts,
         };
         let derived_in = started.elapsed();
@@ -55,8 +68,9 @@ impl Store {
         tracing::info!(
             contract = %contract_id,
             entries = rebuilt.state.position,
-            month_rows = rebuilt.delta.months.len(),
-            key_rows = rebuilt.delta.keys.len(),
+            month_rows = rebuilt.rows.rows.months.len(),
+            key_rows = rebuilt.rows.rows.keys.len(),
+            versions = rebuilt.versions.iter().map(|(_, one)| one.len()).sum::<usize>(),
             span_facts = rebuilt.span_facts.all().len(),
             read_and_derived_seconds = derived_in.as_secs_f64(),
             written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
@@ -79,8 +93,17 @@ impl Store {
             // COPY streams the rows in without a statement per thousand of them; SQLite has
             // no COPY, and its INSERTs are calls in process.
             Conn::Postgres(conn) => copy_rebuilt(conn, contract_id, rebuilt).await?,
-            conn @ Conn::Sqlite(_) => {
-                write_rows(conn, contract_id, &rebuilt.delta, rebuilt.span_facts.all()).await?
+            Conn::Sqlite(_) => {
+                write_rows(
+                    write.conn(),
+                    contract_id,
+                    &rebuilt.rows.rows,
+                    rebuilt.span_facts.all(),
+                )
+                .await?;
+                for (block, versions) in &rebuilt.versions {
+                    write_versions(write.conn(), contract_id, *block, versions).await?;
+                }
             }
         }
         save_state(write.conn(), contract_id, &rebuilt.state).await?;
@@ -90,17 +113,35 @@ impl Store {
 
 impl Store {
     /// What the log's entries in `(after, up_to]` add to the rows: their facts, less those of
-    /// the entries they supersede, derived with `definitions` (none: nothing). Chunks are
-    /// parsed and derived on worker threads while the read streams, and added up in position
-    /// order; `each` hears every chunk's other facts and its last position, in order.
+    /// the entries they supersede, derived with `definitions` (none: nothing), added up.
+    pub(crate) async fn derive_suffix(
+        &self,
+        contract_id: &ContractId,
+        definitions: Option<&'static Definitions>,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Delta, StoreError> {
+        let mut total = Delta::default();
+        self.derive_range(contract_id, definitions, after, up_to, |_, delta, _| {
+            total.merge(delta)
+        })
+        .await?;
+        Ok(total)
+    }
+
+    /// Derives the log's entries in `(after, up_to]` chunk by chunk, each chunk within one
+    /// block: their facts, less those of the entries they supersede, with `definitions` (none:
+    /// nothing). Chunks are parsed and derived on worker threads while the read streams;
+    /// `each` hears, in position order, every chunk's other facts, what it adds to the rows
+    /// and its last position.
     pub(crate) async fn derive_range(
         &self,
         contract_id: &ContractId,
         definitions: Option<&'static Definitions>,
         after: u64,
         up_to: u64,
-        mut each: impl FnMut(&mut BatchFacts, u64),
-    ) -> Result<Delta, StoreError> {
+        mut each: impl FnMut(&mut BatchFacts, Delta, u64),
+    ) -> Result<(), StoreError> {
         use futures_util::StreamExt;
         let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get());
         let chunks = futures_util::stream::unfold(
@@ -118,7 +159,6 @@ impl Store {
             })
             .buffered(workers + 1);
         let mut derived_chunks = std::pin::pin!(derived_chunks);
-        let mut total = Delta::default();
         while let Some(chunk) = derived_chunks.next().await {
             let DerivedChunk {
                 last_position,
@@ -141,10 +181,9 @@ impl Store {
                     delta.apply(&derived(definitions, entry)?.facts, -1)?;
                 }
             }
-            total.merge(delta);
-            each(&mut facts, last_position);
+            each(&mut facts, delta, last_position);
         }
-        Ok(total)
+        Ok(())
     }
 }
 
@@ -176,12 +215,10 @@ impl Store {
     }
 }
 
-/// Rows per chunk when the log is streamed for a rebuild.
-const CHUNK_ENTRIES: usize = 5_000;
-
 impl Store {
-    /// The log's entries in `(after, up_to]` in position order, in chunks, read by a task of its own
-    /// (a streamed SELECT on PostgreSQL) so that reading and deriving overlap.
+    /// The log's entries in `(after, up_to]` in position order, in chunks that end at blocks'
+    /// ends (or the last entry), read by a task of its own (a streamed SELECT on PostgreSQL) so
+    /// that reading and deriving overlap.
     fn entry_chunks(
         &self,
         contract_id: &ContractId,
@@ -205,10 +242,11 @@ impl Store {
                     .bind(db::to_i64(after)?)
                     .bind(db::to_i64(up_to)?)
                     .fetch(&pool);
-                    let mut chunk = Vec::with_capacity(CHUNK_ENTRIES);
+                    let mut chunk = Vec::with_capacity(esito_projector::BLOCK_ENTRIES as usize);
                     while let Some((position, entry)) = rows.try_next().await? {
-                        chunk.push((db::position(position)?.get(), entry));
-                        if chunk.len() == CHUNK_ENTRIES
+                        let position = db::position(position)?.get();
+                        chunk.push((position, entry));
+                        if position % esito_projector::BLOCK_ENTRIES == 0
                             && sender.send(Ok(std::mem::take(&mut chunk))).await.is_err()
                         {
                             return Ok(());

@@ -36,6 +36,9 @@ impl Store {
             delete_rows(write.conn(), contract_id).await?;
             state = restart;
         }
+        // A step never crosses a block's end, so that the last step in a block leaves the
+        // rows its versions record as the block ends them.
+        let batch = batch.min(u32::try_from(room_in_block(state.position)).unwrap_or(u32::MAX));
         let rows = entries_in(write.conn(), contract_id, state.position, batch).await?;
         let mut entries = read_step(&state, &rows)?;
         // Entries the batch supersedes from before it: read outside the transaction, which is
@@ -56,7 +59,14 @@ impl Store {
             }) => {
                 let span_facts: Vec<(Fact, Option<u64>)> =
                     span_facts.into_iter().map(|fact| (fact, None)).collect();
-                write_rows(write.conn(), contract_id, &delta, &span_facts).await?;
+                let versions = write_rows(write.conn(), contract_id, &delta, &span_facts).await?;
+                write_versions(
+                    write.conn(),
+                    contract_id,
+                    block_of(state.position),
+                    &versions,
+                )
+                .await?;
                 each_backend!(write.conn(), Conn(conn) => {
                     for (event_id, position) in &superseded {
                         sqlx::query(SUPERSEDE_SQL)
@@ -191,13 +201,14 @@ async fn entries_in(
 }
 
 /// Adds `delta` to the monthly rows (upserts) and inserts the facts of the parts that reach
-/// back, each with the position it stops counting at.
+/// back, each with the position it stops counting at; says the rows it touched as they stand
+/// after it (every row per key in `delta`, its change netting to nothing included).
 pub(crate) async fn write_rows(
     conn: Conn<'_>,
     contract_id: &ContractId,
     delta: &Delta,
     span_facts: &[(Fact, Option<u64>)],
-) -> Result<(), StoreError> {
+) -> Result<Versions, StoreError> {
     // The columns that need a check, computed before the inserts, whose binds cannot fail.
     let mut checked = Vec::with_capacity(span_facts.len());
     for (fact, until) in span_facts {
@@ -214,11 +225,11 @@ pub(crate) async fn write_rows(
         .iter()
         .filter(|(_, change)| **change != (0, 0))
         .collect();
-    let keys: Vec<_> = delta
-        .keys
-        .iter()
-        .filter(|(_, change)| **change != [0; 12])
-        .collect();
+    // Every key the delta touched, so that the block's versions hold it.
+    let keys: Vec<_> = delta.keys.iter().collect();
+    let mut months_after = HashMap::new();
+    let mut keys_after = HashMap::new();
+    let mut distinct_after = HashMap::new();
     each_backend!(conn, Conn(conn) => {
         for chunk in months.chunks(ROWS_PER_INSERT) {
             let mut upsert = sqlx::QueryBuilder::new(UPSERT_MONTHS_SQL);
@@ -231,7 +242,12 @@ pub(crate) async fn write_rows(
                     .push_bind(*cents);
             });
             upsert.push(UPSERT_MONTHS_TAIL);
-            upsert.build().execute(&mut *conn).await?;
+            for row in upsert.build().fetch_all(&mut *conn).await? {
+                months_after.insert(
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                    (row.try_get(3)?, row.try_get(4)?),
+                );
+            }
         }
         let mut distinct = DistinctChanges::new();
         let mut emptied = Vec::new();
@@ -267,8 +283,9 @@ pub(crate) async fn write_rows(
                 let (indicator, part, year, _) = &stored;
                 distinct_changes(&mut distinct, indicator, *part, *year, &before, &after);
                 if after == [0; 12] {
-                    emptied.push(stored);
+                    emptied.push(stored.clone());
                 }
+                keys_after.insert(stored, after);
             }
         }
         for (indicator, part, year, key) in &emptied {
@@ -295,7 +312,12 @@ pub(crate) async fn write_rows(
                     .push_bind(*change);
             });
             upsert.push(UPSERT_DISTINCT_TAIL);
-            upsert.build().execute(&mut *conn).await?;
+            for row in upsert.build().fetch_all(&mut *conn).await? {
+                distinct_after.insert(
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                    row.try_get(3)?,
+                );
+            }
         }
         if distinct.iter().any(|(_, change)| **change < 0) {
             sqlx::query(PRUNE_DISTINCT_SQL)
@@ -318,6 +340,66 @@ pub(crate) async fn write_rows(
                     .push_bind(*amount);
             });
             insert.build().execute(&mut *conn).await?;
+        }
+    });
+    Ok(step_versions(months_after, distinct_after, keys_after))
+}
+
+/// Writes `versions` as the rows of `block` (replacing what an earlier step in the same block
+/// wrote for the same rows).
+pub(crate) async fn write_versions(
+    conn: Conn<'_>,
+    contract_id: &ContractId,
+    block: u64,
+    versions: &Versions,
+) -> Result<(), StoreError> {
+    if versions.is_empty() {
+        return Ok(());
+    }
+    let block = db::to_i64(block)?;
+    each_backend!(conn, Conn(conn) => {
+        for chunk in versions.months.chunks(ROWS_PER_INSERT) {
+            let mut upsert = sqlx::QueryBuilder::new(UPSERT_MONTH_VERSIONS_SQL);
+            upsert.push_values(chunk, |mut row, ((indicator, part, month), (events, cents))| {
+                row.push_bind(contract_id.as_str())
+                    .push_bind(indicator.as_str())
+                    .push_bind(*part)
+                    .push_bind(month.as_str())
+                    .push_bind(block)
+                    .push_bind(*events)
+                    .push_bind(*cents);
+            });
+            upsert.push(UPSERT_MONTH_VERSIONS_TAIL);
+            upsert.build().execute(&mut *conn).await?;
+        }
+        for chunk in versions.distinct.chunks(ROWS_PER_INSERT) {
+            let mut upsert = sqlx::QueryBuilder::new(UPSERT_DISTINCT_VERSIONS_SQL);
+            upsert.push_values(chunk, |mut row, ((indicator, part, period), keys)| {
+                row.push_bind(contract_id.as_str())
+                    .push_bind(indicator.as_str())
+                    .push_bind(*part)
+                    .push_bind(period.as_str())
+                    .push_bind(block)
+                    .push_bind(*keys);
+            });
+            upsert.push(UPSERT_DISTINCT_VERSIONS_TAIL);
+            upsert.build().execute(&mut *conn).await?;
+        }
+        for chunk in versions.keys.chunks(KEY_ROWS_PER_INSERT) {
+            let mut upsert = sqlx::QueryBuilder::new(UPSERT_KEY_VERSIONS_SQL);
+            upsert.push_values(chunk, |mut row, ((indicator, part, year, key), counts)| {
+                row.push_bind(contract_id.as_str())
+                    .push_bind(block)
+                    .push_bind(*year)
+                    .push_bind(indicator.as_str())
+                    .push_bind(*part)
+                    .push_bind(key.as_str());
+                for events in counts {
+                    row.push_bind(*events);
+                }
+            });
+            upsert.push(UPSERT_KEY_VERSIONS_TAIL);
+            upsert.build().execute(&mut *conn).await?;
         }
     });
     Ok(())
