@@ -20,9 +20,13 @@
 //! - a period's distinct count is the number of keys with events in one of its months: it
 //!   changes, in the same transaction, exactly when a key's row for the year starts or stops
 //!   having events within the period;
-//! - the rows are sums, so a value as of an earlier position `p` is the checkpoint's less what
-//!   the entries after `p` added (their facts, less those of the entries they superseded): the
-//!   log after `p` is read again, so the answer is exact and costs the length of that suffix;
+//! - each block of [`esito_projector::BLOCK_ENTRIES`] positions keeps the versions of the rows
+//!   it touched as its end (or the checkpoint) left them, and a step never crosses a block's
+//!   end; the rows are sums, so a value as of an earlier position `p` is the rows as of the end
+//!   of `p`'s block less what the entries after `p` in that block added (their facts, less
+//!   those of the entries they superseded): at most one block is read again, so the answer is
+//!   exact and costs the same at any size of the log (counts per key as of an earlier position
+//!   still rewind the whole year's rows by the log after `p`);
 //! - the rows are those of the template last named in the log up to the checkpoint, with the
 //!   definitions built into this binary; when either changes, the contract's rows are rebuilt
 //!   from position 1 in the step that notices it.
