@@ -1,5 +1,5 @@
 # Esito: each target is one line; the work is in cargo and scripts/.
-.PHONY: run test bench schemas fmt lint
+.PHONY: run test bench bench-scale schemas fmt lint
 
 # Build, load the demo into esito.db if it is not there, print how to call it, serve on 127.0.0.1:8080.
 run:
@@ -17,6 +17,12 @@ test:
 bench:
 	cargo build --release -p esito-bench -p esito-cli
 	scripts/with-postgres.sh target/release/esito-bench --out target/bench
+
+# The figures that must not grow with the log, at 1 M and 3 M entries side by side with their
+# growth factor (not part of `bench`: it loads each size three times); target/bench/scale.json.
+bench-scale:
+	cargo build --release -p esito-bench -p esito-cli
+	scripts/with-postgres.sh target/release/esito-bench --scale --out target/bench
 
 # Regenerate the checked-in JSON Schemas from the types.
 schemas:

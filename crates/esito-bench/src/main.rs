@@ -13,6 +13,7 @@ mod data;
 mod hot;
 mod indicators;
 mod proofs;
+mod scale;
 mod settlement;
 mod stored_entry;
 mod verify;
@@ -55,11 +56,20 @@ struct BenchArgs {
     #[arg(long, env = "DATABASE_URL")]
     postgres: Option<String>,
     /// Measure only the indicators' projection (rebuild and queries), on PostgreSQL.
-    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot"])]
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "scale"])]
     only_indicators: bool,
     /// Measure only one hot contract: 64 HTTP clients writing to one contract, on PostgreSQL.
-    #[arg(long, conflicts_with = "only_stored_entry")]
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "scale"])]
     only_hot: bool,
+    /// Measure only the figures that must not grow with the log (indicators on PostgreSQL,
+    /// `esito verify`, `esito settle --offline`) at each of `--scale-sizes`, side by side;
+    /// `target/bench/scale.json`.
+    #[arg(long, conflicts_with = "only_stored_entry")]
+    scale: bool,
+    /// The log sizes `--scale` measures, in entries, comma-separated; the growth factor is the
+    /// last's figure over the first's.
+    #[arg(long, default_value = "1000000,3000000", value_parser = scale::parse_sizes)]
+    scale_sizes: scale::Sizes,
     /// Measure only how fast stored entries are read into facts (no database).
     #[arg(long)]
     only_stored_entry: bool,
@@ -147,13 +157,19 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
         println!("(*) raw INSERTs of rows shaped like the log's (same columns, keys and indexes, as many bytes)");
         return Ok(());
     }
+    if args.scale {
+        let base = args
+            .postgres
+            .as_deref()
+            .context("--scale measures PostgreSQL: set DATABASE_URL")?;
+        return scale::measure(base, &args.scale_sizes, &args.out).await;
+    }
     if args.only_indicators {
         let base = args
             .postgres
             .as_deref()
             .context("--only-indicators measures PostgreSQL: set DATABASE_URL")?;
-        crate::indicators::measure(base, args.indicator_events, &args.out).await?;
-        return Ok(());
+        return indicators(base, args.indicator_events, &args.out).await;
     }
     let scratch = tempfile::tempdir()?;
     let mut stores = serde_json::Map::new();
@@ -177,7 +193,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             let api = crate::api::measure(&api_url, duration).await?;
             write(&args.out, "api.json", &api)?;
             hot(base, duration, &args.out).await?;
-            crate::indicators::measure(base, args.indicator_events, &args.out).await?;
+            indicators(base, args.indicator_events, &args.out).await?;
             let proofs_url = anchor::scratch_postgres(base, "esito_bench_proofs").await?;
             proofs = crate::proofs::measure(&proofs_url, args.verify_entries).await?;
         }
@@ -212,6 +228,13 @@ async fn hot(base: &str, duration: Duration, out: &std::path::Path) -> anyhow::R
     let anchor_url = anchor::scratch_postgres(base, "esito_bench_hot_anchor").await?;
     let report = crate::hot::measure(&url, &anchor_url, duration).await?;
     write(out, "hot.json", &report)
+}
+
+/// The indicators' section (`indicators.rs`), on a scratch schema of its own;
+/// `indicators.json`.
+async fn indicators(base: &str, events: u64, out: &std::path::Path) -> anyhow::Result<()> {
+    let report = crate::indicators::measure(base, "esito_bench_indicators", events).await?;
+    write(out, "indicators.json", &report)
 }
 
 /// Writes a section's results as pretty JSON in `out` and says so.
