@@ -1,5 +1,5 @@
--- Versions of the projection's rows by block of 2,048 positions (block b holds the positions
--- (b - 1) * 2048 + 1 to b * 2048), so that a value as of any position is read from the rows as
+-- Versions of the projection's rows by block of 1,024 positions (block b holds the positions
+-- (b - 1) * 1024 + 1 to b * 1024), so that a value as of any position is read from the rows as
 -- of the end of its block, less the entries after it in that block:
 -- - indicator_month_versions: a monthly row as the end of each block that changed it left it;
 -- - indicator_distinct_versions: a period's distinct count likewise;

@@ -34,6 +34,6 @@ pub use templates::{
     after_templates, definitions_of, restart_for_definitions, ProjectionState, StepPlan,
 };
 pub use versions::{
-    block_end, block_of, rewind_aggregates, room_in_block, step_versions, Running, Versions,
-    BLOCK_ENTRIES,
+    block_end, block_of, rewind_aggregates, room_in_block, step_versions, DistinctRow, KeyRow,
+    MonthRow, Running, Versions, BLOCK_ENTRIES,
 };

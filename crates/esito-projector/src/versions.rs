@@ -27,7 +27,7 @@ use crate::rows::part_of;
 use crate::{Invariant, ProjectorError};
 
 /// Positions per block. A value as of a position derives at most this many entries again.
-pub const BLOCK_ENTRIES: u64 = 2_048;
+pub const BLOCK_ENTRIES: u64 = 1_024;
 
 /// The block a position is in (position 0, before the first entry, is in block 0).
 pub fn block_of(position: u64) -> u64 {
@@ -44,15 +44,22 @@ pub fn room_in_block(position: u64) -> u64 {
     BLOCK_ENTRIES - position % BLOCK_ENTRIES
 }
 
+/// A monthly row's key (indicator, part, `YYYY-MM`) and its (events, cents).
+pub type MonthRow = ((String, i16, String), (i64, i64));
+/// A distinct count's key (indicator, part, period) and its keys.
+pub type DistinctRow = ((String, i16, String), i64);
+/// A row per key's key (indicator, part, year, key) and its events per month.
+pub type KeyRow = ((String, i16, i32, String), MonthCounts);
+
 /// The rows a run of entries within one block touched, as they stand after it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Versions {
     /// Monthly rows: (indicator, part, month) → (events, cents).
-    pub months: Vec<((String, i16, String), (i64, i64))>,
+    pub months: Vec<MonthRow>,
     /// Distinct counts: (indicator, part, period) → keys.
-    pub distinct: Vec<((String, i16, String), i64)>,
+    pub distinct: Vec<DistinctRow>,
     /// Rows per key: (indicator, part, year, key) → events per month.
-    pub keys: Vec<((String, i16, i32, String), MonthCounts)>,
+    pub keys: Vec<KeyRow>,
 }
 
 impl Versions {

@@ -173,24 +173,52 @@ async fn copy_versions(
     copy.send(text.as_bytes()).await?;
     copy.finish().await?;
     text.clear();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    for (block, one) in versions {
+        if !one.keys.is_empty() {
+            let _ = sender.send(key_versions_text(contract_id, *block, &one.keys));
+        }
+    }
+    drop(sender);
+    copy_key_versions(tx, receiver).await
+}
+
+/// One block's versions of rows per key in COPY's text format.
+pub(crate) fn key_versions_text(
+    contract_id: &ContractId,
+    block: u64,
+    keys: &[esito_projector::KeyRow],
+) -> String {
+    let mut text = String::new();
+    for ((indicator, part, year, key), counts) in keys {
+        copy_text(&mut text, contract_id.as_str());
+        let _ = write!(text, "\t{block}\t{year}\t");
+        copy_text(&mut text, indicator);
+        let _ = write!(text, "\t{part}\t");
+        copy_text(&mut text, key);
+        for events in counts {
+            let _ = write!(text, "\t{events}");
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Copies the versions of rows per key that `texts` hands over (as [`key_versions_text`]
+/// writes them) until it closes.
+pub(crate) async fn copy_key_versions(
+    tx: &mut PgConnection,
+    mut texts: tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> Result<(), StoreError> {
     let mut copy = tx
         .copy_in_raw(concat!(
             "COPY indicator_key_versions (contract_id, block, year, indicator, part, fact_key, ",
             "m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12) FROM STDIN"
         ))
         .await?;
-    for (block, one) in versions {
-        for ((indicator, part, year, key), counts) in &one.keys {
-            copy_text(&mut text, contract_id.as_str());
-            let _ = write!(text, "\t{block}\t{year}\t");
-            copy_text(&mut text, indicator);
-            let _ = write!(text, "\t{part}\t");
-            copy_text(&mut text, key);
-            for events in counts {
-                let _ = write!(text, "\t{events}");
-            }
-            text.push('\n');
-        }
+    let mut text = String::new();
+    while let Some(more) = texts.recv().await {
+        text.push_str(&more);
         if text.len() > 1 << 20 {
             copy.send(text.as_bytes()).await?;
             text.clear();

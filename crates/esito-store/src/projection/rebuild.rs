@@ -6,7 +6,7 @@
 //! Invariant: a rebuild derives every entry with the definitions of the template the log
 //! ends with (`templates_up_to`), as the running projector would after its restarts.
 
-use super::copy::copy_rebuilt;
+use super::copy::{copy_key_versions, copy_rebuilt, key_versions_text};
 use super::step::{delete_rows, lock_checkpoint, save_state, write_rows, write_versions};
 use super::*;
 use crate::backend::{each_backend, Conn};
@@ -27,8 +27,10 @@ pub(crate) struct Rebuilt {
 
 impl Store {
     /// Rebuilds the contract's projection from position 1 in one transaction, the checkpoint
-    /// row locked throughout: the log is read and derived in memory and the rows written once
-    /// (by COPY on PostgreSQL). `progress` hears each position reached.
+    /// row locked: the log is read and derived in chunks of one block and the rows written
+    /// once (by COPY on PostgreSQL, where the rows per key's versions go out while the log is
+    /// still being derived, and the transaction is open throughout). `progress` hears each
+    /// position reached.
     pub async fn rebuild_projection(
         &self,
         contract_id: &ContractId,
@@ -38,62 +40,32 @@ impl Store {
         let started = std::time::Instant::now();
         let state = self.templates_up_to(contract_id, head).await?;
         let definitions = definitions_of(state.template.as_deref())?;
-        let mut span_facts = SpanFacts::default();
-        let mut rows = Running::default();
-        let mut versions = Vec::new();
-        // The chunks end at blocks' ends, so each is (part of) one block.
-        self.derive_range(
-            contract_id,
-            definitions,
-            0,
-            head,
-            |facts, delta, last_position| {
-                span_facts.add(facts);
-                versions.push((block_of(last_position), rows.add_block(delta)));
-                progress(last_position);
-            },
-        )
-        .await?;
-        let rebuilt = Rebuilt {
+        let mut rebuilt = Rebuilt {
             state: ProjectionState {
                 position: head,
                 ..state
             },
-            rows,
-            versions,
-            span_facts,
+            ..Rebuilt::default()
         };
-        let derived_in = started.elapsed();
-        self.write_rebuilt(contract_id, &rebuilt).await?;
-        tracing::info!(
-            contract = %contract_id,
-            entries = rebuilt.state.position,
-            month_rows = rebuilt.rows.rows.months.len(),
-            key_rows = rebuilt.rows.rows.keys.len(),
-            versions = rebuilt.versions.iter().map(|(_, one)| one.len()).sum::<usize>(),
-            span_facts = rebuilt.span_facts.all().len(),
-            read_and_derived_seconds = derived_in.as_secs_f64(),
-            written_seconds = (started.elapsed() - derived_in).as_secs_f64(),
-            "projection rebuilt"
-        );
-        Ok(rebuilt.state.position)
-    }
-
-    /// Replaces the contract's rows and checkpoint with `rebuilt` in one transaction, the
-    /// checkpoint row locked first.
-    async fn write_rebuilt(
-        &self,
-        contract_id: &ContractId,
-        rebuilt: &Rebuilt,
-    ) -> Result<(), StoreError> {
-        let mut write = self.begin_write().await?;
-        lock_checkpoint(write.conn(), contract_id).await?;
-        delete_rows(write.conn(), contract_id).await?;
-        match write.conn() {
-            // COPY streams the rows in without a statement per thousand of them; SQLite has
-            // no COPY, and its INSERTs are calls in process.
-            Conn::Postgres(conn) => copy_rebuilt(conn, contract_id, rebuilt).await?,
-            Conn::Sqlite(_) => {
+        let mut key_versions = 0;
+        let mut write = match self {
+            // SQLite has one writer: the log is derived before the write lock is taken.
+            Store::Sqlite(_) => {
+                let Rebuilt {
+                    rows,
+                    versions,
+                    span_facts,
+                    ..
+                } = &mut rebuilt;
+                self.derive_range(contract_id, definitions, 0, head, |facts, delta, last| {
+                    span_facts.add(facts);
+                    versions.push((block_of(last), rows.add_block(delta)));
+                    progress(last);
+                })
+                .await?;
+                let mut write = self.begin_write().await?;
+                lock_checkpoint(write.conn(), contract_id).await?;
+                delete_rows(write.conn(), contract_id).await?;
                 write_rows(
                     write.conn(),
                     contract_id,
@@ -104,10 +76,59 @@ impl Store {
                 for (block, versions) in &rebuilt.versions {
                     write_versions(write.conn(), contract_id, *block, versions).await?;
                 }
+                write
             }
-        }
+            Store::Postgres(_) => {
+                let mut write = self.begin_write().await?;
+                lock_checkpoint(write.conn(), contract_id).await?;
+                delete_rows(write.conn(), contract_id).await?;
+                let Conn::Postgres(conn) = write.conn() else {
+                    unreachable!("a PostgreSQL store's transaction is on PostgreSQL")
+                };
+                let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+                let each = {
+                    let Rebuilt {
+                        rows,
+                        versions,
+                        span_facts,
+                        ..
+                    } = &mut rebuilt;
+                    let (progress, key_versions) = (&mut progress, &mut key_versions);
+                    move |facts: &mut BatchFacts, delta, last| {
+                        span_facts.add(facts);
+                        let block = block_of(last);
+                        let mut one = rows.add_block(delta);
+                        let keys = std::mem::take(&mut one.keys);
+                        *key_versions += keys.len();
+                        // A send fails only once the COPY has failed, which is reported.
+                        let _ = sender.send(key_versions_text(contract_id, block, &keys));
+                        versions.push((block, one));
+                        progress(last);
+                    }
+                };
+                let derive = self.derive_range(contract_id, definitions, 0, head, each);
+                let (derived, copied) =
+                    tokio::join!(derive, copy_key_versions(&mut *conn, receiver));
+                derived?;
+                copied?;
+                copy_rebuilt(conn, contract_id, &rebuilt).await?;
+                write
+            }
+        };
         save_state(write.conn(), contract_id, &rebuilt.state).await?;
-        write.commit().await
+        write.commit().await?;
+        tracing::info!(
+            contract = %contract_id,
+            entries = rebuilt.state.position,
+            month_rows = rebuilt.rows.rows.months.len(),
+            key_rows = rebuilt.rows.rows.keys.len(),
+            versions = key_versions
+                + rebuilt.versions.iter().map(|(_, one)| one.len()).sum::<usize>(),
+            span_facts = rebuilt.span_facts.all().len(),
+            seconds = started.elapsed().as_secs_f64(),
+            "projection rebuilt"
+        );
+        Ok(rebuilt.state.position)
     }
 }
 
