@@ -4,7 +4,7 @@
 //! Invariant: a delta is a sum, so deltas of runs of the log added up in position order
 //! ([`Delta::merge`]) equal the delta of the whole run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Datelike;
 use esito_indicators::{Fact, Period};
@@ -27,6 +27,9 @@ pub struct Delta {
     pub months: HashMap<(String, i16, String), (i64, i64)>,
     /// By (indicator, part code, year, key).
     pub keys: HashMap<(String, i16, i32, String), MonthCounts>,
+    /// The rows per key that lost an event somewhere in the run (a correction or a void), even
+    /// if they gained it back.
+    pub lowered: HashSet<(String, i16, i32, String)>,
 }
 
 impl Delta {
@@ -45,14 +48,16 @@ impl Delta {
             row.1 += sign * cents;
             if let Some(key) = &fact.key {
                 let date = fact.local_date;
-                self.keys
-                    .entry((
-                        fact.indicator.clone(),
-                        fact.part.code(),
-                        date.year(),
-                        key.clone(),
-                    ))
-                    .or_default()[date.month0() as usize] += sign;
+                let row = (
+                    fact.indicator.clone(),
+                    fact.part.code(),
+                    date.year(),
+                    key.clone(),
+                );
+                if sign < 0 {
+                    self.lowered.insert(row.clone());
+                }
+                self.keys.entry(row).or_default()[date.month0() as usize] += sign;
             }
         }
         Ok(())
@@ -71,6 +76,7 @@ impl Delta {
                 *events += change;
             }
         }
+        self.lowered.extend(other.lowered);
     }
 
     /// The distinct counts of a projection whose rows per key are exactly this delta's.

@@ -14,7 +14,7 @@ use crate::delta::MonthCounts;
 pub type DistinctChanges = HashMap<(String, i16, String), i64>;
 
 /// Which of a year's 19 periods (in the order of `Period::all_in_year`) a key has events in.
-fn presence(counts: &MonthCounts) -> u32 {
+pub(crate) fn presence(counts: &MonthCounts) -> u32 {
     Period::all_in_year(0)
         .iter()
         .enumerate()

@@ -12,17 +12,21 @@
 //! checkpoint, if sooner): a monthly row or a distinct count is its latest version at or
 //! before `e`'s block; and the entries in `(p, e]`, at most one block of them, are derived
 //! again and taken away ([`rewind_aggregates`]). Every key they touch was touched in `e`'s
-//! block, so its row as of `e` is that block's version of it.
+//! block, so its row as of `e` is that block's version of it, if the block kept one.
 //!
-//! Invariant: a block's versions hold every row per key that an entry of the block touched,
-//! its change netting to nothing included; a row never counts fewer than no events.
+//! Invariant: a block's versions hold every row per key that an entry of the block touched
+//! and whose distinct counts could be other at some position within the block than at its
+//! end: a step keeps every row it touched, its change netting to nothing included; the
+//! rebuild, which sees the whole block, leaves out a row that only gained events and has
+//! events in the same periods at the block's start and end (its presence in each period was
+//! then the same at every position of the block). A row never counts fewer than no events.
 
 use std::collections::{BTreeMap, HashMap};
 
 use esito_indicators::{Aggregate, Part, Period};
 
 use crate::delta::{from_cents, month_range, Delta, Keys, MonthCounts, Months};
-use crate::distinct::{distinct_changes, DistinctChanges};
+use crate::distinct::{distinct_changes, presence, DistinctChanges};
 use crate::rows::part_of;
 use crate::{Invariant, ProjectorError};
 
@@ -84,12 +88,15 @@ pub struct Running {
 
 impl Running {
     /// Adds one block's delta (all its entries, or those up to the log's end) and says the
-    /// versions it leaves: every row it touched, as it stands after it.
+    /// versions it leaves: every monthly row it touched, every distinct count it changed, and
+    /// every row per key whose presence in some period differs between the block's start and
+    /// end or that lost an event within it, as they stand after it.
     ///
     /// Panics if a row per key would count fewer than no events (see [`distinct_changes`]).
     pub fn add_block(&mut self, block: Delta) -> Versions {
         let mut versions = Versions::default();
         let mut changes = DistinctChanges::new();
+        let lowered = block.lowered;
         for (row, change) in block.keys {
             let after = {
                 let counts = self.rows.keys.entry(row.clone()).or_default();
@@ -104,7 +111,9 @@ impl Running {
             }
             let (indicator, part, year, _) = &row;
             distinct_changes(&mut changes, indicator, *part, *year, &before, &after);
-            versions.keys.push((row, after));
+            if presence(&before) != presence(&after) || lowered.contains(&row) {
+                versions.keys.push((row, after));
+            }
         }
         for (row, (events, cents)) in block.months {
             let kept = self.rows.months.entry(row.clone()).or_default();
@@ -129,8 +138,9 @@ impl Running {
 /// `(p, e]` added (`suffix`):
 /// - `months`: the monthly rows of the period's months as of `e`;
 /// - `distinct`: the period's distinct counts as of `e`, by (indicator, part);
-/// - `keys`: the rows per key of the period's year as of `e`, at least of every key the suffix
-///   touches (a key it touches that is missing had no events as of `e`).
+/// - `keys`: the rows per key of the period's year that `e`'s block kept as of `e`. A key the
+///   suffix touches that the block did not keep had events in the same periods throughout the
+///   block (see the module's invariant): its distinct counts do not move.
 ///
 /// A row that would count fewer than no events is a fault: the versions and the log disagree.
 pub fn rewind_aggregates(
@@ -169,10 +179,9 @@ pub fn rewind_aggregates(
         if year != period.year() {
             continue;
         }
-        let at_end = keys
-            .get(&(indicator.clone(), part, key.clone()))
-            .copied()
-            .unwrap_or_default();
+        let Some(at_end) = keys.get(&(indicator.clone(), part, key.clone())).copied() else {
+            continue;
+        };
         let mut earlier = at_end;
         for (events, change) in earlier.iter_mut().zip(change) {
             *events -= change;
@@ -259,16 +268,32 @@ mod tests {
     }
 
     #[test]
-    fn a_block_keeps_every_key_it_touched_even_one_whose_change_nets_to_nothing() {
+    fn a_block_keeps_a_key_that_lost_an_event_even_if_its_change_nets_to_nothing() {
         let mut running = Running::default();
         running.add_block(key_delta("ben-1", 0, 1));
-        let versions = running.add_block(key_delta("ben-1", 0, 0));
+        let mut voided_and_again = key_delta("ben-1", 0, 0);
+        voided_and_again
+            .lowered
+            .insert(("reach".to_owned(), 0, 2024, "ben-1".to_owned()));
+        let versions = running.add_block(voided_and_again);
         assert_eq!(versions.keys.len(), 1, "{versions:?}");
         assert_eq!(versions.keys[0].1[0], 1);
         assert!(
             versions.distinct.is_empty(),
             "nothing changed: {versions:?}"
         );
+    }
+
+    #[test]
+    fn a_block_leaves_out_a_key_that_only_gained_events_in_periods_it_was_already_in() {
+        let mut running = Running::default();
+        let first = running.add_block(key_delta("ben-1", 0, 1));
+        assert_eq!(first.keys.len(), 1, "its first events: {first:?}");
+        let more = running.add_block(key_delta("ben-1", 0, 2));
+        assert!(more.keys.is_empty(), "{more:?}");
+        let new_month = running.add_block(key_delta("ben-1", 1, 1));
+        assert_eq!(new_month.keys.len(), 1, "February is new: {new_month:?}");
+        assert_eq!(running.rows.keys.values().next().map(|row| row[0]), Some(3));
     }
 
     #[test]
