@@ -23,6 +23,7 @@ pub enum ErrorCode {
     UnknownStreamType,
     UnknownIndicator,
     UnknownSettlement,
+    UnknownKey,
     NoIndicatorDefinitions,
     MalformedJson,
     UnknownField,
@@ -52,6 +53,7 @@ impl ErrorCode {
             ErrorCode::UnknownStreamType => "unknown_stream_type",
             ErrorCode::UnknownIndicator => "unknown_indicator",
             ErrorCode::UnknownSettlement => "unknown_settlement",
+            ErrorCode::UnknownKey => "unknown_key",
             ErrorCode::NoIndicatorDefinitions => "no_indicator_definitions",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnknownField => "unknown_field",
@@ -81,6 +83,7 @@ impl ErrorCode {
             | ErrorCode::UnknownStreamType
             | ErrorCode::UnknownIndicator
             | ErrorCode::UnknownSettlement
+            | ErrorCode::UnknownKey
             | ErrorCode::NoIndicatorDefinitions => StatusCode::NOT_FOUND,
             ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
             ErrorCode::UnknownField

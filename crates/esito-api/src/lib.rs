@@ -11,6 +11,7 @@ pub mod error;
 mod history;
 pub mod idempotency;
 pub mod indicators;
+pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod query;
@@ -26,7 +27,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use esito_domain::{Command, ContractId, EventId, OccurredAt, StreamRef, StreamType, Submission};
 use esito_store::{AppendOutcome, Store};
@@ -196,6 +197,8 @@ pub fn router(state: Shared) -> Router {
             "/v1/contracts/{contract}/checkpoints/latest",
             get(reads::latest_checkpoint),
         )
+        .route("/v1/keys", get(keys::list).post(keys::create))
+        .route("/v1/keys/{key_id}", delete(keys::revoke))
         .route("/v1/contracts", post(register_contract))
         .route("/v1/contracts/{contract}/commands/{command}", post(command))
         .route("/v1/contracts/{contract}/batch", post(batch))

@@ -343,6 +343,7 @@ pub fn document() -> Value {
                             "retired_at": { "type": ["string", "null"], "format": "date-time",
                                             "description": "null for the current key" } } } } } }));
     settlement_paths(&mut paths, &mut schemas);
+    key_paths(&mut paths, &mut schemas);
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" },
                               "description": "The id after which the page starts" }, limit]);
@@ -396,6 +397,49 @@ pub fn document() -> Value {
 
 /// The settlements: calculated on request, validated, approved, paid or withdrawn, read as JSON
 /// or HTML.
+/// `/v1/keys`: the admin lists, creates and revokes keys (a key that reaches every contract).
+fn key_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    schemas.insert("KeyListing".to_owned(), json!({ "type": "object",
+        "required": ["id", "principal", "role", "contracts", "provider_id", "created_at", "last_used_at",
+                     "expires_at", "revoked_at", "demo", "state"],
+        "properties": { "id": { "type": "string", "pattern": "^[0-9a-f]{16}$",
+                                "description": "16 hex digits of the key's SHA-256, as the access log names it" },
+            "principal": { "type": "string" },
+            "role": { "type": "string", "enum": ["admin", "operator", "provider", "payer", "funder", "evaluator"] },
+            "contracts": { "type": "array", "items": { "type": "string" }, "description": "Empty: every contract (an admin)" },
+            "provider_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+            "last_used_at": nullable_time.clone(), "expires_at": nullable_time.clone(), "revoked_at": nullable_time,
+            "demo": { "type": "boolean" }, "state": { "type": "string", "enum": ["active", "expired", "revoked"] },
+            "key": { "type": "string", "description": "Only in the answer that creates it: the key, shown once" } } }));
+    schemas.insert(
+        "KeyList".to_owned(),
+        json!({ "type": "object", "required": ["keys"],
+        "properties": { "keys": { "type": "array", "items": reference("KeyListing") } } }),
+    );
+    let admin_errors = ["401", "403", "422", "500", "503"];
+    paths.insert("/v1/keys".to_owned(), json!({
+        "get": { "summary": "Every key, revoked and expired ones included, never a key itself (admin)",
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", "KeyList"))]), &admin_errors) },
+        "post": { "summary": "Create a key, shown once in the answer (admin)",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                "required": ["role"], "additionalProperties": false,
+                "properties": { "role": { "type": "string", "enum": ["admin", "operator", "provider", "payer", "funder", "evaluator"] },
+                    "contracts": { "type": "array", "items": reference("ContractId"),
+                                   "description": "None: every contract, an admin key only" },
+                    "provider_id": { "type": "string", "description": "A provider key's provider, and only a provider key's" },
+                    "principal": { "type": "string", "minLength": 1, "maxLength": 128 },
+                    "expires_in": { "type": "string", "pattern": "^[0-9]+[dhm]$",
+                                    "description": "90d, 12h or 30m, at most 3650 days; absent: until revoked" } } } } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), ok("The key and its listing", "KeyListing"))]),
+                                &["400", "401", "403", "413", "415", "422", "500", "503"]) } }));
+    paths.insert("/v1/keys/{key_id}".to_owned(), json!({ "delete": {
+        "summary": "Revoke a key: every instance refuses it within a second (admin)",
+        "parameters": [{ "name": "key_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "responses": errors(Map::from_iter([("200".to_owned(), ok("The key as revoked", "KeyListing"))]),
+                            &["401", "403", "404", "422", "500", "503"]) } }));
+}
+
 fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let period = json!({ "name": "period", "in": "path", "required": true,
         "schema": { "type": "string", "examples": ["2024-Q1"] } });

@@ -1322,7 +1322,7 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
 ];
 
 /// Every action that is not a command, with its answers written out by hand as above.
-const ACTION_TABLE: [(Action, &str); 11] = [
+const ACTION_TABLE: [(Action, &str); 12] = [
     (Action::SendBatch, "yyyyyy"),
     (Action::CalculateSettlement, "y--y--"),
     (Action::MakeCheckpoint, "y-----"),
@@ -1334,6 +1334,7 @@ const ACTION_TABLE: [(Action, &str); 11] = [
     (Action::ReadLists, "yy-yyy"),
     (Action::ReadOwnTokens, "yyyyyy"),
     (Action::SpeakForEveryProvider, "yy----"),
+    (Action::ManageKeys, "y-----"),
 ];
 
 /// The expected answer for `role` and `action`, from the tables; the match names every action,
@@ -1357,7 +1358,8 @@ fn oracle(role: Role, action: Action) -> bool {
         | Action::ReadSettlements
         | Action::ReadLists
         | Action::ReadOwnTokens
-        | Action::SpeakForEveryProvider => {
+        | Action::SpeakForEveryProvider
+        | Action::ManageKeys => {
             ACTION_TABLE
                 .iter()
                 .find(|(listed, _)| *listed == action)
@@ -1596,6 +1598,29 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             None,
             vec![Action::ReadOwnTokens],
         ),
+        // Keys are no contract's: only a key that reaches every contract manages them.
+        Route {
+            template: "/v1/keys",
+            method: "GET",
+            path: "/v1/keys".to_owned(),
+            body: None,
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
+        Route {
+            template: "/v1/keys",
+            method: "POST",
+            path: "/v1/keys".to_owned(),
+            body: Some(json!({"role": "evaluator", "contracts": [contract]}).to_string()),
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
+        // No such key: the admin is answered 404, every other role 403.
+        Route {
+            template: "/v1/keys/{key_id}",
+            method: "DELETE",
+            path: "/v1/keys/0000000000000000".to_owned(),
+            body: None,
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
     ]
 }
 
