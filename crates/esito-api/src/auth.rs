@@ -131,7 +131,7 @@ pub const ADMIN_COMMANDS: &[&str] = &["RegisterContract", "AmendContract"];
 pub const PROVIDER_COMMANDS: &[&str] = &["RecordDelivery", "AgreeDeliveryTime"];
 
 /// Commands only the service sends, having computed them itself: they have no endpoint.
-pub const SERVICE_COMMANDS: &[&str] = &["CalculateSettlement"];
+pub const SERVICE_COMMANDS: &[&str] = &["CalculateSettlement", "EraseIdentity"];
 
 /// Only the evaluator validates a settlement.
 pub const VALIDATE_SETTLEMENT: &str = "ValidateSettlement";

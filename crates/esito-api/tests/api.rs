@@ -1311,6 +1311,8 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
     ("RecordInvoicePayment", "yy----"),
     // The service computes and records a calculation itself: no key sends it.
     ("CalculateSettlement", "------"),
+    // The service records an erasure itself, as `DELETE .../identities/{id}` asks.
+    ("EraseIdentity", "------"),
     ("ValidateSettlement", "-----y"),
     ("ApproveSettlement", "---y--"),
     ("RecordSettlementPayment", "---y--"),
