@@ -49,7 +49,7 @@ payer_key=$("$esito" keys create --database "$database" --role payer \
     --contract cuneo-communal-living --principal schemathesis-payer)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$esito" serve --database "$database" --listen "127.0.0.1:$port" \
-    --signing-key "$work/signing.key" > "$work/serve.log" 2>&1 &
+    --signing-key "$work/signing.key" --vault-key "$work/vault.key" > "$work/serve.log" 2>&1 &
 server=$!
 url="http://127.0.0.1:$port"
 for _ in $(seq 1 300); do

@@ -94,6 +94,12 @@ impl Role {
             // Keys are the admin's: list, create, revoke (with a key that reaches every contract).
             (Admin, Action::ManageKeys) => true,
             (Operator | Provider | Payer | Funder | Evaluator, Action::ManageKeys) => false,
+            // Identities (docs/privacy.md): the operator registers, reads and erases them; the
+            // admin registers and erases but does not read; no other role reaches them.
+            (Admin | Operator, Action::WriteIdentities) => true,
+            (Provider | Payer | Funder | Evaluator, Action::WriteIdentities) => false,
+            (Operator, Action::ReadIdentities) => true,
+            (Admin | Provider | Payer | Funder | Evaluator, Action::ReadIdentities) => false,
         }
     }
 
@@ -217,6 +223,10 @@ pub enum Action {
     SpeakForEveryProvider,
     /// List, create and revoke keys (`/v1/keys`); only with a key that reaches every contract.
     ManageKeys,
+    /// Register, replace and erase a person's identity in the vault.
+    WriteIdentities,
+    /// Read a person's identity, or find a pseudonym by fiscal code.
+    ReadIdentities,
 }
 
 impl Action {
@@ -236,6 +246,8 @@ impl Action {
             Action::ReadOwnTokens => "read its own tokens".to_owned(),
             Action::SpeakForEveryProvider => "speak about another provider's tokens".to_owned(),
             Action::ManageKeys => "manage keys".to_owned(),
+            Action::WriteIdentities => "register or erase identities".to_owned(),
+            Action::ReadIdentities => "read identities".to_owned(),
         }
     }
 }

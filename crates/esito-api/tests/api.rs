@@ -1324,7 +1324,7 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
 ];
 
 /// Every action that is not a command, with its answers written out by hand as above.
-const ACTION_TABLE: [(Action, &str); 12] = [
+const ACTION_TABLE: [(Action, &str); 14] = [
     (Action::SendBatch, "yyyyyy"),
     (Action::CalculateSettlement, "y--y--"),
     (Action::MakeCheckpoint, "y-----"),
@@ -1337,6 +1337,8 @@ const ACTION_TABLE: [(Action, &str); 12] = [
     (Action::ReadOwnTokens, "yyyyyy"),
     (Action::SpeakForEveryProvider, "yy----"),
     (Action::ManageKeys, "y-----"),
+    (Action::WriteIdentities, "yy----"),
+    (Action::ReadIdentities, "-y----"),
 ];
 
 /// The expected answer for `role` and `action`, from the tables; the match names every action,
@@ -1361,7 +1363,9 @@ fn oracle(role: Role, action: Action) -> bool {
         | Action::ReadLists
         | Action::ReadOwnTokens
         | Action::SpeakForEveryProvider
-        | Action::ManageKeys => {
+        | Action::ManageKeys
+        | Action::WriteIdentities
+        | Action::ReadIdentities => {
             ACTION_TABLE
                 .iter()
                 .find(|(listed, _)| *listed == action)

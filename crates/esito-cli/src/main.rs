@@ -6,6 +6,7 @@ mod output;
 mod serve;
 mod settle;
 mod signing_key;
+mod vault_key;
 mod verify;
 
 use std::io::{BufWriter, Write};
@@ -44,6 +45,15 @@ enum Commands {
         /// The Ed25519 key that signs checkpoints: created (mode 0600) if missing.
         #[arg(long, env = "ESITO_SIGNING_KEY", default_value = "esito-signing.key")]
         signing_key: PathBuf,
+        /// The identity vault's master key: created (mode 0600) on first start. If it is lost
+        /// the vault cannot be read, and everything else still works.
+        #[arg(long, env = "ESITO_VAULT_KEY", default_value = "esito-vault.key")]
+        vault_key: PathBuf,
+    },
+    /// The identity vault.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
     },
     /// Load the demo programmes; running it again adds nothing.
     Demo {
@@ -129,6 +139,18 @@ enum Commands {
 }
 
 #[derive(Subcommand)]
+enum VaultCommand {
+    /// Replace the vault's master key: every data key is rewrapped under a new key file (mode
+    /// 0600), in one transaction. Restart `esito serve` afterwards.
+    RotateMasterKey {
+        #[arg(long, env = "ESITO_VAULT_KEY", default_value = "esito-vault.key")]
+        vault_key: PathBuf,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// List every key: id, role, contracts, created, last used, expiry, revocation; never a key.
     List {
@@ -211,8 +233,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             listen,
             signing_key,
+            vault_key,
         } => {
-            serve::serve(connect(&database).await?, listen, &signing_key).await?;
+            serve::serve(connect(&database).await?, listen, &signing_key, &vault_key).await?;
+        }
+        Commands::Vault {
+            command:
+                VaultCommand::RotateMasterKey {
+                    vault_key,
+                    database,
+                },
+        } => {
+            let store = connect_existing(&database).await?;
+            let rotation = vault_key::rotate(&vault_key, &store).await?;
+            output::line(format_args!(
+                "vault master key {} replaces {}: {} data keys rewrapped; restart esito serve",
+                rotation.new_key_id, rotation.old_key_id, rotation.rewrapped
+            ))?;
         }
         Commands::Demo { database } => {
             let store = connect(&database).await?;

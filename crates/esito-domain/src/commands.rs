@@ -534,10 +534,12 @@ impl Command {
 
     /// True for the settlement's commands: a period is settled after it ends, the last one after
     /// the term's end, so their `occurred_at` need not lie in the term (their periods must).
+    /// And for an identity's erasure, which a person may ask for long after the term.
     pub fn follows_the_term(&self) -> bool {
         matches!(
             self,
-            Command::CalculateSettlement { .. }
+            Command::EraseIdentity { .. }
+                | Command::CalculateSettlement { .. }
                 | Command::ValidateSettlement { .. }
                 | Command::ApproveSettlement { .. }
                 | Command::RecordSettlementPayment { .. }

@@ -17,6 +17,7 @@ pub mod database_url;
 mod db;
 mod fault;
 mod group;
+pub mod identities;
 mod keys;
 mod ledger;
 mod log;

@@ -591,3 +591,12 @@ impl SubtreeColumns {
         })
     }
 }
+
+/// SQLite's `secure_delete` has no PostgreSQL counterpart: a deleted row's tuple stays in the
+/// table's file until `VACUUM` reuses its space, and a `pg_dump` never holds it.
+pub(crate) async fn overwrite_deleted(
+    _conn: &mut sqlx::PgConnection,
+    _on: bool,
+) -> Result<(), StoreError> {
+    Ok(())
+}

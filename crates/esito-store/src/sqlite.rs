@@ -424,3 +424,35 @@ async fn stream_rows(
     rows.sort_by_key(|row| row.position);
     Ok(rows)
 }
+
+/// Whether the connection overwrites with zeros the bytes it frees: on around the identity
+/// vault's writes, so a deleted or replaced record leaves no copy in the file's free space.
+pub(crate) async fn overwrite_deleted(
+    conn: &mut SqliteConnection,
+    on: bool,
+) -> Result<(), StoreError> {
+    let pragma = if on {
+        "PRAGMA secure_delete = ON"
+    } else {
+        "PRAGMA secure_delete = OFF"
+    };
+    sqlx::query(pragma).execute(conn).await?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Copies the write-ahead log into the file and truncates it, so the pages an erasure
+    /// replaced leave no copy in the log. A reader holding the log open makes it wait for the
+    /// next erasure or the next automatic checkpoint: logged, not an error.
+    pub(crate) async fn empty_write_ahead_log(&self) {
+        let done: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await;
+        match done {
+            Ok((0, _, _)) => {}
+            Ok(_) => tracing::warn!("the write-ahead log was busy and is emptied later"),
+            Err(error) => tracing::warn!(%error, "emptying the write-ahead log"),
+        }
+    }
+}
