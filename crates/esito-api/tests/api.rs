@@ -1268,7 +1268,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 48] = [
+const COMMAND_TABLE: [(&str, &str); 49] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1604,6 +1604,36 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             None,
             vec![Action::ReadOwnTokens],
         ),
+        // The vault: an identity registered on each contract beforehand.
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "PUT",
+            "/identities/ben-1",
+            Some(json!({"given_name": "Anna", "family_name": "Walk"})),
+            vec![Action::WriteIdentities],
+        ),
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "GET",
+            "/identities/ben-1",
+            None,
+            vec![Action::ReadIdentities],
+        ),
+        route(
+            "/v1/contracts/{contract}/identities",
+            "GET",
+            "/identities?fiscal_code=RSSMRA85T10A562S",
+            None,
+            vec![Action::ReadIdentities],
+        ),
+        // Erasing the one walked on would end the walk's reads: no identity, so 404 when allowed.
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "DELETE",
+            "/identities/ben-none",
+            None,
+            vec![Action::WriteIdentities],
+        ),
         // Keys are no contract's: only a key that reaches every contract manages them.
         Route {
             template: "/v1/keys",
@@ -1635,9 +1665,37 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
 /// or the key does not reach the contract; a read allowed answers 200, and nothing else
 /// allowed answers 401 or 403. Each command endpoint is walked with an empty body.
 async fn every_route_answers_each_role_as_the_permission_table_says(fixture: Fixture) {
-    let app = esito_api::router(esito_api::AppState::with_checkpoint_key(
+    let master = esito_vault::MasterKey::generate().expect("randomness");
+    fixture
+        .store
+        .adopt_vault_master_key(&master.key_id())
+        .await
+        .expect("recorded");
+    for contract in [OWN, OTHER] {
+        let identity: esito_vault::Identity = serde_json::from_value(json!({
+            "given_name": "Anna", "family_name": "Walk", "fiscal_code": "RSSMRA85T10A562S"
+        }))
+        .expect("valid");
+        let sealed = master.seal(contract, "ben-1", &identity).expect("sealed");
+        fixture
+            .store
+            .put_identity(
+                contract,
+                "ben-1",
+                &master.key_id(),
+                &esito_store::identities::SealedRow {
+                    wrapped_key: sealed.wrapped_key,
+                    ciphertext: sealed.ciphertext,
+                    fiscal_code_hmac: sealed.fiscal_code_hmac,
+                },
+            )
+            .await
+            .expect("registered");
+    }
+    let app = esito_api::router(esito_api::AppState::serving(
         fixture.store.clone(),
-        esito_log::signing::CheckpointKey::from_seed([5; 32]),
+        Some(esito_log::signing::CheckpointKey::from_seed([5; 32])),
+        esito_api::identities::Vault::Open(master),
     ));
     // Payment terms, so that a period can be settled and its settlement read.
     for contract in [OWN, OTHER] {
