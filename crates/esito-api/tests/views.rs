@@ -347,3 +347,39 @@ async fn every_read_shows_each_role_only_the_fields_about_a_person_the_table_all
         }
     }
 }
+
+/// The table docs/privacy.md shows is the code's: a row per field, a column per role in
+/// `Role::ALL`'s order, `✓` where the role sees the field.
+#[test]
+fn the_table_in_the_privacy_guide_is_the_codes() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/privacy.md"),
+    )
+    .expect("docs/privacy.md");
+    let rows: Vec<(String, Vec<Role>)> = guide
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let field = cells[0].trim_matches('`').to_owned();
+            let roles = Role::ALL
+                .into_iter()
+                .zip(&cells[1..])
+                .filter(|(_, cell)| **cell == "✓")
+                .map(|(role, _)| role)
+                .collect();
+            (field, roles)
+        })
+        .collect();
+    let code: Vec<(String, Vec<Role>)> = FIELDS
+        .iter()
+        .map(|(field, roles)| {
+            let roles = Role::ALL
+                .into_iter()
+                .filter(|role| roles.contains(role))
+                .collect();
+            ((*field).to_owned(), roles)
+        })
+        .collect();
+    assert_eq!(rows, code);
+}
