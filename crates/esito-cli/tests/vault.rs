@@ -295,3 +295,41 @@ fn a_lost_master_key_closes_the_vault_with_a_clear_error_at_start_and_the_log_st
     let (status, body) = server.answer("DELETE", &identity_path("hh-2"), OPERATOR, "");
     assert_eq!(status, 200, "{body}");
 }
+
+#[test]
+fn a_rotation_stopped_before_its_new_file_took_the_old_ones_place_is_finished_at_the_next_start() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let database = sqlite_url(dir.path());
+    succeeded(&esito(&["demo", "--database", &database]), "demo");
+    let vault_key = dir.path().join("vault.key");
+    let server = Server::start(&database, dir.path(), &vault_key, Stdio::null());
+    let (status, body) = server.answer("PUT", &identity_path("hh-3"), OPERATOR, IDENTITY);
+    assert_eq!(status, 201, "{body}");
+    drop(server);
+    let old_key = std::fs::read(&vault_key).expect("the key");
+    succeeded(
+        &esito(&[
+            "vault",
+            "rotate-master-key",
+            "--vault-key",
+            vault_key.to_str().expect("UTF-8"),
+            "--database",
+            &database,
+        ]),
+        "rotate",
+    );
+    // As if it had stopped after the database recorded the new key, before the rename.
+    let pending = dir.path().join("vault.key.new");
+    std::fs::rename(&vault_key, &pending).expect("renamed");
+    std::fs::write(&vault_key, &old_key).expect("the old key back");
+
+    let server = Server::start(&database, dir.path(), &vault_key, Stdio::null());
+    let (status, body) = server.answer("GET", &identity_path("hh-3"), OPERATOR, "");
+    assert_eq!(
+        (status, &body["family_name"]),
+        (200, &Value::from("Quarantotto")),
+        "{body}"
+    );
+    assert!(!pending.exists(), "the new key took the old one's place");
+    assert_ne!(std::fs::read(&vault_key).expect("the key"), old_key);
+}
