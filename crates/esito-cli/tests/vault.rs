@@ -210,6 +210,19 @@ fn an_identity_outlives_a_rotation_and_its_erasure_leaves_the_log_and_every_figu
     let file = dir.path().join("cuneo.jsonl");
     std::fs::write(&file, export).expect("written");
     succeeded(&esito(&["verify", file.to_str().expect("UTF-8")]), "verify");
+    // Offline, from the export alone, the figures are the store's of before.
+    let offline: Value = serde_json::from_str(&succeeded(
+        &esito(&[
+            "indicators",
+            "--offline",
+            file.to_str().expect("UTF-8"),
+            "--period",
+            "2023-Q3",
+        ]),
+        "indicators --offline",
+    ))
+    .expect("JSON");
+    assert_eq!(offline["indicators"], before[0]);
 
     // A copy of the old key, rotated away, does not open the vault: a clear error at start.
     let old = dir.path().join("old-vault.key");
