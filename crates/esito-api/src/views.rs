@@ -39,6 +39,8 @@ pub const FIELDS: &[(&str, &[Role])] = &[
     ("flags", CIRCUMSTANCES),
     ("needs", CIRCUMSTANCES),
     ("score", CIRCUMSTANCES),
+    // Prato: a household's multidimensional assessment.
+    ("scores", CIRCUMSTANCES),
     // An order's price is its tariff for the person's ISEE band: it tells the band.
     ("price", CIRCUMSTANCES),
 ];
