@@ -24,6 +24,7 @@ both_stores!(
     bad_identities_are_refused_naming_their_field_and_store_nothing,
     the_database_holds_ciphertext_only_and_nothing_after_an_erasure,
     a_closed_vault_refuses_its_requests_and_the_log_still_answers,
+    registrations_racing_an_erasure_never_bring_the_person_back,
 );
 
 const CONTRACT: &str = "vault-walk";
@@ -426,4 +427,39 @@ async fn a_closed_vault_refuses_its_requests_and_the_log_still_answers(fixture: 
     )
     .await;
     assert_eq!(indicators.status, StatusCode::OK, "{}", indicators.text);
+}
+
+/// Registrations sent while the erasure runs: each is written before it (and then erased) or
+/// refused after it; none writes the person back once erased.
+async fn registrations_racing_an_erasure_never_bring_the_person_back(fixture: Fixture) {
+    let app = fixture.app.clone();
+    let created = call(&app, "PUT", &path("ben-1"), Role::Operator, Some(maria())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let mut racing = Vec::new();
+    for _ in 0..16 {
+        let app = app.clone();
+        racing.push(tokio::spawn(async move {
+            call(&app, "PUT", &path("ben-1"), Role::Operator, Some(maria()))
+                .await
+                .status
+        }));
+    }
+    let erased = call(&app, "DELETE", &path("ben-1"), Role::Operator, None).await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text);
+    for registration in racing {
+        let status = registration.await.expect("the request ends");
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            "{status}"
+        );
+    }
+    assert!(matches!(
+        fixture
+            .store
+            .identity(CONTRACT, "ben-1")
+            .await
+            .expect("read"),
+        StoredIdentity::Erased { .. }
+    ));
+    assert_eq!(fixture.store.identity_count().await.expect("count"), 0);
 }

@@ -4,8 +4,9 @@
 //! `esito-vault`'s, above it.
 //!
 //! Invariant: every write checks, in its own transaction, that the master key id it was
-//! sealed under is the one recorded, so a service still holding a rotated-away key writes
-//! nothing; an erasure deletes the row and records the erasure in one transaction, and a
+//! sealed under is the one recorded (on PostgreSQL holding that row shared, as a rotation holds
+//! it exclusive), so a service still holding a rotated-away key writes nothing; registrations
+//! and erasures of one pseudonym take turns; an erasure deletes the row and records the erasure in one transaction, and a
 //! pseudonym once erased is never registered again. On SQLite the deleted bytes are
 //! overwritten (`secure_delete`) and the write-ahead log is emptied after an erasure.
 
@@ -69,14 +70,6 @@ pub struct VaultRecord {
 
 type Row = (Vec<u8>, Vec<u8>, Option<Vec<u8>>);
 
-async fn recorded_key_id(conn: Conn<'_>) -> Result<Option<String>, StoreError> {
-    Ok(each_backend!(conn, Conn(conn) => {
-        sqlx::query_scalar("SELECT key_id FROM vault_master_key WHERE singleton = 1")
-            .fetch_optional(&mut *conn)
-            .await?
-    }))
-}
-
 impl Store {
     /// The id of the master key recorded, if the vault has one yet.
     pub async fn vault_master_key_id(&self) -> Result<Option<String>, StoreError> {
@@ -91,21 +84,21 @@ impl Store {
     /// recorded afterwards.
     pub async fn adopt_vault_master_key(&self, key_id: &str) -> Result<String, StoreError> {
         let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
-        let mut write = self.begin_write().await?;
-        if let Some(recorded) = recorded_key_id(write.conn()).await? {
-            return Ok(recorded);
-        }
-        each_backend!(write.conn(), Conn(conn) => {
+        // Two services starting together: the first one's key is recorded, the other reads it.
+        let recorded: String = each_backend!(self, Store(store) => {
             sqlx::query(
-                "INSERT INTO vault_master_key (singleton, key_id, recorded_at) VALUES (1, $1, $2)",
+                "INSERT INTO vault_master_key (singleton, key_id, recorded_at) VALUES (1, $1, $2)
+                 ON CONFLICT (singleton) DO NOTHING",
             )
             .bind(key_id)
             .bind(&now)
-            .execute(&mut *conn)
+            .execute(&store.pool)
             .await?;
+            sqlx::query_scalar("SELECT key_id FROM vault_master_key WHERE singleton = 1")
+                .fetch_one(&store.pool)
+                .await?
         });
-        write.commit().await?;
-        Ok(key_id.to_owned())
+        Ok(recorded)
     }
 
     /// How many people the vault holds.
@@ -128,7 +121,11 @@ impl Store {
     ) -> Result<Registration, StoreError> {
         let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
         let mut write = self.begin_write().await?;
-        match recorded_key_id(write.conn()).await? {
+        let recorded = each_backend!(write.conn(), Conn(conn), dialect => {
+            dialect::lock_identity(&mut *conn, contract_id, beneficiary_id).await?;
+            dialect::vault_key_id_locked(&mut *conn, false).await?
+        });
+        match recorded {
             Some(recorded) if recorded == key_id => {}
             Some(recorded) => return Ok(Registration::OtherMasterKey { recorded }),
             None => {
@@ -270,6 +267,7 @@ impl Store {
         let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
         let mut write = self.begin_write().await?;
         let outcome = each_backend!(write.conn(), Conn(conn), dialect => {
+            dialect::lock_identity(&mut *conn, contract_id, beneficiary_id).await?;
             let erased: Option<String> = sqlx::query_scalar(
                 "SELECT erased_at FROM identity_erasures WHERE contract_id = $1 AND beneficiary_id = $2",
             )
@@ -322,7 +320,10 @@ impl Store {
     ) -> Result<Result<u64, RotationRefused<E>>, StoreError> {
         let now = esito_domain::values::format_recorded_at(chrono::Utc::now());
         let mut write = self.begin_write().await?;
-        match recorded_key_id(write.conn()).await? {
+        let recorded = each_backend!(write.conn(), Conn(conn), dialect => {
+            dialect::vault_key_id_locked(&mut *conn, true).await?
+        });
+        match recorded {
             Some(recorded) if recorded == old_key_id => {}
             recorded => {
                 return Ok(Err(RotationRefused::OtherMasterKey {

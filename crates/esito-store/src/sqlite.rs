@@ -456,3 +456,25 @@ impl SqliteStore {
         }
     }
 }
+
+/// The vault's recorded master key id, read inside a write transaction. SQLite's one writer
+/// already keeps registrations, erasures and a rotation apart, so no lock is asked for.
+pub(crate) async fn vault_key_id_locked(
+    conn: &mut SqliteConnection,
+    _exclusive: bool,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT key_id FROM vault_master_key WHERE singleton = 1")
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// One writer at a time already: nothing to lock per pseudonym.
+pub(crate) async fn lock_identity(
+    _conn: &mut SqliteConnection,
+    _contract_id: &str,
+    _beneficiary_id: &str,
+) -> Result<(), StoreError> {
+    Ok(())
+}
