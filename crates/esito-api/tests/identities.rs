@@ -25,6 +25,7 @@ both_stores!(
     the_database_holds_ciphertext_only_and_nothing_after_an_erasure,
     a_closed_vault_refuses_its_requests_and_the_log_still_answers,
     registrations_racing_an_erasure_never_bring_the_person_back,
+    one_fiscal_code_registered_at_once_for_several_pseudonyms_goes_to_one,
 );
 
 const CONTRACT: &str = "vault-walk";
@@ -58,6 +59,10 @@ async fn fixture(fresh: Fresh) -> Fixture {
             register_contract("Vault"),
             submit("2023-07-02T09:00:00+02:00", beneficiary("ben-1")),
             submit("2023-07-02T09:01:00+02:00", beneficiary("ben-2")),
+            submit("2023-07-02T09:02:00+02:00", beneficiary("ben-3")),
+            submit("2023-07-02T09:03:00+02:00", beneficiary("ben-4")),
+            submit("2023-07-02T09:04:00+02:00", beneficiary("ben-5")),
+            submit("2023-07-02T09:05:00+02:00", beneficiary("ben-6")),
         ],
         |store| AppState::serving(store, None, Vault::Open(master)),
     )
@@ -462,4 +467,34 @@ async fn registrations_racing_an_erasure_never_bring_the_person_back(fixture: Fi
         StoredIdentity::Erased { .. }
     ));
     assert_eq!(fixture.store.identity_count().await.expect("count"), 0);
+}
+
+/// Six pseudonyms registered at once with one fiscal code: one is registered, each other is
+/// refused 409 naming the field, none fails.
+async fn one_fiscal_code_registered_at_once_for_several_pseudonyms_goes_to_one(fixture: Fixture) {
+    let mut racing = Vec::new();
+    for n in 1..=6 {
+        let app = fixture.app.clone();
+        racing.push(tokio::spawn(async move {
+            call(
+                &app,
+                "PUT",
+                &path(&format!("ben-{n}")),
+                Role::Operator,
+                Some(maria()),
+            )
+            .await
+        }));
+    }
+    let mut statuses = Vec::new();
+    for registration in racing {
+        let answer = registration.await.expect("the request ends");
+        if answer.status == StatusCode::CONFLICT {
+            assert_eq!(answer.json["field"], "fiscal_code", "{}", answer.text);
+        }
+        statuses.push(answer.status.as_u16());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![201, 409, 409, 409, 409, 409]);
+    assert_eq!(fixture.store.identity_count().await.expect("count"), 1);
 }

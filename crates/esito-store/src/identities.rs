@@ -146,6 +146,10 @@ impl Store {
                 return Ok(Registration::Erased { erased_at });
             }
             if let Some(hmac) = &sealed.fiscal_code_hmac {
+                // Two pseudonyms registered with one fiscal code at once take turns too.
+                let code: String = hmac.iter().map(|byte| format!("{byte:02x}")).collect();
+                dialect::lock_identity(&mut *conn, contract_id, &format!("fiscal-code/{code}"))
+                    .await?;
                 let other: Option<String> = sqlx::query_scalar(
                     "SELECT beneficiary_id FROM identities
                      WHERE contract_id = $1 AND fiscal_code_hmac = $2 AND beneficiary_id <> $3",
