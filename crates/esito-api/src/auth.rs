@@ -549,6 +549,12 @@ impl NewKey {
                 reason: "required for a provider key, and only for one".to_owned(),
             });
         }
+        if let Some(provider) = &provider_id {
+            esito_domain::StreamId::parse(provider).map_err(|e| KeyRequestError {
+                field: "provider",
+                reason: e.to_string(),
+            })?;
+        }
         let principal = principal.unwrap_or_else(|| {
             format!(
                 "{}-{}",

@@ -190,6 +190,10 @@ async fn a_key_request_the_rules_refuse_names_its_field_and_stores_nothing(fixtu
             "provider_id",
         ),
         (
+            json!({"role": "provider", "contracts": [CONTRACT], "provider_id": "Prov 1!"}),
+            "provider_id",
+        ),
+        (
             json!({"role": "provider", "contracts": [CONTRACT]}),
             "provider_id",
         ),
