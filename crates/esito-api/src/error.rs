@@ -23,6 +23,11 @@ pub enum ErrorCode {
     UnknownStreamType,
     UnknownIndicator,
     UnknownSettlement,
+    UnknownKey,
+    UnknownIdentity,
+    IdentityErased,
+    FiscalCodeRegistered,
+    VaultUnavailable,
     NoIndicatorDefinitions,
     MalformedJson,
     UnknownField,
@@ -52,6 +57,11 @@ impl ErrorCode {
             ErrorCode::UnknownStreamType => "unknown_stream_type",
             ErrorCode::UnknownIndicator => "unknown_indicator",
             ErrorCode::UnknownSettlement => "unknown_settlement",
+            ErrorCode::UnknownKey => "unknown_key",
+            ErrorCode::UnknownIdentity => "unknown_identity",
+            ErrorCode::IdentityErased => "identity_erased",
+            ErrorCode::FiscalCodeRegistered => "fiscal_code_registered",
+            ErrorCode::VaultUnavailable => "vault_unavailable",
             ErrorCode::NoIndicatorDefinitions => "no_indicator_definitions",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::UnknownField => "unknown_field",
@@ -81,6 +91,9 @@ impl ErrorCode {
             | ErrorCode::UnknownStreamType
             | ErrorCode::UnknownIndicator
             | ErrorCode::UnknownSettlement
+            | ErrorCode::UnknownKey
+            | ErrorCode::UnknownIdentity
+            | ErrorCode::IdentityErased
             | ErrorCode::NoIndicatorDefinitions => StatusCode::NOT_FOUND,
             ErrorCode::MalformedJson => StatusCode::BAD_REQUEST,
             ErrorCode::UnknownField
@@ -89,9 +102,11 @@ impl ErrorCode {
             | ErrorCode::InvalidValue
             | ErrorCode::BatchSize => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::EventIdReused | ErrorCode::ContractAlreadyExists => StatusCode::CONFLICT,
+            ErrorCode::EventIdReused
+            | ErrorCode::ContractAlreadyExists
+            | ErrorCode::FiscalCodeRegistered => StatusCode::CONFLICT,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable | ErrorCode::VaultUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

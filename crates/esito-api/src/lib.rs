@@ -10,13 +10,16 @@ pub mod catalog;
 pub mod error;
 mod history;
 pub mod idempotency;
+pub mod identities;
 pub mod indicators;
+pub mod keys;
 pub mod metrics;
 pub mod openapi;
 pub mod query;
 mod reads;
 mod ready;
 pub mod settlements;
+pub mod views;
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -26,7 +29,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use esito_domain::{Command, ContractId, EventId, OccurredAt, StreamRef, StreamType, Submission};
 use esito_store::{AppendOutcome, Store};
@@ -47,6 +50,8 @@ pub struct AppState {
     contracts: RwLock<HashSet<ContractId>>,
     /// The key that signs checkpoints; without one, none are made.
     pub checkpoint_key: Option<esito_log::signing::CheckpointKey>,
+    /// The identity vault's master key, or why the vault cannot be read.
+    pub vault: identities::Vault,
 }
 
 impl AppState {
@@ -66,12 +71,26 @@ impl AppState {
         store: Arc<Store>,
         checkpoint_key: Option<esito_log::signing::CheckpointKey>,
     ) -> Arc<Self> {
+        Self::serving(
+            store,
+            checkpoint_key,
+            identities::Vault::closed("no master key was given"),
+        )
+    }
+
+    /// A service with its checkpoint key, if any, and its identity vault.
+    pub fn serving(
+        store: Arc<Store>,
+        checkpoint_key: Option<esito_log::signing::CheckpointKey>,
+        vault: identities::Vault,
+    ) -> Arc<Self> {
         Arc::new(Self {
             store,
             keys: KeyCache::default(),
             metrics: metrics::Metrics::new(),
             contracts: RwLock::new(HashSet::new()),
             checkpoint_key,
+            vault,
         })
     }
 
@@ -195,6 +214,15 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/contracts/{contract}/checkpoints/latest",
             get(reads::latest_checkpoint),
+        )
+        .route("/v1/keys", get(keys::list).post(keys::create))
+        .route("/v1/keys/{key_id}", delete(keys::revoke))
+        .route("/v1/contracts/{contract}/identities", get(identities::find))
+        .route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            get(identities::read)
+                .put(identities::register)
+                .delete(identities::erase),
         )
         .route("/v1/contracts", post(register_contract))
         .route("/v1/contracts/{contract}/commands/{command}", post(command))

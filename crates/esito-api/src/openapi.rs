@@ -343,6 +343,8 @@ pub fn document() -> Value {
                             "retired_at": { "type": ["string", "null"], "format": "date-time",
                                             "description": "null for the current key" } } } } } }));
     settlement_paths(&mut paths, &mut schemas);
+    key_paths(&mut paths, &mut schemas);
+    identity_paths(&mut paths, &mut schemas);
     for list in ["beneficiaries", "tokens", "tenancies", "placements"] {
         let cursor = json!([{ "name": "after", "in": "query", "schema": { "type": "string" },
                               "description": "The id after which the page starts" }, limit]);
@@ -396,6 +398,98 @@ pub fn document() -> Value {
 
 /// The settlements: calculated on request, validated, approved, paid or withdrawn, read as JSON
 /// or HTML.
+/// The identity vault: the operator registers, reads and erases; the admin registers and
+/// erases; no other role reaches an identity (docs/privacy.md).
+fn identity_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let text = json!({ "type": "string", "minLength": 1, "maxLength": 200 });
+    let fiscal_code = json!({ "type": "string", "pattern": "^[A-Za-z0-9]{16}$",
+        "description": "Codice fiscale, checked by its check character" });
+    schemas.insert("Identity".to_owned(), json!({ "type": "object", "required": ["given_name", "family_name"],
+        "additionalProperties": false,
+        "properties": { "given_name": text.clone(), "family_name": text.clone(), "fiscal_code": fiscal_code.clone(),
+            "birth_date": { "type": "string", "format": "date" },
+            "contacts": { "type": "object", "additionalProperties": false,
+                "properties": { "phone": text.clone(), "email": text.clone(), "address": text } } } }));
+    schemas.insert(
+        "IdentityRead".to_owned(),
+        json!({ "allOf": [reference("Identity")],
+        "description": "The identity with its `beneficiary_id`" }),
+    );
+    schemas.insert(
+        "IdentityRef".to_owned(),
+        json!({ "type": "object", "required": ["beneficiary_id"],
+        "properties": { "beneficiary_id": { "type": "string" } } }),
+    );
+    schemas.insert("IdentityErasure".to_owned(), json!({ "type": "object",
+        "required": ["beneficiary_id", "erased_at", "event_id", "position"],
+        "properties": { "beneficiary_id": { "type": "string" }, "erased_at": { "type": "string", "format": "date-time" },
+            "event_id": { "type": "string", "format": "uuid" }, "position": position() } }));
+    let beneficiary = json!({ "name": "beneficiary_id", "in": "path", "required": true, "schema": { "type": "string" } });
+    paths.insert("/v1/contracts/{contract}/identities".to_owned(), json!({ "get": {
+        "summary": "The pseudonym registered with a fiscal code, found by its keyed hash (operator)",
+        "parameters": [contract_parameter(), { "name": "fiscal_code", "in": "query", "required": true, "schema": fiscal_code }],
+        "responses": errors(Map::from_iter([("200".to_owned(), ok("The pseudonym", "IdentityRef"))]), VAULT_ERRORS) } }));
+    paths.insert("/v1/contracts/{contract}/identities/{beneficiary_id}".to_owned(), json!({
+        "put": { "summary": "Register or replace a person's identity, sealed in the vault (operator, admin)",
+            "parameters": [contract_parameter(), beneficiary.clone()],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": reference("Identity") } } },
+            "responses": errors(Map::from_iter([
+                ("200".to_owned(), ok("Replaced", "IdentityRef")), ("201".to_owned(), ok("Registered", "IdentityRef"))]),
+                &["400", "401", "403", "404", "409", "413", "415", "422", "500", "503"]) },
+        "get": { "summary": "A person's identity (operator only); 404 identity_erased after an erasure",
+            "parameters": [contract_parameter(), beneficiary.clone()],
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("The identity", "IdentityRead"))]), VAULT_ERRORS) },
+        "delete": { "summary": "Erase a person: its data key and record are deleted, IdentityErased is recorded (operator, admin)",
+            "parameters": [contract_parameter(), beneficiary],
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("Erased", "IdentityErasure"))]), VAULT_ERRORS) } }));
+}
+
+/// What a request to the vault may be refused with.
+const VAULT_ERRORS: &[&str] = &["401", "403", "404", "409", "422", "500", "503"];
+
+/// `/v1/keys`: the admin lists, creates and revokes keys (a key that reaches every contract).
+fn key_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    schemas.insert("KeyListing".to_owned(), json!({ "type": "object",
+        "required": ["id", "principal", "role", "contracts", "provider_id", "created_at", "last_used_at",
+                     "expires_at", "revoked_at", "demo", "state"],
+        "properties": { "id": { "type": "string", "pattern": "^[0-9a-f]{16}$",
+                                "description": "16 hex digits of the key's SHA-256, as the access log names it" },
+            "principal": { "type": "string" },
+            "role": { "type": "string", "enum": ["admin", "operator", "provider", "payer", "funder", "evaluator"] },
+            "contracts": { "type": "array", "items": { "type": "string" }, "description": "Empty: every contract (an admin)" },
+            "provider_id": { "type": ["string", "null"] }, "created_at": { "type": "string", "format": "date-time" },
+            "last_used_at": nullable_time.clone(), "expires_at": nullable_time.clone(), "revoked_at": nullable_time,
+            "demo": { "type": "boolean" }, "state": { "type": "string", "enum": ["active", "expired", "revoked"] },
+            "key": { "type": "string", "description": "Only in the answer that creates it: the key, shown once" } } }));
+    schemas.insert(
+        "KeyList".to_owned(),
+        json!({ "type": "object", "required": ["keys"],
+        "properties": { "keys": { "type": "array", "items": reference("KeyListing") } } }),
+    );
+    let admin_errors = ["401", "403", "422", "500", "503"];
+    paths.insert("/v1/keys".to_owned(), json!({
+        "get": { "summary": "Every key, revoked and expired ones included, never a key itself (admin)",
+            "responses": errors(Map::from_iter([("200".to_owned(), ok("OK", "KeyList"))]), &admin_errors) },
+        "post": { "summary": "Create a key, shown once in the answer (admin)",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+                "required": ["role"], "additionalProperties": false,
+                "properties": { "role": { "type": "string", "enum": ["admin", "operator", "provider", "payer", "funder", "evaluator"] },
+                    "contracts": { "type": "array", "items": reference("ContractId"),
+                                   "description": "None: every contract, an admin key only" },
+                    "provider_id": { "type": "string", "description": "A provider key's provider, and only a provider key's" },
+                    "principal": { "type": "string", "minLength": 1, "maxLength": 128 },
+                    "expires_in": { "type": "string", "pattern": "^[0-9]+[dhm]$",
+                                    "description": "90d, 12h or 30m, at most 3650 days; absent: until revoked" } } } } } },
+            "responses": errors(Map::from_iter([("201".to_owned(), ok("The key and its listing", "KeyListing"))]),
+                                &["400", "401", "403", "413", "415", "422", "500", "503"]) } }));
+    paths.insert("/v1/keys/{key_id}".to_owned(), json!({ "delete": {
+        "summary": "Revoke a key: every instance refuses it within a second (admin)",
+        "parameters": [{ "name": "key_id", "in": "path", "required": true, "schema": { "type": "string" } }],
+        "responses": errors(Map::from_iter([("200".to_owned(), ok("The key as revoked", "KeyListing"))]),
+                            &["401", "403", "404", "422", "500", "503"]) } }));
+}
+
 fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let period = json!({ "name": "period", "in": "path", "required": true,
         "schema": { "type": "string", "examples": ["2024-Q1"] } });

@@ -240,7 +240,9 @@ pub async fn list(
                 }
             }
         }
-        let summary = summarize(&entries);
+        let mut summary = summarize(&entries);
+        // Only the fields about a person the role may see (`views::FIELDS`).
+        crate::views::redact(principal.role, &mut summary);
         items.push(json!({ "id": id, "summary": summary }));
     }
     Ok(Json(json!({ "items": items, "next_after": next_after })))

@@ -1268,7 +1268,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 48] = [
+const COMMAND_TABLE: [(&str, &str); 49] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1311,6 +1311,8 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
     ("RecordInvoicePayment", "yy----"),
     // The service computes and records a calculation itself: no key sends it.
     ("CalculateSettlement", "------"),
+    // The service records an erasure itself, as `DELETE .../identities/{id}` asks.
+    ("EraseIdentity", "------"),
     ("ValidateSettlement", "-----y"),
     ("ApproveSettlement", "---y--"),
     ("RecordSettlementPayment", "---y--"),
@@ -1322,7 +1324,7 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
 ];
 
 /// Every action that is not a command, with its answers written out by hand as above.
-const ACTION_TABLE: [(Action, &str); 11] = [
+const ACTION_TABLE: [(Action, &str); 14] = [
     (Action::SendBatch, "yyyyyy"),
     (Action::CalculateSettlement, "y--y--"),
     (Action::MakeCheckpoint, "y-----"),
@@ -1334,6 +1336,9 @@ const ACTION_TABLE: [(Action, &str); 11] = [
     (Action::ReadLists, "yy-yyy"),
     (Action::ReadOwnTokens, "yyyyyy"),
     (Action::SpeakForEveryProvider, "yy----"),
+    (Action::ManageKeys, "y-----"),
+    (Action::WriteIdentities, "yy----"),
+    (Action::ReadIdentities, "-y----"),
 ];
 
 /// The expected answer for `role` and `action`, from the tables; the match names every action,
@@ -1357,7 +1362,10 @@ fn oracle(role: Role, action: Action) -> bool {
         | Action::ReadSettlements
         | Action::ReadLists
         | Action::ReadOwnTokens
-        | Action::SpeakForEveryProvider => {
+        | Action::SpeakForEveryProvider
+        | Action::ManageKeys
+        | Action::WriteIdentities
+        | Action::ReadIdentities => {
             ACTION_TABLE
                 .iter()
                 .find(|(listed, _)| *listed == action)
@@ -1596,6 +1604,59 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             None,
             vec![Action::ReadOwnTokens],
         ),
+        // The vault: an identity registered on each contract beforehand.
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "PUT",
+            "/identities/ben-1",
+            Some(json!({"given_name": "Anna", "family_name": "Walk"})),
+            vec![Action::WriteIdentities],
+        ),
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "GET",
+            "/identities/ben-1",
+            None,
+            vec![Action::ReadIdentities],
+        ),
+        route(
+            "/v1/contracts/{contract}/identities",
+            "GET",
+            "/identities?fiscal_code=RSSMRA85T10A562S",
+            None,
+            vec![Action::ReadIdentities],
+        ),
+        // Erasing the one walked on would end the walk's reads: no identity, so 404 when allowed.
+        route(
+            "/v1/contracts/{contract}/identities/{beneficiary_id}",
+            "DELETE",
+            "/identities/ben-none",
+            None,
+            vec![Action::WriteIdentities],
+        ),
+        // Keys are no contract's: only a key that reaches every contract manages them.
+        Route {
+            template: "/v1/keys",
+            method: "GET",
+            path: "/v1/keys".to_owned(),
+            body: None,
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
+        Route {
+            template: "/v1/keys",
+            method: "POST",
+            path: "/v1/keys".to_owned(),
+            body: Some(json!({"role": "evaluator", "contracts": [contract]}).to_string()),
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
+        // No such key: the admin is answered 404, every other role 403.
+        Route {
+            template: "/v1/keys/{key_id}",
+            method: "DELETE",
+            path: "/v1/keys/0000000000000000".to_owned(),
+            body: None,
+            actions: vec![Action::ManageKeys, Action::ReachEveryContract],
+        },
     ]
 }
 
@@ -1604,9 +1665,37 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
 /// or the key does not reach the contract; a read allowed answers 200, and nothing else
 /// allowed answers 401 or 403. Each command endpoint is walked with an empty body.
 async fn every_route_answers_each_role_as_the_permission_table_says(fixture: Fixture) {
-    let app = esito_api::router(esito_api::AppState::with_checkpoint_key(
+    let master = esito_vault::MasterKey::generate().expect("randomness");
+    fixture
+        .store
+        .adopt_vault_master_key(&master.key_id())
+        .await
+        .expect("recorded");
+    for contract in [OWN, OTHER] {
+        let identity: esito_vault::Identity = serde_json::from_value(json!({
+            "given_name": "Anna", "family_name": "Walk", "fiscal_code": "RSSMRA85T10A562S"
+        }))
+        .expect("valid");
+        let sealed = master.seal(contract, "ben-1", &identity).expect("sealed");
+        fixture
+            .store
+            .put_identity(
+                contract,
+                "ben-1",
+                &master.key_id(),
+                &esito_store::identities::SealedRow {
+                    wrapped_key: sealed.wrapped_key,
+                    ciphertext: sealed.ciphertext,
+                    fiscal_code_hmac: sealed.fiscal_code_hmac,
+                },
+            )
+            .await
+            .expect("registered");
+    }
+    let app = esito_api::router(esito_api::AppState::serving(
         fixture.store.clone(),
-        esito_log::signing::CheckpointKey::from_seed([5; 32]),
+        Some(esito_log::signing::CheckpointKey::from_seed([5; 32])),
+        esito_api::identities::Vault::Open(master),
     ));
     // Payment terms, so that a period can be settled and its settlement read.
     for contract in [OWN, OTHER] {

@@ -16,6 +16,7 @@ mod proofs;
 mod scale;
 mod settlement;
 mod stored_entry;
+mod vault;
 mod verify;
 
 use std::path::PathBuf;
@@ -73,6 +74,13 @@ struct BenchArgs {
     /// Measure only how fast stored entries are read into facts (no database).
     #[arg(long)]
     only_stored_entry: bool,
+    /// People registered in the identity vault that reads, lookups, erasures and a master key
+    /// rotation are timed on.
+    #[arg(long, default_value_t = 100_000)]
+    vault_identities: u64,
+    /// Measure only the identity vault, on SQLite and (with DATABASE_URL) PostgreSQL.
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators"])]
+    only_vault: bool,
 }
 
 fn main() -> ExitCode {
@@ -148,6 +156,9 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             &stored_entry::measure(args.stored_entries)?,
         );
     }
+    if args.only_vault {
+        return vault(&args).await;
+    }
     if args.only_hot {
         let base = args
             .postgres
@@ -219,7 +230,28 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let settlement = crate::settlement::measure(scratch.path(), args.settlement_entries).await?;
     write(&args.out, "settlement.json", &settlement)?;
     let stored_entry = stored_entry::measure(args.stored_entries)?;
-    write(&args.out, "stored_entry.json", &stored_entry)
+    write(&args.out, "stored_entry.json", &stored_entry)?;
+    vault(&args).await
+}
+
+/// The identity vault's section (`vault.rs`) on a scratch SQLite file and, with a PostgreSQL,
+/// a scratch schema; `vault.json`.
+async fn vault(args: &BenchArgs) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", scratch.path().join("vault.db").display());
+    let mut report = serde_json::Map::new();
+    report.insert(
+        "sqlite".into(),
+        crate::vault::measure("sqlite", &sqlite_url, args.vault_identities).await?,
+    );
+    if let Some(base) = &args.postgres {
+        let url = anchor::scratch_postgres(base, "esito_bench_vault").await?;
+        report.insert(
+            "postgres".into(),
+            crate::vault::measure("postgres", &url, args.vault_identities).await?,
+        );
+    }
+    write(&args.out, "vault.json", &serde_json::Value::Object(report))
 }
 
 /// The hot contract's section (`hot.rs`), on scratch schemas of its own; `hot.json`.

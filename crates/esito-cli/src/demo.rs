@@ -198,13 +198,28 @@ async fn store_demo_keys(store: &Store) -> anyhow::Result<()> {
             contract_ids()
         };
         let principal = format!("demo-{}", role.as_str());
-        esito_api::auth::store_key(store, &key, &principal, role, &contracts, provider).await?;
+        esito_api::auth::store_demo_key(store, &key, &principal, role, &contracts, provider)
+            .await?;
     }
     Ok(())
 }
 
-/// Loads the demo; returns a one-line summary of what was written for each contract.
+/// Loads the demo; returns a one-line summary of what was written for each contract. A database
+/// that holds a contract the demo does not load is refused before anything is written: the
+/// demo's keys are public, and must never reach a real contract.
 pub async fn load(store: &Store) -> anyhow::Result<String> {
+    let demo = contract_ids();
+    if let Some(foreign) = store
+        .contracts()
+        .await?
+        .into_iter()
+        .find(|contract| !demo.contains(contract))
+    {
+        anyhow::bail!(
+            "this database holds contract {foreign}, which the demo does not load: the demo \
+             writes its public keys only into a database of its own; nothing was written"
+        );
+    }
     store_demo_keys(store).await?;
     let mut parts = Vec::new();
     for programme in programmes()? {

@@ -6,6 +6,7 @@ mod output;
 mod serve;
 mod settle;
 mod signing_key;
+mod vault_key;
 mod verify;
 
 use std::io::{BufWriter, Write};
@@ -44,6 +45,15 @@ enum Commands {
         /// The Ed25519 key that signs checkpoints: created (mode 0600) if missing.
         #[arg(long, env = "ESITO_SIGNING_KEY", default_value = "esito-signing.key")]
         signing_key: PathBuf,
+        /// The identity vault's master key: created (mode 0600) on first start. If it is lost
+        /// the vault cannot be read, and everything else still works.
+        #[arg(long, env = "ESITO_VAULT_KEY", default_value = "esito-vault.key")]
+        vault_key: PathBuf,
+    },
+    /// The identity vault.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
     },
     /// Load the demo programmes; running it again adds nothing.
     Demo {
@@ -114,8 +124,7 @@ enum Commands {
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
-    /// Bearer keys.
-    /// Bearer keys, and rotation of the checkpoint signing key.
+    /// Bearer keys (list, create, revoke), and rotation of the checkpoint signing key.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -130,7 +139,24 @@ enum Commands {
 }
 
 #[derive(Subcommand)]
+enum VaultCommand {
+    /// Replace the vault's master key: every data key is rewrapped under a new key file (mode
+    /// 0600), in one transaction. Restart `esito serve` afterwards.
+    RotateMasterKey {
+        #[arg(long, env = "ESITO_VAULT_KEY", default_value = "esito-vault.key")]
+        vault_key: PathBuf,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
+    /// List every key: id, role, contracts, created, last used, expiry, revocation; never a key.
+    List {
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
     /// Create a key; it is printed once and only its hash is stored.
     Create {
         /// admin, operator, provider, payer, funder or evaluator.
@@ -145,6 +171,17 @@ enum KeysCommand {
         /// Who holds the key, recorded as `recorded_by` on what it writes.
         #[arg(long)]
         principal: Option<String>,
+        /// How long the key works: `90d`, `12h` or `30m` (default: until revoked).
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
+        database: String,
+    },
+    /// Revoke a key by its id (as `esito keys list` shows it): every running `esito serve`
+    /// refuses it within a second.
+    Revoke {
+        /// The key's id: 16 hex digits.
+        id: String,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
@@ -196,8 +233,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
             listen,
             signing_key,
+            vault_key,
         } => {
-            serve::serve(connect(&database).await?, listen, &signing_key).await?;
+            serve::serve(connect(&database).await?, listen, &signing_key, &vault_key).await?;
+        }
+        Commands::Vault {
+            command:
+                VaultCommand::RotateMasterKey {
+                    vault_key,
+                    database,
+                },
+        } => {
+            let store = connect_existing(&database).await?;
+            let rotation = vault_key::rotate(&vault_key, &store).await?;
+            output::line(format_args!(
+                "vault master key {} replaces {}: {} data keys rewrapped; restart esito serve",
+                rotation.new_key_id, rotation.old_key_id, rotation.rewrapped
+            ))?;
         }
         Commands::Demo { database } => {
             let store = connect(&database).await?;
@@ -286,12 +338,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Commands::Verify(args) => return verify::run(args),
         Commands::Keys {
+            command: KeysCommand::List { database },
+        } => {
+            let store = connect_existing(&database).await?;
+            let now = chrono::Utc::now();
+            output::line(format_args!(
+                "{:<16}  {:<9}  {:<8}  {:<27}  {:<27}  {:<27}  {:<20}  contracts",
+                "id", "role", "state", "created", "last used", "expires", "principal"
+            ))?;
+            for stored in store.keys().await? {
+                let listing = esito_api::keys::listing(&stored, now);
+                let text = |field: &str| listing[field].as_str().unwrap_or("-").to_owned();
+                let contracts = if stored.record.contracts.is_empty() {
+                    "(every contract)".to_owned()
+                } else {
+                    stored.record.contracts.join(",")
+                };
+                output::line(format_args!(
+                    "{:<16}  {:<9}  {:<8}  {:<27}  {:<27}  {:<27}  {:<20}  {contracts}",
+                    text("id"),
+                    text("role"),
+                    text("state"),
+                    text("created_at"),
+                    text("last_used_at"),
+                    text("expires_at"),
+                    text("principal"),
+                ))?;
+            }
+        }
+        Commands::Keys {
             command:
                 KeysCommand::Create {
                     role,
                     contracts,
                     provider,
                     principal,
+                    expires_in,
                     database,
                 },
         } => {
@@ -302,31 +384,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|c| ContractId::parse(c).with_context(|| format!("--contract {c}")))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            anyhow::ensure!(
-                !contracts.is_empty() || role == esito_api::auth::Role::Admin,
-                "--contract: only an admin key may have no contract"
-            );
-            anyhow::ensure!(
-                provider.is_some() == (role == esito_api::auth::Role::Provider),
-                "--provider: required for a provider key, and only for one"
-            );
+            let lifetime = expires_in
+                .as_deref()
+                .map(esito_api::auth::Lifetime::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--expires-in {}", e.reason))?;
+            let new = esito_api::auth::NewKey::new(principal, role, contracts, provider, lifetime)
+                .map_err(|e| {
+                    let flag = match e.field {
+                        "contracts" => "contract",
+                        other => other,
+                    };
+                    anyhow::anyhow!("--{flag}: {}", e.reason)
+                })?;
             let store = connect(&database).await?;
-            let principal = principal.unwrap_or_else(|| {
-                format!(
-                    "{}-{}",
-                    role.as_str(),
-                    &uuid::Uuid::new_v4().simple().to_string()[..8]
-                )
-            });
-            let key = esito_api::auth::create_key(
-                &store,
-                &principal,
-                role,
-                &contracts,
-                provider.as_deref(),
-            )
-            .await?;
+            let key = esito_api::auth::create(&store, &new).await?;
             output::line(key)?;
+        }
+        Commands::Keys {
+            command: KeysCommand::Revoke { id, database },
+        } => {
+            let store = connect_existing(&database).await?;
+            let stored = esito_api::keys::revoke_by_id(&store, &id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{id}: {}", e.detail))?;
+            output::line(format_args!(
+                "key {id} revoked at {}",
+                stored.revoked_at.as_deref().unwrap_or("-")
+            ))?;
         }
         Commands::Keys {
             command:

@@ -16,15 +16,20 @@ pub async fn serve(
     store: Store,
     listen: std::net::SocketAddr,
     signing_key: &Path,
+    vault_key: &Path,
 ) -> anyhow::Result<()> {
     let key = crate::signing_key::load_or_create(signing_key)?;
     let key_id = key.key_id().to_owned();
-    let state = esito_api::AppState::with_checkpoint_key(Arc::new(store), key);
+    let store = Arc::new(store);
     // A retired key, or a key other than the current one, never signs: refuse to start.
-    state
+    // Checked before the vault is opened, so a refused start leaves no vault key behind.
+    esito_api::AppState::with_checkpoint_key(store.clone(), key)
         .check_signing_key()
         .await
         .map_err(|e| anyhow::anyhow!("{}: {}", signing_key.display(), e.detail))?;
+    let key = crate::signing_key::load_or_create(signing_key)?;
+    let vault = crate::vault_key::open(vault_key, &store).await?;
+    let state = esito_api::AppState::serving(store, Some(key), vault);
     tracing::info!(key_id, "checkpoints are signed");
     let app = esito_api::router(state.clone());
     let projecting = state.clone();

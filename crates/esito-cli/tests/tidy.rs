@@ -78,6 +78,7 @@ fn the_pure_crates_depend_on_no_database_http_or_metrics_library() {
         "esito-settlement",
         "esito-books",
         "esito-projector",
+        "esito-vault",
     ] {
         let deps = closure(pure);
         let found: Vec<&str> = IO_PACKAGES

@@ -173,6 +173,11 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         flags: Option<Vec<VulnerabilityFlag>>,
     },
+    /// The service records that it erased the person behind the pseudonym from the identity
+    /// vault (`DELETE .../identities/{beneficiary_id}`): no client sends it.
+    EraseIdentity {
+        beneficiary_id: StreamId,
+    },
     AssessNeed {
         beneficiary_id: StreamId,
         needs: Vec<NeedCategory>,
@@ -368,6 +373,7 @@ impl Command {
             Command::ChangeProductPrice { .. } => "ChangeProductPrice",
             Command::WithdrawProduct { .. } => "WithdrawProduct",
             Command::UpdateBeneficiary { .. } => "UpdateBeneficiary",
+            Command::EraseIdentity { .. } => "EraseIdentity",
             Command::AssessNeed { .. } => "AssessNeed",
             Command::MakeReferral { .. } => "MakeReferral",
             Command::StartPlacement { .. } => "StartPlacement",
@@ -409,6 +415,7 @@ impl Command {
             | Command::WithdrawProduct { product_id, .. } => stream(T::Product, product_id),
             Command::RegisterBeneficiary { beneficiary_id, .. }
             | Command::UpdateBeneficiary { beneficiary_id, .. }
+            | Command::EraseIdentity { beneficiary_id }
             | Command::AssessNeed { beneficiary_id, .. }
             | Command::MakeReferral { beneficiary_id, .. } => {
                 stream(T::Beneficiary, beneficiary_id)
@@ -527,10 +534,12 @@ impl Command {
 
     /// True for the settlement's commands: a period is settled after it ends, the last one after
     /// the term's end, so their `occurred_at` need not lie in the term (their periods must).
+    /// And for an identity's erasure, which a person may ask for long after the term.
     pub fn follows_the_term(&self) -> bool {
         matches!(
             self,
-            Command::CalculateSettlement { .. }
+            Command::EraseIdentity { .. }
+                | Command::CalculateSettlement { .. }
                 | Command::ValidateSettlement { .. }
                 | Command::ApproveSettlement { .. }
                 | Command::RecordSettlementPayment { .. }

@@ -184,6 +184,7 @@ events! {
     SettlementPaid => Settlement,
     EntryVoided => any,
     SettlementWithdrawn => Settlement,
+    IdentityErased => Beneficiary,
 }
 
 /// Every event type is at version 1 of its payload.

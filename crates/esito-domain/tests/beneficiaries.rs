@@ -363,3 +363,53 @@ fn a_stored_referral_with_no_assessment_before_it_does_not_replay() {
         Err(DomainError::EventInconsistentWithStream { .. })
     ));
 }
+
+// EraseIdentity
+
+#[tokio::test]
+async fn erasing_a_registered_beneficiarys_identity_records_only_the_erasure() {
+    TestFramework::<BeneficiaryState>::with(context())
+        .given(vec![registered(), assessed()])
+        .when_async(submit(
+            "2024-02-10T10:00:00+01:00",
+            Command::EraseIdentity {
+                beneficiary_id: id("ben-1"),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Event::IdentityErased(IdentityErased {})]);
+}
+
+#[tokio::test]
+async fn erasing_the_identity_of_a_beneficiary_never_registered_is_refused() {
+    TestFramework::<BeneficiaryState>::with(context())
+        .given_no_previous_events()
+        .when_async(submit(
+            "2024-02-10T10:00:00+01:00",
+            Command::EraseIdentity {
+                beneficiary_id: id("ben-1"),
+            },
+        ))
+        .await
+        .then_expect_error(DomainError::UnknownBeneficiary {
+            beneficiary_id: id("ben-1"),
+        });
+}
+
+#[test]
+fn an_erasure_leaves_the_beneficiarys_state_as_it_was() {
+    use esito_domain::aggregates::StreamState;
+    let mut before = StreamState::empty(StreamType::Beneficiary);
+    for event in [registered(), assessed()] {
+        before.evolve(&event).expect("follows");
+    }
+    let mut after = before.clone();
+    after
+        .evolve(&Event::IdentityErased(IdentityErased {}))
+        .expect("an erasure follows a registration");
+    assert_eq!(after, before);
+    let mut never = StreamState::empty(StreamType::Beneficiary);
+    assert!(never
+        .evolve(&Event::IdentityErased(IdentityErased {}))
+        .is_err());
+}

@@ -17,6 +17,7 @@ pub mod database_url;
 mod db;
 mod fault;
 mod group;
+pub mod identities;
 mod keys;
 mod ledger;
 mod log;
@@ -149,6 +150,22 @@ pub struct KeyRecord {
     pub contracts: Vec<String>,
     /// The provider a provider's key speaks for.
     pub provider_id: Option<String>,
+    /// When it stops working (RFC 3339, UTC); `None`: never.
+    pub expires_at: Option<String>,
+    /// One of the demo's public keys: it works only while the database holds nothing but the
+    /// demo's contracts.
+    pub demo: bool,
+}
+
+/// A stored key with its lifecycle: what `esito keys list` and `GET /v1/keys` show (never the
+/// key, which is not stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub record: KeyRecord,
+    pub created_at: String,
+    /// Written at most once a minute.
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
 }
 
 /// A public key that has signed checkpoints, as kept so that its checkpoints stay verifiable

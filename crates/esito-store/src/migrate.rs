@@ -20,6 +20,8 @@ const SQLITE: &[(u32, &str, &str)] = &[
     (11, "projection by year", include_str!("../../../migrations/sqlite/0011_projection_by_year.sql")),
     (12, "readiness probe", include_str!("../../../migrations/sqlite/0012_readiness_probe.sql")),
     (13, "projection versions", include_str!("../../../migrations/sqlite/0013_projection_versions.sql")),
+    (20, "key lifecycle", include_str!("../../../migrations/sqlite/0020_key_lifecycle.sql")),
+    (21, "identity vault", include_str!("../../../migrations/sqlite/0021_identity_vault.sql")),
 ];
 
 /// (version, name, SQL) for PostgreSQL: no readiness probe table (see its SQLite migration).
@@ -33,6 +35,8 @@ const POSTGRES: &[(u32, &str, &str)] = &[
     (10, "projection", include_str!("../../../migrations/postgres/0010_projection.sql")),
     (11, "projection by year", include_str!("../../../migrations/postgres/0011_projection_by_year.sql")),
     (13, "projection versions", include_str!("../../../migrations/postgres/0013_projection_versions.sql")),
+    (20, "key lifecycle", include_str!("../../../migrations/postgres/0020_key_lifecycle.sql")),
+    (21, "identity vault", include_str!("../../../migrations/postgres/0021_identity_vault.sql")),
 ];
 
 const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS esito_migrations (

@@ -591,3 +591,42 @@ impl SubtreeColumns {
         })
     }
 }
+
+/// SQLite's `secure_delete` has no PostgreSQL counterpart: a deleted row's tuple stays in the
+/// table's file until `VACUUM` reuses its space, and a `pg_dump` never holds it.
+pub(crate) async fn overwrite_deleted(
+    _conn: &mut sqlx::PgConnection,
+    _on: bool,
+) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// The vault's recorded master key id, locked until the transaction ends: shared by
+/// registrations, exclusive for a rotation, so a record is never written under a key that a
+/// rotation running meanwhile is replacing.
+pub(crate) async fn vault_key_id_locked(
+    conn: &mut sqlx::PgConnection,
+    exclusive: bool,
+) -> Result<Option<String>, StoreError> {
+    let sql = if exclusive {
+        "SELECT key_id FROM vault_master_key WHERE singleton = 1 FOR UPDATE"
+    } else {
+        "SELECT key_id FROM vault_master_key WHERE singleton = 1 FOR SHARE"
+    };
+    Ok(sqlx::query_scalar(sql).fetch_optional(conn).await?)
+}
+
+/// Registrations and erasures of one pseudonym take turns (a transaction-scoped advisory lock):
+/// under READ COMMITTED a registration could otherwise check for an erasure just before one
+/// commits, and write the person back.
+pub(crate) async fn lock_identity(
+    conn: &mut sqlx::PgConnection,
+    contract_id: &str,
+    beneficiary_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("esito-identity/{contract_id}/{beneficiary_id}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

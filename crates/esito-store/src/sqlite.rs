@@ -424,3 +424,57 @@ async fn stream_rows(
     rows.sort_by_key(|row| row.position);
     Ok(rows)
 }
+
+/// Whether the connection overwrites with zeros the bytes it frees: on around the identity
+/// vault's writes, so a deleted or replaced record leaves no copy in the file's free space.
+pub(crate) async fn overwrite_deleted(
+    conn: &mut SqliteConnection,
+    on: bool,
+) -> Result<(), StoreError> {
+    let pragma = if on {
+        "PRAGMA secure_delete = ON"
+    } else {
+        "PRAGMA secure_delete = OFF"
+    };
+    sqlx::query(pragma).execute(conn).await?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Copies the write-ahead log into the file and truncates it, so the pages an erasure
+    /// replaced leave no copy in the log. A reader holding the log open makes it wait for the
+    /// next erasure or the next automatic checkpoint: logged, not an error.
+    pub(crate) async fn empty_write_ahead_log(&self) {
+        let done: Result<(i64, i64, i64), sqlx::Error> =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await;
+        match done {
+            Ok((0, _, _)) => {}
+            Ok(_) => tracing::warn!("the write-ahead log was busy and is emptied later"),
+            Err(error) => tracing::warn!(%error, "emptying the write-ahead log"),
+        }
+    }
+}
+
+/// The vault's recorded master key id, read inside a write transaction. SQLite's one writer
+/// already keeps registrations, erasures and a rotation apart, so no lock is asked for.
+pub(crate) async fn vault_key_id_locked(
+    conn: &mut SqliteConnection,
+    _exclusive: bool,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT key_id FROM vault_master_key WHERE singleton = 1")
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// One writer at a time already: nothing to lock per pseudonym.
+pub(crate) async fn lock_identity(
+    _conn: &mut SqliteConnection,
+    _contract_id: &str,
+    _beneficiary_id: &str,
+) -> Result<(), StoreError> {
+    Ok(())
+}

@@ -329,7 +329,8 @@ async fn loading_the_demo_twice_writes_nothing_the_second_time() {
         .await
         .expect("keys read")
         .expect("the operator's demo key is stored");
-    assert_eq!(key.contracts.len(), 4);
+    assert_eq!(key.record.contracts.len(), 4);
+    assert!(key.record.demo, "the demo's keys are marked as such");
 }
 
 #[test]

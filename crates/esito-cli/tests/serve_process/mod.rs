@@ -17,8 +17,9 @@ pub fn free_port() -> u16 {
 }
 
 /// `esito serve` on `database` at `127.0.0.1:port`, signing with the key in `signing_key` (made
-/// if missing), then the `extra` arguments; its standard output dropped, its standard error to
-/// `stderr`. It may not answer yet.
+/// if missing), its vault's master key beside it in `vault.key` unless `extra` names one, then
+/// the `extra` arguments; its standard output dropped, its standard error to `stderr`. It may
+/// not answer yet.
 pub fn spawn_serve(
     database: &str,
     port: u16,
@@ -36,6 +37,14 @@ pub fn spawn_serve(
         ])
         .arg("--signing-key")
         .arg(signing_key)
+        .args(if extra.contains(&"--vault-key") {
+            vec![]
+        } else {
+            vec![
+                std::ffi::OsString::from("--vault-key"),
+                signing_key.with_file_name("vault.key").into_os_string(),
+            ]
+        })
         .args(extra)
         .stdout(Stdio::null())
         .stderr(stderr)

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::{does_not_fit, inconsistent, non_empty};
 use crate::commands::Command;
 use crate::errors::DomainError;
-use crate::events::{BeneficiaryRegistered, BeneficiaryUpdated, Event, NeedAssessed, ReferralMade};
+use crate::events::{
+    BeneficiaryRegistered, BeneficiaryUpdated, Event, IdentityErased, NeedAssessed, ReferralMade,
+};
 use crate::values::StreamId;
 
 /// Household sizes the domain accepts: 1 person to a very large family.
@@ -128,6 +130,8 @@ impl BeneficiaryState {
                 }
                 beneficiary.updates.push(update.clone());
             }
+            // The person's identity left the vault; the pseudonym's record stays as it was.
+            Event::IdentityErased(_) => {}
             Event::NeedAssessed(assessed) => beneficiary.assessments.push(assessed.clone()),
             Event::ReferralMade(referral) => {
                 if beneficiary.assessments.is_empty() {
@@ -225,6 +229,10 @@ pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Even
                 household_size: *household_size,
                 flags,
             }))
+        }
+        Command::EraseIdentity { beneficiary_id } => {
+            registered(beneficiary_id, state)?;
+            Ok(Event::IdentityErased(IdentityErased {}))
         }
         Command::AssessNeed {
             beneficiary_id,

@@ -389,3 +389,10 @@ pub const PAYMENT_DUE_DAYS: u64 = 30;
 pub struct EntryVoided {
     pub reason: String,
 }
+
+/// The person behind a beneficiary's pseudonym was erased from the identity vault: its data key
+/// and record are gone. The stream id is the pseudonym and `occurred_at` the time; nothing else
+/// is recorded, and no indicator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityErased {}
