@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod error;
+pub mod export;
 mod history;
 pub mod idempotency;
 pub mod indicators;
@@ -200,6 +201,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/contracts/{contract}/commands/{command}", post(command))
         .route("/v1/contracts/{contract}/batch", post(batch))
         .route("/v1/contracts/{contract}/events", get(reads::events))
+        .route("/v1/contracts/{contract}/export", get(export::export))
         .route(
             "/v1/contracts/{contract}/events/{event_id}",
             get(reads::event),

@@ -309,6 +309,13 @@ pub fn document() -> Value {
         "/v1/contracts/{contract}/checkpoints/latest".to_owned(),
         read("The latest signed checkpoint", json!([]), "Checkpoint"),
     );
+    paths.insert("/v1/contracts/{contract}/export".to_owned(), json!({ "get": {
+        "summary": "The export as `esito export` writes it, streamed: the entries after `after`, then the checkpoints of sizes above it, as JSON Lines (evaluator, payer, funder, admin)",
+        "parameters": [contract_parameter(), { "name": "after", "in": "query",
+            "schema": { "type": "integer", "minimum": 0, "maximum": POSITION_MAX },
+            "description": "Only the entries after this position, and the checkpoints above it (default 0: everything)" }],
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "JSON Lines, one entry or checkpoint a line (docs/design.md §3); the header esito-entries counts the entries",
+            "content": { "application/x-ndjson": { "schema": { "type": "string" } } } }))]), READ_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/checkpoints".to_owned(), json!({ "post": {
         "summary": "Sign a checkpoint of the current tree head now (admin)", "parameters": [contract_parameter()],
         "responses": errors(Map::from_iter([("201".to_owned(), ok("The checkpoint", "Checkpoint"))]), READ_ERRORS) } }));

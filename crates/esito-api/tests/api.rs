@@ -1322,7 +1322,7 @@ const COMMAND_TABLE: [(&str, &str); 48] = [
 ];
 
 /// Every action that is not a command, with its answers written out by hand as above.
-const ACTION_TABLE: [(Action, &str); 11] = [
+const ACTION_TABLE: [(Action, &str); 12] = [
     (Action::SendBatch, "yyyyyy"),
     (Action::CalculateSettlement, "y--y--"),
     (Action::MakeCheckpoint, "y-----"),
@@ -1330,6 +1330,7 @@ const ACTION_TABLE: [(Action, &str); 11] = [
     (Action::ReadLog, "yy-yyy"),
     (Action::ReadProofs, "yy-yyy"),
     (Action::ReadIndicators, "yy-yyy"),
+    (Action::ExportLog, "y--yyy"),
     (Action::ReadSettlements, "yy-yyy"),
     (Action::ReadLists, "yy-yyy"),
     (Action::ReadOwnTokens, "yyyyyy"),
@@ -1354,6 +1355,7 @@ fn oracle(role: Role, action: Action) -> bool {
         | Action::ReadLog
         | Action::ReadProofs
         | Action::ReadIndicators
+        | Action::ExportLog
         | Action::ReadSettlements
         | Action::ReadLists
         | Action::ReadOwnTokens
@@ -1454,6 +1456,13 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             "/events?limit=5",
             None,
             vec![Action::ReadLog],
+        ),
+        route(
+            "/v1/contracts/{contract}/export",
+            "GET",
+            "/export?after=1",
+            None,
+            vec![Action::ExportLog],
         ),
         route(
             "/v1/contracts/{contract}/events/{event_id}",

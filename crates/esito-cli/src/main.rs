@@ -1,6 +1,7 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod backup;
+mod fetch;
 mod indicators;
 mod output;
 mod serve;
@@ -53,12 +54,27 @@ enum Commands {
     /// Write a consistent copy of a SQLite store to a new file while the service may be
     /// writing; for PostgreSQL, print the `pg_dump` invocation that does it.
     Backup(backup::BackupArgs),
-    /// Write a contract's export (JSON Lines) to standard output.
+    /// Write a contract's export (JSON Lines) to standard output, from the database or, with
+    /// `--url`, from a running service.
     Export {
         #[arg(long)]
         contract: String,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
+        /// The service's base URL (`http://host:port`): fetch the export from it rather than
+        /// reading a database.
+        #[arg(long, requires = "key")]
+        url: Option<String>,
+        /// A bearer key of an evaluator, payer, funder or admin (with `--url`).
+        #[arg(long, env = "ESITO_KEY", requires = "url", hide_env_values = true)]
+        key: Option<String>,
+        /// Only the entries after this position, and the checkpoints above it (with `--url`).
+        #[arg(long, requires = "url", default_value_t = 0)]
+        after: u64,
+        /// Write to this file, which appears only once the export is whole (with `--url`;
+        /// default: standard output).
+        #[arg(long, requires = "url")]
+        output: Option<PathBuf>,
     },
     /// Rebuild the indicators' projection from the log, for one contract or all.
     Rebuild {
@@ -209,7 +225,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::line(format_args!("  {:<10} {key}{scope}", role.as_str()))?;
             }
         }
-        Commands::Export { contract, database } => {
+        Commands::Export {
+            contract,
+            url: Some(url),
+            key: Some(key),
+            after,
+            output,
+            ..
+        } => {
+            let contract = ContractId::parse(&contract).context("--contract")?;
+            let remote = fetch::Remote {
+                url: &url,
+                key: &key,
+                contract: &contract,
+                after,
+            };
+            fetch::export(&remote, output.as_deref()).await?;
+        }
+        Commands::Export {
+            contract, database, ..
+        } => {
             let contract = ContractId::parse(&contract).context("--contract")?;
             let store = connect_existing(&database).await?;
             if store.head(&contract).await?.is_none() {

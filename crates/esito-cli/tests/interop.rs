@@ -1,0 +1,166 @@
+//! Data in and out with the real `esito` binary: the export fetched from a running service
+//! (`esito export --url`) is the database's export byte for byte, and verifies.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use esito_testkit::sqlite_url;
+
+mod serve_process;
+use serve_process::{free_port, spawn_serve};
+
+const ESITO: &str = env!("CARGO_BIN_EXE_esito");
+const CUNEO: &str = "cuneo-communal-living";
+const DEMO_EVALUATOR: &str = "esito_demo_evaluator";
+const DEMO_OPERATOR: &str = "esito_demo_operator";
+
+fn esito(args: &[&str]) -> Output {
+    Command::new(ESITO).args(args).output().expect("esito runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn succeeded(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+/// A served `esito`, stopped however the test ends.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// `esito serve` on `database`; returns once Cuneo has the checkpoint the service signs at
+    /// start, so that nothing more is signed while the test reads.
+    fn start(database: &str, signing_key: &Path) -> Server {
+        let port = free_port();
+        let child = spawn_serve(database, port, signing_key, &[], Stdio::null());
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let latest = format!("/v1/contracts/{CUNEO}/checkpoints/latest");
+        while !server
+            .get(&latest, DEMO_EVALUATOR)
+            .is_some_and(|answer| answer.starts_with("HTTP/1.1 200"))
+        {
+            assert!(Instant::now() < deadline, "no checkpoint within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One GET with a bearer key; the whole answer, or `None` if the server does not answer.
+    fn get(&self, path: &str, key: &str) -> Option<String> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer {key}\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).ok()?;
+        Some(answer)
+    }
+}
+
+#[test]
+fn the_export_fetched_over_http_is_the_databases_byte_for_byte_and_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    succeeded(&esito(&["demo", "--database", &database]), "demo");
+    let server = Server::start(&database, &dir.path().join("signing.key"));
+
+    let fetched = dir.path().join("fetched.jsonl");
+    let output = esito(&[
+        "export",
+        "--contract",
+        CUNEO,
+        "--url",
+        &server.url(),
+        "--key",
+        DEMO_EVALUATOR,
+        "--output",
+        fetched.to_str().expect("UTF-8"),
+    ]);
+    succeeded(&output, "export --url");
+    let from_database = esito(&["export", "--contract", CUNEO, "--database", &database]);
+    succeeded(&from_database, "export --database");
+    let fetched_bytes = std::fs::read(&fetched).expect("the file was saved");
+    assert!(
+        fetched_bytes == from_database.stdout,
+        "the fetched export differs from the database's: {} and {} bytes",
+        fetched_bytes.len(),
+        from_database.stdout.len()
+    );
+    assert!(text(&fetched_bytes).contains("{\"checkpoint\":"));
+    let verdict = esito(&["verify", fetched.to_str().expect("UTF-8")]);
+    succeeded(&verdict, "verify");
+    assert!(
+        text(&verdict.stdout).starts_with("verified: contract cuneo-communal-living, 962 entries"),
+        "{}",
+        text(&verdict.stdout)
+    );
+
+    // To standard output, only what follows position 960: two entries and the checkpoint.
+    let tail = esito(&[
+        "export",
+        "--contract",
+        CUNEO,
+        "--url",
+        &server.url(),
+        "--key",
+        DEMO_EVALUATOR,
+        "--after",
+        "960",
+    ]);
+    succeeded(&tail, "export --after");
+    let lines: Vec<String> = text(&tail.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with("{\"position\":961,"), "{}", lines[0]);
+    assert!(lines[2].starts_with("{\"checkpoint\":"), "{}", lines[2]);
+
+    // The operator may not export: the command fails with the service's reason, and leaves no
+    // file behind.
+    let refused_file = dir.path().join("refused.jsonl");
+    let refused = esito(&[
+        "export",
+        "--contract",
+        CUNEO,
+        "--url",
+        &server.url(),
+        "--key",
+        DEMO_OPERATOR,
+        "--output",
+        refused_file.to_str().expect("UTF-8"),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("403 Forbidden: the operator role may not export the log"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!refused_file.exists());
+    assert!(!dir.path().join("refused.jsonl.partial").exists());
+}
