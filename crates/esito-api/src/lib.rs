@@ -7,6 +7,7 @@ pub mod access_log;
 pub mod auth;
 pub mod body;
 pub mod catalog;
+pub mod checkpoint_note;
 pub mod error;
 pub mod export;
 mod history;
@@ -192,6 +193,14 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/v1/contracts/{contract}/checkpoints",
             post(reads::make_checkpoint),
+        )
+        .route(
+            "/v1/contracts/{contract}/checkpoint",
+            get(checkpoint_note::note),
+        )
+        .route(
+            "/v1/contracts/{contract}/checkpoint/verifier-key",
+            get(checkpoint_note::verifier_key),
         )
         .route(
             "/v1/contracts/{contract}/checkpoints/latest",

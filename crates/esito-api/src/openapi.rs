@@ -309,6 +309,18 @@ pub fn document() -> Value {
         "/v1/contracts/{contract}/checkpoints/latest".to_owned(),
         read("The latest signed checkpoint", json!([]), "Checkpoint"),
     );
+    let plain = |description: &str| {
+        json!({ "description": description,
+        "content": { "text/plain": { "schema": { "type": "string" } } } })
+    };
+    paths.insert("/v1/contracts/{contract}/checkpoint".to_owned(), json!({ "get": {
+        "summary": "The latest checkpoint as a C2SP tlog-checkpoint signed note: origin esito/contracts/{contract}, size, base64 root hash, an Ed25519 note signature",
+        "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("200".to_owned(), plain("The signed note"))]), READ_ERRORS) } }));
+    paths.insert("/v1/contracts/{contract}/checkpoint/verifier-key".to_owned(), json!({ "get": {
+        "summary": "The signed-note verifier key (name+id+key) that checks the contract's checkpoint notes",
+        "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("200".to_owned(), plain("The verifier key and a newline"))]), READ_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/export".to_owned(), json!({ "get": {
         "summary": "The export as `esito export` writes it, streamed: the entries after `after`, then the checkpoints of sizes above it, as JSON Lines (evaluator, payer, funder, admin)",
         "parameters": [contract_parameter(), { "name": "after", "in": "query",

@@ -1500,6 +1500,20 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             vec![Action::MakeCheckpoint],
         ),
         route(
+            "/v1/contracts/{contract}/checkpoint",
+            "GET",
+            "/checkpoint",
+            None,
+            vec![Action::ReadProofs],
+        ),
+        route(
+            "/v1/contracts/{contract}/checkpoint/verifier-key",
+            "GET",
+            "/checkpoint/verifier-key",
+            None,
+            vec![Action::ReadProofs],
+        ),
+        route(
             "/v1/contracts/{contract}/checkpoints/latest",
             "GET",
             "/checkpoints/latest",

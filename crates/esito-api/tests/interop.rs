@@ -1,5 +1,6 @@
 //! Data in and out over HTTP, on SQLite and on a real PostgreSQL: the export streamed as the
-//! store writes it.
+//! store writes it; the checkpoint as a C2SP signed note, checked by a verifier written here
+//! from the specification's text alone.
 
 use axum::http::StatusCode;
 use esito_api::auth::Role;
@@ -19,6 +20,7 @@ const FIRST_CHECKPOINT: u64 = 21;
 both_stores!(
     fixture = fixture;
     the_http_export_is_the_stores_export_byte_for_byte_and_after_n_holds_only_what_is_new,
+    the_checkpoint_note_verifies_by_the_c2sp_text_and_one_byte_changed_is_refused,
 );
 
 fn contract() -> ContractId {
@@ -147,4 +149,159 @@ async fn the_http_export_is_the_stores_export_byte_for_byte_and_after_n_holds_on
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(refused.json["field"], field, "{}", refused.text);
     }
+}
+
+/// A signed-note verifier written from c2sp.org/signed-note and c2sp.org/tlog-checkpoint alone,
+/// sharing no code with the service: the note text is everything up to and including the
+/// newline before the last blank line; each signature line is an em dash, a space, the key
+/// name, a space and base64(key id || signature); the Ed25519 key id is the first four bytes of
+/// SHA-256(name || 0x0A || 0x01 || public key); a signature of the known key must verify, and
+/// one must be there. Returns the checkpoint's origin, size and root hash.
+fn c2sp_verify(
+    note: &str,
+    name: &str,
+    public_key: &[u8; 32],
+) -> Result<(String, u64, [u8; 32]), String> {
+    use base64::Engine;
+    use ed25519_dalek::Verifier;
+    use sha2::Digest;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if note.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("a control character".into());
+    }
+    let blank = note.rfind("\n\n").ok_or("no blank line")?;
+    let text = &note[..=blank];
+    let mut key_id = sha2::Sha256::new();
+    key_id.update(name.as_bytes());
+    key_id.update([0x0A, 0x01]);
+    key_id.update(public_key);
+    let key_id = key_id.finalize();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(public_key).map_err(|e| e.to_string())?;
+    let mut verified = false;
+    for line in note[blank + 2..].split_terminator('\n') {
+        let rest = line
+            .strip_prefix("\u{2014} ")
+            .ok_or("a signature line without its dash")?;
+        let (signer, signature) = rest.split_once(' ').ok_or("no signature")?;
+        let signature = b64.decode(signature).map_err(|e| e.to_string())?;
+        if signer != name || signature.len() < 4 || signature[..4] != key_id[..4] {
+            continue; // an unknown key: ignored
+        }
+        let signature =
+            ed25519_dalek::Signature::from_slice(&signature[4..]).map_err(|e| e.to_string())?;
+        key.verify(text.as_bytes(), &signature)
+            .map_err(|_| "the known key's signature does not verify".to_owned())?;
+        verified = true;
+    }
+    if !verified {
+        return Err("no signature of the known key".into());
+    }
+    let lines: Vec<&str> = text.trim_end_matches('\n').split('\n').collect();
+    let [origin, size, root, ..] = lines.as_slice() else {
+        return Err("fewer than three lines".into());
+    };
+    let size: u64 = size.parse().map_err(|_| "the size is not decimal")?;
+    let root: [u8; 32] = b64
+        .decode(root)
+        .map_err(|e| e.to_string())?
+        .try_into()
+        .map_err(|_| "the root is not 32 bytes")?;
+    Ok(((*origin).to_owned(), size, root))
+}
+
+async fn the_checkpoint_note_verifies_by_the_c2sp_text_and_one_byte_changed_is_refused(
+    fixture: Fixture,
+) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let note = get(
+        &fixture,
+        &format!("/v1/contracts/{CONTRACT}/checkpoint"),
+        Role::Evaluator,
+    )
+    .await;
+    assert_eq!(note.status, StatusCode::OK, "{}", note.text);
+    assert_eq!(note.content_type, "text/plain; charset=utf-8");
+    let key = get(&fixture, "/v1/checkpoint-key", Role::Evaluator).await;
+    let public_key: [u8; 32] = b64
+        .decode(key.json["public_key"].as_str().expect("a key"))
+        .expect("base64")
+        .try_into()
+        .expect("32 bytes");
+    let latest = get(
+        &fixture,
+        &format!("/v1/contracts/{CONTRACT}/checkpoints/latest"),
+        Role::Evaluator,
+    )
+    .await;
+    let origin = format!("esito/contracts/{CONTRACT}");
+
+    let (read_origin, size, root) =
+        c2sp_verify(&note.text, &origin, &public_key).expect("the note verifies");
+    assert_eq!(read_origin, origin);
+    assert_eq!(size, latest.json["size"].as_u64().expect("a size"));
+    assert_eq!(size, 1 + ACCESSES as u64);
+    assert_eq!(
+        hex::encode(root),
+        latest.json["root_hash"].as_str().expect("a root")
+    );
+    // Asked again, the same bytes: the signature is deterministic.
+    let again = get(
+        &fixture,
+        &format!("/v1/contracts/{CONTRACT}/checkpoint"),
+        Role::Payer,
+    )
+    .await;
+    assert_eq!(again.text, note.text);
+
+    // One byte changed anywhere in the note text or its signature: refused by this verifier
+    // and by the service's own reading.
+    let keyring = {
+        let mut keys = esito_log::signing::Keyring::new();
+        keys.add(key.json["public_key"].as_str().expect("a key"))
+            .expect("a key");
+        keys
+    };
+    let bytes = note.text.as_bytes();
+    let signature_start = note.text.rfind(' ').expect("a signature") + 1;
+    let mut changed_count = 0;
+    for index in (0..bytes.len() - 1)
+        .filter(|i| *i < note.text.find("\n\n").expect("blank") || *i >= signature_start)
+    {
+        let mut changed = bytes.to_vec();
+        changed[index] = if changed[index] == b'A' { b'B' } else { b'A' };
+        let Ok(changed) = String::from_utf8(changed) else {
+            continue;
+        };
+        assert!(
+            c2sp_verify(&changed, &origin, &public_key).is_err(),
+            "byte {index} changed, still verified: {changed}"
+        );
+        let own = esito_log::CheckpointNote::parse(&changed)
+            .map_err(|e| e.to_string())
+            .and_then(|parsed| keyring.verify_note(&parsed).map_err(|e| e.to_string()));
+        assert!(own.is_err(), "byte {index} changed, accepted by esito-log");
+        changed_count += 1;
+    }
+    assert!(changed_count > 100, "{changed_count}");
+
+    // The verifier key in the note format names the origin and the same public key.
+    let vkey = get(
+        &fixture,
+        &format!("/v1/contracts/{CONTRACT}/checkpoint/verifier-key"),
+        Role::Evaluator,
+    )
+    .await;
+    let vkey = vkey.text.trim_end();
+    let parts: Vec<&str> = vkey.split('+').collect();
+    assert_eq!(parts.len(), 3, "{vkey}");
+    assert_eq!(parts[0], origin);
+    let mut key_id = <sha2::Sha256 as sha2::Digest>::new();
+    sha2::Digest::update(&mut key_id, origin.as_bytes());
+    sha2::Digest::update(&mut key_id, [0x0A, 0x01]);
+    sha2::Digest::update(&mut key_id, public_key);
+    assert_eq!(parts[1], hex::encode(&sha2::Digest::finalize(key_id)[..4]));
+    let mut typed = vec![0x01];
+    typed.extend_from_slice(&public_key);
+    assert_eq!(parts[2], b64.encode(typed));
 }

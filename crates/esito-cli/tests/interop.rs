@@ -164,3 +164,79 @@ fn the_export_fetched_over_http_is_the_databases_byte_for_byte_and_verifies() {
     assert!(!refused_file.exists());
     assert!(!dir.path().join("refused.jsonl.partial").exists());
 }
+
+/// The body of a whole HTTP answer read with `Connection: close`.
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").expect("a body").1
+}
+
+#[test]
+fn verify_trusts_a_checkpoint_as_a_c2sp_note_and_refuses_one_with_a_byte_changed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    succeeded(&esito(&["demo", "--database", &database]), "demo");
+    let server = Server::start(&database, &dir.path().join("signing.key"));
+    let answer = server
+        .get(&format!("/v1/contracts/{CUNEO}/checkpoint"), DEMO_EVALUATOR)
+        .expect("answered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let note = body(&answer).to_owned();
+    assert!(
+        note.starts_with("esito/contracts/cuneo-communal-living\n962\n"),
+        "{note}"
+    );
+    let key: serde_json::Value = serde_json::from_str(body(
+        &server
+            .get("/v1/checkpoint-key", DEMO_EVALUATOR)
+            .expect("answered"),
+    ))
+    .expect("json");
+    let public_key = key["public_key"].as_str().expect("a key").to_owned();
+    let vkey = body(
+        &server
+            .get(
+                &format!("/v1/contracts/{CUNEO}/checkpoint/verifier-key"),
+                DEMO_EVALUATOR,
+            )
+            .expect("answered"),
+    )
+    .trim_end()
+    .to_owned();
+    let export = dir.path().join("cuneo.jsonl");
+    let exported = esito(&["export", "--contract", CUNEO, "--database", &database]);
+    succeeded(&exported, "export");
+    std::fs::write(&export, &exported.stdout).expect("written");
+    let trusted = dir.path().join("trusted.note");
+    std::fs::write(&trusted, &note).expect("written");
+    let verify = |key: &str, trusted: &Path| {
+        esito(&[
+            "verify",
+            export.to_str().expect("UTF-8"),
+            "--public-key",
+            key,
+            "--trusted-checkpoint",
+            trusted.to_str().expect("UTF-8"),
+        ])
+    };
+    for key in [public_key.as_str(), vkey.as_str()] {
+        let verdict = verify(key, &trusted);
+        succeeded(&verdict, "verify against the note");
+        assert!(
+            text(&verdict.stdout)
+                .contains(", extends trusted checkpoint at size 962 (signature checked)"),
+            "{}",
+            text(&verdict.stdout)
+        );
+    }
+    // The size line says 961: the signature no longer matches.
+    let changed = dir.path().join("changed.note");
+    std::fs::write(&changed, note.replacen("\n962\n", "\n961\n", 1)).expect("written");
+    let verdict = verify(&public_key, &changed);
+    assert!(!verdict.status.success());
+    assert!(
+        text(&verdict.stdout).starts_with("FAILED: trusted checkpoint note: the signature of esito/contracts/cuneo-communal-living"),
+        "{}{}",
+        text(&verdict.stdout),
+        text(&verdict.stderr)
+    );
+}
