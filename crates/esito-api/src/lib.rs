@@ -19,6 +19,7 @@ pub mod query;
 mod reads;
 mod ready;
 pub mod settlements;
+pub mod tables;
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};

@@ -399,6 +399,7 @@ pub fn document() -> Value {
             "responses": errors(Map::from_iter([("200".to_owned(), answer)]), refusals) } }),
         );
     }
+    tables(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Esito", "version": env!("CARGO_PKG_VERSION"),
@@ -556,5 +557,23 @@ fn rewrite_refs(value: Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(rewrite_refs).collect()),
         other => other,
+    }
+}
+
+/// The reads that also answer a table: `format=csv` and a `text/csv` answer beside the JSON.
+fn tables(paths: &mut Map<String, Value>) {
+    for path in [
+        "/v1/contracts/{contract}/indicators",
+        "/v1/contracts/{contract}/indicators/{indicator}/explain",
+        "/v1/contracts/{contract}/settlements/{period}",
+    ] {
+        let operation = &mut paths[path]["get"];
+        if let Some(parameters) = operation["parameters"].as_array_mut() {
+            parameters.push(json!({ "name": "format", "in": "query",
+                "schema": { "type": "string", "enum": ["json", "csv"], "default": "json" },
+                "description": "csv: the same figures as a table for spreadsheets (RFC 4180, UTF-8, a header row)" }));
+        }
+        operation["responses"]["200"]["content"]["text/csv"] =
+            json!({ "schema": { "type": "string" } });
     }
 }

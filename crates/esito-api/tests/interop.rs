@@ -1,6 +1,6 @@
 //! Data in and out over HTTP, on SQLite and on a real PostgreSQL: the export streamed as the
 //! store writes it; the checkpoint as a C2SP signed note, checked by a verifier written here
-//! from the specification's text alone.
+//! from the specification's text alone; tables for spreadsheets holding the JSON's figures.
 
 use axum::http::StatusCode;
 use esito_api::auth::Role;
@@ -21,6 +21,7 @@ both_stores!(
     fixture = fixture;
     the_http_export_is_the_stores_export_byte_for_byte_and_after_n_holds_only_what_is_new,
     the_checkpoint_note_verifies_by_the_c2sp_text_and_one_byte_changed_is_refused,
+    indicators_explanations_and_settlements_answer_as_tables_with_the_json_figures,
 );
 
 fn contract() -> ContractId {
@@ -304,4 +305,157 @@ async fn the_checkpoint_note_verifies_by_the_c2sp_text_and_one_byte_changed_is_r
     let mut typed = vec![0x01];
     typed.extend_from_slice(&public_key);
     assert_eq!(parts[2], b64.encode(typed));
+}
+
+/// The rows of a CSV answer, its header first.
+fn rows(answer: &router_fixture::Answer) -> Vec<Vec<String>> {
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.content_type, esito_api::tables::TEXT_CSV);
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(answer.text.as_bytes())
+        .records()
+        .map(|record| {
+            record
+                .expect("a CSV record")
+                .iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// The cell of `row` under the header `column`.
+fn at<'a>(header: &[String], row: &'a [String], column: &str) -> &'a str {
+    let index = header
+        .iter()
+        .position(|name| name == column)
+        .unwrap_or_else(|| panic!("no column {column} in {header:?}"));
+    &row[index]
+}
+
+fn json_cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn indicators_explanations_and_settlements_answer_as_tables_with_the_json_figures(
+    fixture: Fixture,
+) {
+    let base = format!("/v1/contracts/{CONTRACT}");
+    // The indicators: one row per indicator, each value as the JSON writes it.
+    let json = get(
+        &fixture,
+        &format!("{base}/indicators?period=2023-Q3"),
+        Role::Funder,
+    )
+    .await;
+    let table = rows(
+        &get(
+            &fixture,
+            &format!("{base}/indicators?period=2023-Q3&format=csv"),
+            Role::Funder,
+        )
+        .await,
+    );
+    let indicators = json.json["indicators"].as_array().expect("indicators");
+    assert_eq!(table.len(), 1 + indicators.len());
+    for (row, indicator) in table[1..].iter().zip(indicators) {
+        assert_eq!(at(&table[0], row, "indicator"), indicator["id"]);
+        assert_eq!(at(&table[0], row, "value"), json_cell(&indicator["value"]));
+        assert_eq!(at(&table[0], row, "label_it"), indicator["label"]["it"]);
+        assert_eq!(at(&table[0], row, "period"), "2023-Q3");
+    }
+    let accesses = table[1..]
+        .iter()
+        .find(|row| at(&table[0], row, "indicator") == "centre_accesses")
+        .expect("the accesses");
+    assert_eq!(at(&table[0], accesses, "value"), ACCESSES.to_string());
+
+    // The explanation: one row per fact, at the fact's position.
+    let path = format!("{base}/indicators/centre_accesses/explain?period=2023-Q3&limit=1000");
+    let json = get(&fixture, &path, Role::Evaluator).await;
+    let table = rows(&get(&fixture, &format!("{path}&format=csv"), Role::Evaluator).await);
+    let facts = json.json["facts"].as_array().expect("facts");
+    assert_eq!((table.len(), facts.len()), (1 + ACCESSES, ACCESSES));
+    for (row, fact) in table[1..].iter().zip(facts) {
+        assert_eq!(at(&table[0], row, "position"), fact["position"].to_string());
+        assert_eq!(at(&table[0], row, "event_id"), fact["event_id"]);
+        assert_eq!(at(&table[0], row, "value"), ACCESSES.to_string());
+    }
+
+    // A settlement: one row per line, then the totals.
+    fixture
+        .store
+        .append(
+            &contract(),
+            "admin",
+            &[esito_testkit::submit(
+                "2023-07-01T09:05:00+02:00",
+                router_fixture::rate_card_from_the_start("centre_accesses", "12.50", None),
+            )],
+        )
+        .await
+        .expect("the amendment is valid");
+    let calculated = router_fixture::send(
+        &fixture.app,
+        router_fixture::json_request(
+            "POST",
+            &format!("{base}/settlements"),
+            Some(&key(Role::Payer)),
+            Some(
+                serde_json::json!({"period": "2023-Q3", "event_id": uuid::Uuid::new_v4()})
+                    .to_string(),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(
+        calculated.status,
+        StatusCode::CREATED,
+        "{}",
+        calculated.text
+    );
+    let json = get(
+        &fixture,
+        &format!("{base}/settlements/2023-Q3"),
+        Role::Funder,
+    )
+    .await;
+    let table = rows(
+        &get(
+            &fixture,
+            &format!("{base}/settlements/2023-Q3?format=csv"),
+            Role::Funder,
+        )
+        .await,
+    );
+    let document = &json.json["document"];
+    let lines = document["lines"].as_array().expect("lines");
+    assert_eq!(table.len(), 1 + lines.len() + 2, "{table:?}");
+    for (row, line) in table[1..].iter().zip(lines) {
+        assert_eq!(at(&table[0], row, "kind"), line["kind"]);
+        assert_eq!(at(&table[0], row, "amount"), line["amount"]);
+        assert_eq!(at(&table[0], row, "arithmetic"), line["arithmetic"]);
+    }
+    // 40 accesses at 12.50.
+    assert_eq!(at(&table[0], &table[1], "amount"), "500.00");
+    let total = &table[table.len() - 2];
+    assert_eq!(
+        (at(&table[0], total, "kind"), at(&table[0], total, "amount")),
+        ("total", document["total"].as_str().expect("a total"))
+    );
+
+    // Any other format is refused, naming the parameter.
+    let refused = get(
+        &fixture,
+        &format!("{base}/indicators?period=2023-Q3&format=xlsx"),
+        Role::Funder,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json["field"], "format");
 }

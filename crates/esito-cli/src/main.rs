@@ -103,6 +103,9 @@ enum Commands {
         contract: Option<String>,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
+        /// `json`, or `csv`: one row per indicator, for spreadsheets.
+        #[arg(long, value_enum, default_value_t = TableFormat::Json)]
+        format: TableFormat,
     },
     /// A period's settlement as JSON (the document `GET /v1/contracts/{id}/settlements/{period}`
     /// holds): offline from an export alone, or from the store as the service would calculate
@@ -122,8 +125,11 @@ enum Commands {
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
         /// Print the printable HTML page instead of the JSON document.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         html: bool,
+        /// `json`, or `csv`: one row per line and the totals, for spreadsheets.
+        #[arg(long, value_enum, default_value_t = TableFormat::Json)]
+        format: TableFormat,
         /// The contract, when reading the store.
         #[arg(long, required_unless_present = "offline")]
         contract: Option<String>,
@@ -143,6 +149,13 @@ enum Commands {
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
     Load(load::LoadArgs),
+}
+
+/// What `esito indicators` and `esito settle` print.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TableFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -275,6 +288,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             definitions,
             contract,
             database,
+            format,
         } => {
             let period: esito_indicators::Period = period.parse().context("--period")?;
             let report = match (offline, contract) {
@@ -290,7 +304,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
             };
-            output::line(serde_json::to_string_pretty(&report)?)?;
+            match format {
+                TableFormat::Json => output::line(serde_json::to_string_pretty(&report)?)?,
+                TableFormat::Csv => output::bytes(&esito_api::tables::indicators(&report))?,
+            }
         }
         Commands::Settle {
             offline,
@@ -298,6 +315,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             definitions,
             html,
+            format,
             contract,
             database,
         } => {
@@ -315,6 +333,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if html {
                 output::text(&esito_settlement::render_html(&settled.document))?;
+            } else if format == TableFormat::Csv {
+                output::bytes(&esito_api::tables::settlement(&settled.document))?;
             } else {
                 output::line(serde_json::to_string_pretty(&settled.document)?)?;
             }

@@ -240,3 +240,64 @@ fn verify_trusts_a_checkpoint_as_a_c2sp_note_and_refuses_one_with_a_byte_changed
         text(&verdict.stderr)
     );
 }
+
+#[test]
+fn indicators_and_settlements_print_as_tables_with_the_json_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    succeeded(&esito(&["demo", "--database", &database]), "demo");
+    let run = |command: &str, format: &str| {
+        let output = esito(&[
+            command,
+            "--contract",
+            CUNEO,
+            "--period",
+            "2024-Q1",
+            "--database",
+            &database,
+            "--format",
+            format,
+        ]);
+        succeeded(&output, command);
+        text(&output.stdout)
+    };
+    let json: serde_json::Value = serde_json::from_str(&run("indicators", "json")).expect("json");
+    let table = run("indicators", "csv");
+    let lines: Vec<&str> = table.lines().collect();
+    let indicators = json["indicators"].as_array().expect("indicators");
+    assert_eq!(lines.len(), 1 + indicators.len());
+    assert!(
+        lines[0].starts_with("contract_id,period,as_of,indicator,"),
+        "{}",
+        lines[0]
+    );
+    for (line, indicator) in lines[1..].iter().zip(indicators) {
+        let value = match &indicator["value"] {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        let id = indicator["id"].as_str().expect("an id");
+        assert!(line.contains(&format!(",{id},")), "{line}");
+        assert!(
+            line.ends_with(&format!(
+                ",{value},{}",
+                indicator["definitions_sha256"].as_str().expect("sha")
+            )),
+            "{line} {value}"
+        );
+    }
+    let document: serde_json::Value = serde_json::from_str(&run("settle", "json")).expect("json");
+    let table = run("settle", "csv");
+    let total = table
+        .lines()
+        .find(|line| line.contains(",total,"))
+        .expect("a total row");
+    assert!(
+        total.ends_with(&format!(
+            ",total,,{},",
+            document["total"].as_str().expect("a total")
+        )),
+        "{total}"
+    );
+}
