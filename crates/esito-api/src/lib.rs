@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 mod history;
 pub mod idempotency;
+pub mod import;
 pub mod indicators;
 pub mod metrics;
 pub mod openapi;
@@ -265,6 +266,11 @@ pub fn router(state: Shared) -> Router {
         })
         .layer(axum::middleware::from_fn(body::json_only))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        // After the JSON-only layer: an import's body is CSV, and larger.
+        .route(
+            "/v1/contracts/{contract}/imports",
+            post(import::post).layer(DefaultBodyLimit::max(import::IMPORT_BODY_BYTES_MAX)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::observe,
