@@ -322,11 +322,7 @@ impl RowReader {
                 line,
                 column: String::new(),
                 code: "extra_cells".to_owned(),
-                message: format!(
-                    "{} cells for {} columns",
-                    record.len(),
-                    self.columns.len()
-                ),
+                message: format!("{} cells for {} columns", record.len(), self.columns.len()),
             });
         }
         let mut fields = Map::new();
@@ -375,9 +371,13 @@ fn iso_date(cell: &str) -> Result<String, String> {
     match parts.as_slice() {
         [day, month, year] => {
             let date = chrono::NaiveDate::from_ymd_opt(
-                year.parse().map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
-                month.parse().map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
-                day.parse().map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
+                year.parse()
+                    .map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
+                month
+                    .parse()
+                    .map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
+                day.parse()
+                    .map_err(|_| format!("{cell:?} is not dd/mm/yyyy"))?,
             )
             .ok_or_else(|| format!("{cell:?} is no date"))?;
             Ok(date.format("%Y-%m-%d").to_string())
@@ -536,17 +536,18 @@ pub async fn check_and_write(
         return Ok(report);
     }
     for batch in good.chunks(esito_store::BATCH_SIZE_MAX) {
-        let outcomes = store
-            .append(contract, principal, batch)
-            .await
-            .map_err(|error| match error {
-                // Decided acceptable a moment ago: the log moved meanwhile. What was written
-                // stays; the same file imported again writes only the rest.
-                AppendError::Rejected { .. } | AppendError::EventIdReused { .. } => {
-                    ApiError::from(error)
-                }
-                other => ApiError::from(other),
-            })?;
+        let outcomes =
+            store
+                .append(contract, principal, batch)
+                .await
+                .map_err(|error| match error {
+                    // Decided acceptable a moment ago: the log moved meanwhile. What was written
+                    // stays; the same file imported again writes only the rest.
+                    AppendError::Rejected { .. } | AppendError::EventIdReused { .. } => {
+                        ApiError::from(error)
+                    }
+                    other => ApiError::from(other),
+                })?;
         for outcome in outcomes {
             if outcome.duplicate {
                 report.already_in_log += 1;
@@ -587,7 +588,9 @@ pub fn problems_csv(problems: &[Problem]) -> Vec<u8> {
             .write_record([p.line.to_string().as_str(), &p.column, &p.code, &p.message])
             .expect("writing to memory does not fail");
     }
-    writer.into_inner().expect("writing to memory does not fail")
+    writer
+        .into_inner()
+        .expect("writing to memory does not fail")
 }
 
 /// The columns of each command's template (`docs/import/{command}.csv`): `occurred_at`, then
@@ -710,7 +713,10 @@ pub async fn post(
                 problems,
                 ..Report::default()
             };
-            return Ok(refused(report, "the header names columns the command does not have".into()));
+            return Ok(refused(
+                report,
+                "the header names columns the command does not have".into(),
+            ));
         }
     };
     let mut rows = Rows::default();
@@ -757,7 +763,15 @@ pub async fn post(
         }
         rows.read = kept;
     }
-    let report = check_and_write(&state.store, &contract, &principal.name, rows, options, |_| {}).await?;
+    let report = check_and_write(
+        &state.store,
+        &contract,
+        &principal.name,
+        rows,
+        options,
+        |_| {},
+    )
+    .await?;
     if !report.problems.is_empty() && !options.skip_invalid && !options.dry_run {
         let detail = format!(
             "{} of {} rows are bad: nothing was written",

@@ -321,6 +321,24 @@ pub fn document() -> Value {
         "summary": "The signed-note verifier key (name+id+key) that checks the contract's checkpoint notes",
         "parameters": [contract_parameter()],
         "responses": errors(Map::from_iter([("200".to_owned(), plain("The verifier key and a newline"))]), READ_ERRORS) } }));
+    let problem_row = json!({ "type": "object", "required": ["line", "column", "code", "message"],
+        "properties": { "line": { "type": "integer", "minimum": 1 }, "column": { "type": "string" },
+            "code": { "type": "string" }, "message": { "type": "string" } } });
+    paths.insert("/v1/contracts/{contract}/imports".to_owned(), json!({ "post": {
+        "summary": "Commands from a CSV file, one row each (columns named as the command's fields, nested ones dotted; `;` or `,`; dates dd/mm/yyyy or ISO 8601; decimals with , or .): every row checked, then written unless a row is bad (422 invalid_rows with every bad row's line, column, code and message). Rows without event_id get one derived from the file's SHA-256 and the row number, so the same file again writes nothing. At most 100,000 rows",
+        "parameters": [contract_parameter(),
+            { "name": "command", "in": "query", "required": true, "schema": { "type": "string" },
+              "description": "The command's path segment, such as record-access (templates in docs/import/)" },
+            { "name": "dry_run", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "Check every row, write nothing" },
+            { "name": "skip_invalid", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "Write the good rows even when some are bad" }],
+        "requestBody": { "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } },
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "What was checked and written",
+            "content": { "application/json": { "schema": { "type": "object",
+                "required": ["command", "delimiter", "bom", "dry_run", "rows", "valid", "written", "already_in_log", "problems"],
+                "properties": { "command": { "type": "string" }, "delimiter": { "type": "string" }, "bom": { "type": "boolean" },
+                    "dry_run": { "type": "boolean" }, "rows": { "type": "integer" }, "valid": { "type": "integer" },
+                    "written": { "type": "integer" }, "already_in_log": { "type": "integer" },
+                    "problems": { "type": "array", "items": problem_row } } } } } }))]), WRITE_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/export".to_owned(), json!({ "get": {
         "summary": "The export as `esito export` writes it, streamed: the entries after `after`, then the checkpoints of sizes above it, as JSON Lines (evaluator, payer, funder, admin)",
         "parameters": [contract_parameter(), { "name": "after", "in": "query",

@@ -1457,6 +1457,14 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             None,
             vec![Action::ReadLog],
         ),
+        // A CSV import of one access: the table decides the batch and the command.
+        route(
+            "/v1/contracts/{contract}/imports",
+            "POST",
+            "/imports?command=record-access",
+            None,
+            vec![Action::SendBatch, Action::Command("RecordAccess")],
+        ),
         route(
             "/v1/contracts/{contract}/export",
             "GET",

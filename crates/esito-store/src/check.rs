@@ -9,11 +9,14 @@ use esito_domain::{ContractId, Submission};
 
 use crate::backend::each_backend;
 use crate::group::Request;
-use crate::ledger::Batch;
+use crate::ledger::{self, Batch};
 use crate::{AppendError, Store};
 
 /// The most submissions one check decides: what one call of an import holds.
 pub const CHECK_SIZE_MAX: usize = 100_000;
+
+/// Refusals found one plan of the whole each; past them, each row left is a batch of its own.
+const ROUNDS_MAX: usize = 16;
 
 impl Store {
     /// Decides each submission in order, each as if sent alone after the accepted ones before
@@ -35,30 +38,84 @@ impl Store {
                 size: submissions.len(),
             });
         }
-        let requests: Vec<Request> = submissions
+        let mut verdicts: Vec<Option<AppendError>> = (0..submissions.len()).map(|_| None).collect();
+        let digests: Vec<[u8; 32]> = submissions.iter().map(ledger::request_digest).collect();
+        // The rows accepted so far, in order, decided again as one batch in front of the rest:
+        // one plan a round, each round finding the next refused row. Planning each row as a
+        // batch of its own would cost a pass over the known events per row.
+        let (mut accepted, mut accepted_digests) = (Vec::new(), Vec::new());
+        let mut next = 0;
+        for _ in 0..ROUNDS_MAX {
+            if next == submissions.len() {
+                return Ok(verdicts);
+            }
+            let mut group = Vec::with_capacity(2);
+            if !accepted.is_empty() {
+                group.push(Batch {
+                    contract_id,
+                    principal,
+                    submissions: &accepted,
+                    digests: accepted_digests.clone(),
+                });
+            }
+            group.push(Batch {
+                contract_id,
+                principal,
+                submissions: &submissions[next..],
+                digests: digests[next..].to_vec(),
+            });
+            let mut answers = each_backend!(self, Store(store) => store.check(&group).await)?;
+            let refused_at = match answers.pop().expect("one answer per batch") {
+                Ok(_) => return Ok(verdicts),
+                Err(AppendError::Rejected { index, error }) => {
+                    verdicts[next + index] = Some(AppendError::Rejected {
+                        index: next + index,
+                        error,
+                    });
+                    index
+                }
+                Err(AppendError::EventIdReused { index, event_id }) => {
+                    verdicts[next + index] = Some(AppendError::EventIdReused {
+                        index: next + index,
+                        event_id,
+                    });
+                    index
+                }
+                Err(other) => return Err(other),
+            };
+            accepted.extend_from_slice(&submissions[next..next + refused_at]);
+            accepted_digests.extend_from_slice(&digests[next..next + refused_at]);
+            next += refused_at + 1;
+        }
+        if next == submissions.len() {
+            return Ok(verdicts);
+        }
+        // Many refusals: the rest one row a batch, each after the accepted ones.
+        let rest: Vec<Request> = submissions[next..]
             .iter()
             .map(|submission| Request::new(principal, std::slice::from_ref(submission)))
             .collect();
-        let batches: Vec<Batch<'_>> = requests
-            .iter()
-            .map(|request| request.batch(contract_id))
-            .collect();
-        let answers = each_backend!(self, Store(store) => store.check(&batches).await)?;
-        answers
-            .into_iter()
-            .enumerate()
-            .map(|(index, answer)| match answer {
-                Ok(_) => Ok(None),
-                Err(AppendError::Store(error)) => Err(AppendError::Store(error)),
+        let mut group = vec![Batch {
+            contract_id,
+            principal,
+            submissions: &accepted,
+            digests: accepted_digests,
+        }];
+        group.extend(rest.iter().map(|request| request.batch(contract_id)));
+        let answers = each_backend!(self, Store(store) => store.check(&group).await)?;
+        for (offset, answer) in answers.into_iter().skip(1).enumerate() {
+            let index = next + offset;
+            verdicts[index] = match answer {
+                Ok(_) => None,
                 Err(AppendError::Rejected { error, .. }) => {
-                    Ok(Some(AppendError::Rejected { index, error }))
+                    Some(AppendError::Rejected { index, error })
                 }
                 Err(AppendError::EventIdReused { event_id, .. }) => {
-                    Ok(Some(AppendError::EventIdReused { index, event_id }))
+                    Some(AppendError::EventIdReused { index, event_id })
                 }
-                Err(other) => Ok(Some(other)),
-            })
-            .collect()
+                Err(other) => return Err(other),
+            };
+        }
+        Ok(verdicts)
     }
 }
-

@@ -36,9 +36,9 @@ use esito_log::merkle::tiles::ProofNodes;
 use esito_log::{Hash, Position};
 
 pub use backup::BackupError;
+pub use check::CHECK_SIZE_MAX;
 pub use database_url::redacted;
 pub use group::GroupStats;
-pub use check::CHECK_SIZE_MAX;
 pub use ledger::BATCH_SIZE_MAX;
 pub use ready::READY_TIMEOUT;
 
