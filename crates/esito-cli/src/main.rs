@@ -2,6 +2,7 @@
 
 mod backup;
 mod fetch;
+mod import;
 mod indicators;
 mod output;
 mod serve;
@@ -142,6 +143,9 @@ enum Commands {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Commands from a CSV file, one row each: every row checked first, nothing written
+    /// while one is bad (unless --skip-invalid); importing the same file again writes nothing.
+    Import(import::ImportArgs),
     /// Verify an export: re-hash every entry, check positions, tree heads, checkpoints and
     /// their signatures, and that it extends a checkpoint kept from before.
     Verify(verify::VerifyArgs),
@@ -340,6 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Commands::Verify(args) => return verify::run(args),
+        Commands::Import(args) => return import::run(args).await,
         Commands::Keys {
             command:
                 KeysCommand::Create {

@@ -301,3 +301,100 @@ fn indicators_and_settlements_print_as_tables_with_the_json_figures() {
         "{total}"
     );
 }
+
+/// Lines of `contract`'s export in `database`.
+fn exported_lines(database: &str) -> usize {
+    let output = esito(&["export", "--contract", CUNEO, "--database", database]);
+    succeeded(&output, "export");
+    text(&output.stdout).lines().count()
+}
+
+#[test]
+fn import_reports_every_bad_row_writes_nothing_then_writes_the_fixed_file_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_url(dir.path());
+    succeeded(&esito(&["demo", "--database", &database]), "demo");
+    let before = exported_lines(&database);
+    let file = dir.path().join("accessi.csv");
+    let report = dir.path().join("problems.csv");
+    let rows = |bad: bool| {
+        let mut csv = String::from(
+            "\u{feff}occurred_at;access_id;channel;need;outcome.kind;outcome.service\n",
+        );
+        for row in 1..=300 {
+            let (channel, date) = match row {
+                7 if bad => ("fax", "12/03/2024 10:00"),
+                250 if bad => ("phone", "12/13/2024 10:00"),
+                _ => ("phone", "12/03/2024 10:00"),
+            };
+            let outcome = if row % 2 == 0 {
+                "referred;servizi sociali"
+            } else {
+                "information_only;"
+            };
+            csv.push_str(&format!(
+                "{date};acc-import-{row};{channel};housing;{outcome}\n"
+            ));
+        }
+        csv
+    };
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            file.to_str().expect("UTF-8"),
+            "--contract",
+            CUNEO,
+            "--command",
+            "record-access",
+            "--database",
+            &database,
+            "--report",
+            report.to_str().expect("UTF-8"),
+        ];
+        args.extend_from_slice(extra);
+        esito(&args)
+    };
+    std::fs::write(&file, rows(true)).expect("written");
+    let refused = import(&[]);
+    assert!(!refused.status.success());
+    assert_eq!(
+        text(&refused.stdout),
+        "refused: 2 bad rows of 300; nothing was written\n"
+    );
+    assert!(
+        text(&refused.stderr).contains("line 8, column channel: invalid_value:"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(
+        text(&refused.stderr).contains("line 251, column occurred_at: invalid_value:"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let table = std::fs::read_to_string(&report).expect("the report");
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0], "line,column,code,message");
+    assert!(lines[1].starts_with("8,channel,invalid_value,"), "{table}");
+    assert!(
+        lines[2].starts_with("251,occurred_at,invalid_value,"),
+        "{table}"
+    );
+    assert_eq!(exported_lines(&database), before);
+
+    std::fs::write(&file, rows(false)).expect("written");
+    let written = import(&[]);
+    succeeded(&written, "import");
+    assert_eq!(
+        text(&written.stdout),
+        "imported: 300 rows, 300 valid, 300 written, 0 already in the log (delimiter ';', BOM)\n"
+    );
+    assert_eq!(exported_lines(&database), before + 300);
+    let again = import(&[]);
+    succeeded(&again, "import again");
+    assert!(
+        text(&again.stdout).contains(", 0 written, 300 already in the log"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(exported_lines(&database), before + 300);
+}
