@@ -146,6 +146,8 @@ enum Kind {
     Text,
     /// `|`-separated values of one kind.
     List(Box<Kind>),
+    /// A list of objects, written in the cell as its JSON.
+    Json,
 }
 
 /// A column of the file: its header and what it fills.
@@ -219,7 +221,14 @@ fn kind_of(schema: &Value) -> Kind {
         _ => vec![],
     };
     if types.contains(&"array") {
-        return Kind::List(Box::new(kind_of(&schema["items"])));
+        let objects = alternatives(&schema["items"])
+            .iter()
+            .any(|item| item["type"] == "object");
+        return if objects {
+            Kind::Json
+        } else {
+            Kind::List(Box::new(kind_of(&schema["items"])))
+        };
     }
     if types.contains(&"integer") {
         return Kind::Integer;
@@ -407,6 +416,7 @@ fn read_cell(kind: &Kind, cell: &str) -> Result<Value, String> {
         Kind::Instant => json!(instant(cell)?),
         Kind::Decimal => json!(decimal(cell)),
         Kind::Text => json!(cell),
+        Kind::Json => serde_json::from_str(cell).map_err(|e| format!("not JSON: {e}"))?,
         Kind::List(item) => Value::Array(
             cell.split('|')
                 .map(str::trim)

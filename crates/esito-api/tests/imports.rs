@@ -257,3 +257,48 @@ async fn a_row_a_domain_rule_refuses_is_reported_with_the_rules_code(fixture: Fi
     let answer = router_fixture::send(&fixture.app, request).await;
     assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+/// `docs/import/{command}.csv`: each command's columns, as a header row; every template's
+/// header is one an import accepts. `ESITO_WRITE_SCHEMAS=1` writes them (`make schemas`).
+#[test]
+fn the_import_templates_are_each_commands_columns_and_are_accepted() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/import");
+    let write = std::env::var_os("ESITO_WRITE_SCHEMAS").is_some();
+    let templates = esito_api::import::template_columns();
+    assert!(templates.len() >= 20, "{:?}", templates.keys());
+    for (command, columns) in &templates {
+        let path = directory.join(format!("{command}.csv"));
+        let header = format!("{}\r\n", columns.join(","));
+        if write {
+            std::fs::create_dir_all(&directory).expect("docs/import");
+            std::fs::write(&path, &header).expect("written");
+        }
+        let found = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (ESITO_WRITE_SCHEMAS=1 writes it)", path.display())
+        });
+        assert_eq!(
+            found,
+            header,
+            "{} differs from the command's columns",
+            path.display()
+        );
+        let record = csv::StringRecord::from(columns.clone());
+        assert!(
+            esito_api::import::RowReader::new(command, &record, [0; 32]).is_ok(),
+            "{command}: its template's header is refused"
+        );
+    }
+    let record_access = &templates["record-access"];
+    assert_eq!(
+        record_access,
+        &[
+            "occurred_at",
+            "access_id",
+            "beneficiary_id",
+            "channel",
+            "need",
+            "outcome.kind",
+            "outcome.service"
+        ]
+    );
+}
