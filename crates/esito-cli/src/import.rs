@@ -2,9 +2,9 @@
 //!
 //! The file is read three times and never held: for its SHA-256 (the rows' event ids derive
 //! from it), to check every row's form (every bad row reported, nothing written), then in calls
-//! of `IMPORT_ROWS_MAX` rows, each decided whole against the log (`Store::check`) and written
-//! only if every row of it passes (or with `--skip-invalid`, its good rows). A file of up to
-//! `IMPORT_ROWS_MAX` rows is so written whole or not at all; a longer one call by call.
+//! of `CALL_ROWS` rows, each decided whole against the log (`Store::check`) and written only if
+//! every row of it passes (or with `--skip-invalid`, its good rows). A file of up to
+//! `CALL_ROWS` rows is so written whole or not at all; a longer one call by call.
 
 use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -15,6 +15,12 @@ use esito_api::import::{self, Dialect, Options, Problem, Report, RowReader, Rows
 use esito_domain::ContractId;
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
+
+/// Rows decided and written at a time: a call's check holds each row's planned entry and
+/// history (a few KiB a row), so this bounds the memory of an import of any length below
+/// 256 MiB.
+pub const CALL_ROWS: usize = 20_000;
+const _: () = assert!(CALL_ROWS <= import::IMPORT_ROWS_MAX);
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
@@ -99,7 +105,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             let line = record.position().map_or(row + 1, csv::Position::line);
             rows.push(&reader, line, row, &record);
         }
-        if rows.count as usize == import::IMPORT_ROWS_MAX || (!more && rows.count > 0) {
+        if rows.count as usize == CALL_ROWS || (!more && rows.count > 0) {
             let call = std::mem::take(&mut rows);
             let written_before = total.written + total.already_in_log;
             let report = import::check_and_write(

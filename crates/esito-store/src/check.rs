@@ -15,8 +15,9 @@ use crate::{AppendError, Store};
 /// The most submissions one check decides: what one call of an import holds.
 pub const CHECK_SIZE_MAX: usize = 100_000;
 
-/// Refusals found one plan of the whole each; past them, each row left is a batch of its own.
-const ROUNDS_MAX: usize = 16;
+/// Plans of the whole, each finding the next refusal, before each row left goes as a batch of
+/// its own (one plan then finds every refusal; a file without one costs a single plan).
+const ROUNDS_MAX: usize = 1;
 
 impl Store {
     /// Decides each submission in order, each as if sent alone after the accepted ones before
@@ -40,9 +41,8 @@ impl Store {
         }
         let mut verdicts: Vec<Option<AppendError>> = (0..submissions.len()).map(|_| None).collect();
         let digests: Vec<[u8; 32]> = submissions.iter().map(ledger::request_digest).collect();
-        // The rows accepted so far, in order, decided again as one batch in front of the rest:
-        // one plan a round, each round finding the next refused row. Planning each row as a
-        // batch of its own would cost a pass over the known events per row.
+        // First the whole as one batch: a file without a bad row is decided by one plan. The
+        // rows accepted so far go as one batch in front of the rest.
         let (mut accepted, mut accepted_digests) = (Vec::new(), Vec::new());
         let mut next = 0;
         for _ in 0..ROUNDS_MAX {

@@ -125,9 +125,20 @@ pub(crate) enum Resolved {
 
 /// Matches the batch against the events already stored under the same ids, and routes
 /// corrections and voids to the stream of the event they name.
+#[cfg(test)]
 pub(crate) fn resolve(
     batch: &Batch<'_>,
     known: &[KnownEvent],
+) -> Result<Vec<Resolved>, AppendError> {
+    let known: HashMap<EventId, &KnownEvent> = known.iter().map(|k| (k.event_id, k)).collect();
+    resolve_with(batch, |id| known.get(id).copied())
+}
+
+/// [`resolve`] with the stored events looked up by `known`: a group of many batches keeps
+/// one index of them rather than building one per batch.
+pub(crate) fn resolve_with<'k>(
+    batch: &Batch<'_>,
+    known: impl Fn(&EventId) -> Option<&'k KnownEvent>,
 ) -> Result<Vec<Resolved>, AppendError> {
     let Batch {
         contract_id,
@@ -135,12 +146,11 @@ pub(crate) fn resolve(
         digests,
         ..
     } = batch;
-    let known: HashMap<EventId, &KnownEvent> = known.iter().map(|k| (k.event_id, k)).collect();
     let mut first_in_batch: HashMap<EventId, usize> = HashMap::new();
     let mut resolved = Vec::with_capacity(submissions.len());
     for (index, (submission, digest)) in submissions.iter().zip(digests).enumerate() {
         let event_id = submission.event_id;
-        if let Some(stored) = known.get(&event_id) {
+        if let Some(stored) = known(&event_id) {
             if stored.request_digest.as_slice() != digest.as_slice() {
                 return Err(AppendError::EventIdReused { index, event_id });
             }
@@ -162,7 +172,7 @@ pub(crate) fn resolve(
         first_in_batch.insert(event_id, index);
         let target = match submission.command.target(contract_id) {
             Target::Stream(stream) => stream,
-            Target::StreamOfEvent(corrected) => match known.get(&corrected) {
+            Target::StreamOfEvent(corrected) => match known(&corrected) {
                 Some(stored) => stored.stream.clone(),
                 None => {
                     // An event of this same batch may be corrected too.
