@@ -341,7 +341,9 @@ mod tests {
             (parsed.contract_id.as_str(), parsed.size, parsed.root_hash),
             ("cuneo-communal-living", 962, root)
         );
-        parsed.verify(&[verifier.clone()]).expect("it verifies");
+        parsed
+            .verify(std::slice::from_ref(&verifier))
+            .expect("it verifies");
         // Every byte of the note text, changed: refused as malformed or as forged.
         let text_length = note.find("\n\n").expect("a blank line") + 1;
         for index in 0..text_length {
@@ -350,8 +352,8 @@ mod tests {
             let Ok(changed) = String::from_utf8(bytes) else {
                 continue;
             };
-            let verdict =
-                CheckpointNote::parse(&changed).and_then(|n| n.verify(&[verifier.clone()]));
+            let verdict = CheckpointNote::parse(&changed)
+                .and_then(|n| n.verify(std::slice::from_ref(&verifier)));
             assert!(verdict.is_err(), "byte {index} changed: {changed}");
         }
         // Another contract's key, or another key: no known signature.

@@ -245,7 +245,7 @@ impl Keyring {
         let verifiers: Vec<crate::note::NoteVerifier> = self
             .keys
             .iter()
-            .map(|(id, public)| {
+            .flat_map(|(id, public)| {
                 let names: Vec<&String> = self
                     .note_names
                     .iter()
@@ -261,7 +261,6 @@ impl Keyring {
                         .collect()
                 }
             })
-            .flatten()
             .collect();
         note.verify(&verifiers)
     }
