@@ -508,8 +508,10 @@ impl Rows {
     }
 }
 
-/// Decides every row read (`Store::check`) and, unless `options` or a problem forbid it,
-/// writes the good ones in batches, calling `progress` with the rows written so far.
+/// Writes every row read as one batch when none is bad (`Store::append_whole`: decided and
+/// written by one plan, all or nothing); otherwise decides each (`Store::check`) and, unless
+/// `options` or a problem forbid it, writes the good ones in batches; calls `progress` with the
+/// rows written so far.
 pub async fn check_and_write(
     store: &Store,
     contract: &ContractId,
@@ -524,6 +526,25 @@ pub async fn check_and_write(
         count,
     } = rows;
     let submissions: Vec<Submission> = read.iter().map(|(_, s)| s.clone()).collect();
+    // Every row read and none bad yet: decided and written by one plan, all or nothing. A
+    // refusal writes nothing and falls to the check below, which finds every bad row.
+    if problems.is_empty() && !options.dry_run && !submissions.is_empty() {
+        match store.append_whole(contract, principal, &submissions).await {
+            Ok(outcomes) => {
+                let written = outcomes.iter().filter(|o| !o.duplicate).count() as u64;
+                progress(outcomes.len() as u64);
+                return Ok(Report {
+                    rows: count,
+                    valid: submissions.len() as u64,
+                    written,
+                    already_in_log: outcomes.len() as u64 - written,
+                    problems,
+                });
+            }
+            Err(AppendError::Rejected { .. } | AppendError::EventIdReused { .. }) => {}
+            Err(other) => return Err(ApiError::from(other)),
+        }
+    }
     let verdicts = store
         .check(contract, principal, &submissions)
         .await

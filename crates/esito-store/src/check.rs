@@ -20,6 +20,27 @@ pub const CHECK_SIZE_MAX: usize = 100_000;
 const ROUNDS_MAX: usize = 1;
 
 impl Store {
+    /// Appends up to [`CHECK_SIZE_MAX`] submissions as one batch, all or nothing, in one
+    /// transaction: what an import writes once a call has no bad row (so the rows are decided
+    /// once, and written by the plan that decided them). Outside the contract's queue; the
+    /// head's lock serialises it with every other writer.
+    pub async fn append_whole(
+        &self,
+        contract_id: &ContractId,
+        principal: &str,
+        submissions: &[Submission],
+    ) -> Result<Vec<crate::AppendOutcome>, AppendError> {
+        if submissions.is_empty() || submissions.len() > CHECK_SIZE_MAX {
+            return Err(AppendError::BatchSize {
+                size: submissions.len(),
+            });
+        }
+        let request = Request::new(principal, submissions);
+        let group = [request.batch(contract_id)];
+        let mut answers = each_backend!(self, Store(store) => store.append_large(&group).await)?;
+        answers.pop().expect("one answer for the one batch")
+    }
+
     /// Decides each submission in order, each as if sent alone after the accepted ones before
     /// it (a refused one changes nothing for the next), and writes nothing. One answer per
     /// submission: `None` when it would be written or is already in the log with the same
