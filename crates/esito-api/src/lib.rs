@@ -13,6 +13,7 @@ pub mod export;
 mod history;
 pub mod idempotency;
 pub mod import;
+mod imports;
 pub mod indicators;
 pub mod metrics;
 pub mod openapi;
@@ -269,7 +270,7 @@ pub fn router(state: Shared) -> Router {
         // After the JSON-only layer: an import's body is CSV, and larger.
         .route(
             "/v1/contracts/{contract}/imports",
-            post(import::post).layer(DefaultBodyLimit::max(import::IMPORT_BODY_BYTES_MAX)),
+            post(imports::post).layer(DefaultBodyLimit::max(import::IMPORT_BODY_BYTES_MAX)),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -106,7 +106,7 @@ pub(crate) fn plan_group(input: GroupInput<'_>) -> Result<GroupPlan, Need> {
         answers: Vec::with_capacity(batches.len()),
     };
     for batch in batches {
-        let resolved = match ledger::resolve_with(batch, |id| known.get(id)) {
+        let resolved = match ledger::resolve(batch, |id| known.get(id)) {
             Ok(resolved) => resolved,
             Err(error) => {
                 group.answers.push(Err(error));
