@@ -152,6 +152,11 @@ pub async fn post(
         |_| {},
     )
     .await?;
+    state.metrics.imported(
+        report.written,
+        report.already_in_log,
+        report.problems.iter().map(|problem| problem.code.as_str()),
+    );
     if !report.problems.is_empty() && !options.skip_invalid && !options.dry_run {
         let detail = format!(
             "{} of {} rows are bad: nothing was written",

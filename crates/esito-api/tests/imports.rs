@@ -163,6 +163,28 @@ async fn a_file_with_three_bad_rows_writes_nothing_and_fixed_writes_every_row_on
     assert_eq!(entry["occurred_at"], "2023-10-03T09:30:00+02:00");
     assert_eq!(entry["stream_id"], "acc-1");
 
+    // Counted as appends are, the bad rows by their codes.
+    let metrics = router_fixture::send(
+        &fixture.app,
+        Request::builder()
+            .uri("/metrics")
+            .body(Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert!(
+        metrics.text.contains("esito_appends_total 10000"),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics
+            .text
+            .contains("esito_rejections_total{code=\"invalid_value\"}"),
+        "{}",
+        metrics.text
+    );
+
     // The same file again: its rows' event ids are those of the first import.
     let again = import(&fixture, "command=record-access", &fixed).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
