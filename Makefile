@@ -29,6 +29,7 @@ schemas:
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-domain --test schemas
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-api --test openapi
 	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-settlement --test schemas
+	ESITO_WRITE_SCHEMAS=1 cargo test -p esito-api --test imports the_import_templates
 
 fmt:
 	cargo fmt --all

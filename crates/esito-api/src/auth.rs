@@ -85,6 +85,10 @@ impl Role {
                 | Action::ReadSettlements
                 | Action::ReadLists,
             ) => false,
+            // The whole log at once, for those who check or pay for the results; the operator
+            // keeps its own records and reads the log page by page.
+            (Admin | Payer | Funder | Evaluator, Action::ExportLog) => true,
+            (Operator | Provider, Action::ExportLog) => false,
             (Admin | Operator | Provider | Payer | Funder | Evaluator, Action::ReadOwnTokens) => {
                 true
             }
@@ -212,6 +216,8 @@ pub enum Action {
     ReadProofs,
     /// Read the indicators' values and the facts that explain them.
     ReadIndicators,
+    /// Stream the export of the log (`GET .../export`), as `esito export` writes it.
+    ExportLog,
     /// Read settlements: the list, one as JSON, its printable page.
     ReadSettlements,
     /// Read the lists in full: beneficiaries, tenancies, placements, every token.
@@ -241,6 +247,7 @@ impl Action {
             Action::ReadLog => "read the log".to_owned(),
             Action::ReadProofs => "read proofs and checkpoints".to_owned(),
             Action::ReadIndicators => "read the indicators".to_owned(),
+            Action::ExportLog => "export the log".to_owned(),
             Action::ReadSettlements => "read the settlements".to_owned(),
             Action::ReadLists => "read these lists".to_owned(),
             Action::ReadOwnTokens => "read its own tokens".to_owned(),

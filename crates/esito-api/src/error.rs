@@ -43,6 +43,8 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     UnsupportedMediaType,
+    /// An import with bad rows, each reported (`import.rs`): nothing was written.
+    InvalidRows,
 }
 
 impl ErrorCode {
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::InvalidRows => "invalid_rows",
         }
     }
 
@@ -100,7 +103,8 @@ impl ErrorCode {
             | ErrorCode::MissingField
             | ErrorCode::InvalidType
             | ErrorCode::InvalidValue
-            | ErrorCode::BatchSize => StatusCode::UNPROCESSABLE_ENTITY,
+            | ErrorCode::BatchSize
+            | ErrorCode::InvalidRows => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::EventIdReused
             | ErrorCode::ContractAlreadyExists

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use esito_indicators::{IndicatorReport, Period};
 use esito_store::projection::ReportError;
@@ -10,6 +11,7 @@ use serde_json::json;
 use crate::auth::Action;
 use crate::error::{ApiError, ErrorCode};
 use crate::query::{Params, Segments, POSITION_MAX};
+use crate::tables::{self, Format};
 use crate::{contract_id, Shared};
 
 /// Facts per page of an explanation when the client names no limit, and the most it may ask.
@@ -64,13 +66,19 @@ pub async fn indicators(
     Segments(contract): Segments<String>,
     params: Params,
     headers: HeaderMap,
-) -> Result<Json<IndicatorReport>, ApiError> {
-    let params = params.only(&["period", "as_of"])?;
+) -> Result<Response, ApiError> {
+    let params = params.only(&["period", "as_of", "format"])?;
     let period = period(&params)?;
     let as_of = params.integer("as_of", 0..=POSITION_MAX)?;
-    Ok(Json(
-        report(&state, &headers, &contract, period, as_of).await?,
-    ))
+    let format = tables::format(&params)?;
+    let report = report(&state, &headers, &contract, period, as_of).await?;
+    Ok(match format {
+        Format::Json => Json(report).into_response(),
+        Format::Csv => tables::response(
+            tables::indicators(&report),
+            &format!("{}-{}-indicators.csv", report.contract_id, report.period),
+        ),
+    })
 }
 
 /// `GET /v1/contracts/{id}/indicators/{indicator}/explain?period=P[&as_of=N][&after=K][&limit=L]`:
@@ -80,9 +88,10 @@ pub async fn explain(
     Segments((contract, indicator)): Segments<(String, String)>,
     params: Params,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let params = params.only(&["period", "as_of", "after", "limit"])?;
+) -> Result<Response, ApiError> {
+    let params = params.only(&["period", "as_of", "after", "limit", "format"])?;
     let period = period(&params)?;
+    let format = tables::format(&params)?;
     let limit = params
         .integer("limit", 1..=u64::from(EXPLAIN_PAGE_MAX))?
         .map_or(EXPLAIN_PAGE_DEFAULT, |limit| {
@@ -129,7 +138,7 @@ pub async fn explain(
             })
         })
         .collect();
-    Ok(Json(json!({
+    let explanation = json!({
         "contract_id": report.contract_id,
         "indicator": indicator,
         "period": report.period,
@@ -138,7 +147,17 @@ pub async fn explain(
         "definitions_sha256": report.definitions_sha256,
         "facts": facts,
         "next_after": next_after,
-    })))
+    });
+    Ok(match format {
+        Format::Json => Json(explanation).into_response(),
+        Format::Csv => tables::response(
+            tables::explanation(&explanation),
+            &format!(
+                "{}-{}-{indicator}-explanation.csv",
+                report.contract_id, report.period
+            ),
+        ),
+    })
 }
 
 /// One pass of the projector over every contract: each caught up to its head. Returns the

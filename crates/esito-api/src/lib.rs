@@ -7,10 +7,14 @@ pub mod access_log;
 pub mod auth;
 pub mod body;
 pub mod catalog;
+pub mod checkpoint_note;
 pub mod error;
+pub mod export;
 mod history;
 pub mod idempotency;
 pub mod identities;
+pub mod import;
+mod imports;
 pub mod indicators;
 pub mod keys;
 pub mod metrics;
@@ -19,6 +23,7 @@ pub mod query;
 mod reads;
 mod ready;
 pub mod settlements;
+pub mod tables;
 pub mod views;
 
 use std::collections::HashSet;
@@ -212,6 +217,14 @@ pub fn router(state: Shared) -> Router {
             post(reads::make_checkpoint),
         )
         .route(
+            "/v1/contracts/{contract}/checkpoint",
+            get(checkpoint_note::note),
+        )
+        .route(
+            "/v1/contracts/{contract}/checkpoint/verifier-key",
+            get(checkpoint_note::verifier_key),
+        )
+        .route(
             "/v1/contracts/{contract}/checkpoints/latest",
             get(reads::latest_checkpoint),
         )
@@ -228,6 +241,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/contracts/{contract}/commands/{command}", post(command))
         .route("/v1/contracts/{contract}/batch", post(batch))
         .route("/v1/contracts/{contract}/events", get(reads::events))
+        .route("/v1/contracts/{contract}/export", get(export::export))
         .route(
             "/v1/contracts/{contract}/events/{event_id}",
             get(reads::event),
@@ -281,6 +295,11 @@ pub fn router(state: Shared) -> Router {
         })
         .layer(axum::middleware::from_fn(body::json_only))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        // After the JSON-only layer: an import's body is CSV, and larger.
+        .route(
+            "/v1/contracts/{contract}/imports",
+            post(imports::post).layer(DefaultBodyLimit::max(import::IMPORT_BODY_BYTES_MAX)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::observe,

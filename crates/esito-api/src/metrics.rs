@@ -135,6 +135,23 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// An import's rows counted as appends are: those written, those already in the log
+    /// (replays), and each bad row by its code.
+    pub fn imported<'a>(
+        &self,
+        written: u64,
+        replays: u64,
+        codes: impl IntoIterator<Item = &'a str>,
+    ) {
+        self.appends.inc_by(written);
+        self.replays.inc_by(replays);
+        for code in codes {
+            self.rejections.with_label_values(&[code]).inc();
+        }
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()

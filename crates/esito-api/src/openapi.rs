@@ -309,6 +309,43 @@ pub fn document() -> Value {
         "/v1/contracts/{contract}/checkpoints/latest".to_owned(),
         read("The latest signed checkpoint", json!([]), "Checkpoint"),
     );
+    let plain = |description: &str| {
+        json!({ "description": description,
+        "content": { "text/plain": { "schema": { "type": "string" } } } })
+    };
+    paths.insert("/v1/contracts/{contract}/checkpoint".to_owned(), json!({ "get": {
+        "summary": "The latest checkpoint as a C2SP tlog-checkpoint signed note: origin esito/contracts/{contract}, size, base64 root hash, an Ed25519 note signature",
+        "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("200".to_owned(), plain("The signed note"))]), READ_ERRORS) } }));
+    paths.insert("/v1/contracts/{contract}/checkpoint/verifier-key".to_owned(), json!({ "get": {
+        "summary": "The signed-note verifier key (name+id+key) that checks the contract's checkpoint notes",
+        "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("200".to_owned(), plain("The verifier key and a newline"))]), READ_ERRORS) } }));
+    let problem_row = json!({ "type": "object", "required": ["line", "column", "code", "message"],
+        "properties": { "line": { "type": "integer", "minimum": 1 }, "column": { "type": "string" },
+            "code": { "type": "string" }, "message": { "type": "string" } } });
+    paths.insert("/v1/contracts/{contract}/imports".to_owned(), json!({ "post": {
+        "summary": "Commands from a CSV file, one row each (columns named as the command's fields, nested ones dotted; `;` or `,`; dates dd/mm/yyyy or ISO 8601; decimals with , or .): every row checked, then written unless a row is bad (422 invalid_rows with every bad row's line, column, code and message). Rows without event_id get one derived from the file's SHA-256 and the row number, so the same file again writes nothing. At most 100,000 rows",
+        "parameters": [contract_parameter(),
+            { "name": "command", "in": "query", "required": true, "schema": { "type": "string" },
+              "description": "The command's path segment, such as record-access (templates in docs/import/)" },
+            { "name": "dry_run", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "Check every row, write nothing" },
+            { "name": "skip_invalid", "in": "query", "schema": { "type": "boolean", "default": false }, "description": "Write the good rows even when some are bad" }],
+        "requestBody": { "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } },
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "What was checked and written",
+            "content": { "application/json": { "schema": { "type": "object",
+                "required": ["command", "delimiter", "bom", "dry_run", "rows", "valid", "written", "already_in_log", "problems"],
+                "properties": { "command": { "type": "string" }, "delimiter": { "type": "string" }, "bom": { "type": "boolean" },
+                    "dry_run": { "type": "boolean" }, "rows": { "type": "integer" }, "valid": { "type": "integer" },
+                    "written": { "type": "integer" }, "already_in_log": { "type": "integer" },
+                    "problems": { "type": "array", "items": problem_row } } } } } }))]), WRITE_ERRORS) } }));
+    paths.insert("/v1/contracts/{contract}/export".to_owned(), json!({ "get": {
+        "summary": "The export as `esito export` writes it, streamed: the entries after `after`, then the checkpoints of sizes above it, as JSON Lines (evaluator, payer, funder, admin)",
+        "parameters": [contract_parameter(), { "name": "after", "in": "query",
+            "schema": { "type": "integer", "minimum": 0, "maximum": POSITION_MAX },
+            "description": "Only the entries after this position, and the checkpoints above it (default 0: everything)" }],
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "JSON Lines, one entry or checkpoint a line (docs/design.md §3); the header esito-entries counts the entries",
+            "content": { "application/x-ndjson": { "schema": { "type": "string" } } } }))]), READ_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/checkpoints".to_owned(), json!({ "post": {
         "summary": "Sign a checkpoint of the current tree head now (admin)", "parameters": [contract_parameter()],
         "responses": errors(Map::from_iter([("201".to_owned(), ok("The checkpoint", "Checkpoint"))]), READ_ERRORS) } }));
@@ -382,6 +419,7 @@ pub fn document() -> Value {
             "responses": errors(Map::from_iter([("200".to_owned(), answer)]), refusals) } }),
         );
     }
+    tables(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": { "title": "Esito", "version": env!("CARGO_PKG_VERSION"),
@@ -631,5 +669,23 @@ fn rewrite_refs(value: Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(rewrite_refs).collect()),
         other => other,
+    }
+}
+
+/// The reads that also answer a table: `format=csv` and a `text/csv` answer beside the JSON.
+fn tables(paths: &mut Map<String, Value>) {
+    for path in [
+        "/v1/contracts/{contract}/indicators",
+        "/v1/contracts/{contract}/indicators/{indicator}/explain",
+        "/v1/contracts/{contract}/settlements/{period}",
+    ] {
+        let operation = &mut paths[path]["get"];
+        if let Some(parameters) = operation["parameters"].as_array_mut() {
+            parameters.push(json!({ "name": "format", "in": "query",
+                "schema": { "type": "string", "enum": ["json", "csv"], "default": "json" },
+                "description": "csv: the same figures as a table for spreadsheets (RFC 4180, UTF-8, a header row)" }));
+        }
+        operation["responses"]["200"]["content"]["text/csv"] =
+            json!({ "schema": { "type": "string" } });
     }
 }

@@ -379,10 +379,14 @@ pub async fn get(
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    params.only(&[])?;
+    let params = params.only(&["format"])?;
+    let format = crate::tables::format(&params)?;
     let contract = state
         .open(&headers, &contract, Action::ReadSettlements)
         .await?;
+    if format == crate::tables::Format::Csv {
+        return table_of(&state, &contract, &period).await;
+    }
     if wants_html(&headers) {
         return page_of(&state, &contract, &period).await;
     }
@@ -419,6 +423,26 @@ async fn page_of(
     Ok(html(
         &document_of(settlement)?,
         settlement.status.withdrawn(),
+    ))
+}
+
+/// A settlement's lines as a table (`?format=csv`).
+async fn table_of(
+    state: &AppState,
+    contract: &ContractId,
+    period: &str,
+) -> Result<Response, ApiError> {
+    let (_, settlements) = settlements(state, contract).await?;
+    let settlement = settlements
+        .period(
+            period
+                .parse()
+                .map_err(|_| unknown_settlement(contract, period))?,
+        )
+        .ok_or_else(|| unknown_settlement(contract, period))?;
+    Ok(crate::tables::response(
+        crate::tables::settlement(&document_of(settlement)?),
+        &format!("{contract}-{period}-settlement.csv"),
     ))
 }
 

@@ -1324,7 +1324,7 @@ const COMMAND_TABLE: [(&str, &str); 49] = [
 ];
 
 /// Every action that is not a command, with its answers written out by hand as above.
-const ACTION_TABLE: [(Action, &str); 14] = [
+const ACTION_TABLE: [(Action, &str); 15] = [
     (Action::SendBatch, "yyyyyy"),
     (Action::CalculateSettlement, "y--y--"),
     (Action::MakeCheckpoint, "y-----"),
@@ -1332,6 +1332,7 @@ const ACTION_TABLE: [(Action, &str); 14] = [
     (Action::ReadLog, "yy-yyy"),
     (Action::ReadProofs, "yy-yyy"),
     (Action::ReadIndicators, "yy-yyy"),
+    (Action::ExportLog, "y--yyy"),
     (Action::ReadSettlements, "yy-yyy"),
     (Action::ReadLists, "yy-yyy"),
     (Action::ReadOwnTokens, "yyyyyy"),
@@ -1359,6 +1360,7 @@ fn oracle(role: Role, action: Action) -> bool {
         | Action::ReadLog
         | Action::ReadProofs
         | Action::ReadIndicators
+        | Action::ExportLog
         | Action::ReadSettlements
         | Action::ReadLists
         | Action::ReadOwnTokens
@@ -1463,6 +1465,21 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             None,
             vec![Action::ReadLog],
         ),
+        // A CSV import of one access: the table decides the batch and the command.
+        route(
+            "/v1/contracts/{contract}/imports",
+            "POST",
+            "/imports?command=record-access",
+            None,
+            vec![Action::SendBatch, Action::Command("RecordAccess")],
+        ),
+        route(
+            "/v1/contracts/{contract}/export",
+            "GET",
+            "/export?after=1",
+            None,
+            vec![Action::ExportLog],
+        ),
         route(
             "/v1/contracts/{contract}/events/{event_id}",
             "GET",
@@ -1497,6 +1514,20 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             "/checkpoints",
             None,
             vec![Action::MakeCheckpoint],
+        ),
+        route(
+            "/v1/contracts/{contract}/checkpoint",
+            "GET",
+            "/checkpoint",
+            None,
+            vec![Action::ReadProofs],
+        ),
+        route(
+            "/v1/contracts/{contract}/checkpoint/verifier-key",
+            "GET",
+            "/checkpoint/verifier-key",
+            None,
+            vec![Action::ReadProofs],
         ),
         route(
             "/v1/contracts/{contract}/checkpoints/latest",

@@ -11,6 +11,7 @@ mod api;
 mod appends;
 mod data;
 mod hot;
+mod import;
 mod indicators;
 mod proofs;
 mod scale;
@@ -50,6 +51,12 @@ struct BenchArgs {
     /// Entries in the log the settlement of a period is timed over.
     #[arg(long, default_value_t = 1_000_000)]
     settlement_entries: u64,
+    /// Rows of the CSV file `esito import` is timed on.
+    #[arg(long, default_value_t = 1_000_000)]
+    import_rows: u64,
+    /// Measure only `esito import` of a large CSV file (SQLite, and PostgreSQL when given).
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators"])]
+    only_import: bool,
     /// Stored entries each reading of `StoredEntry` is timed on.
     #[arg(long, default_value_t = 200_000)]
     stored_entries: u64,
@@ -159,6 +166,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.only_vault {
         return vault(&args).await;
     }
+    if args.only_import {
+        let scratch = tempfile::tempdir()?;
+        return write(
+            &args.out,
+            "import.json",
+            &import_section(&args, scratch.path(), duration).await?,
+        );
+    }
     if args.only_hot {
         let base = args
             .postgres
@@ -231,6 +246,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     write(&args.out, "settlement.json", &settlement)?;
     let stored_entry = stored_entry::measure(args.stored_entries)?;
     write(&args.out, "stored_entry.json", &stored_entry)?;
+    write(
+        &args.out,
+        "import.json",
+        &import_section(&args, scratch.path(), duration).await?,
+    )?;
     vault(&args).await
 }
 
@@ -252,6 +272,28 @@ async fn vault(args: &BenchArgs) -> anyhow::Result<()> {
         );
     }
     write(&args.out, "vault.json", &serde_json::Value::Object(report))
+}
+
+/// The import's section (`import.rs`): on a SQLite file, and on PostgreSQL when given.
+async fn import_section(
+    args: &BenchArgs,
+    dir: &std::path::Path,
+    duration: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let sqlite_url = format!("sqlite://{}", dir.join("import.db").display());
+    let mut report = serde_json::Map::new();
+    report.insert(
+        "sqlite".into(),
+        crate::import::measure("sqlite", &sqlite_url, dir, args.import_rows, duration).await?,
+    );
+    if let Some(base) = &args.postgres {
+        let url = anchor::scratch_postgres(base, "esito_bench_import").await?;
+        report.insert(
+            "postgres".into(),
+            crate::import::measure("postgres", &url, dir, args.import_rows, duration).await?,
+        );
+    }
+    Ok(serde_json::Value::Object(report))
 }
 
 /// The hot contract's section (`hot.rs`), on scratch schemas of its own; `hot.json`.

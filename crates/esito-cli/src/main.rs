@@ -1,6 +1,8 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod backup;
+mod fetch;
+mod import;
 mod indicators;
 mod output;
 mod serve;
@@ -63,12 +65,27 @@ enum Commands {
     /// Write a consistent copy of a SQLite store to a new file while the service may be
     /// writing; for PostgreSQL, print the `pg_dump` invocation that does it.
     Backup(backup::BackupArgs),
-    /// Write a contract's export (JSON Lines) to standard output.
+    /// Write a contract's export (JSON Lines) to standard output, from the database or, with
+    /// `--url`, from a running service.
     Export {
         #[arg(long)]
         contract: String,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
+        /// The service's base URL (`http://host:port`): fetch the export from it rather than
+        /// reading a database.
+        #[arg(long, requires = "key")]
+        url: Option<String>,
+        /// A bearer key of an evaluator, payer, funder or admin (with `--url`).
+        #[arg(long, env = "ESITO_KEY", requires = "url", hide_env_values = true)]
+        key: Option<String>,
+        /// Only the entries after this position, and the checkpoints above it (with `--url`).
+        #[arg(long, requires = "url", default_value_t = 0)]
+        after: u64,
+        /// Write to this file, which appears only once the export is whole (with `--url`;
+        /// default: standard output).
+        #[arg(long, requires = "url")]
+        output: Option<PathBuf>,
     },
     /// Rebuild the indicators' projection from the log, for one contract or all.
     Rebuild {
@@ -97,6 +114,9 @@ enum Commands {
         contract: Option<String>,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
+        /// `json`, or `csv`: one row per indicator, for spreadsheets.
+        #[arg(long, value_enum, default_value_t = TableFormat::Json)]
+        format: TableFormat,
     },
     /// A period's settlement as JSON (the document `GET /v1/contracts/{id}/settlements/{period}`
     /// holds): offline from an export alone, or from the store as the service would calculate
@@ -116,8 +136,11 @@ enum Commands {
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
         /// Print the printable HTML page instead of the JSON document.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         html: bool,
+        /// `json`, or `csv`: one row per line and the totals, for spreadsheets.
+        #[arg(long, value_enum, default_value_t = TableFormat::Json)]
+        format: TableFormat,
         /// The contract, when reading the store.
         #[arg(long, required_unless_present = "offline")]
         contract: Option<String>,
@@ -129,6 +152,9 @@ enum Commands {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Commands from a CSV file, one row each: every row checked first, nothing written
+    /// while one is bad (unless --skip-invalid); importing the same file again writes nothing.
+    Import(import::ImportArgs),
     /// Verify an export: re-hash every entry, check positions, tree heads, checkpoints and
     /// their signatures, and that it extends a checkpoint kept from before.
     Verify(verify::VerifyArgs),
@@ -136,6 +162,13 @@ enum Commands {
     /// event id as soon as its transaction commits (for durability tests and load).
     #[command(hide = true)]
     Load(load::LoadArgs),
+}
+
+/// What `esito indicators` and `esito settle` print.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TableFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -261,7 +294,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::line(format_args!("  {:<10} {key}{scope}", role.as_str()))?;
             }
         }
-        Commands::Export { contract, database } => {
+        Commands::Export {
+            contract,
+            url: Some(url),
+            key: Some(key),
+            after,
+            output,
+            ..
+        } => {
+            let contract = ContractId::parse(&contract).context("--contract")?;
+            let remote = fetch::Remote {
+                url: &url,
+                key: &key,
+                contract: &contract,
+                after,
+            };
+            fetch::export(&remote, output.as_deref()).await?;
+        }
+        Commands::Export {
+            contract, database, ..
+        } => {
             let contract = ContractId::parse(&contract).context("--contract")?;
             let store = connect_existing(&database).await?;
             if store.head(&contract).await?.is_none() {
@@ -292,6 +344,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             definitions,
             contract,
             database,
+            format,
         } => {
             let period: esito_indicators::Period = period.parse().context("--period")?;
             let report = match (offline, contract) {
@@ -307,7 +360,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 (None, None) => anyhow::bail!("give --offline EXPORT or --contract ID"),
             };
-            output::line(serde_json::to_string_pretty(&report)?)?;
+            match format {
+                TableFormat::Json => output::line(serde_json::to_string_pretty(&report)?)?,
+                TableFormat::Csv => output::bytes(&esito_api::tables::indicators(&report))?,
+            }
         }
         Commands::Settle {
             offline,
@@ -315,6 +371,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             as_of,
             definitions,
             html,
+            format,
             contract,
             database,
         } => {
@@ -332,11 +389,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if html {
                 output::text(&esito_settlement::render_html(&settled.document))?;
+            } else if format == TableFormat::Csv {
+                output::bytes(&esito_api::tables::settlement(&settled.document))?;
             } else {
                 output::line(serde_json::to_string_pretty(&settled.document)?)?;
             }
         }
         Commands::Verify(args) => return verify::run(args),
+        Commands::Import(args) => return import::run(args).await,
         Commands::Keys {
             command: KeysCommand::List { database },
         } => {

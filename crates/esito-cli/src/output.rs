@@ -19,6 +19,13 @@ pub fn text(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Writes `bytes` as they are to standard output.
+pub fn bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
 /// Whether the command failed because the reader of its standard output went away: not a
 /// failure of the command, so it is not reported.
 pub fn reader_went_away(error: &anyhow::Error) -> bool {

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use esito_log::signing::Keyring;
-use esito_log::{Checkpoint, Trust, VerifyFailure, VerifyReport};
+use esito_log::{
+    Checkpoint, CheckpointNote, Trust, TrustedCheckpoint, VerifyFailure, VerifyReport,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// How often, in entries, the progress bar's count of entries is redrawn.
@@ -22,13 +24,15 @@ pub struct VerifyArgs {
     /// memory that does not grow with the log; a pipe (such as /dev/stdin) keeps 32 bytes per
     /// entry.
     file: PathBuf,
-    /// A checkpoint key, base64, from /v1/checkpoint-key, obtained out of band. Repeat it for
-    /// every key the service has signed with: each checkpoint is checked with the key its
-    /// key_id names, and one signed by a key not given fails.
+    /// A checkpoint key, base64, from /v1/checkpoint-key, or a contract's verifier key in the
+    /// signed-note form (name+id+key), obtained out of band. Repeat it for every key the
+    /// service has signed with: each checkpoint is checked with the key its key_id names, and
+    /// one signed by a key not given fails.
     #[arg(long = "public-key", value_name = "B64")]
     public_keys: Vec<String>,
-    /// A checkpoint kept from before, as JSON: the checkpoint object, or an export's
-    /// {"checkpoint": ...} line. The export must extend it.
+    /// A checkpoint kept from before: the JSON checkpoint object, an export's
+    /// {"checkpoint": ...} line, or the C2SP signed note of /v1/contracts/{id}/checkpoint. The
+    /// export must extend it.
     #[arg(long, value_name = "FILE")]
     trusted_checkpoint: Option<PathBuf>,
 }
@@ -83,10 +87,22 @@ fn trust(args: &VerifyArgs) -> anyhow::Result<Trust> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            let checkpoint = Checkpoint::from_json(&text).with_context(|| {
-                format!("--trusted-checkpoint {}: not a checkpoint", path.display())
-            })?;
-            Some(checkpoint)
+            // A JSON checkpoint opens with a brace; a C2SP note with its origin line.
+            let trusted: TrustedCheckpoint = if text.trim_start().starts_with('{') {
+                Checkpoint::from_json(&text)
+                    .with_context(|| {
+                        format!("--trusted-checkpoint {}: not a checkpoint", path.display())
+                    })?
+                    .into()
+            } else {
+                TrustedCheckpoint::Note(CheckpointNote::parse(&text).with_context(|| {
+                    format!(
+                        "--trusted-checkpoint {}: not a checkpoint note",
+                        path.display()
+                    )
+                })?)
+            };
+            Some(trusted)
         }
     };
     Ok(Trust { keys, checkpoint })
@@ -164,6 +180,7 @@ fn failed(failure: &VerifyFailure) -> String {
         | VerifyFailure::CheckpointRootMismatch { .. }
         | VerifyFailure::CheckpointSignature { .. }
         | VerifyFailure::TrustedCheckpointSignature { .. }
+        | VerifyFailure::TrustedNoteSignature { .. }
         | VerifyFailure::TrustedCheckpointContractMismatch { .. }
         | VerifyFailure::TrustedCheckpointBeyondExport { .. }
         | VerifyFailure::DoesNotExtendTrustedCheckpoint { .. }

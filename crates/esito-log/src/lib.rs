@@ -12,6 +12,7 @@ pub mod export;
 pub mod hash;
 pub mod jcs;
 pub mod merkle;
+pub mod note;
 pub mod position;
 pub mod signing;
 
@@ -19,7 +20,7 @@ pub use checkpoint::{Checkpoint, UnsignedCheckpoint};
 pub use entry::{Entry, EntryError};
 pub use export::{
     verify_export, verify_export_seekable, verify_export_trusting, ExportLine, ExportVerifier,
-    Trust, VerifyFailure, VerifyReport, MAX_LINE_BYTES,
+    Trust, TrustedCheckpoint, VerifyFailure, VerifyReport, MAX_LINE_BYTES,
 };
 pub use hash::{empty_root, leaf_hash, node_hash, Hash, HashParseError};
 pub use jcs::canonicalize;
@@ -27,5 +28,6 @@ pub use merkle::{
     consistency_proof, inclusion_proof, root, verify_consistency, verify_inclusion,
     ConsistencyProof, Frontier, FrontierError, InclusionProof, ProofError, SubtreeHashes,
 };
+pub use note::{CheckpointNote, NoteError, NoteVerifier};
 pub use position::{Position, PositionError};
 pub use signing::{KeyId, KeyIdParseError};

@@ -145,6 +145,11 @@ impl CheckpointKey {
         &self.key_id
     }
 
+    /// The Ed25519 key itself, for the signed notes (`note.rs`).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.signing
+    }
+
     /// The public key, base64, as published at `/v1/checkpoint-key`.
     pub fn public_key(&self) -> String {
         STANDARD.encode(self.signing.verifying_key().as_bytes())
@@ -199,6 +204,8 @@ pub fn verify_signature(checkpoint: &Checkpoint, public_key: &str) -> Result<(),
 pub struct Keyring {
     /// (key id, key), in the order given, without repeats.
     keys: Vec<(KeyId, VerifyingKey)>,
+    /// The note key names given with keys in the verifier key form.
+    note_names: Vec<(KeyId, String)>,
 }
 
 impl Keyring {
@@ -207,15 +214,55 @@ impl Keyring {
         Self::default()
     }
 
-    /// Adds a public key (base64 of its 32 bytes, as `/v1/checkpoint-key` publishes it); adding
-    /// a key already held changes nothing.
+    /// Adds a public key (base64 of its 32 bytes, as `/v1/checkpoint-key` publishes it, or a
+    /// signed-note verifier key, `name+id+key`, which checks notes under that name only);
+    /// adding a key already held changes nothing.
     pub fn add(&mut self, public_key: &str) -> Result<(), SignatureError> {
-        let public = parse_public_key(public_key)?;
+        // Base64 may hold a plus too: a verifier key is what is not a bare key.
+        let public = match parse_public_key(public_key) {
+            Ok(public) => public,
+            Err(error) => {
+                let verifier = crate::note::NoteVerifier::parse(public_key).map_err(|_| error)?;
+                let public = *verifier.key();
+                self.note_names
+                    .push((key_id(&public), verifier.name().to_owned()));
+                public
+            }
+        };
         let id = key_id(&public);
         if !self.keys.iter().any(|(known, _)| *known == id) {
             self.keys.push((id, public));
         }
         Ok(())
+    }
+
+    /// Checks a checkpoint note with the keys held: each under the name its verifier key gave,
+    /// or under the note's own origin for a key given as base64.
+    pub fn verify_note(
+        &self,
+        note: &crate::note::CheckpointNote,
+    ) -> Result<(), crate::note::NoteError> {
+        let verifiers: Vec<crate::note::NoteVerifier> = self
+            .keys
+            .iter()
+            .flat_map(|(id, public)| {
+                let names: Vec<&String> = self
+                    .note_names
+                    .iter()
+                    .filter(|(named, _)| named == id)
+                    .map(|(_, name)| name)
+                    .collect();
+                if names.is_empty() {
+                    vec![crate::note::NoteVerifier::new(note.origin.clone(), *public)]
+                } else {
+                    names
+                        .into_iter()
+                        .map(|name| crate::note::NoteVerifier::new(name.clone(), *public))
+                        .collect()
+                }
+            })
+            .collect();
+        note.verify(&verifiers)
     }
 
     /// Whether no key was given.

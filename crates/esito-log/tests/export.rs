@@ -468,7 +468,7 @@ fn verify_trusting(lines: &[String], trust: Trust) -> Result<VerifyReport, Verif
 fn trusting(checkpoint: Checkpoint) -> Trust {
     Trust {
         keys: Keyring::new(),
-        checkpoint: Some(checkpoint),
+        checkpoint: Some(checkpoint.into()),
     }
 }
 
@@ -492,7 +492,7 @@ fn an_export_extending_a_trusted_checkpoint_verifies_and_carries_the_consistency
             &lines,
             Trust {
                 keys: keyring(&[&key]),
-                checkpoint: Some(trusted.clone()),
+                checkpoint: Some(trusted.clone().into()),
             },
         )
         .unwrap_or_else(|failure| panic!("size {size}: {failure}"));
@@ -584,7 +584,7 @@ fn a_change_after_the_trusted_size_is_for_later_checkpoints_to_catch() {
         &lines,
         Trust {
             keys: keyring(&[&key]),
-            checkpoint: Some(signed(&key, &entries, 30)),
+            checkpoint: Some(signed(&key, &entries, 30).into()),
         },
     )
     .expect_err("the later checkpoint is not the service's");
@@ -648,7 +648,7 @@ fn a_trusted_checkpoint_with_a_forged_signature_is_refused_before_any_line_is_re
             BufReader::new(Unreadable),
             Trust {
                 keys: keyring(&[&key]),
-                checkpoint: Some(trusted),
+                checkpoint: Some(trusted.into()),
             },
             |_| {}
         ),
@@ -676,7 +676,7 @@ fn checkpoints_signed_by_rotated_keys_each_verify_with_their_own_key() {
         &lines,
         Trust {
             keys: keyring(&[&new, &old]),
-            checkpoint: Some(signed(&old, &entries, 10)),
+            checkpoint: Some(signed(&old, &entries, 10).into()),
         },
     )
     .expect("each checkpoint is signed by a key given");
@@ -743,7 +743,7 @@ fn a_rewritten_history_deep_in_a_large_export_is_caught_where_the_sequential_che
     let lines = export_lines(&rewritten, &[20_000]);
     let trust = || Trust {
         keys: keyring(&[&key]),
-        checkpoint: Some(trusted.clone()),
+        checkpoint: Some(trusted.clone().into()),
     };
     let mut verifier = ExportVerifier::trusting(trust()).expect("the trusted checkpoint is signed");
     let one_by_one = lines
@@ -773,7 +773,7 @@ fn checkpoints_at_many_sizes_give_the_same_verdicts_with_and_without_a_trusted_c
     for trusted in [None, Some(0), Some(1), Some(128), Some(129), Some(300)] {
         let trust = || Trust {
             keys: keyring(&[&key]),
-            checkpoint: trusted.map(|size| signed(&key, &entries, size)),
+            checkpoint: trusted.map(|size| signed(&key, &entries, size).into()),
         };
         let report = verify_trusting(&lines, trust()).expect("an untouched export verifies");
         assert_eq!(report.checkpoints.len(), sizes.len());
@@ -792,7 +792,7 @@ fn checkpoints_at_many_sizes_give_the_same_verdicts_with_and_without_a_trusted_c
                 &wrong,
                 Trust {
                     keys: Keyring::new(),
-                    checkpoint: trusted.map(|size| signed(&key, &entries, size)),
+                    checkpoint: trusted.map(|size| signed(&key, &entries, size).into()),
                 },
             )
             .expect_err("a wrong root");

@@ -123,11 +123,11 @@ pub(crate) enum Resolved {
     },
 }
 
-/// Matches the batch against the events already stored under the same ids, and routes
-/// corrections and voids to the stream of the event they name.
-pub(crate) fn resolve(
+/// Matches the batch against the stored events `known` finds by id (a group keeps one index
+/// for all its batches), and routes corrections and voids to the stream of the event they name.
+pub(crate) fn resolve<'k>(
     batch: &Batch<'_>,
-    known: &[KnownEvent],
+    known: impl Fn(&EventId) -> Option<&'k KnownEvent>,
 ) -> Result<Vec<Resolved>, AppendError> {
     let Batch {
         contract_id,
@@ -135,12 +135,11 @@ pub(crate) fn resolve(
         digests,
         ..
     } = batch;
-    let known: HashMap<EventId, &KnownEvent> = known.iter().map(|k| (k.event_id, k)).collect();
     let mut first_in_batch: HashMap<EventId, usize> = HashMap::new();
     let mut resolved = Vec::with_capacity(submissions.len());
     for (index, (submission, digest)) in submissions.iter().zip(digests).enumerate() {
         let event_id = submission.event_id;
-        if let Some(stored) = known.get(&event_id) {
+        if let Some(stored) = known(&event_id) {
             if stored.request_digest.as_slice() != digest.as_slice() {
                 return Err(AppendError::EventIdReused { index, event_id });
             }
@@ -162,7 +161,7 @@ pub(crate) fn resolve(
         first_in_batch.insert(event_id, index);
         let target = match submission.command.target(contract_id) {
             Target::Stream(stream) => stream,
-            Target::StreamOfEvent(corrected) => match known.get(&corrected) {
+            Target::StreamOfEvent(corrected) => match known(&corrected) {
                 Some(stored) => stored.stream.clone(),
                 None => {
                     // An event of this same batch may be corrected too.
@@ -545,7 +544,7 @@ pub(crate) mod tests {
     ) -> Result<Plan, AppendError> {
         let contract_id = contract();
         let batch = Batch::new(&contract_id, "operator", submissions);
-        let resolved = resolve(&batch, known)?;
+        let resolved = resolve(&batch, |id| known.iter().find(|k| k.event_id == *id))?;
         plan(PlanInput {
             batch: &batch,
             recorded_at: recorded_at(),
@@ -698,8 +697,10 @@ pub(crate) mod tests {
         let known = [known_from(&planned, 1, &first[1])];
         let batch = [void(first[1].event_id)];
         let contract_id = contract();
-        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), &known)
-            .expect("the voided event is known");
+        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), |id| {
+            known.iter().find(|k| k.event_id == *id)
+        })
+        .expect("the voided event is known");
         let provider = StreamRef::new(
             StreamType::Provider,
             StreamId::parse("prov-1").expect("an id"),
@@ -709,7 +710,7 @@ pub(crate) mod tests {
         // An event of the same batch may be voided too: it goes to that event's stream.
         let accredit = accreditation("prov-2");
         let batch = [accredit.clone(), void(accredit.event_id)];
-        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), &[])
+        let resolved = resolve(&Batch::new(&contract_id, "operator", &batch), |_| None)
             .expect("the voided event is in the batch");
         assert!(matches!(
             &resolved[1],
@@ -718,7 +719,7 @@ pub(crate) mod tests {
 
         // An event neither stored nor in the batch is refused.
         let batch = [void(EventId::new_v4())];
-        let error = resolve(&Batch::new(&contract_id, "operator", &batch), &[])
+        let error = resolve(&Batch::new(&contract_id, "operator", &batch), |_| None)
             .err()
             .expect("unknown");
         assert!(matches!(
@@ -782,7 +783,7 @@ pub(crate) mod tests {
             price: esito_domain::Money::parse("4.00").expect("an amount"),
         })];
         let batch = Batch::new(&contract_id, "operator", &order);
-        let resolved = resolve(&batch, &[]).expect("new");
+        let resolved = resolve(&batch, |_| None).expect("new");
         let loaded = streams_needed(&batch, &resolved);
         assert!(!loaded.contains(&provider));
         let asked = plan(PlanInput {

@@ -12,6 +12,7 @@ pub mod anchor;
 mod append;
 mod backend;
 mod backup;
+mod check;
 mod checkpoints;
 pub mod database_url;
 mod db;
@@ -36,6 +37,7 @@ use esito_log::merkle::tiles::ProofNodes;
 use esito_log::{Hash, Position};
 
 pub use backup::BackupError;
+pub use check::CHECK_SIZE_MAX;
 pub use database_url::redacted;
 pub use group::GroupStats;
 pub use ledger::BATCH_SIZE_MAX;

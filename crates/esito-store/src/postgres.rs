@@ -328,6 +328,23 @@ impl PgStore {
         Ok(inserted == plan.rows.len() as u64)
     }
 
+    /// A group of any size written outside the contract's queue, by the locked path (whose
+    /// INSERTs go 500 rows a statement, where the conditional one would not fit).
+    pub(crate) async fn append_large(
+        &self,
+        group: &[Batch<'_>],
+    ) -> Result<Vec<Answer>, AppendError> {
+        self.append_locked(group).await
+    }
+
+    /// The answers a group would get, planned on one snapshot as an append is, with nothing
+    /// written and no lock taken: the transaction rolls back.
+    pub(crate) async fn check(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        let mut tx = self.pool.begin().await?;
+        let (plan, _, _) = plan_on_snapshot(&mut tx, group).await?;
+        Ok(plan.answers)
+    }
+
     /// The pessimistic path: take the head's row lock first, then read, decide and write in
     /// one transaction. Used when optimistic attempts keep losing to other writers.
     async fn append_locked(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {

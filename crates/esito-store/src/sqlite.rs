@@ -132,7 +132,7 @@ impl SqliteStore {
     /// The append, noting whether the file took it: an append that failed as unavailable
     /// marks the file unwritable until a write commits again (see `check_ready`).
     pub(crate) async fn append(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
-        let result = self.append_in_one_transaction(group).await;
+        let result = self.append_in_one_transaction(group, true).await;
         match &result {
             Err(error) if error.is_unavailable() => self.unwritable.store(true, Ordering::Release),
             Ok(answers)
@@ -147,6 +147,21 @@ impl SqliteStore {
             _ => {}
         }
         result
+    }
+
+    /// A group of any size written as an append writes it, outside the contract's queue: the
+    /// write lock serialises it with every other writer.
+    pub(crate) async fn append_large(
+        &self,
+        group: &[Batch<'_>],
+    ) -> Result<Vec<Answer>, AppendError> {
+        self.append(group).await
+    }
+
+    /// The answers a group would get, planned under the write lock as an append is, with
+    /// nothing written.
+    pub(crate) async fn check(&self, group: &[Batch<'_>]) -> Result<Vec<Answer>, AppendError> {
+        self.append_in_one_transaction(group, false).await
     }
 
     /// Ready when a statement is answered and, if the last append failed as unavailable, a
@@ -179,6 +194,7 @@ impl SqliteStore {
     async fn append_in_one_transaction(
         &self,
         group: &[Batch<'_>],
+        write_rows: bool,
     ) -> Result<Vec<Answer>, AppendError> {
         let contract_id = group[0].contract_id;
         let mut write = self.begin_write().await?;
@@ -224,7 +240,8 @@ impl SqliteStore {
                 }
             }
         };
-        if !plan.rows.is_empty() {
+        // A check (`Store::check`) plans and writes nothing: the transaction rolls back.
+        if write_rows && !plan.rows.is_empty() {
             insert_entries(Conn::Sqlite(&mut *tx), contract_id, &plan.rows).await?;
             insert_subtrees(
                 Conn::Sqlite(&mut *tx),

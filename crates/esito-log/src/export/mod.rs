@@ -86,7 +86,7 @@ use crate::hash::Hash;
 
 pub use batch::{verify_export, verify_export_trusting};
 pub use seekable::verify_export_seekable;
-pub use verify::{ExportVerifier, Trust, VerifyFailure, VerifyReport};
+pub use verify::{ExportVerifier, Trust, TrustedCheckpoint, VerifyFailure, VerifyReport};
 
 /// The longest line, newline included, that [`verify_export`] reads; a longer one fails the
 /// export rather than letting a hostile file exhaust memory.

@@ -416,7 +416,8 @@ fn hashes_kept(n: u64) -> (usize, usize) {
                 timestamp: "2024-03-02T10:00:00Z".to_owned(),
                 key_id: "0123456789abcdef".parse().expect("a test key id"),
             }
-            .with_signature("c2ln".to_owned()),
+            .with_signature("c2ln".to_owned())
+            .into(),
         ),
     };
     let mut at_sizes = ExportVerifier::trusting(trust())

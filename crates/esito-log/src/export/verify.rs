@@ -11,6 +11,7 @@ use super::MAX_LINE_BYTES;
 use crate::checkpoint::Checkpoint;
 use crate::hash::{empty_root, Hash};
 use crate::merkle::{verify_consistency, ConsistencyProof, ExtensionEdges, Frontier, ProofError};
+use crate::note::{CheckpointNote, NoteError};
 use crate::signing::{Keyring, SignatureError};
 
 /// What a verifier holds beyond the export, obtained out of band; the default holds nothing.
@@ -19,8 +20,49 @@ pub struct Trust {
     /// When not empty, every checkpoint (the trusted one too) must be signed by the key its
     /// `key_id` names, and that key must be here.
     pub keys: Keyring,
-    /// A checkpoint kept from before: the export must extend it.
-    pub checkpoint: Option<Checkpoint>,
+    /// A checkpoint kept from before, as JSON or as a C2SP note: the export must extend it.
+    pub checkpoint: Option<TrustedCheckpoint>,
+}
+
+/// A checkpoint kept from before, in either of the forms the service signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustedCheckpoint {
+    /// The JSON checkpoint of docs/design.md §3.
+    Signed(Checkpoint),
+    /// The same tree head as a C2SP tlog-checkpoint signed note.
+    Note(CheckpointNote),
+}
+
+impl From<Checkpoint> for TrustedCheckpoint {
+    fn from(checkpoint: Checkpoint) -> Self {
+        TrustedCheckpoint::Signed(checkpoint)
+    }
+}
+
+impl TrustedCheckpoint {
+    /// The tree head it states, whichever its form.
+    fn head(&self) -> TrustedHead {
+        match self {
+            TrustedCheckpoint::Signed(checkpoint) => TrustedHead {
+                contract_id: checkpoint.contract_id.clone(),
+                size: checkpoint.size,
+                root_hash: checkpoint.root_hash,
+            },
+            TrustedCheckpoint::Note(note) => TrustedHead {
+                contract_id: note.contract_id.clone(),
+                size: note.size,
+                root_hash: note.root_hash,
+            },
+        }
+    }
+}
+
+/// What the export must extend: a contract's tree head at a size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TrustedHead {
+    contract_id: String,
+    size: u64,
+    root_hash: Hash,
 }
 
 /// What a verified export establishes.
@@ -86,6 +128,10 @@ pub enum VerifyFailure {
     /// Given keys, the trusted checkpoint is signed like any other.
     #[error("trusted {reason}")]
     TrustedCheckpointSignature { reason: SignatureError },
+    /// Given keys, a trusted note carries a signature of one of them, and every signature of
+    /// one of them verifies.
+    #[error("trusted checkpoint note: {reason}")]
+    TrustedNoteSignature { reason: NoteError },
     /// The export is of the trusted checkpoint's contract.
     #[error("the trusted checkpoint is of contract {trusted}, the export of {export}")]
     TrustedCheckpointContractMismatch { trusted: String, export: String },
@@ -132,8 +178,8 @@ pub struct ExportVerifier {
     canonical: Vec<u8>,
     /// Checks every checkpoint's signature, unless empty.
     keys: Keyring,
-    /// The checkpoint the export must extend, its signature already checked.
-    trusted: Option<Checkpoint>,
+    /// The tree head the export must extend, its signature already checked.
+    trusted: Option<TrustedHead>,
 }
 
 impl ExportVerifier {
@@ -145,13 +191,21 @@ impl ExportVerifier {
     /// A verifier that checks signatures with `trust.keys` and that the export extends
     /// `trust.checkpoint`; fails at once if that checkpoint's own signature does not verify.
     pub fn trusting(trust: Trust) -> Result<Self, VerifyFailure> {
-        if let Some(trusted) = &trust.checkpoint {
-            if !trust.keys.is_empty() {
-                trust
+        if !trust.keys.is_empty() {
+            match &trust.checkpoint {
+                Some(TrustedCheckpoint::Signed(checkpoint)) => trust
                     .keys
-                    .verify(trusted)
-                    .map_err(|reason| VerifyFailure::TrustedCheckpointSignature { reason })?;
+                    .verify(checkpoint)
+                    .map_err(|reason| VerifyFailure::TrustedCheckpointSignature { reason })?,
+                Some(TrustedCheckpoint::Note(note)) => trust
+                    .keys
+                    .verify_note(note)
+                    .map_err(|reason| VerifyFailure::TrustedNoteSignature { reason })?,
+                None => {}
             }
+        }
+        let trusted = trust.checkpoint.as_ref().map(TrustedCheckpoint::head);
+        if let Some(trusted) = &trusted {
             // The empty tree is checked here: no entry will reach its size.
             if trusted.size == 0 && trusted.root_hash != empty_root() {
                 return Err(VerifyFailure::DoesNotExtendTrustedCheckpoint {
@@ -161,14 +215,13 @@ impl ExportVerifier {
                 });
             }
         }
-        let edges = trust
-            .checkpoint
+        let edges = trusted
             .as_ref()
             .filter(|trusted| trusted.size == 0)
             .map(|_| ExtensionEdges::new(Frontier::new()));
         Ok(Self {
             keys: trust.keys,
-            trusted: trust.checkpoint,
+            trusted,
             edges,
             ..Self::default()
         })
@@ -436,7 +489,7 @@ impl ExportVerifier {
 /// verdict rests on the very check an independent RFC 9162 verifier makes with the proof the
 /// service serves, and so that the report can show that proof.
 fn extension(
-    trusted: &Checkpoint,
+    trusted: &TrustedHead,
     size: u64,
     root: &Hash,
     edges: Option<&ExtensionEdges>,

@@ -89,11 +89,15 @@ pub(crate) fn plan_group(input: GroupInput<'_>) -> Result<GroupPlan, Need> {
         batches,
         recorded_at,
         mut head,
-        mut known,
+        known,
         mut histories,
         loaded,
         every_stream_of,
     } = input;
+    // One index for the whole group: a group of many small batches (an import's check) would
+    // otherwise index every known event again for each batch.
+    let mut known: std::collections::HashMap<esito_domain::EventId, KnownEvent> =
+        known.into_iter().map(|k| (k.event_id, k)).collect();
     let mut group = GroupPlan {
         rows: Vec::new(),
         subtrees: Vec::new(),
@@ -102,7 +106,7 @@ pub(crate) fn plan_group(input: GroupInput<'_>) -> Result<GroupPlan, Need> {
         answers: Vec::with_capacity(batches.len()),
     };
     for batch in batches {
-        let resolved = match ledger::resolve(batch, &known) {
+        let resolved = match ledger::resolve(batch, |id| known.get(id)) {
             Ok(resolved) => resolved,
             Err(error) => {
                 group.answers.push(Err(error));
@@ -124,13 +128,16 @@ pub(crate) fn plan_group(input: GroupInput<'_>) -> Result<GroupPlan, Need> {
         debug_assert_eq!(plan.rows.len(), plan.appended.len(), "one event per row");
         for (row, (stream, recorded)) in plan.rows.iter().zip(&plan.appended) {
             // A later batch with the same event id is a retry of this one (or a reuse).
-            known.push(KnownEvent {
-                event_id: row.event_id,
-                position: row.position,
-                stream: stream.clone(),
-                request_digest: row.request_digest.to_vec(),
-                leaf_hash: row.leaf_hash,
-            });
+            known.insert(
+                row.event_id,
+                KnownEvent {
+                    event_id: row.event_id,
+                    position: row.position,
+                    stream: stream.clone(),
+                    request_digest: row.request_digest.to_vec(),
+                    leaf_hash: row.leaf_hash,
+                },
+            );
             histories
                 .entry(stream.clone())
                 .or_default()
@@ -182,11 +189,20 @@ fn plan_one(
                 return Err(Need::Streams(missing));
             }
         }
-        let mine: Histories = histories
-            .iter()
-            .filter(|(s, _)| wanted.contains(*s) || every_stream_of.contains(&s.stream_type))
-            .map(|(s, h)| (s.clone(), h.clone()))
-            .collect();
+        // Looked up by name when no type is read whole: a group of many batches over many
+        // streams (an import's check) would otherwise walk every history for each batch.
+        let mine: Histories = if every_stream_of.is_empty() {
+            wanted
+                .iter()
+                .filter_map(|s| histories.get(s).map(|h| (s.clone(), h.clone())))
+                .collect()
+        } else {
+            histories
+                .iter()
+                .filter(|(s, _)| wanted.contains(*s) || every_stream_of.contains(&s.stream_type))
+                .map(|(s, h)| (s.clone(), h.clone()))
+                .collect()
+        };
         let planned = ledger::plan(PlanInput {
             batch,
             recorded_at,
