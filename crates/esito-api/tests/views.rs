@@ -202,6 +202,15 @@ fn reads(first_event: &str) -> Vec<(&'static str, String)> {
             format!("{c}/checkpoints/latest"),
         ),
         (
+            "/v1/contracts/{contract}/checkpoint",
+            format!("{c}/checkpoint"),
+        ),
+        (
+            "/v1/contracts/{contract}/checkpoint/verifier-key",
+            format!("{c}/checkpoint/verifier-key"),
+        ),
+        ("/v1/contracts/{contract}/export", format!("{c}/export")),
+        (
             "/v1/contracts/{contract}/indicators",
             format!("{c}/indicators?period=2023-Q3"),
         ),
