@@ -104,10 +104,9 @@ impl NoteVerifier {
     /// be the one the name and key give.
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
         let bad = |why: &str| NoteError::MalformedVerifierKey(format!("{vkey:?}: {why}"));
-        let mut parts = vkey.trim().split('+');
-        let (Some(name), Some(id), Some(key), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        // The name and the key id hold no `+`; the key's base64 may.
+        let mut parts = vkey.trim().splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad("three parts separated by +"));
         };
         if name.is_empty() || name.chars().any(char::is_whitespace) {
@@ -327,6 +326,27 @@ mod tests {
                 &Signature::from_bytes(&signature)
             )
             .is_ok());
+    }
+
+    #[test]
+    fn a_verifier_key_whose_base64_holds_a_plus_reads() {
+        // The base64 of a key may hold `+`, the separator of the three parts: only the first
+        // two `+` separate.
+        let (seed, vkey) = (0..=255u8)
+            .map(|n| {
+                let key = CheckpointKey::from_seed([n; 32]);
+                (n, key.note_verifier_key("cuneo-communal-living"))
+            })
+            .find(|(_, vkey)| vkey.matches('+').count() > 2)
+            .expect("some seed gives a key with + in its base64");
+        let verifier = NoteVerifier::parse(&vkey).expect("a verifier key");
+        let key = CheckpointKey::from_seed([seed; 32]);
+        let root = crate::hash::leaf_hash(b"root");
+        let note = key.sign_note("cuneo-communal-living", 7, &root);
+        CheckpointNote::parse(&note)
+            .expect("a checkpoint note")
+            .verify(std::slice::from_ref(&verifier))
+            .expect("verifies");
     }
 
     #[test]
