@@ -674,17 +674,7 @@ pub async fn store_key(
     contracts: &[ContractId],
     provider_id: Option<&str>,
 ) -> Result<(), esito_store::StoreError> {
-    store
-        .insert_key(&KeyRecord {
-            key_hash: key_hash(key),
-            principal: principal.to_owned(),
-            role: role.as_str().to_owned(),
-            contracts: contracts.iter().map(ToString::to_string).collect(),
-            provider_id: provider_id.map(str::to_owned),
-            expires_at: None,
-            demo: false,
-        })
-        .await
+    insert_lasting_key(store, key, principal, role, contracts, provider_id, false).await
 }
 
 /// Stores the hash of one of the demo's fixed keys, marked so that it works only while the
@@ -697,6 +687,19 @@ pub async fn store_demo_key(
     contracts: &[ContractId],
     provider_id: Option<&str>,
 ) -> Result<(), esito_store::StoreError> {
+    insert_lasting_key(store, key, principal, role, contracts, provider_id, true).await
+}
+
+/// The hash of a key that never expires, demo or not.
+async fn insert_lasting_key(
+    store: &Store,
+    key: &str,
+    principal: &str,
+    role: Role,
+    contracts: &[ContractId],
+    provider_id: Option<&str>,
+    demo: bool,
+) -> Result<(), esito_store::StoreError> {
     store
         .insert_key(&KeyRecord {
             key_hash: key_hash(key),
@@ -705,7 +708,7 @@ pub async fn store_demo_key(
             contracts: contracts.iter().map(ToString::to_string).collect(),
             provider_id: provider_id.map(str::to_owned),
             expires_at: None,
-            demo: true,
+            demo,
         })
         .await
 }

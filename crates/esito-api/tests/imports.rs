@@ -2,14 +2,12 @@
 //! PostgreSQL: every bad row reported with its line and column and nothing written; the file
 //! fixed, every row written; the same file again, nothing; a domain rule's refusal by its code.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use esito_api::auth::Role;
-use esito_domain::events::{AgeBand, IseeBand, ServiceFamily};
-use esito_domain::{Command, ContractId, Money};
-use esito_testkit::{both_stores, id, money, submit, Fresh};
+use esito_domain::events::{AgeBand, IseeBand};
+use esito_domain::{Command, ContractId};
+use esito_testkit::{both_stores, id, submit, Fresh};
 use serde_json::Value;
 
 mod router_fixture;
@@ -32,31 +30,10 @@ fn contract() -> ContractId {
 
 /// The contract, a provider with a product at 6.00 in every ISEE band, a beneficiary of band A.
 async fn fixture(fresh: Fresh) -> Fixture {
-    let tariffs: BTreeMap<IseeBand, Money> = IseeBand::ALL
-        .into_iter()
-        .map(|band| (band, money("6.00")))
-        .collect();
-    let submissions = vec![
-        register_contract("Import"),
-        submit(
-            "2023-07-01T10:00:00+02:00",
-            Command::AccreditProvider {
-                provider_id: id("prov-1"),
-                name: "Uno".into(),
-                service_family: ServiceFamily::Meals,
-            },
-        ),
-        submit(
-            "2023-07-01T10:05:00+02:00",
-            Command::ListProduct {
-                product_id: id("prod-1"),
-                provider_id: id("prov-1"),
-                name: "Pasto".into(),
-                service_family: ServiceFamily::Meals,
-                tariffs,
-            },
-        ),
-        submit(
+    let submissions = [
+        vec![register_contract("Import")],
+        router_fixture::provider_with_a_meal().to_vec(),
+        vec![submit(
             "2023-07-02T10:00:00+02:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id("ben-1"),
@@ -65,8 +42,9 @@ async fn fixture(fresh: Fresh) -> Fixture {
                 age_band: AgeBand::From80,
                 flags: vec![],
             },
-        ),
-    ];
+        )],
+    ]
+    .concat();
     router_fixture::serve(fresh, &contract(), &submissions, esito_api::AppState::new).await
 }
 

@@ -5,7 +5,7 @@
 
 mod router_fixture;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use esito_api::auth::Role;
@@ -13,8 +13,8 @@ use esito_api::identities::Vault;
 use esito_api::views::{may_see, FIELDS};
 use esito_api::AppState;
 use esito_domain::events::{
-    AccessChannel, AccessOutcome, AgeBand, IseeBand, NeedCategory, OrderChannel, ServiceFamily,
-    TokenRecipient, VulnerabilityFlag,
+    AccessChannel, AccessOutcome, AgeBand, IseeBand, NeedCategory, OrderChannel, TokenRecipient,
+    VulnerabilityFlag,
 };
 use esito_domain::{Command, ContractId, Money, StreamId};
 use esito_testkit::{both_stores, submit, Fresh};
@@ -45,82 +45,66 @@ async fn fixture(fresh: Fresh) -> Fixture {
         .adopt_vault_master_key(&master.key_id())
         .await
         .expect("recorded");
-    let tariffs: BTreeMap<IseeBand, Money> = IseeBand::ALL
-        .into_iter()
-        .map(|band| (band, money("6.00")))
-        .collect();
-    let submissions = vec![
-        register_contract("Views"),
-        submit(
-            "2023-07-01T09:05:00+02:00",
-            router_fixture::rate_card_from_the_start("orders_placed", "1", None),
-        ),
-        submit(
-            "2023-07-01T10:00:00+02:00",
-            Command::AccreditProvider {
-                provider_id: id("prov-1"),
-                name: "Uno".into(),
-                service_family: ServiceFamily::Meals,
-            },
-        ),
-        submit(
-            "2023-07-01T10:05:00+02:00",
-            Command::ListProduct {
-                product_id: id("prod-1"),
-                provider_id: id("prov-1"),
-                name: "Pasto".into(),
-                service_family: ServiceFamily::Meals,
-                tariffs,
-            },
-        ),
-        submit(
-            "2023-07-02T10:00:00+02:00",
-            Command::RegisterBeneficiary {
-                beneficiary_id: id("ben-1"),
-                isee_band: IseeBand::A,
-                household_size: 3,
-                age_band: AgeBand::From80,
-                flags: vec![VulnerabilityFlag::LargeFamily],
-            },
-        ),
-        submit(
-            "2023-07-02T10:30:00+02:00",
-            Command::AssessNeed {
-                beneficiary_id: id("ben-1"),
-                needs: vec![NeedCategory::ElderlyCare],
-                score: Some(4),
-            },
-        ),
-        submit(
-            "2023-07-03T10:00:00+02:00",
-            Command::PlaceOrder {
-                order_id: id("ord-1"),
-                beneficiary_id: id("ben-1"),
-                product_id: id("prod-1"),
-                channel: OrderChannel::Online,
-                price: money("6.00"),
-            },
-        ),
-        submit(
-            "2023-07-03T10:01:00+02:00",
-            Command::IssueToken {
-                order_id: id("ord-1"),
-                token_code: "TK-1".into(),
-                notified_to: vec![TokenRecipient::Client],
-                expires_on: "2024-12-31".parse().expect("date"),
-            },
-        ),
-        submit(
-            "2023-07-04T10:00:00+02:00",
-            Command::RecordAccess {
-                access_id: id("acc-1"),
-                beneficiary_id: Some(id("ben-1")),
-                channel: AccessChannel::InPerson,
-                need: NeedCategory::ElderlyCare,
-                outcome: AccessOutcome::InformationOnly,
-            },
-        ),
-    ];
+    let submissions = [
+        vec![
+            register_contract("Views"),
+            submit(
+                "2023-07-01T09:05:00+02:00",
+                router_fixture::rate_card_from_the_start("orders_placed", "1", None),
+            ),
+        ],
+        router_fixture::provider_with_a_meal().to_vec(),
+        vec![
+            submit(
+                "2023-07-02T10:00:00+02:00",
+                Command::RegisterBeneficiary {
+                    beneficiary_id: id("ben-1"),
+                    isee_band: IseeBand::A,
+                    household_size: 3,
+                    age_band: AgeBand::From80,
+                    flags: vec![VulnerabilityFlag::LargeFamily],
+                },
+            ),
+            submit(
+                "2023-07-02T10:30:00+02:00",
+                Command::AssessNeed {
+                    beneficiary_id: id("ben-1"),
+                    needs: vec![NeedCategory::ElderlyCare],
+                    score: Some(4),
+                },
+            ),
+            submit(
+                "2023-07-03T10:00:00+02:00",
+                Command::PlaceOrder {
+                    order_id: id("ord-1"),
+                    beneficiary_id: id("ben-1"),
+                    product_id: id("prod-1"),
+                    channel: OrderChannel::Online,
+                    price: money("6.00"),
+                },
+            ),
+            submit(
+                "2023-07-03T10:01:00+02:00",
+                Command::IssueToken {
+                    order_id: id("ord-1"),
+                    token_code: "TK-1".into(),
+                    notified_to: vec![TokenRecipient::Client],
+                    expires_on: "2024-12-31".parse().expect("date"),
+                },
+            ),
+            submit(
+                "2023-07-04T10:00:00+02:00",
+                Command::RecordAccess {
+                    access_id: id("acc-1"),
+                    beneficiary_id: Some(id("ben-1")),
+                    channel: AccessChannel::InPerson,
+                    need: NeedCategory::ElderlyCare,
+                    outcome: AccessOutcome::InformationOnly,
+                },
+            ),
+        ],
+    ]
+    .concat();
     let contract = ContractId::parse(CONTRACT).expect("valid");
     let identity: esito_vault::Identity = serde_json::from_value(json!({
         "given_name": GIVEN_NAME, "family_name": "Sbarbaro", "fiscal_code": "RSSMRA85T10A562S",

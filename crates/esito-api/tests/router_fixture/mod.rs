@@ -13,13 +13,44 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use esito_api::auth::{store_key, Role};
 use esito_api::AppState;
-use esito_domain::events::{AccessChannel, AccessOutcome, NeedCategory, PeriodKind};
+use esito_domain::events::{
+    AccessChannel, AccessOutcome, IseeBand, NeedCategory, PeriodKind, ServiceFamily,
+};
 use esito_domain::terms::{ContractChange, PaymentRule, PaymentTerms};
 use esito_domain::{Command, ContractId, Money, Rate, StreamId, Submission};
 use esito_store::Store;
 use esito_testkit::{submit, Fresh};
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+/// Provider `prov-1` accredited for meals, and its product `prod-1` listed at 6.00 in every
+/// ISEE band.
+pub fn provider_with_a_meal() -> [Submission; 2] {
+    let tariffs = IseeBand::ALL
+        .into_iter()
+        .map(|band| (band, esito_testkit::money("6.00")))
+        .collect();
+    [
+        submit(
+            "2023-07-01T10:00:00+02:00",
+            Command::AccreditProvider {
+                provider_id: esito_testkit::id("prov-1"),
+                name: "Uno".into(),
+                service_family: ServiceFamily::Meals,
+            },
+        ),
+        submit(
+            "2023-07-01T10:05:00+02:00",
+            Command::ListProduct {
+                product_id: esito_testkit::id("prod-1"),
+                provider_id: esito_testkit::id("prov-1"),
+                name: "Pasto".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs,
+            },
+        ),
+    ]
+}
 
 /// The router under test over a fresh store.
 pub type Fixture = esito_testkit::Fixture<Router>;
