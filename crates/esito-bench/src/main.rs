@@ -57,6 +57,9 @@ struct BenchArgs {
     /// Measure only `esito import` of a large CSV file (SQLite, and PostgreSQL when given).
     #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators"])]
     only_import: bool,
+    /// Measure only `esito verify` on an export of `--verify-entries` entries (no database).
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators", "scale"])]
+    only_verify: bool,
     /// Stored entries each reading of `StoredEntry` is timed on.
     #[arg(long, default_value_t = 200_000)]
     stored_entries: u64,
@@ -165,6 +168,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.only_vault {
         return vault(&args).await;
+    }
+    if args.only_verify {
+        let scratch = tempfile::tempdir()?;
+        let verify = verify::measure(scratch.path(), args.verify_entries)?;
+        return write(&args.out, "verify-only.json", &verify);
     }
     if args.only_import {
         let scratch = tempfile::tempdir()?;

@@ -81,7 +81,7 @@ pub fn measure(dir: &Path, entries: u64) -> anyhow::Result<serde_json::Value> {
         "entries/s",
         "raw SHA-256 leaf hashes/s",
         raw,
-        Some(0.3),
+        Some(0.8),
     );
     let peak_mib = run.peak_mib;
     println!(

@@ -1,4 +1,4 @@
-//! One export line read for verification: the entry borrowed from the line's text, canonicalized and hashed, with nothing learnt from other lines.
+//! One export line read for verification: as the service writes it, checked to be canonical and hashed as it stands; otherwise the entry borrowed from the line's text, canonicalized and hashed; with nothing learnt from other lines.
 //!
 //! Invariant: [`ParsedLine::read`] says what the owned [`ExportLine`] reader says of the same
 //! bytes, down to the wording of its error.
@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::ExportLine;
+use super::{canonical_line, ExportLine};
 use crate::checkpoint::Checkpoint;
 use crate::entry::BorrowedEntry;
 use crate::hash::{leaf_hash, Hash};
@@ -42,6 +42,17 @@ impl<'a> ParsedLine<'a> {
     /// is the reason the line is not an export line, exactly as the [`ExportLine`] reader
     /// words it.
     pub(super) fn read(line: &'a [u8], canonical: &mut Vec<u8>) -> Result<Self, String> {
+        // A line as the service writes it is already canonical: checked in one pass and hashed
+        // as it stands.
+        if let Some(quick) = canonical_line::read(line) {
+            return Ok(Self::Entry {
+                position: quick.position,
+                written: quick.written,
+                entry_position: quick.entry_position,
+                contract_id: Cow::Borrowed(quick.contract_id),
+                leaf: quick.leaf,
+            });
+        }
         // Checking the whole line as UTF-8 at once, and reading it as text, spares the reader
         // checking each string on its own; a line that is not UTF-8 is not JSON either and
         // goes to the owned reading for its error.

@@ -61,6 +61,11 @@
 //! [`ExportVerifier::verify_line`] would see, so the result and the first failure are the same
 //! as when the lines are verified one by one, however the threads are scheduled.
 //!
+//! A line exactly as the service writes it needs no canonicalizing: its entry's bytes are
+//! already the RFC 8785 form, which one pass over them confirms, and the leaf hash is taken of
+//! them as they stand. Any other line (escapes, decimals, whitespace, a hand-edited member) is
+//! parsed and canonicalized as above, and both readings say the same of every line.
+//!
 //! # Limits
 //!
 //! Without checkpoints the verifier cannot notice entries cut off the end of an export: a
@@ -71,6 +76,7 @@
 //! the verifier holds, with checkpoints signed again by the service's own key, passes.
 
 mod batch;
+mod canonical_line;
 mod line;
 mod seekable;
 #[cfg(test)]

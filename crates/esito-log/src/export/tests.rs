@@ -456,3 +456,128 @@ fn the_hashes_kept_grow_with_the_log_only_by_its_logarithm() {
         );
     }
 }
+
+/// An entry whose every string and number the quick reading takes as it stands.
+fn plain_entry(position: u64) -> Entry {
+    Entry {
+        recorded_by: "operator-7".to_owned(),
+        payload: serde_json::json!({
+            "need": "elderly_care",
+            "outcome": {"kind": "referred", "service": "Servizi sociali del Comune"},
+            "n": [position, -1, null, true, false, [], {}],
+            "state": "caf\u{e9} \u{1f600}"
+        }),
+        ..entry(position)
+    }
+}
+
+/// An entry line as the service writes it: the entry in canonical form.
+fn service_line(entry: &Entry) -> String {
+    format!(
+        r#"{{"position":{},"leaf_hash":"{}","entry":{}}}"#,
+        entry.position,
+        entry.leaf_hash(),
+        entry.canonical_json()
+    )
+}
+
+#[test]
+fn the_lines_the_service_writes_are_read_quickly() {
+    for position in 1..=14 {
+        let line = format!("{}\n", service_line(&plain_entry(position)));
+        let quick = super::canonical_line::read(line.as_bytes())
+            .unwrap_or_else(|| panic!("read quickly: {line}"));
+        assert_eq!(
+            Ok(Said::Entry(
+                quick.position,
+                quick.written,
+                quick.entry_position,
+                quick.contract_id.to_owned(),
+                quick.leaf
+            )),
+            owned_reading(line.as_bytes())
+        );
+    }
+}
+
+mod quick_reading {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::{owned_reading, plain_entry, service_line, Said};
+    use crate::export::canonical_line;
+    use crate::export::ExportLine;
+    use crate::jcs::MAX_EXACT_INTEGER;
+
+    /// JSON values in and around the quick reading's subset: escapes, non-ASCII names,
+    /// decimals and integers beyond the exact range included.
+    fn value() -> impl Strategy<Value = Value> {
+        let max = i64::try_from(MAX_EXACT_INTEGER).expect("fits");
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-max..=max).prop_map(Value::from),
+            prop_oneof![Just(MAX_EXACT_INTEGER + 1), Just(u64::MAX)].prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z0-9 \u{e9}\u{1f600}\"\\\\\n\u{7f}\u{1}/]{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-zA-Z_\u{e000}\u{1f600}]{0,3}", inner, 0..4)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bytes that change a line's meaning or its form when put in place of another.
+    const ALTERATIONS: &[u8] = b" \t\n0179af\"\\{}[],:.eE-+ux\xc3\xff";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whenever the quick reading takes a line, the full reading says the same of it:
+        /// of a written line, and of that line with a byte changed, put in or taken out.
+        #[test]
+        fn the_quick_reading_says_what_the_full_reading_says(
+            position in 1u64..1_000,
+            payload in prop::collection::btree_map("[a-z_]{1,6}", value(), 0..5),
+            corrects in any::<bool>(),
+            at in any::<prop::sample::Index>(),
+            byte in prop::sample::select(ALTERATIONS),
+            how in 0u8..3,
+        ) {
+            let mut entry = plain_entry(position);
+            entry.payload = Value::Object(payload.into_iter().collect());
+            entry.corrects = corrects.then(|| format!("prev-{position}"));
+            let line = service_line(&entry);
+            let written_otherwise =
+                serde_json::to_string(&ExportLine::for_entry(entry)).expect("writes");
+            let mut altered = line.clone().into_bytes();
+            let at = at.index(altered.len());
+            match how {
+                0 => altered[at] = byte,
+                1 => altered.insert(at, byte),
+                _ => {
+                    altered.remove(at);
+                }
+            }
+            for text in [line.as_bytes(), written_otherwise.as_bytes(), &altered[..]] {
+                if let Some(quick) = canonical_line::read(text) {
+                    prop_assert_eq!(
+                        Ok(Said::Entry(
+                            quick.position,
+                            quick.written,
+                            quick.entry_position,
+                            quick.contract_id.to_owned(),
+                            quick.leaf
+                        )),
+                        owned_reading(text),
+                        "{}",
+                        String::from_utf8_lossy(text)
+                    );
+                }
+            }
+        }
+    }
+}
