@@ -365,12 +365,16 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 return Err(PlanError::NeedStreamsOfType(*kind));
             }
         }
-        // Every stream of those types is in `histories`, those this batch began included.
-        context.peers = histories
-            .iter()
-            .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
-            .map(|(stream, history)| (stream.clone(), history.clone()))
-            .collect();
+        // Every stream of those types is in `histories`, those this batch began included. Most
+        // commands read no peers, and then the histories (one per stream this batch began, up
+        // to an import's thousands) are not walked for each of them.
+        if !kinds.is_empty() {
+            context.peers = histories
+                .iter()
+                .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
+                .map(|(stream, history)| (stream.clone(), history.clone()))
+                .collect();
+        }
         context.target = Some(target.clone());
         let target_state = state_of(&target)?;
         let corrects = submission.command.corrects();
