@@ -334,7 +334,7 @@ pub fn project(source: &Source<'_>) -> Result<Node, BooksError> {
     );
     put(
         "outcome_metrics",
-        outcome_metrics(rules, &metric_of, source.reports),
+        outcome_metrics(&terms.template, rules, &metric_of, source.reports),
     );
     put("outcome_pricings", outcome_pricings(rules, &metric_of));
     put(
@@ -413,15 +413,25 @@ fn dates(
 }
 
 fn outcome_metrics(
+    template: &str,
     rules: &[PaymentRule],
     metric_of: &BTreeMap<String, String>,
     reports: &BTreeMap<Period, IndicatorReport>,
 ) -> Node {
+    // The template's definitions say what each indicator is; the reports, where the template
+    // is not built in.
+    let definitions = esito_indicators::templates::built_in(template).and_then(Result::ok);
     let described = |id: &str| {
-        reports
-            .values()
-            .flat_map(|report| &report.indicators)
-            .find(|indicator| indicator.id == id)
+        definitions
+            .and_then(|definitions| definitions.indicators.iter().find(|i| i.id == id))
+            .map(|indicator| (&indicator.label, &indicator.unit))
+            .or_else(|| {
+                reports
+                    .values()
+                    .flat_map(|report| &report.indicators)
+                    .find(|indicator| indicator.id == id)
+                    .map(|indicator| (&indicator.label, &indicator.unit))
+            })
     };
     Node::Array(
         rules
@@ -433,10 +443,9 @@ fn outcome_metrics(
                         format!("Consegna accettata: {deliverable} / Deliverable accepted"),
                         "consegna / deliverable".to_owned(),
                     ),
-                    (_, Some(indicator)) => (
-                        format!("{} / {}", indicator.label.it, indicator.label.en),
-                        indicator.unit.clone(),
-                    ),
+                    (_, Some((label, unit))) => {
+                        (format!("{} / {}", label.it, label.en), unit.clone())
+                    }
                     (_, None) => (subject.to_owned(), String::new()),
                 };
                 let mut metric = object([
