@@ -1229,6 +1229,8 @@ fn the_evaluator_guide_runs_as_printed() {
         "entry 17 is in the tree of size 963, which extends the checkpoint at size 962",
         // The export fetched over HTTP is the database's.
         "\nsame\n",
+        // So is the INDIGO document.
+        "\nsame INDIGO\n",
     ] {
         assert!(printed.contains(expected), "{expected}:\n{printed}");
     }

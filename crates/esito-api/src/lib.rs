@@ -16,6 +16,7 @@ pub mod identities;
 pub mod import;
 mod imports;
 pub mod indicators;
+pub mod indigo;
 pub mod keys;
 pub mod metrics;
 pub mod openapi;
@@ -242,6 +243,10 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/contracts/{contract}/batch", post(batch))
         .route("/v1/contracts/{contract}/events", get(reads::events))
         .route("/v1/contracts/{contract}/export", get(export::export))
+        .route(
+            "/v1/contracts/{contract}/export/indigo",
+            get(indigo::export),
+        )
         .route(
             "/v1/contracts/{contract}/events/{event_id}",
             get(reads::event),

@@ -346,6 +346,11 @@ pub fn document() -> Value {
             "description": "Only the entries after this position, and the checkpoints above it (default 0: everything)" }],
         "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "JSON Lines, one entry or checkpoint a line (docs/design.md §3); the header esito-entries counts the entries",
             "content": { "application/x-ndjson": { "schema": { "type": "string" } } } }))]), READ_ERRORS) } }));
+    paths.insert("/v1/contracts/{contract}/export/indigo".to_owned(), json!({ "get": {
+        "summary": "The contract as one INDIGO project.json (schemas/indigo/project.json): parties, dates, outcome metrics and pricings, payers' commitments, the funder's investment, each approved or paid settlement's lines as outcome payments and its money as transactions, results per settled period; the same bytes as `esito export --format indigo` (evaluator, payer, funder, admin)",
+        "parameters": [contract_parameter()],
+        "responses": errors(Map::from_iter([("200".to_owned(), json!({ "description": "An INDIGO project document (docs/interoperability.md, INDIGO)",
+            "content": { "application/json": { "schema": { "type": "object" } } } }))]), READ_ERRORS) } }));
     paths.insert("/v1/contracts/{contract}/checkpoints".to_owned(), json!({ "post": {
         "summary": "Sign a checkpoint of the current tree head now (admin)", "parameters": [contract_parameter()],
         "responses": errors(Map::from_iter([("201".to_owned(), ok("The checkpoint", "Checkpoint"))]), READ_ERRORS) } }));

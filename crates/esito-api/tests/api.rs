@@ -1481,6 +1481,13 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             vec![Action::ExportLog],
         ),
         route(
+            "/v1/contracts/{contract}/export/indigo",
+            "GET",
+            "/export/indigo",
+            None,
+            vec![Action::ExportLog],
+        ),
+        route(
             "/v1/contracts/{contract}/events/{event_id}",
             "GET",
             &format!("/events/{first_event}"),

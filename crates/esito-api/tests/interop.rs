@@ -22,6 +22,7 @@ both_stores!(
     the_http_export_is_the_stores_export_byte_for_byte_and_after_n_holds_only_what_is_new,
     the_checkpoint_note_verifies_by_the_c2sp_text_and_one_byte_changed_is_refused,
     indicators_explanations_and_settlements_answer_as_tables_with_the_json_figures,
+    the_indigo_document_is_the_stores_for_the_roles_that_export_and_refused_to_the_others,
 );
 
 fn contract() -> ContractId {
@@ -458,4 +459,49 @@ async fn indicators_explanations_and_settlements_answer_as_tables_with_the_json_
     .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.json["field"], "format");
+}
+
+async fn the_indigo_document_is_the_stores_for_the_roles_that_export_and_refused_to_the_others(
+    fixture: Fixture,
+) {
+    let expected = esito_api::indigo::document(&fixture.store, &contract())
+        .await
+        .expect("the document is made");
+    let document: serde_json::Value = serde_json::from_slice(&expected).expect("JSON");
+    assert_eq!(document["name"]["value"], "Export", "{document}");
+    let path = format!("/v1/contracts/{CONTRACT}/export/indigo");
+    for role in [Role::Evaluator, Role::Payer, Role::Funder, Role::Admin] {
+        let answer = get(&fixture, &path, role).await;
+        assert_eq!(answer.status, StatusCode::OK, "{role:?}: {}", answer.text);
+        assert_eq!(answer.content_type, "application/json");
+        assert!(
+            answer.text.as_bytes() == expected.as_slice(),
+            "{role:?}: {}",
+            answer.text
+        );
+    }
+    for role in [Role::Operator, Role::Provider] {
+        let answer = get(&fixture, &path, role).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{role:?}: {}",
+            answer.text
+        );
+    }
+    let unknown = get(
+        &fixture,
+        "/v1/contracts/no-such-contract/export/indigo",
+        Role::Admin,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text);
+    let asked = get(&fixture, &format!("{path}?after=3"), Role::Admin).await;
+    assert_eq!(
+        asked.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        asked.text
+    );
+    assert!(asked.text.contains("unknown_field"), "{}", asked.text);
 }

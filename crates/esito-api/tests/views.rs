@@ -195,6 +195,10 @@ fn reads(first_event: &str) -> Vec<(&'static str, String)> {
         ),
         ("/v1/contracts/{contract}/export", format!("{c}/export")),
         (
+            "/v1/contracts/{contract}/export/indigo",
+            format!("{c}/export/indigo"),
+        ),
+        (
             "/v1/contracts/{contract}/indicators",
             format!("{c}/indicators?period=2023-Q3"),
         ),

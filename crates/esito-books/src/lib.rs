@@ -19,6 +19,7 @@
 mod books;
 mod error;
 mod gather;
+pub mod indigo;
 pub mod offline;
 
 pub use books::{recorded, Books, Needed, BOOK_STREAM_TYPES};

@@ -1,6 +1,7 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod backup;
+mod export;
 mod fetch;
 mod import;
 mod indicators;
@@ -86,6 +87,10 @@ enum Commands {
         /// default: standard output).
         #[arg(long, requires = "url")]
         output: Option<PathBuf>,
+        /// `jsonl`: the log, as `esito verify` reads it; `indigo`: one INDIGO project.json
+        /// (from the database).
+        #[arg(long, value_enum, default_value_t = export::ExportFormat::Jsonl, conflicts_with = "url")]
+        format: export::ExportFormat,
     },
     /// Rebuild the indicators' projection from the log, for one contract or all.
     Rebuild {
@@ -310,6 +315,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 after,
             };
             fetch::export(&remote, output.as_deref()).await?;
+        }
+        Commands::Export {
+            contract,
+            database,
+            format: export::ExportFormat::Indigo,
+            ..
+        } => {
+            let contract = ContractId::parse(&contract).context("--contract")?;
+            export::indigo(&database, &contract).await?;
         }
         Commands::Export {
             contract, database, ..
