@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::themes::Theme;
+
 /// The four impact areas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -144,6 +146,9 @@ impl Kind {
 pub struct Indicator {
     pub id: String,
     pub area: Area,
+    /// The theme of the grid (`crate::themes`) the indicator belongs to, if its file declares
+    /// themes.
+    pub theme: Option<String>,
     pub label: Labels,
     pub unit: String,
     pub kind: Kind,
@@ -161,6 +166,8 @@ pub struct Indicator {
 pub struct Definitions {
     pub template: String,
     pub title: Labels,
+    /// The themes the file declares, in its order (`crate::themes`); empty if none.
+    pub themes: Vec<Theme>,
     pub indicators: Vec<Indicator>,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -198,10 +205,12 @@ impl Definitions {
             }
             indicators.push(raw.check(&schemas)?);
         }
+        crate::themes::check(&file.themes, &indicators)?;
         let reads = payload_reads(&indicators);
         Ok(Self {
             template: file.template,
             title: file.title,
+            themes: file.themes,
             indicators,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             reads,
@@ -395,6 +404,8 @@ fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> Definitio
 struct DefinitionsFile {
     template: String,
     title: Labels,
+    #[serde(rename = "theme", default)]
+    themes: Vec<Theme>,
     #[serde(rename = "indicator")]
     indicators: Vec<IndicatorFile>,
 }
@@ -425,6 +436,8 @@ struct SelectionFile {
 struct IndicatorFile {
     id: String,
     area: Area,
+    #[serde(default)]
+    theme: Option<String>,
     label: Labels,
     unit: String,
     kind: String,
@@ -707,6 +720,7 @@ impl IndicatorFile {
         let mut indicator = Indicator {
             id: self.id,
             area: self.area,
+            theme: self.theme,
             label: self.label,
             unit: self.unit,
             kind,
