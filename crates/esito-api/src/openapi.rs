@@ -121,7 +121,8 @@ fn answer_schemas(schemas: &mut Map<String, Value>) {
                         "theme": { "type": "string", "description": "the indicator's theme, when the definitions declare themes" },
                         "kind": { "type": "string" }, "unit": { "type": "string" }, "label": { "type": "object" },
                         "value": { "description": "null when the indicator has no value (a ratio whose denominator is 0)" },
-                        "definitions_sha256": hex_hash(), "assumption": { "type": "string" } } } } } }),
+                        "definitions_sha256": hex_hash(), "assumption": { "type": "string" },
+                        "source": { "type": "string", "description": "the seed's passage, in Italian, a parameter comes from" } } } } } }),
         ),
         (
             "Explanation",

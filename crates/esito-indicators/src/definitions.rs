@@ -156,6 +156,8 @@ pub struct Indicator {
     pub beneficiary: Option<FieldRef>,
     /// The parameters the seeds do not give, said in words.
     pub assumption: Option<String>,
+    /// The seed's passage, in Italian, that a parameter comes from (docs/assumptions.md).
+    pub source: Option<String>,
     /// The event types its selections name, as the bits of [`event_bit`]: `derive` looks
     /// further only at the indicators that may select an entry.
     selected: u128,
@@ -444,6 +446,8 @@ struct IndicatorFile {
     #[serde(default)]
     assumption: Option<String>,
     #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
     beneficiary: Option<String>,
     // count, distinct, sum
     #[serde(default)]
@@ -726,6 +730,7 @@ impl IndicatorFile {
             kind,
             beneficiary,
             assumption: self.assumption,
+            source: self.source,
             selected: 0,
         };
         indicator.selected = indicator

@@ -47,6 +47,9 @@ pub struct IndicatorValue {
     pub definitions_sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assumption: Option<String>,
+    /// The seed's passage a parameter comes from, in Italian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Builds the report, asking `inputs` for each indicator's inputs.
@@ -70,6 +73,7 @@ pub fn build(
             value: value(indicator, period, &inputs(indicator)),
             definitions_sha256: definitions.sha256.clone(),
             assumption: indicator.assumption.clone(),
+            source: indicator.source.clone(),
         })
         .collect();
     IndicatorReport {
