@@ -261,8 +261,9 @@ pub fn document() -> Value {
     schemas.insert("Appended".to_owned(), json!({ "type": "object", "required": ["event_id", "position", "leaf_hash"],
         "properties": { "event_id": { "type": "string", "format": "uuid" }, "position": { "type": "integer", "minimum": 1 },
                         "leaf_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } }));
-    schemas.insert("Problem".to_owned(), json!({ "type": "object", "required": ["type", "title", "status", "code", "detail"],
-        "properties": { "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+    schemas.insert("Problem".to_owned(), json!({ "type": "object", "required": ["type", "title", "title_it", "status", "code", "detail"],
+        "properties": { "type": { "type": "string" }, "title": { "type": "string" },
+                        "title_it": { "type": "string", "description": "the title in Italian, as the PA writes it" }, "status": { "type": "integer" },
                         "code": { "type": "string" }, "detail": { "type": "string" }, "field": { "type": "string" },
                         "index": { "type": "integer" } } }));
     answer_schemas(&mut schemas);
