@@ -11,6 +11,7 @@ pub mod facts;
 pub mod memory;
 pub mod offline;
 pub mod period;
+mod reads;
 pub mod report;
 pub mod stored;
 pub mod templates;
