@@ -184,9 +184,11 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
+        let title = crate::titles::of_code(self.code);
         let mut body = json!({
             "type": format!("https://esito.example/problems/{}", self.code),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "title": title.en,
+            "title_it": title.it,
             "status": self.status.as_u16(),
             "code": self.code,
             "detail": self.detail,

@@ -25,6 +25,7 @@ mod reads;
 mod ready;
 pub mod settlements;
 pub mod tables;
+pub mod titles;
 pub mod views;
 
 use std::collections::HashSet;

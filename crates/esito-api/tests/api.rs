@@ -1268,7 +1268,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 49] = [
+const COMMAND_TABLE: [(&str, &str); 50] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1278,6 +1278,7 @@ const COMMAND_TABLE: [(&str, &str); 49] = [
     ("ListProduct", "yy----"),
     ("ChangeProductPrice", "yy----"),
     ("WithdrawProduct", "yy----"),
+    ("StartProductPrototype", "yy----"),
     ("RegisterBeneficiary", "yy----"),
     ("UpdateBeneficiary", "yy----"),
     ("AssessNeed", "yy----"),

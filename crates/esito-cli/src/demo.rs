@@ -55,6 +55,13 @@ struct Line {
     occurred_at: OccurredAt,
     principal: String,
     command: Command,
+    /// The ids, in docs/assumptions.md, of the seeds' passages the line's figures come from.
+    /// Read by the test that every figure is marked, not by the loader.
+    #[serde(default, rename = "source")]
+    _source: Vec<String>,
+    /// The ids, in docs/assumptions.md, of the assumptions the line's figures are.
+    #[serde(default, rename = "assumption")]
+    _assumption: Vec<String>,
 }
 
 /// One programme of the demo: its contract and its submissions in the order they are appended,

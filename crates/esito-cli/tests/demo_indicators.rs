@@ -709,3 +709,74 @@ fn cremona_indicators_follow_from_the_generator() {
         "position 19 pays phase 2's balance, 7,000 + 22 %",
     );
 }
+
+#[test]
+fn cuneo_reads_as_four_themes_by_four_areas_and_counts_the_seeds_provider_network() {
+    let demo = Demo::load();
+    let h2 = demo.report(CUNEO, "2023-H2");
+    let q1 = demo.report(CUNEO, "2024-Q1");
+
+    // The seed's window, July 2023 – March 2024, is 2023-H2 and 2024-Q1. The demo accredits
+    // its 16 providers and lists their 160 products on 1 July 2023, records the 2 requests for
+    // accreditation, and starts the 2 prototypes on 14 February 2024: over the window the
+    // network's indicators give the seed's «16 fornitori accreditati», «2 fornitori in fase di
+    // accreditamento», «160 prodotti a catalogo», «2 nuovi prodotti in fase di
+    // prototipizzazione»; the 16 providers cover the seed's seven families of services.
+    let window = |id: &str| h2.count(id) + q1.count(id);
+    assert_eq!(window("providers_accredited"), 16);
+    assert_eq!(window("providers_requesting_accreditation"), 2);
+    assert_eq!(window("products_listed"), 160);
+    assert_eq!(window("products_in_prototyping"), 2);
+    q1.expect_count(
+        "products_in_prototyping",
+        2,
+        "both started on 14 February 2024",
+    );
+    h2.expect_count(
+        "service_families_covered",
+        7,
+        "prov-01 … prov-16 cover meals, cleaning, personal care, socio-health care, \
+         accompaniment, baby parking and socio-educational support",
+    );
+
+    // Every indicator names its theme; the grid has the sixteen cells, each filled.
+    for indicator in q1.json["indicators"].as_array().expect("indicators") {
+        assert!(
+            indicator["theme"].is_string(),
+            "{}: no theme",
+            indicator["id"]
+        );
+    }
+    let themes: Vec<&str> = q1.json["themes"]
+        .as_array()
+        .expect("the themes")
+        .iter()
+        .map(|theme| theme["id"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(
+        themes,
+        [
+            "service_delivery",
+            "territory_response",
+            "model_attractiveness",
+            "user_empowerment"
+        ]
+    );
+    let grid = q1.json["grid"].as_array().expect("the grid");
+    assert_eq!(grid.len(), 16);
+    for (cell, (theme, area)) in grid.iter().zip(themes.iter().flat_map(|theme| {
+        ["reach", "utilisation", "change", "economic_proxy"].map(move |area| (*theme, area))
+    })) {
+        assert_eq!(
+            (cell["theme"].as_str(), cell["area"].as_str()),
+            (Some(theme), Some(area))
+        );
+        assert!(
+            !cell["indicators"].as_array().expect("a list").is_empty(),
+            "the cell {theme} × {area} is empty"
+        );
+    }
+    // A template without themes has neither themes nor grid.
+    let torino = demo.report(TORINO, "2024-Q1");
+    assert!(torino.json.get("grid").is_none() && torino.json.get("themes").is_none());
+}

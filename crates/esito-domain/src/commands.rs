@@ -162,6 +162,13 @@ pub enum Command {
         product_id: StreamId,
         reason: String,
     },
+    /// A new product in prototyping with an accredited provider: not orderable until listed.
+    StartProductPrototype {
+        product_id: StreamId,
+        provider_id: StreamId,
+        name: String,
+        service_family: ServiceFamily,
+    },
     /// New circumstances from `effective_on`; give only what changes.
     UpdateBeneficiary {
         beneficiary_id: StreamId,
@@ -372,6 +379,7 @@ impl Command {
             Command::ReinstateProvider { .. } => "ReinstateProvider",
             Command::ChangeProductPrice { .. } => "ChangeProductPrice",
             Command::WithdrawProduct { .. } => "WithdrawProduct",
+            Command::StartProductPrototype { .. } => "StartProductPrototype",
             Command::UpdateBeneficiary { .. } => "UpdateBeneficiary",
             Command::EraseIdentity { .. } => "EraseIdentity",
             Command::AssessNeed { .. } => "AssessNeed",
@@ -412,7 +420,8 @@ impl Command {
             | Command::ReinstateProvider { provider_id } => stream(T::Provider, provider_id),
             Command::ListProduct { product_id, .. }
             | Command::ChangeProductPrice { product_id, .. }
-            | Command::WithdrawProduct { product_id, .. } => stream(T::Product, product_id),
+            | Command::WithdrawProduct { product_id, .. }
+            | Command::StartProductPrototype { product_id, .. } => stream(T::Product, product_id),
             Command::RegisterBeneficiary { beneficiary_id, .. }
             | Command::UpdateBeneficiary { beneficiary_id, .. }
             | Command::EraseIdentity { beneficiary_id }
@@ -462,7 +471,10 @@ impl Command {
     pub fn reads(&self) -> Vec<StreamRef> {
         use StreamType as T;
         match self {
-            Command::ListProduct { provider_id, .. } => vec![stream(T::Provider, provider_id)],
+            Command::ListProduct { provider_id, .. }
+            | Command::StartProductPrototype { provider_id, .. } => {
+                vec![stream(T::Provider, provider_id)]
+            }
             Command::PlaceOrder {
                 beneficiary_id,
                 product_id,

@@ -205,6 +205,8 @@ pub enum DomainError {
     },
     #[error("provider {provider_id} is not suspended")]
     ProviderNotSuspended { provider_id: StreamId },
+    #[error("product {product_id} is in prototyping: it is not in the catalogue yet")]
+    ProductInPrototyping { product_id: StreamId },
     #[error("product {product_id} was withdrawn from the catalogue on {withdrawn_on}")]
     ProductWithdrawn {
         product_id: StreamId,
@@ -464,6 +466,7 @@ impl DomainError {
             DomainError::ProviderSuspended { .. } => "provider_suspended",
             DomainError::ProviderNotSuspended { .. } => "provider_not_suspended",
             DomainError::ProductWithdrawn { .. } => "product_withdrawn",
+            DomainError::ProductInPrototyping { .. } => "product_in_prototyping",
             DomainError::UpdateChangesNothing => "update_changes_nothing",
             DomainError::ReferralWithoutAssessment { .. } => "referral_without_assessment",
             DomainError::PlacementAlreadyStarted { .. } => "placement_already_started",

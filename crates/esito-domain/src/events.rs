@@ -162,6 +162,7 @@ events! {
     ProviderReinstated => Provider,
     ProductPriceChanged => Product,
     ProductWithdrawn => Product,
+    ProductPrototypeStarted => Product,
     BeneficiaryUpdated => Beneficiary,
     NeedAssessed => Beneficiary,
     ReferralMade => Beneficiary,

@@ -755,3 +755,91 @@ fn an_order_whose_provider_state_was_not_loaded_is_not_checked_for_suspension() 
         Ok("OrderPlaced")
     );
 }
+
+// Products in prototyping
+
+fn start_prototype() -> Command {
+    Command::StartProductPrototype {
+        product_id: id("prod-1"),
+        provider_id: id("prov-1"),
+        name: "Spesa a domicilio".into(),
+        service_family: ServiceFamily::Accompaniment,
+    }
+}
+
+fn prototype_started() -> Event {
+    Event::ProductPrototypeStarted(ProductPrototypeStarted {
+        provider_id: id("prov-1"),
+        name: "Spesa a domicilio".into(),
+        service_family: ServiceFamily::Accompaniment,
+    })
+}
+
+fn with_accredited_provider() -> DecisionContext {
+    reading(
+        context(),
+        StreamType::Provider,
+        "prov-1",
+        state_after(StreamType::Provider, vec![accredited()]),
+    )
+}
+
+#[tokio::test]
+async fn an_accredited_provider_starts_a_product_in_prototyping() {
+    TestFramework::<ProductState>::with(with_accredited_provider())
+        .given_no_previous_events()
+        .when_async(submit("2024-02-15T10:00:00+01:00", start_prototype()))
+        .await
+        .then_expect_events(vec![prototype_started()]);
+}
+
+#[tokio::test]
+async fn a_prototype_of_a_provider_not_accredited_is_refused() {
+    TestFramework::<ProductState>::with(context())
+        .given_no_previous_events()
+        .when_async(submit("2024-02-15T10:00:00+01:00", start_prototype()))
+        .await
+        .then_expect_error(DomainError::UnknownProvider {
+            provider_id: id("prov-1"),
+        });
+}
+
+#[tokio::test]
+async fn a_prototype_started_twice_is_refused() {
+    TestFramework::<ProductState>::with(with_accredited_provider())
+        .given(vec![prototype_started()])
+        .when_async(submit("2024-02-16T10:00:00+01:00", start_prototype()))
+        .await
+        .then_expect_error(DomainError::ProductInPrototyping {
+            product_id: id("prod-1"),
+        });
+}
+
+#[tokio::test]
+async fn a_prototype_enters_the_catalogue_when_listed() {
+    TestFramework::<ProductState>::with(with_accredited_provider())
+        .given(vec![prototype_started()])
+        .when_async(submit(
+            "2024-04-01T10:00:00+02:00",
+            Command::ListProduct {
+                product_id: id("prod-1"),
+                provider_id: id("prov-1"),
+                name: "Pasto a domicilio".into(),
+                service_family: ServiceFamily::Meals,
+                tariffs: tariffs(["5.00", "7.00", "9.00", "12.00"]),
+            },
+        ))
+        .await
+        .then_expect_events(vec![listed()]);
+}
+
+#[tokio::test]
+async fn a_product_in_prototyping_cannot_be_ordered() {
+    TestFramework::<OrderState>::with(order_context(vec![prototype_started()], vec![accredited()]))
+        .given_no_previous_events()
+        .when_async(order("2024-02-20T10:00:00+01:00", "7.00"))
+        .await
+        .then_expect_error(DomainError::ProductInPrototyping {
+            product_id: id("prod-1"),
+        });
+}

@@ -12,6 +12,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::reads::{event_bit, payload_reads, EventReads};
+use crate::themes::Theme;
+
 /// The four impact areas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -144,6 +147,9 @@ impl Kind {
 pub struct Indicator {
     pub id: String,
     pub area: Area,
+    /// The theme of the grid (`crate::themes`) the indicator belongs to, if its file declares
+    /// themes.
+    pub theme: Option<String>,
     pub label: Labels,
     pub unit: String,
     pub kind: Kind,
@@ -151,9 +157,11 @@ pub struct Indicator {
     pub beneficiary: Option<FieldRef>,
     /// The parameters the seeds do not give, said in words.
     pub assumption: Option<String>,
+    /// The seed's passage, in Italian, that a parameter comes from (docs/assumptions.md).
+    pub source: Option<String>,
     /// The event types its selections name, as the bits of [`event_bit`]: `derive` looks
     /// further only at the indicators that may select an entry.
-    selected: u128,
+    pub(crate) selected: u128,
 }
 
 /// A template's indicators, with the SHA-256 of the file they were read from.
@@ -161,6 +169,8 @@ pub struct Indicator {
 pub struct Definitions {
     pub template: String,
     pub title: Labels,
+    /// The themes the file declares, in its order (`crate::themes`); empty if none.
+    pub themes: Vec<Theme>,
     pub indicators: Vec<Indicator>,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -198,10 +208,12 @@ impl Definitions {
             }
             indicators.push(raw.check(&schemas)?);
         }
+        crate::themes::check(&file.themes, &indicators)?;
         let reads = payload_reads(&indicators);
         Ok(Self {
             template: file.template,
             title: file.title,
+            themes: file.themes,
             indicators,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             reads,
@@ -239,146 +251,6 @@ impl Definitions {
     }
 }
 
-/// What the indicators read from an event type they select.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct EventReads {
-    event_type: String,
-    /// Its [`event_bit`].
-    bit: u128,
-    /// The top-level payload fields read, in order.
-    fields: Vec<String>,
-}
-
-const _: () = assert!(
-    Event::TYPES.len() <= 128,
-    "every event type needs a bit of the u128 sets of selected event types"
-);
-
-/// The bit of an event type in a set of event types: its place among the domain's event
-/// types; every bit for any other, which no selection names.
-fn event_bit(event_type: &str) -> u128 {
-    Event::TYPES
-        .iter()
-        .position(|known| *known == event_type)
-        .map_or(u128::MAX, |place| 1 << place)
-}
-
-impl Indicator {
-    /// Whether any selection of the indicator may name the event type of this
-    /// [`Definitions::selected_bit`]; if not, it derives no fact from the entry.
-    pub(crate) fn may_select(&self, bit: u128) -> bool {
-        self.selected & bit != 0
-    }
-
-    /// Each selection of the indicator, with the fields read from an event it selects. A
-    /// savings indicator's fields are all counted with both its selections.
-    fn selections<'i>(&'i self) -> Vec<(&'i Selection, Vec<&'i FieldRef>)> {
-        fn measured(measure: &Measure) -> Option<&FieldRef> {
-            match measure {
-                Measure::Count => None,
-                Measure::Distinct(field) | Measure::Sum(field) => Some(field),
-            }
-        }
-        let beneficiary = self.beneficiary.as_ref();
-        let with = |fields: &[Option<&'i FieldRef>]| -> Vec<&'i FieldRef> {
-            fields
-                .iter()
-                .flatten()
-                .copied()
-                .chain(beneficiary)
-                .collect()
-        };
-        match &self.kind {
-            Kind::Count { select } => vec![(select, with(&[]))],
-            Kind::Distinct { select, field } | Kind::Sum { select, field } => {
-                vec![(select, with(&[Some(field)]))]
-            }
-            Kind::Ratio {
-                numerator,
-                denominator,
-            } => vec![
-                (&numerator.0, with(&[measured(&numerator.1)])),
-                (&denominator.0, with(&[measured(&denominator.1)])),
-            ],
-            Kind::Occupancy {
-                available,
-                withdrawn,
-                occupied,
-                vacated,
-            } => [
-                Some(available),
-                withdrawn.as_ref(),
-                Some(occupied),
-                Some(vacated),
-            ]
-            .into_iter()
-            .flatten()
-            .map(|select| (select, with(&[])))
-            .collect(),
-            Kind::CohortShare {
-                entered,
-                reached,
-                key,
-                ..
-            } => vec![(entered, with(&[Some(key)])), (reached, with(&[Some(key)]))],
-            Kind::Savings {
-                start,
-                outcome,
-                key,
-                unit_cost,
-                ..
-            } => {
-                let cost = match unit_cost {
-                    UnitCost::Fixed(_) => None,
-                    UnitCost::StartField(field) | UnitCost::OutcomeField(field) => Some(field),
-                };
-                let fields = with(&[Some(key), cost]);
-                start
-                    .iter()
-                    .chain([outcome])
-                    .map(|select| (select, fields.clone()))
-                    .collect()
-            }
-        }
-    }
-}
-
-/// For each event type the indicators select, the top-level payload fields they read from it.
-fn payload_reads(indicators: &[Indicator]) -> Vec<EventReads> {
-    let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for indicator in indicators {
-        for (select, fields) in indicator.selections() {
-            let filtered = select
-                .filters
-                .iter()
-                .map(|(path, _)| path.as_slice())
-                .filter(|path| *path != ["@stream_id"]);
-            let named = fields.into_iter().filter_map(|field| match field {
-                FieldRef::StreamId => None,
-                FieldRef::Payload(path) => Some(path.as_slice()),
-            });
-            let tops: Vec<&String> = filtered
-                .chain(named)
-                .filter_map(|path| path.first())
-                .collect();
-            for event in &select.events {
-                reads
-                    .entry(event.clone())
-                    .or_default()
-                    .extend(tops.iter().map(|top| (*top).clone()));
-            }
-        }
-    }
-    reads
-        .into_iter()
-        .map(|(event_type, fields)| EventReads {
-            bit: event_bit(&event_type),
-            event_type,
-            fields: fields.into_iter().collect(),
-        })
-        .collect()
-}
-
 fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
     DefinitionError::Invalid {
         indicator: indicator.to_owned(),
@@ -395,6 +267,8 @@ fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> Definitio
 struct DefinitionsFile {
     template: String,
     title: Labels,
+    #[serde(rename = "theme", default)]
+    themes: Vec<Theme>,
     #[serde(rename = "indicator")]
     indicators: Vec<IndicatorFile>,
 }
@@ -425,11 +299,15 @@ struct SelectionFile {
 struct IndicatorFile {
     id: String,
     area: Area,
+    #[serde(default)]
+    theme: Option<String>,
     label: Labels,
     unit: String,
     kind: String,
     #[serde(default)]
     assumption: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
     #[serde(default)]
     beneficiary: Option<String>,
     // count, distinct, sum
@@ -707,11 +585,13 @@ impl IndicatorFile {
         let mut indicator = Indicator {
             id: self.id,
             area: self.area,
+            theme: self.theme,
             label: self.label,
             unit: self.unit,
             kind,
             beneficiary,
             assumption: self.assumption,
+            source: self.source,
             selected: 0,
         };
         indicator.selected = indicator

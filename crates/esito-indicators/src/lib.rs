@@ -11,9 +11,11 @@ pub mod facts;
 pub mod memory;
 pub mod offline;
 pub mod period;
+mod reads;
 pub mod report;
 pub mod stored;
 pub mod templates;
+pub mod themes;
 
 pub use definitions::{Area, DefinitionError, Definitions, Indicator, Kind};
 pub use evaluate::{value, Aggregate, Inputs, Value};
@@ -22,3 +24,4 @@ pub use memory::MemoryProjection;
 pub use period::{Period, PeriodError};
 pub use report::{IndicatorReport, IndicatorValue};
 pub use stored::{StoredEntry, StoredError};
+pub use themes::{GridCell, Theme};

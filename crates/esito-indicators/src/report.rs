@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::definitions::{Area, Definitions, Indicator, Labels};
 use crate::evaluate::{value, Inputs, Value};
 use crate::period::Period;
+use crate::themes::{self, GridCell, Theme};
 
 /// Every indicator of a template for one period, as of one log position.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,6 +21,13 @@ pub struct IndicatorReport {
     pub end_on: NaiveDate,
     pub template: String,
     pub definitions_sha256: String,
+    /// The themes the definitions declare; empty if none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<Theme>,
+    /// The grid themes × areas, themes first: which indicators fill each cell; empty if the
+    /// definitions declare no themes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grid: Vec<GridCell>,
     pub indicators: Vec<IndicatorValue>,
 }
 
@@ -28,6 +36,8 @@ pub struct IndicatorReport {
 pub struct IndicatorValue {
     pub id: String,
     pub area: Area,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
     pub kind: &'static str,
     pub unit: String,
     pub label: Labels,
@@ -37,6 +47,9 @@ pub struct IndicatorValue {
     pub definitions_sha256: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assumption: Option<String>,
+    /// The seed's passage a parameter comes from, in Italian.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Builds the report, asking `inputs` for each indicator's inputs.
@@ -53,12 +66,14 @@ pub fn build(
         .map(|indicator| IndicatorValue {
             id: indicator.id.clone(),
             area: indicator.area,
+            theme: indicator.theme.clone(),
             kind: indicator.kind.name(),
             unit: indicator.unit.clone(),
             label: indicator.label.clone(),
             value: value(indicator, period, &inputs(indicator)),
             definitions_sha256: definitions.sha256.clone(),
             assumption: indicator.assumption.clone(),
+            source: indicator.source.clone(),
         })
         .collect();
     IndicatorReport {
@@ -69,6 +84,8 @@ pub fn build(
         end_on: period.end_on(),
         template: definitions.template.clone(),
         definitions_sha256: definitions.sha256.clone(),
+        themes: definitions.themes.clone(),
+        grid: themes::grid(&definitions.themes, &definitions.indicators),
         indicators,
     }
 }

@@ -364,14 +364,22 @@ fn the_definitions_name_the_payload_fields_their_indicators_read() {
     };
     assert_eq!(
         fields("OrderPlaced"),
-        Some(vec!["beneficiary_id", "channel", "isee_band", "product_id"])
+        Some(vec![
+            "beneficiary_id",
+            "channel",
+            "isee_band",
+            "price",
+            "product_id"
+        ])
     );
     assert_eq!(fields("AccessRecorded"), Some(vec!["beneficiary_id"]));
     assert_eq!(fields("TenancyEnded"), Some(vec!["reason"]));
     assert_eq!(fields("RentPaid"), Some(vec!["amount"]));
     assert_eq!(fields("TokenIssued"), Some(vec![]));
     assert_eq!(fields("TokenRedeemed"), Some(vec![]));
-    assert_eq!(fields("ProviderAccredited"), None);
+    assert_eq!(fields("ProviderAccredited"), Some(vec!["service_family"]));
+    assert_eq!(fields("ProductPrototypeStarted"), Some(vec![]));
+    assert_eq!(fields("ProductPriceChanged"), None);
     assert!(cuneo.selects_event("TenantMilestoneReached"));
     assert!(!cuneo.selects_event("ContractRegistered"));
 }
@@ -484,7 +492,7 @@ fn only_the_payload_the_definitions_read_is_read() {
     let mut entry = StoredEntry::parse_for(1, &order, Some(&cuneo)).expect("a stored entry");
     assert_eq!(
         entry.payload(),
-        Some(&json!({"beneficiary_id": "b1", "channel": "online"}))
+        Some(&json!({"beneficiary_id": "b1", "channel": "online", "price": "4.00"}))
     );
     assert_eq!(
         entry.read_whole_payload(),
@@ -492,10 +500,10 @@ fn only_the_payload_the_definitions_read_is_read() {
             &json!({"beneficiary_id": "b1", "channel": "online", "price": "4.00", "provider_id": "p"})
         )
     );
-    let unselected = text("ProviderAccredited", json!({"name": "p"}));
+    let unselected = text("ProductPriceChanged", json!({"effective_on": "2024-01-05"}));
     let entry = StoredEntry::parse_for(1, &unselected, Some(&cuneo)).expect("a stored entry");
     assert_eq!(entry.payload(), None);
-    assert_eq!(entry.raw_payload(), r#"{"name":"p"}"#);
+    assert_eq!(entry.raw_payload(), r#"{"effective_on":"2024-01-05"}"#);
 }
 
 #[test]
@@ -594,8 +602,9 @@ fn a_payload_value_the_definitions_read_is_checked_and_one_they_skip_is_not() {
             .starts_with("position 4: the stored entry cannot be read: the payload cannot be read"),
         "{error}"
     );
-    let skipped = text(r#"{"channel":"online","price":tru}"#);
-    let entry = StoredEntry::parse_for(4, &skipped, Some(&cuneo)).expect("the price is skipped");
+    let skipped = text(r#"{"channel":"online","provider_id":tru}"#);
+    let entry =
+        StoredEntry::parse_for(4, &skipped, Some(&cuneo)).expect("the provider id is skipped");
     assert_eq!(entry.payload(), Some(&json!({"channel": "online"})));
     assert!(StoredEntry::parse(4, &skipped).is_err());
 }

@@ -1,12 +1,112 @@
 //! A settlement document as a small printable HTML page: every line with its arithmetic, the
-//! totals, the payers and the funder's split, with no script and no external asset.
+//! totals, the payers and the funder's split, with no script and no external asset. Its labels
+//! are in Italian first, as the PA writes them (docs/glossary.md), with English beside.
 //!
 //! Invariant: every text that comes from the document goes through `escape`, so a deliverable's
-//! or a payer's name can never inject markup.
+//! or a payer's name can never inject markup; every label is one of [`LABELS`], in both
+//! languages.
 
 use std::fmt::Write;
 
 use crate::document::{FunderSection, Line, SettlementDocument};
+
+/// A label of the page, in Italian and in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    pub it: &'static str,
+    pub en: &'static str,
+}
+
+impl Label {
+    /// `italiano / English`, escaped.
+    fn text(self) -> String {
+        escape(&format!("{} / {}", self.it, self.en))
+    }
+}
+
+const fn label(it: &'static str, en: &'static str) -> Label {
+    Label { it, en }
+}
+
+const PERIOD: Label = label("Periodo", "Period");
+const AS_OF: Label = label("Posizione del registro", "As of log position");
+const TREE_HEAD: Label = label("Radice dell'albero", "Tree head");
+const FINAL: Label = label("Liquidazione finale", "Final settlement");
+const LINES: Label = label("Righe", "Lines");
+const KIND: Label = label("Tipo", "Kind");
+const SUBJECT: Label = label("Oggetto", "Subject");
+const ARITHMETIC: Label = label("Calcolo", "Arithmetic");
+const AMOUNT: Label = label("Importo", "Amount");
+const TOTALS: Label = label("Totali", "Totals");
+const PERIOD_NET: Label = label(
+    "Netto del periodo (dopo il massimale di periodo)",
+    "Period net (after the period cap)",
+);
+const NET_TOTAL: Label = label("Totale netto", "Net total");
+const VAT: Label = label("IVA", "VAT");
+const TOTAL_WITH_VAT: Label = label("Totale IVA compresa", "Total with VAT");
+const UNCOVERED_TOTAL: Label = label(
+    "Non coperto dai massimali delle amministrazioni committenti",
+    "Uncovered by the payers' caps",
+);
+const PAYERS: Label = label("Amministrazioni committenti", "Payers");
+const PAYER: Label = label("Amministrazione committente", "Payer");
+const OWES: Label = label("Dovuto", "Owes");
+const UNCOVERED: Label = label("Non coperto", "Uncovered");
+const FUNDER: Label = label("Soggetto finanziatore", "Funder");
+const ACHIEVEMENT: Label = label("Indice di conseguimento", "Achievement index");
+const RETURN_ACCRUED: Label = label("Rendimento maturato", "Return accrued");
+const WATERFALL: Label = label("Cascata", "Waterfall");
+const GUARANTEE: Label = label("Garanzia", "Guarantee");
+const STATEMENT: Label = label("Estratto conto", "Statement");
+const PRINCIPAL_DISBURSED: Label = label("Capitale erogato", "Principal disbursed");
+const PRINCIPAL_REPAID: Label = label("Capitale rimborsato", "Principal repaid");
+const PRINCIPAL_OUTSTANDING: Label = label("Capitale residuo", "Principal outstanding");
+const RETURN_PAID: Label = label("Rendimento pagato", "Return paid");
+const RETURN_UNPAID: Label = label(
+    "Rendimento non pagato, riportato",
+    "Return unpaid, carried forward",
+);
+const ACCRUED_UP_TO: Label = label("Maturato fino al (escluso)", "Accrued up to (not included)");
+const ANNUAL_RATE: Label = label("Tasso annuo del periodo", "Annual rate of this period");
+const AVERAGE_RATE: Label = label("Tasso annuo medio finora", "Average annual rate so far");
+
+/// Every label of the page.
+pub const LABELS: [Label; 33] = [
+    PERIOD,
+    AS_OF,
+    TREE_HEAD,
+    FINAL,
+    LINES,
+    KIND,
+    SUBJECT,
+    ARITHMETIC,
+    AMOUNT,
+    TOTALS,
+    PERIOD_NET,
+    NET_TOTAL,
+    VAT,
+    TOTAL_WITH_VAT,
+    UNCOVERED_TOTAL,
+    PAYERS,
+    PAYER,
+    OWES,
+    UNCOVERED,
+    FUNDER,
+    ACHIEVEMENT,
+    RETURN_ACCRUED,
+    WATERFALL,
+    GUARANTEE,
+    STATEMENT,
+    PRINCIPAL_DISBURSED,
+    PRINCIPAL_REPAID,
+    PRINCIPAL_OUTSTANDING,
+    RETURN_PAID,
+    RETURN_UNPAID,
+    ACCRUED_UP_TO,
+    ANNUAL_RATE,
+    AVERAGE_RATE,
+];
 
 const STYLE: &str = "body{font-family:Georgia,serif;max-width:62em;margin:2em auto;padding:0 1em;\
 color:#111}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:\
@@ -60,15 +160,16 @@ fn write_page(
     let period = escape(&document.period.to_string());
     write!(
         page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>Settlement {contract} {period}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <h1>Settlement of {contract}, period {period}</h1>\n"
+        "<!DOCTYPE html>\n<html lang=\"it\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>Liquidazione / Settlement {contract} {period}</title>\n<style>{STYLE}</style>\n\
+         </head>\n<body>\n<h1>Liquidazione del contratto {contract}, periodo {period} / \
+         Settlement of {contract}, period {period}</h1>\n"
     )?;
     if let Some(reason) = withdrawn {
         writeln!(
             page,
             "<p class=\"withdrawn\"><strong>Liquidazione ritirata / Settlement withdrawn.</strong> \
-             L'ente pagatore ha ritirato questa liquidazione prima della validazione: le cifre \
+             L'amministrazione committente ha ritirato questa liquidazione prima della validazione: le cifre \
              non valgono come liquidazione finché il periodo non è calcolato di nuovo. The payer \
              withdrew this settlement before it was validated: its figures stand for nothing \
              until the period is calculated again. Motivo / Reason: {}</p>",
@@ -77,61 +178,67 @@ fn write_page(
     }
     page.push_str("<dl>\n");
     let final_text = if document.final_settlement {
-        "yes"
+        "sì / yes"
     } else {
         "no"
     };
+    let (start_on, end_on) = (document.period_start_on, document.period_end_on);
     for (term, value) in [
         (
-            "Period",
-            format!(
-                "{} to {} (not included)",
-                document.period_start_on, document.period_end_on
-            ),
+            PERIOD,
+            format!("dal {start_on} al {end_on} (escluso) / {start_on} to {end_on} (not included)"),
         ),
-        ("As of log position", document.as_of.to_string()),
-        ("Tree head", document.root_hash.to_string()),
-        ("Final settlement", final_text.to_owned()),
+        (AS_OF, document.as_of.to_string()),
+        (TREE_HEAD, document.root_hash.to_string()),
+        (FINAL, final_text.to_owned()),
     ] {
-        writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(&value))?;
+        writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
     }
-    page.push_str(
-        "</dl>\n<h2>Lines</h2>\n<table>\n<thead><tr><th>Kind</th><th>Subject</th>\
-                   <th>Arithmetic</th><th class=\"amount\">Amount</th></tr></thead>\n<tbody>\n",
-    );
+    writeln!(
+        page,
+        "</dl>\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th>\
+         <th class=\"amount\">{}</th></tr></thead>\n<tbody>",
+        LINES.text(),
+        KIND.text(),
+        SUBJECT.text(),
+        ARITHMETIC.text(),
+        AMOUNT.text()
+    )?;
     for line in &document.lines {
         write_line(page, line)?;
     }
-    page.push_str("</tbody>\n</table>\n<h2>Totals</h2>\n<table>\n<tbody>\n");
-    write_total(
+    writeln!(
         page,
-        "Period net (after the period cap)",
-        &document.period_net.to_string(),
+        "</tbody>\n</table>\n<h2>{}</h2>\n<table>\n<tbody>",
+        TOTALS.text()
     )?;
-    write_total(page, "Net total", &document.total.to_string())?;
+    write_total(page, PERIOD_NET, &document.period_net.to_string())?;
+    write_total(page, NET_TOTAL, &document.total.to_string())?;
     if let Some(vat) = &document.vat {
         writeln!(
             page,
-            "<tr><td>VAT</td><td class=\"arithmetic\">{}</td><td class=\"amount\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"arithmetic\">{}</td><td class=\"amount\">{}</td></tr>",
+            VAT.text(),
             escape(&vat.arithmetic),
             escape(&vat.amount.to_string())
         )?;
-        write_total(page, "Total with VAT", &document.total_with_vat.to_string())?;
+        write_total(page, TOTAL_WITH_VAT, &document.total_with_vat.to_string())?;
     }
     if !document.uncovered.value().is_zero() {
-        write_total(
-            page,
-            "Uncovered by the payers' caps",
-            &document.uncovered.to_string(),
-        )?;
+        write_total(page, UNCOVERED_TOTAL, &document.uncovered.to_string())?;
     }
     page.push_str("</tbody>\n</table>\n");
     if !document.payers.is_empty() {
-        page.push_str(
-            "<h2>Payers</h2>\n<table>\n<thead><tr><th>Payer</th><th>Arithmetic</th>\
-             <th class=\"amount\">Owes</th><th class=\"amount\">Uncovered</th></tr></thead>\n\
-             <tbody>\n",
-        );
+        writeln!(
+            page,
+            "<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th>{}</th>\
+             <th class=\"amount\">{}</th><th class=\"amount\">{}</th></tr></thead>\n<tbody>",
+            PAYERS.text(),
+            PAYER.text(),
+            ARITHMETIC.text(),
+            OWES.text(),
+            UNCOVERED.text()
+        )?;
         for payer in &document.payers {
             writeln!(
                 page,
@@ -152,11 +259,11 @@ fn write_page(
     Ok(())
 }
 
-fn write_total(page: &mut String, label: &str, amount: &str) -> std::fmt::Result {
+fn write_total(page: &mut String, label: Label, amount: &str) -> std::fmt::Result {
     writeln!(
         page,
         "<tr class=\"total\"><td colspan=\"2\">{}</td><td class=\"amount\">{}</td></tr>",
-        escape(label),
+        label.text(),
         escape(amount)
     )
 }
@@ -189,7 +296,12 @@ fn write_line(page: &mut String, line: &Line) -> std::fmt::Result {
 }
 
 fn write_funder(page: &mut String, funder: &FunderSection) -> std::fmt::Result {
-    page.push_str("<h2>Funder</h2>\n<h3>Achievement index</h3>\n<ul>\n");
+    writeln!(
+        page,
+        "<h2>{}</h2>\n<h3>{}</h3>\n<ul>",
+        FUNDER.text(),
+        ACHIEVEMENT.text()
+    )?;
     for term in &funder.achievement.terms {
         writeln!(
             page,
@@ -200,22 +312,24 @@ fn write_funder(page: &mut String, funder: &FunderSection) -> std::fmt::Result {
     }
     writeln!(
         page,
-        "<li>{}</li>\n</ul>\n<h3>Return accrued</h3>\n<ul>",
-        escape(&funder.achievement.arithmetic)
+        "<li>{}</li>\n</ul>\n<h3>{}</h3>\n<ul>",
+        escape(&funder.achievement.arithmetic),
+        RETURN_ACCRUED.text()
     )?;
     for segment in &funder.accrual.segments {
         writeln!(
             page,
-            "<li>from {} to {}: {}</li>",
-            segment.from_on,
-            segment.to_on,
-            escape(&segment.arithmetic)
+            "<li>dal {from_on} al {to_on} / from {from_on} to {to_on}: {}</li>",
+            escape(&segment.arithmetic),
+            from_on = segment.from_on,
+            to_on = segment.to_on,
         )?;
     }
     writeln!(
         page,
-        "<li>{}</li>\n</ul>\n<h3>Waterfall</h3>\n<ol>",
-        escape(&funder.accrual.arithmetic)
+        "<li>{}</li>\n</ul>\n<h3>{}</h3>\n<ol>",
+        escape(&funder.accrual.arithmetic),
+        WATERFALL.text()
     )?;
     for step in &funder.waterfall.arithmetic {
         writeln!(page, "<li>{}</li>", escape(step))?;
@@ -224,45 +338,34 @@ fn write_funder(page: &mut String, funder: &FunderSection) -> std::fmt::Result {
     if let Some(guarantee) = &funder.guarantee {
         writeln!(
             page,
-            "<h3>Guarantee</h3>\n<p>{}</p>",
+            "<h3>{}</h3>\n<p>{}</p>",
+            GUARANTEE.text(),
             escape(&guarantee.arithmetic)
         )?;
     }
     let statement = &funder.statement;
-    page.push_str("<h3>Statement</h3>\n<table>\n<tbody>\n");
+    writeln!(page, "<h3>{}</h3>\n<table>\n<tbody>", STATEMENT.text())?;
     for (label, value) in [
         (
-            "Principal disbursed",
+            PRINCIPAL_DISBURSED,
             statement.principal_disbursed.to_string(),
         ),
-        ("Principal repaid", statement.principal_repaid.to_string()),
+        (PRINCIPAL_REPAID, statement.principal_repaid.to_string()),
         (
-            "Principal outstanding",
+            PRINCIPAL_OUTSTANDING,
             statement.principal_outstanding.to_string(),
         ),
-        ("Return accrued", statement.return_accrued.to_string()),
-        ("Return paid", statement.return_paid.to_string()),
-        (
-            "Return unpaid, carried forward",
-            statement.return_unpaid.to_string(),
-        ),
-        (
-            "Accrued up to (not included)",
-            statement.accrued_through.to_string(),
-        ),
-        (
-            "Annual rate of this period",
-            statement.annual_rate.to_string(),
-        ),
-        (
-            "Average annual rate so far",
-            statement.average_annual_rate.to_string(),
-        ),
+        (RETURN_ACCRUED, statement.return_accrued.to_string()),
+        (RETURN_PAID, statement.return_paid.to_string()),
+        (RETURN_UNPAID, statement.return_unpaid.to_string()),
+        (ACCRUED_UP_TO, statement.accrued_through.to_string()),
+        (ANNUAL_RATE, statement.annual_rate.to_string()),
+        (AVERAGE_RATE, statement.average_annual_rate.to_string()),
     ] {
         writeln!(
             page,
             "<tr><td>{}</td><td class=\"amount\">{}</td></tr>",
-            escape(label),
+            label.text(),
             escape(&value)
         )?;
     }

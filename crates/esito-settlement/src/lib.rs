@@ -32,7 +32,7 @@ pub use document::{
 pub use error::SettlementError;
 /// The period settled is the domain's, parsed where the input is read.
 pub use esito_domain::Period;
-pub use html::{render_html, render_html_withdrawn};
+pub use html::{render_html, render_html_withdrawn, Label as PageLabel, LABELS as PAGE_LABELS};
 pub use input::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Restatement,
     SettlementHistory, SettlementInput,

@@ -183,11 +183,11 @@ fn the_printable_page_shows_payers_and_the_funder() {
     input.final_settlement = true;
     let page = render_html(&settled(&input));
     for part in [
-        "<h2>Payers</h2>",
-        "<h2>Funder</h2>",
-        "<h3>Waterfall</h3>",
-        "<h3>Guarantee</h3>",
-        "Average annual rate so far",
+        "<h2>Amministrazioni committenti / Payers</h2>",
+        "<h2>Soggetto finanziatore / Funder</h2>",
+        "<h3>Cascata / Waterfall</h3>",
+        "<h3>Garanzia / Guarantee</h3>",
+        "Tasso annuo medio finora / Average annual rate so far",
     ] {
         assert!(page.contains(part), "the page lacks {part}");
     }
@@ -281,4 +281,24 @@ fn the_page_of_a_withdrawn_settlement_says_so_in_italian_first_with_the_reason()
         plain.matches("<tr").count(),
         "the same lines"
     );
+}
+
+#[test]
+fn the_printable_page_labels_are_in_italian_first_then_in_english() {
+    let page = render_html(&settled(&everything()));
+    assert!(page.contains("<html lang=\"it\">"));
+    for (label, expected) in [
+        ("<h2>Righe / Lines</h2>", true),
+        ("Totale netto / Net total", true),
+        ("Netto del periodo (dopo il massimale di periodo)", true),
+        ("<h2>Lines</h2>", false),
+    ] {
+        assert_eq!(page.contains(label), expected, "{label}");
+    }
+    for label in esito_settlement::PAGE_LABELS {
+        assert!(
+            !label.it.trim().is_empty() && !label.en.trim().is_empty() && label.it != label.en,
+            "a label in one language: {label:?}"
+        );
+    }
 }

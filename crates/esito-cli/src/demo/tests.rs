@@ -277,12 +277,13 @@ async fn the_demo_writes_the_entries_the_generators_wrote() {
     let store = Store::connect(&url).await.expect("a SQLite store");
     load(&store).await.expect("the demo loads");
     // Computed once from the generators the files were written from: every entry's event id,
-    // type, stream, `occurred_at`, principal and canonical payload, position by position.
+    // type, stream, `occurred_at`, principal and canonical payload, position by position;
+    // Cuneo's again after its two products in prototyping were added (2024-02-14).
     let expected = [
         (
             "cuneo-communal-living",
-            962,
-            "693b25f745d646d84acc1eda261300b52444b9c927f43f89aa34b1b2bc338524",
+            964,
+            "4ed9404253173279767c9e7e9d5c4aa23e1fbc67c81e1662c856d60512990345",
         ),
         (
             "torino-homes4all",
@@ -344,6 +345,8 @@ fn the_cuneo_demo_has_the_seeds_scale() {
     assert_eq!(count(&seed_window, "AccreditProvider"), 16);
     assert_eq!(count(&seed_window, "RequestProviderAccreditation"), 2);
     assert_eq!(count(&seed_window, "ListProduct"), 160);
+    // "2 nuovi prodotti in fase di prototipizzazione".
+    assert_eq!(count(&seed_window, "StartProductPrototype"), 2);
     assert_eq!(count(&seed_window, "RecordAccess"), 300);
     assert_eq!(count(&seed_window, "PlaceOrder"), 89);
     assert_eq!(count(&seed_window, "MakeUnitAvailable"), 3);

@@ -1,6 +1,6 @@
 //! The catalogue (Cuneo): providers, which ask for accreditation, are accredited, suspended and
-//! reinstated; products, with a tariff per ISEE band that dated price changes replace, until
-//! they are withdrawn.
+//! reinstated; products, first in prototyping if need be, then listed with a tariff per ISEE band
+//! that dated price changes replace, until they are withdrawn.
 //!
 //! Invariant: suspensions, reinstatements and price changes are held in date order (`decide`
 //! refuses one dated before the latest, `evolve` too), so "in force on a date" is a scan.
@@ -14,7 +14,7 @@ use super::{does_not_fit, inconsistent, non_empty, positive, DecisionContext, St
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
-    Event, IseeBand, ProductListed, ProductPriceChanged, ProductWithdrawn,
+    Event, IseeBand, ProductListed, ProductPriceChanged, ProductPrototypeStarted, ProductWithdrawn,
     ProviderAccreditationRequested, ProviderAccredited, ProviderReinstated, ProviderSuspended,
     StreamType,
 };
@@ -158,6 +158,8 @@ impl ProviderState {
 pub enum ProductState {
     #[default]
     NotListed,
+    /// In prototyping: not in the catalogue, not orderable.
+    Prototyping { prototype: ProductPrototypeStarted },
     /// In the catalogue.
     Listed {
         listed: ProductListed,
@@ -182,8 +184,13 @@ impl ProductState {
             ProductState::Listed { listed, .. } | ProductState::Withdrawn { listed, .. } => {
                 Some(listed)
             }
-            ProductState::NotListed => None,
+            ProductState::NotListed | ProductState::Prototyping { .. } => None,
         }
+    }
+
+    /// Whether the product is in prototyping, not yet listed.
+    pub fn in_prototyping(&self) -> bool {
+        matches!(self, ProductState::Prototyping { .. })
     }
 
     /// The price changes, in `effective_on` order.
@@ -191,7 +198,7 @@ impl ProductState {
         match self {
             ProductState::Listed { price_changes, .. }
             | ProductState::Withdrawn { price_changes, .. } => price_changes,
-            ProductState::NotListed => &[],
+            ProductState::NotListed | ProductState::Prototyping { .. } => &[],
         }
     }
 
@@ -212,7 +219,9 @@ impl ProductState {
     pub fn withdrawn_by(&self, date: NaiveDate) -> Option<NaiveDate> {
         match self {
             ProductState::Withdrawn { withdrawn, .. } => Some(withdrawn.withdrawn_on),
-            ProductState::NotListed | ProductState::Listed { .. } => None,
+            ProductState::NotListed
+            | ProductState::Prototyping { .. }
+            | ProductState::Listed { .. } => None,
         }
         .filter(|withdrawn_on| *withdrawn_on <= date)
     }
@@ -226,7 +235,15 @@ impl ProductState {
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
         let latest_price_change_on = self.latest_price_change_on();
         match (&mut *self, event) {
-            (ProductState::NotListed, Event::ProductListed(listed)) => {
+            (ProductState::NotListed, Event::ProductPrototypeStarted(prototype)) => {
+                *self = ProductState::Prototyping {
+                    prototype: prototype.clone(),
+                };
+            }
+            (
+                ProductState::NotListed | ProductState::Prototyping { .. },
+                Event::ProductListed(listed),
+            ) => {
                 if missing_band(&listed.tariffs).is_some() {
                     return Err(inconsistent(event, "a band has no tariff"));
                 }
@@ -461,6 +478,38 @@ pub(super) fn decide_product(
                 tariffs: tariffs.clone(),
             }))
         }
+        Command::StartProductPrototype {
+            product_id,
+            provider_id,
+            name,
+            service_family,
+        } => {
+            if state.listed().is_some() {
+                return Err(DomainError::ProductAlreadyListed {
+                    product_id: product_id.clone(),
+                });
+            }
+            if state.in_prototyping() {
+                return Err(DomainError::ProductInPrototyping {
+                    product_id: product_id.clone(),
+                });
+            }
+            non_empty("name", name)?;
+            match context.read(StreamType::Provider, provider_id) {
+                Some(StreamState::Provider(ProviderState::Accredited { .. })) => {}
+                _ => {
+                    return Err(DomainError::UnknownProvider {
+                        provider_id: provider_id.clone(),
+                    })
+                }
+            }
+            check_not_suspended(context, provider_id, date)?;
+            Ok(Event::ProductPrototypeStarted(ProductPrototypeStarted {
+                provider_id: provider_id.clone(),
+                name: name.clone(),
+                service_family: *service_family,
+            }))
+        }
         Command::ChangeProductPrice {
             product_id,
             tariffs,
@@ -509,6 +558,9 @@ fn listed_product<'a>(
 ) -> Result<&'a ProductListed, DomainError> {
     match state {
         ProductState::Listed { listed, .. } => Ok(listed),
+        ProductState::Prototyping { .. } => Err(DomainError::ProductInPrototyping {
+            product_id: product_id.clone(),
+        }),
         ProductState::NotListed => Err(DomainError::UnknownProduct {
             product_id: product_id.clone(),
         }),

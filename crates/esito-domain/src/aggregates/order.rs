@@ -202,6 +202,11 @@ pub(super) fn decide(
             let beneficiary =
                 check_registered_beneficiary(context, beneficiary_id)?.profile_on(date);
             let listing = match context.read(StreamType::Product, product_id) {
+                Some(StreamState::Product(product)) if product.in_prototyping() => {
+                    return Err(DomainError::ProductInPrototyping {
+                        product_id: product_id.clone(),
+                    })
+                }
                 Some(StreamState::Product(product)) => {
                     product.listed().map(|listed| (product, listed))
                 }

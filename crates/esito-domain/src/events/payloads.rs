@@ -193,6 +193,17 @@ pub struct ProviderReinstated {
     pub reinstated_on: NaiveDate,
 }
 
+/// A new product in prototyping: designed with an accredited provider, not yet in the catalogue
+/// and not yet orderable (the seeds: "2 nuovi prodotti in fase di prototipizzazione"). Listing
+/// it later puts it in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductPrototypeStarted {
+    pub provider_id: StreamId,
+    pub name: String,
+    pub service_family: ServiceFamily,
+}
+
 /// New tariffs, in force from `effective_on` (the local date of `occurred_at`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
