@@ -88,6 +88,8 @@ fn log() -> Vec<Entry> {
             Event::ContractRegistered(ContractRegistered {
                 title: "Books".into(),
                 template: "cuneo".into(),
+                definitions: None,
+                definitions_sha256: None,
                 payer: "Comune".into(),
                 funder: None,
                 operator: "Operatore".into(),

@@ -233,6 +233,11 @@ enum KeysCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     esito_cli::logging::init(cli.log_format);
+    // What a binary without the four built-in files computes: an export's own definitions
+    // text alone (docs/evaluator-guide.md). For checking that claim; a service never sets it.
+    if std::env::var_os("ESITO_HIDE_BUILT_IN_DEFINITIONS").is_some_and(|value| value == "1") {
+        esito_indicators::templates::hide_built_ins();
+    }
     // A command whose result is its standard output ends quietly when the reader goes away;
     // the service and the load, whose output is no result, fail as on any other error.
     let output_is_the_result = !matches!(cli.command, Commands::Serve { .. } | Commands::Load(_));

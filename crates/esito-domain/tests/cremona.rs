@@ -22,6 +22,8 @@ fn cremona() -> ContractRegistered {
     ContractRegistered {
         title: "Piano Triennale dei servizi abitativi".into(),
         template: "cremona".into(),
+        definitions: None,
+        definitions_sha256: None,
         payer: CREMONA.into(),
         funder: None,
         operator: "KCity".into(),

@@ -18,6 +18,8 @@ fn contract() -> ContractState {
         registered: ContractRegistered {
             title: "Communal Living".into(),
             template: "cuneo".into(),
+            definitions: None,
+            definitions_sha256: None,
             payer: "Comune di Cuneo".into(),
             funder: Some("CRC Innova".into()),
             operator: "Open House".into(),

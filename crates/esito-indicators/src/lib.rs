@@ -10,8 +10,10 @@ pub mod evaluate;
 pub mod facts;
 pub mod memory;
 pub mod offline;
+pub mod outcomes;
 pub mod period;
 pub mod report;
+mod selection;
 pub mod stored;
 pub mod templates;
 

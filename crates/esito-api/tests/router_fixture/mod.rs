@@ -108,6 +108,7 @@ pub fn register_contract(title: &str) -> Submission {
         Command::RegisterContract {
             title: title.into(),
             template: "cuneo".into(),
+            definitions: None,
             payer: "Comune".into(),
             funder: None,
             operator: "Operatore".into(),

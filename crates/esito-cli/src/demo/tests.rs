@@ -83,6 +83,7 @@ fn replay_through_the_domain(
         };
         let mut context = DecisionContext {
             contract: contract_state,
+            definitions: Some(&esito_indicators::templates::CATALOG),
             ..Default::default()
         };
         for read in submission.command.reads() {
@@ -282,22 +283,22 @@ async fn the_demo_writes_the_entries_the_generators_wrote() {
         (
             "cuneo-communal-living",
             962,
-            "693b25f745d646d84acc1eda261300b52444b9c927f43f89aa34b1b2bc338524",
+            "4a76becaf7374514044519bac7263611106d1bef821c2d651df9e59f731625ed",
         ),
         (
             "torino-homes4all",
             150,
-            "a60fcddf91dcd28e44912116d42f8e6749535b0f9ae6f7085334a6b3ac6656be",
+            "52ca3610abff677cf24c2003de3a14141528c079bbba1b5d7cf71390c7644982",
         ),
         (
             "prato-autonomia",
             260,
-            "4d14da4a8ce3ec8b607bf95d7efd245d4030732d8912e41292d77dd0c6da0c50",
+            "c967fbc0d771376d9c39ca60f02a7629a390bfdff07bbc62d7248bfa0506ca18",
         ),
         (
             "cremona-kcity",
             24,
-            "1f2255bc38b9c83a4785dd772b81276da101c2666cf873a14765d318d0a351fb",
+            "ea9b158e5765f6b6fd61b51d5c7a965aa27b534654ec041e03b22c6f6f2a3a27",
         ),
     ]
     .map(|(contract, size, root)| (contract.to_owned(), size, root.to_owned()));
