@@ -21,6 +21,7 @@ both_stores!(
     an_outcome_the_definitions_declare_is_recorded_counted_corrected_and_voided,
     definitions_selecting_an_undeclared_outcome_are_refused,
     terms_that_do_not_fit_the_definitions_are_refused_naming_the_rule_and_field,
+    a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refused,
 );
 
 /// Definitions declaring two outcomes, an indicator counting each, and the people employed.
@@ -621,4 +622,81 @@ async fn terms_that_do_not_fit_the_definitions_are_refused_naming_the_rule_and_f
         "{}",
         answer.text
     );
+}
+
+async fn a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refused(
+    fixture: Fixture,
+) {
+    let contract = "sportello";
+    let id = ContractId::parse(contract).expect("valid");
+    let answer = register(
+        &fixture,
+        &registration(contract, json!({"definitions": OUTCOME_DEFINITIONS})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let terms = |currency: &str| {
+        json!({"occurred_at": "2024-01-02T09:00:00+01:00", "effective_on": "2024-01-01",
+               "changes": [{"kind": "payment_terms", "payment_terms": {
+                   "currency": currency,
+                   "rules": [{"kind": "rate_card", "indicator": "entered_employment",
+                              "rate": "1000"}]}}]})
+    };
+    let before = log_size(&fixture.store, &id).await;
+    let refused = amend(&fixture, contract, terms("ZZZ")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["code"], "invalid_value", "{}", refused.text);
+    // The amendment's changes are tagged by kind, so the field named is the list of changes;
+    // the detail names the code and the rule.
+    assert_eq!(refused.json["field"], "changes", "{}", refused.text);
+    assert!(
+        refused.text.contains("ZZZ") && refused.text.contains("ISO 4217"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        log_size(&fixture.store, &id).await,
+        before,
+        "nothing written"
+    );
+    let answer = amend(&fixture, contract, terms("GBP")).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    for person in ["p-1", "p-2"] {
+        accepted(
+            &fixture,
+            contract,
+            "register-beneficiary",
+            json!({"occurred_at": "2024-01-05T10:00:00+01:00", "beneficiary_id": person,
+                   "isee_band": "b", "household_size": 1, "age_band": "from18_to34"}),
+        )
+        .await;
+        accepted(
+            &fixture,
+            contract,
+            "record-outcome",
+            json!({"occurred_at": "2024-02-01T10:00:00+01:00", "beneficiary_id": person,
+                   "outcome": "entered_employment"}),
+        )
+        .await;
+    }
+    values(&fixture, contract, "2024-Q1").await;
+    let settled = send(
+        &fixture.app,
+        json_request(
+            "POST",
+            "/v1/contracts/sportello/settlements",
+            Some(&key(Role::Payer)),
+            Some(with_event_ids(json!({"period": "2024-Q1"})).to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(settled.status, StatusCode::CREATED, "{}", settled.text);
+    let document = &settled.json["document"];
+    assert_eq!(document["currency"], "GBP", "{}", settled.text);
+    assert_eq!(document["total"], "2000.00", "{}", settled.text);
 }

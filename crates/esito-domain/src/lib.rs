@@ -24,5 +24,5 @@ pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
 pub use period::{Period, PeriodError};
 pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
 pub use values::{
-    ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
+    ContractId, Currency, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
 };

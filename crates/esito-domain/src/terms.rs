@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::DomainError;
 use crate::events::{ContractRegistered, PeriodKind};
-use crate::values::{Money, Rate, Share};
+use crate::values::{Currency, Money, Rate, Share};
 
 /// How the outcome payment of a period is computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -24,6 +24,10 @@ use crate::values::{Money, Rate, Share};
 pub struct PaymentTerms {
     /// One rule per indicator (or per deliverable, for milestones).
     pub rules: Vec<PaymentRule>,
+    /// The currency of every amount of these terms and of the settlements (ISO 4217); the
+    /// euro when left out.
+    #[serde(default, skip_serializing_if = "Currency::is_euro")]
+    pub currency: Currency,
     /// The most a single period may pay, before VAT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_cap: Option<Money>,

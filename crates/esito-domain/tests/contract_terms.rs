@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 
 fn payment_terms() -> PaymentTerms {
     PaymentTerms {
+        currency: Default::default(),
         rules: vec![
             PaymentRule::RateCard {
                 indicator: "accessi".into(),
@@ -244,6 +245,7 @@ fn an_amendment_payload_reads_as_decimal_strings_tagged_by_kind() {
             },
             ContractChange::PaymentTerms {
                 payment_terms: PaymentTerms {
+                    currency: Default::default(),
                     rules: vec![PaymentRule::SavingsShare {
                         indicator: "risparmio".into(),
                         share: share("0.30"),

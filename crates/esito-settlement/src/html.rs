@@ -92,6 +92,7 @@ fn write_page(
         ("As of log position", document.as_of.to_string()),
         ("Tree head", document.root_hash.to_string()),
         ("Final settlement", final_text.to_owned()),
+        ("Valuta / Currency", document.currency.to_string()),
     ] {
         writeln!(page, "<dt>{}</dt><dd>{}</dd>", escape(term), escape(&value))?;
     }

@@ -83,6 +83,7 @@ pub fn rate_card_from_the_start(indicator: &str, rate: &str, period_cap: Option<
         effective_on: "2023-07-01".parse().expect("date"),
         changes: vec![ContractChange::PaymentTerms {
             payment_terms: PaymentTerms {
+                currency: Default::default(),
                 rules: vec![PaymentRule::RateCard {
                     indicator: indicator.into(),
                     rate: Rate::parse(rate).expect("valid"),
