@@ -22,6 +22,7 @@ both_stores!(
     definitions_selecting_an_undeclared_outcome_are_refused,
     terms_that_do_not_fit_the_definitions_are_refused_naming_the_rule_and_field,
     a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refused,
+    both_example_contract_files_register_through_the_api,
 );
 
 /// Definitions declaring two outcomes, an indicator counting each, and the people employed.
@@ -699,4 +700,104 @@ async fn a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refus
     let document = &settled.json["document"];
     assert_eq!(document["currency"], "GBP", "{}", settled.text);
     assert_eq!(document["total"], "2000.00", "{}", settled.text);
+}
+
+/// Registers the contract of a contract file (`docs/contracts/`) through `POST /v1/contracts`
+/// with the file's text as its `file` member.
+async fn register_file(fixture: &Fixture, text: &str) -> Answer {
+    send(
+        &fixture.app,
+        json_request(
+            "POST",
+            "/v1/contracts",
+            Some(&key(Role::Admin)),
+            Some(json!({"file": text}).to_string()),
+        ),
+    )
+    .await
+}
+
+async fn both_example_contract_files_register_through_the_api(fixture: Fixture) {
+    let examples = [
+        (
+            "into-work-sib",
+            include_str!("../../../docs/contracts/into-work-sib.toml"),
+            "GBP",
+        ),
+        (
+            "bergamo-lavoro",
+            include_str!("../../../docs/contracts/inserimento-lavorativo.toml"),
+            "EUR",
+        ),
+    ];
+    for (contract, text, currency) in examples {
+        let id = ContractId::parse(contract).expect("valid");
+        let answer = register_file(&fixture, text).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::CREATED,
+            "{contract}: {}",
+            answer.text
+        );
+        assert_eq!(
+            log_size(&fixture.store, &id).await,
+            2,
+            "{contract}: registered, then its terms"
+        );
+        let again = register_file(&fixture, text).await;
+        assert_eq!(
+            again.status,
+            StatusCode::CREATED,
+            "{contract}: {}",
+            again.text
+        );
+        assert_eq!(
+            log_size(&fixture.store, &id).await,
+            2,
+            "{contract}: the same file is a replay"
+        );
+        let entries = fixture
+            .store
+            .entries(&id, 0, 2)
+            .await
+            .expect("the log reads");
+        let terms: Value = serde_json::from_str(&entries[1].entry).expect("JSON");
+        let payment_terms = &terms["payload"]["changes"][0]["payment_terms"];
+        let recorded = payment_terms["currency"].as_str().unwrap_or("EUR");
+        assert_eq!(recorded, currency, "{contract}: {payment_terms}");
+    }
+    // A file whose terms name an indicator its definitions do not declare writes nothing.
+    let broken = include_str!("../../../docs/contracts/into-work-sib.toml")
+        .replace(
+            "contract_id = \"into-work-sib\"",
+            "contract_id = \"into-work-broken\"",
+        )
+        .replace(
+            "indicator = \"sustained_26_weeks\"",
+            "indicator = \"sustained_52_weeks\"",
+        );
+    let answer = register_file(&fixture, &broken).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        answer.json["code"], "indicator_not_declared",
+        "{}",
+        answer.text
+    );
+    let id = ContractId::parse("into-work-broken").expect("valid");
+    assert_eq!(log_size(&fixture.store, &id).await, 0, "nothing written");
+    // A TOML error names its line and column.
+    let answer = register_file(&fixture, "contract_id = \"x\"\ntitle = \n").await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.json["field"], "file", "{}", answer.text);
+    assert!(answer.text.contains("line 2"), "{}", answer.text);
 }

@@ -1,6 +1,7 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod backup;
+mod contracts;
 mod fetch;
 mod import;
 mod indicators;
@@ -146,6 +147,12 @@ enum Commands {
         contract: Option<String>,
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
+    },
+    /// Contracts from files: `create --file CONTRACT.toml` registers a whole contract
+    /// (docs/contracts.md).
+    Contracts {
+        #[command(subcommand)]
+        command: contracts::ContractsCommand,
     },
     /// Bearer keys (list, create, revoke), and rotation of the checkpoint signing key.
     Keys {
@@ -402,6 +409,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Commands::Verify(args) => return verify::run(args),
         Commands::Import(args) => return import::run(args).await,
+        Commands::Contracts { command } => contracts::run(command).await?,
         Commands::Keys {
             command: KeysCommand::List { database },
         } => {

@@ -69,3 +69,44 @@ fn an_export_is_recomputed_without_the_built_in_definitions_to_the_same_document
         text(&refused.stderr)
     );
 }
+
+#[test]
+fn a_contract_file_registers_from_the_command_line_and_computes_by_its_own_definitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}", dir.path().join("esito.db").display());
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/contracts/into-work-sib.toml"
+    );
+    let create = [
+        "contracts",
+        "create",
+        "--file",
+        file,
+        "--database",
+        &database,
+    ];
+    let created = succeeded(&esito(&create, false), "contracts create");
+    assert_eq!(
+        created.lines().count(),
+        2,
+        "registered, then its terms: {created}"
+    );
+    let again = succeeded(&esito(&create, false), "contracts create again");
+    assert_eq!(
+        again, created,
+        "the same file is answered as the same events"
+    );
+    let args = [
+        "indicators",
+        "--contract",
+        "into-work-sib",
+        "--period",
+        "2024-Q2",
+        "--database",
+        &database,
+    ];
+    let report = succeeded(&esito(&args, false), "indicators");
+    assert!(report.contains("sustained_26_weeks"), "{report}");
+    assert!(report.contains("definitions_sha256"), "{report}");
+}
