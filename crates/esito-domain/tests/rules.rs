@@ -14,7 +14,7 @@ mod common;
 use common::{active_tenancy, at, id, money, submit};
 
 fn contract() -> ContractState {
-    ContractState::Registered(Contract {
+    ContractState::Registered(Box::new(Contract {
         registered: ContractRegistered {
             title: "Communal Living".into(),
             template: "cuneo".into(),
@@ -29,7 +29,7 @@ fn contract() -> ContractState {
             period_kind: PeriodKind::Quarter,
         },
         amendments: Vec::new(),
-    })
+    }))
 }
 
 fn context() -> DecisionContext {

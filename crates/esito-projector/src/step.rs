@@ -162,7 +162,7 @@ pub fn read_step<'a>(
     state: &ProjectionState,
     rows: &'a [(u64, String)],
 ) -> Result<Vec<StoredEntry<'a>>, ProjectorError> {
-    let definitions = definitions_of(&state)?;
+    let definitions = definitions_of(state)?;
     rows.iter()
         .map(|(position, text)| {
             StoredEntry::parse_for(*position, text, definitions).map_err(stored_error)

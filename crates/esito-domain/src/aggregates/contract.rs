@@ -20,7 +20,9 @@ use crate::terms::{ContractChange, ContractTerms, PaymentRule};
 pub enum ContractState {
     #[default]
     NotRegistered,
-    Registered(Contract),
+    /// Boxed: a registration holds its definitions' text and hash, and a state not yet
+    /// registered need not be as large.
+    Registered(Box<Contract>),
 }
 
 /// A registered contract: its registration and its amendments.
@@ -99,7 +101,7 @@ impl ContractState {
     /// The contract, if it is registered.
     pub fn contract(&self) -> Option<&Contract> {
         match self {
-            ContractState::Registered(contract) => Some(contract),
+            ContractState::Registered(contract) => Some(contract.as_ref()),
             ContractState::NotRegistered => None,
         }
     }
@@ -117,10 +119,10 @@ impl ContractState {
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
         match (&mut *self, event) {
             (ContractState::NotRegistered, Event::ContractRegistered(registered)) => {
-                *self = ContractState::Registered(Contract {
+                *self = ContractState::Registered(Box::new(Contract {
                     registered: registered.clone(),
                     amendments: Vec::new(),
-                });
+                }));
             }
             (ContractState::NotRegistered, Event::ContractAmended(_)) => {
                 return Err(inconsistent(event, "the contract is not registered"));

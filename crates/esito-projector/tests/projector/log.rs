@@ -150,7 +150,7 @@ impl Log {
         chunk: usize,
     ) -> Chunked {
         let definitions =
-            esito_projector::definitions_of(&state).expect("built-in definitions parse");
+            esito_projector::definitions_of(state).expect("built-in definitions parse");
         let rows = self.rows(after, up_to);
         let mut out = Chunked::default();
         for rows in rows.chunks(chunk) {
