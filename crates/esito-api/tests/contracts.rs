@@ -23,6 +23,7 @@ both_stores!(
     terms_that_do_not_fit_the_definitions_are_refused_naming_the_rule_and_field,
     a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refused,
     both_example_contract_files_register_through_the_api,
+    the_rate_card_from_its_file_settles_to_the_amounts_worked_out_by_hand,
 );
 
 /// Definitions declaring two outcomes, an indicator counting each, and the people employed.
@@ -347,7 +348,7 @@ async fn values(fixture: &Fixture, contract: &str, period: &str) -> Value {
         json_request(
             "GET",
             &format!("/v1/contracts/{contract}/indicators?period={period}"),
-            Some(&key(Role::Evaluator)),
+            Some(&key(Role::Admin)),
             None,
         ),
     )
@@ -800,4 +801,134 @@ async fn both_example_contract_files_register_through_the_api(fixture: Fixture) 
     );
     assert_eq!(answer.json["field"], "file", "{}", answer.text);
     assert!(answer.text.contains("line 2"), "{}", answer.text);
+}
+
+/// A write by the admin's key, which reaches every contract: `201` expected.
+async fn admin_writes(fixture: &Fixture, path: &str, body: Value) -> Answer {
+    let answer = send(
+        &fixture.app,
+        json_request(
+            "POST",
+            path,
+            Some(&key(Role::Admin)),
+            Some(with_event_ids(body).to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::CREATED,
+        "{path}: {}",
+        answer.text
+    );
+    answer
+}
+
+async fn the_rate_card_from_its_file_settles_to_the_amounts_worked_out_by_hand(fixture: Fixture) {
+    let text = include_str!("../../../docs/contracts/into-work-sib.toml");
+    let answer = register_file(&fixture, text).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    let commands = "/v1/contracts/into-work-sib/commands";
+    // Each participant's outcomes in 2024-Q2; a repeat is paid once (max_per_beneficiary 1).
+    let outcomes: [(&str, &[&str]); 6] = [
+        (
+            "p-1",
+            &["engaged", "entered_employment", "sustained_13_weeks"],
+        ),
+        ("p-2", &["engaged", "engaged", "entered_employment"]),
+        (
+            "p-3",
+            &[
+                "engaged",
+                "entered_employment",
+                "sustained_13_weeks",
+                "sustained_26_weeks",
+            ],
+        ),
+        ("p-4", &["engaged"]),
+        (
+            "p-5",
+            &["engaged", "entered_employment", "entered_employment"],
+        ),
+        ("p-6", &[]),
+    ];
+    for (person, recorded) in outcomes {
+        admin_writes(
+            &fixture,
+            &format!("{commands}/register-beneficiary"),
+            json!({"occurred_at": "2024-04-02T10:00:00+01:00", "beneficiary_id": person,
+                   "isee_band": "c", "household_size": 1, "age_band": "from35_to64"}),
+        )
+        .await;
+        for (day, outcome) in recorded.iter().enumerate() {
+            admin_writes(
+                &fixture,
+                &format!("{commands}/record-outcome"),
+                json!({"occurred_at": format!("2024-05-{:02}T10:00:00+01:00", day + 1),
+                       "beneficiary_id": person, "outcome": outcome}),
+            )
+            .await;
+        }
+    }
+    values(&fixture, "into-work-sib", "2024-Q2").await;
+    let settled = admin_writes(
+        &fixture,
+        "/v1/contracts/into-work-sib/settlements",
+        json!({"period": "2024-Q2"}),
+    )
+    .await;
+    let document = &settled.json["document"];
+    // By hand: engaged by p-1..p-5 (p-2 twice, paid once): 5 × 500 = 2,500; entered employment
+    // by p-1, p-2, p-3, p-5 (p-5 twice, paid once): 4 × 1,500 = 6,000; 13 weeks by p-1 and p-3:
+    // 2 × 1,200 = 2,400; 26 weeks by p-3: 1,800. p-3 reaches exactly the £5,000 cap per
+    // participant. Total 12,700.00, split 70/30: 8,890.00 and 3,810.00.
+    let lines: Vec<(String, String)> = document["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|line| {
+            (
+                line["subject"].as_str().expect("a subject").to_owned(),
+                line["amount"].as_str().expect("an amount").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("engaged", "2500.00"),
+        ("entered_employment", "6000.00"),
+        ("sustained_13_weeks", "2400.00"),
+        ("sustained_26_weeks", "1800.00"),
+    ]
+    .iter()
+    .map(|(subject, amount)| ((*subject).to_owned(), (*amount).to_owned()))
+    .collect();
+    assert_eq!(lines, expected, "{document}");
+    assert_eq!(document["currency"], "GBP", "{document}");
+    assert_eq!(document["total"], "12700.00", "{document}");
+    assert_eq!(document["vat"], Value::Null, "{document}");
+    let parts: Vec<(String, String)> = document["payers"]
+        .as_array()
+        .expect("payers")
+        .iter()
+        .map(|part| {
+            (
+                part["name"].as_str().expect("a name").to_owned(),
+                part["owed"].as_str().expect("an amount owed").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            (
+                "Department for Work and Pensions".to_owned(),
+                "8890.00".to_owned()
+            ),
+            (
+                "Greater Manchester Combined Authority".to_owned(),
+                "3810.00".to_owned()
+            ),
+        ],
+        "{document}"
+    );
 }
