@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod checkpoint_note;
+pub mod contract_file;
 pub mod error;
 pub mod export;
 mod history;
@@ -479,6 +480,9 @@ async fn register_contract(
     params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let mut fields = body::object(&body_bytes(body)?)?;
+    if let Some(file) = fields.remove("file") {
+        return register_contract_file(&state, &principal, &headers, fields, file).await;
+    }
     let contract = match fields.remove("contract_id") {
         Some(value) => body::parse::<ContractId>(value, "contract_id")?,
         None => {
@@ -499,6 +503,46 @@ async fn register_contract(
         .expect("the contracts lock is never poisoned")
         .insert(contract);
     Ok(response)
+}
+
+/// A whole contract from one file (`contract_file`): its registration and its terms, written
+/// together or not at all.
+async fn register_contract_file(
+    state: &Shared,
+    principal: &Principal,
+    headers: &HeaderMap,
+    fields: serde_json::Map<String, serde_json::Value>,
+    file: serde_json::Value,
+) -> Result<Response, ApiError> {
+    if let Some(other) = fields.keys().next() {
+        return Err(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("{other}: a contract file is sent alone, as the member `file`"),
+        )
+        .with_field(other.clone()));
+    }
+    if headers.contains_key(idempotency::HEADER) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "idempotency-key: a contract file's event ids derive from its bytes",
+        )
+        .with_field(idempotency::HEADER));
+    }
+    let text: String = body::parse(file, "file")?;
+    let (contract, submissions) = contract_file::submissions(&text)?;
+    principal.check(&contract, Action::Command("RegisterContract"))?;
+    principal.check(&contract, Action::Command("AmendContract"))?;
+    let outcomes = state
+        .store
+        .append(&contract, &principal.name, &submissions)
+        .await;
+    let outcome = state.metrics.appended(outcomes)?;
+    state
+        .contracts
+        .write()
+        .expect("the contracts lock is never poisoned")
+        .insert(contract);
+    Ok(created(&outcome[0]))
 }
 
 async fn command(

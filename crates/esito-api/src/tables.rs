@@ -149,7 +149,7 @@ pub fn explanation(explanation: &Value) -> Vec<u8> {
 }
 
 /// A settlement's lines: one row per line, then the net total, the VAT when there is one, and
-/// the total with VAT, each a row of its own kind.
+/// the total with VAT, each a row of its own kind; every amount beside its currency.
 pub fn settlement(document: &SettlementDocument) -> Vec<u8> {
     let header = [
         "contract_id",
@@ -159,8 +159,10 @@ pub fn settlement(document: &SettlementDocument) -> Vec<u8> {
         "kind",
         "subject",
         "amount",
+        "currency",
         "arithmetic",
     ];
+    let currency = document.currency.to_string();
     let (contract, period, as_of) = (
         document.contract_id.to_string(),
         document.period.to_string(),
@@ -175,6 +177,7 @@ pub fn settlement(document: &SettlementDocument) -> Vec<u8> {
             kind.to_owned(),
             subject.to_owned(),
             amount,
+            currency.clone(),
             arithmetic.to_owned(),
         ]
     };

@@ -1268,7 +1268,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 50] = [
+const COMMAND_TABLE: [(&str, &str); 51] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1297,6 +1297,7 @@ const COMMAND_TABLE: [(&str, &str); 50] = [
     ("RecordTenantMilestone", "yy----"),
     ("EndTenancy", "yy----"),
     ("RecordAccess", "yy----"),
+    ("RecordOutcome", "yy----"),
     ("StartPlacement", "yy----"),
     ("EndPlacement", "yy----"),
     ("RehouseHousehold", "yy----"),

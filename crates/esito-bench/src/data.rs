@@ -57,6 +57,7 @@ fn setup() -> anyhow::Result<Vec<Submission>> {
         Command::RegisterContract {
             title: "Communal Living (benchmark)".into(),
             template: "cuneo".into(),
+            definitions: None,
             payer: "Comune di Cuneo".into(),
             funder: Some("CRC Innova".into()),
             operator: "Open House".into(),

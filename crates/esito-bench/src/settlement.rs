@@ -59,6 +59,7 @@ fn payment_terms() -> PaymentTerms {
     let rate = |text: &str| Rate::parse(text).expect("a rate");
     let money = |text: &str| Money::parse(text).expect("an amount");
     PaymentTerms {
+        currency: Default::default(),
         rules: vec![
             PaymentRule::RateCard {
                 indicator: "centre_accesses".to_owned(),

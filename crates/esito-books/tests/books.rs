@@ -37,6 +37,7 @@ fn date(text: &str) -> chrono::NaiveDate {
 
 fn terms() -> PaymentTerms {
     PaymentTerms {
+        currency: Default::default(),
         rules: vec![
             PaymentRule::RateCard {
                 indicator: "tenant_milestones".into(),
@@ -88,6 +89,8 @@ fn log() -> Vec<Entry> {
             Event::ContractRegistered(ContractRegistered {
                 title: "Books".into(),
                 template: "cuneo".into(),
+                definitions: None,
+                definitions_sha256: None,
                 payer: "Comune".into(),
                 funder: None,
                 operator: "Operatore".into(),
@@ -241,6 +244,7 @@ fn a_withdrawn_calculation_is_not_in_force_until_the_period_is_calculated_again(
 #[test]
 fn the_terms_hash_is_the_sha256_of_their_canonical_json() {
     let payment_terms = PaymentTerms {
+        currency: Default::default(),
         rules: vec![PaymentRule::Milestone {
             deliverable: "report".into(),
             amount: Money::parse("1000.00").expect("an amount"),

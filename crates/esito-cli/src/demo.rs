@@ -151,6 +151,7 @@ pub fn contract_registration(
         command: Command::RegisterContract {
             title: title.to_owned(),
             template: template.to_owned(),
+            definitions: None,
             payer,
             funder,
             operator,

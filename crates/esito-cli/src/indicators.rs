@@ -57,13 +57,15 @@ pub(crate) fn export_entries(
     }))
 }
 
-/// The template the export's log names last (registration or amendment): what the service
-/// projects with. Only the contract's own entries are parsed.
-fn template_of(file: &Path) -> anyhow::Result<Option<String>> {
+/// The definitions the export's log records last (registration or amendment), with the
+/// template they name themselves by: what the service projects with. Their text is the
+/// export's own; only an entry written before the text was recorded is read with the file
+/// built in for its template. Only the contract's own entries are parsed.
+fn recorded_definitions(file: &Path) -> anyhow::Result<Option<(String, Definitions)>> {
     let reader = BufReader::new(
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
     );
-    let mut template = None;
+    let mut recorded = None;
     for (index, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("reading line {}", index + 1))?;
         // Canonical JSON writes this member exactly so; other lines need no parsing.
@@ -73,12 +75,30 @@ fn template_of(file: &Path) -> anyhow::Result<Option<String>> {
         if let ExportLine::Entry { entry, .. } = serde_json::from_str(&line)
             .with_context(|| format!("line {}: not an export line", index + 1))?
         {
-            if let Some(named) = esito_indicators::templates::template_named((&entry).into()) {
-                template = Some(named);
-            }
+            let Some(named) = esito_indicators::templates::definitions_named((&entry).into())
+            else {
+                continue;
+            };
+            let template = named.template.to_owned();
+            let definitions = esito_indicators::templates::definitions_of_entry(named)
+                .transpose()
+                .with_context(|| format!("position {}: the recorded definitions", entry.position))?
+                .cloned();
+            recorded = Some((template, definitions));
         }
     }
-    Ok(template)
+    recorded
+        .map(|(template, definitions)| {
+            definitions
+                .map(|definitions| (template.clone(), definitions))
+                .with_context(|| {
+                    format!(
+                        "the export names template {template} without its text, and this binary \
+                     has no such file: give --definitions FILE"
+                    )
+                })
+        })
+        .transpose()
 }
 
 /// Verifies an export before anything is computed from it.
@@ -90,8 +110,7 @@ pub(crate) fn verified(file: &Path) -> anyhow::Result<esito_log::VerifyReport> {
         .map_err(|failure| anyhow::anyhow!("the export does not verify: {failure}"))
 }
 
-/// The indicator definitions to compute with: the file given, or those built in for the
-/// template the export names.
+/// The indicator definitions to compute with: the file given, or those the export records.
 pub(crate) fn definitions(
     file: &Path,
     definitions_file: Option<&Path>,
@@ -103,17 +122,15 @@ pub(crate) fn definitions(
             Definitions::parse(&text).with_context(|| format!("{}", path.display()))?
         }
         None => {
-            let template = template_of(file)?
-                .context("the export names no template: no ContractRegistered entry")?;
-            esito_indicators::templates::embedded(&template).with_context(|| {
-                format!("no indicator definitions for template {template}: give --definitions FILE")
-            })??
+            recorded_definitions(file)?
+                .context("the export names no definitions: no ContractRegistered entry")?
+                .1
         }
     })
 }
 
 /// The indicators from an export alone: the export is verified first, then projected by the
-/// store's projector into rows in memory, with the definitions built into this binary (or the file given).
+/// store's projector into rows in memory, with the definitions the export records (or the file given).
 pub fn offline(
     file: &Path,
     period: Period,

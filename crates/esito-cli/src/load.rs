@@ -53,6 +53,10 @@ pub fn access(access_id: &str, sequence: usize) -> Submission {
     }
 }
 
+/// The synthetic contracts' definitions: no indicator, so that a load measures appends alone.
+const LOAD_DEFINITIONS: &str =
+    "template = \"load\"\ntitle = { it = \"Carico sintetico\", en = \"Synthetic load\" }\n";
+
 pub async fn register_load_contracts(
     store: &Store,
     count: usize,
@@ -60,13 +64,16 @@ pub async fn register_load_contracts(
     let mut ids = Vec::new();
     for index in 0..count {
         let id = contract_id(index);
-        let submission = crate::demo::contract_registration(
+        let mut submission = crate::demo::contract_registration(
             &id,
             "Synthetic load",
-            "load",
+            "",
             "2024-01-01".parse()?,
             "2024-12-31".parse()?,
         );
+        if let Command::RegisterContract { definitions, .. } = &mut submission.command {
+            *definitions = Some(LOAD_DEFINITIONS.to_owned());
+        }
         store.append(&id, "load", &[submission]).await?;
         ids.push(id);
     }

@@ -1,6 +1,7 @@
 //! The binary `esito`: settings, telemetry, wiring and subcommands.
 
 mod backup;
+mod contracts;
 mod export;
 mod fetch;
 mod import;
@@ -152,6 +153,12 @@ enum Commands {
         #[arg(long, env = "ESITO_DATABASE", default_value = DEFAULT_DATABASE)]
         database: String,
     },
+    /// Contracts from files: `create --file CONTRACT.toml` registers a whole contract
+    /// (docs/contracts.md).
+    Contracts {
+        #[command(subcommand)]
+        command: contracts::ContractsCommand,
+    },
     /// Bearer keys (list, create, revoke), and rotation of the checkpoint signing key.
     Keys {
         #[command(subcommand)]
@@ -238,6 +245,11 @@ enum KeysCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     esito_cli::logging::init(cli.log_format);
+    // What a binary without the four built-in files computes: an export's own definitions
+    // text alone (docs/evaluator-guide.md). For checking that claim; a service never sets it.
+    if std::env::var_os("ESITO_HIDE_BUILT_IN_DEFINITIONS").is_some_and(|value| value == "1") {
+        esito_indicators::templates::hide_built_ins();
+    }
     // A command whose result is its standard output ends quietly when the reader goes away;
     // the service and the load, whose output is no result, fail as on any other error.
     let output_is_the_result = !matches!(cli.command, Commands::Serve { .. } | Commands::Load(_));
@@ -411,6 +423,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Commands::Verify(args) => return verify::run(args),
         Commands::Import(args) => return import::run(args).await,
+        Commands::Contracts { command } => contracts::run(command).await?,
         Commands::Keys {
             command: KeysCommand::List { database },
         } => {

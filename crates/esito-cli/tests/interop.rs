@@ -295,8 +295,9 @@ fn indicators_and_settlements_print_as_tables_with_the_json_figures() {
         .expect("a total row");
     assert!(
         total.ends_with(&format!(
-            ",total,,{},",
-            document["total"].as_str().expect("a total")
+            ",total,,{},{},",
+            document["total"].as_str().expect("a total"),
+            document["currency"].as_str().expect("a currency")
         )),
         "{total}"
     );

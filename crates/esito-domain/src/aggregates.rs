@@ -24,6 +24,7 @@ mod unit;
 use std::collections::BTreeMap;
 
 use crate::commands::{Command, Submission};
+use crate::definitions::DefinitionsCatalog;
 use crate::errors::DomainError;
 use crate::events::*;
 use crate::values::{EventId, Money, OccurredAt, StreamId};
@@ -179,6 +180,9 @@ pub struct DecisionContext {
     /// The stream the command writes to, when the caller names it: a correction of a unit's
     /// event compares the tenancies of that unit.
     pub target: Option<StreamRef>,
+    /// What checks indicator definitions and knows the ready-made templates' texts; without
+    /// one, every template is unknown and every definitions text refused.
+    pub definitions: Option<&'static dyn DefinitionsCatalog>,
 }
 
 /// The types of the streams whose every history `decide` reads, besides the target's, for this
@@ -286,6 +290,9 @@ pub fn decide(
                     replacement: "EntryVoided".to_owned(),
                 });
             }
+            if let Event::OutcomeRecorded(recorded) = replacement {
+                check_outcome_declared(&recorded.outcome, context, at.local_date())?;
+            }
             let event = check_correction(*corrects, replacement.clone(), at, target, context)?;
             tenancy::check_lettings_after(*corrects, &event, at, target, context, "corrects")?;
             event
@@ -299,10 +306,35 @@ pub fn decide(
             tenancy::check_lettings_after(*voids, &event, at, target, context, "voids")?;
             event
         }
-        (command, StreamState::Contract(state)) => contract::decide(command, state)?,
+        (command, StreamState::Contract(state)) => contract::decide(command, state, context)?,
         (command, StreamState::Provider(state)) => catalogue::decide_provider(command, at, state)?,
         (command, StreamState::Product(state)) => {
             catalogue::decide_product(command, at, state, context)?
+        }
+        (
+            Command::RecordOutcome {
+                beneficiary_id,
+                outcome,
+                value,
+                evidence,
+            },
+            StreamState::Beneficiary(state),
+        ) => {
+            if state.registered().is_none() {
+                return Err(DomainError::UnknownBeneficiary {
+                    beneficiary_id: beneficiary_id.clone(),
+                });
+            }
+            check_outcome_declared(outcome, context, at.local_date())?;
+            if let Some(evidence) = evidence {
+                non_empty("evidence", evidence)?;
+            }
+            Event::OutcomeRecorded(OutcomeRecorded {
+                beneficiary_id: beneficiary_id.clone(),
+                outcome: outcome.clone(),
+                value: *value,
+                evidence: evidence.clone(),
+            })
         }
         (command, StreamState::Beneficiary(state)) => beneficiary::decide(command, state)?,
         (command, StreamState::Placement(state)) => placement::decide(command, at, state, context)?,
@@ -317,6 +349,32 @@ pub fn decide(
         (command, StreamState::Access(state)) => access::decide(command, state, context)?,
     };
     Ok(event)
+}
+
+/// An outcome must be one the contract's definitions in force on `date` declare.
+fn check_outcome_declared(
+    outcome: &str,
+    context: &DecisionContext,
+    date: chrono::NaiveDate,
+) -> Result<(), DomainError> {
+    let undeclared = || DomainError::UndeclaredOutcome {
+        outcome: outcome.to_owned(),
+    };
+    let contract = context
+        .contract
+        .contract()
+        .ok_or(DomainError::ContractNotRegistered)?;
+    let catalog = context.definitions.ok_or_else(undeclared)?;
+    let (template, text) = contract.definitions_on(date);
+    let text = text
+        .or_else(|| catalog.template_text(template))
+        .ok_or_else(undeclared)?;
+    let declared = catalog.check(text).map_err(|_| undeclared())?;
+    if declared.outcomes.iter().any(|known| known == outcome) {
+        Ok(())
+    } else {
+        Err(undeclared())
+    }
 }
 
 /// A correction or void must name an effective event of the stream, keep its type, and leave a

@@ -35,7 +35,14 @@ pub struct Submission {
 pub enum Command {
     RegisterContract {
         title: String,
+        /// A ready-made template (`cuneo`, `torino`, `prato`, `cremona`); or, with
+        /// `definitions`, the name the text gives itself, if the client repeats it.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         template: String,
+        /// The text of an indicator definitions file of the contract's own (the format of
+        /// `projections/*.toml`), instead of a template.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        definitions: Option<String>,
         payer: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         funder: Option<String>,
@@ -134,6 +141,15 @@ pub enum Command {
         channel: AccessChannel,
         need: NeedCategory,
         outcome: AccessOutcome,
+    },
+    /// An outcome of a registered beneficiary, one the contract's definitions declare.
+    RecordOutcome {
+        beneficiary_id: StreamId,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Rate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<String>,
     },
     /// Changes terms of the contract from `effective_on`. The first payment and funder terms
     /// are set this way too, effective on the term's first day.
@@ -373,6 +389,7 @@ impl Command {
             Command::RecordTenantMilestone { .. } => "RecordTenantMilestone",
             Command::EndTenancy { .. } => "EndTenancy",
             Command::RecordAccess { .. } => "RecordAccess",
+            Command::RecordOutcome { .. } => "RecordOutcome",
             Command::AmendContract { .. } => "AmendContract",
             Command::RequestProviderAccreditation { .. } => "RequestProviderAccreditation",
             Command::SuspendProvider { .. } => "SuspendProvider",
@@ -426,7 +443,8 @@ impl Command {
             | Command::UpdateBeneficiary { beneficiary_id, .. }
             | Command::EraseIdentity { beneficiary_id }
             | Command::AssessNeed { beneficiary_id, .. }
-            | Command::MakeReferral { beneficiary_id, .. } => {
+            | Command::MakeReferral { beneficiary_id, .. }
+            | Command::RecordOutcome { beneficiary_id, .. } => {
                 stream(T::Beneficiary, beneficiary_id)
             }
             Command::StartPlacement { placement_id, .. }

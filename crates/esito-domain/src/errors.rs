@@ -25,6 +25,20 @@ pub enum DomainError {
     },
     #[error("{field} must not be empty")]
     FieldEmpty { field: &'static str },
+    #[error("there is no template {template:?}: name one of cuneo, torino, prato, cremona, or give the definitions' text")]
+    UnknownTemplate { template: String },
+    #[error("the definitions are refused: {reason}")]
+    InvalidDefinitions { reason: String },
+    #[error("{field} of item {index} (counting from 0) names indicator {indicator:?}, which the contract's definitions do not declare")]
+    IndicatorNotDeclared {
+        field: &'static str,
+        index: usize,
+        indicator: String,
+    },
+    #[error("outcome {outcome:?} is not one the contract's definitions declare")]
+    UndeclaredOutcome { outcome: String },
+    #[error("template {template:?} is not the name the definitions give themselves ({named:?})")]
+    TemplateDiffersFromDefinitions { template: String, named: String },
     #[error("provider {provider_id} is already accredited")]
     ProviderAlreadyAccredited { provider_id: StreamId },
     #[error("provider {provider_id} is not accredited in this contract")]
@@ -376,11 +390,16 @@ impl DomainError {
             | DomainError::DateBeforeStart { field, .. }
             | DomainError::DateAfterOccurrence { field, .. }
             | DomainError::AmountNotPositive { field }
+            | DomainError::IndicatorNotDeclared { field, .. }
             | DomainError::DuplicateInList { field, .. }
             | DomainError::SharesDoNotSumToOne { field, .. }
             | DomainError::UnitLetTwice { field, .. }
             | DomainError::TenancyBeforeUnitAvailable { field, .. } => Some(field),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
+            DomainError::UnknownTemplate { .. }
+            | DomainError::TemplateDiffersFromDefinitions { .. } => Some("template"),
+            DomainError::InvalidDefinitions { .. } => Some("definitions"),
+            DomainError::UndeclaredOutcome { .. } => Some("outcome"),
             DomainError::PriceIsNotTheTariff { .. } => Some("price"),
             DomainError::RefundAbovePrice { .. } | DomainError::RentOverpaid { .. } => {
                 Some("amount")
@@ -406,6 +425,13 @@ impl DomainError {
             DomainError::TermEndsBeforeItStarts => "term_ends_before_it_starts",
             DomainError::DateOutsideContractTerm { .. } => "date_outside_contract_term",
             DomainError::FieldEmpty { .. } => "field_empty",
+            DomainError::UnknownTemplate { .. } => "unknown_template",
+            DomainError::InvalidDefinitions { .. } => "invalid_definitions",
+            DomainError::UndeclaredOutcome { .. } => "undeclared_outcome",
+            DomainError::IndicatorNotDeclared { .. } => "indicator_not_declared",
+            DomainError::TemplateDiffersFromDefinitions { .. } => {
+                "template_differs_from_definitions"
+            }
             DomainError::ProviderAlreadyAccredited { .. } => "provider_already_accredited",
             DomainError::UnknownProvider { .. } => "unknown_provider",
             DomainError::ProductAlreadyListed { .. } => "product_already_listed",

@@ -156,6 +156,7 @@ events! {
     TenantMilestoneReached => Tenancy,
     TenancyEnded => Tenancy,
     AccessRecorded => Access,
+    OutcomeRecorded => Beneficiary,
     ContractAmended => Contract,
     ProviderAccreditationRequested => Provider,
     ProviderSuspended => Provider,

@@ -7,6 +7,7 @@
 pub mod aggregate_shims;
 pub mod aggregates;
 pub mod commands;
+pub mod definitions;
 pub mod errors;
 pub mod events;
 pub mod period;
@@ -17,10 +18,11 @@ pub use aggregates::{
     decide, effective_events, peers_read, replay, DecisionContext, Recorded, StreamState,
 };
 pub use commands::{Command, Submission, Target};
+pub use definitions::{CheckedDefinitions, DefinitionsCatalog};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
 pub use period::{Period, PeriodError};
 pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
 pub use values::{
-    ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
+    ContractId, Currency, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
 };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::DomainError;
 use crate::events::{ContractRegistered, PeriodKind};
-use crate::values::{Money, Rate, Share};
+use crate::values::{Currency, Money, Rate, Share};
 
 /// How the outcome payment of a period is computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -24,6 +24,10 @@ use crate::values::{Money, Rate, Share};
 pub struct PaymentTerms {
     /// One rule per indicator (or per deliverable, for milestones).
     pub rules: Vec<PaymentRule>,
+    /// The currency of every amount of these terms and of the settlements (ISO 4217); the
+    /// euro when left out.
+    #[serde(default, skip_serializing_if = "Currency::is_euro")]
+    pub currency: Currency,
     /// The most a single period may pay, before VAT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period_cap: Option<Money>,
@@ -152,9 +156,17 @@ pub enum ContractChange {
     PeriodKind {
         period_kind: PeriodKind,
     },
-    /// The indicator-definition template under `projections/`.
+    /// The indicator definitions: a ready-made template under `projections/` by its name, or
+    /// a definitions text of the contract's own (`definitions`); the event records the text
+    /// and its SHA-256 either way.
     Template {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         template: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        definitions: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<String>")]
+        definitions_sha256: Option<esito_log::Hash>,
     },
     /// A funder joins or replaces the funder (Prato's future social impact bond).
     Funder {
@@ -188,6 +200,8 @@ impl ContractChange {
 pub struct ContractTerms {
     pub title: String,
     pub template: String,
+    /// SHA-256 of the definitions' text, where the log records it.
+    pub definitions_sha256: Option<esito_log::Hash>,
     pub payer: String,
     pub funder: Option<String>,
     pub operator: String,
@@ -204,6 +218,7 @@ impl ContractTerms {
         Self {
             title: registration.title.clone(),
             template: registration.template.clone(),
+            definitions_sha256: registration.definitions_sha256,
             payer: registration.payer.clone(),
             funder: registration.funder.clone(),
             operator: registration.operator.clone(),
@@ -220,7 +235,14 @@ impl ContractTerms {
         match change {
             ContractChange::TermEndOn { term_end_on } => self.term_end_on = *term_end_on,
             ContractChange::PeriodKind { period_kind } => self.period_kind = *period_kind,
-            ContractChange::Template { template } => self.template = template.clone(),
+            ContractChange::Template {
+                template,
+                definitions_sha256,
+                ..
+            } => {
+                self.template = template.clone();
+                self.definitions_sha256 = *definitions_sha256;
+            }
             ContractChange::Funder { funder } => self.funder = Some(funder.clone()),
             ContractChange::PaymentTerms { payment_terms } => {
                 self.payment_terms = Some(payment_terms.clone())

@@ -27,6 +27,8 @@ pub enum ValueError {
         "a contract id must be 3 to {ID_LENGTH_MAX} characters of a-z, 0-9 and '-' (got {0:?})"
     )]
     MalformedContractId(String),
+    #[error("{0:?} is not an ISO 4217 code this ledger knows: one of {CURRENCIES:?}")]
+    UnknownCurrency(String),
     #[error("an amount is a decimal string such as \"18.50\" (got {0:?})")]
     AmountNotADecimal(String),
     #[error("an amount must not be negative (got {0})")]
@@ -251,6 +253,76 @@ impl Rate {
     }
     pub fn value(self) -> Decimal {
         self.0
+    }
+}
+
+/// The ISO 4217 codes a contract's terms may name: the euro area's and its neighbours', and
+/// the other currencies social outcomes contracts are written in.
+pub const CURRENCIES: [&str; 20] = [
+    "AUD", "BGN", "CAD", "CHF", "CZK", "DKK", "EUR", "GBP", "HUF", "ISK", "JPY", "NOK", "NZD",
+    "PLN", "RON", "SEK", "TRY", "UAH", "USD", "ZAR",
+];
+
+/// A currency by its ISO 4217 code, one of [`CURRENCIES`]; the euro unless the terms say
+/// otherwise. Every amount of a settlement is in its contract's currency.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn parse(text: &str) -> Result<Self, ValueError> {
+        if CURRENCIES.contains(&text) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(ValueError::UnknownCurrency(text.to_owned()))
+        }
+    }
+    pub fn euro() -> Self {
+        Self("EUR".to_owned())
+    }
+    pub fn is_euro(&self) -> bool {
+        self.0 == "EUR"
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Self::euro()
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ValueError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(currency: Currency) -> Self {
+        currency.0
+    }
+}
+
+impl JsonSchema for Currency {
+    fn schema_name() -> Cow<'static, str> {
+        "Currency".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "An ISO 4217 currency code; every amount of the contract's settlements is in it.",
+            "enum": CURRENCIES
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 
 fn payment_terms() -> PaymentTerms {
     PaymentTerms {
+        currency: Default::default(),
         rules: vec![
             PaymentRule::RateCard {
                 indicator: "accessi".into(),
@@ -214,6 +215,8 @@ fn the_terms_in_force_change_on_the_amendments_effective_date() {
                 },
                 ContractChange::Template {
                     template: "cuneo-v2".into(),
+                    definitions: None,
+                    definitions_sha256: None,
                 },
             ],
         }),
@@ -242,6 +245,7 @@ fn an_amendment_payload_reads_as_decimal_strings_tagged_by_kind() {
             },
             ContractChange::PaymentTerms {
                 payment_terms: PaymentTerms {
+                    currency: Default::default(),
                     rules: vec![PaymentRule::SavingsShare {
                         indicator: "risparmio".into(),
                         share: share("0.30"),
@@ -292,6 +296,8 @@ async fn an_amendment_before_registration_is_refused() {
                 "2024-01-01",
                 vec![ContractChange::Template {
                     template: "x".into(),
+                    definitions: None,
+                    definitions_sha256: None,
                 }],
             ),
         ))
@@ -319,9 +325,13 @@ async fn an_amendment_changing_one_term_twice_is_refused() {
         vec![
             ContractChange::Template {
                 template: "a".into(),
+                definitions: None,
+                definitions_sha256: None,
             },
             ContractChange::Template {
                 template: "b".into(),
+                definitions: None,
+                definitions_sha256: None,
             },
         ],
     );
@@ -343,6 +353,8 @@ async fn an_amendment_effective_before_the_latest_one_is_refused() {
             effective_on: date("2024-04-01"),
             changes: vec![ContractChange::Template {
                 template: "v2".into(),
+                definitions: None,
+                definitions_sha256: None,
             }],
         }),
     ];
@@ -350,6 +362,8 @@ async fn an_amendment_effective_before_the_latest_one_is_refused() {
         "2024-03-01",
         vec![ContractChange::Template {
             template: "v3".into(),
+            definitions: None,
+            definitions_sha256: None,
         }],
     );
     let error = refused_with(amending(given, on("2024-04-02", command)).await);
@@ -369,6 +383,8 @@ async fn an_amendment_effective_after_the_term_is_refused() {
         "2025-01-01",
         vec![ContractChange::Template {
             template: "v2".into(),
+            definitions: None,
+            definitions_sha256: None,
         }],
     );
     let error = refused_with(amending(vec![registered()], on("2024-06-01", command)).await);
@@ -440,6 +456,8 @@ async fn an_empty_template_is_refused() {
         "2024-01-01",
         vec![ContractChange::Template {
             template: " ".into(),
+            definitions: None,
+            definitions_sha256: None,
         }],
     );
     let error = refused_with(amending(vec![registered()], on("2024-01-01", command)).await);
@@ -859,6 +877,8 @@ fn a_stored_amendment_before_the_registration_does_not_replay() {
         effective_on: date("2024-01-01"),
         changes: vec![ContractChange::Template {
             template: "x".into(),
+            definitions: None,
+            definitions_sha256: None,
         }],
     }))];
     assert!(matches!(

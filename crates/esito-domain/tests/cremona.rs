@@ -22,6 +22,8 @@ fn cremona() -> ContractRegistered {
     ContractRegistered {
         title: "Piano Triennale dei servizi abitativi".into(),
         template: "cremona".into(),
+        definitions: None,
+        definitions_sha256: None,
         payer: CREMONA.into(),
         funder: None,
         operator: "KCity".into(),
@@ -44,6 +46,7 @@ fn cremona_context_with_terms(amount: &str, advance_share: &str) -> DecisionCont
             effective_on: date("2023-07-01"),
             changes: vec![ContractChange::PaymentTerms {
                 payment_terms: PaymentTerms {
+                    currency: Default::default(),
                     rules: vec![PaymentRule::Milestone {
                         deliverable: DELIVERABLE.into(),
                         amount: money(amount),

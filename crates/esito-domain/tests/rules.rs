@@ -14,10 +14,12 @@ mod common;
 use common::{active_tenancy, at, id, money, submit};
 
 fn contract() -> ContractState {
-    ContractState::Registered(Contract {
+    ContractState::Registered(Box::new(Contract {
         registered: ContractRegistered {
             title: "Communal Living".into(),
             template: "cuneo".into(),
+            definitions: None,
+            definitions_sha256: None,
             payer: "Comune di Cuneo".into(),
             funder: Some("CRC Innova".into()),
             operator: "Open House".into(),
@@ -27,7 +29,7 @@ fn contract() -> ContractState {
             period_kind: PeriodKind::Quarter,
         },
         amendments: Vec::new(),
-    })
+    }))
 }
 
 fn context() -> DecisionContext {

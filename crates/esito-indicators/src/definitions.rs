@@ -12,7 +12,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::outcomes::Outcome;
+use crate::outcomes::{check_outcomes, check_outcomes_selected};
 use crate::reads::{event_bit, payload_reads, EventReads};
+use crate::selection::{check_field, check_selection};
 use crate::themes::Theme;
 
 /// The four impact areas.
@@ -42,7 +45,7 @@ pub enum FieldRef {
 }
 
 impl FieldRef {
-    fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         if text == "@stream_id" {
             FieldRef::StreamId
         } else {
@@ -171,6 +174,8 @@ pub struct Definitions {
     pub title: Labels,
     /// The themes the file declares, in its order (`crate::themes`); empty if none.
     pub themes: Vec<Theme>,
+    /// The outcomes `OutcomeRecorded` may name, in file order.
+    pub outcomes: Vec<Outcome>,
     pub indicators: Vec<Indicator>,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
@@ -186,6 +191,8 @@ pub struct Definitions {
 pub enum DefinitionError {
     #[error("the definitions are not valid TOML for this format: {0}")]
     Syntax(String),
+    #[error("the recorded definitions hash to {computed}, not to the SHA-256 {recorded} recorded with them")]
+    TextDisagreesWithHash { recorded: String, computed: String },
     #[error("indicator `{indicator}`, field `{field}`: {reason}")]
     Invalid {
         indicator: String,
@@ -200,13 +207,16 @@ impl Definitions {
         let file: DefinitionsFile =
             toml::from_str(text).map_err(|error| DefinitionError::Syntax(error.to_string()))?;
         let schemas = payload_fields();
+        let outcomes = check_outcomes(file.outcomes)?;
         let mut seen = BTreeSet::new();
         let mut indicators = Vec::with_capacity(file.indicators.len());
         for raw in file.indicators {
             if !seen.insert(raw.id.clone()) {
                 return Err(invalid(&raw.id, "id", "defined twice in the same file"));
             }
-            indicators.push(raw.check(&schemas)?);
+            let indicator = raw.check(&schemas)?;
+            check_outcomes_selected(&indicator, &outcomes)?;
+            indicators.push(indicator);
         }
         crate::themes::check(&file.themes, &indicators)?;
         let reads = payload_reads(&indicators);
@@ -214,6 +224,7 @@ impl Definitions {
             template: file.template,
             title: file.title,
             themes: file.themes,
+            outcomes,
             indicators,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             reads,
@@ -251,7 +262,7 @@ impl Definitions {
     }
 }
 
-fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
+pub(crate) fn invalid(indicator: &str, field: &str, reason: impl Into<String>) -> DefinitionError {
     DefinitionError::Invalid {
         indicator: indicator.to_owned(),
         field: field.to_owned(),
@@ -269,13 +280,16 @@ struct DefinitionsFile {
     title: Labels,
     #[serde(rename = "theme", default)]
     themes: Vec<Theme>,
-    #[serde(rename = "indicator")]
+    #[serde(rename = "outcome", default)]
+    outcomes: Vec<Outcome>,
+    /// None at all is a contract that computes nothing yet (the synthetic load's).
+    #[serde(rename = "indicator", default)]
     indicators: Vec<IndicatorFile>,
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum FilterValues {
+pub(crate) enum FilterValues {
     One(String),
     Flag(bool),
     Many(Vec<String>),
@@ -607,69 +621,4 @@ fn decimal(id: &str, field: &str, text: Option<&str>) -> Result<Decimal, Definit
     let text = text.ok_or_else(|| invalid(id, field, "required for this kind"))?;
     text.parse::<Decimal>()
         .map_err(|_| invalid(id, field, format!("`{text}` is not a decimal number")))
-}
-
-fn check_selection(
-    id: &str,
-    name: &str,
-    events: &[String],
-    filters: &BTreeMap<String, FilterValues>,
-    schemas: &BTreeMap<&'static str, BTreeSet<String>>,
-) -> Result<Selection, DefinitionError> {
-    if events.is_empty() {
-        return Err(invalid(id, name, "names no event type"));
-    }
-    let mut selected = BTreeSet::new();
-    for event in events {
-        if !schemas.contains_key(event.as_str()) {
-            return Err(invalid(id, name, format!("`{event}` is not an event type")));
-        }
-        selected.insert(event.clone());
-    }
-    let mut checked = Vec::with_capacity(filters.len());
-    for (field, values) in filters {
-        let path = match check_field(id, &format!("{name}.{field}"), field, &selected, schemas)? {
-            FieldRef::Payload(path) => path,
-            FieldRef::StreamId => vec!["@stream_id".to_owned()],
-        };
-        let values: BTreeSet<String> = match values {
-            FilterValues::One(value) => [value.clone()].into(),
-            FilterValues::Flag(flag) => [flag.to_string()].into(),
-            FilterValues::Many(values) => values.iter().cloned().collect(),
-        };
-        if values.is_empty() {
-            return Err(invalid(id, &format!("{name}.{field}"), "accepts no value"));
-        }
-        checked.push((path, values));
-    }
-    Ok(Selection {
-        events: selected,
-        filters: checked,
-    })
-}
-
-fn check_field(
-    id: &str,
-    name: &str,
-    text: &str,
-    events: &BTreeSet<String>,
-    schemas: &BTreeMap<&'static str, BTreeSet<String>>,
-) -> Result<FieldRef, DefinitionError> {
-    let field = FieldRef::parse(text);
-    if let FieldRef::Payload(path) = &field {
-        let top = path.first().map(String::as_str).unwrap_or_default();
-        for event in events {
-            let known = schemas
-                .get(event.as_str())
-                .is_some_and(|fields| fields.contains(top));
-            if !known {
-                return Err(invalid(
-                    id,
-                    name,
-                    format!("`{event}` has no payload field `{top}`"),
-                ));
-            }
-        }
-    }
-    Ok(field)
 }

@@ -464,7 +464,7 @@ fn a_definitions_file_that_breaks_a_rule_is_refused_naming_the_indicator_and_fie
                 "events = [\"OrderPlacd\"]\n\n[[indicator]]\nid = \"low",
             ),
             "orders",
-            "where",
+            "events",
         ),
         (
             ORDERS.replace("field = \"price\"", "field = \"prize\""),

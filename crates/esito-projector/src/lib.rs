@@ -31,7 +31,8 @@ pub use step::{
 };
 pub use stream::{Projected, SpanFacts, Streamed};
 pub use templates::{
-    after_templates, definitions_of, restart_for_definitions, ProjectionState, StepPlan,
+    after_templates, definitions_of, needs_text, prime, restart_for_definitions, ProjectionState,
+    StepPlan,
 };
 pub use versions::{
     block_end, block_of, rewind_aggregates, room_in_block, step_versions, DistinctRow, KeyRow,

@@ -162,7 +162,7 @@ pub fn read_step<'a>(
     state: &ProjectionState,
     rows: &'a [(u64, String)],
 ) -> Result<Vec<StoredEntry<'a>>, ProjectorError> {
-    let definitions = definitions_of(state.template.as_deref())?;
+    let definitions = definitions_of(state)?;
     rows.iter()
         .map(|(position, text)| {
             StoredEntry::parse_for(*position, text, definitions).map_err(stored_error)
@@ -197,7 +197,7 @@ pub fn plan_step(
     let views: Vec<EntryView<'_>> = entries.iter().map(StoredEntry::view).collect();
     let mut delta = Delta::default();
     let mut facts = BatchFacts::default();
-    if let Some(definitions) = definitions_of(state.template.as_deref())? {
+    if let Some(definitions) = definitions_of(&state)? {
         facts = derive_batch(definitions, &views, earlier, &mut delta)?;
         if let Some(error) = missing_target(&facts) {
             return Err(error);

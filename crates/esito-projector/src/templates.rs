@@ -1,10 +1,11 @@
-//! Which definitions a contract's rows are derived with: those of the template last named in
-//! its log, as built into this binary.
+//! Which definitions a contract's rows are derived with: the text its log last recorded, or,
+//! for a log that names a template without its text, that template's file built into this
+//! binary.
 //!
 //! Invariant: the rows are those of one template's definitions, derived from position 1;
 //! when the template or the definitions change, the projection restarts from position 1.
 
-use esito_indicators::templates::{built_in, template_named};
+use esito_indicators::templates::{built_in, definitions_named, definitions_of_entry, recorded};
 use esito_indicators::{Definitions, EntryView};
 
 use crate::ProjectorError;
@@ -26,24 +27,59 @@ pub enum StepPlan<T> {
     Restart(ProjectionState),
 }
 
-/// The definitions built into this binary for `template`; none for no template, or one with
-/// no file under `projections/`.
+/// The definitions the rows of `state` are derived with: the text its log recorded (parsed
+/// when the projector read the entry, or after the store primed it with [`needs_text`]); for a
+/// log that names a template without its text, the file built into this binary; none for no
+/// template, or one with no file under `projections/`.
 pub fn definitions_of(
-    template: Option<&str>,
+    state: &ProjectionState,
 ) -> Result<Option<&'static Definitions>, ProjectorError> {
-    match template.and_then(built_in) {
+    if let Some(definitions) = state.definitions_sha256.as_deref().and_then(recorded) {
+        return Ok(Some(definitions));
+    }
+    match state.template.as_deref().and_then(built_in) {
         None => Ok(None),
         Some(Ok(definitions)) => Ok(Some(definitions)),
         Some(Err(error)) => Err(ProjectorError::Definitions(error.to_string())),
     }
 }
 
+/// The position of the entry whose recorded text the store must read (and hand to
+/// [`prime`]) before the rows of `state` can be derived: the rows were derived with a text this
+/// process has not parsed yet, and that is no built-in file.
+pub fn needs_text(state: &ProjectionState) -> Option<u64> {
+    let sha = state.definitions_sha256.as_deref()?;
+    if recorded(sha).is_some() || state.template_named_at == 0 {
+        return None;
+    }
+    let built_in_sha = state
+        .template
+        .as_deref()
+        .and_then(built_in)
+        .and_then(Result::ok)
+        .map(|definitions| definitions.sha256.as_str());
+    (built_in_sha != Some(sha)).then_some(state.template_named_at)
+}
+
+/// Parses the definitions the entry at [`needs_text`]'s position records, so that
+/// [`definitions_of`] finds them.
+pub fn prime(entry: EntryView<'_>) -> Result<(), ProjectorError> {
+    if let Some(named) = definitions_named(entry) {
+        if named.text.is_some() {
+            definitions_of_entry(named)
+                .transpose()
+                .map_err(|error| ProjectorError::Definitions(error.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The state to restart from when the definitions this binary holds differ from those the
-/// rows were derived with.
+/// rows were derived with (a built-in file changed under a log that names only its template).
 pub fn restart_for_definitions(
     state: &ProjectionState,
 ) -> Result<Option<ProjectionState>, ProjectorError> {
-    let definitions = definitions_of(state.template.as_deref())?;
+    let definitions = definitions_of(state)?;
     let sha = definitions.map(|definitions| definitions.sha256.clone());
     if sha == state.definitions_sha256 {
         return Ok(None);
@@ -55,28 +91,33 @@ pub fn restart_for_definitions(
     }))
 }
 
-/// The state after the templates that `entries` (in position order after `state.position`)
-/// name: the log's first entry may name the first template, which then applies from it;
-/// any other change of template restarts the projection from position 1 with the new one.
+/// The state after the definitions that `entries` (in position order after `state.position`)
+/// record: the log's first entry names the first definitions, which then apply from it; any
+/// other change of definitions restarts the projection from position 1 with the new ones.
 pub fn after_templates<'a>(
     state: &ProjectionState,
     entries: impl IntoIterator<Item = EntryView<'a>>,
 ) -> Result<StepPlan<ProjectionState>, ProjectorError> {
     let mut state = state.clone();
     for entry in entries {
-        let Some(named) = template_named(entry) else {
+        let Some(named) = definitions_named(entry) else {
             continue;
         };
-        if entry.position <= state.template_named_at
-            || state.template.as_deref() == Some(named.as_str())
+        if entry.position <= state.template_named_at {
+            continue;
+        }
+        let definitions_sha256 = definitions_of_entry(named)
+            .transpose()
+            .map_err(|error| ProjectorError::Definitions(error.to_string()))?
+            .map(|definitions| definitions.sha256.clone());
+        if state.template.as_deref() == Some(named.template)
+            && state.definitions_sha256 == definitions_sha256
         {
             continue;
         }
-        let definitions_sha256 =
-            definitions_of(Some(&named))?.map(|definitions| definitions.sha256.clone());
         let named = ProjectionState {
             position: 0,
-            template: Some(named),
+            template: Some(named.template.to_owned()),
             template_named_at: entry.position,
             definitions_sha256,
         };

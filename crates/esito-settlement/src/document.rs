@@ -6,7 +6,7 @@
 //! bytes; and `total` is the sum of the lines' amounts.
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, Money, Period, Rate, Share};
+use esito_domain::{ContractId, Currency, Money, Period, Rate, Share};
 use esito_log::Hash;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -28,6 +28,10 @@ pub struct SettlementDocument {
     #[schemars(with = "String")]
     pub root_hash: Hash,
     pub final_settlement: bool,
+    /// The currency of every amount below (ISO 4217), the terms'; a document recorded before
+    /// it was written is in euro.
+    #[serde(default)]
+    pub currency: Currency,
     /// Rule lines in the order of the terms, then the period cap, the restatements and the
     /// contract cap (each only when it applies).
     pub lines: Vec<Line>,

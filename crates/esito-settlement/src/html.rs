@@ -32,6 +32,7 @@ const PERIOD: Label = label("Periodo", "Period");
 const AS_OF: Label = label("Posizione del registro", "As of log position");
 const TREE_HEAD: Label = label("Radice dell'albero", "Tree head");
 const FINAL: Label = label("Liquidazione finale", "Final settlement");
+const CURRENCY: Label = label("Valuta", "Currency");
 const LINES: Label = label("Righe", "Lines");
 const KIND: Label = label("Tipo", "Kind");
 const SUBJECT: Label = label("Oggetto", "Subject");
@@ -72,11 +73,12 @@ const ANNUAL_RATE: Label = label("Tasso annuo del periodo", "Annual rate of this
 const AVERAGE_RATE: Label = label("Tasso annuo medio finora", "Average annual rate so far");
 
 /// Every label of the page.
-pub const LABELS: [Label; 33] = [
+pub const LABELS: [Label; 34] = [
     PERIOD,
     AS_OF,
     TREE_HEAD,
     FINAL,
+    CURRENCY,
     LINES,
     KIND,
     SUBJECT,
@@ -191,6 +193,7 @@ fn write_page(
         (AS_OF, document.as_of.to_string()),
         (TREE_HEAD, document.root_hash.to_string()),
         (FINAL, final_text.to_owned()),
+        (CURRENCY, document.currency.to_string()),
     ] {
         writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
     }

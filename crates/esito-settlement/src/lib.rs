@@ -123,6 +123,7 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         as_of: input.as_of,
         root_hash: input.root_hash,
         final_settlement: input.final_settlement,
+        currency: input.payment_terms.currency.clone(),
         lines,
         period_net,
         total,

@@ -22,7 +22,7 @@ fn a_document_serializes_with_its_fields_in_a_fixed_order_and_money_as_strings()
         concat!(
             r#"{{"contract_id":"cuneo-communal-living","period":"2024-Q1","#,
             r#""period_start_on":"2024-01-01","period_end_on":"2024-04-01","as_of":1234,"#,
-            r#""root_hash":"{}","final_settlement":false,"#,
+            r#""root_hash":"{}","final_settlement":false,"currency":"EUR","#,
             r#""lines":[{{"kind":"rate_card","subject":"exits","amount":"1800.00","#,
             r#""arithmetic":"12 × 150.00 = 1800.00","#,
             r#""figures":[{{"name":"value","value":"12"}},{{"name":"rate","value":"150.00"}}]}}],"#,

@@ -6,11 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use esito_domain::commands::Target;
-use esito_domain::events::contract_stream;
-use esito_domain::values::format_recorded_at;
 use esito_domain::{
-    decide, peers_read, replay, ContractId, DecisionContext, Event, EventId, Recorded, StreamRef,
+    commands::Target, decide, events::contract_stream, peers_read, replay,
+    values::format_recorded_at, ContractId, DecisionContext, Event, EventId, Recorded, StreamRef,
     StreamState, StreamType, Submission, SCHEMA_VERSION,
 };
 use esito_log::merkle::tiles::{self, StoredNode};
@@ -338,6 +336,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
         };
         let mut context = DecisionContext {
             contract,
+            definitions: Some(&esito_indicators::templates::CATALOG),
             ..Default::default()
         };
         for read in submission.command.reads() {
@@ -496,6 +495,7 @@ pub(crate) mod tests {
         submit(Command::RegisterContract {
             title: "Communal Living".into(),
             template: "cuneo".into(),
+            definitions: None,
             payer: "Comune di Cuneo".into(),
             funder: None,
             operator: "Open House".into(),

@@ -1395,6 +1395,8 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
                     effective_on: "2023-08-01".parse().expect("date"),
                     changes: vec![esito_domain::terms::ContractChange::Template {
                         template: "torino".into(),
+                        definitions: None,
+                        definitions_sha256: None,
                     }],
                 },
             )],

@@ -83,6 +83,7 @@ pub fn rate_card_from_the_start(indicator: &str, rate: &str, period_cap: Option<
         effective_on: "2023-07-01".parse().expect("date"),
         changes: vec![ContractChange::PaymentTerms {
             payment_terms: PaymentTerms {
+                currency: Default::default(),
                 rules: vec![PaymentRule::RateCard {
                     indicator: indicator.into(),
                     rate: Rate::parse(rate).expect("valid"),
@@ -108,6 +109,7 @@ pub fn register_contract(title: &str) -> Submission {
         Command::RegisterContract {
             title: title.into(),
             template: "cuneo".into(),
+            definitions: None,
             payer: "Comune".into(),
             funder: None,
             operator: "Operatore".into(),

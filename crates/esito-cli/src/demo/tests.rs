@@ -83,6 +83,7 @@ fn replay_through_the_domain(
         };
         let mut context = DecisionContext {
             contract: contract_state,
+            definitions: Some(&esito_indicators::templates::CATALOG),
             ..Default::default()
         };
         for read in submission.command.reads() {
@@ -283,22 +284,22 @@ async fn the_demo_writes_the_entries_the_generators_wrote() {
         (
             "cuneo-communal-living",
             964,
-            "4ed9404253173279767c9e7e9d5c4aa23e1fbc67c81e1662c856d60512990345",
+            "1ab8d5775dc51d586372400e1fb7492a42d6fdc954b80950c82d98f96de12e76",
         ),
         (
             "torino-homes4all",
             150,
-            "a60fcddf91dcd28e44912116d42f8e6749535b0f9ae6f7085334a6b3ac6656be",
+            "52ca3610abff677cf24c2003de3a14141528c079bbba1b5d7cf71390c7644982",
         ),
         (
             "prato-autonomia",
             260,
-            "4d14da4a8ce3ec8b607bf95d7efd245d4030732d8912e41292d77dd0c6da0c50",
+            "3fe87f0f81959a35041886bf15801d190721a875f5113c7d115b6f7d6e4015dc",
         ),
         (
             "cremona-kcity",
             24,
-            "1f2255bc38b9c83a4785dd772b81276da101c2666cf873a14765d318d0a351fb",
+            "a34f8444dfb8587f93a0f932461c41e1158951e68372761d9eec6736a4a85caa",
         ),
     ]
     .map(|(contract, size, root)| (contract.to_owned(), size, root.to_owned()));

@@ -131,7 +131,8 @@ impl BeneficiaryState {
                 beneficiary.updates.push(update.clone());
             }
             // The person's identity left the vault; the pseudonym's record stays as it was.
-            Event::IdentityErased(_) => {}
+            // An outcome changes no rule of the stream: indicators count it.
+            Event::IdentityErased(_) | Event::OutcomeRecorded(_) => {}
             Event::NeedAssessed(assessed) => beneficiary.assessments.push(assessed.clone()),
             Event::ReferralMade(referral) => {
                 if beneficiary.assessments.is_empty() {

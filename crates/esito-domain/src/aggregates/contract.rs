@@ -7,19 +7,22 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{does_not_fit, inconsistent, non_empty};
+use super::{does_not_fit, inconsistent, non_empty, DecisionContext};
 use crate::commands::Command;
+use crate::definitions::{CheckedDefinitions, DEFINITIONS_BYTES_MAX};
 use crate::errors::DomainError;
 use crate::events::{ContractAmended, ContractRegistered, Event};
 use crate::period::Period;
-use crate::terms::{ContractChange, ContractTerms};
+use crate::terms::{ContractChange, ContractTerms, PaymentRule};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
 pub enum ContractState {
     #[default]
     NotRegistered,
-    Registered(Contract),
+    /// Boxed: a registration holds its definitions' text and hash, and a state not yet
+    /// registered need not be as large.
+    Registered(Box<Contract>),
 }
 
 /// A registered contract: its registration and its amendments.
@@ -48,6 +51,32 @@ impl Contract {
         terms
     }
 
+    /// The definitions in force on `date`: the template they name themselves by, and their text
+    /// where the log records it (entries written before it was, name only a template).
+    pub fn definitions_on(&self, date: NaiveDate) -> (&str, Option<&str>) {
+        let mut named = (
+            self.registered.template.as_str(),
+            self.registered.definitions.as_deref(),
+        );
+        for amendment in self
+            .amendments
+            .iter()
+            .take_while(|amendment| amendment.effective_on <= date)
+        {
+            for change in &amendment.changes {
+                if let ContractChange::Template {
+                    template,
+                    definitions,
+                    ..
+                } = change
+                {
+                    named = (template.as_str(), definitions.as_deref());
+                }
+            }
+        }
+        named
+    }
+
     /// The contract's first period: the one holding the term's first day, of the kind in force
     /// that day. Its settlement is the first.
     pub fn first_period(&self) -> Period {
@@ -72,7 +101,7 @@ impl ContractState {
     /// The contract, if it is registered.
     pub fn contract(&self) -> Option<&Contract> {
         match self {
-            ContractState::Registered(contract) => Some(contract),
+            ContractState::Registered(contract) => Some(contract.as_ref()),
             ContractState::NotRegistered => None,
         }
     }
@@ -90,10 +119,10 @@ impl ContractState {
     pub(super) fn evolve(&mut self, event: &Event) -> Result<(), DomainError> {
         match (&mut *self, event) {
             (ContractState::NotRegistered, Event::ContractRegistered(registered)) => {
-                *self = ContractState::Registered(Contract {
+                *self = ContractState::Registered(Box::new(Contract {
                     registered: registered.clone(),
                     amendments: Vec::new(),
-                });
+                }));
             }
             (ContractState::NotRegistered, Event::ContractAmended(_)) => {
                 return Err(inconsistent(event, "the contract is not registered"));
@@ -121,11 +150,64 @@ impl ContractState {
     }
 }
 
-pub(super) fn decide(command: &Command, state: &ContractState) -> Result<Event, DomainError> {
+/// The definitions a registration or an amendment names, as the log records them: a ready-made
+/// template's text, or the contract's own text, each checked by the context's catalogue.
+fn recorded_definitions(
+    template: &str,
+    definitions: Option<&str>,
+    context: &DecisionContext,
+) -> Result<(CheckedDefinitions, String), DomainError> {
+    let catalog = context.definitions;
+    let text = match definitions {
+        Some(text) => {
+            if text.len() > DEFINITIONS_BYTES_MAX {
+                return Err(DomainError::InvalidDefinitions {
+                    reason: format!(
+                        "{} bytes, more than the {DEFINITIONS_BYTES_MAX} a definitions text may hold",
+                        text.len()
+                    ),
+                });
+            }
+            text
+        }
+        None => {
+            non_empty("template", template)?;
+            catalog
+                .and_then(|catalog| catalog.template_text(template))
+                .ok_or_else(|| DomainError::UnknownTemplate {
+                    template: template.to_owned(),
+                })?
+        }
+    };
+    let checked = match catalog {
+        Some(catalog) => catalog
+            .check(text)
+            .map_err(|reason| DomainError::InvalidDefinitions { reason })?,
+        None => {
+            return Err(DomainError::InvalidDefinitions {
+                reason: "no catalogue of definitions to check them with".to_owned(),
+            })
+        }
+    };
+    if !template.is_empty() && template != checked.template {
+        return Err(DomainError::TemplateDiffersFromDefinitions {
+            template: template.to_owned(),
+            named: checked.template,
+        });
+    }
+    Ok((checked, text.to_owned()))
+}
+
+pub(super) fn decide(
+    command: &Command,
+    state: &ContractState,
+    context: &DecisionContext,
+) -> Result<Event, DomainError> {
     match command {
         Command::RegisterContract {
             title,
             template,
+            definitions,
             payer,
             funder,
             operator,
@@ -139,7 +221,6 @@ pub(super) fn decide(command: &Command, state: &ContractState) -> Result<Event, 
             }
             for (field, text) in [
                 ("title", title),
-                ("template", template),
                 ("payer", payer),
                 ("operator", operator),
                 ("evaluator", evaluator),
@@ -149,9 +230,12 @@ pub(super) fn decide(command: &Command, state: &ContractState) -> Result<Event, 
             if term_end_on < term_start_on {
                 return Err(DomainError::TermEndsBeforeItStarts);
             }
+            let (checked, text) = recorded_definitions(template, definitions.as_deref(), context)?;
             Ok(Event::ContractRegistered(ContractRegistered {
                 title: title.clone(),
-                template: template.clone(),
+                template: checked.template,
+                definitions: Some(text),
+                definitions_sha256: Some(checked.sha256),
                 payer: payer.clone(),
                 funder: funder.clone(),
                 operator: operator.clone(),
@@ -164,7 +248,7 @@ pub(super) fn decide(command: &Command, state: &ContractState) -> Result<Event, 
         Command::AmendContract {
             effective_on,
             changes,
-        } => amend(state, *effective_on, changes),
+        } => amend(state, *effective_on, changes, context),
         other => Err(does_not_fit(other)),
     }
 }
@@ -173,6 +257,7 @@ fn amend(
     state: &ContractState,
     effective_on: NaiveDate,
     changes: &[ContractChange],
+    context: &DecisionContext,
 ) -> Result<Event, DomainError> {
     let before = state
         .terms_on(effective_on)
@@ -201,6 +286,24 @@ fn amend(
                 key: change.kind().to_owned(),
             });
         }
+    }
+    for change in changes {
+        let change = &match change {
+            ContractChange::Template {
+                template,
+                definitions,
+                ..
+            } => {
+                let (checked, text) =
+                    recorded_definitions(template, definitions.as_deref(), context)?;
+                ContractChange::Template {
+                    template: checked.template,
+                    definitions: Some(text),
+                    definitions_sha256: Some(checked.sha256),
+                }
+            }
+            other => other.clone(),
+        };
         match change {
             ContractChange::TermEndOn { term_end_on } => {
                 if *term_end_on < effective_on {
@@ -223,7 +326,7 @@ fn amend(
                     });
                 }
             }
-            ContractChange::Template { template } => non_empty("template", template)?,
+            ContractChange::Template { .. } => {}
             ContractChange::Funder { funder } => non_empty("funder", funder)?,
             ContractChange::PaymentTerms { payment_terms } => payment_terms.check()?,
             // Checked below, against the funder and the term as amended.
@@ -244,8 +347,61 @@ fn amend(
         }
         funder_terms.check(&after)?;
     }
+    // Checked on every amendment, so that new definitions cannot strand a rule.
+    let contract = state.contract().ok_or(DomainError::ContractNotRegistered)?;
+    let text = normalized
+        .iter()
+        .find_map(|change| match change {
+            ContractChange::Template { definitions, .. } => definitions.as_deref(),
+            _ => None,
+        })
+        .or_else(|| {
+            let (template, text) = contract.definitions_on(effective_on);
+            text.or_else(|| context.definitions?.template_text(template))
+        });
+    if let (Some(catalog), Some(text)) = (context.definitions, text) {
+        let declared = catalog
+            .check(text)
+            .map_err(|reason| DomainError::InvalidDefinitions { reason })?;
+        check_indicators_declared(&after, &declared.indicators)?;
+    }
     Ok(Event::ContractAmended(ContractAmended {
         effective_on,
         changes: normalized,
     }))
+}
+
+/// Every rule of the payment terms, and every indicator of the funder's achievement index,
+/// names an indicator the definitions declare (a milestone names a deliverable instead).
+fn check_indicators_declared(
+    terms: &ContractTerms,
+    declared: &[String],
+) -> Result<(), DomainError> {
+    let known = |indicator: &str| declared.iter().any(|id| id == indicator);
+    if let Some(payment_terms) = &terms.payment_terms {
+        for (rule, payment_rule) in payment_terms.rules.iter().enumerate() {
+            if matches!(payment_rule, PaymentRule::Milestone { .. }) {
+                continue;
+            }
+            if !known(payment_rule.subject()) {
+                return Err(DomainError::IndicatorNotDeclared {
+                    field: "payment_terms.rules.indicator",
+                    index: rule,
+                    indicator: payment_rule.subject().to_owned(),
+                });
+            }
+        }
+    }
+    if let Some(funder_terms) = &terms.funder_terms {
+        for (index, targeted) in funder_terms.targeted_indicators.iter().enumerate() {
+            if !known(&targeted.indicator) {
+                return Err(DomainError::IndicatorNotDeclared {
+                    field: "funder_terms.targeted_indicators.indicator",
+                    index,
+                    indicator: targeted.indicator.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -22,8 +22,17 @@ use crate::values::{Money, Month, OccurredAt, Rate, Share, StreamId};
 #[serde(deny_unknown_fields)]
 pub struct ContractRegistered {
     pub title: String,
-    /// The contract template under `projections/` (e.g. `cuneo`).
+    /// The name the definitions give themselves: a ready-made template under `projections/`
+    /// (e.g. `cuneo`) or the contract's own.
     pub template: String,
+    /// The definitions' whole text; absent from entries written before it was recorded, whose
+    /// template's file is then the one built in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definitions: Option<String>,
+    /// SHA-256 (hex) of `definitions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub definitions_sha256: Option<esito_log::Hash>,
     pub payer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funder: Option<String>,
@@ -159,6 +168,23 @@ pub struct AccessRecorded {
     pub channel: AccessChannel,
     pub need: NeedCategory,
     pub outcome: AccessOutcome,
+}
+
+/// An outcome of a beneficiary that the contract's definitions declare (`[[outcome]]`): entered
+/// employment, sustained accommodation for six months, and so on. In the beneficiary's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRecorded {
+    pub beneficiary_id: StreamId,
+    /// An outcome id the definitions in force on `occurred_at`'s date declare.
+    pub outcome: String,
+    /// A measure of the outcome where the definitions read one (hours, euros, weeks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Rate>,
+    /// A reference to the evidence (a document's hash, an identifier in the operator's
+    /// records); never personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 /// Changes to the contract, in force from `effective_on`; each change replaces one term.

@@ -69,6 +69,8 @@ pub fn registration() -> ContractRegistered {
     ContractRegistered {
         title: "Communal Living".into(),
         template: "cuneo".into(),
+        definitions: None,
+        definitions_sha256: None,
         payer: PAYER.into(),
         funder: Some("CRC Innova".into()),
         operator: "Open House".into(),

@@ -56,15 +56,17 @@ fn a_step_with_a_gap_or_a_repeat_is_a_fault() {
 #[test]
 fn a_rebuild_chunk_that_is_empty_or_skips_a_position_is_a_fault() {
     let log = three();
-    let definitions = esito_projector::definitions_of(Some("cuneo")).expect("cuneo parses");
+    let definitions = esito_indicators::templates::built_in("cuneo")
+        .expect("cuneo is built in")
+        .expect("cuneo parses");
     assert_eq!(
-        broken(derive_chunk(definitions, Vec::new())),
+        broken(derive_chunk(Some(definitions), Vec::new())),
         Invariant::EmptyChunk
     );
     let mut rows = log.rows(0, 3);
     rows.remove(1);
     assert_eq!(
-        broken(derive_chunk(definitions, rows)),
+        broken(derive_chunk(Some(definitions), rows)),
         not_contiguous(2, 3)
     );
 }

@@ -149,8 +149,8 @@ impl Log {
         up_to: u64,
         chunk: usize,
     ) -> Chunked {
-        let definitions = esito_projector::definitions_of(state.template.as_deref())
-            .expect("built-in definitions parse");
+        let definitions =
+            esito_projector::definitions_of(state).expect("built-in definitions parse");
         let rows = self.rows(after, up_to);
         let mut out = Chunked::default();
         for rows in rows.chunks(chunk) {
@@ -273,8 +273,8 @@ pub fn at(template: &str, position: u64) -> ProjectionState {
         position,
         template: Some(template.to_owned()),
         template_named_at: 1,
-        definitions_sha256: esito_projector::definitions_of(Some(template))
-            .expect("built-in definitions parse")
+        definitions_sha256: esito_indicators::templates::built_in(template)
+            .map(|definitions| definitions.expect("built-in definitions parse"))
             .map(|definitions| definitions.sha256.clone()),
     }
 }

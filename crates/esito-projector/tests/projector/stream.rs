@@ -10,9 +10,9 @@ use proptest::prelude::*;
 use crate::log::{history, Log};
 
 fn definitions() -> &'static esito_indicators::Definitions {
-    esito_projector::definitions_of(Some("cuneo"))
-        .expect("built-in definitions parse")
+    esito_indicators::templates::built_in("cuneo")
         .expect("cuneo has definitions")
+        .expect("built-in definitions parse")
 }
 
 /// The event ids the log's entries supersede, as a first reading of an export finds them.

@@ -113,6 +113,7 @@ pub fn milestone(deliverable: &str, amount: &str, advance_share: &str) -> Paymen
 
 pub fn terms(rules: Vec<PaymentRule>) -> PaymentTerms {
     PaymentTerms {
+        currency: Default::default(),
         rules,
         period_cap: None,
         contract_cap: None,

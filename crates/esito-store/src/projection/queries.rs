@@ -45,7 +45,7 @@ impl Store {
             return Err(ReportError::AsOfBeyondLog { as_of, size });
         }
         let state = self.catch_up(contract_id, size).await?;
-        match definitions_of(state.template.as_deref())? {
+        match definitions_of(&state)? {
             Some(definitions) => Ok((definitions, as_of)),
             None => Err(ReportError::NoDefinitions {
                 template: state.template,

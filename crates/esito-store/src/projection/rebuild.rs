@@ -39,7 +39,7 @@ impl Store {
         let head = self.head(contract_id).await?.map_or(0, |head| head.size);
         let started = std::time::Instant::now();
         let state = self.templates_up_to(contract_id, head).await?;
-        let definitions = definitions_of(state.template.as_deref())?;
+        let definitions = definitions_of(&state)?;
         let mut rebuilt = Rebuilt {
             state: ProjectionState {
                 position: head,

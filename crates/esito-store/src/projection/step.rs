@@ -10,6 +10,8 @@ use sqlx::Row;
 use super::*;
 use crate::backend::{each_backend, Conn};
 use crate::db;
+use esito_indicators::EntryView;
+use esito_projector::{needs_text, prime};
 
 /// A row of `projector_checkpoints` read as (position, template, template_named_at,
 /// definitions_sha256).
@@ -31,6 +33,10 @@ impl Store {
     ) -> Result<StepOutcome, StoreError> {
         let mut write = self.begin_write().await?;
         let mut state = lock_checkpoint(write.conn(), contract_id).await?;
+        if let Some(position) = needs_text(&state) {
+            let rows = entries_in(write.conn(), contract_id, position - 1, 1).await?;
+            prime_definitions(&rows)?;
+        }
         let before = state.position;
         if let Some(restart) = restart_for_definitions(&state)? {
             delete_rows(write.conn(), contract_id).await?;
@@ -141,8 +147,31 @@ impl Store {
             .fetch_optional(&store.pool)
             .await?
         });
-        Ok(row.map(checkpoint_state).transpose()?.unwrap_or_default())
+        let state = row.map(checkpoint_state).transpose()?.unwrap_or_default();
+        if let Some(position) = needs_text(&state) {
+            let rows: Vec<(u64, String)> = self
+                .entries(contract_id, position - 1, 1)
+                .await?
+                .into_iter()
+                .map(|stored| (stored.position.get(), stored.entry))
+                .collect();
+            prime_definitions(&rows)?;
+        }
+        Ok(state)
     }
+}
+
+/// Parses the definitions text the entries (position, text) record, so that `definitions_of`
+/// finds the text a checkpoint's rows were derived with after this process started.
+fn prime_definitions(rows: &[(u64, String)]) -> Result<(), StoreError> {
+    for (position, text) in rows {
+        let entry: Entry = serde_json::from_str(text).map_err(|error| StoreError::Corrupt {
+            position: *position,
+            reason: error.to_string(),
+        })?;
+        prime(EntryView::from(&entry))?;
+    }
+    Ok(())
 }
 
 /// Creates the contract's checkpoint row if it has none, and reads it locked until the

@@ -18,6 +18,7 @@ pub fn registration() -> Submission {
         Command::RegisterContract {
             title: "Communal Living".into(),
             template: "cuneo".into(),
+            definitions: None,
             payer: "Comune di Cuneo".into(),
             funder: Some("CRC Innova".into()),
             operator: "Open House".into(),
