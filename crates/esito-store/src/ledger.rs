@@ -263,8 +263,7 @@ impl From<AppendError> for PlanError {
     }
 }
 
-/// What a plan is made from: the batch, the head and the histories read for it, and what
-/// [`resolve`] found.
+/// What a plan is made from: the batch, the head, the histories read and what [`resolve`] found.
 pub(crate) struct PlanInput<'a> {
     pub batch: &'a Batch<'a>,
     /// The time recorded in every entry of the batch.
@@ -364,12 +363,9 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
                 return Err(PlanError::NeedStreamsOfType(*kind));
             }
         }
-        // Every stream of those types is in `histories`, those this batch began included. Most
-        // commands read no peers, and then the histories (one per stream this batch began, up
-        // to an import's thousands) are not walked for each of them.
+        // Every stream of those types is in `histories`; not walked when a command reads none.
         if !kinds.is_empty() {
-            context.peers = histories
-                .iter()
+            context.peers = (histories.iter())
                 .filter(|(stream, _)| kinds.contains(&stream.stream_type) && **stream != target)
                 .map(|(stream, history)| (stream.clone(), history.clone()))
                 .collect();
