@@ -152,14 +152,11 @@ mod tests {
 
     /// The periods of the contract's term, in order.
     fn periods_of_the_term(books: &Books) -> Vec<Period> {
-        let registered = books.contract().registered().expect("registered");
-        let mut period = Period::containing(registered.period_kind, registered.term_start_on);
-        let mut periods = Vec::new();
-        while period.start_on() <= registered.term_end_on {
-            periods.push(period);
-            period = period.next();
-        }
-        periods
+        books
+            .contract()
+            .registered()
+            .expect("registered")
+            .term_periods()
     }
 
     /// The document the log holds for a period.

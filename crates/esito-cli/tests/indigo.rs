@@ -116,14 +116,11 @@ async fn books(store: &Store, contract: &ContractId) -> Books {
 
 /// The periods of the contract's term, in order.
 fn periods_of_the_term(books: &Books) -> Vec<Period> {
-    let registered = books.contract().registered().expect("registered");
-    let mut period = Period::containing(registered.period_kind, registered.term_start_on);
-    let mut periods = Vec::new();
-    while period.start_on() <= registered.term_end_on {
-        periods.push(period);
-        period = period.next();
-    }
-    periods
+    books
+        .contract()
+        .registered()
+        .expect("registered")
+        .term_periods()
 }
 
 /// Loads the demo and settles every contract's periods: Cremona's all paid; each other's all

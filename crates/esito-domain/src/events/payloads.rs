@@ -43,6 +43,20 @@ pub struct ContractRegistered {
     pub period_kind: PeriodKind,
 }
 
+impl ContractRegistered {
+    /// The periods of the contract's term, in order: the one holding its first day to the one
+    /// holding its last.
+    pub fn term_periods(&self) -> Vec<crate::period::Period> {
+        let mut period = crate::period::Period::containing(self.period_kind, self.term_start_on);
+        let mut periods = Vec::new();
+        while period.start_on() <= self.term_end_on {
+            periods.push(period);
+            period = period.next();
+        }
+        periods
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderAccredited {
