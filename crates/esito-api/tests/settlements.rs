@@ -636,7 +636,7 @@ async fn the_service_and_the_offline_computation_agree_and_a_late_event_is_resta
             .expect("valid");
         let as_of = view["as_of"].as_u64().expect("as_of");
         let offline = esito_books::offline::settlement(
-            &definitions,
+            Some(&definitions),
             || {
                 Ok::<_, std::convert::Infallible>(
                     entries

@@ -11,11 +11,12 @@
 use std::collections::HashSet;
 
 use esito_domain::{ContractId, StreamType};
-use esito_indicators::{Definitions, IndicatorReport, Period};
+use esito_indicators::in_force::Namings;
+use esito_indicators::{Definitions, EntryView, IndicatorReport, Period};
 use esito_log::{Entry, Frontier};
 use esito_projector::{Projected, ProjectorError, Streamed};
 
-use crate::books::{Books, BOOK_STREAM_TYPES};
+use crate::books::{Books, Needed, BOOK_STREAM_TYPES};
 use crate::error::BooksError;
 use crate::gather::{settle, Figures, Settled};
 
@@ -41,11 +42,12 @@ pub fn recorded_as_of<'a>(
 }
 
 /// What a first reading of a log up to `as_of` tells before it is projected: its contract,
-/// its size, the event ids its entries correct or void (whose entries the projection keeps),
-/// the books' entries, and, when asked for, the tree head.
+/// its size, the definitions it names, the event ids its entries correct or void (whose
+/// entries the projection keeps), the books' entries, and, when asked for, the tree head.
 #[derive(Debug, Default)]
 struct Survey {
     contract_id: Option<String>,
+    namings: Namings,
     size: u64,
     targets: HashSet<String>,
     books: Vec<Entry>,
@@ -85,6 +87,14 @@ fn survey<E>(
         if let Some(target) = &entry.corrects {
             survey.targets.insert(target.clone());
         }
+        if entry.event_type.starts_with("Contract") {
+            if let Err(error) = survey.namings.read(EntryView::from(&entry)) {
+                return Ok(Err(BooksError::EntryUnreadable {
+                    position: error.position(),
+                    reason: error.to_string(),
+                }));
+            }
+        }
         if with_root
             && BOOK_STREAM_TYPES
                 .iter()
@@ -94,6 +104,25 @@ fn survey<E>(
         }
     }
     Ok(Ok(survey))
+}
+
+impl Survey {
+    /// The definitions `period` is computed with: `given` when the caller gives its own, else
+    /// those the log names in force for the period as of `as_of` (`esito_indicators::in_force`).
+    fn definitions<'d>(
+        &self,
+        given: Option<&'d Definitions>,
+        period: Period,
+        as_of: u64,
+    ) -> Result<&'d Definitions, BooksError> {
+        match given {
+            Some(given) => Ok(given),
+            None => self
+                .namings
+                .in_force(period, as_of)
+                .ok_or(BooksError::ContractNotRegistered { as_of }),
+        }
+    }
 }
 
 /// The log up to `as_of` projected by the store's projector ([`Streamed`]), read a second
@@ -144,10 +173,11 @@ fn report(
 }
 
 /// The indicators of `period` as of `as_of` (default: the last entry) from a log's entries
-/// in position order, read twice (`read` gives them from the start each time). The outer
-/// error is the reader's, the inner the log's.
+/// in position order, read twice (`read` gives them from the start each time), with the
+/// definitions given or else those the log names in force for the period. The outer error is
+/// the reader's, the inner the log's.
 pub fn indicators<I, E>(
-    definitions: &Definitions,
+    definitions: Option<&Definitions>,
     mut read: impl FnMut() -> Result<I, E>,
     period: Period,
     as_of: Option<u64>,
@@ -159,7 +189,7 @@ where
         Ok(survey) => survey,
         Err(error) => return Ok(Err(error)),
     };
-    let Some(contract_id) = survey.contract_id else {
+    let Some(contract_id) = survey.contract_id.clone() else {
         return Ok(Err(BooksError::LogEmpty));
     };
     let as_of = as_of.unwrap_or(survey.size);
@@ -169,15 +199,20 @@ where
             size: survey.size,
         }));
     }
+    let definitions = match survey.definitions(definitions, period, as_of) {
+        Ok(definitions) => definitions,
+        Err(error) => return Ok(Err(error)),
+    };
     Ok(project(definitions, read()?, survey.targets, as_of)?
         .and_then(|projected| report(definitions, &contract_id, &projected, period)))
 }
 
 /// The settlement of `period` as of `as_of` from the log's entries in position order, read
-/// twice (`read` gives them from the start each time; entries after `as_of` are not read).
-/// The outer error is the reader's, the inner the log's or the settlement's.
+/// twice (`read` gives them from the start each time; entries after `as_of` are not read), and
+/// once more for each other definitions the periods it needs are computed with. The outer
+/// error is the reader's, the inner the log's or the settlement's.
 pub fn settlement<I, E>(
-    definitions: &Definitions,
+    definitions: Option<&Definitions>,
     mut read: impl FnMut() -> Result<I, E>,
     period: Period,
     as_of: u64,
@@ -211,30 +246,54 @@ where
         Ok(books) => books,
         Err(error) => return Ok(Err(error)),
     };
-    let projected = match project(definitions, read()?, survey.targets, as_of)? {
-        Ok(projected) => projected,
+    let needs = match books.needs(period) {
+        Ok(needs) => needs,
         Err(error) => return Ok(Err(error)),
     };
+    // The periods needed, by the definitions each is computed with, in the order first met.
+    let mut by_definitions: Vec<(&Definitions, Vec<Needed>)> = Vec::new();
+    for needed in needs {
+        let definitions = match survey.definitions(definitions, needed.period, as_of) {
+            Ok(definitions) => definitions,
+            Err(error) => return Ok(Err(error)),
+        };
+        match by_definitions
+            .iter_mut()
+            .find(|(known, _)| known.sha256 == definitions.sha256)
+        {
+            Some((_, periods)) => periods.push(needed),
+            None => by_definitions.push((definitions, vec![needed])),
+        }
+    }
+    let mut figures = Figures::new();
+    for (definitions, needed) in by_definitions {
+        let projected = match project(definitions, read()?, survey.targets.clone(), as_of)? {
+            Ok(projected) => projected,
+            Err(error) => return Ok(Err(error)),
+        };
+        if let Err(error) = figures_of(definitions, &books, &projected, &needed, &mut figures) {
+            return Ok(Err(error));
+        }
+    }
     let root = survey
         .frontier
         .as_ref()
         .expect("a survey with the root keeps its frontier")
         .root();
-    Ok(settle_projected(definitions, &books, &projected, period)
-        .and_then(|figures| settle(&books, period, root, &figures)))
+    Ok(settle(&books, period, root, &figures))
 }
 
-/// The figures the books need for `period`, from the projected rows: a report per needed
-/// period and each beneficiary's count where a rate card pays per beneficiary, as the store
-/// gives them.
-fn settle_projected(
+/// The figures the books need for the periods `needed`, from the rows projected with their
+/// definitions: a report per period and each beneficiary's count where a rate card pays per
+/// beneficiary, as the store gives them.
+fn figures_of(
     definitions: &Definitions,
     books: &Books,
     projected: &Projected,
-    period: Period,
-) -> Result<Figures, BooksError> {
-    let mut figures = Figures::new();
-    for needed in books.needs(period)? {
+    needed: &[Needed],
+    figures: &mut Figures,
+) -> Result<(), BooksError> {
+    for needed in needed {
         for id in &needed.per_beneficiary {
             let counts = projected.key_counts(id, needed.period).map_err(|error| {
                 BooksError::EntryUnreadable {
@@ -251,5 +310,5 @@ fn settle_projected(
             needed.period,
         )?);
     }
-    Ok(figures)
+    Ok(())
 }

@@ -57,50 +57,6 @@ pub(crate) fn export_entries(
     }))
 }
 
-/// The definitions the export's log records last (registration or amendment), with the
-/// template they name themselves by: what the service projects with. Their text is the
-/// export's own; only an entry written before the text was recorded is read with the file
-/// built in for its template. Only the contract's own entries are parsed.
-fn recorded_definitions(file: &Path) -> anyhow::Result<Option<(String, Definitions)>> {
-    let reader = BufReader::new(
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
-    );
-    let mut recorded = None;
-    for (index, line) in reader.lines().enumerate() {
-        let line = line.with_context(|| format!("reading line {}", index + 1))?;
-        // Canonical JSON writes this member exactly so; other lines need no parsing.
-        if !line.contains(r#""event_type":"Contract"#) {
-            continue;
-        }
-        if let ExportLine::Entry { entry, .. } = serde_json::from_str(&line)
-            .with_context(|| format!("line {}: not an export line", index + 1))?
-        {
-            let Some(named) = esito_indicators::templates::definitions_named((&entry).into())
-            else {
-                continue;
-            };
-            let template = named.template.to_owned();
-            let definitions = esito_indicators::templates::definitions_of_entry(named)
-                .transpose()
-                .with_context(|| format!("position {}: the recorded definitions", entry.position))?
-                .cloned();
-            recorded = Some((template, definitions));
-        }
-    }
-    recorded
-        .map(|(template, definitions)| {
-            definitions
-                .map(|definitions| (template.clone(), definitions))
-                .with_context(|| {
-                    format!(
-                        "the export names template {template} without its text, and this binary \
-                     has no such file: give --definitions FILE"
-                    )
-                })
-        })
-        .transpose()
-}
-
 /// Verifies an export before anything is computed from it.
 pub(crate) fn verified(file: &Path) -> anyhow::Result<esito_log::VerifyReport> {
     let reader = BufReader::new(
@@ -110,23 +66,16 @@ pub(crate) fn verified(file: &Path) -> anyhow::Result<esito_log::VerifyReport> {
         .map_err(|failure| anyhow::anyhow!("the export does not verify: {failure}"))
 }
 
-/// The indicator definitions to compute with: the file given, or those the export records.
-pub(crate) fn definitions(
-    file: &Path,
-    definitions_file: Option<&Path>,
-) -> anyhow::Result<Definitions> {
-    Ok(match definitions_file {
-        Some(path) => {
+/// The indicator definitions the file given holds: computed with instead of those the export
+/// records (which apply, period by period, when no file is given).
+pub(crate) fn definitions(definitions_file: Option<&Path>) -> anyhow::Result<Option<Definitions>> {
+    definitions_file
+        .map(|path| {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            Definitions::parse(&text).with_context(|| format!("{}", path.display()))?
-        }
-        None => {
-            recorded_definitions(file)?
-                .context("the export names no definitions: no ContractRegistered entry")?
-                .1
-        }
-    })
+            Definitions::parse(&text).with_context(|| format!("{}", path.display()))
+        })
+        .transpose()
 }
 
 /// The indicators from an export alone: the export is verified first, then projected by the
@@ -138,8 +87,12 @@ pub fn offline(
     definitions_file: Option<&Path>,
 ) -> anyhow::Result<IndicatorReport> {
     verified(file)?;
-    let definitions = definitions(file, definitions_file)?;
-    let report =
-        esito_books::offline::indicators(&definitions, || export_entries(file), period, as_of)??;
+    let definitions = definitions(definitions_file)?;
+    let report = esito_books::offline::indicators(
+        definitions.as_ref(),
+        || export_entries(file),
+        period,
+        as_of,
+    )??;
     Ok(report)
 }

@@ -112,7 +112,7 @@ enum Commands {
         /// The log position the values are computed as of (default: the last).
         #[arg(long)]
         as_of: Option<u64>,
-        /// Indicator definitions to use instead of those built in (offline only).
+        /// Indicator definitions to use instead of those the export records (offline only).
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
         /// The contract, when reading the store.
@@ -138,7 +138,7 @@ enum Commands {
         /// own settlement of the period was computed as of, or else the last.
         #[arg(long, requires = "offline")]
         as_of: Option<u64>,
-        /// Indicator definitions to use instead of those built in (offline only).
+        /// Indicator definitions to use instead of those the export records (offline only).
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
         /// Print the printable HTML page instead of the JSON document.

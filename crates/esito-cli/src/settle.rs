@@ -46,14 +46,18 @@ pub fn offline(
     definitions_file: Option<&Path>,
 ) -> anyhow::Result<Settled> {
     let report = verified(file)?;
-    let definitions = definitions(file, definitions_file)?;
+    let definitions = definitions(definitions_file)?;
     let as_of = match as_of {
         Some(as_of) => as_of,
         None => recorded_as_of(file, period)?.unwrap_or(report.size),
     };
-    let settled =
-        esito_books::offline::settlement(&definitions, || export_entries(file), period, as_of)?
-            .with_context(|| format!("settling {period} as of position {as_of}"))?;
+    let settled = esito_books::offline::settlement(
+        definitions.as_ref(),
+        || export_entries(file),
+        period,
+        as_of,
+    )?
+    .with_context(|| format!("settling {period} as of position {as_of}"))?;
     Ok(settled)
 }
 

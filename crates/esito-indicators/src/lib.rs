@@ -8,6 +8,7 @@
 pub mod definitions;
 pub mod evaluate;
 pub mod facts;
+pub mod in_force;
 pub mod memory;
 pub mod offline;
 pub mod outcomes;

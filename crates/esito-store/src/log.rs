@@ -14,7 +14,7 @@ use crate::backend::each_backend;
 use crate::{db, ContractHead, Store, StoreError, StoredEntry, PAGE_SIZE_MAX};
 
 /// A row of `log_entries` read as (position, leaf_hash, entry).
-type EntryRow = (i64, Vec<u8>, String);
+pub(crate) type EntryRow = (i64, Vec<u8>, String);
 
 impl Store {
     /// Entries after `after`, in position order, at most `limit` (capped at `PAGE_SIZE_MAX`).

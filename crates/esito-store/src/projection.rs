@@ -286,6 +286,7 @@ pub(crate) const KEY_ROWS_PER_INSERT: usize = 1_000;
 // The projection's SQL half, by purpose: the queries, the running projector's step, the
 // rebuild and PostgreSQL's COPY.
 mod copy;
+mod in_force;
 mod queries;
 mod rebuild;
 mod step;

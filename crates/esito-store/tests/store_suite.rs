@@ -1417,6 +1417,9 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
     let torino = esito_indicators::templates::embedded("torino")
         .expect("torino is embedded")
         .expect("torino parses");
+    let cuneo = esito_indicators::templates::embedded("cuneo")
+        .expect("cuneo is embedded")
+        .expect("cuneo parses");
     let periods: Vec<esito_indicators::Period> = ["2023-Q3", "2023", "2023-07"]
         .iter()
         .map(|text| text.parse().expect("period"))
@@ -1439,17 +1442,37 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
         );
     }
     assert_ne!(before.definitions_sha256, torino.sha256);
-    for report in &running {
+    // Amended from 2023-08-01: the quarter and the year end after it and are computed with
+    // torino; July ends before it and keeps cuneo's definitions, as of any position.
+    let in_force = [&torino, &torino, &cuneo];
+    for ((period, report), definitions) in periods.iter().zip(&running).zip(in_force) {
         assert_eq!(
-            report.definitions_sha256, torino.sha256,
-            "the amended template"
+            report.definitions_sha256, definitions.sha256,
+            "the definitions in force for {period}"
         );
         assert_eq!(report.as_of, head);
     }
     let entries = all_entries(&store, &amended).await;
-    for (period, report) in periods.iter().zip(&running) {
+    let books = |period: esito_indicators::Period, as_of: Option<u64>| {
+        esito_books::offline::indicators(
+            None,
+            || {
+                Ok::<_, std::convert::Infallible>(
+                    entries
+                        .iter()
+                        .cloned()
+                        .map(Ok::<_, std::convert::Infallible>),
+                )
+            },
+            period,
+            as_of,
+        )
+        .expect("infallible")
+        .expect("offline indicators")
+    };
+    for ((period, report), definitions) in periods.iter().zip(&running).zip(in_force) {
         let offline = esito_indicators::offline::indicators(
-            &torino,
+            definitions,
             entries
                 .iter()
                 .cloned()
@@ -1460,7 +1483,23 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
         .expect("infallible")
         .expect("offline indicators");
         assert_eq!(&offline, report, "running and offline differ for {period}");
+        assert_eq!(
+            &books(*period, None),
+            report,
+            "the offline books choose alike"
+        );
     }
+    // As of the position before the amendment, nothing changed: cuneo's values, as taken then.
+    let q3: esito_indicators::Period = "2023-Q3".parse().expect("period");
+    let as_of_before = store
+        .indicators(&amended, q3, Some(before.as_of))
+        .await
+        .expect("as of before the amendment");
+    assert_eq!(
+        as_of_before, before,
+        "as of a position before the amendment"
+    );
+    assert_eq!(books(q3, Some(before.as_of)), before);
     store
         .rebuild_projection(&amended, |_| {})
         .await

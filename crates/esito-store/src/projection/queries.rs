@@ -11,21 +11,32 @@ use crate::backend::{each_backend, Conn};
 use crate::db;
 use esito_projector::block_end;
 
+use super::in_force::Source;
+
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
-    /// up first so the answer is never behind the log.
+    /// up first so the answer is never behind the log; with the definitions in force for the
+    /// period (`in_force`).
     pub async fn indicators(
         &self,
         contract_id: &ContractId,
         period: Period,
         as_of: Option<u64>,
     ) -> Result<esito_indicators::IndicatorReport, ReportError> {
-        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
-        let mut inputs = self
-            .indicator_inputs(contract_id, definitions, period, as_of)
-            .await?;
+        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        let mut inputs = match source {
+            Source::Rows(definitions) => {
+                self.indicator_inputs(contract_id, definitions, period, as_of)
+                    .await?
+            }
+            Source::Log(definitions) => self
+                .projected_from_log(contract_id, definitions, as_of)
+                .await?
+                .inputs(period)
+                .map_err(StoreError::from)?,
+        };
         Ok(esito_indicators::report::build(
-            definitions,
+            source.definitions(),
             contract_id.as_str(),
             as_of,
             period,
@@ -33,12 +44,14 @@ impl Store {
         ))
     }
 
-    /// The projection caught up to the head; the definitions and the position to answer as of.
+    /// The projection caught up to the head; where `period`'s values as of the position to
+    /// answer as of are read from, and that position.
     async fn ready(
         &self,
         contract_id: &ContractId,
+        period: Period,
         as_of: Option<u64>,
-    ) -> Result<(&'static Definitions, u64), ReportError> {
+    ) -> Result<(Source, u64), ReportError> {
         let size = self.head(contract_id).await?.map_or(0, |head| head.size);
         let as_of = as_of.unwrap_or(size);
         if as_of > size {
@@ -46,7 +59,11 @@ impl Store {
         }
         let state = self.catch_up(contract_id, size).await?;
         match definitions_of(&state)? {
-            Some(definitions) => Ok((definitions, as_of)),
+            Some(rows) => Ok((
+                self.source(contract_id, &state, rows, period, as_of)
+                    .await?,
+                as_of,
+            )),
             None => Err(ReportError::NoDefinitions {
                 template: state.template,
             }),
@@ -64,8 +81,8 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<(u64, Vec<Fact>), ReportError> {
-        let (all, as_of) = self.ready(contract_id, as_of).await?;
-        let mut definitions = all.clone();
+        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        let mut definitions = source.definitions().clone();
         definitions.indicators.retain(|one| one.id == indicator);
         let Some(only) = definitions.indicators.first().cloned() else {
             return Err(ReportError::UnknownIndicator(indicator.to_owned()));
@@ -112,11 +129,20 @@ impl Store {
         period: Period,
         as_of: Option<u64>,
     ) -> Result<BTreeMap<String, u64>, ReportError> {
-        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
-        let snapshot = self
-            .snapshot_as_of(contract_id, definitions, period, as_of, true)
-            .await?;
-        Ok(key_counts(&snapshot.keys, indicator, period).map_err(StoreError::from)?)
+        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        Ok(match source {
+            Source::Rows(definitions) => {
+                let snapshot = self
+                    .snapshot_as_of(contract_id, definitions, period, as_of, true)
+                    .await?;
+                key_counts(&snapshot.keys, indicator, period)
+            }
+            Source::Log(definitions) => self
+                .projected_from_log(contract_id, definitions, as_of)
+                .await?
+                .key_counts(indicator, period),
+        }
+        .map_err(StoreError::from)?)
     }
 
     /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound
