@@ -207,6 +207,23 @@ fn command_body(name: &str, schema: &Value, with_contract_id: bool) -> Value {
     schema
 }
 
+/// A whole contract in one file: its registration and terms, written together or not at all.
+fn contract_file_body() -> Value {
+    json!({
+        "title": "ContractFile",
+        "type": "object",
+        "required": ["file"],
+        "additionalProperties": false,
+        "properties": { "file": {
+            "type": "string",
+            "maxLength": crate::contract_file::CONTRACT_FILE_BYTES_MAX,
+            "description": "The contract file's TOML text (docs/contracts.md): parties, term, period kind, currency, \
+                definitions, payment terms, funder terms. Sent alone, without an Idempotency-Key: the event ids \
+                derive from the file's bytes, so the same file again is a replay. Answered with the registration's entry."
+        } }
+    })
+}
+
 /// A write's event id: required, unless an `Idempotency-Key` header derives it.
 fn event_id_schema() -> Value {
     json!({ "type": "string", "format": "uuid", "not": { "const": "00000000-0000-0000-0000-000000000000" },
@@ -240,6 +257,9 @@ pub fn document() -> Value {
             "responses": errors(Map::from_iter([("201".to_owned(), created())]), WRITE_ERRORS),
         });
         if *name == "RegisterContract" {
+            let mut operation = operation;
+            operation["requestBody"]["content"]["application/json"]["schema"] = json!({ "oneOf": [reference, { "$ref": "#/components/schemas/ContractFileRequest" }] });
+            schemas.insert("ContractFileRequest".to_owned(), contract_file_body());
             paths.insert("/v1/contracts".to_owned(), json!({ "post": operation }));
         } else {
             let mut operation = operation;

@@ -64,3 +64,37 @@ fn every_response_of_every_operation_has_a_schema() {
     }
     assert!(responses > 500, "every operation was walked: {responses}");
 }
+
+#[test]
+fn a_whole_contract_file_is_a_documented_body_of_the_registration() {
+    let document = esito_api::openapi::document();
+    let body = &document["paths"]["/v1/contracts"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["oneOf"];
+    assert!(
+        body.as_array().is_some_and(|choices| choices
+            .iter()
+            .any(|choice| choice["$ref"] == "#/components/schemas/ContractFileRequest")),
+        "the registration takes a command or a file: {body}"
+    );
+    let schema = &document["components"]["schemas"]["ContractFileRequest"];
+    let validator = jsonschema::validator_for(schema).expect("a valid schema");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/contracts");
+    let mut files = 0;
+    for file in std::fs::read_dir(&examples).expect("docs/contracts") {
+        let text = std::fs::read_to_string(file.expect("an entry").path()).expect("a file");
+        let body = serde_json::json!({ "file": text });
+        assert!(validator.is_valid(&body), "the example file as a body");
+        files += 1;
+    }
+    assert!(files >= 2, "the two examples of docs/contracts.md");
+    for refused in [
+        serde_json::json!({}),
+        serde_json::json!({ "file": 7 }),
+        serde_json::json!({ "file": "x", "contract_id": "alone" }),
+    ] {
+        assert!(
+            !validator.is_valid(&refused),
+            "{refused} is not a file body"
+        );
+    }
+}
