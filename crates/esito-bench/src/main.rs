@@ -13,6 +13,7 @@ mod data;
 mod hot;
 mod import;
 mod indicators;
+mod outcomes;
 mod proofs;
 mod scale;
 mod settlement;
@@ -54,6 +55,12 @@ struct BenchArgs {
     /// Rows of the CSV file `esito import` is timed on.
     #[arg(long, default_value_t = 1_000_000)]
     import_rows: u64,
+    /// `OutcomeRecorded` events of the outcome contract's section (PostgreSQL).
+    #[arg(long, default_value_t = 1_000_000)]
+    outcome_events: u64,
+    /// Measure only the outcome contract: its rebuild and a period's settlement, on PostgreSQL.
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators", "scale"])]
+    only_outcomes: bool,
     /// Measure only `esito import` of a large CSV file (SQLite, and PostgreSQL when given).
     #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators"])]
     only_import: bool,
@@ -198,6 +205,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .context("--scale measures PostgreSQL: set DATABASE_URL")?;
         return scale::measure(base, &args.scale_sizes, &args.out).await;
     }
+    if args.only_outcomes {
+        let base = args
+            .postgres
+            .as_deref()
+            .context("--only-outcomes measures PostgreSQL: set DATABASE_URL")?;
+        let scratch = tempfile::tempdir()?;
+        return outcomes(base, scratch.path(), args.outcome_events, &args.out).await;
+    }
     if args.only_indicators {
         let base = args
             .postgres
@@ -228,6 +243,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
             write(&args.out, "api.json", &api)?;
             hot(base, duration, &args.out).await?;
             indicators(base, args.indicator_events, &args.out).await?;
+            outcomes(base, scratch.path(), args.outcome_events, &args.out).await?;
             let proofs_url = anchor::scratch_postgres(base, "esito_bench_proofs").await?;
             proofs = crate::proofs::measure(&proofs_url, args.verify_entries).await?;
         }
@@ -317,6 +333,18 @@ async fn hot(base: &str, duration: Duration, out: &std::path::Path) -> anyhow::R
 async fn indicators(base: &str, events: u64, out: &std::path::Path) -> anyhow::Result<()> {
     let report = crate::indicators::measure(base, "esito_bench_indicators", events).await?;
     write(out, "indicators.json", &report)
+}
+
+/// The outcome contract's section (`outcomes.rs`), on a scratch schema of its own;
+/// `outcomes.json`.
+async fn outcomes(
+    base: &str,
+    dir: &std::path::Path,
+    events: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let report = crate::outcomes::measure(base, "esito_bench_outcomes", dir, events).await?;
+    write(out, "outcomes.json", &report)
 }
 
 /// Writes a section's results as pretty JSON in `out` and says so.
