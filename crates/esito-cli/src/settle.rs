@@ -122,7 +122,12 @@ mod tests {
             store,
             contract,
             "payer",
-            Command::ApproveSettlement { period, as_of },
+            Command::ApproveSettlement {
+                period,
+                as_of,
+                determina_number: None,
+                determina_date: None,
+            },
         )
         .await;
         append(
@@ -279,5 +284,49 @@ mod tests {
             "{:#?}",
             q3.document.lines
         );
+    }
+
+    /// Cremona under split payment (art. 17-ter DPR 633/72): each phase's balance, 70 % of its
+    /// net amount, is paid to KCity without VAT and its 22 % VAT to the Treasury, online and
+    /// offline alike.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cremona_pays_kcity_the_net_and_the_treasury_the_vat_online_and_offline() {
+        use esito_domain::Payee;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        let contract = ContractId::parse("cremona-kcity").expect("valid");
+        let periods = periods_of_the_term(&books(&store, &contract).await);
+        let mut online = Vec::new();
+        for period in &periods {
+            online.push(settle_and_pay(&store, &contract, *period).await);
+        }
+        let file = export(&store, &contract, &dir).await;
+        // By hand: phase 1 (10,000) accepted 2023-10-27 and phase 2 (10,000) 2024-03-08:
+        // 10,000 − 30 % advance = 7,000 net, 22 % of it 1,540 VAT; phase 3 (8,000) accepted
+        // 2024-07-12: 8,000 − 2,400 = 5,600 net, 1,232 VAT. The other quarters pay nothing.
+        let expected = |period: &str| match period {
+            "2023-Q4" | "2024-Q1" => ("7000.00", "1540.00"),
+            "2024-Q3" => ("5600.00", "1232.00"),
+            _ => ("0.00", "0.00"),
+        };
+        for (period, online) in periods.iter().zip(&online) {
+            let offline = offline(&file, *period, None, None).expect("offline");
+            assert_eq!(offline, *online, "{period}: online and offline agree");
+            let payable: Vec<(Payee, String)> = online
+                .document
+                .payable
+                .iter()
+                .map(|line| (line.payee, line.amount.to_string()))
+                .collect();
+            let (net, vat) = expected(&period.to_string());
+            assert_eq!(
+                payable,
+                [
+                    (Payee::Operator, net.to_owned()),
+                    (Payee::Treasury, vat.to_owned())
+                ],
+                "{period}"
+            );
+        }
     }
 }

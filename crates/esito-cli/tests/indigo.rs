@@ -90,7 +90,12 @@ async fn settle(store: &Store, contract: &ContractId, period: Period, step: Step
         store,
         contract,
         "payer",
-        Command::ApproveSettlement { period, as_of },
+        Command::ApproveSettlement {
+            period,
+            as_of,
+            determina_number: None,
+            determina_date: None,
+        },
     )
     .await;
     if step == Step::Paid {

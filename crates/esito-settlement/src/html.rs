@@ -8,6 +8,8 @@
 
 use std::fmt::Write;
 
+use esito_domain::{Payee, VatRegime};
+
 use crate::document::{FunderSection, Line, SettlementDocument};
 
 /// A label of the page, in Italian and in English.
@@ -71,9 +73,18 @@ const RETURN_UNPAID: Label = label(
 const ACCRUED_UP_TO: Label = label("Maturato fino al (escluso)", "Accrued up to (not included)");
 const ANNUAL_RATE: Label = label("Tasso annuo del periodo", "Annual rate of this period");
 const AVERAGE_RATE: Label = label("Tasso annuo medio finora", "Average annual rate so far");
+const PAYABLE: Label = label(
+    "Scissione dei pagamenti (art. 17-ter DPR 633/72)",
+    "Split payment (art. 17-ter DPR 633/72)",
+);
+const TO_OPERATOR_NET: Label = label(
+    "Imponibile da pagare al soggetto gestore",
+    "Net payable to the operator",
+);
+const TO_TREASURY: Label = label("IVA da versare all'Erario", "VAT payable to the Treasury");
 
 /// Every label of the page.
-pub const LABELS: [Label; 34] = [
+pub const LABELS: [Label; 37] = [
     PERIOD,
     AS_OF,
     TREE_HEAD,
@@ -108,6 +119,9 @@ pub const LABELS: [Label; 34] = [
     ACCRUED_UP_TO,
     ANNUAL_RATE,
     AVERAGE_RATE,
+    PAYABLE,
+    TO_OPERATOR_NET,
+    TO_TREASURY,
 ];
 
 const STYLE: &str = "body{font-family:Georgia,serif;max-width:62em;margin:2em auto;padding:0 1em;\
@@ -231,6 +245,9 @@ fn write_page(
         write_total(page, UNCOVERED_TOTAL, &document.uncovered.to_string())?;
     }
     page.push_str("</tbody>\n</table>\n");
+    if document.vat_regime == VatRegime::SplitPayment {
+        write_split_payment(page, document)?;
+    }
     if !document.payers.is_empty() {
         writeln!(
             page,
@@ -259,6 +276,27 @@ fn write_page(
         write_funder(page, funder)?;
     }
     page.push_str("</body>\n</html>\n");
+    Ok(())
+}
+
+/// Under split payment: the net to the operator and the VAT to the Treasury, two lines.
+fn write_split_payment(page: &mut String, document: &SettlementDocument) -> std::fmt::Result {
+    writeln!(page, "<h2>{}</h2>\n<table>\n<tbody>", PAYABLE.text())?;
+    for payable in &document.payable {
+        let label = match payable.payee {
+            Payee::Operator => TO_OPERATOR_NET,
+            Payee::Treasury => TO_TREASURY,
+        };
+        writeln!(
+            page,
+            "<tr class=\"total\"><td>{}</td><td class=\"arithmetic\">{}</td>\
+             <td class=\"amount\">{}</td></tr>",
+            label.text(),
+            escape(&payable.arithmetic),
+            escape(&payable.amount.to_string())
+        )?;
+    }
+    page.push_str("</tbody>\n</table>\n");
     Ok(())
 }
 

@@ -499,6 +499,7 @@ pub(crate) mod tests {
             term_start_on: "2023-07-01".parse().expect("a date"),
             term_end_on: "2024-12-31".parse().expect("a date"),
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         })
     }
 

@@ -576,15 +576,27 @@ fn cremona_has_three_phases_with_the_offers_amounts() {
             (euros("5600.00"), euros("1232.00")),
         ]
     );
-    // 28,000 euro plus 22 % VAT, all paid.
-    let paid: rust_decimal::Decimal = submissions
-        .iter()
-        .filter_map(|submission| match &submission.command {
-            Command::RecordInvoicePayment { amount, .. } => Some(amount.amount()),
-            _ => None,
-        })
-        .sum();
-    assert_eq!(Money::new(paid), Ok(euros("34160.00")));
+    // 28,000 euro plus 22 % VAT, all paid: under split payment the net to KCity and the VAT
+    // (0.22 × 28,000 = 6,160) to the Treasury.
+    let paid_to = |payee: esito_domain::Payee| -> rust_decimal::Decimal {
+        submissions
+            .iter()
+            .filter_map(|submission| match &submission.command {
+                Command::RecordInvoicePayment {
+                    amount, payee: to, ..
+                } if *to == payee => Some(amount.amount()),
+                _ => None,
+            })
+            .sum()
+    };
+    assert_eq!(
+        Money::new(paid_to(esito_domain::Payee::Operator)),
+        Ok(euros("28000.00"))
+    );
+    assert_eq!(
+        Money::new(paid_to(esito_domain::Payee::Treasury)),
+        Ok(euros("6160.00"))
+    );
     assert_eq!(count(&submissions, "AcceptDeliverable"), 3);
 }
 
@@ -606,9 +618,11 @@ fn cremona_pays_within_30_days_but_once_late() {
             } => {
                 issued.insert(invoice_number, issued_on);
             }
+            // The VAT goes to the Treasury the day the net goes to KCity: count KCity's.
             Command::RecordInvoicePayment {
                 invoice_number,
                 paid_on,
+                payee: esito_domain::Payee::Operator,
                 ..
             } if paid_on > due_date(issued[&invoice_number]) => late.push(invoice_number),
             _ => {}
