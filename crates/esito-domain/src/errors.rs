@@ -431,8 +431,6 @@ impl DomainError {
             | DomainError::PreviousSettlementNotApproved { .. }
             | DomainError::SettlementNotCalculated { .. }
             | DomainError::SettlementNotWithdrawable { .. }
-            | DomainError::SettlementNotCertified { .. }
-            | DomainError::SettlementAlreadyCertified { .. }
             | DomainError::SettlementWithdrawn { .. } => Some("period"),
             DomainError::SettlementRecalculated { .. } => Some("as_of"),
             DomainError::SplitPaymentWithoutVatRate => Some("payment_terms.vat_rate"),

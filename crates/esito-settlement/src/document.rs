@@ -6,7 +6,9 @@
 //! bytes; and `total` is the sum of the lines' amounts.
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, Currency, Money, Payee, Period, Rate, Share, VatRegime};
+use esito_domain::{
+    ContractId, Currency, Money, Payee, Period, Procurement, Rate, Share, VatRegime,
+};
 use esito_log::Hash;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -32,6 +34,10 @@ pub struct SettlementDocument {
     /// it was written is in euro.
     #[serde(default)]
     pub currency: Currency,
+    /// The CIG, CUP and RUP every act on this settlement cites; absent where the contract has
+    /// none (and in documents recorded before they were written).
+    #[serde(default, skip_serializing_if = "Procurement::is_empty")]
+    pub procurement: Procurement,
     /// Rule lines in the order of the terms, then the period cap, the restatements and the
     /// contract cap (each only when it applies).
     pub lines: Vec<Line>,

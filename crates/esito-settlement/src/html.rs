@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use chrono::NaiveDate;
 use esito_domain::{Payee, VatRegime};
 
 use crate::document::{FunderSection, Line, SettlementDocument};
@@ -82,9 +83,25 @@ const TO_OPERATOR_NET: Label = label(
     "Net payable to the operator",
 );
 const TO_TREASURY: Label = label("IVA da versare all'Erario", "VAT payable to the Treasury");
+const CIG: Label = label("CIG (Codice Identificativo Gara)", "CIG (tender code)");
+const CUP: Label = label("CUP (Codice Unico di Progetto)", "CUP (project code)");
+const RUP: Label = label(
+    "Responsabile Unico del Progetto (RUP)",
+    "RUP (officer in charge)",
+);
+const ACTS: Label = label("Atti", "Acts");
+const CERTIFIED: Label = label("Attestazione di regolare esecuzione", "Certified");
+const APPROVED: Label = label(
+    "Determina di liquidazione (art. 184 TUEL)",
+    "Approved (art. 184 TUEL)",
+);
+const PAID: Label = label(
+    "Mandato di pagamento (art. 185 TUEL)",
+    "Paid (art. 185 TUEL)",
+);
 
 /// Every label of the page.
-pub const LABELS: [Label; 37] = [
+pub const LABELS: [Label; 44] = [
     PERIOD,
     AS_OF,
     TREE_HEAD,
@@ -122,7 +139,45 @@ pub const LABELS: [Label; 37] = [
     PAYABLE,
     TO_OPERATOR_NET,
     TO_TREASURY,
+    CIG,
+    CUP,
+    RUP,
+    ACTS,
+    CERTIFIED,
+    APPROVED,
+    PAID,
 ];
+
+/// The acts recorded on a settlement after its calculation, as its page shows them: the RUP's
+/// certification, the determina, the mandato and the payment, each citing the CIG and CUP it
+/// was adopted under. The document itself holds none of them (it is computed before them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageActs {
+    /// The date of the attestazione di regolare esecuzione, and the RUP who gave it.
+    pub certified: Option<(NaiveDate, Option<String>)>,
+    /// The determina di liquidazione's number and date (absent from an approval recorded
+    /// before acts were: then `approved` alone says it was approved).
+    pub determina: Option<(String, NaiveDate)>,
+    pub approved: bool,
+    /// The mandato di pagamento's number and date.
+    pub mandato: Option<(String, NaiveDate)>,
+    /// The day paid and the payment's reference.
+    pub paid: Option<(NaiveDate, String)>,
+    /// The CIG and CUP the acts cite.
+    pub cig: Option<String>,
+    pub cup: Option<String>,
+}
+
+impl PageActs {
+    fn is_empty(&self) -> bool {
+        self.certified.is_none() && !self.approved && self.paid.is_none()
+    }
+}
+
+/// A date as the PA writes it: `31/03/2024`.
+fn italian_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
 
 const STYLE: &str = "body{font-family:Georgia,serif;max-width:62em;margin:2em auto;padding:0 1em;\
 color:#111}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:\
@@ -154,7 +209,15 @@ pub(crate) fn escape(text: &str) -> String {
 pub fn render_html(document: &SettlementDocument) -> String {
     let mut page = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason only.
-    let _ = write_page(&mut page, document, None);
+    let _ = write_page(&mut page, document, None, &PageActs::default());
+    page
+}
+
+/// The page with the acts recorded on the settlement since its calculation.
+pub fn render_html_with_acts(document: &SettlementDocument, acts: &PageActs) -> String {
+    let mut page = String::new();
+    // Writing to a String cannot fail; the results are ignored for that reason only.
+    let _ = write_page(&mut page, document, None, acts);
     page
 }
 
@@ -163,7 +226,7 @@ pub fn render_html(document: &SettlementDocument) -> String {
 pub fn render_html_withdrawn(document: &SettlementDocument, reason: &str) -> String {
     let mut page = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason only.
-    let _ = write_page(&mut page, document, Some(reason));
+    let _ = write_page(&mut page, document, Some(reason), &PageActs::default());
     page
 }
 
@@ -171,6 +234,7 @@ fn write_page(
     page: &mut String,
     document: &SettlementDocument,
     withdrawn: Option<&str>,
+    acts: &PageActs,
 ) -> std::fmt::Result {
     let contract = escape(document.contract_id.as_str());
     let period = escape(&document.period.to_string());
@@ -210,6 +274,16 @@ fn write_page(
         (CURRENCY, document.currency.to_string()),
     ] {
         writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
+    }
+    let procurement = &document.procurement;
+    for (term, value) in [
+        (CIG, procurement.cig.as_ref().map(ToString::to_string)),
+        (CUP, procurement.cup.as_ref().map(ToString::to_string)),
+        (RUP, procurement.rup.clone()),
+    ] {
+        if let Some(value) = value {
+            writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
+        }
     }
     writeln!(
         page,
@@ -275,7 +349,67 @@ fn write_page(
     if let Some(funder) = &document.funder {
         write_funder(page, funder)?;
     }
+    if !acts.is_empty() {
+        write_acts(page, acts)?;
+    }
     page.push_str("</body>\n</html>\n");
+    Ok(())
+}
+
+/// The acts after the calculation, in their order, each citing the CIG and CUP.
+fn write_acts(page: &mut String, acts: &PageActs) -> std::fmt::Result {
+    let codes = match (&acts.cig, &acts.cup) {
+        (Some(cig), Some(cup)) => format!(" · CIG {cig} · CUP {cup}"),
+        (Some(cig), None) => format!(" · CIG {cig}"),
+        (None, Some(cup)) => format!(" · CUP {cup}"),
+        (None, None) => String::new(),
+    };
+    writeln!(page, "<h2>{}</h2>\n<ul>", ACTS.text())?;
+    if let Some((on, rup)) = &acts.certified {
+        let by = rup
+            .as_ref()
+            .map(|rup| format!(" ({rup})"))
+            .unwrap_or_default();
+        writeln!(
+            page,
+            "<li>{}: {}{}{}</li>",
+            CERTIFIED.text(),
+            italian_date(*on),
+            escape(&by),
+            escape(&codes)
+        )?;
+    }
+    if acts.approved {
+        let determina = acts
+            .determina
+            .as_ref()
+            .map(|(number, on)| format!("n. {number} del {}", italian_date(*on)))
+            .unwrap_or_else(|| "approvata / approved".to_owned());
+        writeln!(
+            page,
+            "<li>{}: {}{}</li>",
+            APPROVED.text(),
+            escape(&determina),
+            escape(&codes)
+        )?;
+    }
+    if let Some((paid_on, reference)) = &acts.paid {
+        let mandato = acts
+            .mandato
+            .as_ref()
+            .map(|(number, on)| format!("n. {number} del {}; ", italian_date(*on)))
+            .unwrap_or_default();
+        writeln!(
+            page,
+            "<li>{}: {}pagato il / paid on {}, rif. / ref. {}{}</li>",
+            PAID.text(),
+            escape(&mandato),
+            italian_date(*paid_on),
+            escape(reference),
+            escape(&codes)
+        )?;
+    }
+    page.push_str("</ul>\n");
     Ok(())
 }
 

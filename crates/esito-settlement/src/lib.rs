@@ -34,7 +34,10 @@ pub use document::{
 pub use error::SettlementError;
 /// The period settled is the domain's, parsed where the input is read.
 pub use esito_domain::Period;
-pub use html::{render_html, render_html_withdrawn, Label as PageLabel, LABELS as PAGE_LABELS};
+pub use html::{
+    render_html, render_html_with_acts, render_html_withdrawn, Label as PageLabel, PageActs,
+    LABELS as PAGE_LABELS,
+};
 pub use input::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Restatement,
     SettlementHistory, SettlementInput,
@@ -128,6 +131,7 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         root_hash: input.root_hash,
         final_settlement: input.final_settlement,
         currency: input.payment_terms.currency.clone(),
+        procurement: input.procurement.clone(),
         lines,
         period_net,
         total,

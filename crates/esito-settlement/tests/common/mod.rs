@@ -165,6 +165,7 @@ pub fn input(payment_terms: PaymentTerms) -> SettlementInput {
         history: SettlementHistory::first(),
         funder: None,
         final_settlement: false,
+        procurement: Default::default(),
     }
 }
 
