@@ -147,6 +147,9 @@ fn log() -> Vec<Entry> {
             Event::SettlementApproved(SettlementApproved {
                 period: "2023-Q3".parse().expect("a test period"),
                 as_of: 3,
+                determina_number: None,
+                determina_date: None,
+                codes: Default::default(),
             }),
         ),
         entry(

@@ -99,7 +99,7 @@ mod tests {
     }
 
     /// Calculates the settlement of `period` through the store, records it as the service
-    /// does, and takes it through validation, approval and payment.
+    /// does, and takes it through validation, certification, approval and payment.
     async fn settle_and_pay(store: &Store, contract: &ContractId, period: Period) -> Settled {
         let settled = store
             .settlement(contract, period)
@@ -118,6 +118,20 @@ mod tests {
             },
         )
         .await;
+        let today = now().local_date();
+        // The demo's contracts have a CIG: the RUP certifies, the determina approves, the
+        // mandato pays, each with its number and date.
+        append(
+            store,
+            contract,
+            "payer",
+            Command::CertifySettlement {
+                period,
+                as_of,
+                certified_on: today,
+            },
+        )
+        .await;
         append(
             store,
             contract,
@@ -125,8 +139,8 @@ mod tests {
             Command::ApproveSettlement {
                 period,
                 as_of,
-                determina_number: None,
-                determina_date: None,
+                determina_number: Some(format!("DD {period}")),
+                determina_date: Some(today),
             },
         )
         .await;
@@ -136,8 +150,10 @@ mod tests {
             "payer",
             Command::RecordSettlementPayment {
                 period,
-                paid_on: now().local_date(),
+                paid_on: today,
                 reference: format!("mandato {period}"),
+                mandato_number: Some(format!("MP {period}")),
+                mandato_date: Some(today),
             },
         )
         .await;
