@@ -25,7 +25,7 @@ use esito_domain::{
     ContractId, DecisionContext, EventId, OccurredAt, StreamState, StreamType, Submission,
 };
 use esito_indicators::Period;
-use esito_settlement::SettlementDocument;
+use esito_settlement::{PageActs, SettlementDocument};
 use esito_store::AppendError;
 use esito_store::StoredEntry;
 use serde::Serialize;
@@ -216,27 +216,6 @@ async fn procurement_of(
         .unwrap_or_default())
 }
 
-/// The acts recorded on a settlement, as its page shows them.
-fn page_acts(settlement: &PeriodSettlement) -> esito_settlement::PageActs {
-    let status = &settlement.status;
-    let certified = status.certified();
-    let approved = status.approved();
-    let paid = status.paid();
-    let codes = paid
-        .map(|paid| &paid.codes)
-        .or(approved.map(|approved| &approved.codes))
-        .or(certified.map(|certified| &certified.codes));
-    esito_settlement::PageActs {
-        certified: certified.map(|c| (c.certified_on, c.rup.clone())),
-        determina: approved.and_then(|a| a.determina_number.clone().zip(a.determina_date)),
-        approved: approved.is_some(),
-        mandato: paid.and_then(|p| p.mandato_number.clone().zip(p.mandato_date)),
-        paid: paid.map(|p| (p.paid_on, p.reference.clone())),
-        cig: codes.and_then(|codes| codes.cig.as_ref().map(ToString::to_string)),
-        cup: codes.and_then(|codes| codes.cup.as_ref().map(ToString::to_string)),
-    }
-}
-
 /// The settlement stream's entries, parsed, and its state.
 async fn settlements(
     state: &AppState,
@@ -416,7 +395,7 @@ fn wants_html(headers: &HeaderMap) -> bool {
 fn html(document: &SettlementDocument, settlement: &PeriodSettlement) -> Response {
     let page = match settlement.status.withdrawn() {
         Some(withdrawn) => esito_settlement::render_html_withdrawn(document, &withdrawn.reason),
-        None => esito_settlement::render_html_with_acts(document, &page_acts(settlement)),
+        None => esito_settlement::render_html_with_acts(document, &PageActs::of(settlement)),
     };
     let mut response = page.into_response();
     response.headers_mut().insert(

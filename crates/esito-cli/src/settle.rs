@@ -14,9 +14,8 @@ use esito_store::Store;
 
 use crate::indicators::{definitions, export_entries, verified};
 
-/// The `as_of` the export's own settlement of `period` was computed as of, if it holds one:
-/// only lines of the settlement stream are parsed.
-fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
+/// The entries of the export's settlement stream: only its lines are parsed.
+fn settlement_entries(file: &Path) -> anyhow::Result<Vec<esito_log::Entry>> {
     let reader = BufReader::new(
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
     );
@@ -33,7 +32,37 @@ fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
             entries.push(entry);
         }
     }
-    Ok(esito_books::offline::recorded_as_of(&entries, period))
+    Ok(entries)
+}
+
+/// The `as_of` the export's own settlement of `period` was computed as of, if it holds one.
+fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
+    Ok(esito_books::offline::recorded_as_of(
+        &settlement_entries(file)?,
+        period,
+    ))
+}
+
+/// The acts the export records on the settlement of `period` (the RUP's certification, the
+/// determina, the mandato), for its printable page; none when the export holds no settlement
+/// of the period.
+pub fn recorded_acts(file: &Path, period: Period) -> anyhow::Result<esito_settlement::PageActs> {
+    let mut history = Vec::new();
+    for entry in settlement_entries(file)? {
+        let (_, recorded) = esito_books::recorded(&entry)
+            .with_context(|| format!("reading position {}", entry.position))?;
+        history.push(recorded);
+    }
+    let esito_domain::StreamState::Settlement(settlements) =
+        esito_domain::replay(esito_domain::StreamType::Settlement, &history)
+            .context("replaying the export's settlements")?
+    else {
+        anyhow::bail!("the settlement stream replays into settlements");
+    };
+    Ok(settlements
+        .period(period)
+        .map(esito_settlement::PageActs::of)
+        .unwrap_or_default())
 }
 
 /// The settlement of `period` from an export alone, as of `as_of`; by default as of the
@@ -344,5 +373,23 @@ mod tests {
                 "{period}"
             );
         }
+        // The offline page lists the acts the export records, citing the CIG.
+        let q4: Period = "2023-Q4".parse().expect("a period");
+        let acts = recorded_acts(&file, q4).expect("the acts");
+        assert_eq!(
+            acts.determina.as_ref().map(|(number, _)| number.as_str()),
+            Some("DD 2023-Q4")
+        );
+        assert_eq!(
+            acts.mandato.as_ref().map(|(number, _)| number.as_str()),
+            Some("MP 2023-Q4")
+        );
+        assert_eq!(acts.cig.as_deref(), Some("Z8C3B1A9F2"));
+        let document = offline(&file, q4, None, None).expect("offline").document;
+        let page = esito_settlement::render_html_with_acts(&document, &acts);
+        assert!(page.contains(
+            "Mandato di pagamento (art. 185 TUEL) / Paid (art. 185 TUEL): n. MP 2023-Q4"
+        ));
+        assert!(page.contains("CIG Z8C3B1A9F2"));
     }
 }

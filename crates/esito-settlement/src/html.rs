@@ -169,6 +169,28 @@ pub struct PageActs {
 }
 
 impl PageActs {
+    /// The acts a period's settlement holds, as the stream recorded them: online from the
+    /// store, offline from an export.
+    pub fn of(settlement: &esito_domain::aggregates::PeriodSettlement) -> Self {
+        let status = &settlement.status;
+        let certified = status.certified();
+        let approved = status.approved();
+        let paid = status.paid();
+        let codes = paid
+            .map(|paid| &paid.codes)
+            .or(approved.map(|approved| &approved.codes))
+            .or(certified.map(|certified| &certified.codes));
+        Self {
+            certified: certified.map(|c| (c.certified_on, c.rup.clone())),
+            determina: approved.and_then(|a| a.determina_number.clone().zip(a.determina_date)),
+            approved: approved.is_some(),
+            mandato: paid.and_then(|p| p.mandato_number.clone().zip(p.mandato_date)),
+            paid: paid.map(|p| (p.paid_on, p.reference.clone())),
+            cig: codes.and_then(|codes| codes.cig.as_ref().map(ToString::to_string)),
+            cup: codes.and_then(|codes| codes.cup.as_ref().map(ToString::to_string)),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.certified.is_none() && !self.approved && self.paid.is_none()
     }
