@@ -141,7 +141,8 @@ enum Commands {
         /// Indicator definitions to use instead of those built in (offline only).
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
-        /// Print the printable HTML page instead of the JSON document.
+        /// Print the printable HTML page instead of the JSON document; offline, with the acts
+        /// the export records (the RUP's certification, the determina, the mandato).
         #[arg(long, conflicts_with = "format")]
         html: bool,
         /// `json`, or `csv`: one row per line and the totals, for spreadsheets.
