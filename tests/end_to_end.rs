@@ -65,7 +65,7 @@ fn the_demo_loads_once_and_its_export_verifies() {
         ("cuneo-communal-living", 964),
         ("torino-homes4all", 150),
         ("prato-autonomia", 260),
-        ("cremona-kcity", 24),
+        ("cremona-kcity", 30),
     ];
     for (contract, events) in programmes {
         assert!(

@@ -145,8 +145,10 @@ pub const SERVICE_COMMANDS: &[&str] = &["CalculateSettlement", "EraseIdentity"];
 
 /// Only the evaluator validates a settlement.
 pub const VALIDATE_SETTLEMENT: &str = "ValidateSettlement";
-/// Only the payer approves a settlement, and records that it paid it: the payment is the
-/// payer's act, and so its record.
+/// Only the payer certifies a settlement (its RUP's attestazione di regolare esecuzione),
+/// approves it (the determina) and records that it paid it (the mandato): each is the payer's
+/// act, and so its record.
+pub const CERTIFY_SETTLEMENT: &str = "CertifySettlement";
 pub const APPROVE_SETTLEMENT: &str = "ApproveSettlement";
 pub const RECORD_SETTLEMENT_PAYMENT: &str = "RecordSettlementPayment";
 /// Only the payer withdraws a calculated settlement it asked for, before it is validated.
@@ -159,7 +161,8 @@ enum CommandKind {
     Service,
     /// `VALIDATE_SETTLEMENT`.
     Validation,
-    /// `APPROVE_SETTLEMENT`, `RECORD_SETTLEMENT_PAYMENT` and `WITHDRAW_SETTLEMENT`.
+    /// `CERTIFY_SETTLEMENT`, `APPROVE_SETTLEMENT`, `RECORD_SETTLEMENT_PAYMENT` and
+    /// `WITHDRAW_SETTLEMENT`.
     PayerStep,
     /// `ADMIN_COMMANDS`.
     ContractShaping,
@@ -178,6 +181,7 @@ impl CommandKind {
         } else if name == VALIDATE_SETTLEMENT {
             CommandKind::Validation
         } else if [
+            CERTIFY_SETTLEMENT,
             APPROVE_SETTLEMENT,
             RECORD_SETTLEMENT_PAYMENT,
             WITHDRAW_SETTLEMENT,

@@ -470,7 +470,7 @@ pub fn document() -> Value {
     })
 }
 
-/// The settlements: calculated on request, validated, approved, paid or withdrawn, read as JSON
+/// The settlements: calculated on request, validated, certified, approved, paid or withdrawn, read as JSON
 /// or HTML.
 /// The identity vault: the operator registers, reads and erases; the admin registers and
 /// erases; no other role reaches an identity (docs/privacy.md).
@@ -587,7 +587,7 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
         "properties": {
             "contract_id": { "$ref": "#/components/schemas/ContractId" },
             "period": { "type": "string" },
-            "status": { "type": "string", "enum": ["calculated", "validated", "approved", "paid", "withdrawn"] },
+            "status": { "type": "string", "enum": ["calculated", "validated", "certified", "approved", "paid", "withdrawn"] },
             "calculations": { "type": "integer", "minimum": 1, "description": "How many times the period was calculated; the latest is in force." },
             "as_of": { "type": "integer", "minimum": 1, "description": "The log position the settlement was computed as of." },
             "root_hash": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
@@ -599,7 +599,10 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
                               "description": "SHA-256 of the RFC 8785 JSON of {\"payment_terms\", \"funder_terms\"} in force for the period." },
             "final_settlement": { "type": "boolean" },
             "validated": { "type": ["object", "null"] },
-            "paid": { "type": ["object", "null"] },
+            "certified": { "type": ["object", "null"], "description": "The RUP's attestazione di regolare esecuzione: its date, the RUP, the CIG and CUP cited." },
+            "approved": { "type": ["object", "null"], "description": "The approval: the determina di liquidazione's number and date, the CIG and CUP cited." },
+            "paid": { "type": ["object", "null"], "description": "The payment: its date and reference, the mandato di pagamento's number and date, the CIG and CUP cited." },
+            "procurement": { "type": "object", "description": "The contract's CIG, CUP and RUP as recorded now." },
             "withdrawn": { "type": ["object", "null"], "description": "While the settlement stands withdrawn: the period, the as_of withdrawn and the payer's reason." },
             "events": { "type": "array", "items": { "type": "object" } },
             "document": { "$ref": "#/components/schemas/SettlementDocument" } } }));
@@ -638,14 +641,22 @@ fn settlement_paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Va
     for (step, command, who) in [
         ("validate", "ValidateSettlement", "the evaluator"),
         (
+            "certify",
+            "CertifySettlement",
+            "the payer's RUP, the attestazione di regolare esecuzione; the settlement must be validated",
+        ),
+        (
             "approve",
             "ApproveSettlement",
-            "the payer; the settlement must be validated",
+            "the payer, the determina di liquidazione; the settlement must be validated, and \
+             certified when the contract has a CIG, which makes determina_number and \
+             determina_date required",
         ),
         (
             "pay",
             "RecordSettlementPayment",
-            "the payer; the settlement must be approved",
+            "the payer, the mandato di pagamento; the settlement must be approved; \
+             mandato_number and mandato_date are required when the contract has a CIG",
         ),
         (
             "withdraw",

@@ -1,7 +1,9 @@
 //! Settlements (docs/design.md §5): a period's settlement calculated by the service as of the
-//! head, with a checkpoint signed of that tree head; validated by the evaluator, approved and
-//! paid by the payer, or withdrawn by the payer before validation; read as JSON or as a
-//! printable page.
+//! head, with a checkpoint signed of that tree head; validated by the evaluator, certified
+//! (the RUP's attestazione di regolare esecuzione), approved (the determina di liquidazione)
+//! and paid (the mandato di pagamento) by the payer, or withdrawn by the payer before
+//! validation; read as JSON or as a printable page, each act with its number, date, CIG and
+//! CUP.
 //!
 //! Invariant: the service alone writes `SettlementCalculated`, with the document `esito-books`
 //! computed from the log as of the head it read; every step is one event, decided by the
@@ -16,21 +18,22 @@ use axum::Json;
 use chrono::SubsecRound;
 use esito_domain::aggregates::{PeriodSettlement, SettlementState};
 use esito_domain::events::{
-    contract_stream, settlement_stream, SettlementCheckpoint, SettlementPaid, SettlementValidated,
-    SettlementWithdrawn,
+    contract_stream, settlement_stream, SettlementApproved, SettlementCertified,
+    SettlementCheckpoint, SettlementPaid, SettlementValidated, SettlementWithdrawn,
 };
 use esito_domain::{
     ContractId, DecisionContext, EventId, OccurredAt, StreamState, StreamType, Submission,
 };
 use esito_indicators::Period;
-use esito_settlement::SettlementDocument;
+use esito_settlement::{PageActs, SettlementDocument};
 use esito_store::AppendError;
 use esito_store::StoredEntry;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::auth::{
-    Action, APPROVE_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT, WITHDRAW_SETTLEMENT,
+    Action, APPROVE_SETTLEMENT, CERTIFY_SETTLEMENT, RECORD_SETTLEMENT_PAYMENT, VALIDATE_SETTLEMENT,
+    WITHDRAW_SETTLEMENT,
 };
 use crate::error::{ApiError, ErrorCode};
 use crate::query::{Params, Segments};
@@ -170,14 +173,7 @@ async fn check_calculation(
     command: &esito_domain::Command,
 ) -> Result<(), ApiError> {
     let (_, settlements) = settlements(state, contract).await?;
-    let stored = state
-        .store
-        .stream_entries(contract, &contract_stream(contract))
-        .await?;
-    let StreamState::Contract(contract_state) = history::replayed(StreamType::Contract, &stored)?
-    else {
-        unreachable!("the contract stream replays into a contract");
-    };
+    let contract_state = contract_state(state, contract).await?;
     let submission = Submission {
         event_id: EventId::new_v4(),
         occurred_at: now(),
@@ -190,6 +186,34 @@ async fn check_calculation(
     esito_domain::decide(&submission, &StreamState::Settlement(settlements), &context)
         .map(drop)
         .map_err(|error| ApiError::rule(&error))
+}
+
+/// The contract stream's state, replayed.
+async fn contract_state(
+    state: &AppState,
+    contract: &ContractId,
+) -> Result<esito_domain::aggregates::ContractState, ApiError> {
+    let stored = state
+        .store
+        .stream_entries(contract, &contract_stream(contract))
+        .await?;
+    let StreamState::Contract(contract_state) = history::replayed(StreamType::Contract, &stored)?
+    else {
+        unreachable!("the contract stream replays into a contract");
+    };
+    Ok(contract_state)
+}
+
+/// The contract's CIG, CUP and RUP as recorded now, every amendment counted.
+async fn procurement_of(
+    state: &AppState,
+    contract: &ContractId,
+) -> Result<esito_domain::Procurement, ApiError> {
+    Ok(contract_state(state, contract)
+        .await?
+        .terms_on(chrono::NaiveDate::MAX)
+        .map(|terms| terms.procurement)
+        .unwrap_or_default())
 }
 
 /// The settlement stream's entries, parsed, and its state.
@@ -250,7 +274,13 @@ struct SettlementView {
     terms_sha256: esito_log::Hash,
     final_settlement: bool,
     validated: Option<SettlementValidated>,
+    /// The RUP's attestazione di regolare esecuzione, once recorded.
+    certified: Option<SettlementCertified>,
+    /// The approval, with its determina's number and date where recorded.
+    approved: Option<SettlementApproved>,
     paid: Option<SettlementPaid>,
+    /// The contract's CIG, CUP and RUP as recorded now.
+    procurement: esito_domain::Procurement,
     /// While the settlement stands withdrawn: the withdrawal, with its reason.
     withdrawn: Option<SettlementWithdrawn>,
     events: Vec<Value>,
@@ -310,7 +340,10 @@ async fn view_of(
         terms_sha256: calculated.terms_sha256,
         final_settlement: calculated.final_settlement,
         validated: settlement.status.validated().cloned(),
+        certified: settlement.status.certified().cloned(),
+        approved: settlement.status.approved().cloned(),
         paid: settlement.status.paid().cloned(),
+        procurement: procurement_of(state, contract).await?,
         withdrawn: settlement.status.withdrawn().cloned(),
         events,
         document: document_of(settlement)?,
@@ -357,11 +390,12 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-/// The printable page; a withdrawn settlement's says so, with the reason.
-fn html(document: &SettlementDocument, withdrawn: Option<&SettlementWithdrawn>) -> Response {
-    let page = match withdrawn {
+/// The printable page, with the acts recorded on it; a withdrawn settlement's says so, with
+/// the reason.
+fn html(document: &SettlementDocument, settlement: &PeriodSettlement) -> Response {
+    let page = match settlement.status.withdrawn() {
         Some(withdrawn) => esito_settlement::render_html_withdrawn(document, &withdrawn.reason),
-        None => esito_settlement::render_html(document),
+        None => esito_settlement::render_html_with_acts(document, &PageActs::of(settlement)),
     };
     let mut response = page.into_response();
     response.headers_mut().insert(
@@ -420,10 +454,7 @@ async fn page_of(
                 .map_err(|_| unknown_settlement(contract, period))?,
         )
         .ok_or_else(|| unknown_settlement(contract, period))?;
-    Ok(html(
-        &document_of(settlement)?,
-        settlement.status.withdrawn(),
-    ))
+    Ok(html(&document_of(settlement)?, settlement))
 }
 
 /// A settlement's lines as a table (`?format=csv`).
@@ -447,16 +478,19 @@ async fn table_of(
 }
 
 /// The steps after the calculation, each one role's and one command's.
-const STEPS: [(&str, &str); 4] = [
+const STEPS: [(&str, &str); 5] = [
     ("validate", VALIDATE_SETTLEMENT),
+    ("certify", CERTIFY_SETTLEMENT),
     ("approve", APPROVE_SETTLEMENT),
     ("pay", RECORD_SETTLEMENT_PAYMENT),
     ("withdraw", WITHDRAW_SETTLEMENT),
 ];
 
-/// `POST /v1/contracts/{id}/settlements/{period}/{validate|approve|pay|withdraw}`: the command
-/// of the step, its fields from the body (`as_of` for validate, approve and withdraw, with an
-/// optional `note` to validate and a `reason` to withdraw; `paid_on` and `reference` to pay),
+/// `POST /v1/contracts/{id}/settlements/{period}/{validate|certify|approve|pay|withdraw}`: the
+/// command of the step, its fields from the body (`as_of` for validate, certify, approve and
+/// withdraw, with an optional `note` to validate, `certified_on` to certify, `determina_number`
+/// and `determina_date` to approve, and a `reason` to withdraw; `paid_on`, `reference`,
+/// `mandato_number` and `mandato_date` to pay),
 /// the period from the path, `event_id` (or an `Idempotency-Key`), `occurred_at` now unless
 /// given (a retry under an event id already in the log takes that event's, so it is the same
 /// event). 201 as any command.
@@ -473,7 +507,9 @@ pub async fn step(
     let Some((_, name)) = STEPS.iter().find(|(path, _)| *path == step) else {
         return Err(ApiError::new(
             ErrorCode::UnknownCommand,
-            format!("a settlement is validated, approved, paid or withdrawn, not `{step}`"),
+            format!(
+                "a settlement is validated, certified, approved, paid or withdrawn, not `{step}`"
+            ),
         ));
     };
     principal.check(&contract, Action::Command(name))?;

@@ -149,7 +149,8 @@ pub fn explanation(explanation: &Value) -> Vec<u8> {
 }
 
 /// A settlement's lines: one row per line, then the net total, the VAT when there is one, and
-/// the total with VAT, each a row of its own kind; every amount beside its currency.
+/// the total with VAT, each a row of its own kind (and, under split payment, what is payable to
+/// the operator and to the Treasury); every amount beside its currency.
 pub fn settlement(document: &SettlementDocument) -> Vec<u8> {
     let header = [
         "contract_id",
@@ -214,5 +215,17 @@ pub fn settlement(document: &SettlementDocument) -> Vec<u8> {
         document.total_with_vat.to_string(),
         "",
     ));
+    // Under split payment, who is paid what: the net to the operator, the VAT to the Treasury.
+    if document.vat_regime == esito_domain::VatRegime::SplitPayment {
+        for payable in &document.payable {
+            rows.push(row(
+                String::new(),
+                &format!("payable_to_{}", payable.payee.as_str()),
+                "",
+                payable.amount.to_string(),
+                &payable.arithmetic,
+            ));
+        }
+    }
     write(rows)
 }

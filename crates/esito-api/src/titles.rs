@@ -2,7 +2,8 @@
 //! per error code: what municipal staff read first when a request is refused. The Italian is
 //! the PA's, in the words of docs/glossary.md.
 //!
-//! Invariant: every `ErrorCode` has both titles (an exhaustive match, no wildcard), and every
+//! Invariant: every `ErrorCode` has both titles (an exhaustive match, no wildcard); the rules
+//! of a settlement's steps have titles of their own (`SETTLEMENT_RULES`), and every other
 //! domain rule shares the one title of a broken rule.
 
 use crate::error::ErrorCode;
@@ -123,9 +124,81 @@ pub fn of(code: ErrorCode) -> Title {
     }
 }
 
-/// The titles of a stable code as `ApiError` holds it: a code of `ErrorCode`'s, or a domain
-/// rule's.
+/// The rules of a settlement's steps, each with a title of its own: what a municipal officer
+/// reads when a step comes out of order (calculated → validated → certified → approved →
+/// paid) or an act lacks its number or date.
+pub const SETTLEMENT_RULES: [(&str, Title); 9] = [
+    (
+        "settlement_not_validated",
+        title(
+            "The settlement is not validated yet",
+            "La liquidazione non è ancora validata dal soggetto valutatore",
+        ),
+    ),
+    (
+        "settlement_already_validated",
+        title(
+            "The settlement is already validated",
+            "La liquidazione è già validata",
+        ),
+    ),
+    (
+        "settlement_not_certified",
+        title(
+            "The settlement is not certified yet",
+            "Manca l'attestazione di regolare esecuzione del RUP",
+        ),
+    ),
+    (
+        "settlement_already_certified",
+        title(
+            "The settlement is already certified",
+            "L'attestazione di regolare esecuzione è già registrata",
+        ),
+    ),
+    (
+        "settlement_not_approved",
+        title(
+            "The settlement is not approved yet",
+            "Manca la determina di liquidazione",
+        ),
+    ),
+    (
+        "settlement_already_approved",
+        title(
+            "The settlement is already approved",
+            "La determina di liquidazione è già registrata",
+        ),
+    ),
+    (
+        "settlement_already_paid",
+        title(
+            "The settlement is already paid",
+            "Il mandato di pagamento è già registrato",
+        ),
+    ),
+    (
+        "settlement_act_missing",
+        title(
+            "The act's number or date is missing",
+            "Manca il numero o la data dell'atto",
+        ),
+    ),
+    (
+        "treasury_paid_without_split_payment",
+        title(
+            "VAT is not under split payment",
+            "L'IVA non è in scissione dei pagamenti",
+        ),
+    ),
+];
+
+/// The titles of a stable code as `ApiError` holds it: a code of `ErrorCode`'s, a settlement
+/// step's rule, or another domain rule's.
 pub fn of_code(code: &str) -> Title {
+    if let Some((_, title)) = SETTLEMENT_RULES.iter().find(|(rule, _)| *rule == code) {
+        return *title;
+    }
     CODES
         .into_iter()
         .find(|known| known.as_str() == code)

@@ -670,11 +670,15 @@ async fn every_command_endpoint_lets_through_exactly_the_roles_it_should(fixture
                     (Evaluator, "ValidateSettlement") => true,
                     (
                         Payer,
-                        "ApproveSettlement" | "RecordSettlementPayment" | "WithdrawSettlement",
+                        "CertifySettlement"
+                        | "ApproveSettlement"
+                        | "RecordSettlementPayment"
+                        | "WithdrawSettlement",
                     ) => true,
                     (
                         _,
                         "ValidateSettlement"
+                        | "CertifySettlement"
                         | "ApproveSettlement"
                         | "RecordSettlementPayment"
                         | "WithdrawSettlement",
@@ -1268,7 +1272,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 51] = [
+const COMMAND_TABLE: [(&str, &str); 52] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1316,6 +1320,7 @@ const COMMAND_TABLE: [(&str, &str); 51] = [
     // The service records an erasure itself, as `DELETE .../identities/{id}` asks.
     ("EraseIdentity", "------"),
     ("ValidateSettlement", "-----y"),
+    ("CertifySettlement", "---y--"),
     ("ApproveSettlement", "---y--"),
     ("RecordSettlementPayment", "---y--"),
     ("WithdrawSettlement", "---y--"),
@@ -1593,6 +1598,13 @@ fn routes(contract: &str, first_event: &str) -> Vec<Route> {
             "/settlements/2023-Q3/validate",
             Some(as_of.clone()),
             vec![Action::Command("ValidateSettlement")],
+        ),
+        route(
+            "/v1/contracts/{contract}/settlements/{period}/certify",
+            "POST",
+            "/settlements/2023-Q3/certify",
+            Some(json!({"as_of": 1, "certified_on": "2023-10-30"})),
+            vec![Action::Command("CertifySettlement")],
         ),
         route(
             "/v1/contracts/{contract}/settlements/{period}/approve",

@@ -65,6 +65,7 @@ fn setup() -> anyhow::Result<Vec<Submission>> {
             term_start_on: "2024-01-01".parse()?,
             term_end_on: "2028-12-31".parse()?,
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         },
     )?];
     for provider in 0..16 {

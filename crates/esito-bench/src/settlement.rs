@@ -81,6 +81,7 @@ fn payment_terms() -> PaymentTerms {
         period_cap: Some(money("600000.00")),
         contract_cap: Some(money("2500000.00")),
         vat_rate: None,
+        vat: Default::default(),
         payers: Vec::new(),
     }
 }
@@ -222,7 +223,12 @@ async fn settle_and_approve(
             as_of,
             note: None,
         },
-        Command::ApproveSettlement { period, as_of },
+        Command::ApproveSettlement {
+            period,
+            as_of,
+            determina_number: None,
+            determina_date: None,
+        },
     ];
     for command in steps {
         store

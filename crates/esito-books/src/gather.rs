@@ -347,6 +347,7 @@ fn own_input<'f>(
         history: SettlementHistory::first(),
         funder: None,
         final_settlement: false,
+        procurement: terms.procurement.clone(),
     };
     Ok((input, terms, report))
 }

@@ -56,6 +56,7 @@ fn terms() -> PaymentTerms {
         period_cap: None,
         contract_cap: None,
         vat_rate: None,
+        vat: Default::default(),
         payers: vec![],
     }
 }
@@ -98,6 +99,7 @@ fn log() -> Vec<Entry> {
                 term_start_on: date("2023-07-01"),
                 term_end_on: date("2024-12-31"),
                 period_kind: PeriodKind::Quarter,
+                procurement: Default::default(),
             }),
         ),
         entry(
@@ -145,6 +147,9 @@ fn log() -> Vec<Entry> {
             Event::SettlementApproved(SettlementApproved {
                 period: "2023-Q3".parse().expect("a test period"),
                 as_of: 3,
+                determina_number: None,
+                determina_date: None,
+                codes: Default::default(),
             }),
         ),
         entry(
@@ -253,6 +258,7 @@ fn the_terms_hash_is_the_sha256_of_their_canonical_json() {
         period_cap: None,
         contract_cap: None,
         vat_rate: Some(Rate::parse("0.22").expect("a rate")),
+        vat: Default::default(),
         payers: vec![],
     };
     // RFC 8785 by hand: members sorted, no spaces; absent options are left out.

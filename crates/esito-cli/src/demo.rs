@@ -159,6 +159,7 @@ pub fn contract_registration(
             term_start_on,
             term_end_on,
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         },
     }
 }

@@ -141,7 +141,8 @@ enum Commands {
         /// Indicator definitions to use instead of those the export records (offline only).
         #[arg(long, requires = "offline")]
         definitions: Option<PathBuf>,
-        /// Print the printable HTML page instead of the JSON document.
+        /// Print the printable HTML page instead of the JSON document; offline, with the acts
+        /// the export records (the RUP's certification, the determina, the mandato).
         #[arg(long, conflicts_with = "format")]
         html: bool,
         /// `json`, or `csv`: one row per line and the totals, for spreadsheets.
@@ -402,8 +403,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database,
         } => {
             let period: esito_indicators::Period = period.parse().context("--period")?;
-            let settled = match (offline, contract) {
-                (Some(file), _) => settle::offline(&file, period, as_of, definitions.as_deref())?,
+            let settled = match (&offline, contract) {
+                (Some(file), _) => settle::offline(file, period, as_of, definitions.as_deref())?,
                 (None, Some(contract)) => {
                     settle::from_store(&connect_existing(&database).await?, &contract, period)
                         .await?
@@ -414,7 +415,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report_peak_memory();
             }
             if html {
-                output::text(&esito_settlement::render_html(&settled.document))?;
+                // Offline, the page lists the acts the export records on the settlement.
+                let acts = match &offline {
+                    Some(file) => settle::recorded_acts(file, period)?,
+                    None => esito_settlement::PageActs::default(),
+                };
+                output::text(&esito_settlement::render_html_with_acts(
+                    &settled.document,
+                    &acts,
+                ))?;
             } else if format == TableFormat::Csv {
                 output::bytes(&esito_api::tables::settlement(&settled.document))?;
             } else {

@@ -14,9 +14,8 @@ use esito_store::Store;
 
 use crate::indicators::{definitions, export_entries, verified};
 
-/// The `as_of` the export's own settlement of `period` was computed as of, if it holds one:
-/// only lines of the settlement stream are parsed.
-fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
+/// The entries of the export's settlement stream: only its lines are parsed.
+fn settlement_entries(file: &Path) -> anyhow::Result<Vec<esito_log::Entry>> {
     let reader = BufReader::new(
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
     );
@@ -33,7 +32,37 @@ fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
             entries.push(entry);
         }
     }
-    Ok(esito_books::offline::recorded_as_of(&entries, period))
+    Ok(entries)
+}
+
+/// The `as_of` the export's own settlement of `period` was computed as of, if it holds one.
+fn recorded_as_of(file: &Path, period: Period) -> anyhow::Result<Option<u64>> {
+    Ok(esito_books::offline::recorded_as_of(
+        &settlement_entries(file)?,
+        period,
+    ))
+}
+
+/// The acts the export records on the settlement of `period` (the RUP's certification, the
+/// determina, the mandato), for its printable page; none when the export holds no settlement
+/// of the period.
+pub fn recorded_acts(file: &Path, period: Period) -> anyhow::Result<esito_settlement::PageActs> {
+    let mut history = Vec::new();
+    for entry in settlement_entries(file)? {
+        let (_, recorded) = esito_books::recorded(&entry)
+            .with_context(|| format!("reading position {}", entry.position))?;
+        history.push(recorded);
+    }
+    let esito_domain::StreamState::Settlement(settlements) =
+        esito_domain::replay(esito_domain::StreamType::Settlement, &history)
+            .context("replaying the export's settlements")?
+    else {
+        anyhow::bail!("the settlement stream replays into settlements");
+    };
+    Ok(settlements
+        .period(period)
+        .map(esito_settlement::PageActs::of)
+        .unwrap_or_default())
 }
 
 /// The settlement of `period` from an export alone, as of `as_of`; by default as of the
@@ -103,7 +132,7 @@ mod tests {
     }
 
     /// Calculates the settlement of `period` through the store, records it as the service
-    /// does, and takes it through validation, approval and payment.
+    /// does, and takes it through validation, certification, approval and payment.
     async fn settle_and_pay(store: &Store, contract: &ContractId, period: Period) -> Settled {
         let settled = store
             .settlement(contract, period)
@@ -122,11 +151,30 @@ mod tests {
             },
         )
         .await;
+        let today = now().local_date();
+        // The demo's contracts have a CIG: the RUP certifies, the determina approves, the
+        // mandato pays, each with its number and date.
         append(
             store,
             contract,
             "payer",
-            Command::ApproveSettlement { period, as_of },
+            Command::CertifySettlement {
+                period,
+                as_of,
+                certified_on: today,
+            },
+        )
+        .await;
+        append(
+            store,
+            contract,
+            "payer",
+            Command::ApproveSettlement {
+                period,
+                as_of,
+                determina_number: Some(format!("DD {period}")),
+                determina_date: Some(today),
+            },
         )
         .await;
         append(
@@ -135,8 +183,10 @@ mod tests {
             "payer",
             Command::RecordSettlementPayment {
                 period,
-                paid_on: now().local_date(),
+                paid_on: today,
                 reference: format!("mandato {period}"),
+                mandato_number: Some(format!("MP {period}")),
+                mandato_date: Some(today),
             },
         )
         .await;
@@ -283,5 +333,67 @@ mod tests {
             "{:#?}",
             q3.document.lines
         );
+    }
+
+    /// Cremona under split payment (art. 17-ter DPR 633/72): each phase's balance, 70 % of its
+    /// net amount, is paid to KCity without VAT and its 22 % VAT to the Treasury, online and
+    /// offline alike.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cremona_pays_kcity_the_net_and_the_treasury_the_vat_online_and_offline() {
+        use esito_domain::Payee;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        let contract = ContractId::parse("cremona-kcity").expect("valid");
+        let periods = periods_of_the_term(&books(&store, &contract).await);
+        let mut online = Vec::new();
+        for period in &periods {
+            online.push(settle_and_pay(&store, &contract, *period).await);
+        }
+        let file = export(&store, &contract, &dir).await;
+        // By hand: phase 1 (10,000) accepted 2023-10-27 and phase 2 (10,000) 2024-03-08:
+        // 10,000 − 30 % advance = 7,000 net, 22 % of it 1,540 VAT; phase 3 (8,000) accepted
+        // 2024-07-12: 8,000 − 2,400 = 5,600 net, 1,232 VAT. The other quarters pay nothing.
+        let expected = |period: &str| match period {
+            "2023-Q4" | "2024-Q1" => ("7000.00", "1540.00"),
+            "2024-Q3" => ("5600.00", "1232.00"),
+            _ => ("0.00", "0.00"),
+        };
+        for (period, online) in periods.iter().zip(&online) {
+            let offline = offline(&file, *period, None, None).expect("offline");
+            assert_eq!(offline, *online, "{period}: online and offline agree");
+            let payable: Vec<(Payee, String)> = online
+                .document
+                .payable
+                .iter()
+                .map(|line| (line.payee, line.amount.to_string()))
+                .collect();
+            let (net, vat) = expected(&period.to_string());
+            assert_eq!(
+                payable,
+                [
+                    (Payee::Operator, net.to_owned()),
+                    (Payee::Treasury, vat.to_owned())
+                ],
+                "{period}"
+            );
+        }
+        // The offline page lists the acts the export records, citing the CIG.
+        let q4: Period = "2023-Q4".parse().expect("a period");
+        let acts = recorded_acts(&file, q4).expect("the acts");
+        assert_eq!(
+            acts.determina.as_ref().map(|(number, _)| number.as_str()),
+            Some("DD 2023-Q4")
+        );
+        assert_eq!(
+            acts.mandato.as_ref().map(|(number, _)| number.as_str()),
+            Some("MP 2023-Q4")
+        );
+        assert_eq!(acts.cig.as_deref(), Some("Z8C3B1A9F2"));
+        let document = offline(&file, q4, None, None).expect("offline").document;
+        let page = esito_settlement::render_html_with_acts(&document, &acts);
+        assert!(page.contains(
+            "Mandato di pagamento (art. 185 TUEL) / Paid (art. 185 TUEL): n. MP 2023-Q4"
+        ));
+        assert!(page.contains("CIG Z8C3B1A9F2"));
     }
 }

@@ -669,16 +669,17 @@ fn cremona_indicators_follow_from_the_generator() {
 
     // As of. The log, in the order of `occurred_at`: 1 registration and 2 terms (3 July 2023,
     // 08:00 and 08:05); 3–5 the three phases defined (09:11–09:13); 6 phase 1's advance
-    // (10:00); 7 its payment (27 July); 8 submitted (16 October); 9 accepted (27 October);
-    // 10 balance (30 October); 11 phase 2's advance (13 November); 12 phase 1's balance paid
-    // (24 November); 13 phase 2's advance paid (6 December); 14 and 15 phase 2 submitted
-    // (19 February, 1 March); 16 accepted (8 March); 17 balance (11 March); 18 phase 3's
-    // advance (8 April); 19 phase 2's balance paid (29 April); 20 phase 3's advance paid
-    // (3 May); 21 submitted (1 July); 22 accepted (12 July); 23 balance (15 July); 24 paid
-    // (7 August). 24 entries in all.
+    // (10:00); 7 and 8 its payment, the net to KCity and the VAT to the Treasury (27 July);
+    // 9 submitted (16 October); 10 accepted (27 October); 11 balance (30 October); 12 phase 2's
+    // advance (13 November); 13 and 14 phase 1's balance paid (24 November); 15 and 16 phase 2's
+    // advance paid (6 December); 17 and 18 phase 2 submitted (19 February, 1 March); 19
+    // accepted (8 March); 20 balance (11 March); 21 phase 3's advance (8 April); 22 and 23 phase
+    // 2's balance paid (29 April); 24 and 25 phase 3's advance paid (3 May); 26 submitted
+    // (1 July); 27 accepted (12 July); 28 balance (15 July); 29 and 30 paid (7 August). 30
+    // entries in all.
     assert_eq!(
-        y2024.json["as_of"], 24,
-        "2 + 3 × (defined, advance, paid, accepted, balance, paid) + 4 submissions"
+        y2024.json["as_of"], 30,
+        "2 + 3 × (defined, advance, 2 payments, accepted, balance, 2 payments) + 4 submissions"
     );
     demo.report_as_of(CREMONA, "2023-Q3", Some(1))
         .expect_nothing_yet();
@@ -689,24 +690,29 @@ fn cremona_indicators_follow_from_the_generator() {
         "3000.00",
         "position 6 is phase 1's advance",
     );
-    let before_acceptance = demo.report_as_of(CREMONA, "2024-Q1", Some(15));
+    let before_acceptance = demo.report_as_of(CREMONA, "2024-Q1", Some(18));
     before_acceptance.expect_count("deliverables_submitted", 2, "both versions are in");
-    before_acceptance.expect_count("deliverables_accepted", 0, "position 16 accepts it");
-    demo.report_as_of(CREMONA, "2024-Q1", Some(16))
+    before_acceptance.expect_count("deliverables_accepted", 0, "position 19 accepts it");
+    demo.report_as_of(CREMONA, "2024-Q1", Some(19))
         .expect_count(
             "deliverables_accepted",
             1,
-            "position 16 is phase 2's acceptance",
+            "position 19 is phase 2's acceptance",
         );
-    demo.report_as_of(CREMONA, "2024", Some(18)).expect_text(
+    demo.report_as_of(CREMONA, "2024", Some(21)).expect_text(
         "amount_paid",
         "0.00",
-        "nothing is paid in 2024 before position 19",
+        "nothing is paid in 2024 before position 22",
     );
-    demo.report_as_of(CREMONA, "2024", Some(19)).expect_text(
+    demo.report_as_of(CREMONA, "2024", Some(22)).expect_text(
+        "amount_paid",
+        "7000.00",
+        "position 22 pays KCity phase 2's balance, 7,000 net (split payment)",
+    );
+    demo.report_as_of(CREMONA, "2024", Some(23)).expect_text(
         "amount_paid",
         "8540.00",
-        "position 19 pays phase 2's balance, 7,000 + 22 %",
+        "position 23 pays its VAT, 22 % of 7,000, to the Treasury",
     );
 }
 

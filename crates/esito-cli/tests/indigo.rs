@@ -86,11 +86,24 @@ async fn settle(store: &Store, contract: &ContractId, period: Period, step: Step
         note: None,
     };
     append(store, contract, "evaluator", validate).await;
+    // The demo's contracts have a CIG: the RUP certifies, the determina approves, the
+    // mandato pays, each with its number and date.
+    let certify = Command::CertifySettlement {
+        period,
+        as_of,
+        certified_on: period.end_on(),
+    };
+    append(store, contract, "payer", certify).await;
     append(
         store,
         contract,
         "payer",
-        Command::ApproveSettlement { period, as_of },
+        Command::ApproveSettlement {
+            period,
+            as_of,
+            determina_number: Some(format!("DD {period}")),
+            determina_date: Some(period.end_on()),
+        },
     )
     .await;
     if step == Step::Paid {
@@ -98,6 +111,8 @@ async fn settle(store: &Store, contract: &ContractId, period: Period, step: Step
             period,
             paid_on: period.end_on(),
             reference: format!("mandato {period}"),
+            mandato_number: Some(format!("MP {period}")),
+            mandato_date: Some(period.end_on()),
         };
         append(store, contract, "payer", paid).await;
     }

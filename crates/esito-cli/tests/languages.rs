@@ -100,6 +100,15 @@ fn every_label_of_the_settlement_page_is_in_italian_and_in_english() {
 #[test]
 fn every_error_title_is_in_italian_and_in_english() {
     let mut problems = Vec::new();
+    for (rule, title) in titles::SETTLEMENT_RULES {
+        assert_eq!(titles::of_code(rule), title, "{rule}");
+        both(
+            &format!("title of {rule}"),
+            title.it,
+            title.en,
+            &mut problems,
+        );
+    }
     for code in titles::CODES {
         let title = titles::of(code);
         both(code.as_str(), title.it, title.en, &mut problems);

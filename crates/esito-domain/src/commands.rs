@@ -18,8 +18,10 @@ use crate::events::{
     TenancyEndReason, TenantMilestone, TokenRecipient, VulnerabilityFlag,
 };
 use crate::period::Period;
+use crate::procurement::Procurement;
 use crate::terms::ContractChange;
 use crate::values::{ContractId, EventId, Money, Month, OccurredAt, Rate, Share, StreamId};
+use crate::vat::{Payee, VatRegime};
 
 /// A command with its envelope: the id the resulting event will carry and its business time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,6 +53,9 @@ pub enum Command {
         term_start_on: NaiveDate,
         term_end_on: NaiveDate,
         period_kind: PeriodKind,
+        /// The CIG, CUP and RUP every payment act cites (an amendment may set them later).
+        #[serde(default, skip_serializing_if = "Procurement::is_empty")]
+        procurement: Procurement,
     },
     AccreditProvider {
         provider_id: StreamId,
@@ -257,6 +262,9 @@ pub enum Command {
         amount: Money,
         vat_rate: Rate,
         advance_share: Share,
+        /// `"split_payment"` when the contract's terms say so; ordinary when left out.
+        #[serde(default, skip_serializing_if = "VatRegime::is_ordinary")]
+        vat: VatRegime,
     },
     /// The advance invoice; `decide` adds its due date.
     InvoiceAdvance {
@@ -287,6 +295,10 @@ pub enum Command {
         invoice_number: String,
         amount: Money,
         paid_on: NaiveDate,
+        /// `"treasury"` for the VAT paid to the Treasury under split payment; the operator when
+        /// left out.
+        #[serde(default, skip_serializing_if = "Payee::is_operator")]
+        payee: Payee,
     },
     /// The service's own command: a period's settlement as `esito-books` computed it from the
     /// log as of `as_of`. `POST /v1/contracts/{id}/settlements` sends it; no client may.
@@ -315,16 +327,33 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
-    /// The payer's: the validated calculation as of `as_of` is approved.
+    /// The payer's (its RUP's): the validated calculation as of `as_of` is certified, the
+    /// *attestazione di regolare esecuzione* dated `certified_on`.
+    CertifySettlement {
+        period: Period,
+        as_of: u64,
+        certified_on: NaiveDate,
+    },
+    /// The payer's: the validated calculation as of `as_of` is approved by the *determina di
+    /// liquidazione* with its number and date (required when the contract has a CIG).
     ApproveSettlement {
         period: Period,
         as_of: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        determina_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        determina_date: Option<NaiveDate>,
     },
-    /// The payer's: the approved settlement was paid on `paid_on`.
+    /// The payer's: the approved settlement was paid on `paid_on`, by the *mandato di
+    /// pagamento* with its number and date (required when the contract has a CIG).
     RecordSettlementPayment {
         period: Period,
         paid_on: NaiveDate,
         reference: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mandato_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mandato_date: Option<NaiveDate>,
     },
     /// The payer's: the calculation as of `as_of`, not yet validated, is withdrawn; the period
     /// may then be calculated again.
@@ -416,6 +445,7 @@ impl Command {
             Command::RecordInvoicePayment { .. } => "RecordInvoicePayment",
             Command::CalculateSettlement { .. } => "CalculateSettlement",
             Command::ValidateSettlement { .. } => "ValidateSettlement",
+            Command::CertifySettlement { .. } => "CertifySettlement",
             Command::ApproveSettlement { .. } => "ApproveSettlement",
             Command::RecordSettlementPayment { .. } => "RecordSettlementPayment",
             Command::WithdrawSettlement { .. } => "WithdrawSettlement",
@@ -476,6 +506,7 @@ impl Command {
             Command::RecordAccess { access_id, .. } => stream(T::Access, access_id),
             Command::CalculateSettlement { .. }
             | Command::ValidateSettlement { .. }
+            | Command::CertifySettlement { .. }
             | Command::ApproveSettlement { .. }
             | Command::RecordSettlementPayment { .. }
             | Command::WithdrawSettlement { .. } => crate::events::settlement_stream(contract_id),
@@ -571,6 +602,7 @@ impl Command {
             Command::EraseIdentity { .. }
                 | Command::CalculateSettlement { .. }
                 | Command::ValidateSettlement { .. }
+                | Command::CertifySettlement { .. }
                 | Command::ApproveSettlement { .. }
                 | Command::RecordSettlementPayment { .. }
                 | Command::WithdrawSettlement { .. }

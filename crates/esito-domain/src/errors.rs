@@ -301,6 +301,13 @@ pub enum DomainError {
     DeliverableNotAccepted,
     #[error("accepted_by {accepted_by} is not the contract's payer, {payer}")]
     AcceptedByNonPayer { accepted_by: String, payer: String },
+    #[error("payment_terms.vat is split_payment: the terms need a vat_rate")]
+    SplitPaymentWithoutVatRate,
+    #[error(
+        "payee treasury: the phase's VAT is ordinary, paid to the operator with the net; only \
+         under split payment is it paid to the Treasury"
+    )]
+    TreasuryPaidWithoutSplitPayment,
     // Settlements.
     #[error("the settlement document's {field} differs from the command's")]
     SettlementDocumentDisagrees { field: &'static str },
@@ -363,6 +370,18 @@ pub enum DomainError {
     #[error("the settlement of {period} is already paid")]
     SettlementAlreadyPaid { period: Period },
     #[error(
+        "the settlement of {period} is not certified: the contract has a CIG, and the RUP's \
+         attestazione di regolare esecuzione comes before the determina di liquidazione"
+    )]
+    SettlementNotCertified { period: Period },
+    #[error("the settlement of {period} is already certified")]
+    SettlementAlreadyCertified { period: Period },
+    #[error(
+        "{field} is missing: an act is named by its number and its date, both required when \
+         the contract has a CIG"
+    )]
+    SettlementActMissing { field: &'static str },
+    #[error(
         "the settlement of {period} is {status}: only a calculated settlement, not yet \
          validated, is withdrawn"
     )]
@@ -394,7 +413,8 @@ impl DomainError {
             | DomainError::DuplicateInList { field, .. }
             | DomainError::SharesDoNotSumToOne { field, .. }
             | DomainError::UnitLetTwice { field, .. }
-            | DomainError::TenancyBeforeUnitAvailable { field, .. } => Some(field),
+            | DomainError::TenancyBeforeUnitAvailable { field, .. }
+            | DomainError::SettlementActMissing { field } => Some(field),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
             DomainError::UnknownTemplate { .. }
             | DomainError::TemplateDiffersFromDefinitions { .. } => Some("template"),
@@ -413,6 +433,8 @@ impl DomainError {
             | DomainError::SettlementNotWithdrawable { .. }
             | DomainError::SettlementWithdrawn { .. } => Some("period"),
             DomainError::SettlementRecalculated { .. } => Some("as_of"),
+            DomainError::SplitPaymentWithoutVatRate => Some("payment_terms.vat_rate"),
+            DomainError::TreasuryPaidWithoutSplitPayment => Some("payee"),
             _ => None,
         }
     }
@@ -522,6 +544,8 @@ impl DomainError {
             DomainError::DeliverableAlreadyAccepted => "deliverable_already_accepted",
             DomainError::DeliverableNotAccepted => "deliverable_not_accepted",
             DomainError::AcceptedByNonPayer { .. } => "accepted_by_non_payer",
+            DomainError::SplitPaymentWithoutVatRate => "split_payment_without_vat_rate",
+            DomainError::TreasuryPaidWithoutSplitPayment => "treasury_paid_without_split_payment",
             DomainError::SettlementDocumentDisagrees { .. } => "settlement_document_disagrees",
             DomainError::SettlementPeriodNotOfTheContract { .. } => {
                 "settlement_period_not_of_the_contract"
@@ -538,6 +562,9 @@ impl DomainError {
             DomainError::SettlementAlreadyApproved { .. } => "settlement_already_approved",
             DomainError::SettlementNotApproved { .. } => "settlement_not_approved",
             DomainError::SettlementAlreadyPaid { .. } => "settlement_already_paid",
+            DomainError::SettlementNotCertified { .. } => "settlement_not_certified",
+            DomainError::SettlementAlreadyCertified { .. } => "settlement_already_certified",
+            DomainError::SettlementActMissing { .. } => "settlement_act_missing",
             DomainError::SettlementNotWithdrawable { .. } => "settlement_not_withdrawable",
             DomainError::SettlementWithdrawn { .. } => "settlement_withdrawn",
             DomainError::SettlementEventsAreFinal => "settlement_events_are_final",

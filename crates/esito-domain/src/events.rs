@@ -186,6 +186,7 @@ events! {
     SettlementPaid => Settlement,
     EntryVoided => any,
     SettlementWithdrawn => Settlement,
+    SettlementCertified => Settlement,
     IdentityErased => Beneficiary,
 }
 

@@ -11,8 +11,10 @@ pub mod definitions;
 pub mod errors;
 pub mod events;
 pub mod period;
+pub mod procurement;
 pub mod terms;
 pub mod values;
+pub mod vat;
 
 pub use aggregates::{
     decide, effective_events, peers_read, replay, DecisionContext, Recorded, StreamState,
@@ -22,7 +24,9 @@ pub use definitions::{CheckedDefinitions, DefinitionsCatalog};
 pub use errors::DomainError;
 pub use events::{Event, StreamRef, StreamType, SCHEMA_VERSION};
 pub use period::{Period, PeriodError};
+pub use procurement::{Cig, CodeError, Cup, Procurement};
 pub use terms::{ContractChange, ContractTerms, FunderTerms, PaymentRule, PaymentTerms};
 pub use values::{
     ContractId, Currency, EventId, Money, Month, OccurredAt, Rate, Share, StreamId, ValueError,
 };
+pub use vat::{Payee, VatRegime};

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::errors::DomainError;
 use crate::events::{ContractRegistered, PeriodKind};
+use crate::procurement::Procurement;
 use crate::values::{Currency, Money, Rate, Share};
+use crate::vat::VatRegime;
 
 /// How the outcome payment of a period is computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -37,6 +39,11 @@ pub struct PaymentTerms {
     /// VAT on the net total, where the contract has it (`"0.22"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vat_rate: Option<Rate>,
+    /// How the VAT is paid: `"ordinary"` (to the operator, the default, what terms recorded
+    /// before this field read as) or `"split_payment"` (to the Treasury, art. 17-ter DPR
+    /// 633/72), which needs a `vat_rate`.
+    #[serde(default, skip_serializing_if = "VatRegime::is_ordinary")]
+    pub vat: VatRegime,
     /// Several payers sharing the contract; empty when the contract's payer pays everything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payers: Vec<PayerShare>,
@@ -178,6 +185,10 @@ pub enum ContractChange {
     FunderTerms {
         funder_terms: FunderTerms,
     },
+    /// The CIG, CUP and RUP the payment acts cite, all three replaced.
+    Procurement {
+        procurement: Procurement,
+    },
 }
 
 impl ContractChange {
@@ -190,6 +201,7 @@ impl ContractChange {
             ContractChange::Funder { .. } => "funder",
             ContractChange::PaymentTerms { .. } => "payment_terms",
             ContractChange::FunderTerms { .. } => "funder_terms",
+            ContractChange::Procurement { .. } => "procurement",
         }
     }
 }
@@ -211,6 +223,8 @@ pub struct ContractTerms {
     pub period_kind: PeriodKind,
     pub payment_terms: Option<PaymentTerms>,
     pub funder_terms: Option<FunderTerms>,
+    /// The CIG, CUP and RUP the payment acts cite.
+    pub procurement: Procurement,
 }
 
 impl ContractTerms {
@@ -228,6 +242,7 @@ impl ContractTerms {
             period_kind: registration.period_kind,
             payment_terms: None,
             funder_terms: None,
+            procurement: registration.procurement.clone(),
         }
     }
 
@@ -250,6 +265,7 @@ impl ContractTerms {
             ContractChange::FunderTerms { funder_terms } => {
                 self.funder_terms = Some(funder_terms.clone())
             }
+            ContractChange::Procurement { procurement } => self.procurement = procurement.clone(),
         }
     }
 
@@ -361,6 +377,9 @@ impl PaymentTerms {
             "payment_terms.rules",
             self.rules.iter().map(|rule| rule.subject().to_owned()),
         )?;
+        if !self.vat.is_ordinary() && self.vat_rate.is_none() {
+            return Err(DomainError::SplitPaymentWithoutVatRate);
+        }
         if !self.payers.is_empty() {
             for payer in &self.payers {
                 non_empty("payment_terms.payers.name", &payer.name)?;

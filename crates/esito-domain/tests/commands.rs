@@ -143,6 +143,7 @@ fn samples() -> Vec<(Command, StreamType)> {
             amount: money("1"),
             vat_rate: rate("0.22"),
             advance_share: share("0.3"),
+            vat: Default::default(),
         }),
         phase(Command::InvoiceAdvance {
             phase_id: id("x"),
@@ -171,6 +172,7 @@ fn samples() -> Vec<(Command, StreamType)> {
             invoice_number: "1".into(),
             amount: money("1"),
             paid_on: date("2024-01-01"),
+            payee: Default::default(),
         }),
     ]
 }

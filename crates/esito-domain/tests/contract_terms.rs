@@ -46,6 +46,7 @@ fn payment_terms() -> PaymentTerms {
         period_cap: Some(money("40000.00")),
         contract_cap: Some(money("120000.00")),
         vat_rate: Some(rate("0.22")),
+        vat: Default::default(),
         payers: vec![
             PayerShare {
                 name: PAYER.into(),
@@ -254,6 +255,7 @@ fn an_amendment_payload_reads_as_decimal_strings_tagged_by_kind() {
                     period_cap: None,
                     contract_cap: None,
                     vat_rate: None,
+                    vat: Default::default(),
                     payers: vec![],
                 },
             },

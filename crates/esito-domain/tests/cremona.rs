@@ -31,6 +31,7 @@ fn cremona() -> ContractRegistered {
         term_start_on: date("2023-07-01"),
         term_end_on: date("2024-12-31"),
         period_kind: PeriodKind::Month,
+        procurement: Default::default(),
     }
 }
 
@@ -55,6 +56,7 @@ fn cremona_context_with_terms(amount: &str, advance_share: &str) -> DecisionCont
                     period_cap: None,
                     contract_cap: None,
                     vat_rate: Some(rate("0.22")),
+                    vat: Default::default(),
                     payers: vec![],
                 },
             }],
@@ -71,6 +73,7 @@ fn define(amount: &str, advance_share: &str) -> Command {
         amount: money(amount),
         vat_rate: rate("0.22"),
         advance_share: share(advance_share),
+        vat: Default::default(),
     }
 }
 
@@ -86,6 +89,7 @@ fn defined_with(amount: &str, advance_share: &str) -> Event {
         amount: money(amount),
         vat_rate: rate("0.22"),
         advance_share: share(advance_share),
+        vat: Default::default(),
     })
 }
 
@@ -149,6 +153,7 @@ fn pay(number: &str, amount: &str, paid_on: &str) -> Command {
         invoice_number: number.into(),
         amount: money(amount),
         paid_on: date(paid_on),
+        payee: Default::default(),
     }
 }
 
@@ -694,6 +699,7 @@ async fn a_payment_of_an_issued_invoice_is_recorded() {
             invoice_number: "2023/41".into(),
             amount: money("3660.00"),
             paid_on: date("2023-08-01"),
+            payee: Default::default(),
         })]);
 }
 
@@ -716,6 +722,7 @@ async fn payments_never_exceed_their_invoice() {
             invoice_number: "2023/41".into(),
             amount: money("3000.00"),
             paid_on: date("2023-08-01"),
+            payee: Default::default(),
         })])
         .when_async(on("2023-08-05", pay("2023/41", "660.01", "2023-08-05")))
         .await
@@ -813,4 +820,148 @@ fn the_advance_and_the_balance_add_up_to_the_phase_and_its_vat() {
     assert_eq!(advance.total, money("3660.00"));
     assert_eq!(balance.total, money("8540.00"));
     assert_eq!(balance.due_on, date("2023-11-19"));
+}
+
+// Split payment (art. 17-ter DPR 633/72): the comune pays KCity the net and the VAT to the
+// Treasury.
+
+fn split(event: Event) -> Event {
+    match event {
+        Event::PhaseDefined(mut defined) => {
+            defined.vat = esito_domain::VatRegime::SplitPayment;
+            Event::PhaseDefined(defined)
+        }
+        other => other,
+    }
+}
+
+fn pay_to(number: &str, amount: &str, paid_on: &str, payee: esito_domain::Payee) -> Command {
+    let mut command = pay(number, amount, paid_on);
+    if let Command::RecordInvoicePayment { payee: field, .. } = &mut command {
+        *field = payee;
+    }
+    command
+}
+
+#[tokio::test]
+async fn under_split_payment_the_operator_is_paid_the_net_only() {
+    // The advance: 3000.00 net + 660.00 VAT; KCity is owed 3000.00, not 3660.00.
+    TestFramework::<PhaseState>::with(cremona_context())
+        .given(vec![split(defined()), advance_invoiced()])
+        .when_async(on("2023-08-01", pay("2023/41", "3660.00", "2023-08-01")))
+        .await
+        .then_expect_error(DomainError::PaymentAboveInvoice {
+            invoice_number: "2023/41".into(),
+            outstanding: money("3000.00"),
+        });
+}
+
+#[tokio::test]
+async fn under_split_payment_the_vat_is_paid_to_the_treasury_up_to_the_invoices_vat() {
+    let paid_net = Event::PaymentMade(PaymentMade {
+        invoice_number: "2023/41".into(),
+        amount: money("3000.00"),
+        paid_on: date("2023-08-01"),
+        payee: esito_domain::Payee::Operator,
+    });
+    TestFramework::<PhaseState>::with(cremona_context())
+        .given(vec![split(defined()), advance_invoiced(), paid_net.clone()])
+        .when_async(on(
+            "2023-08-01",
+            pay_to(
+                "2023/41",
+                "660.00",
+                "2023-08-01",
+                esito_domain::Payee::Treasury,
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Event::PaymentMade(PaymentMade {
+            invoice_number: "2023/41".into(),
+            amount: money("660.00"),
+            paid_on: date("2023-08-01"),
+            payee: esito_domain::Payee::Treasury,
+        })]);
+    TestFramework::<PhaseState>::with(cremona_context())
+        .given(vec![split(defined()), advance_invoiced(), paid_net])
+        .when_async(on(
+            "2023-08-01",
+            pay_to(
+                "2023/41",
+                "660.01",
+                "2023-08-01",
+                esito_domain::Payee::Treasury,
+            ),
+        ))
+        .await
+        .then_expect_error(DomainError::PaymentAboveInvoice {
+            invoice_number: "2023/41".into(),
+            outstanding: money("660.00"),
+        });
+}
+
+#[tokio::test]
+async fn paying_the_treasury_under_ordinary_vat_is_refused_naming_the_payee() {
+    let error = DomainError::TreasuryPaidWithoutSplitPayment;
+    assert_eq!(error.field(), Some("payee"));
+    TestFramework::<PhaseState>::with(cremona_context())
+        .given(vec![defined(), advance_invoiced()])
+        .when_async(on(
+            "2023-08-01",
+            pay_to(
+                "2023/41",
+                "660.00",
+                "2023-08-01",
+                esito_domain::Payee::Treasury,
+            ),
+        ))
+        .await
+        .then_expect_error(error);
+}
+
+#[tokio::test]
+async fn a_phase_whose_vat_regime_differs_from_the_payment_terms_is_refused() {
+    let mut command = define("10000.00", "0.3");
+    if let Command::DefinePhase { vat, .. } = &mut command {
+        *vat = esito_domain::VatRegime::SplitPayment;
+    }
+    TestFramework::<PhaseState>::with(cremona_context_with_terms("10000.00", "0.3"))
+        .given_no_previous_events()
+        .when_async(on("2023-07-03", command))
+        .await
+        .then_expect_error(DomainError::PhaseDisagreesWithTerms {
+            field: "vat",
+            deliverable: DELIVERABLE.into(),
+        });
+}
+
+#[test]
+fn split_payment_without_a_vat_rate_is_refused_naming_the_field() {
+    let terms = PaymentTerms {
+        currency: Default::default(),
+        rules: vec![PaymentRule::Milestone {
+            deliverable: DELIVERABLE.into(),
+            amount: money("10000.00"),
+            advance_share: share("0.3"),
+        }],
+        period_cap: None,
+        contract_cap: None,
+        vat_rate: None,
+        vat: esito_domain::VatRegime::SplitPayment,
+        payers: vec![],
+    };
+    let error = terms.check().expect_err("split payment needs a rate");
+    assert_eq!(error, DomainError::SplitPaymentWithoutVatRate);
+    assert_eq!(error.field(), Some("payment_terms.vat_rate"));
+}
+
+#[test]
+fn terms_without_a_vat_field_read_as_ordinary_and_are_written_as_before() {
+    let text = r#"{"rules":[{"kind":"milestone","deliverable":"d","amount":"1.00","advance_share":"0.3"}],"vat_rate":"0.22"}"#;
+    let terms: PaymentTerms = serde_json::from_str(text).expect("terms");
+    assert_eq!(terms.vat, esito_domain::VatRegime::Ordinary);
+    assert_eq!(serde_json::to_string(&terms).expect("json"), text);
+    let split_text = r#"{"rules":[{"kind":"milestone","deliverable":"d","amount":"1.00","advance_share":"0.3"}],"vat_rate":"0.22","vat":"split_payment"}"#;
+    let split: PaymentTerms = serde_json::from_str(split_text).expect("split terms");
+    assert_eq!(split.vat, esito_domain::VatRegime::SplitPayment);
 }

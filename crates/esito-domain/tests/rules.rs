@@ -27,6 +27,7 @@ fn contract() -> ContractState {
             term_start_on: "2023-07-01".parse().expect("date"),
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         },
         amendments: Vec::new(),
     }))

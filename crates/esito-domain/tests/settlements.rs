@@ -88,6 +88,9 @@ fn approved(label: &str, as_of: u64) -> Event {
     Event::SettlementApproved(SettlementApproved {
         period: period(label),
         as_of,
+        determina_number: None,
+        determina_date: None,
+        codes: ActCodes::default(),
     })
 }
 
@@ -96,6 +99,9 @@ fn paid(label: &str) -> Event {
         period: period(label),
         paid_on: date("2025-02-03"),
         reference: "mandato 118/2025".into(),
+        mandato_number: None,
+        mandato_date: None,
+        codes: ActCodes::default(),
     })
 }
 
@@ -294,6 +300,8 @@ async fn a_settlement_not_yet_approved_may_be_calculated_again_and_is_validated_
         .when_async(later(Command::ApproveSettlement {
             period: period("2023-Q3"),
             as_of: 15,
+            determina_number: None,
+            determina_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotValidated {
@@ -346,6 +354,8 @@ async fn approving_a_settlement_the_evaluator_has_not_validated_is_refused_namin
         .when_async(later(Command::ApproveSettlement {
             period: period("2023-Q3"),
             as_of: 10,
+            determina_number: None,
+            determina_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotValidated {
@@ -412,6 +422,8 @@ async fn each_step_is_taken_once() {
         .when_async(later(Command::ApproveSettlement {
             period: period("2023-Q3"),
             as_of: 10,
+            determina_number: None,
+            determina_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementAlreadyApproved {
@@ -425,6 +437,8 @@ async fn each_step_is_taken_once() {
             period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
+            mandato_number: None,
+            mandato_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementAlreadyPaid {
@@ -443,6 +457,8 @@ async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
             period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
+            mandato_number: None,
+            mandato_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotApproved {
@@ -454,6 +470,8 @@ async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
             period: period("2023-Q3"),
             paid_on: date("2025-02-11"),
             reference: "mandato 118/2025".into(),
+            mandato_number: None,
+            mandato_date: None,
         }))
         .await
         .then_expect_error(DomainError::DateAfterOccurrence {
@@ -467,6 +485,8 @@ async fn only_an_approved_settlement_is_paid_and_not_before_it_is_recorded() {
             period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
+            mandato_number: None,
+            mandato_date: None,
         }))
         .await
         .then_expect_events(vec![paid("2023-Q3")]);
@@ -583,7 +603,12 @@ fn each_step_of_a_settlement_keeps_what_it_brought() {
     assert_eq!(
         status_after(&history),
         SettlementStatus::Approved {
-            validated: validation.clone()
+            validated: validation.clone(),
+            certified: None,
+            approved: match approved("2023-Q3", 10) {
+                Event::SettlementApproved(approval) => approval,
+                _ => unreachable!("approved makes an approval"),
+            },
         }
     );
     history.push(recorded(paid("2023-Q3")));
@@ -783,6 +808,8 @@ async fn a_withdrawn_settlement_is_not_validated_approved_paid_or_followed() {
         .when_async(later(Command::ApproveSettlement {
             period: period("2023-Q3"),
             as_of: 10,
+            determina_number: None,
+            determina_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementWithdrawn {
@@ -794,6 +821,8 @@ async fn a_withdrawn_settlement_is_not_validated_approved_paid_or_followed() {
             period: period("2023-Q3"),
             paid_on: date("2025-02-03"),
             reference: "mandato 118/2025".into(),
+            mandato_number: None,
+            mandato_date: None,
         }))
         .await
         .then_expect_error(DomainError::SettlementNotApproved {

@@ -6,7 +6,9 @@
 //! bytes; and `total` is the sum of the lines' amounts.
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, Currency, Money, Period, Rate, Share};
+use esito_domain::{
+    ContractId, Currency, Money, Payee, Period, Procurement, Rate, Share, VatRegime,
+};
 use esito_log::Hash;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -32,6 +34,10 @@ pub struct SettlementDocument {
     /// it was written is in euro.
     #[serde(default)]
     pub currency: Currency,
+    /// The CIG, CUP and RUP every act on this settlement cites; absent where the contract has
+    /// none (and in documents recorded before they were written).
+    #[serde(default, skip_serializing_if = "Procurement::is_empty")]
+    pub procurement: Procurement,
     /// Rule lines in the order of the terms, then the period cap, the restatements and the
     /// contract cap (each only when it applies).
     pub lines: Vec<Line>,
@@ -44,6 +50,15 @@ pub struct SettlementDocument {
     pub vat: Option<Vat>,
     /// `total` plus VAT.
     pub total_with_vat: Amount,
+    /// How the VAT is paid, as the terms say; ordinary in a document recorded before it was
+    /// written.
+    #[serde(default)]
+    pub vat_regime: VatRegime,
+    /// Who the payer pays what: under split payment (art. 17-ter DPR 633/72) two lines, the
+    /// net total to the operator and the VAT to the Treasury; otherwise one line, the total
+    /// with VAT to the operator. Empty in a document recorded before it was written.
+    #[serde(default)]
+    pub payable: Vec<Payable>,
     /// Each payer's part of the net total, when several payers share the contract.
     pub payers: Vec<PayerPart>,
     /// What the payers' caps leave unpaid; never moved to another payer.
@@ -123,6 +138,15 @@ pub struct BeneficiaryPart {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Vat {
     pub rate: Rate,
+    pub amount: Amount,
+    pub arithmetic: String,
+}
+
+/// One line of what the payer pays, and to whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Payable {
+    /// `operator` or `treasury` (the VAT, under split payment).
+    pub payee: Payee,
     pub amount: Amount,
     pub arithmetic: String,
 }

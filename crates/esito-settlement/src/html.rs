@@ -8,6 +8,9 @@
 
 use std::fmt::Write;
 
+use chrono::NaiveDate;
+use esito_domain::{Payee, VatRegime};
+
 use crate::document::{FunderSection, Line, SettlementDocument};
 
 /// A label of the page, in Italian and in English.
@@ -71,9 +74,34 @@ const RETURN_UNPAID: Label = label(
 const ACCRUED_UP_TO: Label = label("Maturato fino al (escluso)", "Accrued up to (not included)");
 const ANNUAL_RATE: Label = label("Tasso annuo del periodo", "Annual rate of this period");
 const AVERAGE_RATE: Label = label("Tasso annuo medio finora", "Average annual rate so far");
+const PAYABLE: Label = label(
+    "Scissione dei pagamenti (art. 17-ter DPR 633/72)",
+    "Split payment (art. 17-ter DPR 633/72)",
+);
+const TO_OPERATOR_NET: Label = label(
+    "Imponibile da pagare al soggetto gestore",
+    "Net payable to the operator",
+);
+const TO_TREASURY: Label = label("IVA da versare all'Erario", "VAT payable to the Treasury");
+const CIG: Label = label("CIG (Codice Identificativo Gara)", "CIG (tender code)");
+const CUP: Label = label("CUP (Codice Unico di Progetto)", "CUP (project code)");
+const RUP: Label = label(
+    "Responsabile Unico del Progetto (RUP)",
+    "RUP (officer in charge)",
+);
+const ACTS: Label = label("Atti", "Acts");
+const CERTIFIED: Label = label("Attestazione di regolare esecuzione", "Certified");
+const APPROVED: Label = label(
+    "Determina di liquidazione (art. 184 TUEL)",
+    "Approved (art. 184 TUEL)",
+);
+const PAID: Label = label(
+    "Mandato di pagamento (art. 185 TUEL)",
+    "Paid (art. 185 TUEL)",
+);
 
 /// Every label of the page.
-pub const LABELS: [Label; 34] = [
+pub const LABELS: [Label; 44] = [
     PERIOD,
     AS_OF,
     TREE_HEAD,
@@ -108,7 +136,70 @@ pub const LABELS: [Label; 34] = [
     ACCRUED_UP_TO,
     ANNUAL_RATE,
     AVERAGE_RATE,
+    PAYABLE,
+    TO_OPERATOR_NET,
+    TO_TREASURY,
+    CIG,
+    CUP,
+    RUP,
+    ACTS,
+    CERTIFIED,
+    APPROVED,
+    PAID,
 ];
+
+/// The acts recorded on a settlement after its calculation, as its page shows them: the RUP's
+/// certification, the determina, the mandato and the payment, each citing the CIG and CUP it
+/// was adopted under. The document itself holds none of them (it is computed before them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageActs {
+    /// The date of the attestazione di regolare esecuzione, and the RUP who gave it.
+    pub certified: Option<(NaiveDate, Option<String>)>,
+    /// The determina di liquidazione's number and date (absent from an approval recorded
+    /// before acts were: then `approved` alone says it was approved).
+    pub determina: Option<(String, NaiveDate)>,
+    pub approved: bool,
+    /// The mandato di pagamento's number and date.
+    pub mandato: Option<(String, NaiveDate)>,
+    /// The day paid and the payment's reference.
+    pub paid: Option<(NaiveDate, String)>,
+    /// The CIG and CUP the acts cite.
+    pub cig: Option<String>,
+    pub cup: Option<String>,
+}
+
+impl PageActs {
+    /// The acts a period's settlement holds, as the stream recorded them: online from the
+    /// store, offline from an export.
+    pub fn of(settlement: &esito_domain::aggregates::PeriodSettlement) -> Self {
+        let status = &settlement.status;
+        let certified = status.certified();
+        let approved = status.approved();
+        let paid = status.paid();
+        let codes = paid
+            .map(|paid| &paid.codes)
+            .or(approved.map(|approved| &approved.codes))
+            .or(certified.map(|certified| &certified.codes));
+        Self {
+            certified: certified.map(|c| (c.certified_on, c.rup.clone())),
+            determina: approved.and_then(|a| a.determina_number.clone().zip(a.determina_date)),
+            approved: approved.is_some(),
+            mandato: paid.and_then(|p| p.mandato_number.clone().zip(p.mandato_date)),
+            paid: paid.map(|p| (p.paid_on, p.reference.clone())),
+            cig: codes.and_then(|codes| codes.cig.as_ref().map(ToString::to_string)),
+            cup: codes.and_then(|codes| codes.cup.as_ref().map(ToString::to_string)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.certified.is_none() && !self.approved && self.paid.is_none()
+    }
+}
+
+/// A date as the PA writes it: `31/03/2024`.
+fn italian_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
 
 const STYLE: &str = "body{font-family:Georgia,serif;max-width:62em;margin:2em auto;padding:0 1em;\
 color:#111}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:\
@@ -140,7 +231,15 @@ pub(crate) fn escape(text: &str) -> String {
 pub fn render_html(document: &SettlementDocument) -> String {
     let mut page = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason only.
-    let _ = write_page(&mut page, document, None);
+    let _ = write_page(&mut page, document, None, &PageActs::default());
+    page
+}
+
+/// The page with the acts recorded on the settlement since its calculation.
+pub fn render_html_with_acts(document: &SettlementDocument, acts: &PageActs) -> String {
+    let mut page = String::new();
+    // Writing to a String cannot fail; the results are ignored for that reason only.
+    let _ = write_page(&mut page, document, None, acts);
     page
 }
 
@@ -149,7 +248,7 @@ pub fn render_html(document: &SettlementDocument) -> String {
 pub fn render_html_withdrawn(document: &SettlementDocument, reason: &str) -> String {
     let mut page = String::new();
     // Writing to a String cannot fail; the results are ignored for that reason only.
-    let _ = write_page(&mut page, document, Some(reason));
+    let _ = write_page(&mut page, document, Some(reason), &PageActs::default());
     page
 }
 
@@ -157,6 +256,7 @@ fn write_page(
     page: &mut String,
     document: &SettlementDocument,
     withdrawn: Option<&str>,
+    acts: &PageActs,
 ) -> std::fmt::Result {
     let contract = escape(document.contract_id.as_str());
     let period = escape(&document.period.to_string());
@@ -197,6 +297,16 @@ fn write_page(
     ] {
         writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
     }
+    let procurement = &document.procurement;
+    for (term, value) in [
+        (CIG, procurement.cig.as_ref().map(ToString::to_string)),
+        (CUP, procurement.cup.as_ref().map(ToString::to_string)),
+        (RUP, procurement.rup.clone()),
+    ] {
+        if let Some(value) = value {
+            writeln!(page, "<dt>{}</dt><dd>{}</dd>", term.text(), escape(&value))?;
+        }
+    }
     writeln!(
         page,
         "</dl>\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th>\
@@ -231,6 +341,9 @@ fn write_page(
         write_total(page, UNCOVERED_TOTAL, &document.uncovered.to_string())?;
     }
     page.push_str("</tbody>\n</table>\n");
+    if document.vat_regime == VatRegime::SplitPayment {
+        write_split_payment(page, document)?;
+    }
     if !document.payers.is_empty() {
         writeln!(
             page,
@@ -258,7 +371,88 @@ fn write_page(
     if let Some(funder) = &document.funder {
         write_funder(page, funder)?;
     }
+    if !acts.is_empty() {
+        write_acts(page, acts)?;
+    }
     page.push_str("</body>\n</html>\n");
+    Ok(())
+}
+
+/// The acts after the calculation, in their order, each citing the CIG and CUP.
+fn write_acts(page: &mut String, acts: &PageActs) -> std::fmt::Result {
+    let codes = match (&acts.cig, &acts.cup) {
+        (Some(cig), Some(cup)) => format!(" · CIG {cig} · CUP {cup}"),
+        (Some(cig), None) => format!(" · CIG {cig}"),
+        (None, Some(cup)) => format!(" · CUP {cup}"),
+        (None, None) => String::new(),
+    };
+    writeln!(page, "<h2>{}</h2>\n<ul>", ACTS.text())?;
+    if let Some((on, rup)) = &acts.certified {
+        let by = rup
+            .as_ref()
+            .map(|rup| format!(" ({rup})"))
+            .unwrap_or_default();
+        writeln!(
+            page,
+            "<li>{}: {}{}{}</li>",
+            CERTIFIED.text(),
+            italian_date(*on),
+            escape(&by),
+            escape(&codes)
+        )?;
+    }
+    if acts.approved {
+        let determina = acts
+            .determina
+            .as_ref()
+            .map(|(number, on)| format!("n. {number} del {}", italian_date(*on)))
+            .unwrap_or_else(|| "approvata / approved".to_owned());
+        writeln!(
+            page,
+            "<li>{}: {}{}</li>",
+            APPROVED.text(),
+            escape(&determina),
+            escape(&codes)
+        )?;
+    }
+    if let Some((paid_on, reference)) = &acts.paid {
+        let mandato = acts
+            .mandato
+            .as_ref()
+            .map(|(number, on)| format!("n. {number} del {}; ", italian_date(*on)))
+            .unwrap_or_default();
+        writeln!(
+            page,
+            "<li>{}: {}pagato il / paid on {}, rif. / ref. {}{}</li>",
+            PAID.text(),
+            escape(&mandato),
+            italian_date(*paid_on),
+            escape(reference),
+            escape(&codes)
+        )?;
+    }
+    page.push_str("</ul>\n");
+    Ok(())
+}
+
+/// Under split payment: the net to the operator and the VAT to the Treasury, two lines.
+fn write_split_payment(page: &mut String, document: &SettlementDocument) -> std::fmt::Result {
+    writeln!(page, "<h2>{}</h2>\n<table>\n<tbody>", PAYABLE.text())?;
+    for payable in &document.payable {
+        let label = match payable.payee {
+            Payee::Operator => TO_OPERATOR_NET,
+            Payee::Treasury => TO_TREASURY,
+        };
+        writeln!(
+            page,
+            "<tr class=\"total\"><td>{}</td><td class=\"arithmetic\">{}</td>\
+             <td class=\"amount\">{}</td></tr>",
+            label.text(),
+            escape(&payable.arithmetic),
+            escape(&payable.amount.to_string())
+        )?;
+    }
+    page.push_str("</tbody>\n</table>\n");
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use esito_domain::{ContractId, FunderTerms, Money, PaymentTerms, Period};
+use esito_domain::{ContractId, FunderTerms, Money, PaymentTerms, Period, Procurement};
 use esito_log::Hash;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,9 @@ pub struct SettlementInput {
     /// The last settlement of the contract: the guarantee is called on what is outstanding.
     #[serde(default)]
     pub final_settlement: bool,
+    /// The contract's CIG, CUP and RUP in force for the period, which the document cites.
+    #[serde(default, skip_serializing_if = "Procurement::is_empty")]
+    pub procurement: Procurement,
 }
 
 /// One indicator's value for the period, as the indicator engine gives it.

@@ -10,7 +10,8 @@
 //! 2. the period cap on those lines (one negative line when it binds): `period_net`;
 //! 3. one line per restated earlier period whose figure changed;
 //! 4. the contract cap on everything (one negative line when it binds): `total`;
-//! 5. VAT on the total; the payers' parts; the funder's waterfall on what the payers cover.
+//! 5. VAT on the total; who is paid what (under split payment the VAT goes to the Treasury);
+//!    the payers' parts; the funder's waterfall on what the payers cover.
 
 mod amount;
 mod arithmetic;
@@ -27,12 +28,16 @@ pub use amount::{Amount, AmountError};
 pub use arithmetic::DAYS_IN_YEAR;
 pub use document::{
     Accrual, AccrualSegment, Achievement, AchievementTerm, BeneficiaryPart, Figure, FunderSection,
-    FunderStatement, Guarantee, Line, LineKind, PayerPart, SettlementDocument, Vat, Waterfall,
+    FunderStatement, Guarantee, Line, LineKind, Payable, PayerPart, SettlementDocument, Vat,
+    Waterfall,
 };
 pub use error::SettlementError;
 /// The period settled is the domain's, parsed where the input is read.
 pub use esito_domain::Period;
-pub use html::{render_html, render_html_withdrawn, Label as PageLabel, LABELS as PAGE_LABELS};
+pub use html::{
+    render_html, render_html_with_acts, render_html_withdrawn, Label as PageLabel, PageActs,
+    LABELS as PAGE_LABELS,
+};
 pub use input::{
     BeneficiaryCount, FunderInput, FunderState, IndicatorValue, MilestoneFacts, Restatement,
     SettlementHistory, SettlementInput,
@@ -100,6 +105,8 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         vat.as_ref().map_or(Decimal::ZERO, |vat| vat.amount.value()),
     ])?);
 
+    let payable = payable_lines(terms.vat, total, vat.as_ref(), total_with_vat);
+
     let payers = payers::payer_parts(total, &terms.payers, &input.history.payers_paid_to_date)?;
     let uncovered = Amount::rounded(sum(payers.iter().map(|payer| payer.uncovered.value()))?);
 
@@ -124,13 +131,54 @@ pub fn settle(input: &SettlementInput) -> Result<SettlementDocument, SettlementE
         root_hash: input.root_hash,
         final_settlement: input.final_settlement,
         currency: input.payment_terms.currency.clone(),
+        procurement: input.procurement.clone(),
         lines,
         period_net,
         total,
         vat,
         total_with_vat,
+        vat_regime: terms.vat,
+        payable,
         payers,
         uncovered,
         funder,
     })
+}
+
+/// Who is paid what: under split payment the net total to the operator and the VAT to the
+/// Treasury (art. 17-ter DPR 633/72); otherwise the total with VAT to the operator.
+fn payable_lines(
+    regime: esito_domain::VatRegime,
+    total: Amount,
+    vat: Option<&Vat>,
+    total_with_vat: Amount,
+) -> Vec<Payable> {
+    use esito_domain::{Payee, VatRegime};
+    match (regime, vat) {
+        (VatRegime::SplitPayment, Some(vat)) => vec![
+            Payable {
+                payee: Payee::Operator,
+                amount: total,
+                arithmetic: format!("net total {total}, without VAT (split payment)"),
+            },
+            Payable {
+                payee: Payee::Treasury,
+                amount: vat.amount,
+                arithmetic: format!(
+                    "VAT {}, paid by the payer to the Treasury (art. 17-ter DPR 633/72)",
+                    vat.amount
+                ),
+            },
+        ],
+        (_, Some(vat)) => vec![Payable {
+            payee: Payee::Operator,
+            amount: total_with_vat,
+            arithmetic: format!("{total} + VAT {} = {total_with_vat}", vat.amount),
+        }],
+        (_, None) => vec![Payable {
+            payee: Payee::Operator,
+            amount: total_with_vat,
+            arithmetic: format!("net total {total}, no VAT"),
+        }],
+    }
 }

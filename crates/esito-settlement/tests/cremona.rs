@@ -142,3 +142,41 @@ fn the_three_balances_and_the_three_advances_make_the_offers_total() {
         .collect();
     assert_eq!(vat, ["1540.00", "1540.00", "1232.00"]);
 }
+
+/// 2023-Q4 under split payment (art. 17-ter DPR 633/72): the Comune pays KCity the net and the
+/// VAT to the Treasury.
+#[test]
+fn under_split_payment_kcity_is_paid_the_net_and_the_treasury_the_vat() {
+    // Phase 1 accepted on 2023-10-27: 10000.00 − 30 % advance 3000.00 = 7000.00 net to KCity;
+    // 22 % of 7000.00 = 1540.00 VAT to the Treasury; charged to the budget 8540.00.
+    let mut input = quarter_2023_q4();
+    input.payment_terms.vat = esito_domain::VatRegime::SplitPayment;
+    let document = settled(&input);
+    assert_eq!(document.vat_regime, esito_domain::VatRegime::SplitPayment);
+    let payable: Vec<(esito_domain::Payee, String)> = document
+        .payable
+        .iter()
+        .map(|line| (line.payee, line.amount.to_string()))
+        .collect();
+    assert_eq!(
+        payable,
+        [
+            (esito_domain::Payee::Operator, "7000.00".to_owned()),
+            (esito_domain::Payee::Treasury, "1540.00".to_owned()),
+        ]
+    );
+    assert_eq!(document.total_with_vat.to_string(), "8540.00");
+    let page = esito_settlement::render_html(&document);
+    assert!(page.contains("IVA da versare all&#39;Erario / VAT payable to the Treasury"));
+    assert!(page.contains("Imponibile da pagare al soggetto gestore / Net payable to the operator"));
+}
+
+#[test]
+fn under_ordinary_vat_kcity_is_paid_the_total_with_vat_in_one_line() {
+    let document = settled(&quarter_2023_q4());
+    assert_eq!(document.vat_regime, esito_domain::VatRegime::Ordinary);
+    assert_eq!(document.payable.len(), 1);
+    assert_eq!(document.payable[0].payee, esito_domain::Payee::Operator);
+    assert_eq!(document.payable[0].amount.to_string(), "8540.00");
+    assert!(!esito_settlement::render_html(&document).contains("Erario"));
+}

@@ -27,6 +27,8 @@ fn a_document_serializes_with_its_fields_in_a_fixed_order_and_money_as_strings()
             r#""arithmetic":"12 × 150.00 = 1800.00","#,
             r#""figures":[{{"name":"value","value":"12"}},{{"name":"rate","value":"150.00"}}]}}],"#,
             r#""period_net":"1800.00","total":"1800.00","vat":null,"total_with_vat":"1800.00","#,
+            r#""vat_regime":"ordinary","payable":[{{"payee":"operator","amount":"1800.00","#,
+            r#""arithmetic":"net total 1800.00, no VAT"}}],"#,
             r#""payers":[],"uncovered":"0.00","funder":null}}"#
         ),
         ROOT_HASH

@@ -470,7 +470,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Result<Plan, PlanError> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use esito_domain::events::{PeriodKind, ServiceFamily};
+    use esito_domain::events::ServiceFamily;
     use esito_domain::{Command, DomainError, OccurredAt, StreamId};
 
     use super::*;
@@ -488,18 +488,12 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn registration() -> Submission {
-        submit(Command::RegisterContract {
-            title: "Communal Living".into(),
-            template: "cuneo".into(),
-            definitions: None,
-            payer: "Comune di Cuneo".into(),
-            funder: None,
-            operator: "Open House".into(),
-            evaluator: "Valutatore".into(),
-            term_start_on: "2023-07-01".parse().expect("a date"),
-            term_end_on: "2024-12-31".parse().expect("a date"),
-            period_kind: PeriodKind::Quarter,
-        })
+        let registration = serde_json::json!({
+            "type": "RegisterContract", "title": "Communal Living", "template": "cuneo",
+            "payer": "Comune di Cuneo", "operator": "Open House", "evaluator": "Valutatore",
+            "term_start_on": "2023-07-01", "term_end_on": "2024-12-31", "period_kind": "quarter"
+        });
+        submit(serde_json::from_value(registration).expect("a registration"))
     }
 
     pub(crate) fn accreditation(provider: &str) -> Submission {

@@ -95,6 +95,7 @@ pub fn rate_card_from_the_start(indicator: &str, rate: &str, period_cap: Option<
                 period_cap: period_cap.map(|cap| Money::parse(cap).expect("valid")),
                 contract_cap: None,
                 vat_rate: None,
+                vat: Default::default(),
                 payers: vec![],
             },
         }],
@@ -117,6 +118,7 @@ pub fn register_contract(title: &str) -> Submission {
             term_start_on: "2023-07-01".parse().expect("date"),
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         },
     )
 }

@@ -215,6 +215,7 @@ pub(super) fn decide(
             term_start_on,
             term_end_on,
             period_kind,
+            procurement,
         } => {
             if state.registered().is_some() {
                 return Err(DomainError::ContractAlreadyRegistered);
@@ -230,6 +231,7 @@ pub(super) fn decide(
             if term_end_on < term_start_on {
                 return Err(DomainError::TermEndsBeforeItStarts);
             }
+            check_procurement(procurement)?;
             let (checked, text) = recorded_definitions(template, definitions.as_deref(), context)?;
             Ok(Event::ContractRegistered(ContractRegistered {
                 title: title.clone(),
@@ -243,6 +245,7 @@ pub(super) fn decide(
                 term_start_on: *term_start_on,
                 term_end_on: *term_end_on,
                 period_kind: *period_kind,
+                procurement: procurement.clone(),
             }))
         }
         Command::AmendContract {
@@ -328,6 +331,7 @@ fn amend(
             }
             ContractChange::Template { .. } => {}
             ContractChange::Funder { funder } => non_empty("funder", funder)?,
+            ContractChange::Procurement { procurement } => check_procurement(procurement)?,
             ContractChange::PaymentTerms { payment_terms } => payment_terms.check()?,
             // Checked below, against the funder and the term as amended.
             ContractChange::FunderTerms { .. } => {}
@@ -402,6 +406,14 @@ fn check_indicators_declared(
                 });
             }
         }
+    }
+    Ok(())
+}
+
+/// The RUP, when named, is named by a text: the codes are checked as they are read.
+fn check_procurement(procurement: &crate::procurement::Procurement) -> Result<(), DomainError> {
+    if let Some(rup) = &procurement.rup {
+        non_empty("procurement.rup", rup)?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ use crate::events::{
 };
 use crate::terms::{ContractTerms, PaymentRule};
 use crate::values::{Money, OccurredAt, StreamId};
+use crate::vat::{Payee, VatRegime};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
@@ -39,16 +40,24 @@ pub struct Phase {
     pub submissions: Vec<DeliverableSubmitted>,
     pub accepted: Option<DeliverableAccepted>,
     pub balance: Option<InvoiceIssued>,
-    /// Paid so far on each invoice, by invoice number, VAT included.
+    /// Paid so far to the operator on each invoice, by invoice number: VAT included under
+    /// ordinary VAT, the net only under split payment.
     pub paid: BTreeMap<String, Money>,
+    /// Under split payment: the VAT of each invoice paid so far to the Treasury.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub paid_to_treasury: BTreeMap<String, Money>,
 }
 
-/// What an invoice of the phase asks: its issue date and its total, VAT included.
+/// What an invoice of the phase asks: its issue date and its total, VAT included, with the
+/// net and the VAT apart (under split payment the operator is owed the net, the Treasury the
+/// VAT).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvoiceDue {
     pub issued_on: NaiveDate,
     pub due_on: NaiveDate,
     pub total: Money,
+    pub net: Money,
+    pub vat: Money,
 }
 
 fn add(a: Money, b: Money) -> Money {
@@ -64,6 +73,7 @@ impl Phase {
             accepted: None,
             balance: None,
             paid: BTreeMap::new(),
+            paid_to_treasury: BTreeMap::new(),
         }
     }
 
@@ -77,6 +87,8 @@ impl Phase {
                 issued_on: invoice.issued_on,
                 due_on: invoice.due_on,
                 total: add(invoice.amount, invoice.vat),
+                net: invoice.amount,
+                vat: invoice.vat,
             });
         let balance = self
             .balance
@@ -86,20 +98,33 @@ impl Phase {
                 issued_on: invoice.issued_on,
                 due_on: invoice.due_on,
                 total: add(invoice.amount, invoice.vat),
+                net: invoice.amount,
+                vat: invoice.vat,
             });
         advance.or(balance)
     }
 
     /// What is still owed on an invoice, VAT included.
     pub fn outstanding(&self, invoice_number: &str) -> Option<Money> {
+        Some(add(
+            self.outstanding_to(invoice_number, Payee::Operator)?,
+            self.outstanding_to(invoice_number, Payee::Treasury)?,
+        ))
+    }
+
+    /// What is still owed on an invoice to one payee: under split payment the net to the
+    /// operator and the VAT to the Treasury; otherwise everything to the operator.
+    pub fn outstanding_to(&self, invoice_number: &str, payee: Payee) -> Option<Money> {
         let due = self.invoice(invoice_number)?;
-        let paid = self
-            .paid
-            .get(invoice_number)
-            .copied()
-            .unwrap_or(Money::ZERO);
+        let (asked, paid) = match (self.defined.vat, payee) {
+            (VatRegime::Ordinary, Payee::Operator) => (due.total, &self.paid),
+            (VatRegime::Ordinary, Payee::Treasury) => (Money::ZERO, &self.paid_to_treasury),
+            (VatRegime::SplitPayment, Payee::Operator) => (due.net, &self.paid),
+            (VatRegime::SplitPayment, Payee::Treasury) => (due.vat, &self.paid_to_treasury),
+        };
+        let paid = paid.get(invoice_number).copied().unwrap_or(Money::ZERO);
         Some(
-            Money::new(due.total.amount() - paid.amount())
+            Money::new(asked.amount() - paid.amount())
                 .expect("payments never exceed their invoice"),
         )
     }
@@ -183,9 +208,13 @@ impl PhaseState {
                     &payment.invoice_number,
                     payment.amount,
                     payment.paid_on,
+                    payment.payee,
                 ))?;
-                let paid = phase
-                    .paid
+                let payments = match payment.payee {
+                    Payee::Operator => &mut phase.paid,
+                    Payee::Treasury => &mut phase.paid_to_treasury,
+                };
+                let paid = payments
                     .entry(payment.invoice_number.clone())
                     .or_insert(Money::ZERO);
                 *paid = add(*paid, payment.amount);
@@ -312,7 +341,11 @@ fn check_payment(
     invoice_number: &str,
     amount: Money,
     paid_on: NaiveDate,
+    payee: Payee,
 ) -> Result<(), DomainError> {
+    if payee == Payee::Treasury && phase.defined.vat.is_ordinary() {
+        return Err(DomainError::TreasuryPaidWithoutSplitPayment);
+    }
     let invoice = phase
         .invoice(invoice_number)
         .ok_or_else(|| DomainError::UnknownInvoice {
@@ -329,7 +362,7 @@ fn check_payment(
         });
     }
     let outstanding = phase
-        .outstanding(invoice_number)
+        .outstanding_to(invoice_number, payee)
         .expect("the invoice exists");
     if amount > outstanding {
         return Err(DomainError::PaymentAboveInvoice {
@@ -390,6 +423,9 @@ fn check_against_terms(
                 {
                     return Err(disagrees("vat_rate"));
                 }
+                if payment_terms.vat != phase.vat {
+                    return Err(disagrees("vat"));
+                }
             }
         }
     }
@@ -419,6 +455,7 @@ pub(super) fn decide(
             amount,
             vat_rate,
             advance_share,
+            vat,
         } => {
             if state.phase().is_some() {
                 return Err(DomainError::PhaseAlreadyDefined {
@@ -437,6 +474,7 @@ pub(super) fn decide(
                 amount: *amount,
                 vat_rate: *vat_rate,
                 advance_share: *advance_share,
+                vat: *vat,
             };
             check_against_terms(context.contract.terms_on(date).as_ref(), &defined)?;
             Ok(Event::PhaseDefined(defined))
@@ -523,14 +561,16 @@ pub(super) fn decide(
             invoice_number,
             amount,
             paid_on,
+            payee,
         } => {
             let phase = defined_phase(phase_id, state)?;
             check_not_after("paid_on", *paid_on, at)?;
-            check_payment(phase, invoice_number, *amount, *paid_on)?;
+            check_payment(phase, invoice_number, *amount, *paid_on, *payee)?;
             Ok(Event::PaymentMade(PaymentMade {
                 invoice_number: invoice_number.clone(),
                 amount: *amount,
                 paid_on: *paid_on,
+                payee: *payee,
             }))
         }
         other => Err(does_not_fit(other)),

@@ -1,6 +1,7 @@
 //! The settlements of a contract (docs/design.md §5): each period's calculated, validated by
-//! the evaluator, approved by the payer, paid; all periods in one stream, because their order
-//! is a rule.
+//! the evaluator, certified by the payer's RUP (*attestazione di regolare esecuzione*),
+//! approved by the payer (*determina di liquidazione*), paid (*mandato di pagamento*); all
+//! periods in one stream, because their order is a rule.
 //!
 //! Invariants (`decide` checks them, `evolve` asserts them again):
 //! - periods are settled in order from the contract's first period (`decide` alone checks that
@@ -11,9 +12,15 @@
 //!   position no earlier than the one before;
 //! - validation and approval name the calculation they act on (its `as_of`), so neither applies
 //!   to figures its author did not see;
-//! - calculated → validated → approved → paid, each step once; a calculated settlement, not yet
-//!   validated, may instead be withdrawn by the payer, and stands withdrawn until the period is
-//!   calculated again.
+//! - calculated → validated → certified → approved → paid, each step once; a calculated
+//!   settlement, not yet validated, may instead be withdrawn by the payer, and stands withdrawn
+//!   until the period is calculated again;
+//! - for a contract with a CIG (the PA's acts, ADR 0016) the certification is required before
+//!   the approval, the approval names its determina (number and date) and the payment its
+//!   mandato (number and date), each act dated no earlier than the one before it; a contract
+//!   without a CIG may skip the certification, as every approval recorded before acts were
+//!   did: so `evolve` accepts an approval of a validated settlement, and `decide` alone, which
+//!   reads the contract, requires the acts.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -22,14 +29,15 @@ use super::{does_not_fit, inconsistent, non_empty, DecisionContext};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
-    Event, SettlementApproved, SettlementCalculated, SettlementPaid, SettlementValidated,
-    SettlementWithdrawn,
+    ActCodes, Event, SettlementApproved, SettlementCalculated, SettlementCertified, SettlementPaid,
+    SettlementValidated, SettlementWithdrawn,
 };
 use crate::period::Period;
 use crate::values::OccurredAt;
 
 /// How far a period's settlement has gone, each step holding what it brought:
-/// calculated → validated → approved → paid, or calculated → withdrawn (→ calculated again).
+/// calculated → validated → certified → approved → paid (the certification absent where the
+/// contract has no CIG), or calculated → withdrawn (→ calculated again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SettlementStatus {
@@ -37,11 +45,19 @@ pub enum SettlementStatus {
     Validated {
         validated: SettlementValidated,
     },
+    Certified {
+        validated: SettlementValidated,
+        certified: SettlementCertified,
+    },
     Approved {
         validated: SettlementValidated,
+        certified: Option<SettlementCertified>,
+        approved: SettlementApproved,
     },
     Paid {
         validated: SettlementValidated,
+        certified: Option<SettlementCertified>,
+        approved: SettlementApproved,
         paid: SettlementPaid,
     },
     /// Withdrawn by the payer before validation: nothing follows but a new calculation.
@@ -55,6 +71,7 @@ impl SettlementStatus {
         match self {
             SettlementStatus::Calculated => "calculated",
             SettlementStatus::Validated { .. } => "validated",
+            SettlementStatus::Certified { .. } => "certified",
             SettlementStatus::Approved { .. } => "approved",
             SettlementStatus::Paid { .. } => "paid",
             SettlementStatus::Withdrawn { .. } => "withdrawn",
@@ -74,8 +91,28 @@ impl SettlementStatus {
         match self {
             SettlementStatus::Calculated | SettlementStatus::Withdrawn { .. } => None,
             SettlementStatus::Validated { validated }
-            | SettlementStatus::Approved { validated }
+            | SettlementStatus::Certified { validated, .. }
+            | SettlementStatus::Approved { validated, .. }
             | SettlementStatus::Paid { validated, .. } => Some(validated),
+        }
+    }
+
+    /// The RUP's certification, once there is one.
+    pub fn certified(&self) -> Option<&SettlementCertified> {
+        match self {
+            SettlementStatus::Certified { certified, .. } => Some(certified),
+            SettlementStatus::Approved { certified, .. }
+            | SettlementStatus::Paid { certified, .. } => certified.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The approval (the determina), once there is one.
+    pub fn approved(&self) -> Option<&SettlementApproved> {
+        match self {
+            SettlementStatus::Approved { approved, .. }
+            | SettlementStatus::Paid { approved, .. } => Some(approved),
+            _ => None,
         }
     }
 
@@ -156,24 +193,51 @@ impl SettlementState {
                     validated: validated.clone(),
                 };
             }
-            Event::SettlementApproved(approved) => {
-                asserted(check_approval(self, approved.period, approved.as_of))?;
-                let settlement = self.period_mut(approved.period);
+            Event::SettlementCertified(certified) => {
+                asserted(check_certification(self, certified.period, certified.as_of))?;
+                let settlement = self.period_mut(certified.period);
                 let SettlementStatus::Validated { validated } = &settlement.status else {
-                    unreachable!("checked: only a validated settlement is approved");
+                    unreachable!("checked: only a validated settlement is certified");
+                };
+                settlement.status = SettlementStatus::Certified {
+                    validated: validated.clone(),
+                    certified: certified.clone(),
+                };
+            }
+            Event::SettlementApproved(approved) => {
+                // Whether the certification was required is `decide`'s to say (it reads the
+                // contract): an approval recorded before acts were follows the validation.
+                asserted(check_approval(self, approved.period, approved.as_of, false))?;
+                let settlement = self.period_mut(approved.period);
+                let (validated, certified) = match &settlement.status {
+                    SettlementStatus::Validated { validated } => (validated.clone(), None),
+                    SettlementStatus::Certified {
+                        validated,
+                        certified,
+                    } => (validated.clone(), Some(certified.clone())),
+                    _ => unreachable!("checked: only a validated settlement is approved"),
                 };
                 settlement.status = SettlementStatus::Approved {
-                    validated: validated.clone(),
+                    validated,
+                    certified,
+                    approved: approved.clone(),
                 };
             }
             Event::SettlementPaid(paid) => {
                 asserted(check_payment(self, paid.period))?;
                 let settlement = self.period_mut(paid.period);
-                let SettlementStatus::Approved { validated } = &settlement.status else {
+                let SettlementStatus::Approved {
+                    validated,
+                    certified,
+                    approved,
+                } = &settlement.status
+                else {
                     unreachable!("checked: only an approved settlement is paid");
                 };
                 settlement.status = SettlementStatus::Paid {
                     validated: validated.clone(),
+                    certified: certified.clone(),
+                    approved: approved.clone(),
                     paid: paid.clone(),
                 };
             }
@@ -276,7 +340,7 @@ fn check_validation(
     let settlement = settlement_of(state, period)?;
     match settlement.status {
         SettlementStatus::Calculated => check_names_the_calculation(settlement, as_of),
-        SettlementStatus::Validated { .. } => {
+        SettlementStatus::Validated { .. } | SettlementStatus::Certified { .. } => {
             Err(DomainError::SettlementAlreadyValidated { period })
         }
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
@@ -286,11 +350,43 @@ fn check_validation(
     }
 }
 
-fn check_approval(state: &SettlementState, period: Period, as_of: u64) -> Result<(), DomainError> {
+/// Only a validated settlement is certified, naming the calculation validated.
+fn check_certification(
+    state: &SettlementState,
+    period: Period,
+    as_of: u64,
+) -> Result<(), DomainError> {
     let settlement = settlement_of(state, period)?;
     match settlement.status {
         SettlementStatus::Calculated => Err(DomainError::SettlementNotValidated { period }),
         SettlementStatus::Validated { .. } => check_names_the_calculation(settlement, as_of),
+        SettlementStatus::Certified { .. } => {
+            Err(DomainError::SettlementAlreadyCertified { period })
+        }
+        SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
+            Err(DomainError::SettlementAlreadyApproved { period })
+        }
+        SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementWithdrawn { period }),
+    }
+}
+
+/// A validated settlement is approved once certified; without the PA's acts (no CIG),
+/// certified or not.
+fn check_approval(
+    state: &SettlementState,
+    period: Period,
+    as_of: u64,
+    certification_required: bool,
+) -> Result<(), DomainError> {
+    let settlement = settlement_of(state, period)?;
+    match settlement.status {
+        SettlementStatus::Calculated => Err(DomainError::SettlementNotValidated { period }),
+        SettlementStatus::Validated { .. } if certification_required => {
+            Err(DomainError::SettlementNotCertified { period })
+        }
+        SettlementStatus::Validated { .. } | SettlementStatus::Certified { .. } => {
+            check_names_the_calculation(settlement, as_of)
+        }
         SettlementStatus::Approved { .. } | SettlementStatus::Paid { .. } => {
             Err(DomainError::SettlementAlreadyApproved { period })
         }
@@ -303,6 +399,7 @@ fn check_payment(state: &SettlementState, period: Period) -> Result<(), DomainEr
     match settlement.status {
         SettlementStatus::Calculated
         | SettlementStatus::Validated { .. }
+        | SettlementStatus::Certified { .. }
         | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotApproved { period }),
         SettlementStatus::Approved { .. } => Ok(()),
         SettlementStatus::Paid { .. } => Err(DomainError::SettlementAlreadyPaid { period }),
@@ -321,6 +418,7 @@ fn check_withdrawal(
     match settlement.status {
         SettlementStatus::Calculated => check_names_the_calculation(settlement, as_of),
         SettlementStatus::Validated { .. }
+        | SettlementStatus::Certified { .. }
         | SettlementStatus::Approved { .. }
         | SettlementStatus::Paid { .. }
         | SettlementStatus::Withdrawn { .. } => Err(DomainError::SettlementNotWithdrawable {
@@ -415,32 +513,86 @@ pub(super) fn decide(
                 note: note.clone(),
             }))
         }
-        Command::ApproveSettlement { period, as_of } => {
-            check_approval(state, *period, *as_of)?;
+        Command::CertifySettlement {
+            period,
+            as_of,
+            certified_on,
+        } => {
+            check_certification(state, *period, *as_of)?;
+            not_after("certified_on", *certified_on, at)?;
+            let procurement = procurement_of(context);
+            Ok(Event::SettlementCertified(SettlementCertified {
+                period: *period,
+                as_of: *as_of,
+                certified_on: *certified_on,
+                rup: procurement.rup.clone(),
+                codes: codes_of(&procurement),
+            }))
+        }
+        Command::ApproveSettlement {
+            period,
+            as_of,
+            determina_number,
+            determina_date,
+        } => {
+            let procurement = procurement_of(context);
+            check_approval(state, *period, *as_of, procurement.requires_acts())?;
+            act(
+                ("determina_number", determina_number),
+                ("determina_date", *determina_date),
+                procurement.requires_acts(),
+                at,
+            )?;
+            if let (Some(date), Some(certified)) = (
+                determina_date,
+                state
+                    .period(*period)
+                    .and_then(|settlement| settlement.status.certified()),
+            ) {
+                not_before("determina_date", *date, certified.certified_on)?;
+            }
             Ok(Event::SettlementApproved(SettlementApproved {
                 period: *period,
                 as_of: *as_of,
+                determina_number: determina_number.clone(),
+                determina_date: *determina_date,
+                codes: codes_of(&procurement),
             }))
         }
         Command::RecordSettlementPayment {
             period,
             paid_on,
             reference,
+            mandato_number,
+            mandato_date,
         } => {
             check_payment(state, *period)?;
             non_empty("reference", reference)?;
-            let occurred_on = at.local_date();
-            if *paid_on > occurred_on {
-                return Err(DomainError::DateAfterOccurrence {
-                    field: "paid_on",
-                    date: *paid_on,
-                    occurred_on,
-                });
+            not_after("paid_on", *paid_on, at)?;
+            let procurement = procurement_of(context);
+            act(
+                ("mandato_number", mandato_number),
+                ("mandato_date", *mandato_date),
+                procurement.requires_acts(),
+                at,
+            )?;
+            if let Some(date) = mandato_date {
+                let approved = state
+                    .period(*period)
+                    .and_then(|settlement| settlement.status.approved());
+                if let Some(determina_date) = approved.and_then(|a| a.determina_date) {
+                    not_before("mandato_date", *date, determina_date)?;
+                }
+                // The treasurer pays on the mandato, not before it.
+                not_before("paid_on", *paid_on, *date)?;
             }
             Ok(Event::SettlementPaid(SettlementPaid {
                 period: *period,
                 paid_on: *paid_on,
                 reference: reference.clone(),
+                mandato_number: mandato_number.clone(),
+                mandato_date: *mandato_date,
+                codes: codes_of(&procurement),
             }))
         }
         Command::WithdrawSettlement {
@@ -524,4 +676,71 @@ fn check_period_of_the_contract(
         });
     }
     Ok(())
+}
+
+/// The contract's CIG, CUP and RUP as recorded so far, whatever the amendment's effective date:
+/// an act cites the codes in force when it is adopted.
+fn procurement_of(context: &DecisionContext) -> crate::procurement::Procurement {
+    context
+        .contract
+        .terms_on(NaiveDate::MAX)
+        .map(|terms| terms.procurement)
+        .unwrap_or_default()
+}
+
+fn codes_of(procurement: &crate::procurement::Procurement) -> ActCodes {
+    ActCodes {
+        cig: procurement.cig.clone(),
+        cup: procurement.cup.clone(),
+    }
+}
+
+/// A date of an act cannot be after the day the act is recorded as happening.
+fn not_after(field: &'static str, date: NaiveDate, at: OccurredAt) -> Result<(), DomainError> {
+    let occurred_on = at.local_date();
+    if date > occurred_on {
+        return Err(DomainError::DateAfterOccurrence {
+            field,
+            date,
+            occurred_on,
+        });
+    }
+    Ok(())
+}
+
+/// An act is not dated before the act it follows.
+fn not_before(
+    field: &'static str,
+    date: NaiveDate,
+    start_on: NaiveDate,
+) -> Result<(), DomainError> {
+    if date < start_on {
+        return Err(DomainError::DateBeforeStart {
+            field,
+            date,
+            start_on,
+        });
+    }
+    Ok(())
+}
+
+/// An act's number and date: both or neither, both when the PA's acts are required; the number
+/// not empty, the date not after the day it is recorded.
+fn act(
+    (number_field, number): (&'static str, &Option<String>),
+    (date_field, date): (&'static str, Option<NaiveDate>),
+    required: bool,
+    at: OccurredAt,
+) -> Result<(), DomainError> {
+    match (number, date) {
+        (Some(number), Some(date)) => {
+            non_empty(number_field, number)?;
+            not_after(date_field, date, at)
+        }
+        (None, None) if !required => Ok(()),
+        (None, _) => Err(DomainError::SettlementActMissing {
+            field: number_field,
+        }),
+        (Some(_), None) => Err(DomainError::SettlementActMissing { field: date_field }),
+    }
 }

@@ -15,8 +15,10 @@ use super::vocabulary::{
     PlacementEndReason, ServiceFamily, TenancyEndReason, TenantMilestone, TokenRecipient,
     VulnerabilityFlag,
 };
+use crate::procurement::Procurement;
 use crate::terms::ContractChange;
 use crate::values::{Money, Month, OccurredAt, Rate, Share, StreamId};
+use crate::vat::{Payee, VatRegime};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +43,9 @@ pub struct ContractRegistered {
     pub term_start_on: NaiveDate,
     pub term_end_on: NaiveDate,
     pub period_kind: PeriodKind,
+    /// The CIG, CUP and RUP the payment acts cite; none in registrations written before them.
+    #[serde(default, skip_serializing_if = "Procurement::is_empty")]
+    pub procurement: Procurement,
 }
 
 impl ContractRegistered {
@@ -375,6 +380,10 @@ pub struct PhaseDefined {
     pub vat_rate: Rate,
     /// The share invoiced on signing (Cremona: 0.3); the rest on delivery.
     pub advance_share: Share,
+    /// How the invoices' VAT is paid: under split payment the operator is paid the net and
+    /// the VAT goes to the Treasury. Ordinary when absent (phases recorded before it was).
+    #[serde(default, skip_serializing_if = "VatRegime::is_ordinary")]
+    pub vat: VatRegime,
 }
 
 /// Cremona: the advance invoice, issued on signing.
@@ -421,13 +430,18 @@ pub struct DeliverableAccepted {
     pub accepted_on: NaiveDate,
 }
 
-/// Cremona: the payer paid (part of) an invoice of the phase, VAT included.
+/// Cremona: the payer paid (part of) an invoice of the phase: to the operator, VAT included
+/// (ordinary VAT) or the net only (split payment); or, under split payment, its VAT to the
+/// Treasury.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMade {
     pub invoice_number: String,
     pub amount: Money,
     pub paid_on: NaiveDate,
+    /// Who was paid; the operator when absent.
+    #[serde(default, skip_serializing_if = "Payee::is_operator")]
+    pub payee: Payee,
 }
 
 /// Days from an invoice's issue to its due date (Cremona's offer: "entro 30 giorni dalla data

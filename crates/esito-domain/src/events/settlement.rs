@@ -1,5 +1,7 @@
-//! The payloads of a contract's settlement stream: calculated, validated, approved, paid, or
-//! withdrawn before it is validated.
+//! The payloads of a contract's settlement stream: calculated, validated, certified (the RUP's
+//! *attestazione di regolare esecuzione*), approved (the *determina di liquidazione*), paid (the
+//! *mandato di pagamento*), or withdrawn before it is validated. Each act after the validation
+//! cites the contract's CIG and CUP as they stood when it was recorded.
 
 use chrono::NaiveDate;
 use esito_log::{Hash, KeyId};
@@ -7,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::period::Period;
+use crate::procurement::{Cig, Cup};
 
 /// The checkpoint signed of the tree head a settlement was computed as of: with the
 /// settlement's `as_of` (the size) and `root_hash`, the whole checkpoint of docs/design.md §3,
@@ -68,16 +71,58 @@ pub struct SettlementValidated {
     pub note: Option<String>,
 }
 
-/// The payer approved the validated settlement: from here it is never calculated again.
+/// The CIG and CUP an act cites: the contract's when the act was recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActCodes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cig: Option<Cig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cup: Option<Cup>,
+}
+
+impl ActCodes {
+    pub fn is_empty(&self) -> bool {
+        self.cig.is_none() && self.cup.is_none()
+    }
+}
+
+/// The RUP certified the validated settlement: the *attestazione di regolare esecuzione*,
+/// the statement that the work was done as agreed, on which the payment is liquidated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementCertified {
+    pub period: Period,
+    /// The `as_of` of the calculation certified.
+    pub as_of: u64,
+    /// The date of the attestazione.
+    pub certified_on: NaiveDate,
+    /// The RUP who certified, by office and role, as the contract names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rup: Option<String>,
+    #[serde(default, skip_serializing_if = "ActCodes::is_empty")]
+    pub codes: ActCodes,
+}
+
+/// The payer approved the validated (and, under the PA's acts, certified) settlement: the
+/// *determina di liquidazione* (art. 184 TUEL). From here it is never calculated again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementApproved {
     pub period: Period,
     /// The `as_of` of the calculation approved.
     pub as_of: u64,
+    /// The determina's number; absent from approvals recorded before acts were (ADR 0016).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determina_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determina_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "ActCodes::is_empty")]
+    pub codes: ActCodes,
 }
 
-/// The payer paid the approved settlement: its total with VAT, split as the document says.
+/// The payer paid the approved settlement: its total with VAT, split as the document says;
+/// the *mandato di pagamento* (art. 185 TUEL) ordered it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementPaid {
@@ -85,6 +130,13 @@ pub struct SettlementPaid {
     pub paid_on: NaiveDate,
     /// The payment order or transfer that paid it.
     pub reference: String,
+    /// The mandato's number; absent from payments recorded before acts were (ADR 0016).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandato_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandato_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "ActCodes::is_empty")]
+    pub codes: ActCodes,
 }
 
 /// The payer withdrew the calculated settlement before the evaluator validated it (a fault

@@ -78,6 +78,7 @@ pub fn registration() -> ContractRegistered {
         term_start_on: date("2023-07-01"),
         term_end_on: date("2024-12-31"),
         period_kind: PeriodKind::Quarter,
+        procurement: Default::default(),
     }
 }
 

@@ -118,6 +118,7 @@ pub fn terms(rules: Vec<PaymentRule>) -> PaymentTerms {
         period_cap: None,
         contract_cap: None,
         vat_rate: None,
+        vat: Default::default(),
         payers: Vec::new(),
     }
 }
@@ -164,6 +165,7 @@ pub fn input(payment_terms: PaymentTerms) -> SettlementInput {
         history: SettlementHistory::first(),
         funder: None,
         final_settlement: false,
+        procurement: Default::default(),
     }
 }
 

@@ -26,6 +26,7 @@ pub fn registration() -> Submission {
             term_start_on: "2023-07-01".parse().expect("date"),
             term_end_on: "2024-12-31".parse().expect("date"),
             period_kind: PeriodKind::Quarter,
+            procurement: Default::default(),
         },
     )
 }
