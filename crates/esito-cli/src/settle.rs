@@ -150,13 +150,13 @@ mod tests {
         Books::from_entries(contract, size, &entries).expect("the books read")
     }
 
-    /// The periods of the contract's term, in order.
+    /// The periods to settle, in order: from the one its payment terms take effect in.
     fn periods_of_the_term(books: &Books) -> Vec<Period> {
         books
             .contract()
-            .registered()
+            .contract()
             .expect("registered")
-            .term_periods()
+            .settlement_periods()
     }
 
     /// The document the log holds for a period.
