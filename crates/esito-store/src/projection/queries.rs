@@ -103,6 +103,47 @@ impl Store {
         Ok((as_of, facts))
     }
 
+    /// The indicators over a range of days given by dates (`Window`) as of `as_of` (default:
+    /// the head): derived again from the log up to `as_of`, as `explain` and the offline
+    /// computation do, and valued by the same formulas as a period's report. A range need not
+    /// be a period of the calendar nor lie within one year, which the projection's rows are
+    /// kept by.
+    pub async fn indicators_between(
+        &self,
+        contract_id: &ContractId,
+        window: esito_indicators::Window,
+        as_of: Option<u64>,
+    ) -> Result<esito_indicators::RangeReport, ReportError> {
+        let (definitions, as_of) = self.ready(contract_id, as_of).await?;
+        let mut projection = MemoryProjection::new();
+        let mut position = 0;
+        while position < as_of {
+            let page = self
+                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            position = last.position.get();
+            for stored in page.iter().filter(|stored| stored.position <= as_of) {
+                let entry =
+                    StoredEntry::parse_for(stored.position.get(), &stored.entry, Some(definitions))
+                        .map_err(stored_error)?;
+                projection
+                    .apply(definitions, entry.view())
+                    .map_err(|error| StoreError::Corrupt {
+                        position: stored.position.get(),
+                        reason: error.to_string(),
+                    })?;
+            }
+        }
+        Ok(esito_indicators::report::build_range(
+            definitions,
+            contract_id.as_str(),
+            as_of,
+            window,
+            |indicator| projection.inputs(indicator, window, as_of),
+        ))
+    }
+
     /// Each beneficiary's (or distinct value's) count of an indicator's main part in the
     /// period as of `as_of`: what caps per beneficiary need.
     pub async fn key_counts(
