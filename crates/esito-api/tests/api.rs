@@ -1347,7 +1347,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 51] = [
+const COMMAND_TABLE: [(&str, &str); 54] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1369,6 +1369,9 @@ const COMMAND_TABLE: [(&str, &str); 51] = [
     ("ExpireToken", "yy----"),
     ("RefundToken", "yy----"),
     ("CancelOrder", "yy----"),
+    ("RecordClientPayment", "yy----"),
+    ("RecordProviderPayment", "yy----"),
+    ("RecordSolidarityCover", "yy----"),
     ("MakeUnitAvailable", "yy----"),
     ("StartTenancy", "yy----"),
     ("ChargeRent", "yy----"),

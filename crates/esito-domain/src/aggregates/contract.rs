@@ -364,6 +364,7 @@ fn amend(
             ContractChange::PaymentTerms { payment_terms } => payment_terms.check()?,
             // Checked below, against the funder and the term as amended.
             ContractChange::FunderTerms { .. } => {}
+            ContractChange::TariffTerms { tariff_terms } => tariff_terms.check()?,
         }
         after.apply(change);
         normalized.push(match change {
