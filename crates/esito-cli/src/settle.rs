@@ -180,6 +180,53 @@ mod tests {
         file
     }
 
+    /// Torino's phase II is funded by the Fund's grant, which takes nothing back; Compagnia di
+    /// San Paolo joins as the funder of phase III by an amendment effective 1 July 2024 and
+    /// lends 200,000 on 15 July: its account opens then, with none of the grant's figures.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_funder_that_joins_by_amendment_opens_an_account_of_its_own() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        let torino = ContractId::parse("torino-homes4all").expect("a valid id");
+        let periods = periods_of_the_term(&books(&store, &torino).await);
+        assert_eq!(
+            periods.first().map(ToString::to_string).as_deref(),
+            Some("2023-Q1")
+        );
+        let mut documents = Vec::new();
+        for period in periods
+            .iter()
+            .take_while(|period| period.to_string() != "2024-Q4")
+        {
+            documents.push(settle_and_pay(&store, &torino, *period).await.document);
+        }
+        let statement = |label: &str| {
+            documents
+                .iter()
+                .find(|document| document.period.to_string() == label)
+                .and_then(|document| document.funder.as_ref())
+                .map(|section| section.statement.clone())
+                .unwrap_or_else(|| panic!("{label} has a funder's statement"))
+        };
+        // The grant: 800,000 in January 2023 and 800,000 in January 2024, no return, nothing
+        // repaid.
+        let grant = statement("2024-Q2");
+        let euros = |n: i64| rust_decimal::Decimal::from(n);
+        assert_eq!(grant.principal_disbursed.value(), euros(1_600_000));
+        assert_eq!(grant.principal_repaid.value(), euros(0));
+        assert_eq!(grant.return_accrued.value(), euros(0));
+        // Compagnia di San Paolo in 2024-Q3: 200,000 from 15 July to 30 September, 78 days
+        // (17 + 31 + 30): 15,600,000 euro-days, and nothing of the grant's.
+        let phase_three = statement("2024-Q3");
+        assert_eq!(phase_three.principal_disbursed.value(), euros(200_000));
+        assert_eq!(phase_three.principal_days, euros(15_600_000));
+        assert_eq!(
+            phase_three.accrued_through.to_string(),
+            "2024-10-01",
+            "accrued to the end of the quarter"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn online_and_offline_settlements_agree_for_every_period_of_the_demo() {
         let dir = tempfile::tempdir().expect("a temporary directory");
