@@ -652,11 +652,20 @@ fn cuneos_token_money_indicators_on_a_small_log_worked_by_hand() {
     );
     // As of position 4, before ord-2's provider is paid: 3.00 ÷ 10.00.
     assert_eq!(
-        value_of(&definitions, &projection, "tariff_share_covered", "2024-Q1", 4),
+        value_of(
+            &definitions,
+            &projection,
+            "tariff_share_covered",
+            "2024-Q1",
+            4
+        ),
         Some(Value::Ratio(dec("0.300000")))
     );
     // In 2024-Q2 only ord-3's client pays; no provider is paid, so no share.
     let q2 = |id: &str| value_of(&definitions, &projection, id, "2024-Q2", 6);
-    assert_eq!(q2("client_tariff_payments"), Some(Value::Money(dec("5.00"))));
+    assert_eq!(
+        q2("client_tariff_payments"),
+        Some(Value::Money(dec("5.00")))
+    );
     assert_eq!(q2("tariff_share_covered"), None);
 }
