@@ -271,14 +271,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = demo_store(&dir).await;
         let contract = ContractId::parse("cuneo-communal-living").expect("valid");
-        let periods: Vec<Period> = ["2023-Q3", "2023-Q4", "2024-Q1"]
-            .iter()
-            .map(|p| p.parse().expect("a period"))
-            .collect();
-        for period in &periods {
-            settle_and_pay(&store, &contract, *period).await;
-        }
-        let q1 = periods[2];
+        // The first period of Cuneo's terms, «valido dal 01/01/2024».
+        let q1: Period = "2024-Q1".parse().expect("a period");
+        settle_and_pay(&store, &contract, q1).await;
         let q1_before = recorded(&books(&store, &contract).await, q1);
         // A milestone of the second household, dated in 2024-Q1, recorded only now.
         let late = Submission {
@@ -302,9 +297,9 @@ mod tests {
             .filter(|line| line.kind == LineKind::Restatement)
             .collect();
         assert_eq!(restatements.len(), 1, "{:#?}", settled.document.lines);
-        // ten-2's household had 2 milestones counted before 2024-Q1 and 1 in it; the late one
-        // counts too (min(2, 4 − 2) = 2 at 250 euro, 500 ≤ what is left of its 1,000 cap), and
-        // the quarter stays below its 15,000 cap: 250 more than was settled.
+        // ten-2's household had no milestone settled before 2024-Q1 (the terms start then) and
+        // 1 in it; the late one counts too (min(2, 4 − 0) = 2 at 250 euro, 500 ≤ its 1,000
+        // cap), and the quarter stays below its 15,000 cap: 250 more than was settled.
         assert_eq!(restatements[0].subject, "2024-Q1");
         assert_eq!(restatements[0].amount.to_string(), "250.00");
         let books = books(&store, &contract).await;
