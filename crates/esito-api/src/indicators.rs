@@ -1,10 +1,12 @@
-//! The indicators: values per period as of a log position, and the facts that explain each.
+//! The indicators: values per period (or over a range of dates) as of a log position, and the
+//! facts that explain each.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use esito_indicators::{IndicatorReport, Period};
+use chrono::NaiveDate;
+use esito_indicators::{IndicatorReport, Period, Window};
 use esito_store::projection::ReportError;
 use serde_json::json;
 
@@ -59,15 +61,69 @@ fn report_error(error: ReportError) -> ApiError {
     }
 }
 
+/// A date of the query (`from`, `to`), which must be given: `YYYY-MM-DD`.
+fn date(params: &Params, name: &str) -> Result<NaiveDate, ApiError> {
+    let text = params.required_text(name, "a date, `YYYY-MM-DD`")?;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidValue,
+            format!("{name}: `{text}` is not a date `YYYY-MM-DD`"),
+        )
+        .with_field(name.to_owned())
+    })
+}
+
+/// The range of days `from` (included) to `to` (the first day after it), both given and
+/// `to` after `from`; asked instead of a period, never with one.
+fn window(params: &Params) -> Result<Window, ApiError> {
+    if params.text("period").is_some() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidValue,
+            "period: give either `period` or `from` and `to`, not both",
+        )
+        .with_field("period"));
+    }
+    let from = date(params, "from")?;
+    let to = date(params, "to")?;
+    Window::new(from, to).map_err(|error| {
+        ApiError::new(ErrorCode::InvalidValue, format!("to: {error}")).with_field("to")
+    })
+}
+
 /// `GET /v1/contracts/{id}/indicators?period=P[&as_of=N]`: every indicator of the contract's
-/// template for the period, as of log position N (default: the latest).
+/// template for the period, as of log position N (default: the latest). With
+/// `?from=D1&to=D2` instead of `period`: every indicator over the days from D1 to the day
+/// before D2, by the same formulas (`esito_store::Store::indicators_between`).
 pub async fn indicators(
     State(state): State<Shared>,
     Segments(contract): Segments<String>,
     params: Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let params = params.only(&["period", "as_of", "format"])?;
+    let params = params.only(&["period", "from", "to", "as_of", "format"])?;
+    if params.text("from").is_some() || params.text("to").is_some() {
+        let window = window(&params)?;
+        let as_of = params.integer("as_of", 0..=POSITION_MAX)?;
+        let format = tables::format(&params)?;
+        let contract = state
+            .open(&headers, &contract, Action::ReadIndicators)
+            .await?;
+        let report = state
+            .store
+            .indicators_between(&contract, window, as_of)
+            .await
+            .map_err(report_error)?;
+        return Ok(match format {
+            Format::Json => Json(report).into_response(),
+            Format::Csv => tables::response(
+                tables::indicators_between(&report),
+                &format!(
+                    "{}-{}-{}-indicators.csv",
+                    report.contract_id, report.from, report.to
+                ),
+            ),
+        });
+    }
     let period = period(&params)?;
     let as_of = params.integer("as_of", 0..=POSITION_MAX)?;
     let format = tables::format(&params)?;

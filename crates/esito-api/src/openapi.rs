@@ -395,9 +395,46 @@ pub fn document() -> Value {
         "description": "2024, 2024-H1, 2024-Q1 or 2024-03" });
     let as_of = json!({ "name": "as_of", "in": "query", "schema": { "type": "integer", "minimum": 0, "maximum": POSITION_MAX },
         "description": "The log position the values are computed as of (default: the latest)" });
+    // A period, or a range of days by dates instead: the same values over the days asked.
+    let mut period_or_range = period.clone();
+    period_or_range["required"] = json!(false);
+    period_or_range["description"] =
+        json!("2024, 2024-H1, 2024-Q1 or 2024-03; or give `from` and `to` instead");
+    let from = json!({ "name": "from", "in": "query", "schema": { "type": "string", "format": "date" },
+        "description": "The first day of a range of days asked instead of a period (with `to`)" });
+    let to = json!({ "name": "to", "in": "query", "schema": { "type": "string", "format": "date" },
+        "description": "The first day after the range (with `from`): `from=2023-07-01&to=2024-04-01` is July 2023 to March 2024" });
+    let mut range_report = schemas
+        .get("IndicatorReport")
+        .cloned()
+        .expect("the report's schema is listed above");
+    range_report["required"] = json!([
+        "contract_id",
+        "as_of",
+        "from",
+        "to",
+        "template",
+        "definitions_sha256",
+        "indicators"
+    ]);
+    if let Some(properties) = range_report["properties"].as_object_mut() {
+        for name in ["period", "start_on", "end_on"] {
+            properties.remove(name);
+        }
+        properties.insert(
+            "from".to_owned(),
+            json!({ "type": "string", "format": "date" }),
+        );
+        properties.insert("to".to_owned(), json!({ "type": "string", "format": "date", "description": "the first day after the range" }));
+    }
+    schemas.insert("IndicatorRangeReport".to_owned(), range_report);
+    schemas.insert(
+        "IndicatorAnswer".to_owned(),
+        json!({ "oneOf": [reference("IndicatorReport"), reference("IndicatorRangeReport")] }),
+    );
     paths.insert("/v1/contracts/{contract}/indicators".to_owned(),
-        read("Every indicator of the contract's template for a period, as of a log position: {as_of, period, indicators: [{id, area, value, ...}]}",
-             json!([period.clone(), as_of.clone()]), "IndicatorReport"));
+        read("Every indicator of the contract's template for a period, as of a log position: {as_of, period, indicators: [{id, area, value, ...}]}; with `from` and `to` instead of `period`, over that range of days: {as_of, from, to, indicators}",
+             json!([period_or_range, from, to, as_of.clone()]), "IndicatorAnswer"));
     paths.insert("/v1/contracts/{contract}/indicators/{indicator}/explain".to_owned(),
         read("The facts (entries with their positions) behind one indicator's value, paged by position",
              json!([{ "name": "indicator", "in": "path", "required": true, "schema": { "type": "string" } },

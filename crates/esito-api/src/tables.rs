@@ -75,6 +75,31 @@ fn write(rows: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
 
 /// The indicators of a period: one row per indicator.
 pub fn indicators(report: &IndicatorReport) -> Vec<u8> {
+    indicator_rows(
+        &report.contract_id,
+        &report.period.to_string(),
+        report.as_of,
+        &report.indicators,
+    )
+}
+
+/// The indicators over a range of dates: one row per indicator, the range written
+/// `FROM/TO` (ISO 8601's interval; `TO` the first day after it) where a period's label goes.
+pub fn indicators_between(report: &esito_indicators::RangeReport) -> Vec<u8> {
+    indicator_rows(
+        &report.contract_id,
+        &format!("{}/{}", report.from, report.to),
+        report.as_of,
+        &report.indicators,
+    )
+}
+
+fn indicator_rows(
+    contract_id: &str,
+    period: &str,
+    as_of: u64,
+    indicators: &[esito_indicators::IndicatorValue],
+) -> Vec<u8> {
     let header = [
         "contract_id",
         "period",
@@ -89,13 +114,12 @@ pub fn indicators(report: &IndicatorReport) -> Vec<u8> {
         "value",
         "definitions_sha256",
     ];
-    let period = report.period.to_string();
-    let rows = report.indicators.iter().map(|indicator| {
+    let rows = indicators.iter().map(|indicator| {
         let json = serde_json::to_value(indicator).expect("an indicator serializes");
         vec![
-            report.contract_id.clone(),
-            period.clone(),
-            report.as_of.to_string(),
+            contract_id.to_owned(),
+            period.to_owned(),
+            as_of.to_string(),
             indicator.id.clone(),
             cell(&json["area"]),
             indicator.theme.clone().unwrap_or_default(),

@@ -33,6 +33,7 @@ both_stores!(
     every_command_endpoint_lets_through_exactly_the_roles_it_should,
     proofs_of_inclusion_and_consistency_verify_against_the_tree_heads,
     indicators_answer_as_the_offline_computation_and_bad_queries_name_their_field,
+    indicators_over_a_range_of_dates_are_those_of_the_same_days_and_bad_dates_name_their_parameter,
     checkpoints_before_and_after_a_rotation_each_verify_with_their_own_key,
     a_providers_commands_follow_the_token_as_its_issue_was_corrected,
     every_route_answers_each_role_as_the_permission_table_says,
@@ -884,6 +885,84 @@ async fn proofs_of_inclusion_and_consistency_verify_against_the_tree_heads(fixtu
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
+async fn indicators_over_a_range_of_dates_are_those_of_the_same_days_and_bad_dates_name_their_parameter(
+    fixture: Fixture,
+) {
+    let evaluator = key(Role::Evaluator);
+    let get = |path: String| {
+        let app = fixture.app.clone();
+        let evaluator = evaluator.clone();
+        async move { call(&app, "GET", &path, Some(&evaluator), None).await }
+    };
+    // A range that is a period's days gives that period's values, indicator by indicator; one
+    // across the turn of a year (the seed's window) is answered as well, with its dates.
+    for (period, from, to) in [
+        ("2023-Q3", "2023-07-01", "2023-10-01"),
+        ("2023-07", "2023-07-01", "2023-08-01"),
+        ("2023", "2023-01-01", "2024-01-01"),
+    ] {
+        let (status, by_period, _) =
+            get(format!("/v1/contracts/{OWN}/indicators?period={period}")).await;
+        assert_eq!(status, StatusCode::OK, "{by_period}");
+        let (status, by_dates, _) = get(format!(
+            "/v1/contracts/{OWN}/indicators?from={from}&to={to}"
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK, "{by_dates}");
+        assert_eq!(by_dates["indicators"], by_period["indicators"], "{period}");
+        assert_eq!(
+            (by_dates["from"].as_str(), by_dates["to"].as_str()),
+            (Some(from), Some(to))
+        );
+        assert!(by_dates.get("period").is_none(), "{by_dates}");
+    }
+    let (status, window, _) = get(format!(
+        "/v1/contracts/{OWN}/indicators?from=2023-07-01&to=2024-04-01&as_of=3"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{window}");
+    assert_eq!(window["as_of"], 3);
+    // Orders of the fixture fall in July 2023: none before it.
+    let (_, june, _) = get(format!(
+        "/v1/contracts/{OWN}/indicators?from=2023-06-01&to=2023-07-01"
+    ))
+    .await;
+    let orders = june["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|indicator| indicator["id"] == "orders_placed")
+        .expect("orders_placed");
+    assert_eq!(orders["value"], 0, "{june}");
+    for (query, code, field) in [
+        ("from=2023-07-01", "missing_field", "to"),
+        ("to=2024-04-01", "missing_field", "from"),
+        ("from=2023-13-01&to=2024-04-01", "invalid_value", "from"),
+        ("from=01/07/2023&to=2024-04-01", "invalid_value", "from"),
+        ("from=2023-07-01&to=2024-02-30", "invalid_value", "to"),
+        ("from=2023-07-01&to=2023-07-01", "invalid_value", "to"),
+        ("from=2024-04-01&to=2023-07-01", "invalid_value", "to"),
+        (
+            "period=2023&from=2023-07-01&to=2024-04-01",
+            "invalid_value",
+            "period",
+        ),
+        (
+            "from=2023-07-01&to=2024-04-01&as_of=x",
+            "invalid_type",
+            "as_of",
+        ),
+        ("from=2023-07-01&until=2024-04-01", "unknown_field", "until"),
+    ] {
+        let (status, value, _) = get(format!("/v1/contracts/{OWN}/indicators?{query}")).await;
+        assert_eq!(
+            (status, value["code"].as_str(), value["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code), Some(field)),
+            "{query}: {value}"
+        );
+    }
+}
+
 async fn indicators_answer_as_the_offline_computation_and_bad_queries_name_their_field(
     fixture: Fixture,
 ) {
@@ -1272,7 +1351,7 @@ const ROLES: [Role; 6] = [
 
 /// Who may send each command, written out by hand: `y` may, `-` may not, for the roles of
 /// `ROLES` in order (admin, operator, provider, payer, funder, evaluator).
-const COMMAND_TABLE: [(&str, &str); 52] = [
+const COMMAND_TABLE: [(&str, &str); 55] = [
     ("RegisterContract", "y-----"),
     ("AmendContract", "y-----"),
     ("AccreditProvider", "yy----"),
@@ -1294,6 +1373,9 @@ const COMMAND_TABLE: [(&str, &str); 52] = [
     ("ExpireToken", "yy----"),
     ("RefundToken", "yy----"),
     ("CancelOrder", "yy----"),
+    ("RecordClientPayment", "yy----"),
+    ("RecordProviderPayment", "yy----"),
+    ("RecordSolidarityCover", "yy----"),
     ("MakeUnitAvailable", "yy----"),
     ("StartTenancy", "yy----"),
     ("ChargeRent", "yy----"),

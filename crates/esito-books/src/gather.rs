@@ -12,7 +12,8 @@
 //! - restatements: each earlier settled period recomputed as of the pinned position, with the
 //!   history it had, against what was settled for it so far (its `period_net` plus the
 //!   restatements of it since);
-//! - the funder's account: the statement of the latest earlier settlement that has one;
+//! - the funder's account: the statement of the latest earlier settlement that has one, if its
+//!   funder is the same (a new funder opens a new account);
 //! - the final settlement: the period holds the last day of the term.
 
 use std::collections::BTreeMap;
@@ -415,7 +416,19 @@ pub fn settlement_input(
     let funder = match &terms.funder_terms {
         None => None,
         Some(funder_terms) => {
-            let state = match documents.iter().rev().find_map(|d| d.funder.as_ref()) {
+            // The account carries on from the latest earlier settlement with a funder, if that
+            // funder is still the one: a funder that joins by amendment (Torino's Compagnia di
+            // San Paolo after the Fund's grant) opens an account of its own.
+            let mut latest = None;
+            for document in documents.iter().rev() {
+                if let Some(section) = document.funder.as_ref() {
+                    if books.terms_for(document.period)?.funder == terms.funder {
+                        latest = Some(section);
+                    }
+                    break;
+                }
+            }
+            let state = match latest {
                 None => FunderState::first(),
                 Some(section) => {
                     let statement = &section.statement;

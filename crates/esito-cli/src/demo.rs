@@ -116,7 +116,7 @@ fn contract_ids() -> Vec<ContractId> {
 /// the benchmarks model their contracts on them.
 fn cuneo_opening() -> Programme {
     let (contract, text) = FILES[0];
-    let opening: String = text.lines().take(2).flat_map(|line| [line, "\n"]).collect();
+    let opening: String = text.lines().take(3).flat_map(|line| [line, "\n"]).collect();
     Programme::parse(contract, &opening).expect("the demo files parse (a test reads them)")
 }
 
@@ -164,16 +164,25 @@ pub fn contract_registration(
     }
 }
 
-/// Cuneo's payment and funder terms, as the demo's first programme receives them: the
-/// benchmarks give their synthetic contracts these.
+/// Cuneo's terms, as the demo's first programme receives them by its two opening amendments
+/// (the tariff terms from the term's first day; the funder, the payment and the funder's terms
+/// from 1 January 2024), in that order: the benchmarks give their synthetic contracts these,
+/// all from their term's first day.
 pub fn cuneo_terms() -> Vec<ContractChange> {
-    match cuneo_opening().submissions.into_iter().nth(1) {
-        Some((_, submission)) => match submission.command {
+    let changes: Vec<ContractChange> = cuneo_opening()
+        .submissions
+        .into_iter()
+        .skip(1)
+        .flat_map(|(_, submission)| match submission.command {
             Command::AmendContract { changes, .. } => changes,
             _ => unreachable!("the Cuneo demo's terms follow its registration (a test checks it)"),
-        },
-        None => unreachable!("the Cuneo demo has its terms (a test checks it)"),
-    }
+        })
+        .collect();
+    assert!(
+        !changes.is_empty(),
+        "the Cuneo demo has its terms (a test checks it)"
+    );
+    changes
 }
 
 /// The demo's keys, one per role. They are fixed, and so public: they exist so that a newcomer

@@ -204,13 +204,13 @@ mod tests {
         Books::from_entries(contract, size, &entries).expect("the books read")
     }
 
-    /// The periods of the contract's term, in order.
+    /// The periods to settle, in order: from the one its payment terms take effect in.
     fn periods_of_the_term(books: &Books) -> Vec<Period> {
         books
             .contract()
-            .registered()
+            .contract()
             .expect("registered")
-            .term_periods()
+            .settlement_periods()
     }
 
     /// The document the log holds for a period.
@@ -232,6 +232,53 @@ mod tests {
         store.export(contract, &mut out).await.expect("exported");
         std::io::Write::flush(&mut out).expect("flushed");
         file
+    }
+
+    /// Torino's phase II is funded by the Fund's grant, which takes nothing back; Compagnia di
+    /// San Paolo joins as the funder of phase III by an amendment effective 1 July 2024 and
+    /// lends 200,000 on 15 July: its account opens then, with none of the grant's figures.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_funder_that_joins_by_amendment_opens_an_account_of_its_own() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = demo_store(&dir).await;
+        let torino = ContractId::parse("torino-homes4all").expect("a valid id");
+        let periods = periods_of_the_term(&books(&store, &torino).await);
+        assert_eq!(
+            periods.first().map(ToString::to_string).as_deref(),
+            Some("2023-Q1")
+        );
+        let mut documents = Vec::new();
+        for period in periods
+            .iter()
+            .take_while(|period| period.to_string() != "2024-Q4")
+        {
+            documents.push(settle_and_pay(&store, &torino, *period).await.document);
+        }
+        let statement = |label: &str| {
+            documents
+                .iter()
+                .find(|document| document.period.to_string() == label)
+                .and_then(|document| document.funder.as_ref())
+                .map(|section| section.statement.clone())
+                .unwrap_or_else(|| panic!("{label} has a funder's statement"))
+        };
+        // The grant: 800,000 in January 2023 and 800,000 in January 2024, no return, nothing
+        // repaid.
+        let grant = statement("2024-Q2");
+        let euros = |n: i64| rust_decimal::Decimal::from(n);
+        assert_eq!(grant.principal_disbursed.value(), euros(1_600_000));
+        assert_eq!(grant.principal_repaid.value(), euros(0));
+        assert_eq!(grant.return_accrued.value(), euros(0));
+        // Compagnia di San Paolo in 2024-Q3: 200,000 from 15 July to 30 September, 78 days
+        // (17 + 31 + 30): 15,600,000 euro-days, and nothing of the grant's.
+        let phase_three = statement("2024-Q3");
+        assert_eq!(phase_three.principal_disbursed.value(), euros(200_000));
+        assert_eq!(phase_three.principal_days, euros(15_600_000));
+        assert_eq!(
+            phase_three.accrued_through.to_string(),
+            "2024-10-01",
+            "accrued to the end of the quarter"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,14 +325,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = demo_store(&dir).await;
         let contract = ContractId::parse("cuneo-communal-living").expect("valid");
-        let periods: Vec<Period> = ["2023-Q3", "2023-Q4", "2024-Q1"]
-            .iter()
-            .map(|p| p.parse().expect("a period"))
-            .collect();
-        for period in &periods {
-            settle_and_pay(&store, &contract, *period).await;
-        }
-        let q1 = periods[2];
+        // The first period of Cuneo's terms, «valido dal 01/01/2024».
+        let q1: Period = "2024-Q1".parse().expect("a period");
+        settle_and_pay(&store, &contract, q1).await;
         let q1_before = recorded(&books(&store, &contract).await, q1);
         // A milestone of the second household, dated in 2024-Q1, recorded only now.
         let late = Submission {
@@ -309,9 +351,9 @@ mod tests {
             .filter(|line| line.kind == LineKind::Restatement)
             .collect();
         assert_eq!(restatements.len(), 1, "{:#?}", settled.document.lines);
-        // ten-2's household had 2 milestones counted before 2024-Q1 and 1 in it; the late one
-        // counts too (min(2, 4 − 2) = 2 at 250 euro, 500 ≤ what is left of its 1,000 cap), and
-        // the quarter stays below its 15,000 cap: 250 more than was settled.
+        // ten-2's household had no milestone settled before 2024-Q1 (the terms start then) and
+        // 1 in it; the late one counts too (min(2, 4 − 0) = 2 at 250 euro, 500 ≤ its 1,000
+        // cap), and the quarter stays below its 15,000 cap: 250 more than was settled.
         assert_eq!(restatements[0].subject, "2024-Q1");
         assert_eq!(restatements[0].amount.to_string(), "250.00");
         let books = books(&store, &contract).await;

@@ -375,19 +375,19 @@ fn cuneo_indicators_follow_from_the_generator() {
         "4 of 4 with ten-4's module 1",
     );
 
-    // As of: positions 1 and 2 are the registration and the terms; the three flats are made
-    // available at 08:30, 08:31 and 08:32 on 1 July 2023, before anything else of the demo
-    // (the households are registered at 08:40, the providers from 09:10), so they are
-    // positions 3 to 5.
+    // As of: position 1 is the registration, 2 the tariff terms from 1 July 2023 and 3 the
+    // outcome-based terms from 1 January 2024; the three flats are made available at 08:30,
+    // 08:31 and 08:32 on 1 July 2023, before anything else of the demo (the households are
+    // registered at 08:40, the providers from 09:10), so they are positions 4 to 6.
     demo.report_as_of(CUNEO, "2023-Q3", Some(1))
         .expect_nothing_yet();
-    let terms_only = demo.report_as_of(CUNEO, "2023-Q3", Some(2));
+    let terms_only = demo.report_as_of(CUNEO, "2023-Q3", Some(3));
     terms_only.expect_nothing_yet();
-    terms_only.expect_null("flat_occupancy", "no flat is available as of position 2");
-    demo.report_as_of(CUNEO, "2023-Q3", Some(5)).expect_text(
+    terms_only.expect_null("flat_occupancy", "no flat is available as of position 3");
+    demo.report_as_of(CUNEO, "2023-Q3", Some(6)).expect_text(
         "flat_occupancy",
         "0.000000",
-        "as of position 5: three flats available for 92 days, no tenancy yet",
+        "as of position 6: three flats available for 92 days, no tenancy yet",
     );
 }
 
@@ -592,32 +592,31 @@ fn prato_indicators_follow_from_the_generator() {
 #[test]
 fn cremona_indicators_follow_from_the_generator() {
     let demo = Demo::load();
-    // The phases: 10,000, 10,000 and 8,000 euro net, 30 % invoiced on signing (3,000, 3,000,
-    // 2,400) and the remaining 70 % on delivery (7,000, 7,000, 5,600); each payment is the
-    // invoice with 22 % VAT (3,660, 8,540, 3,660, 8,540, 2,928, 6,832). Dates, all fixed:
-    //   phase 1: advance 2023-07-03, paid 07-27; submitted 10-16, accepted 10-27;
-    //            balance 10-30, paid 11-24.
-    //   phase 2: advance 2023-11-13, paid 12-06; submitted 2024-02-19 and 03-01, accepted
-    //            03-08; balance 03-11, paid 04-29 (the late one).
-    //   phase 3: advance 2024-04-08, paid 05-03; submitted 07-01, accepted 07-12;
-    //            balance 07-15, paid 08-07.
+    // The phases: 10,000, 10,000 and 8,000 euro net, 30 % of each invoiced on the one signing
+    // (3,000, 3,000, 2,400) and the remaining 70 % on delivery (7,000, 7,000, 5,600); each
+    // payment is the invoice with 22 % VAT (3,660, 3,660, 2,928; 8,540, 8,540, 6,832). Dates,
+    // all fixed:
+    //   signing 2023-07-03: the three advances; all three paid 07-27.
+    //   phase 1: submitted 2023-10-02, accepted 10-13; balance 10-16, paid 11-10.
+    //   phase 2: submitted 2024-01-08 and 01-15, accepted 01-19; balance 01-22, paid 03-11
+    //            (the late one: due 02-21).
+    //   phase 3: submitted 04-15, accepted 04-26; balance 04-29, paid 05-22.
     let expected = [
         // (period, submitted, accepted, invoiced, paid)
-        ("2023-Q3", 0, 0, "3000.00", "3660.00"),
-        ("2023-Q4", 1, 1, "10000.00", "12200.00"),
-        ("2024-Q1", 2, 1, "7000.00", "0.00"),
-        ("2024-Q2", 0, 0, "2400.00", "11468.00"),
-        ("2024-Q3", 1, 1, "5600.00", "6832.00"),
+        ("2023-Q3", 0, 0, "8400.00", "10248.00"),
+        ("2023-Q4", 1, 1, "7000.00", "8540.00"),
+        ("2024-Q1", 2, 1, "7000.00", "8540.00"),
+        ("2024-Q2", 1, 1, "5600.00", "6832.00"),
+        ("2024-Q3", 0, 0, "0.00", "0.00"),
         ("2024-Q4", 0, 0, "0.00", "0.00"),
     ];
     let why = [
-        "phase 1's advance 3,000, paid 3,660",
-        "phase 1 submitted and accepted; its balance 7,000 and phase 2's advance 3,000; \
-         paid 8,540 + 3,660",
-        "phase 2's two versions, accepted; its balance 7,000, unpaid until 29 April",
-        "phase 3's advance 2,400; paid phase 2's balance 8,540 and phase 3's advance 2,928",
+        "the three advances 3,000 + 3,000 + 2,400, paid 3,660 + 3,660 + 2,928",
+        "phase 1 submitted and accepted; its balance 7,000, paid 8,540",
+        "phase 2's two versions, accepted; its balance 7,000, paid late, 8,540",
         "phase 3 submitted and accepted; its balance 5,600, paid 5,600 × 1.22",
-        "nothing happens after 7 August 2024",
+        "nothing happens after 22 May 2024",
+        "nothing happens after 22 May 2024",
     ];
     for ((period, submitted, accepted, invoiced, paid), why) in expected.into_iter().zip(why) {
         let report = demo.report(CREMONA, period);
@@ -629,10 +628,10 @@ fn cremona_indicators_follow_from_the_generator() {
     // The years add up to the offer: 28,000 invoiced net, 34,160 paid with VAT.
     let y2023 = demo.report(CREMONA, "2023");
     let y2024 = demo.report(CREMONA, "2024");
-    y2023.expect_text("amount_invoiced", "13000.00", "3,000 + 7,000 + 3,000");
-    y2024.expect_text("amount_invoiced", "15000.00", "7,000 + 2,400 + 5,600");
-    y2023.expect_text("amount_paid", "15860.00", "3,660 + 8,540 + 3,660");
-    y2024.expect_text("amount_paid", "18300.00", "8,540 + 2,928 + 6,832");
+    y2023.expect_text("amount_invoiced", "15400.00", "8,400 of advances + 7,000");
+    y2024.expect_text("amount_invoiced", "12600.00", "7,000 + 5,600");
+    y2023.expect_text("amount_paid", "18788.00", "10,248 + 8,540");
+    y2024.expect_text("amount_paid", "15372.00", "8,540 + 6,832");
     assert_eq!(
         y2023.decimal("amount_invoiced") + y2024.decimal("amount_invoiced"),
         euros("28000.00"),
@@ -644,39 +643,30 @@ fn cremona_indicators_follow_from_the_generator() {
         "28,000 euro and 22 % VAT"
     );
 
-    // Accepted within 105 days of the advance invoice: phase 1, 3 July to 27 October, is 116
-    // days; phase 2, 13 November to 8 March (through a 29-day February), 116 days; phase 3,
-    // 8 April to 12 July, 95 days. Only phase 3 is on time.
+    // Accepted within 315 days of the advance, all three invoiced on 3 July 2023, so by
+    // 13 May 2024: phase 1 on 13 October 2023, phase 2 on 19 January, phase 3 on 26 April.
     demo.report(CREMONA, "2023-Q2").expect_null(
         "deliverables_accepted_on_time_share",
         "no advance before 3 July 2023",
     );
-    demo.report(CREMONA, "2023-Q4").expect_text(
-        "deliverables_accepted_on_time_share",
-        "0.000000",
-        "phases 1 and 2 invoiced, phase 1 accepted after 116 days",
-    );
-    demo.report(CREMONA, "2024-Q2").expect_text(
-        "deliverables_accepted_on_time_share",
-        "0.000000",
-        "three advances, phase 3 not yet accepted",
-    );
-    demo.report(CREMONA, "2024-Q3").expect_text(
-        "deliverables_accepted_on_time_share",
-        "0.333333",
-        "1 of 3: only phase 3 is accepted within 105 days",
-    );
+    for (period, share, why) in [
+        ("2023-Q3", "0.000000", "three advances, none accepted yet"),
+        ("2023-Q4", "0.333333", "phase 1 accepted"),
+        ("2024-Q1", "0.666667", "phases 1 and 2 accepted"),
+        ("2024-Q2", "1.000000", "all three accepted within 315 days"),
+    ] {
+        demo.report(CREMONA, period)
+            .expect_text("deliverables_accepted_on_time_share", share, why);
+    }
 
     // As of. The log, in the order of `occurred_at`: 1 registration and 2 terms (3 July 2023,
-    // 08:00 and 08:05); 3–5 the three phases defined (09:11–09:13); 6 phase 1's advance
-    // (10:00); 7 and 8 its payment, the net to KCity and the VAT to the Treasury (27 July);
-    // 9 submitted (16 October); 10 accepted (27 October); 11 balance (30 October); 12 phase 2's
-    // advance (13 November); 13 and 14 phase 1's balance paid (24 November); 15 and 16 phase 2's
-    // advance paid (6 December); 17 and 18 phase 2 submitted (19 February, 1 March); 19
-    // accepted (8 March); 20 balance (11 March); 21 phase 3's advance (8 April); 22 and 23 phase
-    // 2's balance paid (29 April); 24 and 25 phase 3's advance paid (3 May); 26 submitted
-    // (1 July); 27 accepted (12 July); 28 balance (15 July); 29 and 30 paid (7 August). 30
-    // entries in all.
+    // 08:00 and 08:05); 3–5 the three phases defined (09:11–09:13); 6–8 the three advances
+    // (10:00–10:02); 9–14 their payments (27 July), each the net to KCity and the VAT to the
+    // Treasury; 15 phase 1 submitted (2 October); 16 accepted (13 October); 17 its balance
+    // (16 October); 18 and 19 paid (10 November); 20 and 21 phase 2 submitted (8 and 15
+    // January); 22 accepted (19 January); 23 its balance (22 January); 24 and 25 paid (11
+    // March); 26 phase 3 submitted (15 April); 27 accepted (26 April); 28 its balance (29
+    // April); 29 and 30 paid (22 May). 30 entries in all.
     assert_eq!(
         y2024.json["as_of"], 30,
         "2 + 3 × (defined, advance, 2 payments, accepted, balance, 2 payments) + 4 submissions"
@@ -690,29 +680,34 @@ fn cremona_indicators_follow_from_the_generator() {
         "3000.00",
         "position 6 is phase 1's advance",
     );
-    let before_acceptance = demo.report_as_of(CREMONA, "2024-Q1", Some(18));
+    demo.report_as_of(CREMONA, "2023-Q3", Some(8)).expect_text(
+        "amount_invoiced",
+        "8400.00",
+        "positions 6 to 8 are the three advances of the one signing",
+    );
+    let before_acceptance = demo.report_as_of(CREMONA, "2024-Q1", Some(21));
     before_acceptance.expect_count("deliverables_submitted", 2, "both versions are in");
-    before_acceptance.expect_count("deliverables_accepted", 0, "position 19 accepts it");
-    demo.report_as_of(CREMONA, "2024-Q1", Some(19))
+    before_acceptance.expect_count("deliverables_accepted", 0, "position 22 accepts it");
+    demo.report_as_of(CREMONA, "2024-Q1", Some(22))
         .expect_count(
             "deliverables_accepted",
             1,
-            "position 19 is phase 2's acceptance",
+            "position 22 is phase 2's acceptance",
         );
-    demo.report_as_of(CREMONA, "2024", Some(21)).expect_text(
-        "amount_paid",
-        "0.00",
-        "nothing is paid in 2024 before position 22",
-    );
-    demo.report_as_of(CREMONA, "2024", Some(22)).expect_text(
-        "amount_paid",
-        "7000.00",
-        "position 22 pays KCity phase 2's balance, 7,000 net (split payment)",
-    );
     demo.report_as_of(CREMONA, "2024", Some(23)).expect_text(
         "amount_paid",
+        "0.00",
+        "nothing is paid in 2024 before position 24",
+    );
+    demo.report_as_of(CREMONA, "2024", Some(24)).expect_text(
+        "amount_paid",
+        "7000.00",
+        "position 24 pays KCity phase 2's balance, 7,000 net (split payment)",
+    );
+    demo.report_as_of(CREMONA, "2024", Some(25)).expect_text(
+        "amount_paid",
         "8540.00",
-        "position 23 pays its VAT, 22 % of 7,000, to the Treasury",
+        "position 25 pays its VAT, 22 % of 7,000, to the Treasury",
     );
 }
 

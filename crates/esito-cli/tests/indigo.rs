@@ -129,13 +129,13 @@ async fn books(store: &Store, contract: &ContractId) -> Books {
     Books::from_entries(contract, size, &entries).expect("the books read")
 }
 
-/// The periods of the contract's term, in order.
+/// The periods to settle, in order: from the one its payment terms take effect in.
 fn periods_of_the_term(books: &Books) -> Vec<Period> {
     books
         .contract()
-        .registered()
+        .contract()
         .expect("registered")
-        .term_periods()
+        .settlement_periods()
 }
 
 /// Loads the demo and settles every contract's periods: Cremona's all paid; each other's all

@@ -33,7 +33,7 @@ pub use access::AccessState;
 pub use beneficiary::{Beneficiary, BeneficiaryState};
 pub use catalogue::{ProductState, ProviderState, Suspension};
 pub use contract::{Contract, ContractState};
-pub use order::OrderState;
+pub use order::{OrderMoney, OrderState};
 pub use path::{Path, PathState};
 pub use phase::{due_date, InvoiceDue, Phase, PhaseState};
 pub use placement::PlacementState;

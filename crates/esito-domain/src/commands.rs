@@ -110,6 +110,24 @@ pub enum Command {
         order_id: StreamId,
         reason: String,
     },
+    /// What the client paid at order: the tariff of its ISEE band (the order's price).
+    RecordClientPayment {
+        order_id: StreamId,
+        amount: Money,
+    },
+    /// What the provider is paid for the delivered token: the full tariff, of which the
+    /// client's band pays the share the tariff terms give.
+    RecordProviderPayment {
+        order_id: StreamId,
+        provider_id: StreamId,
+        amount: Money,
+    },
+    /// Who covers the difference between the provider's pay and the client's reduced tariff.
+    RecordSolidarityCover {
+        order_id: StreamId,
+        covered_by: String,
+        amount: Money,
+    },
     MakeUnitAvailable {
         unit_id: StreamId,
         label: String,
@@ -411,6 +429,9 @@ impl Command {
             Command::ExpireToken { .. } => "ExpireToken",
             Command::RefundToken { .. } => "RefundToken",
             Command::CancelOrder { .. } => "CancelOrder",
+            Command::RecordClientPayment { .. } => "RecordClientPayment",
+            Command::RecordProviderPayment { .. } => "RecordProviderPayment",
+            Command::RecordSolidarityCover { .. } => "RecordSolidarityCover",
             Command::MakeUnitAvailable { .. } => "MakeUnitAvailable",
             Command::StartTenancy { .. } => "StartTenancy",
             Command::ChargeRent { .. } => "ChargeRent",
@@ -496,7 +517,10 @@ impl Command {
             | Command::RecordDelivery { order_id, .. }
             | Command::ExpireToken { order_id }
             | Command::RefundToken { order_id, .. }
-            | Command::CancelOrder { order_id, .. } => stream(T::Order, order_id),
+            | Command::CancelOrder { order_id, .. }
+            | Command::RecordClientPayment { order_id, .. }
+            | Command::RecordProviderPayment { order_id, .. }
+            | Command::RecordSolidarityCover { order_id, .. } => stream(T::Order, order_id),
             Command::MakeUnitAvailable { unit_id, .. } => stream(T::Unit, unit_id),
             Command::StartTenancy { tenancy_id, .. }
             | Command::ChargeRent { tenancy_id, .. }

@@ -396,6 +396,45 @@ pub enum DomainError {
          changed"
     )]
     SettlementEventsAreFinal,
+    #[error("{field}: {reason}")]
+    TariffBandsInvalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error("the contract has no tariff terms in force: the ISEE bands' shares are needed")]
+    TariffTermsMissing,
+    #[error("the client's payment {amount} is not the order's tariff {price}")]
+    ClientPaymentIsNotTheTariff { amount: Money, price: Money },
+    #[error("the client's payment for order {order_id} is already recorded")]
+    ClientAlreadyPaid { order_id: StreamId },
+    #[error(
+        "the token of order {order_id} is not redeemed: a provider is paid for a delivered token"
+    )]
+    TokenNotRedeemed { order_id: StreamId },
+    #[error("the provider of order {order_id} is already paid")]
+    ProviderAlreadyPaid { order_id: StreamId },
+    #[error("provider {provider_id} is not the token's provider {token_provider_id}")]
+    PaidProviderIsNotTheTokens {
+        token_provider_id: StreamId,
+        provider_id: StreamId,
+    },
+    #[error(
+        "the provider's pay {amount} is not the full tariff of the order: ISEE band {band:?} pays \
+         {share} of it, {client_tariff}, and the order's tariff is {price}"
+    )]
+    ProviderPayIsNotTheFullTariff {
+        amount: Money,
+        band: IseeBand,
+        share: Decimal,
+        client_tariff: Money,
+        price: Money,
+    },
+    #[error("the solidarity cover of order {order_id} follows the client's payment and the provider's pay")]
+    SolidarityCoverBeforePayments { order_id: StreamId },
+    #[error("the solidarity cover {amount} is not the provider's pay less the client's payment, {expected}")]
+    SolidarityCoverIsNotTheDifference { amount: Money, expected: Money },
+    #[error("the solidarity cover of order {order_id} is already recorded")]
+    SolidarityCoverAlreadyRecorded { order_id: StreamId },
 }
 
 impl DomainError {
@@ -414,7 +453,12 @@ impl DomainError {
             | DomainError::SharesDoNotSumToOne { field, .. }
             | DomainError::UnitLetTwice { field, .. }
             | DomainError::TenancyBeforeUnitAvailable { field, .. }
-            | DomainError::SettlementActMissing { field } => Some(field),
+            | DomainError::SettlementActMissing { field }
+            | DomainError::TariffBandsInvalid { field, .. } => Some(field),
+            DomainError::ClientPaymentIsNotTheTariff { .. }
+            | DomainError::ProviderPayIsNotTheFullTariff { .. }
+            | DomainError::SolidarityCoverIsNotTheDifference { .. } => Some("amount"),
+            DomainError::PaidProviderIsNotTheTokens { .. } => Some("provider_id"),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
             DomainError::UnknownTemplate { .. }
             | DomainError::TemplateDiffersFromDefinitions { .. } => Some("template"),
@@ -477,6 +521,23 @@ impl DomainError {
             DomainError::TokenNotYetExpired { .. } => "token_not_yet_expired",
             DomainError::TokenNotRefundable { .. } => "token_not_refundable",
             DomainError::RefundAbovePrice { .. } => "refund_above_price",
+            DomainError::TariffBandsInvalid { .. } => "tariff_bands_invalid",
+            DomainError::TariffTermsMissing => "tariff_terms_missing",
+            DomainError::ClientPaymentIsNotTheTariff { .. } => "client_payment_is_not_the_tariff",
+            DomainError::ClientAlreadyPaid { .. } => "client_already_paid",
+            DomainError::TokenNotRedeemed { .. } => "token_not_redeemed",
+            DomainError::ProviderAlreadyPaid { .. } => "provider_already_paid",
+            DomainError::PaidProviderIsNotTheTokens { .. } => "paid_provider_is_not_the_tokens",
+            DomainError::ProviderPayIsNotTheFullTariff { .. } => {
+                "provider_pay_is_not_the_full_tariff"
+            }
+            DomainError::SolidarityCoverBeforePayments { .. } => "solidarity_cover_before_payments",
+            DomainError::SolidarityCoverIsNotTheDifference { .. } => {
+                "solidarity_cover_is_not_the_difference"
+            }
+            DomainError::SolidarityCoverAlreadyRecorded { .. } => {
+                "solidarity_cover_already_recorded"
+            }
             DomainError::UnitAlreadyAvailable { .. } => "unit_already_available",
             DomainError::UnknownUnit { .. } => "unknown_unit",
             DomainError::TenancyAlreadyStarted { .. } => "tenancy_already_started",

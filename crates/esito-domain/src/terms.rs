@@ -189,6 +189,10 @@ pub enum ContractChange {
     Procurement {
         procurement: Procurement,
     },
+    /// The ISEE bands' thresholds and tariff shares (Cuneo's e-commerce).
+    TariffTerms {
+        tariff_terms: TariffTerms,
+    },
 }
 
 impl ContractChange {
@@ -202,6 +206,7 @@ impl ContractChange {
             ContractChange::PaymentTerms { .. } => "payment_terms",
             ContractChange::FunderTerms { .. } => "funder_terms",
             ContractChange::Procurement { .. } => "procurement",
+            ContractChange::TariffTerms { .. } => "tariff_terms",
         }
     }
 }
@@ -225,6 +230,8 @@ pub struct ContractTerms {
     pub funder_terms: Option<FunderTerms>,
     /// The CIG, CUP and RUP the payment acts cite.
     pub procurement: Procurement,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff_terms: Option<TariffTerms>,
 }
 
 impl ContractTerms {
@@ -243,6 +250,7 @@ impl ContractTerms {
             payment_terms: None,
             funder_terms: None,
             procurement: registration.procurement.clone(),
+            tariff_terms: None,
         }
     }
 
@@ -266,6 +274,9 @@ impl ContractTerms {
                 self.funder_terms = Some(funder_terms.clone())
             }
             ContractChange::Procurement { procurement } => self.procurement = procurement.clone(),
+            ContractChange::TariffTerms { tariff_terms } => {
+                self.tariff_terms = Some(tariff_terms.clone())
+            }
         }
     }
 
@@ -468,5 +479,115 @@ impl FunderTerms {
         sorted.disbursements.sort_by_key(|d| d.on);
         sorted.return_tiers.sort_by_key(|tier| tier.min_index);
         sorted
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tariffs by ISEE band: the token money of Cuneo's e-commerce.
+
+/// How a token's money is shared (docs/design.md §2, orders and tokens): the client pays the
+/// tariff of its ISEE band, a share of the full tariff the provider is paid; the difference is
+/// the solidarity cover of the reduced tariff. The bands' thresholds and shares are the
+/// contract's parameters («tariffe differenziate per fasce ISEE», seed 000), never constants of
+/// the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TariffTerms {
+    /// One per ISEE band, `a` to `d` in order: `a` the lowest ISEE.
+    pub bands: Vec<BandTariff>,
+}
+
+/// One ISEE band: the ISEE it reaches up to and the share of the full tariff it pays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BandTariff {
+    pub band: crate::events::IseeBand,
+    /// The ISEE (euro) below which a household is in the band, the band before it reaching up
+    /// to its own; none for the last band, which holds every higher ISEE and those not declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isee_below: Option<Money>,
+    /// The share of the full tariff the band pays; the last band pays the full tariff (1).
+    pub tariff_share: Share,
+}
+
+fn tariff_bands_invalid(field: &'static str, reason: &'static str) -> DomainError {
+    DomainError::TariffBandsInvalid { field, reason }
+}
+
+impl TariffTerms {
+    /// The rules between the bands: the four bands once each, in order; a threshold for each
+    /// but the last, rising; shares above zero, rising with the band, the last one whole.
+    pub fn check(&self) -> Result<(), DomainError> {
+        let bands: Vec<crate::events::IseeBand> = self.bands.iter().map(|band| band.band).collect();
+        if bands != crate::events::IseeBand::ALL {
+            return Err(tariff_bands_invalid(
+                "tariff_terms.bands.band",
+                "the bands are a, b, c and d, each once and in that order",
+            ));
+        }
+        let (last, rest) = self.bands.split_last().expect("four bands, checked");
+        if last.isee_below.is_some() || rest.iter().any(|band| band.isee_below.is_none()) {
+            return Err(tariff_bands_invalid(
+                "tariff_terms.bands.isee_below",
+                "every band but the last has a threshold; the last holds every higher ISEE",
+            ));
+        }
+        if rest
+            .windows(2)
+            .any(|pair| pair[0].isee_below >= pair[1].isee_below)
+        {
+            return Err(tariff_bands_invalid(
+                "tariff_terms.bands.isee_below",
+                "the thresholds rise from one band to the next",
+            ));
+        }
+        if self
+            .bands
+            .iter()
+            .any(|band| band.tariff_share == Share::ZERO)
+            || self
+                .bands
+                .windows(2)
+                .any(|pair| pair[0].tariff_share > pair[1].tariff_share)
+        {
+            return Err(tariff_bands_invalid(
+                "tariff_terms.bands.tariff_share",
+                "the shares are above zero and never fall from one band to the next",
+            ));
+        }
+        if last.tariff_share != Share::ONE {
+            return Err(tariff_bands_invalid(
+                "tariff_terms.bands.tariff_share",
+                "the last band pays the full tariff, a share of 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The band of a household with this ISEE, by the thresholds of the terms.
+    pub fn band_for(&self, isee: Money) -> crate::events::IseeBand {
+        self.bands
+            .iter()
+            .find(|band| band.isee_below.is_none_or(|below| isee < below))
+            .map_or(crate::events::IseeBand::D, |band| band.band)
+    }
+
+    /// The share of the full tariff the band pays.
+    pub fn share(&self, band: crate::events::IseeBand) -> Share {
+        self.bands
+            .iter()
+            .find(|terms| terms.band == band)
+            .map_or(Share::ONE, |terms| terms.tariff_share)
+    }
+
+    /// What a client of the band pays for a service of this full tariff: the share of it,
+    /// rounded to the cent.
+    pub fn client_tariff(
+        &self,
+        band: crate::events::IseeBand,
+        full_tariff: Money,
+    ) -> Result<Money, DomainError> {
+        Money::rounded(full_tariff.amount() * self.share(band).value())
+            .map_err(|_| DomainError::AmountNotPositive { field: "amount" })
     }
 }

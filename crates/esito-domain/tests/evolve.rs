@@ -63,6 +63,7 @@ fn an_order_cancelled_after_its_token_keeps_the_token() {
             placed: placed(),
             token: Some(token()),
             cancelled: cancelled(),
+            money: Default::default(),
         }))
     );
 }
@@ -82,6 +83,7 @@ fn an_order_cancelled_before_its_token_has_none() {
             placed: placed(),
             token: None,
             cancelled: cancelled(),
+            money: Default::default(),
         }))
     );
 }

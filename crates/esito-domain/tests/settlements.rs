@@ -224,6 +224,57 @@ async fn the_first_settlement_is_of_the_contracts_first_period() {
         .then_expect_events(vec![Event::SettlementCalculated(calculated("2023-Q3", 40))]);
 }
 
+/// The contract of `common` with payment terms from `effective_on` only (Cuneo's, "valido dal
+/// 01/01/2024", over activity recorded from July 2023).
+fn contract_with_terms_from(effective_on: &str) -> esito_domain::aggregates::ContractState {
+    let payment_terms: esito_domain::PaymentTerms = serde_json::from_value(json!({
+        "rules": [{"kind": "rate_card", "indicator": "tokens_redeemed", "rate": "12"}]
+    }))
+    .expect("test terms");
+    contract_after(vec![
+        Event::ContractRegistered(registration()),
+        Event::ContractAmended(ContractAmended {
+            effective_on: date(effective_on),
+            changes: vec![esito_domain::ContractChange::PaymentTerms { payment_terms }],
+        }),
+    ])
+}
+
+#[tokio::test]
+async fn the_first_settlement_is_of_the_period_the_payment_terms_take_effect_in() {
+    // The term runs from 2023-07-01, the payment terms from 2024-01-01: 2023-Q3 and 2023-Q4
+    // had no terms to settle under, and 2024-Q1 is the first period.
+    let contract = contract_with_terms_from("2024-01-01");
+    TestFramework::<SettlementState>::with(context_with(contract.clone()))
+        .given_no_previous_events()
+        .when_async(later(calculate("2023-Q3", 40)))
+        .await
+        .then_expect_error(DomainError::SettlementPeriodOutOfOrder {
+            period: period("2023-Q3"),
+            start_on: date("2023-07-01"),
+            expected_start_on: date("2024-01-01"),
+        });
+    TestFramework::<SettlementState>::with(context_with(contract.clone()))
+        .given_no_previous_events()
+        .when_async(later(calculate("2024-Q1", 40)))
+        .await
+        .then_expect_events(vec![Event::SettlementCalculated(calculated("2024-Q1", 40))]);
+    let periods: Vec<String> = contract
+        .contract()
+        .expect("registered")
+        .settlement_periods()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(periods, ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]);
+    // Terms effective within a quarter: that quarter is the first.
+    let contract = contract_with_terms_from("2023-08-15");
+    assert_eq!(
+        contract.contract().expect("registered").first_period(),
+        period("2023-Q3")
+    );
+}
+
 #[tokio::test]
 async fn a_term_that_starts_within_a_period_is_first_settled_for_that_period() {
     // The term starts on 15 August: its first quarter is 2023-Q3, from 1 July.

@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 
 use crate::definitions::{Actual, Indicator, Kind, Measure, UnitCost};
 use crate::facts::{Fact, Part};
-use crate::period::Period;
+use crate::window::Window;
 
 /// Places a value that is neither a count nor money is rounded to (docs/design.md §4).
 pub const RATIO_DECIMALS: u32 = 6;
@@ -37,8 +37,13 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// The inputs from facts that count as of the position in question, in any order.
-    pub fn from_facts<'a>(period: Period, facts: impl IntoIterator<Item = &'a Fact>) -> Self {
+    /// The inputs from facts that count as of the position in question, in any order, for a
+    /// period or any other window of days.
+    pub fn from_facts<'a>(
+        period: impl Into<Window>,
+        facts: impl IntoIterator<Item = &'a Fact>,
+    ) -> Self {
+        let period: Window = period.into();
         let mut inputs = Inputs::default();
         let mut keys: BTreeMap<Part, BTreeSet<&str>> = BTreeMap::new();
         for fact in facts {
@@ -73,7 +78,8 @@ impl Inputs {
 /// True when a fact contributes to the indicator's value for the period: the facts that
 /// explain a value. A distinct count counts keys, so a fact without one (an access of no
 /// beneficiary) is no part of it; a sum adds amounts, so a fact without one adds nothing.
-pub fn contributes(indicator: &Indicator, fact: &Fact, period: Period) -> bool {
+pub fn contributes(indicator: &Indicator, fact: &Fact, period: impl Into<Window>) -> bool {
+    let period: Window = period.into();
     if !fact.part.is_periodic() {
         return fact.local_date < period.end_on();
     }
@@ -147,8 +153,10 @@ fn ratio(numerator: Decimal, denominator: Decimal) -> Option<Value> {
     (!denominator.is_zero()).then(|| Value::Ratio(round(numerator / denominator, RATIO_DECIMALS)))
 }
 
-/// The indicator's value for the period; `None` when it has none (a ratio over nothing).
-pub fn value(indicator: &Indicator, period: Period, inputs: &Inputs) -> Option<Value> {
+/// The indicator's value for the period, or for any other window of days (the same formula:
+/// a period is the window of its days); `None` when it has none (a ratio over nothing).
+pub fn value(indicator: &Indicator, period: impl Into<Window>, inputs: &Inputs) -> Option<Value> {
+    let period: Window = period.into();
     match &indicator.kind {
         Kind::Count { .. } => Some(Value::Count(inputs.aggregate(Part::Main).count)),
         Kind::Distinct { .. } => Some(Value::Count(inputs.aggregate(Part::Main).distinct)),
@@ -299,7 +307,7 @@ fn intervals(facts: &[Fact], from: Part, to: Part) -> Vec<(NaiveDate, Option<Nai
 }
 
 /// Days of `[start, end)` inside the period.
-fn overlap_days(start: NaiveDate, end: Option<NaiveDate>, period: Period) -> i64 {
+fn overlap_days(start: NaiveDate, end: Option<NaiveDate>, period: Window) -> i64 {
     let from = start.max(period.start_on());
     let to = end.map_or(period.end_on(), |end| end.min(period.end_on()));
     (to - from).num_days().max(0)

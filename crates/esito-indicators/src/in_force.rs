@@ -101,10 +101,13 @@ impl Namings {
     /// The definitions in force for `period` as of `as_of`: see the module's rule. `None`
     /// before the registration.
     pub fn in_force(&self, period: Period, as_of: u64) -> Option<&'static Definitions> {
-        let last_day = period
-            .end_on()
-            .pred_opt()
-            .expect("a period ends after a first day");
+        self.in_force_until(period.end_on(), as_of)
+    }
+
+    /// The definitions in force for a range of days that ends before `end_on` (its last day
+    /// is the one before), as of `as_of`.
+    pub fn in_force_until(&self, end_on: NaiveDate, as_of: u64) -> Option<&'static Definitions> {
+        let last_day = end_on.pred_opt().expect("a range ends after a first day");
         self.0
             .iter()
             .filter(|naming| naming.position <= as_of)

@@ -19,12 +19,14 @@ mod selection;
 pub mod stored;
 pub mod templates;
 pub mod themes;
+pub mod window;
 
 pub use definitions::{Area, DefinitionError, Definitions, Indicator, Kind};
 pub use evaluate::{value, Aggregate, Inputs, Value};
 pub use facts::{derive, Derived, EntryView, Fact, Part};
 pub use memory::MemoryProjection;
 pub use period::{Period, PeriodError};
-pub use report::{IndicatorReport, IndicatorValue};
+pub use report::{IndicatorReport, IndicatorValue, RangeReport};
 pub use stored::{StoredEntry, StoredError};
 pub use themes::{GridCell, Theme};
+pub use window::{EmptyWindow, Window};

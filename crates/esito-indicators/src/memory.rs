@@ -8,6 +8,7 @@ use crate::definitions::{Definitions, Indicator};
 use crate::evaluate::{contributes, Inputs};
 use crate::facts::{derive, DeriveError, EntryView, Fact};
 use crate::period::Period;
+use crate::window::Window;
 
 /// Facts by position, each with the position of the entry that superseded it, if any.
 #[derive(Debug, Clone, Default)]
@@ -71,8 +72,9 @@ impl MemoryProjection {
             .map(|(fact, _)| fact)
     }
 
-    /// What the indicator's value for the period is computed from, as of `as_of`.
-    pub fn inputs(&self, indicator: &Indicator, period: Period, as_of: u64) -> Inputs {
+    /// What the indicator's value for the period (or any window of days) is computed from, as of
+    /// `as_of`.
+    pub fn inputs(&self, indicator: &Indicator, period: impl Into<Window>, as_of: u64) -> Inputs {
         Inputs::from_facts(period, self.counting(&indicator.id, as_of))
     }
 

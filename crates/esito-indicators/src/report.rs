@@ -1,5 +1,6 @@
 //! The answer to "what are the indicators for this period, as of this position": the same
-//! document from the API and from `esito indicators --offline`.
+//! document from the API and from `esito indicators --offline`; and the same over a range of
+//! days given by dates.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -8,6 +9,7 @@ use crate::definitions::{Area, Definitions, Indicator, Labels};
 use crate::evaluate::{value, Inputs, Value};
 use crate::period::Period;
 use crate::themes::{self, GridCell, Theme};
+use crate::window::Window;
 
 /// Every indicator of a template for one period, as of one log position.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,24 +60,8 @@ pub fn build(
     contract_id: &str,
     as_of: u64,
     period: Period,
-    mut inputs: impl FnMut(&Indicator) -> Inputs,
+    inputs: impl FnMut(&Indicator) -> Inputs,
 ) -> IndicatorReport {
-    let indicators = definitions
-        .indicators
-        .iter()
-        .map(|indicator| IndicatorValue {
-            id: indicator.id.clone(),
-            area: indicator.area,
-            theme: indicator.theme.clone(),
-            kind: indicator.kind.name(),
-            unit: indicator.unit.clone(),
-            label: indicator.label.clone(),
-            value: value(indicator, period, &inputs(indicator)),
-            definitions_sha256: definitions.sha256.clone(),
-            assumption: indicator.assumption.clone(),
-            source: indicator.source.clone(),
-        })
-        .collect();
     IndicatorReport {
         contract_id: contract_id.to_owned(),
         as_of,
@@ -86,6 +72,71 @@ pub fn build(
         definitions_sha256: definitions.sha256.clone(),
         themes: definitions.themes.clone(),
         grid: themes::grid(&definitions.themes, &definitions.indicators),
-        indicators,
+        indicators: values(definitions, period.into(), inputs),
     }
+}
+
+/// Every indicator of a template over a range of days given by dates (`from`, and `to`, the
+/// first day after it), as of one log position: each value is the one a period of those days
+/// would have, by the same formula.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RangeReport {
+    pub contract_id: String,
+    pub as_of: u64,
+    /// The first day of the range.
+    pub from: NaiveDate,
+    /// The first day after the range.
+    pub to: NaiveDate,
+    pub template: String,
+    pub definitions_sha256: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<Theme>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub grid: Vec<GridCell>,
+    pub indicators: Vec<IndicatorValue>,
+}
+
+/// Builds the report over `window`, asking `inputs` for each indicator's inputs.
+pub fn build_range(
+    definitions: &Definitions,
+    contract_id: &str,
+    as_of: u64,
+    window: Window,
+    inputs: impl FnMut(&Indicator) -> Inputs,
+) -> RangeReport {
+    RangeReport {
+        contract_id: contract_id.to_owned(),
+        as_of,
+        from: window.start_on(),
+        to: window.end_on(),
+        template: definitions.template.clone(),
+        definitions_sha256: definitions.sha256.clone(),
+        themes: definitions.themes.clone(),
+        grid: themes::grid(&definitions.themes, &definitions.indicators),
+        indicators: values(definitions, window, inputs),
+    }
+}
+
+/// Each indicator's value over the window, with what it means.
+fn values(
+    definitions: &Definitions,
+    window: Window,
+    mut inputs: impl FnMut(&Indicator) -> Inputs,
+) -> Vec<IndicatorValue> {
+    definitions
+        .indicators
+        .iter()
+        .map(|indicator| IndicatorValue {
+            id: indicator.id.clone(),
+            area: indicator.area,
+            theme: indicator.theme.clone(),
+            kind: indicator.kind.name(),
+            unit: indicator.unit.clone(),
+            label: indicator.label.clone(),
+            value: value(indicator, window, &inputs(indicator)),
+            definitions_sha256: definitions.sha256.clone(),
+            assumption: indicator.assumption.clone(),
+            source: indicator.source.clone(),
+        })
+        .collect()
 }

@@ -580,3 +580,92 @@ fn a_distinct_counts_explanation_lists_only_the_facts_that_count() {
         .collect();
     assert_eq!(keys.len(), 2, "the explanation's people are the value");
 }
+
+#[test]
+fn cuneos_token_money_indicators_on_a_small_log_worked_by_hand() {
+    // Two orders in February 2024. ord-1, band b at 7.00: the client pays 7.00, the provider
+    // is paid the full tariff 10.00 (band b pays 70 %), the Comune covers 3.00. ord-2, band d
+    // at 8.00: the client pays 8.00, the provider 8.00, nothing to cover. ord-3's client pays
+    // 5.00 on 2 April: another quarter.
+    //   client_tariff_payments = 7.00 + 8.00 = 15.00
+    //   provider_payments      = 10.00 + 8.00 = 18.00
+    //   solidarity_cover       = 3.00
+    //   tariff_share_covered   = 3.00 ÷ 18.00 = 0.1666… → 0.166667
+    let definitions = templates::embedded("cuneo")
+        .expect("embedded")
+        .expect("parses");
+    let entries = [
+        entry(
+            1,
+            "ClientPaymentRecorded",
+            "ord-1",
+            "2024-02-01",
+            json!({"amount": "7.00", "isee_band": "b"}),
+        ),
+        entry(
+            2,
+            "ClientPaymentRecorded",
+            "ord-2",
+            "2024-02-02",
+            json!({"amount": "8.00", "isee_band": "d"}),
+        ),
+        entry(
+            3,
+            "ProviderPaymentRecorded",
+            "ord-1",
+            "2024-02-10",
+            json!({"provider_id": "prov-1", "amount": "10.00", "isee_band": "b", "tariff_share": "0.7"}),
+        ),
+        entry(
+            4,
+            "SolidarityCoverRecorded",
+            "ord-1",
+            "2024-02-10",
+            json!({"covered_by": "Comune di Cuneo", "amount": "3.00", "isee_band": "b"}),
+        ),
+        entry(
+            5,
+            "ProviderPaymentRecorded",
+            "ord-2",
+            "2024-02-12",
+            json!({"provider_id": "prov-2", "amount": "8.00", "isee_band": "d", "tariff_share": "1"}),
+        ),
+        entry(
+            6,
+            "ClientPaymentRecorded",
+            "ord-3",
+            "2024-04-02",
+            json!({"amount": "5.00", "isee_band": "a"}),
+        ),
+    ];
+    let projection = project(&definitions, &entries);
+    let q1 = |id: &str| value_of(&definitions, &projection, id, "2024-Q1", 6);
+    assert_eq!(
+        q1("client_tariff_payments"),
+        Some(Value::Money(dec("15.00")))
+    );
+    assert_eq!(q1("provider_payments"), Some(Value::Money(dec("18.00"))));
+    assert_eq!(q1("solidarity_cover"), Some(Value::Money(dec("3.00"))));
+    assert_eq!(
+        q1("tariff_share_covered"),
+        Some(Value::Ratio(dec("0.166667")))
+    );
+    // As of position 4, before ord-2's provider is paid: 3.00 ÷ 10.00.
+    assert_eq!(
+        value_of(
+            &definitions,
+            &projection,
+            "tariff_share_covered",
+            "2024-Q1",
+            4
+        ),
+        Some(Value::Ratio(dec("0.300000")))
+    );
+    // In 2024-Q2 only ord-3's client pays; no provider is paid, so no share.
+    let q2 = |id: &str| value_of(&definitions, &projection, id, "2024-Q2", 6);
+    assert_eq!(
+        q2("client_tariff_payments"),
+        Some(Value::Money(dec("5.00")))
+    );
+    assert_eq!(q2("tariff_share_covered"), None);
+}

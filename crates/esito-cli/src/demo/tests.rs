@@ -210,14 +210,18 @@ fn a_load_contract_is_registered_with_cuneos_parties_and_its_terms_are_cuneos() 
         panic!("a registration");
     };
     assert_eq!(payer, "Comune di Cuneo");
-    assert_eq!(funder.as_deref(), Some("CRC Innova"));
+    // CRC Innova joins with the outcome-based terms («valido dal 01/01/2024»), not before.
+    assert_eq!(funder, None);
     assert_eq!(period_kind, PeriodKind::Quarter);
     let kinds: Vec<String> = cuneo_terms()
         .iter()
         .map(|change| format!("{change:?}"))
         .map(|debug| debug.split_whitespace().next().unwrap_or("").to_owned())
         .collect();
-    assert_eq!(kinds, ["PaymentTerms", "FunderTerms"]);
+    assert_eq!(
+        kinds,
+        ["TariffTerms", "Funder", "PaymentTerms", "FunderTerms"]
+    );
 }
 
 #[test]
@@ -279,29 +283,31 @@ async fn the_demo_writes_the_entries_the_generators_wrote() {
     load(&store).await.expect("the demo loads");
     // Computed once from the generators the files were written from: every entry's event id,
     // type, stream, `occurred_at`, principal and canonical payload, position by position;
-    // Cuneo's again after its two products in prototyping were added (2024-02-14); every
-    // contract's again when the registrations gained their CIG, CUP and RUP and Cremona's
-    // payments were split between KCity (the net) and the Treasury (the VAT).
+    // Cuneo's again after its two products in prototyping were added (2024-02-14); all four
+    // again when the timelines and funding were made the seeds' (Cuneo's terms from 2024, its
+    // token money and its 37 clients ordering; Torino's grant and phase III funder; Prato's
+    // bond by amendment; Cremona's one signing), with every registration's CIG, CUP and RUP
+    // and Cremona's payments split between KCity (the net) and the Treasury (the VAT).
     let expected = [
         (
             "cuneo-communal-living",
-            964,
-            "69853c2deff2656692eaff0e8f3cf5ec722f3146a74e6a0fec6ff3ba9bd2d92a",
+            1188,
+            "e65c4451084f5c6fedceade32e0559af77b04d2f0e85b14de2a9c90c2cfadd6b",
         ),
         (
             "torino-homes4all",
-            150,
-            "49dcea06abddb839c03c9e4916bb89fe8dd963b6a8b76ba3c0bfe2edab488df8",
+            151,
+            "059490256c77e8adc1ddc65639348dd28d76563a6fe235c81deaa91286c3b890",
         ),
         (
             "prato-autonomia",
-            260,
-            "fb5752e9f43ed86a7db89c86fc3c85f5466a6e368588b6e567f16bfb4588e368",
+            261,
+            "c5cb6cb7539454d402d1bc7bc61c3d8e6f7410b8146ee07dfb35ea028dc5e198",
         ),
         (
             "cremona-kcity",
             30,
-            "e367c55e456bb1c4b6227ed2a196a782274f09b36bd120b9dd834f2c3055cbad",
+            "2df9a5a4ae4210bd4c6c60381f55af80671e879e0ef891ca570112e96a4082b2",
         ),
     ]
     .map(|(contract, size, root)| (contract.to_owned(), size, root.to_owned()));
@@ -558,7 +564,7 @@ fn cremona_has_three_phases_with_the_offers_amounts() {
             (3, euros("8000.00"), rate("0.22"), share("0.3")),
         ]
     );
-    // 30 % on signing and 70 % on delivery, VAT at 22 % on each.
+    // 30 % of each phase on the one signing and 70 % on its delivery, VAT at 22 % on each.
     let invoices: Vec<(Money, Money)> = submissions
         .iter()
         .filter_map(|submission| match &submission.command {
@@ -571,10 +577,10 @@ fn cremona_has_three_phases_with_the_offers_amounts() {
         invoices,
         [
             (euros("3000.00"), euros("660.00")),
-            (euros("7000.00"), euros("1540.00")),
             (euros("3000.00"), euros("660.00")),
-            (euros("7000.00"), euros("1540.00")),
             (euros("2400.00"), euros("528.00")),
+            (euros("7000.00"), euros("1540.00")),
+            (euros("7000.00"), euros("1540.00")),
             (euros("5600.00"), euros("1232.00")),
         ]
     );
@@ -634,44 +640,45 @@ fn cremona_pays_within_30_days_but_once_late() {
     assert_eq!(late, ["KC-2024-011"]);
 }
 
-/// Each phase is signed (its advance invoiced) when the one before it is accepted, and its
-/// first version of the deliverable comes 12 to 15 weeks after signing.
+/// The engagement is signed once, on its first day, and every phase's advance is invoiced on
+/// the signing («un anticipo all'atto di sottoscrizione dell'incarico»); the phases then follow
+/// one another, each accepted 12 to 15 weeks after the one before it (the first after the
+/// signing): «entro un arco temporale di 12-15 settimane».
 #[test]
-fn cremona_phases_follow_one_another() {
-    #[derive(Default)]
-    struct Phase {
-        signed_on: Option<NaiveDate>,
-        first_submitted_on: Option<NaiveDate>,
-        accepted_on: Option<NaiveDate>,
-    }
-    let mut phases: BTreeMap<String, Phase> = BTreeMap::new();
+fn cremona_is_signed_once_and_each_phase_takes_12_to_15_weeks() {
+    let mut signed_on: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    let mut accepted_on: BTreeMap<String, NaiveDate> = BTreeMap::new();
     for submission in submissions("cremona-kcity") {
-        let on = submission.occurred_at.local_date();
         match submission.command {
             Command::InvoiceAdvance {
                 phase_id,
                 issued_on,
                 ..
-            } => phases.entry(phase_id.to_string()).or_default().signed_on = Some(issued_on),
-            Command::SubmitDeliverable { phase_id, .. } => {
-                let phase = phases.entry(phase_id.to_string()).or_default();
-                phase.first_submitted_on.get_or_insert(on);
+            } => {
+                signed_on.insert(phase_id.to_string(), issued_on);
             }
             Command::AcceptDeliverable { phase_id, .. } => {
-                phases.entry(phase_id.to_string()).or_default().accepted_on = Some(on)
+                accepted_on.insert(phase_id.to_string(), submission.occurred_at.local_date());
             }
             _ => {}
         }
     }
-    let phases: Vec<Phase> = phases.into_values().collect();
-    assert_eq!(phases.len(), 3);
-    for pair in phases.windows(2) {
-        assert!(pair[0].accepted_on.expect("accepted") <= pair[1].signed_on.expect("signed"));
-    }
-    for (number, phase) in phases.iter().enumerate() {
-        let weeks = (phase.first_submitted_on.expect("submitted")
-            - phase.signed_on.expect("signed"))
-        .num_weeks();
-        assert!((12..=15).contains(&weeks), "phase {}", number + 1);
+    let signing: Vec<NaiveDate> = signed_on.values().copied().collect();
+    assert_eq!(
+        signing,
+        [date("2023-07-03"); 3],
+        "one signing, three advances"
+    );
+    let accepted: Vec<NaiveDate> = accepted_on.values().copied().collect();
+    assert_eq!(accepted.len(), 3);
+    let mut phase_start = date("2023-07-03");
+    for (number, accepted) in accepted.into_iter().enumerate() {
+        let days = (accepted - phase_start).num_days();
+        assert!(
+            (12 * 7..=15 * 7).contains(&days),
+            "phase {} took {days} days",
+            number + 1
+        );
+        phase_start = accepted;
     }
 }

@@ -77,11 +77,44 @@ impl Contract {
         named
     }
 
-    /// The contract's first period: the one holding the term's first day, of the kind in force
-    /// that day. Its settlement is the first.
+    /// The contract's first period to settle: the one holding the first day its payment terms
+    /// are in force (the term's first day when they are from the start, or when it has none
+    /// yet), of the kind in force that day. Its settlement is the first: the activity recorded
+    /// before the terms (Cuneo's, from July 2023, under terms "valido dal 01/01/2024") is
+    /// counted by the indicators and settled under no terms.
     pub fn first_period(&self) -> Period {
-        let start_on = self.registered.term_start_on;
+        let start_on = self
+            .payment_terms_from()
+            .unwrap_or(self.registered.term_start_on);
         Period::containing(self.terms_on(start_on).period_kind, start_on)
+    }
+
+    /// The first day payment terms are in force: the `effective_on` of the first amendment
+    /// that gives them (an amendment is never effective before the term's first day).
+    pub fn payment_terms_from(&self) -> Option<NaiveDate> {
+        self.amendments
+            .iter()
+            .find(|amendment| {
+                amendment
+                    .changes
+                    .iter()
+                    .any(|change| matches!(change, ContractChange::PaymentTerms { .. }))
+            })
+            .map(|amendment| amendment.effective_on.max(self.registered.term_start_on))
+    }
+
+    /// The periods to settle, in order: from the first period to the one holding the last day
+    /// of the term as amended, each of the kind in force on its first day.
+    pub fn settlement_periods(&self) -> Vec<Period> {
+        let term_end_on = self.terms_on(NaiveDate::MAX).term_end_on;
+        let mut periods = Vec::new();
+        let mut period = self.first_period();
+        while period.start_on() <= term_end_on {
+            periods.push(period);
+            let next_on = period.end_on();
+            period = Period::containing(self.terms_on(next_on).period_kind, next_on);
+        }
+        periods
     }
 
     /// The `effective_on` of the latest amendment: a new one may not be dated before it.
@@ -335,6 +368,7 @@ fn amend(
             ContractChange::PaymentTerms { payment_terms } => payment_terms.check()?,
             // Checked below, against the funder and the term as amended.
             ContractChange::FunderTerms { .. } => {}
+            ContractChange::TariffTerms { tariff_terms } => tariff_terms.check()?,
         }
         after.apply(change);
         normalized.push(match change {

@@ -4,8 +4,8 @@
 //! periods in one stream, because their order is a rule.
 //!
 //! Invariants (`decide` checks them, `evolve` asserts them again):
-//! - periods are settled in order from the contract's first period (`decide` alone checks that
-//!   one: it reads the contract), each starting the day the one before ended, and the next is
+//! - periods are settled in order from the contract's first period, the one holding the first
+//!   day of its payment terms (`decide` alone checks that one: it reads the contract), each starting the day the one before ended, and the next is
 //!   calculated only once the one before is approved: so the figures a calculation carries
 //!   forward (what was paid, each beneficiary's count, the funder's account) are final;
 //! - a period is calculated again only before it is approved; each calculation is as of a log
@@ -612,9 +612,10 @@ pub(super) fn decide(
     }
 }
 
-/// The first settlement of a contract is of its first period, the one holding the term's first
-/// day: every later one then follows on from it, so no period of the term is ever left
-/// unsettled behind a later one.
+/// The first settlement of a contract is of its first period, the one holding the first day of
+/// its payment terms (`Contract::first_period`): every later one then follows on from it, so no
+/// period under the terms is ever left unsettled behind a later one, and none before them is
+/// settled under terms not yet in force.
 fn check_first_period(
     state: &SettlementState,
     calculated: &SettlementCalculated,

@@ -132,6 +132,36 @@ pub struct TokenRefunded {
     pub amount: Money,
 }
 
+/// The client paid the order's tariff, that of its ISEE band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPaymentRecorded {
+    pub amount: Money,
+    /// The band the order was placed in.
+    pub isee_band: IseeBand,
+}
+
+/// The provider was paid for the delivered token: the full tariff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderPaymentRecorded {
+    pub provider_id: StreamId,
+    pub amount: Money,
+    /// The band the order was placed in, and the share of the full tariff it pays.
+    pub isee_band: IseeBand,
+    pub tariff_share: Share,
+}
+
+/// The difference between the provider's pay and the client's reduced tariff, and who
+/// covered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SolidarityCoverRecorded {
+    pub covered_by: String,
+    pub amount: Money,
+    pub isee_band: IseeBand,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderCancelled {

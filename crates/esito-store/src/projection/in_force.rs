@@ -35,14 +35,15 @@ impl Source {
 }
 
 impl Store {
-    /// The source of `period`'s values as of `as_of`, the rows being derived with `rows`
-    /// (the definitions `state` names).
+    /// The source of the values of a range of days ending before `end_on` (a period's, or a
+    /// window's) as of `as_of`, the rows being derived with `rows` (the definitions `state`
+    /// names).
     pub(crate) async fn source(
         &self,
         contract_id: &ContractId,
         state: &ProjectionState,
         rows: &'static Definitions,
-        period: Period,
+        end_on: chrono::NaiveDate,
         as_of: u64,
     ) -> Result<Source, StoreError> {
         // Only the registration has named definitions: they are in force everywhere.
@@ -50,7 +51,7 @@ impl Store {
             return Ok(Source::Rows(rows));
         }
         let namings = self.namings(contract_id, as_of).await?;
-        Ok(match namings.in_force(period, as_of) {
+        Ok(match namings.in_force_until(end_on, as_of) {
             Some(in_force) if in_force.sha256 != rows.sha256 => Source::Log(in_force),
             _ => Source::Rows(rows),
         })

@@ -23,7 +23,7 @@ impl Store {
         period: Period,
         as_of: Option<u64>,
     ) -> Result<esito_indicators::IndicatorReport, ReportError> {
-        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        let (source, as_of) = self.ready(contract_id, period.end_on(), as_of).await?;
         let mut inputs = match source {
             Source::Rows(definitions) => {
                 self.indicator_inputs(contract_id, definitions, period, as_of)
@@ -44,12 +44,13 @@ impl Store {
         ))
     }
 
-    /// The projection caught up to the head; where `period`'s values as of the position to
-    /// answer as of are read from, and that position.
+    /// The projection caught up to the head; where the values of a range of days ending before
+    /// `end_on` (a period's, a window's) as of the position to answer as of are read from, and
+    /// that position.
     async fn ready(
         &self,
         contract_id: &ContractId,
-        period: Period,
+        end_on: chrono::NaiveDate,
         as_of: Option<u64>,
     ) -> Result<(Source, u64), ReportError> {
         let size = self.head(contract_id).await?.map_or(0, |head| head.size);
@@ -60,7 +61,7 @@ impl Store {
         let state = self.catch_up(contract_id, size).await?;
         match definitions_of(&state)? {
             Some(rows) => Ok((
-                self.source(contract_id, &state, rows, period, as_of)
+                self.source(contract_id, &state, rows, end_on, as_of)
                     .await?,
                 as_of,
             )),
@@ -81,7 +82,7 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<(u64, Vec<Fact>), ReportError> {
-        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        let (source, as_of) = self.ready(contract_id, period.end_on(), as_of).await?;
         let mut definitions = source.definitions().clone();
         definitions.indicators.retain(|one| one.id == indicator);
         let Some(only) = definitions.indicators.first().cloned() else {
@@ -120,6 +121,48 @@ impl Store {
         Ok((as_of, facts))
     }
 
+    /// The indicators over a range of days given by dates (`Window`) as of `as_of` (default:
+    /// the head): derived again from the log up to `as_of`, as `explain` and the offline
+    /// computation do, and valued by the same formulas as a period's report. A range need not
+    /// be a period of the calendar nor lie within one year, which the projection's rows are
+    /// kept by.
+    pub async fn indicators_between(
+        &self,
+        contract_id: &ContractId,
+        window: esito_indicators::Window,
+        as_of: Option<u64>,
+    ) -> Result<esito_indicators::RangeReport, ReportError> {
+        let (source, as_of) = self.ready(contract_id, window.end_on(), as_of).await?;
+        let definitions = source.definitions();
+        let mut projection = MemoryProjection::new();
+        let mut position = 0;
+        while position < as_of {
+            let page = self
+                .entries(contract_id, position, crate::PAGE_SIZE_MAX)
+                .await?;
+            let Some(last) = page.last() else { break };
+            position = last.position.get();
+            for stored in page.iter().filter(|stored| stored.position <= as_of) {
+                let entry =
+                    StoredEntry::parse_for(stored.position.get(), &stored.entry, Some(definitions))
+                        .map_err(stored_error)?;
+                projection
+                    .apply(definitions, entry.view())
+                    .map_err(|error| StoreError::Corrupt {
+                        position: stored.position.get(),
+                        reason: error.to_string(),
+                    })?;
+            }
+        }
+        Ok(esito_indicators::report::build_range(
+            definitions,
+            contract_id.as_str(),
+            as_of,
+            window,
+            |indicator| projection.inputs(indicator, window, as_of),
+        ))
+    }
+
     /// Each beneficiary's (or distinct value's) count of an indicator's main part in the
     /// period as of `as_of`: what caps per beneficiary need.
     pub async fn key_counts(
@@ -129,7 +172,7 @@ impl Store {
         period: Period,
         as_of: Option<u64>,
     ) -> Result<BTreeMap<String, u64>, ReportError> {
-        let (source, as_of) = self.ready(contract_id, period, as_of).await?;
+        let (source, as_of) = self.ready(contract_id, period.end_on(), as_of).await?;
         Ok(match source {
             Source::Rows(definitions) => {
                 let snapshot = self
