@@ -62,9 +62,9 @@ fn the_demo_loads_once_and_its_export_verifies() {
     assert!(first.status.success());
     // Every event of each of the four programmes, written once.
     let programmes = [
-        ("cuneo-communal-living", 964),
-        ("torino-homes4all", 150),
-        ("prato-autonomia", 260),
+        ("cuneo-communal-living", 1188),
+        ("torino-homes4all", 151),
+        ("prato-autonomia", 261),
         ("cremona-kcity", 30),
     ];
     for (contract, events) in programmes {
@@ -733,7 +733,7 @@ fn root_hash(checkpoint_json: &str) -> String {
     checkpoint["root_hash"].as_str().expect("a root").to_owned()
 }
 
-/// A served demo of Cuneo with a signed checkpoint of its 964 entries and 3 entries after it:
+/// A served demo of Cuneo with a signed checkpoint of its 1188 entries and 3 entries after it:
 /// (the export, the public key, the checkpoint file as the service answered it).
 fn signed_export_after_a_checkpoint(dir: &Path) -> (PathBuf, String, PathBuf) {
     let database = sqlite_url(dir);
@@ -765,11 +765,11 @@ fn an_export_extending_a_trusted_checkpoint_verifies_and_says_so() {
     );
     assert!(ok, "{verdict}");
     assert!(
-        verdict.starts_with(&format!("verified: contract {CUNEO}, 967 entries, root ")),
+        verdict.starts_with(&format!("verified: contract {CUNEO}, 1191 entries, root ")),
         "{verdict}"
     );
     assert!(
-        verdict.ends_with(", extends trusted checkpoint at size 964 (signature checked)\n"),
+        verdict.ends_with(", extends trusted checkpoint at size 1188 (signature checked)\n"),
         "{verdict}"
     );
     // The checkpoint line copied out of an export serves as well as the bare object.
@@ -784,7 +784,7 @@ fn an_export_extending_a_trusted_checkpoint_verifies_and_says_so() {
         &["--trusted-checkpoint", line.to_str().expect("utf-8")],
     );
     assert!(
-        ok && verdict.contains(", extends trusted checkpoint at size 964\n"),
+        ok && verdict.contains(", extends trusted checkpoint at size 1188\n"),
         "{verdict}"
     );
 }
@@ -820,7 +820,7 @@ fn an_export_that_does_not_extend_the_trusted_checkpoint_fails_naming_both_tree_
     assert!(!ok, "{verdict}");
     assert!(
         verdict.starts_with(
-            "FAILED: export does not extend the trusted checkpoint: tree head at size 964 is "
+            "FAILED: export does not extend the trusted checkpoint: tree head at size 1188 is "
         ) && verdict.ends_with(&format!(", trusted root is {trusted_root}\n")),
         "{verdict}"
     );
@@ -831,14 +831,14 @@ fn an_export_that_does_not_extend_the_trusted_checkpoint_fails_naming_both_tree_
     let (ok, verdict) = verify_with(&short, &["--trusted-checkpoint", trusted_arg]);
     assert!(
         !ok && verdict
-            == "FAILED: export does not extend the trusted checkpoint: the checkpoint is at size 964, the export holds only 900 entries\n",
+            == "FAILED: export does not extend the trusted checkpoint: the checkpoint is at size 1188, the export holds only 900 entries\n",
         "{verdict}"
     );
 
     // A trusted checkpoint whose size was edited is not the one the service signed.
     let edited = dir.path().join("edited.json");
     let text = std::fs::read_to_string(&trusted).expect("trusted");
-    std::fs::write(&edited, text.replace("\"size\":964", "\"size\":900")).expect("written");
+    std::fs::write(&edited, text.replace("\"size\":1188", "\"size\":900")).expect("written");
     let (ok, verdict) = verify_with(
         &file,
         &[
@@ -895,7 +895,7 @@ fn checkpoints_signed_before_and_after_a_key_rotation_verify_each_with_its_own_k
     );
     let (ok, verdict) = verify_with(&file, &["--public-key", &new_key]);
     assert!(
-        !ok && verdict.starts_with("FAILED: checkpoint at size 964: signed by key ")
+        !ok && verdict.starts_with("FAILED: checkpoint at size 1188: signed by key ")
             && verdict.ends_with(&format!(
                 "{old_id}, which is none of the keys given ({new_id})\n"
             )),
@@ -1142,7 +1142,7 @@ fn tampering_behind_the_service_is_caught(
     let (ok, verdict) = verify_with(&file, &with_key_and_trust);
     assert!(
         !ok && verdict.starts_with(
-            "FAILED: export does not extend the trusted checkpoint: tree head at size 964 is "
+            "FAILED: export does not extend the trusted checkpoint: tree head at size 1188 is "
         ) && verdict.ends_with(&format!(", trusted root is {trusted_root}\n")),
         "payload and hashes rewritten, caught by the trusted checkpoint: {verdict}"
     );
@@ -1158,7 +1158,7 @@ fn tampering_behind_the_service_is_caught(
     let (ok, verdict) = verify_with(&file, &with_key_and_trust);
     assert!(
         !ok && verdict.starts_with(
-            "FAILED: export does not extend the trusted checkpoint: tree head at size 964 is "
+            "FAILED: export does not extend the trusted checkpoint: tree head at size 1188 is "
         ) && verdict.ends_with(&format!(", trusted root is {trusted_root}\n")),
         "checkpoints deleted too, caught by the trusted checkpoint: {verdict}"
     );
@@ -1221,12 +1221,12 @@ fn the_evaluator_guide_runs_as_printed() {
     );
     assert!(output.status.success(), "the guide failed:\n{printed}");
     for expected in [
-        "verified: contract cuneo-communal-living, 964 entries, ",
-        "verified: contract cuneo-communal-living, 965 entries, ",
-        "extends trusted checkpoint at size 964 (signature checked)",
-        "964 leaves, tree head ",
+        "verified: contract cuneo-communal-living, 1188 entries, ",
+        "verified: contract cuneo-communal-living, 1189 entries, ",
+        "extends trusted checkpoint at size 1188 (signature checked)",
+        "1188 leaves, tree head ",
         "Signature Verified Successfully",
-        "entry 17 is in the tree of size 965, which extends the checkpoint at size 964",
+        "entry 17 is in the tree of size 1189, which extends the checkpoint at size 1188",
         // The export fetched over HTTP is the database's.
         "\nsame\n",
         // So is the INDIGO document.

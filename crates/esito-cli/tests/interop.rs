@@ -118,12 +118,12 @@ fn the_export_fetched_over_http_is_the_databases_byte_for_byte_and_verifies() {
     let verdict = esito(&["verify", fetched.to_str().expect("UTF-8")]);
     succeeded(&verdict, "verify");
     assert!(
-        text(&verdict.stdout).starts_with("verified: contract cuneo-communal-living, 964 entries"),
+        text(&verdict.stdout).starts_with("verified: contract cuneo-communal-living, 1188 entries"),
         "{}",
         text(&verdict.stdout)
     );
 
-    // To standard output, only what follows position 962: two entries and the checkpoint.
+    // To standard output, only what follows position 1186: two entries and the checkpoint.
     let tail = esito(&[
         "export",
         "--contract",
@@ -133,12 +133,12 @@ fn the_export_fetched_over_http_is_the_databases_byte_for_byte_and_verifies() {
         "--key",
         DEMO_EVALUATOR,
         "--after",
-        "962",
+        "1186",
     ]);
     succeeded(&tail, "export --after");
     let lines: Vec<String> = text(&tail.stdout).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert!(lines[0].starts_with("{\"position\":963,"), "{}", lines[0]);
+    assert!(lines[0].starts_with("{\"position\":1187,"), "{}", lines[0]);
     assert!(lines[2].starts_with("{\"checkpoint\":"), "{}", lines[2]);
 
     // The operator may not export: the command fails with the service's reason, and leaves no
@@ -182,7 +182,7 @@ fn verify_trusts_a_checkpoint_as_a_c2sp_note_and_refuses_one_with_a_byte_changed
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let note = body(&answer).to_owned();
     assert!(
-        note.starts_with("esito/contracts/cuneo-communal-living\n964\n"),
+        note.starts_with("esito/contracts/cuneo-communal-living\n1188\n"),
         "{note}"
     );
     let key: serde_json::Value = serde_json::from_str(body(
@@ -223,14 +223,14 @@ fn verify_trusts_a_checkpoint_as_a_c2sp_note_and_refuses_one_with_a_byte_changed
         succeeded(&verdict, "verify against the note");
         assert!(
             text(&verdict.stdout)
-                .contains(", extends trusted checkpoint at size 964 (signature checked)"),
+                .contains(", extends trusted checkpoint at size 1188 (signature checked)"),
             "{}",
             text(&verdict.stdout)
         );
     }
-    // The size line says 963: the signature no longer matches.
+    // The size line says 1187: the signature no longer matches.
     let changed = dir.path().join("changed.note");
-    std::fs::write(&changed, note.replacen("\n964\n", "\n963\n", 1)).expect("written");
+    std::fs::write(&changed, note.replacen("\n1188\n", "\n1187\n", 1)).expect("written");
     let verdict = verify(&public_key, &changed);
     assert!(!verdict.status.success());
     assert!(

@@ -457,7 +457,7 @@ fn serve_the_demo_with_a_trusted_checkpoint(
 }
 
 /// Cuneo's log in the restored `database`, exported to `file`, extends the checkpoint in
-/// `trusted` (the demo's 964 entries), its signature checked with `public_key`.
+/// `trusted` (the demo's 1188 entries), its signature checked with `public_key`.
 fn export_extends_the_trusted_checkpoint(
     database: &str,
     file: &Path,
@@ -469,7 +469,7 @@ fn export_extends_the_trusted_checkpoint(
     succeeded(&verdict, "verify the restored export");
     assert!(
         text(&verdict.stdout)
-            .contains(", extends trusted checkpoint at size 964 (signature checked)"),
+            .contains(", extends trusted checkpoint at size 1188 (signature checked)"),
         "{}",
         text(&verdict.stdout)
     );
@@ -526,7 +526,7 @@ fn a_sqlite_backup_taken_during_writes_restores_to_a_log_extending_the_checkpoin
     // those committed before it ended (the one writer has at most one more in flight).
     let entries = entries_in(&file);
     assert!(
-        (964 + before..=964 + after + 1).contains(&entries),
+        (1188 + before..=1188 + after + 1).contains(&entries),
         "{entries} entries: {before} written before the backup began, {after} before it ended"
     );
 }
@@ -614,7 +614,7 @@ fn a_postgres_dump_taken_during_writes_restores_to_a_log_extending_the_checkpoin
     let file = dir.path().join("cuneo.jsonl");
     export_extends_the_trusted_checkpoint(&restored, &file, &trusted, &public_key);
     assert!(
-        (964..=964 + after + 1).contains(&entries_in(&file)),
+        (1188..=1188 + after + 1).contains(&entries_in(&file)),
         "the dump holds no write acknowledged after it ended"
     );
     run_tool(

@@ -127,7 +127,8 @@ fn figures(database: &str) -> Vec<Value> {
         .expect("JSON");
         figures.push(report["indicators"].clone());
     }
-    for period in ["2023-Q3", "2023-Q4"] {
+    // Cuneo's first two periods to settle: its terms start on 1 January 2024.
+    for period in ["2024-Q1", "2024-Q2"] {
         let mut document: Value = serde_json::from_str(&succeeded(
             &esito(&[
                 "settle",
