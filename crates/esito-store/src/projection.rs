@@ -156,6 +156,11 @@ pub(crate) const KEYS_SQL: &str = "SELECT indicator, part, fact_key,
         m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12
     FROM indicator_keys WHERE contract_id = $1 AND year = $2";
 
+/// One indicator part's rows per key for a year: what counts per key need.
+pub(crate) const KEYS_OF_SQL: &str = "SELECT indicator, part, fact_key,
+        m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12
+    FROM indicator_keys WHERE contract_id = $1 AND year = $2 AND indicator = $3 AND part = $4";
+
 pub(crate) const SPAN_FACTS_SQL: &str =
     "SELECT indicator, part, position, event_id, local_date, fact_key, amount_cents
     FROM indicator_facts

@@ -1661,6 +1661,45 @@ async fn values_as_of_positions_in_earlier_blocks_equal_those_of_the_log_prefix(
                         "{label}: as of {as_of}, {period}"
                     );
                 }
+                // Each key's count, what caps per beneficiary are paid by, against the rows
+                // the same log prefix projects in memory: as of a position on each side of a
+                // block's end, and of the head.
+                if ![
+                    block as u64 - 1,
+                    block as u64 + 1,
+                    2 * block as u64 + 1,
+                    entries.len() as u64,
+                ]
+                .contains(as_of)
+                {
+                    continue;
+                }
+                let prefix = &entries[..*as_of as usize];
+                let targets = prefix
+                    .iter()
+                    .filter_map(|entry| entry.corrects.clone())
+                    .collect();
+                let mut streamed = esito_projector::Streamed::new(definitions, targets);
+                for entry in prefix {
+                    streamed.push(entry.clone()).expect("the prefix projects");
+                }
+                let projected = streamed.finish().expect("the prefix projects");
+                for period in ["2023-Q3", "2024-01", "2024"] {
+                    let period: esito_indicators::Period = period.parse().expect("period");
+                    for indicator in &definitions.indicators {
+                        assert_eq!(
+                            store
+                                .key_counts(cuneo, &indicator.id, period, Some(*as_of))
+                                .await
+                                .expect("counts per key"),
+                            projected
+                                .key_counts(&indicator.id, period)
+                                .expect("counts per key in memory"),
+                            "{label}: counts per key of {} as of {as_of}, {period}",
+                            indicator.id
+                        );
+                    }
+                }
             }
         }
     };

@@ -175,10 +175,10 @@ impl Store {
         let (source, as_of) = self.ready(contract_id, period.end_on(), as_of).await?;
         Ok(match source {
             Source::Rows(definitions) => {
-                let snapshot = self
-                    .snapshot_as_of(contract_id, definitions, period, as_of, true)
+                let keys = self
+                    .key_rows(contract_id, definitions, indicator, period, as_of)
                     .await?;
-                key_counts(&snapshot.keys, indicator, period)
+                key_counts(&keys, indicator, period)
             }
             Source::Log(definitions) => self
                 .projected_from_log(contract_id, definitions, as_of)
@@ -186,6 +186,60 @@ impl Store {
                 .key_counts(indicator, period),
         }
         .map_err(StoreError::from)?)
+    }
+
+    /// The rows per key of one indicator's main part for the period's year as of `as_of`: read
+    /// with the checkpoint in one snapshot, then rewound by the log after `as_of` when it is
+    /// before the checkpoint (only that indicator's rows, so a rate card with many outcomes
+    /// reads each of its indicators' keys once).
+    async fn key_rows(
+        &self,
+        contract_id: &ContractId,
+        definitions: &'static Definitions,
+        indicator: &str,
+        period: Period,
+        as_of: u64,
+    ) -> Result<Keys, StoreError> {
+        let main = esito_indicators::Part::Main.code();
+        let mut tx = self.begin_read().await?;
+        let (checkpoint, mut keys) = each_backend!(tx.conn(), Conn(tx) => {
+            let checkpoint = db::to_u64(
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                )
+                .bind(contract_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0),
+            )?;
+            let mut keys = Keys::new();
+            for row in sqlx::query(KEYS_OF_SQL)
+                .bind(contract_id.as_str())
+                .bind(period.year())
+                .bind(indicator)
+                .bind(main)
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                keys.insert(
+                    (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                    month_counts(&row, 3)?,
+                );
+            }
+            (checkpoint, keys)
+        });
+        tx.commit().await?;
+        if as_of < checkpoint {
+            let mut suffix = self
+                .derive_suffix(contract_id, Some(definitions), as_of, checkpoint)
+                .await?;
+            suffix.months.clear();
+            suffix
+                .keys
+                .retain(|(one, part, _, _), _| one == indicator && *part == main);
+            rewind(period, &mut Months::new(), &mut keys, suffix);
+        }
+        Ok(keys)
     }
 
     /// One snapshot of the projection for the period as of `as_of`, the monthly rows rewound
