@@ -7,12 +7,16 @@
 
 pub mod chart;
 pub mod contracts;
+pub mod document;
 pub mod explain;
 pub mod format;
 pub mod labels;
 pub mod lang;
+pub mod lifecycle;
 pub mod page;
+pub mod pdf;
 pub mod session;
+pub mod settlements;
 pub mod signin;
 
 use std::sync::Arc;
@@ -58,6 +62,18 @@ pub fn router_with(web: Arc<Web>) -> Router {
         .route(
             "/contracts/{contract}/indicators/{indicator}/{period}",
             get(explain::page),
+        )
+        .route(
+            "/contracts/{contract}/settlements",
+            get(settlements::list).post(settlements::calculate),
+        )
+        .route(
+            "/contracts/{contract}/settlements/{period}",
+            get(settlements::page),
+        )
+        .route(
+            "/contracts/{contract}/settlements/{period}/{step}",
+            post(settlements::step),
         )
         .layer(axum::middleware::from_fn(lang::negotiate))
         .with_state(web)
