@@ -307,6 +307,31 @@ async fn the_dashboard_shows_the_apis_figures(app: App) {
             Some("5")
         );
         assert!(page.text.contains("<svg"), "a chart");
+        // Cuneo's definitions declare four themes: the grid is 4 themes × 4 areas.
+        let grid = &page.text[page.text.find("<table class=\"grid\"").expect("the grid")..];
+        let grid = &grid[..grid.find("</table>").expect("its end")];
+        assert_eq!(grid.matches("<th scope=\"row\"").count(), 4);
+        assert_eq!(grid.matches("<th scope=\"col\"").count(), 4);
+        // The target rule's target, beside its indicator and on its chart.
+        let section = &page.text[page
+            .text
+            .find("id=\"indicator-centre_users\"")
+            .expect("the section")..];
+        let section = &section[..section.find("</section>").expect("its end")];
+        assert!(
+            section.contains(&format!("class=\"target\">{}</strong>", fixture::TARGET)),
+            "{section}"
+        );
+        assert!(section.contains("<line class=\"target\""));
+        let other = &page.text[page
+            .text
+            .find("id=\"indicator-centre_accesses\"")
+            .expect("the section")..];
+        let other = &other[..other.find("</section>").expect("its end")];
+        assert!(
+            !other.contains("class=\"target\""),
+            "no target where the terms set none"
+        );
     }
     let explanation = app
         .get(
