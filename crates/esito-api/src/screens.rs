@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::auth::{Action, Principal};
 use crate::error::{ApiError, ErrorCode};
-use crate::{contract_id, history, indicators, settlements, AppState};
+use crate::{contract_id, history, indicators, reads, settlements, AppState};
 
 /// The contract `text` names, if `principal` may take `action` on it and it exists, in the
 /// order the API's reads check them (so a stranger learns nothing of what exists).
@@ -110,6 +110,17 @@ pub async fn explain(
         .await
         .map_err(indicators::report_error)?;
     Ok((report, facts))
+}
+
+/// The inclusion proof of the entry at `position` in the tree of `size` (default: the whole
+/// log), as `GET .../proofs/inclusion?position=P&size=N` answers it (`Action::ReadProofs`).
+pub async fn inclusion(
+    state: &AppState,
+    contract: &ContractId,
+    position: u64,
+    size: Option<u64>,
+) -> Result<Value, ApiError> {
+    reads::inclusion_of(state, contract, position, size).await
 }
 
 /// Every settled period's settlement as `GET .../settlements/{period}` answers it (JSON), in

@@ -118,7 +118,7 @@ pub fn sheet(
         .unwrap_or(document.period_end_on);
     let period_text = format!(
         "{} ({} {} {} {})",
-        document.period,
+        format::period(&document.period.to_string(), lang),
         lang.t("document.from"),
         format::date(document.period_start_on, lang),
         lang.t("document.to"),

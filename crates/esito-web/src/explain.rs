@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use esito_api::auth::Action;
 use esito_api::screens;
@@ -31,8 +31,21 @@ pub struct ExplainQuery {
     after: Option<u64>,
 }
 
-fn part_label(part: Part) -> &'static str {
-    part.as_str()
+/// What part of the computation a fact is, in the reader's language.
+fn part_label(part: Part, lang: Lang) -> &'static str {
+    match part {
+        Part::Main => lang.t("part.main"),
+        Part::Numerator => lang.t("part.numerator"),
+        Part::Denominator => lang.t("part.denominator"),
+        Part::Available => lang.t("part.available"),
+        Part::Withdrawn => lang.t("part.withdrawn"),
+        Part::Occupied => lang.t("part.occupied"),
+        Part::Vacated => lang.t("part.vacated"),
+        Part::Entered => lang.t("part.entered"),
+        Part::Reached => lang.t("part.reached"),
+        Part::Start => lang.t("part.start"),
+        Part::Outcome => lang.t("part.outcome"),
+    }
 }
 
 /// `GET /contracts/{id}/indicators/{indicator}/{period}[?after=N]`.
@@ -115,12 +128,12 @@ pub async fn page(
                         tr {
                             td.figure { (fact.position) }
                             td { (format::date(fact.local_date, lang)) }
-                            td { (part_label(fact.part)) }
+                            td { (part_label(fact.part, lang)) }
                             td { @if let Some(key) = &fact.key { code { (key) } } }
                             td.amount { @if let Some(amount) = fact.amount { (format::money(amount, &currency, lang)) } }
                             td { code { (fact.event_id) } }
                             td {
-                                a href={ "/v1/contracts/" (id) "/proofs/inclusion?position=" (fact.position) "&size=" (report.as_of) } {
+                                a href={ "/contracts/" (id) "/proofs/inclusion?position=" (fact.position) "&size=" (report.as_of) } type="application/json" {
                                     (lang.t("explain.proof_link")) " " (fact.position)
                                 }
                             }
@@ -135,4 +148,40 @@ pub async fn page(
         p { a href={ "/contracts/" (id) "#indicator-" (indicator) } { (lang.t("explain.back")) } }
     };
     Ok(respond(StatusCode::OK, layout(&frame, body)))
+}
+
+#[derive(Deserialize)]
+pub struct ProofQuery {
+    position: u64,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// `GET /contracts/{id}/proofs/inclusion?position=P[&size=N]`: the inclusion proof as the
+/// API's JSON (`GET /v1/contracts/{id}/proofs/inclusion`), for a reader signed in: the link
+/// each event of an explanation carries.
+pub async fn proof(
+    State(web): State<Arc<Web>>,
+    Extension(lang): Extension<Lang>,
+    Path(contract_text): Path<String>,
+    query: Result<Query<ProofQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let viewer = page::viewer(&web, &headers, lang).await?;
+    let api_error = |error| PageError::from_api(lang, &error);
+    let id = screens::open(
+        &web.api,
+        &viewer.principal,
+        &contract_text,
+        Action::ReadProofs,
+    )
+    .await
+    .map_err(api_error)?;
+    let Ok(Query(query)) = query else {
+        return Err(PageError::not_found(lang));
+    };
+    let proof = screens::inclusion(&web.api, &id, query.position, query.size)
+        .await
+        .map_err(api_error)?;
+    Ok(axum::Json(proof).into_response())
 }

@@ -93,6 +93,66 @@ pub fn instant(text: &str, lang: Lang) -> String {
     }
 }
 
+/// A period in words: `3° trimestre 2023`, `1° semestre 2024`, `marzo 2024`, `anno 2024`
+/// (Italian); `Q3 2023`, `H1 2024`, `March 2024`, `2024` (English). A label that is none of
+/// these is written as it is.
+pub fn period(label: &str, lang: Lang) -> String {
+    const MONTHS_IT: [&str; 12] = [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ];
+    const MONTHS_EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let Some((year, part)) = label.split_once('-') else {
+        return match lang {
+            Lang::It => format!("anno {label}"),
+            Lang::En => label.to_owned(),
+        };
+    };
+    let number = |prefix: char| -> Option<usize> { part.strip_prefix(prefix)?.parse().ok() };
+    if let Some(quarter @ 1..=4) = number('Q') {
+        return match lang {
+            Lang::It => format!("{quarter}° trimestre {year}"),
+            Lang::En => format!("Q{quarter} {year}"),
+        };
+    }
+    if let Some(half @ 1..=2) = number('H') {
+        return match lang {
+            Lang::It => format!("{half}° semestre {year}"),
+            Lang::En => format!("H{half} {year}"),
+        };
+    }
+    match part.parse::<usize>() {
+        Ok(month @ 1..=12) => match lang {
+            Lang::It => format!("{} {year}", MONTHS_IT[month - 1]),
+            Lang::En => format!("{} {year}", MONTHS_EN[month - 1]),
+        },
+        _ => label.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +207,18 @@ mod tests {
         let first = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a date");
         assert_eq!(date(first, Lang::It), "01/01/2024");
         assert_eq!(date(first, Lang::En), "1 Jan 2024");
+    }
+
+    #[test]
+    fn periods_in_words() {
+        assert_eq!(period("2023-Q3", Lang::It), "3° trimestre 2023");
+        assert_eq!(period("2023-Q3", Lang::En), "Q3 2023");
+        assert_eq!(period("2024-H1", Lang::It), "1° semestre 2024");
+        assert_eq!(period("2024-03", Lang::It), "marzo 2024");
+        assert_eq!(period("2024-12", Lang::En), "December 2024");
+        assert_eq!(period("2024", Lang::It), "anno 2024");
+        assert_eq!(period("2024", Lang::En), "2024");
+        assert_eq!(period("2024-Q5", Lang::It), "2024-Q5");
     }
 
     #[test]

@@ -125,6 +125,18 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("explain.none", "Nessun evento concorre a questo valore.", "No event makes this value."),
     ("explain.more", "Eventi successivi", "Later events"),
     ("explain.back", "Torna al contratto", "Back to the contract"),
+    // What part of a computation a fact is.
+    ("part.main", "Conteggio", "Count"),
+    ("part.numerator", "Numeratore", "Numerator"),
+    ("part.denominator", "Denominatore", "Denominator"),
+    ("part.available", "Alloggio reso disponibile", "Unit made available"),
+    ("part.withdrawn", "Alloggio ritirato", "Unit withdrawn"),
+    ("part.occupied", "Locazione avviata", "Tenancy started"),
+    ("part.vacated", "Locazione conclusa", "Tenancy ended"),
+    ("part.entered", "Ingresso nella coorte", "Entered the cohort"),
+    ("part.reached", "Esito atteso raggiunto", "Outcome reached"),
+    ("part.start", "Inizio del calcolo del costo", "Start of the cost"),
+    ("part.outcome", "Esito", "Outcome"),
     // Settlements: the list.
     ("settlements.title", "Liquidazioni", "Settlements"),
     ("settlements.intro", "Ogni periodo della durata del contratto, con lo stato della sua liquidazione.", "Every period of the contract's term, with the state of its settlement."),

@@ -75,6 +75,10 @@ pub fn router_with(web: Arc<Web>) -> Router {
             "/contracts/{contract}/settlements/{period}/{step}",
             post(settlements::step),
         )
+        .route(
+            "/contracts/{contract}/proofs/inclusion",
+            get(explain::proof),
+        )
         .layer(axum::middleware::from_fn(lang::negotiate))
         .with_state(web)
 }

@@ -174,8 +174,8 @@ pub async fn list(
                     tr {
                         th scope="row" {
                             @if view.is_some() {
-                                a href={ (path) "/" (period) } { (period) }
-                            } @else { (period) }
+                                a href={ (path) "/" (period) } { (format::period(&period, lang)) }
+                            } @else { (format::period(&period, lang)) }
                         }
                         @match view {
                             Some(view) => {

@@ -154,6 +154,10 @@ fn pages() -> Vec<(String, &'static [Role])> {
             format!("/contracts/{CONTRACT}/settlements/{SETTLED}.pdf"),
             readers,
         ),
+        (
+            format!("/contracts/{CONTRACT}/proofs/inclusion?position=3"),
+            readers,
+        ),
     ]
 }
 
@@ -173,6 +177,8 @@ async fn every_page_answers_each_role_as_the_permission_table_says(app: App) {
                 if path.ends_with(".pdf") {
                     assert_eq!(page.headers["content-type"], "application/pdf");
                     assert!(page.bytes.starts_with(b"%PDF-"));
+                } else if path.contains("/proofs/") {
+                    assert!(page.json()["root_hash"].is_string(), "{}", page.text);
                 } else {
                     assert!(page.text.contains("<main"), "{path}");
                 }
@@ -206,7 +212,13 @@ async fn no_page_shows_a_persons_identity(app: App) {
         for (path, _) in pages() {
             for lang in ["it", "en"] {
                 let page = app
-                    .get(Some(&session), &format!("{path}?lang={lang}"))
+                    .get(
+                        Some(&session),
+                        &format!(
+                            "{path}{}lang={lang}",
+                            if path.contains('?') { '&' } else { '?' }
+                        ),
+                    )
                     .await;
                 for secret in [GIVEN_NAME, FAMILY_NAME, FISCAL_CODE, PHONE, "1985-12-10"] {
                     assert!(
@@ -353,10 +365,27 @@ async fn the_dashboard_shows_the_apis_figures(app: App) {
     assert_eq!(facts.len(), 5);
     for fact in facts {
         let position = fact["position"].as_u64().expect("a position");
-        let proof = format!("/v1/contracts/{CONTRACT}/proofs/inclusion?position={position}");
-        assert!(explanation.text.contains(&proof), "{proof}");
-        let linked = app.api("GET", &proof, Role::Payer, None).await;
+        let as_of = api["as_of"].as_u64().expect("as_of");
+        let link =
+            format!("/contracts/{CONTRACT}/proofs/inclusion?position={position}&amp;size={as_of}");
+        assert!(explanation.text.contains(&link), "{link}");
+        // The link opens for the reader signed in, with the API's own proof.
+        let proof = format!("proofs/inclusion?position={position}&size={as_of}");
+        let linked = app
+            .get(Some(&session), &format!("/contracts/{CONTRACT}/{proof}"))
+            .await;
         assert_eq!(linked.status, StatusCode::OK, "{}", linked.text);
+        let api_proof = app
+            .api(
+                "GET",
+                &format!("/v1/contracts/{CONTRACT}/{proof}"),
+                Role::Payer,
+                None,
+            )
+            .await;
+        assert_eq!(api_proof.status, StatusCode::OK);
+        assert!(linked.json().is_object());
+        assert_eq!(linked.json(), api_proof.json());
     }
 }
 
