@@ -88,14 +88,14 @@ pub fn status_label(status: &str, lang: Lang) -> String {
 /// The label of a settlement event (`SettlementValidated`...), by the step that records it.
 fn event_label(event_type: &str, lang: Lang) -> String {
     if event_type == "SettlementCalculated" {
-        return lang.t("settlements.calculate").to_owned();
+        return lang.t("event.calculated").to_owned();
     }
     lifecycle::STEPS
         .iter()
         .find(|step| step.event == event_type)
         .map_or_else(
             || event_type.to_owned(),
-            |step| crate::labels::text(lang, step.label).to_owned(),
+            |step| crate::labels::text(lang, step.recorded).to_owned(),
         )
 }
 

@@ -158,6 +158,13 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("status.approved", "APPROVATA", "APPROVED"),
     ("status.paid", "PAGATA", "PAID"),
     ("status.withdrawn", "RITIRATA", "WITHDRAWN"),
+    // What each event of a settlement records, once taken.
+    ("event.calculated", "Liquidazione calcolata", "Settlement calculated"),
+    ("event.validated", "Validata dal soggetto valutatore", "Validated by the evaluator"),
+    ("event.certified", "Regolare esecuzione attestata", "Due performance certified"),
+    ("event.approved", "Approvata dall'amministrazione committente", "Approved by the outcome payer"),
+    ("event.paid", "Pagamento registrato", "Payment recorded"),
+    ("event.withdrawn", "Ritirata dall'amministrazione committente", "Withdrawn by the outcome payer"),
     // Settlement steps, by the step's path segment (`step.{step}`).
     ("step.validate", "Valida", "Validate"),
     ("step.certify", "Attesta la regolare esecuzione", "Certify due performance"),

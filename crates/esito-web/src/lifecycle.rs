@@ -57,8 +57,8 @@ pub struct Field {
 
 /// A step: its path segment in the API (`POST .../settlements/{period}/{step}`), the statuses
 /// it follows, its label key, whether it names the calculation it acts on (`as_of`), the
-/// fields its form asks for, and the event that records it with the label of the column that
-/// shows who took it and when.
+/// fields its form asks for, and the event that records it with its label once taken and the
+/// label of the column that shows who took it and when.
 pub struct Step {
     pub step: &'static str,
     pub after: &'static [&'static str],
@@ -66,6 +66,7 @@ pub struct Step {
     pub names_as_of: bool,
     pub fields: &'static [Field],
     pub event: &'static str,
+    pub recorded: &'static str,
     pub column: &'static str,
 }
 
@@ -82,6 +83,7 @@ pub const STEPS: &[Step] = &[
             required: false,
         }],
         event: "SettlementValidated",
+        recorded: "event.validated",
         column: "settlements.validated",
     },
     Step {
@@ -91,6 +93,7 @@ pub const STEPS: &[Step] = &[
         names_as_of: true,
         fields: &[],
         event: "SettlementApproved",
+        recorded: "event.approved",
         column: "settlements.approved",
     },
     Step {
@@ -113,6 +116,7 @@ pub const STEPS: &[Step] = &[
             },
         ],
         event: "SettlementPaid",
+        recorded: "event.paid",
         column: "settlements.paid",
     },
     Step {
@@ -127,6 +131,7 @@ pub const STEPS: &[Step] = &[
             required: true,
         }],
         event: "SettlementWithdrawn",
+        recorded: "event.withdrawn",
         column: "status.withdrawn",
     },
 ];
@@ -159,6 +164,7 @@ mod tests {
         for step in STEPS {
             assert!(crate::labels::has(step.label), "{}", step.label);
             assert!(crate::labels::has(step.column), "{}", step.column);
+            assert!(crate::labels::has(step.recorded), "{}", step.recorded);
             for field in step.fields {
                 assert!(crate::labels::has(field.label), "{}", field.label);
             }

@@ -45,6 +45,7 @@ pub fn winansi(text: &str) -> Vec<u8> {
             '≥' => bytes.extend_from_slice(b">="),
             '≤' => bytes.extend_from_slice(b"<="),
             '−' => bytes.push(b'-'),
+            'Σ' => bytes.extend_from_slice(b"sum"),
             '\t' | '\n' => bytes.push(b' '),
             _ => bytes.push(b'?'),
         }
@@ -212,7 +213,8 @@ impl Layout {
         let full = PAGE_WIDTH - 2.0 * MARGIN;
         match block {
             Block::Heading(text) => {
-                self.room(40.0);
+                // A heading keeps a few lines of what follows with it.
+                self.room(72.0);
                 self.y -= 10.0;
                 self.paragraph(text, 12.0, true);
                 let y = self.y + 3.0;
@@ -239,7 +241,12 @@ impl Layout {
             }
             Block::Table { columns, rows } => {
                 let amounts = columns.iter().filter(|(_, amount)| *amount).count() as f32;
-                let first_narrow = columns.len() > 2 && !columns[0].1;
+                // A first column of line numbers is narrow.
+                let first_narrow = columns.len() > 2
+                    && !columns[0].1
+                    && rows
+                        .iter()
+                        .all(|row| row.first().is_some_and(|cell| cell.chars().count() <= 4));
                 let narrow = if first_narrow { 34.0 } else { 0.0 };
                 let others = columns.len() as f32 - amounts - if first_narrow { 1.0 } else { 0.0 };
                 let amount_width = 88.0;
