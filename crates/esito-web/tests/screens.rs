@@ -181,6 +181,7 @@ async fn every_page_answers_each_role_as_the_permission_table_says(app: App) {
                     assert!(page.json()["root_hash"].is_string(), "{}", page.text);
                 } else {
                     assert!(page.text.contains("<main"), "{path}");
+                    every_input_has_its_label(&page.text, &path);
                 }
             } else {
                 assert_eq!(
@@ -756,4 +757,28 @@ fn pdf_text(bytes: &[u8]) -> String {
     let document = lopdf::Document::load_mem(bytes).expect("the PDF opens");
     let pages: Vec<u32> = document.get_pages().keys().copied().collect();
     document.extract_text(&pages).expect("its text")
+}
+
+/// Every input a reader fills has a `<label for>` naming its id; no page loads anything from
+/// outside the service, nor a script.
+fn every_input_has_its_label(page: &str, path: &str) {
+    for input in page.split("<input").skip(1) {
+        let tag = &input[..input.find('>').expect("a closed tag")];
+        if tag.contains("type=\"hidden\"") {
+            continue;
+        }
+        let id = tag
+            .split("id=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{path}: an input without an id: {tag}"));
+        assert!(
+            page.contains(&format!("<label for=\"{id}\">")),
+            "{path}: no label for {id}"
+        );
+    }
+    assert!(!page.contains("<script"), "{path}: a script");
+    for external in ["src=\"http", "href=\"http", "url(http", "//cdn"] {
+        assert!(!page.contains(external), "{path}: {external}");
+    }
 }
