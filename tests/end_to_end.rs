@@ -325,6 +325,19 @@ fn serve_answers_health_and_readiness_and_stops_on_sigterm() {
         ready.starts_with("HTTP/1.1 200") && ready.contains("\"sqlite\""),
         "{ready}"
     );
+    // The people's screens are served beside the API: the sign-in page and its stylesheet.
+    let sign_in = http_get(port, "/").expect("the sign-in page answers");
+    assert!(
+        sign_in.starts_with("HTTP/1.1 200")
+            && sign_in.contains("text/html")
+            && sign_in.contains("name=\"key\""),
+        "{sign_in}"
+    );
+    let stylesheet = http_get(port, "/static/esito.css").expect("the stylesheet answers");
+    assert!(
+        stylesheet.starts_with("HTTP/1.1 200") && stylesheet.contains("text/css"),
+        "{stylesheet}"
+    );
     let killed = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()

@@ -324,7 +324,18 @@ pub async fn inclusion(
     let position = params.required_integer("position", 1..=POSITION_MAX)?;
     let size = params.integer("size", 1..=POSITION_MAX)?;
     let contract = state.open(&headers, &contract, Action::ReadProofs).await?;
-    let size = tree_size(&state, &contract, size, "size").await?;
+    Ok(Json(inclusion_of(&state, &contract, position, size).await?))
+}
+
+/// The inclusion proof of the entry at `position` in the tree of `size` (default: the whole
+/// log), as `inclusion` answers it once it has read its request.
+pub(crate) async fn inclusion_of(
+    state: &crate::AppState,
+    contract: &esito_domain::ContractId,
+    position: u64,
+    size: Option<u64>,
+) -> Result<serde_json::Value, ApiError> {
+    let size = tree_size(state, contract, size, "size").await?;
     if position > size {
         return Err(ApiError::new(
             ErrorCode::InvalidValue,
@@ -333,15 +344,14 @@ pub async fn inclusion(
         .with_field("position"));
     }
     let leaf_index = position - 1;
-    let (head, nodes) =
-        proof_nodes(&state, &contract, size, &[leaf_index, size - 1], "size").await?;
+    let (head, nodes) = proof_nodes(state, contract, size, &[leaf_index, size - 1], "size").await?;
     let proof = esito_log::InclusionProof::build(leaf_index, size, &nodes)
         .map_err(|e| ApiError::new(ErrorCode::InvalidValue, e.to_string()))?;
     let root = checked_tree_head(&nodes, &head)?;
     let mut body = serde_json::to_value(&proof).expect("a proof serializes");
     body["leaf_hash"] = json!(nodes.subtree_root(leaf_index, 1).to_string());
     body["root_hash"] = json!(root.to_string());
-    Ok(Json(body))
+    Ok(body)
 }
 
 /// `GET /v1/contracts/{id}/proofs/consistency?first=M&second=N`: RFC 9162 PROOF that the tree
