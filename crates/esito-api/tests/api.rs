@@ -86,9 +86,9 @@ fn contract_fixture() -> Vec<Submission> {
             "2023-07-02T10:00:00+02:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id("ben-1"),
-                isee_band: IseeBand::A,
-                household_size: 1,
-                age_band: AgeBand::From80,
+                isee_band: Some(IseeBand::A),
+                household_size: Some(1),
+                age_band: Some(AgeBand::From80),
                 flags: vec![],
             },
         ),

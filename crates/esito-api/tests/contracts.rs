@@ -24,6 +24,7 @@ both_stores!(
     a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refused,
     both_example_contract_files_register_through_the_api,
     the_rate_card_from_its_file_settles_to_the_amounts_worked_out_by_hand,
+    a_beneficiary_needs_only_its_id_where_the_definitions_read_nothing_else,
 );
 
 /// Definitions declaring two outcomes, an indicator counting each, and the people employed.
@@ -532,6 +533,92 @@ async fn amend(fixture: &Fixture, contract: &str, body: Value) -> Answer {
         ),
     )
     .await
+}
+
+async fn a_beneficiary_needs_only_its_id_where_the_definitions_read_nothing_else(fixture: Fixture) {
+    let contract = "sportello";
+    let id = ContractId::parse(contract).expect("valid");
+    let answer = register(
+        &fixture,
+        &registration(contract, json!({"definitions": OUTCOME_DEFINITIONS})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    // The outcome definitions read no circumstance of a person: the pseudonym is enough.
+    accepted(
+        &fixture,
+        contract,
+        "register-beneficiary",
+        json!({"occurred_at": "2024-01-05T10:00:00+01:00", "beneficiary_id": "p-1"}),
+    )
+    .await;
+    let entries = fixture
+        .store
+        .entries(&id, 1, 1)
+        .await
+        .expect("the log reads");
+    let payload = &serde_json::from_str::<Value>(&entries[0].entry).expect("JSON")["payload"];
+    assert_eq!(
+        payload,
+        &json!({"flags": []}),
+        "nothing is written for what was left out"
+    );
+    // From 1 March the definitions also count people by age band: a registration from then on
+    // must give it, and is refused naming it, writing nothing; one before still need not.
+    let reading_age = format!(
+        "{OUTCOME_DEFINITIONS}\n[[indicator]]\nid = \"age_bands\"\narea = \"reach\"\nkind = \"distinct\"\n\
+         unit = \"bands\"\nlabel = {{ it = \"Fasce d'età\", en = \"Age bands\" }}\n\
+         events = [\"BeneficiaryRegistered\"]\nfield = \"age_band\"\n"
+    );
+    let amended = amend(
+        &fixture,
+        contract,
+        json!({"occurred_at": "2024-02-01T09:00:00+01:00", "effective_on": "2024-03-01",
+               "changes": [{"kind": "template", "definitions": reading_age}]}),
+    )
+    .await;
+    assert_eq!(amended.status, StatusCode::CREATED, "{}", amended.text);
+    let before = log_size(&fixture.store, &id).await;
+    let refused = command(
+        &fixture,
+        contract,
+        "register-beneficiary",
+        json!({"occurred_at": "2024-03-04T10:00:00+01:00", "beneficiary_id": "p-2",
+               "isee_band": "b", "household_size": 2}),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        refused.json["code"], "beneficiary_field_required",
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.json["field"], "age_band", "{}", refused.text);
+    assert_eq!(
+        log_size(&fixture.store, &id).await,
+        before,
+        "nothing written"
+    );
+    accepted(
+        &fixture,
+        contract,
+        "register-beneficiary",
+        json!({"occurred_at": "2024-03-04T10:00:00+01:00", "beneficiary_id": "p-2",
+               "age_band": "from35_to64"}),
+    )
+    .await;
+    accepted(
+        &fixture,
+        contract,
+        "register-beneficiary",
+        json!({"occurred_at": "2024-02-20T10:00:00+01:00", "beneficiary_id": "p-3"}),
+    )
+    .await;
 }
 
 async fn terms_that_do_not_fit_the_definitions_are_refused_naming_the_rule_and_field(

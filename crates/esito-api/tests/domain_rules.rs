@@ -34,9 +34,9 @@ fn contract_fixture() -> Vec<Submission> {
             "2023-12-01T09:00:00+01:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id(name),
-                isee_band: IseeBand::B,
-                household_size: 2,
-                age_band: AgeBand::From35To64,
+                isee_band: Some(IseeBand::B),
+                household_size: Some(2),
+                age_band: Some(AgeBand::From35To64),
                 flags: vec![],
             },
         )

@@ -38,9 +38,9 @@ fn contract() -> ContractId {
 fn beneficiary(id: &str) -> Command {
     Command::RegisterBeneficiary {
         beneficiary_id: StreamId::parse(id).expect("valid"),
-        isee_band: IseeBand::B,
-        household_size: 2,
-        age_band: AgeBand::From35To64,
+        isee_band: Some(IseeBand::B),
+        household_size: Some(2),
+        age_band: Some(AgeBand::From35To64),
         flags: vec![],
     }
 }

@@ -59,9 +59,9 @@ async fn fixture(fresh: Fresh) -> Fixture {
                 "2023-07-02T10:00:00+02:00",
                 Command::RegisterBeneficiary {
                     beneficiary_id: id("ben-1"),
-                    isee_band: IseeBand::A,
-                    household_size: 3,
-                    age_band: AgeBand::From80,
+                    isee_band: Some(IseeBand::A),
+                    household_size: Some(3),
+                    age_band: Some(AgeBand::From80),
                     flags: vec![VulnerabilityFlag::LargeFamily],
                 },
             ),

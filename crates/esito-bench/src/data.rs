@@ -103,9 +103,9 @@ fn setup() -> anyhow::Result<Vec<Submission>> {
             3,
             Command::RegisterBeneficiary {
                 beneficiary_id: id(&format!("ben-{beneficiary:05}"))?,
-                isee_band: BANDS[beneficiary % 4],
-                household_size: 1 + (beneficiary % 5) as u8,
-                age_band: AgeBand::From65To79,
+                isee_band: Some(BANDS[beneficiary % 4]),
+                household_size: Some(1 + (beneficiary % 5) as u8),
+                age_band: Some(AgeBand::From65To79),
                 flags: Vec::new(),
             },
         )?);

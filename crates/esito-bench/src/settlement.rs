@@ -130,9 +130,9 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
             on(day, 11),
             Command::RegisterBeneficiary {
                 beneficiary_id: id(&format!("hh-{household}")),
-                isee_band: IseeBand::A,
-                household_size: 2,
-                age_band: AgeBand::From35To64,
+                isee_band: Some(IseeBand::A),
+                household_size: Some(2),
+                age_band: Some(AgeBand::From35To64),
                 flags: Vec::new(),
             },
         ));

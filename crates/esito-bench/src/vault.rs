@@ -78,9 +78,9 @@ pub async fn measure(name: &str, url: &str, identities: u64) -> anyhow::Result<V
                 occurred_at: at,
                 command: Command::RegisterBeneficiary {
                     beneficiary_id: pseudonym(n),
-                    isee_band: IseeBand::ALL[(n % 4) as usize],
-                    household_size: 2,
-                    age_band: AgeBand::From65To79,
+                    isee_band: Some(IseeBand::ALL[(n % 4) as usize]),
+                    household_size: Some(2),
+                    age_band: Some(AgeBand::From65To79),
                     flags: vec![],
                 },
             })

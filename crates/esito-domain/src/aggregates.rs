@@ -336,7 +336,9 @@ pub fn decide(
                 evidence: evidence.clone(),
             })
         }
-        (command, StreamState::Beneficiary(state)) => beneficiary::decide(command, state)?,
+        (command, StreamState::Beneficiary(state)) => {
+            beneficiary::decide(command, at, state, context)?
+        }
         (command, StreamState::Placement(state)) => placement::decide(command, at, state, context)?,
         (command, StreamState::Path(state)) => path::decide(command, at, state, context)?,
         (command, StreamState::Settlement(state)) => {

@@ -69,11 +69,16 @@ pub enum Command {
         service_family: ServiceFamily,
         tariffs: BTreeMap<IseeBand, Money>,
     },
+    /// `isee_band`, `household_size` and `age_band` are required unless the contract's
+    /// definitions in force read none of them.
     RegisterBeneficiary {
         beneficiary_id: StreamId,
-        isee_band: IseeBand,
-        household_size: u8,
-        age_band: AgeBand,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        isee_band: Option<IseeBand>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        household_size: Option<u8>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        age_band: Option<AgeBand>,
         #[serde(default)]
         flags: Vec<VulnerabilityFlag>,
     },

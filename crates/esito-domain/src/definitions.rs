@@ -31,4 +31,6 @@ pub struct CheckedDefinitions {
     pub indicators: Vec<String>,
     /// The outcomes `OutcomeRecorded` may name, in file order.
     pub outcomes: Vec<String>,
+    /// The fields of a beneficiary's registration or update its indicators read.
+    pub beneficiary_fields: Vec<String>,
 }

@@ -53,6 +53,10 @@ pub enum DomainError {
     BeneficiaryAlreadyRegistered { beneficiary_id: StreamId },
     #[error("beneficiary {beneficiary_id} is not registered in this contract")]
     UnknownBeneficiary { beneficiary_id: StreamId },
+    #[error("{field} is required: the contract's indicator definitions read it")]
+    BeneficiaryFieldRequired { field: &'static str },
+    #[error("beneficiary {beneficiary_id} has no isee_band, which an order's tariff needs: record it with update-beneficiary first")]
+    BeneficiaryHasNoIseeBand { beneficiary_id: StreamId },
     #[error("household_size must be 1 to 20 (got {household_size})")]
     HouseholdSizeOutOfRange { household_size: u8 },
     #[error("order {order_id} is already placed")]
@@ -454,11 +458,13 @@ impl DomainError {
             | DomainError::UnitLetTwice { field, .. }
             | DomainError::TenancyBeforeUnitAvailable { field, .. }
             | DomainError::SettlementActMissing { field }
+            | DomainError::BeneficiaryFieldRequired { field }
             | DomainError::TariffBandsInvalid { field, .. } => Some(field),
             DomainError::ClientPaymentIsNotTheTariff { .. }
             | DomainError::ProviderPayIsNotTheFullTariff { .. }
             | DomainError::SolidarityCoverIsNotTheDifference { .. } => Some("amount"),
             DomainError::PaidProviderIsNotTheTokens { .. } => Some("provider_id"),
+            DomainError::BeneficiaryHasNoIseeBand { .. } => Some("beneficiary_id"),
             DomainError::DateOutsideContractTerm { .. } => Some("occurred_at"),
             DomainError::UnknownTemplate { .. }
             | DomainError::TemplateDiffersFromDefinitions { .. } => Some("template"),
@@ -505,6 +511,8 @@ impl DomainError {
             DomainError::TariffMissingForBand { .. } => "tariff_missing_for_band",
             DomainError::BeneficiaryAlreadyRegistered { .. } => "beneficiary_already_registered",
             DomainError::UnknownBeneficiary { .. } => "unknown_beneficiary",
+            DomainError::BeneficiaryFieldRequired { .. } => "beneficiary_field_required",
+            DomainError::BeneficiaryHasNoIseeBand { .. } => "beneficiary_has_no_isee_band",
             DomainError::HouseholdSizeOutOfRange { .. } => "household_size_out_of_range",
             DomainError::OrderAlreadyPlaced { .. } => "order_already_placed",
             DomainError::UnknownOrder { .. } => "unknown_order",

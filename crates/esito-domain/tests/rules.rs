@@ -167,9 +167,9 @@ fn an_order_at_a_price_other_than_the_bands_tariff_is_refused() {
         StreamRef::new(StreamType::Beneficiary, id("ben-1")),
         StreamState::Beneficiary(esito_domain::aggregates::BeneficiaryState::Registered(
             esito_domain::aggregates::Beneficiary::new(BeneficiaryRegistered {
-                isee_band: IseeBand::B,
-                household_size: 2,
-                age_band: AgeBand::From65To79,
+                isee_band: Some(IseeBand::B),
+                household_size: Some(2),
+                age_band: Some(AgeBand::From65To79),
                 flags: vec![],
             }),
         )),

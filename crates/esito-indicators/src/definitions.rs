@@ -202,6 +202,25 @@ pub enum DefinitionError {
 }
 
 impl Definitions {
+    /// The fields of `BeneficiaryRegistered` and `BeneficiaryUpdated` the indicators read:
+    /// what a registration may not leave out.
+    pub fn beneficiary_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self
+            .reads
+            .iter()
+            .filter(|reads| {
+                matches!(
+                    reads.event_type.as_str(),
+                    "BeneficiaryRegistered" | "BeneficiaryUpdated"
+                )
+            })
+            .flat_map(|reads| reads.fields.iter().cloned())
+            .collect();
+        fields.sort();
+        fields.dedup();
+        fields
+    }
+
     /// Parses and checks a definitions file.
     pub fn parse(text: &str) -> Result<Self, DefinitionError> {
         let file: DefinitionsFile =

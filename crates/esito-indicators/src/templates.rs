@@ -83,6 +83,7 @@ impl DefinitionsCatalog for Catalog {
                 .iter()
                 .map(|outcome| outcome.id.clone())
                 .collect(),
+            beneficiary_fields: definitions.beneficiary_fields(),
         };
         let definitions = from_text(text).map_err(|error| error.to_string())?;
         Ok(checked(definitions))

@@ -81,9 +81,9 @@ fn catalogue_and_tenancy() -> Vec<Submission> {
             "2023-07-02T10:00:00+02:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id("ben-1"),
-                isee_band: IseeBand::B,
-                household_size: 2,
-                age_band: AgeBand::From80,
+                isee_band: Some(IseeBand::B),
+                household_size: Some(2),
+                age_band: Some(AgeBand::From80),
                 flags: vec![VulnerabilityFlag::FrailElderly],
             },
         ),
@@ -715,9 +715,9 @@ async fn a_second_instance_never_decides_on_what_it_has_not_seen(fresh: Fresh) {
         "2023-07-20T10:00:00+02:00",
         Command::RegisterBeneficiary {
             beneficiary_id: id("ben-1"),
-            isee_band: IseeBand::A,
-            household_size: 1,
-            age_band: AgeBand::From18To34,
+            isee_band: Some(IseeBand::A),
+            household_size: Some(1),
+            age_band: Some(AgeBand::From18To34),
             flags: vec![],
         },
     );
@@ -899,9 +899,9 @@ fn projection_fixture() -> Vec<Submission> {
             "2023-07-02T10:00:00+02:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id(&format!("ben-{n}")),
-                isee_band: band,
-                household_size: 1,
-                age_band: AgeBand::From80,
+                isee_band: Some(band),
+                household_size: Some(1),
+                age_band: Some(AgeBand::From80),
                 flags: vec![],
             },
         ));
@@ -1554,9 +1554,9 @@ async fn values_as_of_positions_in_earlier_blocks_equal_those_of_the_log_prefix(
             "2023-07-02T10:00:00+02:00",
             Command::RegisterBeneficiary {
                 beneficiary_id: id(&format!("ben-{n}")),
-                isee_band: IseeBand::B,
-                household_size: 1,
-                age_band: AgeBand::From80,
+                isee_band: Some(IseeBand::B),
+                household_size: Some(1),
+                age_band: Some(AgeBand::From80),
                 flags: vec![],
             },
         ));

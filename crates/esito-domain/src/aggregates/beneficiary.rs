@@ -17,13 +17,13 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{does_not_fit, inconsistent, non_empty};
+use super::{does_not_fit, inconsistent, non_empty, DecisionContext};
 use crate::commands::Command;
 use crate::errors::DomainError;
 use crate::events::{
     BeneficiaryRegistered, BeneficiaryUpdated, Event, IdentityErased, NeedAssessed, ReferralMade,
 };
-use crate::values::StreamId;
+use crate::values::{OccurredAt, StreamId};
 
 /// Household sizes the domain accepts: 1 person to a very large family.
 const HOUSEHOLD_SIZE_RANGE: std::ops::RangeInclusive<u8> = 1..=20;
@@ -70,10 +70,10 @@ impl Beneficiary {
             .take_while(|update| update.effective_on <= date)
         {
             if let Some(band) = update.isee_band {
-                profile.isee_band = band;
+                profile.isee_band = Some(band);
             }
             if let Some(size) = update.household_size {
-                profile.household_size = size;
+                profile.household_size = Some(size);
             }
             if let Some(flags) = &update.flags {
                 profile.flags = flags.clone();
@@ -159,6 +159,39 @@ fn check_household_size(household_size: u8) -> Result<(), DomainError> {
     }
 }
 
+/// Circumstances left out of a registration must be ones the contract's definitions in force
+/// on `date` do not read (of `BeneficiaryRegistered` or `BeneficiaryUpdated`).
+fn check_unread(
+    missing: &[&'static str],
+    context: &DecisionContext,
+    date: NaiveDate,
+) -> Result<(), DomainError> {
+    let Some(first) = missing.first() else {
+        return Ok(());
+    };
+    let required = |field| DomainError::BeneficiaryFieldRequired { field };
+    let contract = context
+        .contract
+        .contract()
+        .ok_or(DomainError::ContractNotRegistered)?;
+    let catalog = context.definitions.ok_or(required(*first))?;
+    let (template, text) = contract.definitions_on(date);
+    let text = text
+        .or_else(|| catalog.template_text(template))
+        .ok_or(required(*first))?;
+    let read = catalog
+        .check(text)
+        .map_err(|_| required(*first))?
+        .beneficiary_fields;
+    match missing
+        .iter()
+        .find(|field| read.iter().any(|one| one == *field))
+    {
+        Some(field) => Err(required(field)),
+        None => Ok(()),
+    }
+}
+
 fn registered<'a>(
     beneficiary_id: &StreamId,
     state: &'a BeneficiaryState,
@@ -170,7 +203,12 @@ fn registered<'a>(
         })
 }
 
-pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Event, DomainError> {
+pub(super) fn decide(
+    command: &Command,
+    at: OccurredAt,
+    state: &BeneficiaryState,
+    context: &DecisionContext,
+) -> Result<Event, DomainError> {
     match command {
         Command::RegisterBeneficiary {
             beneficiary_id,
@@ -184,7 +222,18 @@ pub(super) fn decide(command: &Command, state: &BeneficiaryState) -> Result<Even
                     beneficiary_id: beneficiary_id.clone(),
                 });
             }
-            check_household_size(*household_size)?;
+            if let Some(size) = household_size {
+                check_household_size(*size)?;
+            }
+            let missing: Vec<&'static str> = [
+                ("isee_band", isee_band.is_none()),
+                ("household_size", household_size.is_none()),
+                ("age_band", age_band.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(field, missing)| missing.then_some(field))
+            .collect();
+            check_unread(&missing, context, at.local_date())?;
             let mut flags = flags.clone();
             flags.sort();
             flags.dedup();

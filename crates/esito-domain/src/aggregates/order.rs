@@ -368,7 +368,12 @@ pub(super) fn decide(
                 });
             }
             catalogue::check_not_suspended(context, &listed.provider_id, date)?;
-            let band = beneficiary.isee_band;
+            let band =
+                beneficiary
+                    .isee_band
+                    .ok_or_else(|| DomainError::BeneficiaryHasNoIseeBand {
+                        beneficiary_id: beneficiary_id.clone(),
+                    })?;
             let tariff = product
                 .tariffs_on(date)
                 .and_then(|tariffs| tariffs.get(&band).copied())

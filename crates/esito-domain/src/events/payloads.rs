@@ -82,9 +82,14 @@ pub struct ProductListed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeneficiaryRegistered {
-    pub isee_band: IseeBand,
-    pub household_size: u8,
-    pub age_band: AgeBand,
+    /// The circumstances below may be left out where the contract's definitions read none of
+    /// them (a rate card on outcomes needs only the pseudonym); absent, they are not written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isee_band: Option<IseeBand>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_size: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
     #[serde(default)]
     pub flags: Vec<VulnerabilityFlag>,
 }

@@ -130,9 +130,9 @@ pub fn reading(
 
 pub fn beneficiary_registration(band: IseeBand) -> BeneficiaryRegistered {
     BeneficiaryRegistered {
-        isee_band: band,
-        household_size: 3,
-        age_band: AgeBand::From35To64,
+        isee_band: Some(band),
+        household_size: Some(3),
+        age_band: Some(AgeBand::From35To64),
         flags: vec![VulnerabilityFlag::HousingEmergency],
     }
 }
