@@ -406,7 +406,17 @@ impl KeyCache {
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| unauthenticated("the Authorization header must be: Bearer KEY"))?;
-        let hash = key_hash(key.trim());
+        self.authenticate_hash(store, key_hash(key.trim())).await
+    }
+
+    /// The principal of the key with this SHA-256, as `authenticate` finds it: the screens'
+    /// sessions keep the hash of the key they were opened with, never the key.
+    pub async fn authenticate_hash(
+        &self,
+        store: &Store,
+        hash: [u8; 32],
+    ) -> Result<Principal, ApiError> {
+        let unauthenticated = |detail: &str| ApiError::new(ErrorCode::Unauthenticated, detail);
         let now = Utc::now();
         if let Some(known) = self
             .known

@@ -44,7 +44,7 @@ async fn report(
     Ok(report)
 }
 
-fn report_error(error: ReportError) -> ApiError {
+pub(crate) fn report_error(error: ReportError) -> ApiError {
     match error {
         ReportError::AsOfBeyondLog { .. } => {
             ApiError::new(ErrorCode::InvalidValue, format!("as_of: {error}")).with_field("as_of")

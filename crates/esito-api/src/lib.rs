@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod query;
 mod reads;
 mod ready;
+pub mod screens;
 pub mod settlements;
 pub mod tables;
 pub mod titles;

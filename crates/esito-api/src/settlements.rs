@@ -91,19 +91,27 @@ pub async fn calculate(
         .with_field(unknown.clone()));
     }
     let period = period(&text, "period")?;
-    if let Some(replay) = replayed_calculation(&state, &contract, event_id, period).await? {
+    calculate_as(&state, &principal, &contract, period, event_id).await
+}
+
+/// The calculation of `period` under `event_id` by `principal`, whose right to ask for it the
+/// caller has checked: what `calculate` does once it has read the request.
+pub(crate) async fn calculate_as(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    contract: &ContractId,
+    period: Period,
+    event_id: EventId,
+) -> Result<Response, ApiError> {
+    if let Some(replay) = replayed_calculation(state, contract, event_id, period).await? {
         return Ok(replay);
     }
-    let settled = state.store.settlement(&contract, period).await?;
+    let settled = state.store.settlement(contract, period).await?;
     // The settlement stream's rules first, so that a refused calculation signs no checkpoint
     // either; the append decides again against the head it writes at.
-    check_calculation(&state, &contract, &settled.command(None)).await?;
+    check_calculation(state, contract, &settled.command(None)).await?;
     let checkpoint = state
-        .sign_checkpoint_of(
-            &contract,
-            settled.document.as_of,
-            settled.document.root_hash,
-        )
+        .sign_checkpoint_of(contract, settled.document.as_of, settled.document.root_hash)
         .await?
         .map(|checkpoint| SettlementCheckpoint {
             timestamp: checkpoint.timestamp,
@@ -117,20 +125,16 @@ pub async fn calculate(
     };
     let outcomes = state
         .store
-        .append(
-            &contract,
-            &principal.name,
-            std::slice::from_ref(&submission),
-        )
+        .append(contract, &principal.name, std::slice::from_ref(&submission))
         .await;
     // A retry that raced this one recorded its own calculation under the same id first.
     if let Err(AppendError::EventIdReused { .. }) = &outcomes {
-        if let Some(replay) = replayed_calculation(&state, &contract, event_id, period).await? {
+        if let Some(replay) = replayed_calculation(state, contract, event_id, period).await? {
             return Ok(replay);
         }
     }
     state.metrics.appended(outcomes)?;
-    let view = view_of(&state, &contract, &period.to_string()).await?;
+    let view = view_of(state, contract, &period.to_string()).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -193,7 +197,7 @@ async fn check_calculation(
 }
 
 /// The settlement stream's entries, parsed, and its state.
-async fn settlements(
+pub(crate) async fn settlements(
     state: &AppState,
     contract: &ContractId,
 ) -> Result<(Vec<(StoredEntry, esito_log::Entry)>, SettlementState), ApiError> {
@@ -214,7 +218,7 @@ async fn settlements(
     Ok((entries, settlements))
 }
 
-fn document_of(settlement: &PeriodSettlement) -> Result<SettlementDocument, ApiError> {
+pub(crate) fn document_of(settlement: &PeriodSettlement) -> Result<SettlementDocument, ApiError> {
     serde_json::from_value(settlement.calculated.document.clone()).map_err(|error| {
         ApiError::from(esito_store::StoreError::Corrupt {
             position: settlement.calculated.as_of,
@@ -237,7 +241,7 @@ fn unknown_settlement(contract: &ContractId, period: &str) -> ApiError {
 /// whole, so that its signature can be checked), its events, and the document, whose fields
 /// keep their order (as `esito settle --offline` prints them).
 #[derive(Serialize)]
-struct SettlementView {
+pub(crate) struct SettlementView {
     contract_id: ContractId,
     period: String,
     status: &'static str,
@@ -257,7 +261,7 @@ struct SettlementView {
     document: SettlementDocument,
 }
 
-async fn view_of(
+pub(crate) async fn view_of(
     state: &AppState,
     contract: &ContractId,
     period: &str,
@@ -447,7 +451,7 @@ async fn table_of(
 }
 
 /// The steps after the calculation, each one role's and one command's.
-const STEPS: [(&str, &str); 4] = [
+pub(crate) const STEPS: [(&str, &str); 4] = [
     ("validate", VALIDATE_SETTLEMENT),
     ("approve", APPROVE_SETTLEMENT),
     ("pay", RECORD_SETTLEMENT_PAYMENT),
@@ -470,15 +474,32 @@ pub async fn step(
     params.only(&[])?;
     let principal = state.keys.authenticate(&state.store, &headers).await?;
     let contract = contract_id(&contract)?;
+    let fields = body::object(&body_bytes(body)?)?;
+    step_as(
+        &state, &principal, &contract, &period, &step, fields, &headers,
+    )
+    .await
+}
+
+/// A step of `period` taken by `principal` with the body's `fields`: what `step` does once it
+/// has read the request (the key's right to the step is checked here).
+pub(crate) async fn step_as(
+    state: &AppState,
+    principal: &crate::auth::Principal,
+    contract: &ContractId,
+    period: &str,
+    step: &str,
+    mut fields: serde_json::Map<String, Value>,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let Some((_, name)) = STEPS.iter().find(|(path, _)| *path == step) else {
         return Err(ApiError::new(
             ErrorCode::UnknownCommand,
             format!("a settlement is validated, approved, paid or withdrawn, not `{step}`"),
         ));
     };
-    principal.check(&contract, Action::Command(name))?;
-    state.require_contract(&contract).await?;
-    let mut fields = body::object(&body_bytes(body)?)?;
+    principal.check(contract, Action::Command(name))?;
+    state.require_contract(contract).await?;
     for reserved in ["period", "type"] {
         if fields.contains_key(reserved) {
             return Err(ApiError::new(
@@ -489,15 +510,15 @@ pub async fn step(
         }
     }
     fields.insert("period".to_owned(), json!(period));
-    let derived = derived_event_id(&headers, &principal, &contract, name)?;
+    let derived = derived_event_id(headers, principal, contract, name)?;
     let event_id = idempotency::event_id(&mut fields, "", derived)?;
     if !fields.contains_key("occurred_at") {
-        let occurred_at = match state.store.entry_by_event_id(&contract, event_id).await? {
+        let occurred_at = match state.store.entry_by_event_id(contract, event_id).await? {
             Some(stored) => json!(history::recorded(&stored)?.0.occurred_at),
             None => json!(now()),
         };
         fields.insert("occurred_at".to_owned(), occurred_at);
     }
     let submission = submission(fields, name, "", Some(event_id))?;
-    append_one(&state, &contract, &principal, submission).await
+    append_one(state, contract, principal, submission).await
 }

@@ -31,7 +31,9 @@ pub async fn serve(
     let vault = crate::vault_key::open(vault_key, &store).await?;
     let state = esito_api::AppState::serving(store, Some(key), vault);
     tracing::info!(key_id, "checkpoints are signed");
-    let app = esito_api::router(state.clone());
+    // The people's screens beside the API, over the same state: the same keys, the same table
+    // of permissions, the same reads.
+    let app = esito_api::router(state.clone()).merge(esito_web::router(state.clone()));
     let projecting = state.clone();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(PROJECT_INTERVAL);
