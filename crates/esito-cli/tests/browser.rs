@@ -5,8 +5,10 @@
 
 mod browser_harness;
 
-use browser_harness::{chromium_or_skip, Driver, Service, CONTRACT};
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use browser_harness::{api_figure, chromium_or_skip, figure_of, Driver, Service, CONTRACT};
+use serde_json::{json, Value};
 
 #[test]
 fn the_harness_reads_a_settlement_page_and_catches_a_broken_page() {
@@ -75,4 +77,206 @@ fn the_harness_reads_a_settlement_page_and_catches_a_broken_page() {
         faults.iter().any(|fault| fault.contains("no-such-image")),
         "an image not found is a fault: {faults:?}"
     );
+}
+
+/// The payer's, the funder's, the evaluator's and the operator's screens, each page checked and
+/// captured, every figure compared with the API's.
+#[test]
+fn each_role_opens_its_screens_and_sees_the_apis_figures() {
+    let Some(chromium) = chromium_or_skip("browser") else {
+        return;
+    };
+    let service = Service::start();
+    let driver = Driver::launch(&chromium, &service.url);
+    let admin = service.key("admin").to_owned();
+    let payer = service.key("payer").to_owned();
+
+    // The payer signs in, reads the dashboard and asks for the first settlement. Italian, as a
+    // municipal officer reads it (the choice is remembered).
+    driver.open("/?lang=it");
+    driver.check_and_capture("signin");
+    driver.sign_in(&payer);
+    driver.check_and_capture("contracts");
+    driver.open(&format!("/contracts/{CONTRACT}"));
+    driver.check_and_capture("dashboard");
+    dashboard_figures_are_the_apis(&driver, &admin);
+    for (period, event_id) in [("2023-Q3", "5e0c1d6a-3b43-4f51-9d8c-0a1b2c3d4e01")] {
+        let (status, body) = driver.post_json(
+            &payer,
+            &format!("/v1/contracts/{CONTRACT}/settlements"),
+            &json!({"period": period, "event_id": event_id}),
+        );
+        assert_eq!(status, 201, "the calculation of {period}: {body}");
+    }
+    driver.sign_out();
+    driver.check_and_capture("signed-out");
+
+    // The funder reads its account: each figure is the settlements' documents'.
+    driver.sign_in(service.key("funder"));
+    driver.open(&format!("/contracts/{CONTRACT}/funder"));
+    driver.check_and_capture("funder");
+    funder_figures_are_the_apis(&driver, &admin);
+    driver.sign_out();
+
+    // The evaluator reads the checkpoint and downloads the export, the API's bytes.
+    driver.sign_in(service.key("evaluator"));
+    driver.open(&format!("/contracts/{CONTRACT}/audit"));
+    driver.check_and_capture("audit");
+    let text = driver.text();
+    let latest = driver.api(
+        &admin,
+        &format!("/v1/contracts/{CONTRACT}/checkpoints/latest"),
+    );
+    let root = latest["root_hash"].as_str().expect("a tree head");
+    assert!(
+        text.contains(root),
+        "the audit page shows the latest checkpoint's tree head {root}"
+    );
+    for command in [
+        "esito verify",
+        "esito indicators --offline",
+        "esito settle --offline",
+    ] {
+        assert!(text.contains(command), "the audit page gives `{command}`");
+    }
+    let (status, content_type, downloaded) =
+        driver.fetch(&format!("/contracts/{CONTRACT}/audit/export"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/x-ndjson");
+    let authorization = format!("Bearer {admin}");
+    let (_, _, exported) = driver.fetch(
+        &format!("/v1/contracts/{CONTRACT}/export"),
+        &[("Authorization", &authorization)],
+    );
+    assert!(downloaded.lines().count() > 900, "the whole log");
+    assert_eq!(downloaded, exported, "the page's export is the API's");
+    driver.sign_out();
+
+    // The operator records an access: refused without its id, the error beside the field and
+    // what was typed kept; then sent twice, one event.
+    driver.sign_in(service.key("operator"));
+    driver.open(&format!("/contracts/{CONTRACT}/record"));
+    driver.check_and_capture("record");
+    let record_path = format!("/contracts/{CONTRACT}/record/access");
+    driver.expect_status(&record_path, 422);
+    driver.set_value("#access-occurred_at", "2024-03-05T10:30");
+    driver.set_value("#access-channel", "phone");
+    driver.set_value("#access-outcome-kind", "referred");
+    driver.fill("#access-outcome-service", "Sportello casa");
+    driver.click("#form-access button[type=submit]");
+    assert!(
+        driver.tab().find_element("#access-access_id-error").is_ok(),
+        "the error is beside the access id: {} {}",
+        driver.path(),
+        driver.text()
+    );
+    let kept = driver.eval("document.querySelector('#access-outcome-service').value");
+    assert_eq!(kept, json!("Sportello casa"), "what was typed is kept");
+    driver.check_and_capture("record-refused");
+
+    let access_id = "acc-browser-1";
+    driver.fill("#access-access_id", access_id);
+    // The first of two sends of the same form, as a double click would make it.
+    let first = driver.eval(
+        "(() => { const form = document.querySelector('#form-access form'); \
+           return fetch(form.action, {method: 'POST', body: new URLSearchParams(new FormData(form)), \
+             credentials: 'same-origin', redirect: 'manual'}).then(r => r.type); })()",
+    );
+    assert_eq!(
+        first,
+        json!("opaqueredirect"),
+        "the first send is recorded (303)"
+    );
+    driver.click("#form-access button[type=submit]");
+    assert!(
+        driver.path().contains("replayed="),
+        "the second send is answered as a replay: {}",
+        driver.path()
+    );
+    driver.check_and_capture("record-replayed");
+    let stream = driver.api(
+        &admin,
+        &format!("/v1/contracts/{CONTRACT}/streams/access/{access_id}"),
+    );
+    let entries = stream["entries"].as_array().expect("the stream's entries");
+    assert_eq!(entries.len(), 1, "one event for two sends: {stream}");
+    driver.sign_out();
+}
+
+/// Every value of the dashboard's tables is the API's indicator value of its period, as the
+/// page rounds it.
+fn dashboard_figures_are_the_apis(driver: &Driver, key: &str) {
+    let cells = driver.cells(
+        "td.figure[data-indicator]",
+        &["data-indicator", "data-period"],
+    );
+    assert!(
+        cells.len() > 20,
+        "the dashboard shows its values: {}",
+        cells.len()
+    );
+    let mut reports: BTreeMap<String, Value> = BTreeMap::new();
+    let mut compared = 0;
+    let italian = driver.italian();
+    for (names, shown) in cells {
+        let (indicator, period) = (&names[0], &names[1]);
+        let report = reports.entry(period.clone()).or_insert_with(|| {
+            driver.api(
+                key,
+                &format!("/v1/contracts/{CONTRACT}/indicators?period={period}"),
+            )
+        });
+        let value = report["indicators"]
+            .as_array()
+            .and_then(|all| all.iter().find(|item| item["id"] == json!(indicator)))
+            .map(|item| item["value"].clone())
+            .unwrap_or(Value::Null);
+        match figure_of(&shown, italian) {
+            None => assert!(
+                value.is_null(),
+                "{indicator} {period}: the page shows {shown}, the API {value}"
+            ),
+            Some((figure, decimals)) => {
+                assert_eq!(
+                    Some(figure),
+                    api_figure(&value, decimals),
+                    "{indicator} {period}: the page shows {shown}, the API {value}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 10, "figures compared: {compared}");
+}
+
+/// Every figure of the funder's statement is its settlement document's.
+fn funder_figures_are_the_apis(driver: &Driver, key: &str) {
+    let cells = driver.cells("tr[data-period] td[data-figure]", &["data-figure"]);
+    let periods = driver.cells("tr[data-period]", &["data-period"]);
+    assert_eq!(periods.len(), 1, "one row per settled period");
+    let per_row = cells.len() / periods.len();
+    let italian = driver.italian();
+    for (row, (names, _)) in periods.iter().enumerate() {
+        let period = &names[0];
+        let settlement = driver.api(
+            key,
+            &format!("/v1/contracts/{CONTRACT}/settlements/{period}"),
+        );
+        let funder = &settlement["document"]["funder"];
+        for (names, shown) in &cells[row * per_row..(row + 1) * per_row] {
+            let figure = &names[0];
+            let expected = match figure.as_str() {
+                "accrued_in_period" => funder["accrual"]["amount"].clone(),
+                "achievement_index" => funder["achievement"]["index"].clone(),
+                "annual_rate" => funder["achievement"]["annual_rate"].clone(),
+                other => funder["statement"][other].clone(),
+            };
+            let (value, decimals) = figure_of(shown, italian).expect("a figure");
+            assert_eq!(
+                Some(value),
+                api_figure(&expected, decimals),
+                "{period} {figure}: the page shows {shown}, the document {expected}"
+            );
+        }
+    }
 }

@@ -209,6 +209,13 @@ impl Driver {
         let browser = Browser::new(options).expect("Chromium starts");
         let tab = browser.new_tab().expect("a tab");
         tab.set_default_timeout(PAGE_TIMEOUT);
+        // A municipal officer's browser: Italian first, as the screens are.
+        tab.set_user_agent(
+            "Mozilla/5.0 (X11; Linux x86_64) Chromium (esito browser tests)",
+            Some("it-IT,it;q=0.9"),
+            None,
+        )
+        .expect("the browser's languages");
         let faults = Arc::new(Mutex::new(Faults::default()));
         let expected = Arc::new(Mutex::new(BTreeMap::<String, u16>::new()));
         tab.enable_log().expect("the log domain");
@@ -343,9 +350,10 @@ impl Driver {
         self.tab.type_str(text).expect("typed");
     }
 
-    /// Sets a `<select>`'s value (what a keyboard choice does) and fires its change event.
-    pub fn select(&self, selector: &str, value: &str) {
-        let element = self.tab.wait_for_element(selector).expect("the select");
+    /// Sets a field's value (a `<select>`'s choice, a date picker's value) and fires its
+    /// change event.
+    pub fn set_value(&self, selector: &str, value: &str) {
+        let element = self.tab.wait_for_element(selector).expect("the field");
         element
             .call_js_fn(
                 "function(v) { this.value = v; this.dispatchEvent(new Event('change')); }",
@@ -355,14 +363,92 @@ impl Driver {
             .expect("selected");
     }
 
-    /// Clicks the element and, when it navigates, waits for the new page.
+    /// Clicks the element, which must lead to a new page, and waits until that page has loaded.
     pub fn click(&self, selector: &str) {
-        self.tab
+        let element = self
+            .tab
             .wait_for_element(selector)
-            .expect("the element to click")
-            .click()
-            .expect("clicked");
-        self.tab.wait_until_navigated().expect("loads");
+            .expect("the element to click");
+        self.tab
+            .evaluate("window.esitoPageBefore = true", false)
+            .expect("the page marked");
+        element.click().expect("clicked");
+        let deadline = Instant::now() + PAGE_TIMEOUT;
+        loop {
+            // While the page changes the evaluation may fail: the old page has gone.
+            let loaded = self
+                .tab
+                .evaluate(
+                    "window.esitoPageBefore === undefined && document.readyState === 'complete'",
+                    false,
+                )
+                .ok()
+                .and_then(|result| result.value)
+                .and_then(|value| value.as_bool())
+                .unwrap_or(false);
+            if loaded {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {selector} led to no new page"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Signs in at `/` with `key` through the sign-in form; the contract list follows.
+    pub fn sign_in(&self, key: &str) {
+        self.open("/");
+        self.fill("#key", key);
+        self.click("form.signin button[type=submit]");
+        assert_eq!(
+            self.path(),
+            "/contracts",
+            "signing in leads to the contract list"
+        );
+    }
+
+    /// Signs out with the header's button; the sign-in page follows.
+    pub fn sign_out(&self) {
+        self.click("form[action='/session/end'] button[type=submit]");
+        assert!(
+            self.path().starts_with("/?") || self.path() == "/",
+            "signing out leads to the sign-in page, not {}",
+            self.path()
+        );
+    }
+
+    /// The text of every element `selector` finds, hidden ones too (a table folded in a
+    /// `<details>`), with the values of the attributes `data` names.
+    pub fn cells(&self, selector: &str, data: &[&str]) -> Vec<(Vec<String>, String)> {
+        let attributes = serde_json::to_string(data).expect("names");
+        let found = self.eval(&format!(
+            "Array.from(document.querySelectorAll({selector})).map(e => \
+               [{attributes}.map(a => e.getAttribute(a) || ''), e.textContent.trim()])",
+            selector = Value::String(selector.to_owned()),
+        ));
+        found
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|cell| {
+                let names = cell[0]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|value| value.as_str().unwrap_or_default().to_owned())
+                    .collect();
+                (names, cell[1].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    }
+
+    /// Whether the page is in Italian (`<html lang="it">`).
+    pub fn italian(&self) -> bool {
+        self.eval("document.documentElement.lang") == Value::String("it".to_owned())
     }
 
     /// The page's visible text.
@@ -468,7 +554,8 @@ impl Driver {
             self.path()
         );
         let links = self.eval(
-            "Array.from(document.querySelectorAll('a[href]')).map(a => a.href)\
+            "Array.from(document.querySelectorAll('a[href]'))\
+               .filter(a => !a.getAttribute('href').startsWith('#')).map(a => a.href)\
                .filter(h => h.startsWith(location.origin))",
         );
         let mut broken = Vec::new();
@@ -559,4 +646,44 @@ pub fn screenshots() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     target.join("screenshots")
+}
+
+/// A figure as a page writes it (`11.764,00 €`, `€11,764.00`, `83,3%`, `1.234`), read back:
+/// its value and how many decimals it shows; `None` for `n.d.`/`n/a` or no number.
+pub fn figure_of(text: &str, italian: bool) -> Option<(rust_decimal::Decimal, u32)> {
+    let percent = text.contains('%');
+    let kept: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '.' || *c == '-' || *c == '\u{2212}')
+        .map(|c| if c == '\u{2212}' { '-' } else { c })
+        .collect();
+    let plain = if italian {
+        kept.replace('.', "").replace(',', ".")
+    } else {
+        kept.replace(',', "")
+    };
+    if plain.is_empty() || plain == "-" {
+        return None;
+    }
+    let value: rust_decimal::Decimal = plain.parse().ok()?;
+    let decimals = plain.split_once('.').map_or(0, |(_, d)| d.len() as u32);
+    if percent {
+        Some((value / rust_decimal::Decimal::ONE_HUNDRED, decimals + 2))
+    } else {
+        Some((value, decimals))
+    }
+}
+
+/// The API's figure (a JSON number or a decimal string) rounded as a page shows it.
+pub fn api_figure(value: &Value, decimals: u32) -> Option<rust_decimal::Decimal> {
+    let text = match value {
+        Value::Number(number) => number.to_string(),
+        Value::String(text) => text.clone(),
+        _ => return None,
+    };
+    let value: rust_decimal::Decimal = text.parse().ok()?;
+    Some(value.round_dp_with_strategy(
+        decimals,
+        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+    ))
 }

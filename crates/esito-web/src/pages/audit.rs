@@ -69,13 +69,22 @@ pub async fn page(
         .iter()
         .max_by(|a, b| (a.size, &a.timestamp).cmp(&(b.size, &b.timestamp)));
     let public_keys: Vec<String> = keys.iter().map(|key| key.public_key.clone()).collect();
-    let periods = contract.registered.term_periods();
-    let period = periods
+    // The commands' example period: the latest settlement standing, else the term's first.
+    let settled = screens::settlements(&web.api, &id)
+        .await
+        .map_err(api_error)?;
+    let period = settled
         .iter()
         .rev()
-        .find(|period| period.end_on() <= chrono::Utc::now().date_naive())
-        .or(periods.first())
-        .map(ToString::to_string)
+        .find(|view| view["status"] != "withdrawn")
+        .and_then(|view| view["period"].as_str().map(str::to_owned))
+        .or_else(|| {
+            contract
+                .registered
+                .term_periods()
+                .first()
+                .map(ToString::to_string)
+        })
         .unwrap_or_default();
     let title = lang.t("audit.title");
     let path = format!("/contracts/{id}/audit");
@@ -94,7 +103,7 @@ pub async fn page(
             h2 { (lang.t("audit.checkpoint")) }
             @match latest {
                 Some(checkpoint) => {
-                    dl.checkpoint {
+                    dl.parties.checkpoint {
                         dt { (lang.t("audit.size")) } dd data-figure="size" { (checkpoint.size) }
                         dt { (lang.t("audit.root_hash")) } dd { code { (checkpoint.root_hash) } }
                         dt { (lang.t("audit.timestamp")) } dd { (format::instant(&checkpoint.timestamp, lang)) }

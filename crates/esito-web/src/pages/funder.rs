@@ -150,8 +150,15 @@ fn chart_of(
     }
 }
 
+/// An axis value in whole units of the currency (`37.500 €`): short enough for the axis.
+fn whole_money(value: Decimal, currency: &str, lang: Lang) -> String {
+    let whole = format::money(value.round(), currency, lang);
+    let point = if lang == Lang::It { ",00" } else { ".00" };
+    whole.replacen(point, "", 1)
+}
+
 fn body(account: &FunderAccount, periods: &[String], currency: &str, lang: Lang) -> Markup {
-    let in_money = |value: Decimal| format::money(value, currency, lang);
+    let in_money = |value: Decimal| whole_money(value, currency, lang);
     html! {
         section.charts {
             h2 { (lang.t("funder.over_term")) }

@@ -452,11 +452,13 @@ pub async fn page(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (viewer, id) = open(&web, &headers, &contract_text, lang).await?;
-    let notice = query.ok().and_then(|Query(query)| match (query.recorded, query.replayed) {
-        (Some(position), _) => Some(format!("{} {position}.", lang.t("record.recorded"))),
-        (_, Some(position)) => Some(format!("{} {position}.", lang.t("record.replayed"))),
-        _ => None,
-    });
+    let notice = query
+        .ok()
+        .and_then(|Query(query)| match (query.recorded, query.replayed) {
+            (Some(position), _) => Some(format!("{} {position}.", lang.t("record.recorded"))),
+            (_, Some(position)) => Some(format!("{} {position}.", lang.t("record.replayed"))),
+            _ => None,
+        });
     render(&web, &viewer, &id, lang, StatusCode::OK, None, notice).await
 }
 
