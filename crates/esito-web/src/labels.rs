@@ -210,6 +210,15 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("document.back", "Torna alle liquidazioni", "Back to the settlements"),
     ("document.page", "Pagina", "Page"),
     ("document.of", "di", "of"),
+    ("document.yes", "sì", "yes"),
+    // What each kind of line computes, in words.
+    ("line.rate_card", "Tariffa unitaria: il valore dell'indicatore moltiplicato per l'importo unitario", "Rate card: the indicator's value times the rate per unit"),
+    ("line.target", "Valore obiettivo: l'importo in proporzione al valore raggiunto rispetto al valore obiettivo, nulla sotto la soglia minima", "Target: the amount in proportion to the value reached against the target, nothing below the threshold"),
+    ("line.savings_share", "Premio di risultato: la quota stabilita dei risparmi", "Result premium: the agreed share of the savings"),
+    ("line.milestone", "Pagamento alla consegna del prodotto della fase", "Milestone: payment on the phase's deliverable"),
+    ("line.period_cap", "Massimale di periodo: le voci ridotte al massimale", "Period cap: the lines reduced to the cap"),
+    ("line.restatement", "Conguaglio: la differenza che un evento tardivo porta a un periodo precedente", "Restatement: the change a late event makes to an earlier period"),
+    ("line.contract_cap", "Massimale contrattuale: ridotto a quanto resta dell'impegno di spesa", "Contract cap: reduced to what is left of the commitment"),
     // The funder's page.
     ("funder.title", "Il soggetto finanziatore", "The funder"),
     ("funder.intro", "Le cifre del soggetto finanziatore, tratte dalle liquidazioni calcolate, per", "The funder's figures, taken from the settlements calculated, for"),

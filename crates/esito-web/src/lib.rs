@@ -7,13 +7,17 @@
 
 pub mod chart;
 pub mod contracts;
+pub mod document;
 pub mod explain;
 pub mod format;
 pub mod labels;
 pub mod lang;
+pub mod lifecycle;
 pub mod page;
 pub mod pages;
+pub mod pdf;
 pub mod session;
+pub mod settlements;
 pub mod signin;
 
 use std::sync::Arc;
@@ -59,6 +63,18 @@ pub fn router_with(web: Arc<Web>) -> Router {
         .route(
             "/contracts/{contract}/indicators/{indicator}/{period}",
             get(explain::page),
+        )
+        .route(
+            "/contracts/{contract}/settlements",
+            get(settlements::list).post(settlements::calculate),
+        )
+        .route(
+            "/contracts/{contract}/settlements/{period}",
+            get(settlements::page),
+        )
+        .route(
+            "/contracts/{contract}/settlements/{period}/{step}",
+            post(settlements::step),
         )
         // The funder's, the evaluator's and the operator's pages (`pages/`), and the icon
         // browsers ask for.

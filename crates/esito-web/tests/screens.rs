@@ -7,7 +7,9 @@ use esito_api::auth::Role;
 use esito_testkit::both_stores;
 
 mod fixture;
-use fixture::{app, key, App, CONTRACT, FAMILY_NAME, FISCAL_CODE, GIVEN_NAME, PHONE, TITLE};
+use fixture::{
+    app, key, App, CONTRACT, FAMILY_NAME, FISCAL_CODE, GIVEN_NAME, PHONE, SETTLED, TITLE,
+};
 
 both_stores!(
     fixture = app;
@@ -18,6 +20,11 @@ both_stores!(
     no_page_shows_a_persons_identity,
     the_dashboard_shows_the_apis_figures,
     pages_speak_italian_by_default_and_english_on_request,
+    each_role_sees_only_the_buttons_its_key_may_use,
+    a_settlement_goes_through_its_steps_by_the_forms,
+    a_form_without_its_csrf_token_or_its_right_writes_nothing,
+    a_form_sent_twice_records_once,
+    the_settlement_page_and_its_pdf_show_the_apis_figures,
 );
 
 async fn a_wrong_key_gets_the_sign_in_page_again_and_no_cookie(app: App) {
@@ -138,6 +145,15 @@ fn pages() -> Vec<(String, &'static [Role])> {
             format!("/contracts/{CONTRACT}/indicators/centre_accesses/2023-Q3"),
             readers,
         ),
+        (format!("/contracts/{CONTRACT}/settlements"), readers),
+        (
+            format!("/contracts/{CONTRACT}/settlements/{SETTLED}"),
+            readers,
+        ),
+        (
+            format!("/contracts/{CONTRACT}/settlements/{SETTLED}.pdf"),
+            readers,
+        ),
     ]
 }
 
@@ -154,7 +170,12 @@ async fn every_page_answers_each_role_as_the_permission_table_says(app: App) {
                     role.as_str(),
                     page.text
                 );
-                assert!(page.text.contains("<main"), "{path}");
+                if path.ends_with(".pdf") {
+                    assert_eq!(page.headers["content-type"], "application/pdf");
+                    assert!(page.bytes.starts_with(b"%PDF-"));
+                } else {
+                    assert!(page.text.contains("<main"), "{path}");
+                }
             } else {
                 assert_eq!(
                     page.status,
@@ -286,6 +307,31 @@ async fn the_dashboard_shows_the_apis_figures(app: App) {
             Some("5")
         );
         assert!(page.text.contains("<svg"), "a chart");
+        // Cuneo's definitions declare four themes: the grid is 4 themes × 4 areas.
+        let grid = &page.text[page.text.find("<table class=\"grid\"").expect("the grid")..];
+        let grid = &grid[..grid.find("</table>").expect("its end")];
+        assert_eq!(grid.matches("<th scope=\"row\"").count(), 4);
+        assert_eq!(grid.matches("<th scope=\"col\"").count(), 4);
+        // The target rule's target, beside its indicator and on its chart.
+        let section = &page.text[page
+            .text
+            .find("id=\"indicator-centre_users\"")
+            .expect("the section")..];
+        let section = &section[..section.find("</section>").expect("its end")];
+        assert!(
+            section.contains(&format!("class=\"target\">{}</strong>", fixture::TARGET)),
+            "{section}"
+        );
+        assert!(section.contains("<line class=\"target\""));
+        let other = &page.text[page
+            .text
+            .find("id=\"indicator-centre_accesses\"")
+            .expect("the section")..];
+        let other = &other[..other.find("</section>").expect("its end")];
+        assert!(
+            !other.contains("class=\"target\""),
+            "no target where the terms set none"
+        );
     }
     let explanation = app
         .get(
@@ -341,4 +387,344 @@ async fn pages_speak_italian_by_default_and_english_on_request(app: App) {
         .expect("a request");
     let page = app.send(request).await;
     assert!(page.text.contains("<html lang=\"en\"") && page.text.contains("Access key"));
+}
+
+/// The steps a role's key may take, by the permission table.
+fn may_take(role: Role, step: &str) -> bool {
+    esito_api::screens::step_command(step)
+        .is_some_and(|command| role.may(esito_api::auth::Action::Command(command)))
+}
+
+async fn each_role_sees_only_the_buttons_its_key_may_use(app: App) {
+    let document = format!("/contracts/{CONTRACT}/settlements/{SETTLED}");
+    let list = format!("/contracts/{CONTRACT}/settlements");
+    for role in Role::ALL {
+        let session = app.sign_in(role).await;
+        let page = app.get(Some(&session), &document).await;
+        let buttons = page.buttons();
+        for button in &buttons {
+            assert!(
+                may_take(role, button),
+                "{} is shown {button}",
+                role.as_str()
+            );
+        }
+        // A calculated settlement: the evaluator validates it, the payer may withdraw it.
+        let expected: &[&str] = match role {
+            Role::Evaluator => &["validate"],
+            Role::Payer => &["withdraw"],
+            _ => &[],
+        };
+        assert_eq!(buttons, expected, "{}", role.as_str());
+        let may_calculate = role.may(esito_api::auth::Action::CalculateSettlement);
+        for path in [&document, &list] {
+            let page = app.get(Some(&session), path).await;
+            let calculate = page.form("settlements").is_some();
+            assert_eq!(
+                calculate,
+                may_calculate && page.status == StatusCode::OK,
+                "{} {path}",
+                role.as_str()
+            );
+        }
+    }
+}
+
+/// Sends the form of `step` on the settlement's page as `role`, the reader's fields given.
+async fn take_step(app: &App, role: Role, step: &str, filled: &[(&str, &str)]) -> fixture::Answer {
+    let session = app.sign_in(role).await;
+    let document = format!("/contracts/{CONTRACT}/settlements/{SETTLED}");
+    let page = app.get(Some(&session), &document).await;
+    let mut fields = page
+        .form(step)
+        .unwrap_or_else(|| panic!("no {step} form: {}", page.text));
+    for (name, value) in filled {
+        for field in fields.iter_mut().filter(|(n, _)| n == name) {
+            field.1 = (*value).to_owned();
+        }
+    }
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    app.post(Some(&session), &format!("{document}/{step}"), &fields)
+        .await
+}
+
+async fn status_of(app: &App) -> String {
+    app.api(
+        "GET",
+        &format!("/v1/contracts/{CONTRACT}/settlements/{SETTLED}"),
+        Role::Payer,
+        None,
+    )
+    .await
+    .json()["status"]
+        .as_str()
+        .expect("a status")
+        .to_owned()
+}
+
+async fn a_settlement_goes_through_its_steps_by_the_forms(app: App) {
+    let validated = take_step(
+        &app,
+        Role::Evaluator,
+        "validate",
+        &[("note", "Cifre verificate")],
+    )
+    .await;
+    assert_eq!(
+        validated.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        validated.text
+    );
+    assert_eq!(
+        validated.location(),
+        Some(format!("/contracts/{CONTRACT}/settlements/{SETTLED}").as_str())
+    );
+    assert_eq!(status_of(&app).await, "validated");
+    let approved = take_step(&app, Role::Payer, "approve", &[]).await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.text);
+    assert_eq!(status_of(&app).await, "approved");
+    let paid = take_step(
+        &app,
+        Role::Payer,
+        "pay",
+        &[("paid_on", "2023-10-20"), ("reference", "Mandato n. 1234")],
+    )
+    .await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.text);
+    assert_eq!(status_of(&app).await, "paid");
+    let session = app.sign_in(Role::Funder).await;
+    let page = app
+        .get(
+            Some(&session),
+            &format!("/contracts/{CONTRACT}/settlements/{SETTLED}"),
+        )
+        .await;
+    assert!(page.text.contains("PAGATA"), "{}", page.text);
+    assert!(page.text.contains("class=\"status final\""));
+    let list = app
+        .get(
+            Some(&session),
+            &format!("/contracts/{CONTRACT}/settlements"),
+        )
+        .await;
+    for who in ["evaluator", "payer"] {
+        assert!(list.text.contains(who), "{who} in the list");
+    }
+    assert!(list.text.contains("PAGATA"));
+    // A step refused by the rules (paid already) is the refusal's page, and writes nothing.
+    let before = app.log_size().await;
+    let session = app.sign_in(Role::Evaluator).await;
+    let again = app
+        .post(
+            Some(&session),
+            &format!("/contracts/{CONTRACT}/settlements/{SETTLED}/validate"),
+            &[
+                (
+                    "csrf",
+                    &app.get(Some(&session), "/contracts")
+                        .await
+                        .csrf()
+                        .expect("csrf"),
+                ),
+                ("event_id", &uuid::Uuid::new_v4().to_string()),
+                ("as_of", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text
+    );
+    assert!(
+        again.text.contains("Regola del contratto non rispettata"),
+        "{}",
+        again.text
+    );
+    assert_eq!(app.log_size().await, before);
+}
+
+async fn a_form_without_its_csrf_token_or_its_right_writes_nothing(app: App) {
+    let before = app.log_size().await;
+    let evaluator = app.sign_in(Role::Evaluator).await;
+    let document = format!("/contracts/{CONTRACT}/settlements/{SETTLED}");
+    let page = app.get(Some(&evaluator), &document).await;
+    let fields = page.form("validate").expect("the validate form");
+    let without: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(n, _)| n != "csrf")
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let refused = app
+        .post(Some(&evaluator), &format!("{document}/validate"), &without)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.text.contains("Il modulo è scaduto"),
+        "{}",
+        refused.text
+    );
+    let mut wrong = without.clone();
+    let forged = "f".repeat(64);
+    wrong.push(("csrf", &forged));
+    let refused = app
+        .post(Some(&evaluator), &format!("{document}/validate"), &wrong)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Another session's token is not this session's.
+    let other = app.sign_in(Role::Evaluator).await;
+    let other_csrf = app
+        .get(Some(&other), "/contracts")
+        .await
+        .csrf()
+        .expect("csrf");
+    let mut theirs = without.clone();
+    theirs.push(("csrf", &other_csrf));
+    let refused = app
+        .post(Some(&evaluator), &format!("{document}/validate"), &theirs)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let payer = app.sign_in(Role::Payer).await;
+    let calculate = app
+        .post(
+            Some(&payer),
+            &format!("/contracts/{CONTRACT}/settlements"),
+            &[
+                ("period", "2023-Q4"),
+                ("event_id", &uuid::Uuid::new_v4().to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(calculate.status, StatusCode::FORBIDDEN);
+    // With the session's token but without the right: the operator may not validate.
+    let operator = app.sign_in(Role::Operator).await;
+    let csrf = app
+        .get(Some(&operator), "/contracts")
+        .await
+        .csrf()
+        .expect("csrf");
+    let mut forbidden = without.clone();
+    forbidden.push(("csrf", &csrf));
+    let refused = app
+        .post(Some(&operator), &format!("{document}/validate"), &forbidden)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text.contains("Accesso negato"));
+    // No session at all: to the sign-in page.
+    let stranger = app
+        .post(None, &format!("{document}/validate"), &without)
+        .await;
+    assert_eq!(stranger.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.log_size().await, before, "nothing was written");
+    assert_eq!(status_of(&app).await, "calculated");
+}
+
+async fn a_form_sent_twice_records_once(app: App) {
+    let before = app.log_size().await;
+    let session = app.sign_in(Role::Evaluator).await;
+    let document = format!("/contracts/{CONTRACT}/settlements/{SETTLED}");
+    let page = app.get(Some(&session), &document).await;
+    let fields = page.form("validate").expect("the validate form");
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    for _ in 0..2 {
+        let sent = app
+            .post(Some(&session), &format!("{document}/validate"), &fields)
+            .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text);
+    }
+    assert_eq!(app.log_size().await, before + 1);
+    assert_eq!(status_of(&app).await, "validated");
+}
+
+async fn the_settlement_page_and_its_pdf_show_the_apis_figures(app: App) {
+    use esito_web::lang::Lang;
+    let api = app
+        .api(
+            "GET",
+            &format!("/v1/contracts/{CONTRACT}/settlements/{SETTLED}"),
+            Role::Payer,
+            None,
+        )
+        .await
+        .json();
+    let document = &api["document"];
+    let figure = |name: &str| -> rust_decimal::Decimal {
+        document[name]
+            .as_str()
+            .expect("an amount")
+            .parse()
+            .expect("a decimal")
+    };
+    // Five accesses at 10 euro, under the 60 euro cap.
+    assert_eq!(figure("total"), rust_decimal::Decimal::new(5000, 2));
+    let session = app.sign_in(Role::Payer).await;
+    for lang in [Lang::It, Lang::En] {
+        let path = format!("/contracts/{CONTRACT}/settlements/{SETTLED}");
+        let page = app
+            .get(Some(&session), &format!("{path}?lang={}", lang.code()))
+            .await;
+        let pdf = app
+            .get(Some(&session), &format!("{path}.pdf?lang={}", lang.code()))
+            .await;
+        assert_eq!(pdf.headers["content-type"], "application/pdf");
+        let pdf_text = pdf_text(&pdf.bytes);
+        let draft = match lang {
+            Lang::It => "BOZZA",
+            Lang::En => "DRAFT",
+        };
+        assert!(
+            page.text.contains(draft) && pdf_text.contains(draft),
+            "{draft}"
+        );
+        for name in ["total", "total_with_vat"] {
+            let shown = esito_web::format::money(figure(name), "EUR", lang);
+            assert!(page.text.contains(&shown), "{shown} on the page");
+            assert!(pdf_text.contains(&shown), "{shown} in the PDF: {pdf_text}");
+        }
+        for line in document["lines"].as_array().expect("lines") {
+            let amount: rust_decimal::Decimal = line["amount"]
+                .as_str()
+                .expect("an amount")
+                .parse()
+                .expect("a decimal");
+            let shown = esito_web::format::money(amount, "EUR", lang);
+            assert!(
+                page.text.contains(&shown) && pdf_text.contains(&shown),
+                "{shown}"
+            );
+            let arithmetic = line["arithmetic"].as_str().expect("arithmetic");
+            assert!(pdf_text.contains(arithmetic), "{arithmetic}");
+        }
+        let root = document["root_hash"].as_str().expect("a root");
+        assert!(page.text.contains(root));
+        let key_id = api["checkpoint"]["key_id"]
+            .as_str()
+            .expect("a signed checkpoint");
+        assert!(page.text.contains(key_id) && pdf_text.contains(key_id));
+        for party in [
+            "Comune di Prova",
+            "Cooperativa Gestore",
+            "Valutatore Indipendente",
+        ] {
+            assert!(
+                page.text.contains(party) && pdf_text.contains(party),
+                "{party}"
+            );
+        }
+    }
+}
+
+/// The text of a PDF as a reader extracts it, its lines joined.
+fn pdf_text(bytes: &[u8]) -> String {
+    let document = lopdf::Document::load_mem(bytes).expect("the PDF opens");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    document.extract_text(&pages).expect("its text")
 }
