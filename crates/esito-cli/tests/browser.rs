@@ -100,16 +100,55 @@ fn each_role_opens_its_screens_and_sees_the_apis_figures() {
     driver.open(&format!("/contracts/{CONTRACT}"));
     driver.check_and_capture("dashboard");
     dashboard_figures_are_the_apis(&driver, &admin);
-    for (period, event_id) in [("2023-Q3", "5e0c1d6a-3b43-4f51-9d8c-0a1b2c3d4e01")] {
-        let (status, body) = driver.post_json(
-            &payer,
-            &format!("/v1/contracts/{CONTRACT}/settlements"),
-            &json!({"period": period, "event_id": event_id}),
-        );
-        assert_eq!(status, 201, "the calculation of {period}: {body}");
-    }
+    driver.open(&format!("/contracts/{CONTRACT}/settlements"));
+    driver.check_and_capture("settlements");
+    driver.click("form[action$='/settlements'] button[type=submit]");
+    assert_eq!(
+        driver.path(),
+        format!("/contracts/{CONTRACT}/settlements/2023-Q3"),
+        "the calculation leads to its document"
+    );
+    driver.check_and_capture("settlement");
+    let settlement = driver.api(
+        &admin,
+        &format!("/v1/contracts/{CONTRACT}/settlements/2023-Q3"),
+    );
+    assert_eq!(settlement["status"], json!("calculated"));
+    let total = settlement["document"]["total_with_vat"]
+        .as_str()
+        .expect("a total");
+    let shown = italian_money(total);
+    assert!(
+        driver.text().contains(&shown),
+        "the document shows the API's total {total} as {shown}"
+    );
+    let pdf = driver.cells("a[type='application/pdf']", &["href"]);
+    assert_eq!(pdf.len(), 1, "one link to the PDF");
+    let (status, content_type, bytes) = driver.fetch(&pdf[0].0[0], &[]);
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    assert!(
+        bytes.starts_with("%PDF-"),
+        "a PDF: {}",
+        &bytes[..bytes.len().min(20)]
+    );
     driver.sign_out();
     driver.check_and_capture("signed-out");
+
+    // The evaluator validates the settlement with the document's button.
+    driver.sign_in(service.key("evaluator"));
+    driver.open(&format!("/contracts/{CONTRACT}/settlements/2023-Q3"));
+    driver.click("button[data-step=validate]");
+    driver.check_and_capture("settlement-validated");
+    let settlement = driver.api(
+        &admin,
+        &format!("/v1/contracts/{CONTRACT}/settlements/2023-Q3"),
+    );
+    assert_eq!(
+        settlement["status"],
+        json!("validated"),
+        "the button validated it"
+    );
+    driver.sign_out();
 
     // The funder reads its account: each figure is the settlements' documents'.
     driver.sign_in(service.key("funder"));
@@ -279,4 +318,20 @@ fn funder_figures_are_the_apis(driver: &Driver, key: &str) {
             );
         }
     }
+}
+
+/// An amount as the Italian pages write it: `11.764,00 €`.
+fn italian_money(amount: &str) -> String {
+    let (whole, cents) = amount.split_once('.').unwrap_or((amount, "00"));
+    let (sign, digits) = whole
+        .strip_prefix('-')
+        .map_or(("", whole), |rest| ("-", rest));
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped},{cents} €")
 }
