@@ -572,6 +572,12 @@ impl Driver {
                 broken.push(format!("{status} {path}"));
             }
         }
+        // The language switch among the links remembers the other language: ask for the
+        // page's own again, as the reader had it.
+        let lang = self.eval("document.documentElement.lang");
+        if let Some(lang) = lang.as_str() {
+            self.fetch(&format!("/?lang={lang}"), &[]);
+        }
         assert!(
             broken.is_empty(),
             "broken links on {}: {broken:?}",
