@@ -26,6 +26,9 @@ pub const CONTRACT: &str = "cuneo-communal-living";
 /// The environment variable `.ci/run` sets: there, a missing browser fails the test.
 pub const CI_VARIABLE: &str = "ESITO_CI";
 
+/// The screenshots' scale: readable, and small enough to copy into the user guide.
+const SCREENSHOT_SCALE: f64 = 0.75;
+
 /// How long a page may take to load or an element to appear (a debug build on a busy machine).
 const PAGE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -626,7 +629,7 @@ impl Driver {
                     y: 0.0,
                     width: size.width.max(1.0),
                     height: size.height.max(1.0),
-                    scale: 1.0,
+                    scale: SCREENSHOT_SCALE,
                 }),
                 from_surface: Some(true),
                 capture_beyond_viewport: Some(true),

@@ -174,7 +174,7 @@ fn body(account: &FunderAccount, periods: &[String], currency: &str, lang: Lang)
         }
         section {
             h2 { (lang.t("funder.table")) }
-            table.values.funder {
+            div.scroll { table.values.funder {
                 thead { tr {
                     th scope="col" { (lang.t("dashboard.period")) }
                     th scope="col" { (lang.t("funder.principal_disbursed")) }
@@ -203,7 +203,7 @@ fn body(account: &FunderAccount, periods: &[String], currency: &str, lang: Lang)
                         }
                     }
                 }
-            }
+            } }
         }
         section {
             h2 { (lang.t("funder.waterfalls")) }
