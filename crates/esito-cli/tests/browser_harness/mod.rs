@@ -266,13 +266,13 @@ impl Driver {
                         .console
                         .push(format!("exception: {} {description}", details.text));
                 }
-                Event::RuntimeConsoleAPICalled(called) => {
-                    if format!("{:?}", called.params.Type) == "Error" {
-                        faults.console.push(format!(
-                            "console.error: {}",
-                            serde_json::to_string(&called.params.args).unwrap_or_default()
-                        ));
-                    }
+                Event::RuntimeConsoleAPICalled(called)
+                    if format!("{:?}", called.params.Type) == "Error" =>
+                {
+                    faults.console.push(format!(
+                        "console.error: {}",
+                        serde_json::to_string(&called.params.args).unwrap_or_default()
+                    ));
                 }
                 Event::NetworkResponseReceived(received) => {
                     let response = &received.params.response;
