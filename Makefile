@@ -7,8 +7,10 @@ run:
 	scripts/run-demo.sh
 
 # Everything, on a fresh machine: unit tests, the store suite on SQLite and a real PostgreSQL, the CLI end to end,
-# and Schemathesis's checks against a demo service's own OpenAPI document (25 examples an operation).
+# Schemathesis's checks against a demo service's own OpenAPI document (25 examples an operation),
+# and the screens in Debian's headless Chromium (installed when missing).
 test:
+	scripts/chromium.sh
 	cargo fmt --all -- --check
 	scripts/with-postgres.sh cargo test --workspace --all-targets
 	ESITO_BIN=target/debug/esito scripts/schemathesis.sh --max-examples 25

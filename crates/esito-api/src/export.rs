@@ -38,6 +38,16 @@ pub async fn export(
     let params = params.only(&["after"])?;
     let after = params.integer("after", 0..=POSITION_MAX)?.unwrap_or(0);
     let contract = state.open(&headers, &contract, Action::ExportLog).await?;
+    stream(state, contract, after).await
+}
+
+/// The export of `contract` after position `after`, streamed, for a caller that has checked
+/// `Action::ExportLog` (the endpoint above, and the evaluator's page).
+pub(crate) async fn stream(
+    state: Shared,
+    contract: ContractId,
+    after: u64,
+) -> Result<Response, ApiError> {
     let head = state
         .store
         .head(&contract)

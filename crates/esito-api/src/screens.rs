@@ -195,3 +195,49 @@ pub fn step_command(step: &str) -> Option<&'static str> {
         .find(|(path, _)| *path == step)
         .map(|(_, command)| *command)
 }
+
+/// Records `command` with a form's `fields` (`event_id` and `occurred_at` among them), as
+/// `POST .../commands/{command}` does once it has read its body: the same permission, the same
+/// parsing (so the same field named in a refusal), the same provider check and append.
+pub async fn record(
+    state: &AppState,
+    principal: &Principal,
+    contract: &ContractId,
+    command: &'static str,
+    fields: serde_json::Map<String, Value>,
+) -> Result<Response, ApiError> {
+    principal.check(contract, Action::Command(command))?;
+    state.require_contract(contract).await?;
+    let submission = crate::submission(fields, command, "", None)?;
+    crate::check_provider(state, principal, contract, &submission).await?;
+    crate::append_one(state, contract, principal, submission).await
+}
+
+/// The contract's signed checkpoints (as `GET .../checkpoints/latest` reads them) and every key
+/// that has signed checkpoints (as `GET /v1/checkpoint-keys`).
+pub async fn checkpoints(
+    state: &AppState,
+    contract: &ContractId,
+) -> Result<
+    (
+        Vec<esito_log::Checkpoint>,
+        Vec<esito_store::SigningKeyRecord>,
+    ),
+    ApiError,
+> {
+    Ok((
+        state.store.checkpoints(contract).await?,
+        state.store.signing_keys().await?,
+    ))
+}
+
+/// The whole export of a contract `principal` may export, streamed, as
+/// `GET /v1/contracts/{id}/export` answers it.
+pub async fn export(
+    state: std::sync::Arc<AppState>,
+    principal: &Principal,
+    contract: &str,
+) -> Result<Response, ApiError> {
+    let contract = open(&state, principal, contract, Action::ExportLog).await?;
+    crate::export::stream(state, contract, 0).await
+}

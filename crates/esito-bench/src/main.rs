@@ -20,6 +20,7 @@ mod settlement;
 mod stored_entry;
 mod vault;
 mod verify;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +96,12 @@ struct BenchArgs {
     /// rotation are timed on.
     #[arg(long, default_value_t = 100_000)]
     vault_identities: u64,
+    /// Events in the log of the contract whose screens are timed.
+    #[arg(long, default_value_t = 1_000_000)]
+    web_events: u64,
+    /// Measure only the screens: the dashboard, a settlement's page and its PDF (SQLite).
+    #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators", "scale"])]
+    only_web: bool,
     /// Measure only the identity vault, on SQLite and (with DATABASE_URL) PostgreSQL.
     #[arg(long, conflicts_with_all = ["only_stored_entry", "only_hot", "only_indicators"])]
     only_vault: bool,
@@ -175,6 +182,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.only_vault {
         return vault(&args).await;
+    }
+    if args.only_web {
+        let scratch = tempfile::tempdir()?;
+        let web = web::measure(scratch.path(), args.web_events).await?;
+        return write(&args.out, "web.json", &web);
     }
     if args.only_verify {
         let scratch = tempfile::tempdir()?;
@@ -268,6 +280,8 @@ async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let settlement = crate::settlement::measure(scratch.path(), args.settlement_entries).await?;
     write(&args.out, "settlement.json", &settlement)?;
+    let web = web::measure(scratch.path(), args.web_events).await?;
+    write(&args.out, "web.json", &web)?;
     let stored_entry = stored_entry::measure(args.stored_entries)?;
     write(&args.out, "stored_entry.json", &stored_entry)?;
     write(

@@ -23,7 +23,7 @@ use esito_indicators::Period;
 use esito_store::Store;
 use serde_json::json;
 
-const CONTRACT: &str = "bench-settlement";
+pub(crate) const CONTRACT: &str = "bench-settlement";
 const HOUSEHOLDS: usize = 2_000;
 const MILESTONES_PER_HOUSEHOLD: usize = 5;
 /// The smallest log this section builds as asked: the contract's three setup entries, three
@@ -87,7 +87,7 @@ fn payment_terms() -> PaymentTerms {
 }
 
 /// Appends the benchmark's log, `events` entries in all, in batches of the store's largest.
-async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Result<()> {
+pub(crate) async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Result<()> {
     let start = NaiveDate::from_ymd_opt(2023, 7, 1).expect("a date");
     let end = NaiveDate::from_ymd_opt(2024, 12, 31).expect("a date");
     let days = u64::try_from((end - start).num_days() + 1)?;
@@ -208,7 +208,7 @@ async fn build(store: &Store, contract: &ContractId, events: u64) -> anyhow::Res
 
 /// Calculates, validates and approves a period's settlement through the store, as the
 /// service and its users do.
-async fn settle_and_approve(
+pub(crate) async fn settle_and_approve(
     store: &Store,
     contract: &ContractId,
     period: Period,

@@ -18,6 +18,7 @@ mod arithmetic;
 mod document;
 mod error;
 mod funder;
+mod funder_account;
 mod html;
 mod input;
 mod payers;
@@ -34,6 +35,7 @@ pub use document::{
 pub use error::SettlementError;
 /// The period settled is the domain's, parsed where the input is read.
 pub use esito_domain::Period;
+pub use funder_account::{funder_account, FunderAccount, FunderPeriod};
 pub use html::{
     render_html, render_html_with_acts, render_html_withdrawn, Label as PageLabel, PageActs,
     LABELS as PAGE_LABELS,

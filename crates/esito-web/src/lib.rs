@@ -14,6 +14,7 @@ pub mod labels;
 pub mod lang;
 pub mod lifecycle;
 pub mod page;
+pub mod pages;
 pub mod pdf;
 pub mod session;
 pub mod settlements;
@@ -78,6 +79,20 @@ pub fn router_with(web: Arc<Web>) -> Router {
         .route(
             "/contracts/{contract}/proofs/inclusion",
             get(explain::proof),
+        )
+        // The funder's, the evaluator's and the operator's pages (`pages/`), and the icon
+        // browsers ask for.
+        .route("/favicon.ico", get(pages::icon))
+        .route("/contracts/{contract}/funder", get(pages::funder::page))
+        .route("/contracts/{contract}/audit", get(pages::audit::page))
+        .route(
+            "/contracts/{contract}/audit/export",
+            get(pages::audit::export),
+        )
+        .route("/contracts/{contract}/record", get(pages::record::page))
+        .route(
+            "/contracts/{contract}/record/{form}",
+            post(pages::record::submit),
         )
         .layer(axum::middleware::from_fn(lang::negotiate))
         .with_state(web)
