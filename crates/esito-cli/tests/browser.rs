@@ -25,12 +25,12 @@ fn the_harness_reads_a_settlement_page_and_catches_a_broken_page() {
     let (status, body) = driver.post_json(
         &payer,
         &format!("/v1/contracts/{CONTRACT}/settlements"),
-        &json!({"period": "2023-Q3", "event_id": "0b6f2c1e-9a57-4d0e-8f4f-3c2b1a0d9e01"}),
+        &json!({"period": "2024-Q1", "event_id": "0b6f2c1e-9a57-4d0e-8f4f-3c2b1a0d9e01"}),
     );
     assert_eq!(status, 201, "the calculation: {body}");
     let settlement = driver.api(
         &payer,
-        &format!("/v1/contracts/{CONTRACT}/settlements/2023-Q3"),
+        &format!("/v1/contracts/{CONTRACT}/settlements/2024-Q1"),
     );
     let total = settlement["document"]["total"]
         .as_str()
@@ -39,7 +39,7 @@ fn the_harness_reads_a_settlement_page_and_catches_a_broken_page() {
 
     driver.use_bearer_key(&payer);
     driver.open(&format!(
-        "/v1/contracts/{CONTRACT}/settlements/2023-Q3/html"
+        "/v1/contracts/{CONTRACT}/settlements/2024-Q1/html"
     ));
     let text = driver.text();
     assert!(
@@ -105,13 +105,13 @@ fn each_role_opens_its_screens_and_sees_the_apis_figures() {
     driver.click("form[action$='/settlements'] button[type=submit]");
     assert_eq!(
         driver.path(),
-        format!("/contracts/{CONTRACT}/settlements/2023-Q3"),
+        format!("/contracts/{CONTRACT}/settlements/2024-Q1"),
         "the calculation leads to its document"
     );
     driver.check_and_capture("settlement");
     let settlement = driver.api(
         &admin,
-        &format!("/v1/contracts/{CONTRACT}/settlements/2023-Q3"),
+        &format!("/v1/contracts/{CONTRACT}/settlements/2024-Q1"),
     );
     assert_eq!(settlement["status"], json!("calculated"));
     let total = settlement["document"]["total_with_vat"]
@@ -136,12 +136,12 @@ fn each_role_opens_its_screens_and_sees_the_apis_figures() {
 
     // The evaluator validates the settlement with the document's button.
     driver.sign_in(service.key("evaluator"));
-    driver.open(&format!("/contracts/{CONTRACT}/settlements/2023-Q3"));
+    driver.open(&format!("/contracts/{CONTRACT}/settlements/2024-Q1"));
     driver.click("button[data-step=validate]");
     driver.check_and_capture("settlement-validated");
     let settlement = driver.api(
         &admin,
-        &format!("/v1/contracts/{CONTRACT}/settlements/2023-Q3"),
+        &format!("/v1/contracts/{CONTRACT}/settlements/2024-Q1"),
     );
     assert_eq!(
         settlement["status"],
