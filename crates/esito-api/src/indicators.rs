@@ -101,6 +101,8 @@ pub async fn indicators(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = params.only(&["period", "from", "to", "as_of", "format"])?;
+    // The key first, so that a stranger learns nothing of what the query would be refused for.
+    state.keys.authenticate(&state.store, &headers).await?;
     if params.text("from").is_some() || params.text("to").is_some() {
         let window = window(&params)?;
         let as_of = params.integer("as_of", 0..=POSITION_MAX)?;

@@ -216,8 +216,8 @@ fn contract_file_body() -> Value {
         "additionalProperties": false,
         "properties": { "file": {
             "type": "string",
-            "maxLength": crate::contract_file::CONTRACT_FILE_BYTES_MAX,
-            "description": "The contract file's TOML text (docs/contracts.md): parties, term, period kind, currency, \
+            "description": "The contract file's TOML text (docs/contracts.md), at most 524,288 bytes (a longer one \
+                is answered 413 body_too_large): parties, term, period kind, currency, \
                 definitions, payment terms, funder terms. Sent alone, without an Idempotency-Key: the event ids \
                 derive from the file's bytes, so the same file again is a replay. Answered with the registration's entry."
         } }

@@ -141,7 +141,10 @@ pub async fn list(
         .check(&id, Action::CalculateSettlement)
         .is_ok();
     let periods = contract.registered.term_periods();
-    let first_unsettled = periods
+    // The first period to settle is the one the payment terms take effect in: those before
+    // it are listed, and settled under no terms.
+    let first_unsettled = contract
+        .settlement_periods()
         .iter()
         .map(ToString::to_string)
         .find(|period| !by_period.contains_key(period));
