@@ -77,6 +77,29 @@ pub async fn report(
         .map_err(indicators::report_error)
 }
 
+/// The size of the contract's log (0 before its first entry).
+pub async fn head(state: &AppState, contract: &ContractId) -> Result<u64, ApiError> {
+    Ok(state
+        .store
+        .head(contract)
+        .await?
+        .map_or(0, |head| head.size))
+}
+
+/// The indicators of each of `periods` as of the head, each as `GET .../indicators?period=P`
+/// answers it, read together (`Store::indicators_of_periods`).
+pub async fn reports(
+    state: &AppState,
+    contract: &ContractId,
+    periods: &[Period],
+) -> Result<Vec<IndicatorReport>, ApiError> {
+    state
+        .store
+        .indicators_of_periods(contract, periods)
+        .await
+        .map_err(indicators::report_error)
+}
+
 /// The report and the first `limit` facts after position `after` behind one indicator's value,
 /// as `GET .../indicators/{indicator}/explain?period=P` reads them.
 pub async fn explain(

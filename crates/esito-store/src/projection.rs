@@ -152,6 +152,10 @@ pub(crate) const MONTH_TOTALS_SQL: &str = "SELECT indicator, part,
 pub(crate) const DISTINCT_SQL: &str = "SELECT indicator, part, keys
     FROM indicator_distinct WHERE contract_id = $1 AND period = $2";
 
+/// Every period's distinct counts of a contract: a term's, read at once.
+pub(crate) const ALL_DISTINCT_SQL: &str = "SELECT indicator, part, period, keys
+    FROM indicator_distinct WHERE contract_id = $1";
+
 pub(crate) const KEYS_SQL: &str = "SELECT indicator, part, fact_key,
         m01, m02, m03, m04, m05, m06, m07, m08, m09, m10, m11, m12
     FROM indicator_keys WHERE contract_id = $1 AND year = $2";

@@ -1182,6 +1182,22 @@ async fn running_projection_rebuild_offline_and_naive_agree_at_every_position(fr
                 .expect("indicators");
             assert_eq!(report.as_of, head);
             seen.push((head, period, report));
+            // The periods read together (the dashboard's one snapshot) equal each read alone.
+            let together = store
+                .indicators_of_periods(&cuneo, &periods)
+                .await
+                .expect("the periods' indicators");
+            assert_eq!(together.len(), periods.len());
+            for (period, report) in periods.iter().zip(&together) {
+                let alone = store
+                    .indicators(&cuneo, *period, None)
+                    .await
+                    .expect("indicators");
+                assert_eq!(
+                    report, &alone,
+                    "case {case}: {period} read with the others and alone differ at {head}"
+                );
+            }
         }
         let entries = all_entries(&store, &cuneo).await;
         let head = entries.len() as u64;
@@ -1442,6 +1458,14 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
         );
     }
     assert_ne!(before.definitions_sha256, torino.sha256);
+    // Read together, July (from the log, with cuneo) and the others (from the rows) alike.
+    assert_eq!(
+        store
+            .indicators_of_periods(&amended, &periods)
+            .await
+            .expect("the periods' indicators"),
+        running
+    );
     // Amended from 2023-08-01: the quarter and the year end after it and are computed with
     // torino; July ends before it and keeps cuneo's definitions, as of any position.
     let in_force = [&torino, &torino, &cuneo];

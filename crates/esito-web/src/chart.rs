@@ -13,8 +13,13 @@ use rust_decimal::Decimal;
 /// The drawing's size in SVG units (it scales to its box).
 pub const WIDTH: f64 = 640.0;
 pub const HEIGHT: f64 = 240.0;
-/// The plot inside the margins: room for the value labels left and the periods below.
+/// The plot inside the margins: room for the value labels left (at least `LEFT`, more for
+/// wide ones) and the periods below.
 const LEFT: f64 = 64.0;
+/// The band left of the value labels that the rotated axis label takes.
+const Y_LABEL_BAND: f64 = 22.0;
+/// The width of one character of the 11px labels, generously (digits, `.`, `€`, `%`).
+const CHAR_WIDTH: f64 = 6.8;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 48.0;
@@ -82,6 +87,16 @@ fn f(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(0.0)
 }
 
+/// The left margin: wide enough for the widest value label beside the axis label's band.
+fn left_margin(tick_texts: &[String]) -> f64 {
+    let widest = tick_texts
+        .iter()
+        .map(|text| text.chars().count())
+        .max()
+        .unwrap_or(0);
+    (Y_LABEL_BAND + 6.0 + CHAR_WIDTH * widest as f64).max(LEFT)
+}
+
 /// The y coordinate of `value` on an axis from `bottom` to `top`.
 pub fn y_of(value: Decimal, bottom: Decimal, top: Decimal) -> f64 {
     let span = f(top - bottom);
@@ -101,29 +116,31 @@ pub fn bar_chart(chart: &Chart<'_>) -> Markup {
         .filter_map(|bar| bar.value)
         .chain(chart.target.as_ref().map(|(target, _)| *target));
     let (bottom, top) = axis(values);
-    let plot_width = WIDTH - LEFT - RIGHT;
+    let ticks: Vec<Decimal> = (0..=TICKS)
+        .map(|step| bottom + (top - bottom) * Decimal::from(step) / Decimal::from(TICKS))
+        .collect();
+    let tick_texts: Vec<String> = ticks.iter().map(|tick| (chart.tick)(*tick)).collect();
+    let left = left_margin(&tick_texts);
+    let plot_width = WIDTH - left - RIGHT;
     let count = chart.bars.len().max(1);
     let slot = plot_width / count as f64;
     let bar_width = (slot * 0.7).max(1.0);
     let zero = y_of(Decimal::ZERO, bottom, top);
     let every = chart.bars.len().div_ceil(X_LABELS_MAX).max(1);
-    let ticks: Vec<Decimal> = (0..=TICKS)
-        .map(|step| bottom + (top - bottom) * Decimal::from(step) / Decimal::from(TICKS))
-        .collect();
     html! {
         svg.chart role="img" viewBox={ "0 0 " (WIDTH) " " (HEIGHT) }
             xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMidYMid meet" {
             title { (chart.title) }
             desc { (chart.description) }
-            @for tick in &ticks {
+            @for (tick, text) in ticks.iter().zip(&tick_texts) {
                 @let y = coordinate(y_of(*tick, bottom, top));
-                line.grid x1=(coordinate(LEFT)) x2=(coordinate(WIDTH - RIGHT)) y1=(y) y2=(y) {}
-                text.tick x=(coordinate(LEFT - 6.0)) y=(y) text-anchor="end" dominant-baseline="middle" {
-                    ((chart.tick)(*tick))
+                line.grid x1=(coordinate(left)) x2=(coordinate(WIDTH - RIGHT)) y1=(y) y2=(y) {}
+                text.tick x=(coordinate(left - 6.0)) y=(y) text-anchor="end" dominant-baseline="middle" {
+                    (text)
                 }
             }
             @for (index, bar) in chart.bars.iter().enumerate() {
-                @let x = LEFT + slot * index as f64 + (slot - bar_width) / 2.0;
+                @let x = left + slot * index as f64 + (slot - bar_width) / 2.0;
                 @if let Some(value) = bar.value {
                     @let y = y_of(value, bottom, top);
                     rect.bar x=(coordinate(x)) y=(coordinate(y.min(zero)))
@@ -138,15 +155,15 @@ pub fn bar_chart(chart: &Chart<'_>) -> Markup {
             }
             @if let Some((target, shown)) = &chart.target {
                 @let y = coordinate(y_of(*target, bottom, top));
-                line.target x1=(coordinate(LEFT)) x2=(coordinate(WIDTH - RIGHT)) y1=(y) y2=(y) {
+                line.target x1=(coordinate(left)) x2=(coordinate(WIDTH - RIGHT)) y1=(y) y2=(y) {
                     title { (shown) }
                 }
             }
-            line.axis x1=(coordinate(LEFT)) x2=(coordinate(LEFT)) y1=(coordinate(TOP))
+            line.axis x1=(coordinate(left)) x2=(coordinate(left)) y1=(coordinate(TOP))
                 y2=(coordinate(HEIGHT - BOTTOM)) {}
-            line.axis x1=(coordinate(LEFT)) x2=(coordinate(WIDTH - RIGHT)) y1=(coordinate(zero))
+            line.axis x1=(coordinate(left)) x2=(coordinate(WIDTH - RIGHT)) y1=(coordinate(zero))
                 y2=(coordinate(zero)) {}
-            text.axis-label x=(coordinate(LEFT + plot_width / 2.0)) y=(coordinate(HEIGHT - 6.0))
+            text.axis-label x=(coordinate(left + plot_width / 2.0)) y=(coordinate(HEIGHT - 6.0))
                 text-anchor="middle" { (chart.x_label) }
             text.axis-label x="12" y=(coordinate(TOP + (HEIGHT - TOP - BOTTOM) / 2.0))
                 text-anchor="middle"
@@ -243,6 +260,20 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("<title>target 8</title>"));
+    }
+
+    #[test]
+    fn wide_value_labels_move_the_plot_right_of_the_axis_label() {
+        assert_eq!(left_margin(&["0".into(), "10".into()]), LEFT);
+        let wide = ["0 €".to_owned(), "1.000.000 €".to_owned()];
+        let left = left_margin(&wide);
+        // The label ends 6 units left of the plot and starts right of the axis label's band.
+        assert!(left - 6.0 - CHAR_WIDTH * 11.0 >= Y_LABEL_BAND, "{left}");
+        let svg = chart(&[Some("1000000")], None);
+        assert!(
+            !svg.contains(&format!("x1=\"{}\"", coordinate(LEFT))),
+            "the plot starts further right: {svg}"
+        );
     }
 
     #[test]

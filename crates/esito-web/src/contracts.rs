@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
+use chrono::NaiveDate;
 use esito_api::auth::Action;
 use esito_api::screens;
 use esito_domain::aggregates::Contract;
@@ -128,17 +129,46 @@ pub fn targets(terms: &ContractTerms) -> BTreeMap<String, Decimal> {
     targets
 }
 
-/// The parties by name, as a description list.
+/// The parties and the procurement codes of the terms in force on `on` (a funder that joins
+/// by amendment is a party from its effective date), label and text, in the order the
+/// dashboard and the settlement's document show them.
+pub fn party_pairs(contract: &Contract, on: NaiveDate, lang: Lang) -> Vec<(String, String)> {
+    let terms = contract.terms_on(on);
+    let mut pairs = vec![
+        (lang.t("party.payer").to_owned(), terms.payer),
+        (lang.t("party.operator").to_owned(), terms.operator),
+    ];
+    if let Some(funder) = terms.funder {
+        pairs.push((lang.t("party.funder").to_owned(), funder));
+    }
+    pairs.push((lang.t("party.evaluator").to_owned(), terms.evaluator));
+    let procurement = terms.procurement;
+    if let Some(cig) = &procurement.cig {
+        pairs.push((
+            lang.t("procurement.cig").to_owned(),
+            cig.as_str().to_owned(),
+        ));
+    }
+    if let Some(cup) = &procurement.cup {
+        pairs.push((
+            lang.t("procurement.cup").to_owned(),
+            cup.as_str().to_owned(),
+        ));
+    }
+    if let Some(rup) = procurement.rup {
+        pairs.push((lang.t("procurement.rup").to_owned(), rup));
+    }
+    pairs
+}
+
+/// The parties by name as the terms in force at the end of the term name them, as a
+/// description list.
 pub fn parties(contract: &Contract, lang: Lang) -> Markup {
-    let registered = &contract.registered;
     html! {
         dl.parties {
-            dt { (lang.t("party.payer")) } dd { (registered.payer) }
-            dt { (lang.t("party.operator")) } dd { (registered.operator) }
-            @if let Some(funder) = &registered.funder {
-                dt { (lang.t("party.funder")) } dd { (funder) }
+            @for (label, text) in party_pairs(contract, contract.registered.term_end_on, lang) {
+                dt { (label) } dd { (text) }
             }
-            dt { (lang.t("party.evaluator")) } dd { (registered.evaluator) }
         }
     }
 }
@@ -422,14 +452,12 @@ pub async fn dashboard(
     .await
     .map_err(api_error)?;
     let contract = screens::contract(&web.api, &id).await.map_err(api_error)?;
-    let mut reports = Vec::new();
-    for period in contract.registered.term_periods() {
-        match screens::report(&web.api, &id, period).await {
-            Ok(report) => reports.push(report),
-            Err(error) if error.code == "no_indicator_definitions" => break,
-            Err(error) => return Err(api_error(error)),
-        }
-    }
+    let periods = contract.registered.term_periods();
+    let reports = match web.reports.of_term(&web.api, &id, &periods).await {
+        Ok(reports) => reports,
+        Err(error) if error.code == "no_indicator_definitions" => Default::default(),
+        Err(error) => return Err(api_error(error)),
+    };
     let path = format!("/contracts/{id}");
     let frame = Frame {
         lang,
@@ -440,4 +468,76 @@ pub async fn dashboard(
     };
     let body = dashboard_body(&id, &contract, &reports, &viewer, lang);
     Ok(respond(StatusCode::OK, layout(&frame, body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Registered without a funder or codes; a funder and the codes join on 2024-01-01.
+    fn contract() -> Contract {
+        serde_json::from_value(serde_json::json!({
+            "registered": {
+                "title": "Prova",
+                "template": "cuneo",
+                "payer": "Comune di Prova",
+                "operator": "Cooperativa Gestore",
+                "evaluator": "Valutatore Indipendente",
+                "term_start_on": "2023-07-01",
+                "term_end_on": "2024-12-31",
+                "period_kind": "quarter"
+            },
+            "amendments": [{
+                "effective_on": "2024-01-01",
+                "changes": [
+                    {"kind": "funder", "funder": "Fondazione Finanziatrice"},
+                    {"kind": "procurement", "procurement": {
+                        "cig": "Z8C3B1A9F2",
+                        "cup": "C12F22000310001",
+                        "rup": "Responsabile Unico del Progetto, Settore Politiche Sociali"
+                    }}
+                ]
+            }]
+        }))
+        .expect("a contract")
+    }
+
+    fn labels(pairs: &[(String, String)]) -> Vec<&str> {
+        pairs.iter().map(|(label, _)| label.as_str()).collect()
+    }
+
+    #[test]
+    fn a_funder_that_joins_by_amendment_is_a_party_from_its_effective_date() {
+        let contract = contract();
+        let before = party_pairs(&contract, "2023-12-31".parse().expect("a date"), Lang::It);
+        assert_eq!(
+            labels(&before),
+            [
+                "Amministrazione committente",
+                "Soggetto gestore",
+                "Soggetto valutatore"
+            ]
+        );
+        let after = party_pairs(&contract, "2024-03-31".parse().expect("a date"), Lang::It);
+        assert!(after.contains(&(
+            "Soggetto finanziatore".to_owned(),
+            "Fondazione Finanziatrice".to_owned()
+        )));
+        for (label, text) in [
+            ("procurement.cig", "Z8C3B1A9F2"),
+            ("procurement.cup", "C12F22000310001"),
+            (
+                "procurement.rup",
+                "Responsabile Unico del Progetto, Settore Politiche Sociali",
+            ),
+        ] {
+            for lang in [Lang::It, Lang::En] {
+                let pairs = party_pairs(&contract, "2024-03-31".parse().expect("a date"), lang);
+                assert!(
+                    pairs.contains(&(lang.t(label).to_owned(), text.to_owned())),
+                    "{label} in {pairs:?}"
+                );
+            }
+        }
+    }
 }

@@ -132,25 +132,15 @@ pub fn sheet(
         lang.t("document.contract"),
         registered.title
     ))];
+    let terms = contract.terms_on(last_day);
     let mut parties = vec![
         (
             lang.t("document.contract").to_owned(),
             format!("{} ({})", registered.title, document.contract_id),
         ),
         (lang.t("document.period").to_owned(), period_text.clone()),
-        (lang.t("party.payer").to_owned(), registered.payer.clone()),
-        (
-            lang.t("party.operator").to_owned(),
-            registered.operator.clone(),
-        ),
     ];
-    if let Some(funder) = &registered.funder {
-        parties.push((lang.t("party.funder").to_owned(), funder.clone()));
-    }
-    parties.push((
-        lang.t("party.evaluator").to_owned(),
-        registered.evaluator.clone(),
-    ));
+    parties.extend(crate::contracts::party_pairs(contract, last_day, lang));
     if document.final_settlement {
         parties.push((
             lang.t("document.final").to_owned(),
@@ -180,11 +170,20 @@ pub fn sheet(
             let figures = line
                 .figures
                 .iter()
-                .map(|figure| format!("{} = {}", figure.name, figure.value))
+                .map(|figure| {
+                    format!(
+                        "{} = {}",
+                        crate::arithmetic::figure_name(&figure.name, lang),
+                        figure.value
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
-            let mut arithmetic =
-                format!("{}\n{}", line_kind_words(line.kind, lang), line.arithmetic);
+            let mut arithmetic = format!(
+                "{}\n{}",
+                line_kind_words(line.kind, lang),
+                crate::arithmetic::in_words(&line.arithmetic, lang)
+            );
             if !figures.is_empty() {
                 arithmetic.push('\n');
                 arithmetic.push_str(&figures);
@@ -327,15 +326,15 @@ pub fn sheet(
     blocks.push(Block::Signatures(vec![
         (
             lang.t("document.sign_evaluator").to_owned(),
-            registered.evaluator.clone(),
+            terms.evaluator.clone(),
         ),
         (
             lang.t("document.sign_payer").to_owned(),
-            registered.payer.clone(),
+            terms.payer.clone(),
         ),
     ]));
     Sheet {
-        authority: registered.payer.clone(),
+        authority: terms.payer.clone(),
         title: format!("{} · {}", lang.t("document.heading"), document.period),
         status: status_label(status, lang),
         is_final: lifecycle::is_final(status),

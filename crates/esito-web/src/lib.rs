@@ -5,6 +5,7 @@
 //! pages compute no figure of their own, load nothing from outside the service, and need no
 //! JavaScript.
 
+pub mod arithmetic;
 pub mod chart;
 pub mod contracts;
 pub mod document;
@@ -16,6 +17,7 @@ pub mod lifecycle;
 pub mod page;
 pub mod pages;
 pub mod pdf;
+pub mod reports;
 pub mod session;
 pub mod settlements;
 pub mod signin;
@@ -33,10 +35,12 @@ use crate::lang::Lang;
 use crate::page::{PageError, Viewer};
 use crate::session::{same_token, Sessions};
 
-/// The screens' state: the API's, and the sessions signed in.
+/// The screens' state: the API's, the sessions signed in, and the dashboards' reports kept
+/// as of the head they were read at.
 pub struct Web {
     pub api: Arc<AppState>,
     pub sessions: Sessions,
+    pub reports: reports::Reports,
 }
 
 /// The one stylesheet, served by the service itself.
@@ -48,6 +52,7 @@ pub fn router(api: Arc<AppState>) -> Router {
     router_with(Arc::new(Web {
         api,
         sessions: Sessions::default(),
+        reports: reports::Reports::default(),
     }))
 }
 

@@ -19,6 +19,7 @@ both_stores!(
     every_page_answers_each_role_as_the_permission_table_says,
     no_page_shows_a_persons_identity,
     the_dashboard_shows_the_apis_figures,
+    the_dashboard_shows_an_event_recorded_since_it_was_last_seen,
     pages_speak_italian_by_default_and_english_on_request,
     each_role_sees_only_the_buttons_its_key_may_use,
     a_settlement_goes_through_its_steps_by_the_forms,
@@ -390,6 +391,45 @@ async fn the_dashboard_shows_the_apis_figures(app: App) {
     }
 }
 
+async fn the_dashboard_shows_an_event_recorded_since_it_was_last_seen(app: App) {
+    let session = app.sign_in(Role::Payer).await;
+    let dashboard = format!("/contracts/{CONTRACT}");
+    let contract = fixture::contract();
+    let first = app.get(Some(&session), &dashboard).await;
+    assert_eq!(
+        cell(&first.text, "centre_accesses", "2023-Q3").as_deref(),
+        Some("5")
+    );
+    let kept = app.web.reports.kept_as_of(&contract).expect("reports kept");
+    // Seen again with nothing recorded: the same figures, from the reports kept.
+    let again = app.get(Some(&session), &dashboard).await;
+    assert_eq!(again.text, first.text);
+    assert_eq!(app.web.reports.kept_as_of(&contract), Some(kept));
+    let recorded = app
+        .api(
+            "POST",
+            &format!("/v1/contracts/{CONTRACT}/commands/record-access"),
+            Role::Operator,
+            Some(serde_json::json!({
+                "event_id": "0b6f3f0e-8d55-4c4e-9a51-3f1c2f4d7a10",
+                "occurred_at": "2023-09-12T10:00:00+02:00",
+                "access_id": "acc-since",
+                "channel": "in_person",
+                "need": "elderly_care",
+                "outcome": {"kind": "information_only"}
+            })),
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.text);
+    let after = app.get(Some(&session), &dashboard).await;
+    assert_eq!(
+        cell(&after.text, "centre_accesses", "2023-Q3").as_deref(),
+        Some("6"),
+        "the access recorded since"
+    );
+    assert!(app.web.reports.kept_as_of(&contract) > Some(kept));
+}
+
 async fn pages_speak_italian_by_default_and_english_on_request(app: App) {
     let session = app.sign_in(Role::Payer).await;
     let italian = app.get(Some(&session), "/contracts").await;
@@ -733,8 +773,11 @@ async fn the_settlement_page_and_its_pdf_show_the_apis_figures(app: App) {
                 page.text.contains(&shown) && pdf_text.contains(&shown),
                 "{shown}"
             );
-            let arithmetic = line["arithmetic"].as_str().expect("arithmetic");
-            assert!(pdf_text.contains(arithmetic), "{arithmetic}");
+            let arithmetic = esito_web::arithmetic::in_words(
+                line["arithmetic"].as_str().expect("arithmetic"),
+                lang,
+            );
+            assert!(pdf_text.contains(&arithmetic), "{arithmetic}");
         }
         let root = document["root_hash"].as_str().expect("a root");
         assert!(page.text.contains(root));

@@ -44,6 +44,134 @@ impl Store {
         ))
     }
 
+    /// The indicators of each of `periods` as of the head, equal to `indicators(period, None)`
+    /// for each: the periods whose rows answer them are read in one snapshot (the monthly rows
+    /// of their months, their distinct counts and the facts that reach back, each read once
+    /// for all of them), so that a whole term costs about what one period does. A period whose
+    /// definitions in force are not the rows' is answered from the log, as `indicators` does.
+    pub async fn indicators_of_periods(
+        &self,
+        contract_id: &ContractId,
+        periods: &[Period],
+    ) -> Result<Vec<esito_indicators::IndicatorReport>, ReportError> {
+        let (Some(first), Some(last)) = (
+            periods.iter().min_by_key(|period| period.start_on()),
+            periods.iter().max_by_key(|period| period.end_on()),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let (state, rows, as_of) = self.caught_up(contract_id, None).await?;
+        let mut sources = Vec::with_capacity(periods.len());
+        for period in periods {
+            sources.push(
+                self.source(contract_id, &state, rows, period.end_on(), as_of)
+                    .await?,
+            );
+        }
+        let read = if sources
+            .iter()
+            .any(|source| matches!(source, Source::Rows(_)))
+        {
+            self.term_snapshot(contract_id, *first, *last, as_of)
+                .await?
+        } else {
+            None
+        };
+        let mut reports = Vec::with_capacity(periods.len());
+        for (period, source) in periods.iter().zip(sources) {
+            let inputs = match (source, &read) {
+                (Source::Rows(_), Some(term)) => Some(term.inputs(*period)?),
+                _ => None,
+            };
+            let report = match inputs {
+                Some(mut inputs) => esito_indicators::report::build(
+                    source.definitions(),
+                    contract_id.as_str(),
+                    as_of,
+                    *period,
+                    |indicator| inputs.remove(&indicator.id).unwrap_or_default(),
+                ),
+                None => self.indicators(contract_id, *period, Some(as_of)).await?,
+            };
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// The rows that answer every period from `first`'s start to `last`'s end as of `as_of`,
+    /// read in one snapshot; none when the checkpoint is no longer `as_of` (a projector moved
+    /// it on meanwhile), which the caller answers period by period.
+    async fn term_snapshot(
+        &self,
+        contract_id: &ContractId,
+        first: Period,
+        last: Period,
+        as_of: u64,
+    ) -> Result<Option<TermRows>, StoreError> {
+        let (from, _) = month_range(first);
+        let (_, until) = month_range(last);
+        let mut tx = self.begin_read().await?;
+        let term = each_backend!(tx.conn(), Conn(tx) => {
+            let checkpoint = db::to_u64(
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                )
+                .bind(contract_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0),
+            )?;
+            if checkpoint != as_of {
+                None
+            } else {
+                let mut term = TermRows::default();
+                for row in sqlx::query(MONTHS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(&from)
+                    .bind(&until)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    term.months.insert(
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+                        (row.try_get(3)?, row.try_get(4)?),
+                    );
+                }
+                for row in sqlx::query(ALL_DISTINCT_SQL)
+                    .bind(contract_id.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    term.distinct.insert(
+                        (row.try_get(2)?, row.try_get(0)?, row.try_get(1)?),
+                        db::to_u64(row.try_get::<i64, _>(3)?)?,
+                    );
+                }
+                for row in sqlx::query(SPAN_FACTS_SQL)
+                    .bind(contract_id.as_str())
+                    .bind(PERIODIC_PART_MAX)
+                    .bind(last.end_on().format("%Y-%m-%d").to_string())
+                    .bind(db::to_i64(as_of)?)
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    term.span.push(fact_from_row(
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                        &row.try_get::<String, _>(4)?,
+                        row.try_get(5)?,
+                        row.try_get(6)?,
+                    )?);
+                }
+                Some(term)
+            }
+        });
+        tx.commit().await?;
+        Ok(term)
+    }
+
     /// The projection caught up to the head; where the values of a range of days ending before
     /// `end_on` (a period's, a window's) as of the position to answer as of are read from, and
     /// that position.
@@ -53,6 +181,21 @@ impl Store {
         end_on: chrono::NaiveDate,
         as_of: Option<u64>,
     ) -> Result<(Source, u64), ReportError> {
+        let (state, rows, as_of) = self.caught_up(contract_id, as_of).await?;
+        Ok((
+            self.source(contract_id, &state, rows, end_on, as_of)
+                .await?,
+            as_of,
+        ))
+    }
+
+    /// The projection caught up to the head: its state, the definitions its rows are derived
+    /// with, and the position to answer as of (`as_of`, default the head).
+    async fn caught_up(
+        &self,
+        contract_id: &ContractId,
+        as_of: Option<u64>,
+    ) -> Result<(ProjectionState, &'static Definitions, u64), ReportError> {
         let size = self.head(contract_id).await?.map_or(0, |head| head.size);
         let as_of = as_of.unwrap_or(size);
         if as_of > size {
@@ -60,11 +203,7 @@ impl Store {
         }
         let state = self.catch_up(contract_id, size).await?;
         match definitions_of(&state)? {
-            Some(rows) => Ok((
-                self.source(contract_id, &state, rows, end_on, as_of)
-                    .await?,
-                as_of,
-            )),
+            Some(rows) => Ok((state, rows, as_of)),
             None => Err(ReportError::NoDefinitions {
                 template: state.template,
             }),
@@ -212,8 +351,15 @@ impl Store {
                 .await?
                 .unwrap_or(0),
             )?;
+            // As of the checkpoint, a key with no event in the period's months counts nothing:
+            // only the others are read. As of an earlier position every key is, to be rewound.
+            let sql = if as_of >= checkpoint {
+                keys_of_in_months_sql(period)
+            } else {
+                KEYS_OF_SQL.to_owned()
+            };
             let mut keys = Keys::new();
-            for row in sqlx::query(KEYS_OF_SQL)
+            for row in sqlx::query(&sql)
                 .bind(contract_id.as_str())
                 .bind(period.year())
                 .bind(indicator)
@@ -467,6 +613,63 @@ impl Store {
         tx.commit().await?;
         Ok(snapshot)
     }
+}
+
+/// The rows of a run of periods as of the checkpoint: monthly rows, distinct counts by
+/// `(period, indicator, part)` and the facts that reach back to before the last period's end.
+#[derive(Debug, Default)]
+struct TermRows {
+    months: Months,
+    distinct: BTreeMap<(String, String, i16), u64>,
+    span: Vec<Fact>,
+}
+
+impl TermRows {
+    /// Each indicator's inputs for `period`, as `snapshot` and `indicator_inputs` give them as
+    /// of the checkpoint: the monthly rows of its months summed, its distinct counts, the facts
+    /// that reach back dated before its end.
+    fn inputs(&self, period: Period) -> Result<BTreeMap<String, Inputs>, StoreError> {
+        let (first, end) = month_range(period);
+        let mut totals: BTreeMap<(String, i16), Aggregate> = BTreeMap::new();
+        for ((indicator, part, month), (events, cents)) in &self.months {
+            if *month < first || *month >= end {
+                continue;
+            }
+            let aggregate = totals.entry((indicator.clone(), *part)).or_default();
+            aggregate.count += db::to_u64(*events)?;
+            aggregate.sum += from_cents(*cents);
+        }
+        let name = period.to_string();
+        for ((one, indicator, part), keys) in &self.distinct {
+            if *one == name {
+                totals
+                    .entry((indicator.clone(), *part))
+                    .or_default()
+                    .distinct = *keys;
+            }
+        }
+        let aggregates = totals
+            .into_iter()
+            .map(|((indicator, part), aggregate)| Ok((indicator, part_of(part)?, aggregate)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let end_on = period.end_on();
+        let span = self
+            .span
+            .iter()
+            .filter(|fact| fact.local_date < end_on)
+            .cloned()
+            .collect();
+        Ok(inputs_by_indicator(aggregates, span))
+    }
+}
+
+/// `KEYS_OF_SQL` limited to the keys with an event in one of `period`'s months.
+fn keys_of_in_months_sql(period: Period) -> String {
+    let months: Vec<String> = period
+        .month_indexes()
+        .map(|index| format!("m{:02} <> 0", index + 1))
+        .collect();
+    format!("{KEYS_OF_SQL} AND ({})", months.join(" OR "))
 }
 
 /// Twelve monthly counts read from a row's columns from `first` on.

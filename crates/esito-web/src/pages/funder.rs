@@ -225,7 +225,7 @@ fn body(account: &FunderAccount, periods: &[String], currency: &str, lang: Lang)
                             tr { th scope="row" { (lang.t("funder.to_operator")) } td.figure { (money(waterfall.to_operator, currency, lang)) } }
                         }
                     }
-                    ol.arithmetic { @for step in &waterfall.arithmetic { li { code { (step) } } } }
+                    ol.arithmetic { @for step in &waterfall.arithmetic { li { code { (crate::arithmetic::in_words(step, lang)) } } } }
                 }
             }
         }
@@ -241,7 +241,7 @@ fn body(account: &FunderAccount, periods: &[String], currency: &str, lang: Lang)
                             tr { th scope="row" { (lang.t("funder.not_recovered")) } td.figure { (money(guarantee.not_recovered, currency, lang)) } }
                         }
                     }
-                    p { code { (guarantee.arithmetic) } }
+                    p { code { (crate::arithmetic::in_words(&guarantee.arithmetic, lang)) } }
                 }
                 None => { p.notice { (lang.t("funder.guarantee_later")) } }
             }
