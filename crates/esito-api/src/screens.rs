@@ -95,7 +95,7 @@ pub async fn reports(
 ) -> Result<Vec<IndicatorReport>, ApiError> {
     state
         .store
-        .indicators_of_periods(contract, periods)
+        .indicators_of_periods(contract, periods, None)
         .await
         .map_err(indicators::report_error)
 }

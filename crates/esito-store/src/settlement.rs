@@ -41,11 +41,13 @@ impl Store {
         let books = Books::from_entries(contract_id, as_of, &entries)?;
         let needs = books.needs(period)?;
         self.catch_up(contract_id, as_of).await?;
-        // Each period's values are independent reads: the pool answers them side by side.
-        let fetched = futures_util::future::try_join_all(needs.iter().map(|needed| async move {
-            let report = self
-                .indicators(contract_id, needed.period, Some(as_of))
-                .await?;
+        // Every period's values in one snapshot; the counts per beneficiary are independent
+        // reads, which the pool answers side by side.
+        let periods: Vec<Period> = needs.iter().map(|needed| needed.period).collect();
+        let reports = self
+            .indicators_of_periods(contract_id, &periods, Some(as_of))
+            .await?;
+        let counted = futures_util::future::try_join_all(needs.iter().map(|needed| async move {
             let mut counts = Vec::with_capacity(needed.per_beneficiary.len());
             for indicator in &needed.per_beneficiary {
                 counts.push((
@@ -54,12 +56,14 @@ impl Store {
                         .await?,
                 ));
             }
-            Ok::<_, SettlementFailure>((needed.period, report, counts))
+            Ok::<_, SettlementFailure>((needed.period, counts))
         }))
         .await?;
         let mut figures = Figures::new();
-        for (period, report, counts) in fetched {
+        for report in reports {
             figures.insert_report(report);
+        }
+        for (period, counts) in counted {
             for (indicator, counts) in counts {
                 figures.insert_counts(period, indicator, counts);
             }

@@ -1184,7 +1184,7 @@ async fn running_projection_rebuild_offline_and_naive_agree_at_every_position(fr
             seen.push((head, period, report));
             // The periods read together (the dashboard's one snapshot) equal each read alone.
             let together = store
-                .indicators_of_periods(&cuneo, &periods)
+                .indicators_of_periods(&cuneo, &periods, None)
                 .await
                 .expect("the periods' indicators");
             assert_eq!(together.len(), periods.len());
@@ -1461,7 +1461,7 @@ async fn a_template_amended_mid_log_gives_the_same_values_running_rebuilt_and_of
     // Read together, July (from the log, with cuneo) and the others (from the rows) alike.
     assert_eq!(
         store
-            .indicators_of_periods(&amended, &periods)
+            .indicators_of_periods(&amended, &periods, None)
             .await
             .expect("the periods' indicators"),
         running

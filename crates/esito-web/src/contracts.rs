@@ -441,16 +441,9 @@ pub async fn dashboard(
     Path(contract_text): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
+    let (viewer, id) =
+        page::viewer_of(&web, &headers, lang, &contract_text, Action::ReadIndicators).await?;
     let api_error = |error| PageError::from_api(lang, &error);
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
-        &contract_text,
-        Action::ReadIndicators,
-    )
-    .await
-    .map_err(api_error)?;
     let contract = screens::contract(&web.api, &id).await.map_err(api_error)?;
     let periods = contract.registered.term_periods();
     let reports = match web.reports.of_term(&web.api, &id, &periods).await {

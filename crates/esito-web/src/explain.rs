@@ -56,16 +56,9 @@ pub async fn page(
     query: Result<Query<ExplainQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
+    let (viewer, id) =
+        page::viewer_of(&web, &headers, lang, &contract_text, Action::ReadIndicators).await?;
     let api_error = |error| PageError::from_api(lang, &error);
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
-        &contract_text,
-        Action::ReadIndicators,
-    )
-    .await
-    .map_err(api_error)?;
     let period: Period = period_text
         .parse()
         .map_err(|_| PageError::not_found(lang))?;
@@ -167,16 +160,8 @@ pub async fn proof(
     query: Result<Query<ProofQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
+    let (_, id) = page::viewer_of(&web, &headers, lang, &contract_text, Action::ReadProofs).await?;
     let api_error = |error| PageError::from_api(lang, &error);
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
-        &contract_text,
-        Action::ReadProofs,
-    )
-    .await
-    .map_err(api_error)?;
     let Ok(Query(query)) = query else {
         return Err(PageError::not_found(lang));
     };

@@ -7,8 +7,9 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use esito_api::auth::{Principal, Role};
+use esito_api::auth::{Action, Principal, Role};
 use esito_api::error::ApiError;
+use esito_domain::ContractId;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::lang::{self, Lang};
@@ -27,6 +28,23 @@ impl Viewer {
     pub fn role(&self) -> Role {
         self.principal.role
     }
+}
+
+/// The signed-in viewer of a request and the contract `contract_text` names, if the viewer's
+/// key may take `action` on it (`esito_api::screens::open`): what every contract's page checks
+/// first. Without a session, the sign-in page's address; otherwise the API's refusal as a page.
+pub async fn viewer_of(
+    web: &Web,
+    headers: &HeaderMap,
+    lang: Lang,
+    contract_text: &str,
+    action: Action,
+) -> Result<(Viewer, ContractId), PageError> {
+    let viewer = viewer(web, headers, lang).await?;
+    let contract = esito_api::screens::open(&web.api, &viewer.principal, contract_text, action)
+        .await
+        .map_err(|error| PageError::from_api(lang, &error))?;
+    Ok((viewer, contract))
 }
 
 /// The signed-in viewer of a request, or the sign-in page's address.

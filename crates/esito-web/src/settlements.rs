@@ -117,15 +117,14 @@ pub async fn list(
     Path(contract_text): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
+    let (viewer, id) = page::viewer_of(
+        &web,
+        &headers,
+        lang,
         &contract_text,
         Action::ReadSettlements,
     )
-    .await
-    .map_err(api_error(lang))?;
+    .await?;
     let contract = screens::contract(&web.api, &id)
         .await
         .map_err(api_error(lang))?;
@@ -251,15 +250,14 @@ pub async fn page(
     Path((contract_text, period_text)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
+    let (viewer, id) = page::viewer_of(
+        &web,
+        &headers,
+        lang,
         &contract_text,
         Action::ReadSettlements,
     )
-    .await
-    .map_err(api_error(lang))?;
+    .await?;
     let (period_text, pdf) = match period_text.strip_suffix(".pdf") {
         Some(period) => (period.to_owned(), true),
         None => (period_text, false),
@@ -330,6 +328,24 @@ fn checked_form(
     Ok(fields)
 }
 
+/// A form's viewer, its fields (its CSRF token checked first) and the contract it is about,
+/// if the viewer may take `action` on it.
+async fn opened_form(
+    web: &Web,
+    headers: &HeaderMap,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    contract_text: &str,
+    action: Action,
+    lang: Lang,
+) -> Result<(Viewer, HashMap<String, String>, ContractId), PageError> {
+    let viewer = page::viewer(web, headers, lang).await?;
+    let fields = checked_form(&viewer, form, lang)?;
+    let id = screens::open(&web.api, &viewer.principal, contract_text, action)
+        .await
+        .map_err(api_error(lang))?;
+    Ok((viewer, fields, id))
+}
+
 fn event_id(fields: &HashMap<String, String>, lang: Lang) -> Result<EventId, PageError> {
     fields
         .get("event_id")
@@ -354,16 +370,15 @@ pub async fn calculate(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
-    let fields = checked_form(&viewer, form, lang)?;
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
+    let (viewer, fields, id) = opened_form(
+        &web,
+        &headers,
+        form,
         &contract_text,
         Action::CalculateSettlement,
+        lang,
     )
-    .await
-    .map_err(api_error(lang))?;
+    .await?;
     let event_id = event_id(&fields, lang)?;
     let period: Period = fields
         .get("period")
@@ -383,16 +398,15 @@ pub async fn step(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
-    let fields = checked_form(&viewer, form, lang)?;
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
+    let (viewer, fields, id) = opened_form(
+        &web,
+        &headers,
+        form,
         &contract_text,
         Action::ReadSettlements,
+        lang,
     )
-    .await
-    .map_err(api_error(lang))?;
+    .await?;
     let step = lifecycle::step(&step_text).ok_or_else(|| PageError::not_found(lang))?;
     let period: Period = period_text
         .parse()

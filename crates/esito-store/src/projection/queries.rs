@@ -44,8 +44,8 @@ impl Store {
         ))
     }
 
-    /// The indicators of each of `periods` as of the head, equal to `indicators(period, None)`
-    /// for each: the periods whose rows answer them are read in one snapshot (the monthly rows
+    /// The indicators of each of `periods` as of `as_of` (default: the head), equal to
+    /// `indicators(period, as_of)` for each: the periods whose rows answer them are read in one snapshot (the monthly rows
     /// of their months, their distinct counts and the facts that reach back, each read once
     /// for all of them), so that a whole term costs about what one period does. A period whose
     /// definitions in force are not the rows' is answered from the log, as `indicators` does.
@@ -53,6 +53,7 @@ impl Store {
         &self,
         contract_id: &ContractId,
         periods: &[Period],
+        as_of: Option<u64>,
     ) -> Result<Vec<esito_indicators::IndicatorReport>, ReportError> {
         let (Some(first), Some(last)) = (
             periods.iter().min_by_key(|period| period.start_on()),
@@ -60,7 +61,7 @@ impl Store {
         ) else {
             return Ok(Vec::new());
         };
-        let (state, rows, as_of) = self.caught_up(contract_id, None).await?;
+        let (state, rows, as_of) = self.caught_up(contract_id, as_of).await?;
         let mut sources = Vec::with_capacity(periods.len());
         for period in periods {
             sources.push(

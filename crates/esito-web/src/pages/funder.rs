@@ -44,16 +44,15 @@ pub async fn page(
     Path(contract_text): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let viewer = page::viewer(&web, &headers, lang).await?;
-    let api_error = |error| PageError::from_api(lang, &error);
-    let id = screens::open(
-        &web.api,
-        &viewer.principal,
+    let (viewer, id) = page::viewer_of(
+        &web,
+        &headers,
+        lang,
         &contract_text,
         Action::ReadSettlements,
     )
-    .await
-    .map_err(api_error)?;
+    .await?;
+    let api_error = |error| PageError::from_api(lang, &error);
     let contract = screens::contract(&web.api, &id).await.map_err(api_error)?;
     let views = screens::settlements(&web.api, &id)
         .await
