@@ -80,8 +80,8 @@ pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Res
     serde_path_to_error::deserialize(&value).map_err(|error| {
         let mut path = error.path().to_string();
         let inner = error.into_inner().to_string();
-        if path == "." && !inner.starts_with("missing field") && !inner.starts_with("unknown field")
-        {
+        // A missing field has no member to find (and taking another away names that one).
+        if path == "." && !inner.starts_with("missing field") {
             path = culprit::<T>(&value, &inner).unwrap_or(path);
         }
         let (code, field) = classify(&inner, &path);
@@ -95,17 +95,85 @@ pub fn parse<T: DeserializeOwned>(value: serde_json::Value, prefix: &str) -> Res
 }
 
 /// The field behind an error that serde reports without a path (an internally tagged enum
-/// buffers its content): the field whose removal changes the error.
+/// buffers its content): the member whose removal changes the error, followed down through
+/// objects and lists for as long as one of its members does (`changes[0].procurement.cig`).
+/// The tags (`type`, `kind`) are never the culprit: without them the error is another one.
 fn culprit<T: DeserializeOwned>(value: &serde_json::Value, message: &str) -> Option<String> {
-    let object = value.as_object()?;
-    object.keys().filter(|key| *key != "type").find_map(|key| {
-        let mut without = object.clone();
-        without.remove(key);
-        match serde_json::from_value::<T>(serde_json::Value::Object(without)) {
-            Err(error) if error.to_string() == message => None,
-            _ => Some(key.clone()),
+    let changes_error = |candidate: serde_json::Value| match serde_json::from_value::<T>(candidate)
+    {
+        Err(error) => error.to_string() != message,
+        Ok(_) => true,
+    };
+    let mut path: Vec<Step> = Vec::new();
+    loop {
+        let node = path.iter().try_fold(value, |node, step| match step {
+            Step::Key(key) => node.get(key),
+            Step::Index(index) => node.get(index),
+        })?;
+        let members: Vec<Step> = match node {
+            serde_json::Value::Object(object) => object
+                .keys()
+                .filter(|key| *key != "type" && *key != "kind")
+                .map(|key| Step::Key(key.clone()))
+                .collect(),
+            serde_json::Value::Array(items) => (0..items.len()).map(Step::Index).collect(),
+            _ => Vec::new(),
+        };
+        let found = members.into_iter().find(|member| {
+            let mut without = value.clone();
+            remove_at(&mut without, &path, member);
+            changes_error(without)
+        });
+        match found {
+            Some(member) => path.push(member),
+            None => break,
         }
-    })
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    for step in &path {
+        match step {
+            Step::Key(key) if text.is_empty() => text.push_str(key),
+            Step::Key(key) => {
+                text.push('.');
+                text.push_str(key);
+            }
+            Step::Index(index) => text.push_str(&format!("[{index}]")),
+        }
+    }
+    Some(text)
+}
+
+/// One step down a JSON value: a member of an object or an item of a list.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Removes `member` of the node at `path` in `value`.
+fn remove_at(value: &mut serde_json::Value, path: &[Step], member: &Step) {
+    let mut node = value;
+    for step in path {
+        let next = match step {
+            Step::Key(key) => node.get_mut(key),
+            Step::Index(index) => node.get_mut(*index),
+        };
+        match next {
+            Some(next) => node = next,
+            None => return,
+        }
+    }
+    match (node, member) {
+        (serde_json::Value::Object(object), Step::Key(key)) => {
+            object.remove(key);
+        }
+        (serde_json::Value::Array(items), Step::Index(index)) if *index < items.len() => {
+            items.remove(*index);
+        }
+        _ => {}
+    }
 }
 
 /// serde's messages are stable in their openings; the field comes from the path, or from the
@@ -182,5 +250,62 @@ mod tests {
                 error.detail
             );
         }
+    }
+
+    /// A command read by its tag, whose list holds changes read by theirs: serde reports an
+    /// error inside them with no path.
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(tag = "type", deny_unknown_fields)]
+    #[allow(dead_code)]
+    enum Tagged {
+        Amend {
+            effective_on: esito_domain::Month,
+            changes: Vec<Change>,
+        },
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+    #[allow(dead_code)]
+    enum Change {
+        Money { money: Inner },
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        amount: esito_domain::Money,
+        #[serde(default)]
+        note: Option<String>,
+    }
+
+    #[test]
+    fn a_bad_member_inside_tagged_changes_is_named_by_its_whole_path() {
+        let good = serde_json::json!({"kind": "money", "money": {"amount": "1.00"}});
+        let bad = serde_json::json!({"kind": "money", "money": {"amount": "1.005", "note": "n"}});
+        let value = serde_json::json!({
+            "type": "Amend", "effective_on": "2024-01", "changes": [good, bad]
+        });
+        let error = parse::<Tagged>(value, "").expect_err("a bad amount");
+        assert_eq!(error.code, "invalid_value", "{}", error.detail);
+        assert_eq!(
+            error.field.as_deref(),
+            Some("changes[1].money.amount"),
+            "{}",
+            error.detail
+        );
+        let unknown = serde_json::json!({
+            "type": "Amend", "effective_on": "2024-01",
+            "changes": [{"kind": "money", "money": {"amount": "1.00", "colour": "red"}}]
+        });
+        let error = parse::<Tagged>(unknown, "").expect_err("an unknown member");
+        assert_eq!(error.code, "unknown_field", "{}", error.detail);
+        assert_eq!(
+            error.field.as_deref(),
+            Some("changes[0].money.colour"),
+            "{}",
+            error.detail
+        );
     }
 }

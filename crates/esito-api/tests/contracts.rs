@@ -740,9 +740,13 @@ async fn a_contract_in_pounds_settles_in_pounds_and_an_unknown_currency_is_refus
         refused.text
     );
     assert_eq!(refused.json["code"], "invalid_value", "{}", refused.text);
-    // The amendment's changes are tagged by kind, so the field named is the list of changes;
-    // the detail names the code and the rule.
-    assert_eq!(refused.json["field"], "changes", "{}", refused.text);
+    // The amendment's changes are tagged by kind, which serde reads whole: the member is found
+    // by taking members away until the error changes; the detail names the code and the rule.
+    assert_eq!(
+        refused.json["field"], "changes[0].payment_terms.currency",
+        "{}",
+        refused.text
+    );
     assert!(
         refused.text.contains("ZZZ") && refused.text.contains("ISO 4217"),
         "{}",

@@ -372,7 +372,7 @@ async fn a_malformed_cig_is_refused_naming_the_field_and_writes_nothing(fixture:
     )
     .await;
     assert!(answer.status.is_client_error(), "{}", answer.text);
-    assert_eq!(answer.json["field"], "procurement", "{}", answer.text);
+    assert_eq!(answer.json["field"], "procurement.cig", "{}", answer.text);
     assert!(
         answer.json["detail"]
             .as_str()
@@ -402,7 +402,13 @@ async fn a_malformed_cig_is_refused_naming_the_field_and_writes_nothing(fixture:
             "{}",
             answer.text
         );
-        assert_eq!(answer.json["field"], "changes", "{}", answer.text);
+        let member = if reason.contains("CIG") { "cig" } else { "cup" };
+        assert_eq!(
+            answer.json["field"],
+            format!("changes[0].procurement.{member}"),
+            "{}",
+            answer.text
+        );
         let detail = answer.json["detail"].as_str().expect("a detail");
         assert!(detail.contains(reason), "{detail}");
     }
