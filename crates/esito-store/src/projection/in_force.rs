@@ -34,6 +34,20 @@ impl Source {
     }
 }
 
+/// The source of a range of days ending before `end_on` as of `as_of`, given the entries that
+/// name definitions (none: only the registration does) and the rows' definitions `rows`.
+pub(crate) fn source_of(
+    namings: Option<&Namings>,
+    rows: &'static Definitions,
+    end_on: chrono::NaiveDate,
+    as_of: u64,
+) -> Source {
+    match namings.and_then(|namings| namings.in_force_until(end_on, as_of)) {
+        Some(in_force) if in_force.sha256 != rows.sha256 => Source::Log(in_force),
+        _ => Source::Rows(rows),
+    }
+}
+
 impl Store {
     /// The source of the values of a range of days ending before `end_on` (a period's, or a
     /// window's) as of `as_of`, the rows being derived with `rows` (the definitions `state`
@@ -46,15 +60,22 @@ impl Store {
         end_on: chrono::NaiveDate,
         as_of: u64,
     ) -> Result<Source, StoreError> {
-        // Only the registration has named definitions: they are in force everywhere.
+        let namings = self.namings_if_amended(contract_id, state, as_of).await?;
+        Ok(source_of(namings.as_ref(), rows, end_on, as_of))
+    }
+
+    /// The entries that name definitions up to `as_of`, if any but the registration does
+    /// (none: the registration's are in force everywhere, at no read).
+    pub(crate) async fn namings_if_amended(
+        &self,
+        contract_id: &ContractId,
+        state: &ProjectionState,
+        as_of: u64,
+    ) -> Result<Option<Namings>, StoreError> {
         if state.template_named_at <= 1 {
-            return Ok(Source::Rows(rows));
+            return Ok(None);
         }
-        let namings = self.namings(contract_id, as_of).await?;
-        Ok(match namings.in_force_until(end_on, as_of) {
-            Some(in_force) if in_force.sha256 != rows.sha256 => Source::Log(in_force),
-            _ => Source::Rows(rows),
-        })
+        Ok(Some(self.namings(contract_id, as_of).await?))
     }
 
     /// The entries of the contract's own stream up to `as_of` that name definitions.

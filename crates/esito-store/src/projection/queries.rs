@@ -11,7 +11,7 @@ use crate::backend::{each_backend, Conn};
 use crate::db;
 use esito_projector::block_end;
 
-use super::in_force::Source;
+use super::in_force::{source_of, Source};
 
 impl Store {
     /// The indicators for `period` as of `as_of` (default: the head), the projection caught
@@ -62,13 +62,11 @@ impl Store {
             return Ok(Vec::new());
         };
         let (state, rows, as_of) = self.caught_up(contract_id, as_of).await?;
-        let mut sources = Vec::with_capacity(periods.len());
-        for period in periods {
-            sources.push(
-                self.source(contract_id, &state, rows, period.end_on(), as_of)
-                    .await?,
-            );
-        }
+        let namings = self.namings_if_amended(contract_id, &state, as_of).await?;
+        let sources: Vec<Source> = periods
+            .iter()
+            .map(|period| source_of(namings.as_ref(), rows, period.end_on(), as_of))
+            .collect();
         let read = if sources
             .iter()
             .any(|source| matches!(source, Source::Rows(_)))
@@ -115,7 +113,7 @@ impl Store {
         let term = each_backend!(tx.conn(), Conn(tx) => {
             let checkpoint = db::to_u64(
                 sqlx::query_scalar::<_, i64>(
-                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                    CHECKPOINT_SQL,
                 )
                 .bind(contract_id.as_str())
                 .fetch_optional(&mut *tx)
@@ -133,10 +131,8 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?
                 {
-                    term.months.insert(
-                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                        (row.try_get(3)?, row.try_get(4)?),
-                    );
+                    let (month, counts) = month_row(&row)?;
+                    term.months.insert(month, counts);
                 }
                 for row in sqlx::query(ALL_DISTINCT_SQL)
                     .bind(contract_id.as_str())
@@ -156,15 +152,7 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?
                 {
-                    term.span.push(fact_from_row(
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                        &row.try_get::<String, _>(4)?,
-                        row.try_get(5)?,
-                        row.try_get(6)?,
-                    )?);
+                    term.span.push(span_fact(&row)?);
                 }
                 Some(term)
             }
@@ -345,7 +333,7 @@ impl Store {
         let (checkpoint, mut keys) = each_backend!(tx.conn(), Conn(tx) => {
             let checkpoint = db::to_u64(
                 sqlx::query_scalar::<_, i64>(
-                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                    CHECKPOINT_SQL,
                 )
                 .bind(contract_id.as_str())
                 .fetch_optional(&mut *tx)
@@ -485,7 +473,7 @@ impl Store {
         let snapshot = each_backend!(tx.conn(), Conn(tx) => {
             let checkpoint = db::to_u64(
                 sqlx::query_scalar::<_, i64>(
-                    "SELECT position FROM projector_checkpoints WHERE contract_id = $1",
+                    CHECKPOINT_SQL,
                 )
                 .bind(contract_id.as_str())
                 .fetch_optional(&mut *tx)
@@ -536,10 +524,8 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?
                 {
-                    at.months.insert(
-                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                        (row.try_get(3)?, row.try_get(4)?),
-                    );
+                    let (month, counts) = month_row(&row)?;
+                    at.months.insert(month, counts);
                 }
                 for row in sqlx::query(DISTINCT_AT_SQL)
                     .bind(contract_id.as_str())
@@ -574,10 +560,8 @@ impl Store {
                     .fetch_all(&mut *tx)
                     .await?
                 {
-                    snapshot.months.insert(
-                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
-                        (row.try_get(3)?, row.try_get(4)?),
-                    );
+                    let (month, counts) = month_row(&row)?;
+                    snapshot.months.insert(month, counts);
                 }
                 for row in sqlx::query(KEYS_SQL)
                     .bind(contract_id.as_str())
@@ -599,15 +583,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?
             {
-                snapshot.span.push(fact_from_row(
-                    row.try_get(0)?,
-                    row.try_get(1)?,
-                    row.try_get(2)?,
-                    row.try_get(3)?,
-                    &row.try_get::<String, _>(4)?,
-                    row.try_get(5)?,
-                    row.try_get(6)?,
-                )?);
+                snapshot.span.push(span_fact(&row)?);
             }
             snapshot
         });
@@ -671,6 +647,43 @@ fn keys_of_in_months_sql(period: Period) -> String {
         .map(|index| format!("m{:02} <> 0", index + 1))
         .collect();
     format!("{KEYS_OF_SQL} AND ({})", months.join(" OR "))
+}
+
+/// The contract's checkpoint, read in a snapshot with the rows it stands for.
+const CHECKPOINT_SQL: &str = "SELECT position FROM projector_checkpoints WHERE contract_id = $1";
+
+/// A monthly row (`MONTHS_SQL`, `MONTHS_AT_SQL`): its indicator, part and month, and its events
+/// and cents.
+fn month_row<R: Row>(row: &R) -> Result<((String, i16, String), (i64, i64)), sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i16: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?),
+        (row.try_get(3)?, row.try_get(4)?),
+    ))
+}
+
+/// A fact that reaches back, as `SPAN_FACTS_SQL` reads it.
+fn span_fact<R: Row>(row: &R) -> Result<Fact, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i16: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(fact_from_row(
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        &row.try_get::<String, _>(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+    )?)
 }
 
 /// Twelve monthly counts read from a row's columns from `first` on.
