@@ -652,9 +652,12 @@ fn keys_of_in_months_sql(period: Period) -> String {
 /// The contract's checkpoint, read in a snapshot with the rows it stands for.
 const CHECKPOINT_SQL: &str = "SELECT position FROM projector_checkpoints WHERE contract_id = $1";
 
+/// A monthly row's key (indicator, part, month) and its events and cents, as `Months` holds it.
+type MonthRow = ((String, i16, String), (i64, i64));
+
 /// A monthly row (`MONTHS_SQL`, `MONTHS_AT_SQL`): its indicator, part and month, and its events
 /// and cents.
-fn month_row<R: Row>(row: &R) -> Result<((String, i16, String), (i64, i64)), sqlx::Error>
+fn month_row<R: Row>(row: &R) -> Result<MonthRow, sqlx::Error>
 where
     usize: sqlx::ColumnIndex<R>,
     String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
